@@ -1,0 +1,32 @@
+# Two user-facing targets: `make demo` and `make test`. Everything else is plumbing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+
+.PHONY: demo test test-slow lint clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Certify the default game (sgn-toy) and write out/certificate.json, out/band.png, out/phase.png.
+demo: $(STAMP)
+	mkdir -p out
+	$(VENV)/bin/sgn certify sgn-toy --out out/certificate.json --plot out/band.png --phase-plot out/phase.png
+
+## Run the whole default suite: unit tests, doctests and the notebooks.
+test: $(STAMP)
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -m slow
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check sgn games certify policy tests benchmarks
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,1 +1,62 @@
-"""placeholder."""
+"""sgn: Small-Gain Nash certificate math (margins, weights, timescale band, steps, dynamics).
+
+Pure JAX/NumPy; no solver or plotting dependencies. See ``certify`` for the pipeline.
+"""
+
+from sgn._band import margin_at_ratio, timescale_band
+from sgn._dynamics import extragradient, optimistic_gradient, projected_euler, projected_rk4
+from sgn._margin import (
+    comparison_matrix,
+    euclidean_margin,
+    sgn_matrix,
+    small_gain_margin,
+    small_gain_ratio,
+    weighted_margin,
+)
+from sgn._optax import certified_sgd
+from sgn._steps import (
+    RK4_GUIDELINE_CONSTANT,
+    block_lipschitz_bound,
+    euler_best_step,
+    euler_contraction_factor,
+    euler_step_bound,
+    linear_stability_limit,
+    linear_step_norm,
+    rk4_contraction_factor,
+    rk4_step_bound,
+    rk4_step_guideline,
+    ttur_step_bound,
+    weighted_lipschitz,
+)
+from sgn._weights import PERRON_TOL, optimal_weights, perron_value
+
+__all__ = [
+    "PERRON_TOL",
+    "RK4_GUIDELINE_CONSTANT",
+    "block_lipschitz_bound",
+    "certified_sgd",
+    "comparison_matrix",
+    "euclidean_margin",
+    "euler_best_step",
+    "euler_contraction_factor",
+    "euler_step_bound",
+    "extragradient",
+    "linear_stability_limit",
+    "linear_step_norm",
+    "margin_at_ratio",
+    "optimal_weights",
+    "optimistic_gradient",
+    "perron_value",
+    "projected_euler",
+    "projected_rk4",
+    "rk4_contraction_factor",
+    "rk4_step_bound",
+    "rk4_step_guideline",
+    "sgn_matrix",
+    "small_gain_margin",
+    "small_gain_ratio",
+    "timescale_band",
+    "ttur_step_bound",
+    "weighted_lipschitz",
+    "weighted_margin",
+]

@@ -1,0 +1,163 @@
+"""The game type: players, block sizes, pseudo-gradient, strategy sets, and a default region.
+
+Player :math:`i` controls :math:`x_i \\in X_i \\subseteq \\mathbb R^{d_i}` and minimises
+:math:`f_i(x)`. The pseudo-gradient stacks the players' own gradients,
+:math:`F(x) = (\\nabla_{x_1} f_1(x), \\dots, \\nabla_{x_N} f_N(x))`, acting on the flat joint vector
+:math:`x \\in \\mathbb R^d`, :math:`d = \\sum_i d_i`. Its Jacobian has blocks
+:math:`J_{ij} = \\nabla_{x_j}\\nabla_{x_i} f_i`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from games._region import Region
+from games._sets import StrategySet, Unconstrained, product_projection
+from sgn import _checks
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Game:
+    """An N-player differentiable game on a product of strategy sets.
+
+    Attributes:
+      name: short identifier (registry name for registered games).
+      dims: block sizes ``(d_1, ..., d_N)``.
+      pseudo_gradient: ``F: (dim,) -> (dim,)``, pure JAX.
+      strategy_sets: one :mod:`games` strategy set per player.
+      constant_jacobian: ``(dim, dim)`` Jacobian if ``F`` is affine (bounds are then exact).
+      params: the parameters the game was built from (recorded in certificates).
+      description: one line saying what the game demonstrates.
+      region: default compact region for bounds, or ``None`` (global, for affine games).
+      losses: optional per-player losses ``f_i(x)`` when the game was built from them.
+    """
+
+    name: str
+    dims: tuple[int, ...]
+    pseudo_gradient: Callable
+    strategy_sets: tuple[StrategySet, ...]
+    constant_jacobian: np.ndarray | None = None
+    params: Mapping = dataclasses.field(default_factory=dict)
+    description: str = ""
+    region: Region | None = None
+    losses: tuple[Callable, ...] | None = None
+
+    def __post_init__(self):
+        dims = _checks.check_dims(self.dims)
+        object.__setattr__(self, "dims", dims)
+        if not callable(self.pseudo_gradient):
+            raise TypeError(f"expected a callable pseudo_gradient, got {type(self.pseudo_gradient).__name__}")
+        if len(self.strategy_sets) != len(dims):
+            raise ValueError(
+                f"expected one strategy set per player ({len(dims)}), got {len(self.strategy_sets)}"
+            )
+        if self.constant_jacobian is not None:
+            jac = np.asarray(self.constant_jacobian, dtype=np.float64)
+            if jac.shape != (self.dim, self.dim):
+                raise ValueError(f"expected a ({self.dim}, {self.dim}) Jacobian, got {jac.shape}")
+            _checks.check_finite(jac, "constant_jacobian")
+            object.__setattr__(self, "constant_jacobian", jac)
+        if self.region is not None and self.region.dim != self.dim:
+            raise ValueError(f"expected a region of dimension {self.dim}, got {self.region.dim}")
+
+    @property
+    def n_players(self) -> int:
+        """Number of players N."""
+        return len(self.dims)
+
+    @property
+    def dim(self) -> int:
+        """Joint dimension d."""
+        return int(sum(self.dims))
+
+    @property
+    def offsets(self) -> tuple[int, ...]:
+        """Block start offsets, with the total appended."""
+        return tuple(int(o) for o in np.cumsum((0,) + self.dims))
+
+    @property
+    def blocks(self) -> tuple[slice, ...]:
+        """Per-player slices of the joint vector."""
+        o = self.offsets
+        return tuple(slice(o[i], o[i + 1]) for i in range(self.n_players))
+
+    @property
+    def is_affine(self) -> bool:
+        """True when the Jacobian is constant."""
+        return self.constant_jacobian is not None
+
+    @property
+    def is_unconstrained(self) -> bool:
+        """True when every player's set is the whole space."""
+        return all(isinstance(s, Unconstrained) for s in self.strategy_sets)
+
+    def project(self, x):
+        """Blockwise projection onto the joint strategy set."""
+        return product_projection(self.strategy_sets, self.dims)(x)
+
+    def jacobian(self, x):
+        """Game Jacobian ``DF(x)`` (forward-mode autodiff), or the constant one."""
+        if self.constant_jacobian is not None:
+            return jnp.asarray(self.constant_jacobian, dtype=jnp.asarray(x).dtype)
+        return jax.jacfwd(self.pseudo_gradient)(x)
+
+    def split(self, x):
+        """Splits a joint vector into per-player blocks."""
+        return [x[b] for b in self.blocks]
+
+    def default_region(self) -> Region | None:
+        """The region used when none is given: the game's own, or the bounded strategy set."""
+        if self.region is not None:
+            return self.region
+        lo, hi = [], []
+        for s, d in zip(self.strategy_sets, self.dims, strict=True):
+            a, b = s.bounding_box(d)
+            lo.append(a)
+            hi.append(b)
+        lo, hi = np.concatenate(lo), np.concatenate(hi)
+        if np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)):
+            return Region(lo, hi)
+        return None
+
+    def describe(self) -> dict:
+        """JSON-ready description: name, parameters, dims, sets and a fingerprint."""
+        return {
+            "name": self.name,
+            "params": _jsonable(dict(self.params)),
+            "dims": list(self.dims),
+            "strategy_sets": [s.to_dict() for s in self.strategy_sets],
+            "fingerprint": self.fingerprint(),
+        }
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the name, parameters, dims, sets and (if affine) the Jacobian bytes."""
+        h = hashlib.sha256()
+        meta = {
+            "name": self.name,
+            "params": _jsonable(dict(self.params)),
+            "dims": list(self.dims),
+            "sets": [s.to_dict() for s in self.strategy_sets],
+        }
+        h.update(json.dumps(meta, sort_keys=True).encode())
+        if self.constant_jacobian is not None:
+            h.update(np.ascontiguousarray(self.constant_jacobian, dtype="<f8").tobytes())
+        return h.hexdigest()[:16]
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray | jax.Array):
+        return np.asarray(obj).tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj

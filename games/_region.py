@@ -1,0 +1,83 @@
+"""Compact regions of the joint strategy space on which block bounds are computed.
+
+A region is an axis-aligned box :math:`K = [lo, hi] \\subset \\mathbb R^d` (convex, so the
+mean-value argument behind the SGN theorem applies, spec-sgn-math §3.2).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Region:
+    """A box ``[lo, hi]`` in the joint space (float64).
+
+    Raises:
+      ValueError: for non-finite bounds, mismatched shapes or ``lo > hi``.
+    """
+
+    lo: np.ndarray
+    hi: np.ndarray
+
+    def __post_init__(self):
+        try:
+            lo = np.atleast_1d(np.asarray(self.lo, dtype=np.float64))
+            hi = np.atleast_1d(np.asarray(self.hi, dtype=np.float64))
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"expected numeric region bounds, got lo={self.lo!r}, hi={self.hi!r}") from err
+        if lo.ndim != 1 or lo.shape != hi.shape:
+            raise ValueError(f"expected lo and hi of equal 1-D shape, got {lo.shape} and {hi.shape}")
+        if lo.size == 0:
+            raise ValueError("expected a region of positive dimension, got an empty box")
+        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+            raise ValueError("expected finite region bounds, got NaN or Inf")
+        if np.any(lo > hi):
+            bad = int(np.argmax(lo > hi))
+            raise ValueError(
+                f"expected lo <= hi in every coordinate, got lo[{bad}]={lo[bad]} > hi[{bad}]={hi[bad]}"
+            )
+        object.__setattr__(self, "lo", lo)
+        object.__setattr__(self, "hi", hi)
+
+    @classmethod
+    def around(cls, center, radius):
+        """The box ``center ± radius`` (radius scalar or per-coordinate)."""
+        c = np.atleast_1d(np.asarray(center, dtype=np.float64))
+        r = np.broadcast_to(np.asarray(radius, dtype=np.float64), c.shape)
+        if np.any(r < 0):
+            raise ValueError(f"expected a nonnegative radius, got {radius!r}")
+        return cls(c - r, c + r)
+
+    @property
+    def dim(self) -> int:
+        """Number of coordinates."""
+        return int(self.lo.shape[0])
+
+    @property
+    def center(self) -> np.ndarray:
+        """Midpoint of the box."""
+        return 0.5 * (self.lo + self.hi)
+
+    @property
+    def radius(self) -> np.ndarray:
+        """Half-widths of the box."""
+        return 0.5 * (self.hi - self.lo)
+
+    def contains(self, x, *, tol=0.0) -> bool:
+        """True when ``x`` lies in the box (up to ``tol``)."""
+        x = np.asarray(x)
+        return bool(np.all(x >= self.lo - tol) and np.all(x <= self.hi + tol))
+
+    def to_dict(self) -> dict:
+        """JSON description."""
+        return {"lo": self.lo.tolist(), "hi": self.hi.tolist()}
+
+    @classmethod
+    def from_dict(cls, d) -> Region:
+        """Inverse of :meth:`to_dict`."""
+        if not isinstance(d, dict) or "lo" not in d or "hi" not in d:
+            raise ValueError(f"expected a region as {{'lo': [...], 'hi': [...]}}, got {d!r}")
+        return cls(d["lo"], d["hi"])

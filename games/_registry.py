@@ -1,0 +1,186 @@
+"""Named example games, listed by ``sgn games`` and built by :func:`get_game`.
+
+Each entry is a factory with keyword parameters (defaults reproduce the paper or the
+literature) and a one-line description of what it demonstrates.
+
+References:
+  Vedula et al., `Small-Gain Nash <https://arxiv.org/abs/2512.06791>`_, 2025 (sgn-toy, lq64).
+  Letcher et al., `Stable Opponent Shaping in Differentiable Games
+  <https://arxiv.org/abs/1811.08469>`_, 2019 (tandem).
+  Letcher, `On the Impossibility of Global Convergence in Multi-Loss Optimization
+  <https://arxiv.org/abs/2005.12649>`_, 2021 (impossibility).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable
+
+import jax.numpy as jnp
+import numpy as np
+
+from games._constructors import bilinear, bimatrix, from_losses, from_pseudo_gradient, quadratic
+from games._game import Game
+from games._region import Region
+
+
+@dataclasses.dataclass(frozen=True)
+class _Entry:
+    factory: Callable[..., Game]
+    description: str
+
+
+_REGISTRY: dict[str, _Entry] = {}
+
+
+def register(name: str, description: str):
+    """Decorator registering a game factory under ``name`` with a one-line description."""
+
+    def wrap(factory):
+        if name in _REGISTRY:
+            raise ValueError(f"expected a new game name, got duplicate {name!r}")
+        _REGISTRY[name] = _Entry(factory, description)
+        return factory
+
+    return wrap
+
+
+def game_names() -> list[str]:
+    """Registered game names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def game_description(name: str) -> str:
+    """The one-line description of a registered game."""
+    return _entry(name).description
+
+
+def game_parameters(name: str) -> dict:
+    """Keyword parameters of a registered game with their defaults."""
+    sig = inspect.signature(_entry(name).factory)
+    return {k: p.default for k, p in sig.parameters.items()}
+
+
+def _entry(name: str) -> _Entry:
+    if name not in _REGISTRY:
+        raise ValueError(f"expected a registered game ({', '.join(game_names())}), got {name!r}")
+    return _REGISTRY[name]
+
+
+def get_game(name: str, **params) -> Game:
+    """Builds a registered game.
+
+    Args:
+      name: a name from :func:`game_names`.
+      **params: keyword parameters of that game (see :func:`game_parameters`).
+
+    Raises:
+      ValueError: for an unknown name or parameter.
+
+    Examples:
+      >>> get_game("sgn-toy").constant_jacobian.tolist()
+      [[1.0, 10.0], [0.05, 1.0]]
+    """
+    entry = _entry(name)
+    allowed = game_parameters(name)
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"expected parameters of {name!r} among {sorted(allowed) or 'none'}, got {unknown}"
+        )
+    merged = {**allowed, **params}
+    game = entry.factory(**params)
+    return dataclasses.replace(game, name=name, params=merged, description=entry.description)
+
+
+@register("sgn-toy", "Paper's 2-D toy: the Euclidean test fails (-4.025), SGN certifies with w ∝ (1, 200).")
+def _sgn_toy(a: float = 10.0, b: float = 0.05, mu1: float = 1.0, mu2: float = 1.0) -> Game:
+    return quadratic([[mu1, a], [b, mu2]], params={})
+
+
+def lq_coupling_matrix(half: int, seed: int) -> np.ndarray:
+    """The seeded random orthogonal ``R`` of the LQ family (QR with a sign fix)."""
+    rng = np.random.default_rng(seed)
+    q, r = np.linalg.qr(rng.standard_normal((half, half)))
+    return q * np.sign(np.diag(r))[None, :]
+
+
+@register("lq64", "Paper's 64-d LQ family: SGN certifies exactly lam < sqrt(2); Euclidean only lam < 0.199.")
+def _lq64(lam: float = 1.0, a: float = 10.0, b: float = 0.05, half: int = 32, seed: int = 12345) -> Game:
+    half = int(half)
+    if half < 1:
+        raise ValueError(f"expected half >= 1, got {half}")
+    r = lq_coupling_matrix(half, int(seed))
+    eye = np.eye(half)
+    jac = np.block([[eye, lam * a * r], [lam * b * r.T, eye]])
+    return quadratic(jac, dims=(half, half), params={})
+
+
+@register("cyclic3", "Three players in a cycle of couplings (2, 2, 0.1): certified with w ∝ (1, 7.37, 54.3).")
+def _cyclic3(l12: float = 2.0, l23: float = 2.0, l31: float = 0.1) -> Game:
+    return quadratic([[1.0, l12, 0.0], [0.0, 1.0, l23], [l31, 0.0, 1.0]], params={})
+
+
+@register("rotation", "Curvature plus rotation: Euclidean-monotone and convergent, yet SGN must refuse.")
+def _rotation(mu: float = 1.0, c: float = 2.0) -> Game:
+    return quadratic([[mu, c], [-c, mu]], params={})
+
+
+@register("saddle", "A true saddle (eigenvalues 4, -2): gradient play diverges and SGN refuses.")
+def _saddle(mu: float = 1.0, c: float = 3.0) -> Game:
+    return quadratic([[mu, c], [c, mu]], params={})
+
+
+@register("bilinear", "min_x max_y xy: no curvature, gradient play spirals out; not certifiable.")
+def _bilinear(mu: float = 0.0) -> Game:
+    return bilinear([[1.0]], mu=mu)
+
+
+@register("matching-pennies", "Matching pennies on simplices without entropy: zero curvature, refused.")
+def _matching_pennies() -> Game:
+    return bimatrix([[1.0, -1.0], [-1.0, 1.0]])
+
+
+@register("rps", "Rock-paper-scissors on simplices without entropy: zero curvature, refused.")
+def _rps() -> Game:
+    return bimatrix([[0.0, -1.0, 1.0], [1.0, 0.0, -1.0], [-1.0, 1.0, 0.0]])
+
+
+@register("tandem", "Letcher et al.'s tandem game (x+y)^2 - 2x, (x+y)^2 - 2y: on the small-gain boundary.")
+def _tandem() -> Game:
+    return from_losses([lambda z: (z[0] + z[1]) ** 2 - 2 * z[0],
+                        lambda z: (z[0] + z[1]) ** 2 - 2 * z[1]], (1, 1),
+                       region=Region([-2.0, -2.0], [2.0, 2.0]))
+
+
+def _impossibility_losses():
+    def shared(z):
+        x, y = z[0], z[1]
+        return 0.25 * (y**4 / (1 + x**2) - x**4 / (1 + y**2))
+
+    def f1(z):
+        x, y = z[0], z[1]
+        return x**6 / 6 - x**2 / 2 + x * y + shared(z)
+
+    def f2(z):
+        x, y = z[0], z[1]
+        return y**6 / 6 - y**2 / 2 - x * y - shared(z)
+
+    return [f1, f2]
+
+
+@register("impossibility", "Letcher's coercive game whose only critical point is a strict maximum: refused.")
+def _impossibility(radius: float = 1.0) -> Game:
+    return from_losses(_impossibility_losses(), (1, 1),
+                       region=Region.around(np.zeros(2), radius))
+
+
+@register("tanh-sin", "Nonlinear 2-player game F = (x + tanh(y)/2 + x^3/10, y - 0.8 sin x) on a box.")
+def _tanh_sin(radius: float = 1.0, coupling: float = 1.0) -> Game:
+    def pseudo_gradient(z):
+        x, y = z[0], z[1]
+        return jnp.stack([x + 0.5 * coupling * jnp.tanh(y) + 0.1 * x**3,
+                          y - 0.8 * coupling * jnp.sin(x)])
+
+    return from_pseudo_gradient(pseudo_gradient, (1, 1), region=Region.around(np.zeros(2), radius))

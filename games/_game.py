@@ -37,6 +37,9 @@ class Game:
       description: one line saying what the game demonstrates.
       region: default compact region for bounds, or ``None`` (global, for affine games).
       losses: optional per-player losses ``f_i(x)`` when the game was built from them.
+      geometry: ``"euclidean"`` (SGN in block-scalar metrics) or ``"mirror"`` / ``"fisher"``
+        (entropy-regularised games certified in the KL/Fisher geometry by ``certify``).
+      data: extra arrays the game was built from (payoff tensors, transitions, ...).
     """
 
     name: str
@@ -48,6 +51,8 @@ class Game:
     description: str = ""
     region: Region | None = None
     losses: tuple[Callable, ...] | None = None
+    geometry: str = "euclidean"
+    data: Mapping = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         dims = _checks.check_dims(self.dims)

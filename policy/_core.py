@@ -1,0 +1,344 @@
+"""Shared policy-gradient pieces: log-probabilities, entropy, KL estimators, ratios, masked means.
+
+For a categorical policy with logits :math:`z \\in \\mathbb{R}^V` sampled at temperature
+:math:`\\tau > 0` the sampled distribution is :math:`p = \\operatorname{softmax}(z/\\tau)`. This
+module computes
+
+.. math::
+
+    \\log p_a = z_a/\\tau - \\operatorname{logsumexp}(z/\\tau), \\qquad
+    H(p) = \\operatorname{logsumexp}(z/\\tau) - \\sum_v p_v\\, z_v/\\tau,
+
+the second form never evaluates :math:`0 \\cdot \\log 0`, so it is finite for peaked logits and is
+exactly 0 for a vocabulary of size one. The KL estimators are Schulman's
+:math:`k_1 = x`, :math:`k_2 = x^2/2`, :math:`k_3 = e^{-x} + x - 1` for :math:`x = \\log\\pi - \\log
+\\pi_{\\rm ref}` (``k3+`` = value of :math:`k_3`, gradient of :math:`k_2`), the importance ratio is
+:math:`r = \\exp(\\operatorname{clip}(\\log\\pi - \\log\\pi_{\\rm old}, -c, c))`, and masked means are
+:math:`\\sum x m / \\sum m` with an empty mask giving 0, not NaN.
+
+The functions are shape-agnostic so that the token objectives (``[batch, seq]``) and the Markov-game
+learners (``[n_states, n_actions]``) share them. Input checks run on static shapes; checks that need
+data values (mask is 0/1, ids in range) run only when the input is concrete, i.e. outside ``jit``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Array = jax.Array
+ArrayLike = Any
+
+KL_KINDS = ("k1", "abs", "k2", "k3", "k3+")
+
+
+# ----------------------------------------------------------------------------------------------
+# Checks (host-side; data-dependent ones only for concrete inputs)
+# ----------------------------------------------------------------------------------------------
+
+
+def _is_concrete(x: ArrayLike) -> bool:
+    """True when ``x`` holds values on the host side (not a tracer inside jit/vmap/grad)."""
+    return not isinstance(x, jax.core.Tracer)
+
+
+def _check_same_shape(name_a: str, a: ArrayLike, name_b: str, b: ArrayLike) -> None:
+    sa, sb = np.shape(a), np.shape(b)
+    if sa != sb:
+        raise ValueError(f"expected {name_b} to have the shape of {name_a} {sa}, got {sb}")
+
+
+def _check_rank(name: str, x: ArrayLike, rank: int) -> None:
+    if np.ndim(x) != rank:
+        raise ValueError(f"expected {name} of rank {rank}, got shape {np.shape(x)}")
+
+
+def _check_mask(name: str, mask: ArrayLike) -> None:
+    """Raise unless a concrete mask has only 0/1 entries (skipped under tracing)."""
+    if _is_concrete(mask):
+        m = np.asarray(mask)
+        if m.size and not np.all((m == 0) | (m == 1)):
+            bad = m[(m != 0) & (m != 1)].ravel()[0]
+            raise ValueError(f"expected {name} with entries in {{0, 1}}, got value {bad}")
+
+
+def _check_ids(name: str, ids: ArrayLike, n: int) -> None:
+    """Raise unless concrete integer ids lie in ``[0, n)`` (range check skipped under tracing)."""
+    dtype = getattr(ids, "dtype", None) or np.asarray(ids).dtype
+    if not jnp.issubdtype(dtype, jnp.integer):
+        raise ValueError(f"expected integer {name}, got dtype {dtype}")
+    if _is_concrete(ids):
+        v = np.asarray(ids)
+        if v.size and (v.min() < 0 or v.max() >= n):
+            raise ValueError(
+                f"expected {name} in [0, {n}), got values in [{v.min()}, {v.max()}]"
+            )
+
+
+def _check_positive(name: str, value: ArrayLike) -> None:
+    """Raise unless a concrete scalar/array is strictly positive (skipped under tracing)."""
+    if _is_concrete(value):
+        v = np.asarray(value)
+        if v.size and not np.all(v > 0):
+            raise ValueError(f"expected {name} > 0, got {v.ravel()[np.argmin(v.ravel() > 0)]}")
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"expected {name} in {choices}, got {value!r}")
+
+
+def _check_fraction(name: str, value: float, *, closed_low: bool = True) -> None:
+    if _is_concrete(value):
+        v = float(value)
+        ok = (0.0 <= v <= 1.0) if closed_low else (0.0 < v <= 1.0)
+        if not ok:
+            lo = "[0" if closed_low else "(0"
+            raise ValueError(f"expected {name} in {lo}, 1], got {v}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Log-probabilities and entropy
+# ----------------------------------------------------------------------------------------------
+
+
+def log_softmax_temperature(logits: ArrayLike, *, temperature: ArrayLike = 1.0, axis: int = -1):
+    """Log-softmax of ``logits / temperature`` along ``axis``.
+
+    Args:
+      logits: real array ``[..., vocab]``.
+      temperature: positive scalar :math:`\\tau`.
+      axis: vocabulary axis.
+
+    Returns:
+      Array of the shape of ``logits``: :math:`z/\\tau - \\operatorname{logsumexp}(z/\\tau)`.
+
+    Raises:
+      ValueError: if a concrete ``temperature`` is not positive.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> lp = log_softmax_temperature(jnp.zeros(4))
+      >>> round(float(lp[0]), 5)
+      -1.38629
+    """
+    _check_positive("temperature", temperature)
+    z = jnp.asarray(logits)
+    return jax.nn.log_softmax(z / temperature, axis=axis)
+
+
+def entropy_from_logits(logits: ArrayLike, *, temperature: ArrayLike = 1.0, axis: int = -1):
+    """Entropy of :math:`\\operatorname{softmax}(z/\\tau)` in the logsumexp form.
+
+    .. math::
+
+        H = \\operatorname{logsumexp}(z/\\tau) - \\sum_v \\operatorname{softmax}(z/\\tau)_v\\, z_v/\\tau.
+
+    No :math:`0\\log 0` is ever formed, so peaked logits give a finite (tiny) entropy and a
+    vocabulary of size one gives exactly 0.
+
+    Args:
+      logits: real array ``[..., vocab]``.
+      temperature: positive scalar :math:`\\tau` (the entropy is that of the sampled policy).
+      axis: vocabulary axis.
+
+    Returns:
+      Array ``[...]`` of entropies in nats.
+
+    Raises:
+      ValueError: if a concrete ``temperature`` is not positive.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> round(float(entropy_from_logits(jnp.zeros(4))), 5)  # log 4
+      1.38629
+      >>> float(entropy_from_logits(jnp.array([1000.0, 0.0, 0.0])))
+      0.0
+    """
+    _check_positive("temperature", temperature)
+    z = jnp.asarray(logits) / temperature
+    lse = jax.nn.logsumexp(z, axis=axis, keepdims=True)
+    p = jnp.exp(z - lse)
+    return jnp.squeeze(lse, axis) - jnp.sum(p * z, axis=axis)
+
+
+def log_probs_from_logits(logits: ArrayLike, tokens: ArrayLike, *, temperature: ArrayLike = 1.0):
+    """Log-probability of the sampled ``tokens`` under :math:`\\operatorname{softmax}(z/\\tau)`.
+
+    Args:
+      logits: real array ``[..., vocab]``.
+      tokens: integer array ``[...]`` of token ids in ``[0, vocab)``.
+      temperature: positive scalar :math:`\\tau`.
+
+    Returns:
+      Array ``[...]``: :math:`\\log p_{a}`.
+
+    Raises:
+      ValueError: on shape mismatch, out-of-range tokens (concrete input) or non-positive
+        temperature.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> lp = log_probs_from_logits(jnp.zeros((2, 4)), jnp.array([0, 3]))
+      >>> [round(float(v), 5) for v in lp]
+      [-1.38629, -1.38629]
+    """
+    z = jnp.asarray(logits)
+    if np.shape(tokens) != z.shape[:-1]:
+        raise ValueError(
+            f"expected tokens of shape logits.shape[:-1] = {z.shape[:-1]}, got {np.shape(tokens)}"
+        )
+    _check_ids("tokens", tokens, z.shape[-1])
+    lp = log_softmax_temperature(z, temperature=temperature)
+    return jnp.take_along_axis(lp, jnp.asarray(tokens)[..., None], axis=-1)[..., 0]
+
+
+# ----------------------------------------------------------------------------------------------
+# KL estimators and importance ratios
+# ----------------------------------------------------------------------------------------------
+
+
+def kl_estimate(logp: ArrayLike, ref_logp: ArrayLike, *, kind: str = "k3", clamp: float = 20.0):
+    """Per-sample estimator of :math:`\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\rm ref})` from log-probs.
+
+    With :math:`x = \\log\\pi - \\log\\pi_{\\rm ref}` of a sample from :math:`\\pi`:
+
+    .. math::
+
+        k_1 = x,\\quad |x|,\\quad k_2 = \\tfrac12 x^2,\\quad
+        k_3 = e^{-x} + x - 1 \\ (\\text{argument clipped to } [-c, c],\\ \\text{value to } [-10, 10]).
+
+    ``"k3+"`` is straight-through: the forward value of :math:`k_3` with the gradient of
+    :math:`k_2`. The clamps follow verl's ``low_var_kl``.
+
+    Args:
+      logp: log-probs under the current policy, any shape.
+      ref_logp: log-probs under the reference policy, same shape.
+      kind: one of ``"k1"``, ``"abs"``, ``"k2"``, ``"k3"``, ``"k3+"``.
+      clamp: bound :math:`c` on the log-ratio inside :math:`k_3`.
+
+    Returns:
+      Array of the shape of ``logp``.
+
+    Raises:
+      ValueError: on unknown ``kind`` or shape mismatch.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> round(float(kl_estimate(jnp.array(0.0), jnp.log(jnp.array(0.5)), kind="k3")), 5)
+      0.19315
+
+    References:
+      Schulman, `Approximating KL divergence <http://joschu.net/blog/kl-approx.html>`_, 2020.
+    """
+    _check_choice("kind", kind, KL_KINDS)
+    _check_same_shape("logp", logp, "ref_logp", ref_logp)
+    logp = jnp.asarray(logp)
+    ref_logp = jnp.asarray(ref_logp)
+    x = logp - ref_logp
+    if kind == "k1":
+        return x
+    if kind == "abs":
+        return jnp.abs(x)
+    k2 = 0.5 * x**2
+    if kind == "k2":
+        return k2
+    y = jnp.clip(-x, -clamp, clamp)
+    k3 = jnp.clip(jnp.exp(y) - y - 1.0, -10.0, 10.0)
+    if kind == "k3":
+        return k3
+    return k2 + jax.lax.stop_gradient(k3 - k2)
+
+
+def importance_ratio(logp: ArrayLike, old_logp: ArrayLike, *, clamp: float | None = 20.0):
+    """Importance ratio :math:`r = \\exp(\\operatorname{clip}(\\log\\pi - \\log\\pi_{\\rm old}, -c, c))`.
+
+    Args:
+      logp: log-probs under the current policy.
+      old_logp: log-probs under the behaviour policy (same shape; treated as data).
+      clamp: bound :math:`c` on the log-ratio (verl uses 20); ``None`` disables it.
+
+    Returns:
+      ``(ratio, log_ratio)`` arrays of the shape of ``logp``.
+
+    Raises:
+      ValueError: on shape mismatch.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> r, lr = importance_ratio(jnp.array([0.0, 30.0]), jnp.zeros(2))
+      >>> [round(float(v), 3) for v in lr]
+      [0.0, 20.0]
+    """
+    _check_same_shape("logp", logp, "old_logp", old_logp)
+    log_r = jnp.asarray(logp) - jax.lax.stop_gradient(jnp.asarray(old_logp))
+    if clamp is not None:
+        log_r = jnp.clip(log_r, -clamp, clamp)
+    return jnp.exp(log_r), log_r
+
+
+# ----------------------------------------------------------------------------------------------
+# Masked reductions
+# ----------------------------------------------------------------------------------------------
+
+
+def masked_sum(x: ArrayLike, mask: ArrayLike, *, axis: int | tuple[int, ...] | None = None):
+    """:math:`\\sum x\\,m` along ``axis`` (positions with ``m = 0`` never contribute, even NaN).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> float(masked_sum(jnp.array([1.0, jnp.nan]), jnp.array([1.0, 0.0])))
+      1.0
+    """
+    _check_same_shape("x", x, "mask", mask)
+    x = jnp.asarray(x)
+    m = jnp.asarray(mask)
+    return jnp.sum(jnp.where(m > 0, x * m, 0.0), axis=axis)
+
+
+def masked_mean(x: ArrayLike, mask: ArrayLike, *, axis: int | tuple[int, ...] | None = None):
+    """Masked mean :math:`\\sum x\\,m / \\sum m`, equal to 0 where the mask is empty.
+
+    Args:
+      x: values, any shape.
+      mask: 0/1 (or non-negative weight) array of the shape of ``x``.
+      axis: reduction axis (``None``: all).
+
+    Returns:
+      The masked mean; never NaN for an empty mask.
+
+    Raises:
+      ValueError: on shape mismatch.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> float(masked_mean(jnp.array([1.0, 3.0, 100.0]), jnp.array([1.0, 1.0, 0.0])))
+      2.0
+      >>> float(masked_mean(jnp.array([1.0]), jnp.array([0.0])))
+      0.0
+    """
+    num = masked_sum(x, mask, axis=axis)
+    den = jnp.sum(jnp.asarray(mask), axis=axis)
+    return jnp.where(den > 0, num / jnp.where(den > 0, den, 1.0), 0.0)
+
+
+def masked_var(x: ArrayLike, mask: ArrayLike, *, axis=None, unbiased: bool = False):
+    """Masked variance about the masked mean (population, or Bessel-corrected if ``unbiased``).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> float(masked_var(jnp.array([0.0, 2.0, 9.0]), jnp.array([1.0, 1.0, 0.0])))
+      1.0
+    """
+    x = jnp.asarray(x)
+    m = jnp.asarray(mask)
+    mu = masked_mean(x, m, axis=axis)
+    if axis is not None:
+        mu = jnp.expand_dims(mu, axis)
+    ss = masked_sum((x - mu) ** 2, m, axis=axis)
+    n = jnp.sum(m, axis=axis)
+    den = n - 1.0 if unbiased else n
+    return jnp.where(den > 0, ss / jnp.where(den > 0, den, 1.0), 0.0)

@@ -1,0 +1,197 @@
+"""The certificate: a result object (never a bool) with a JSON round trip.
+
+A certificate records the game (name, parameters, fingerprint), the region, the bounds it rests
+on and their kind (``exact`` / ``sound`` / ``sampled``), the block weights and the margin
+:math:`\\alpha_*(w)` (the flow's contraction rate in :math:`M(w)`), the Euclidean (Rosen, ``w = 1``)
+margin for comparison, the weighted Lipschitz constant :math:`\\beta`, step sizes for projected
+Euler and RK4, and for two players the timescale band. Status is ``certified``,
+``not_certified`` (with the reason: SGN is only sufficient, so this never means divergent) or
+``invalid`` (bad numbers from the game, e.g. NaN inside the region).
+
+Floats are written with ``repr`` precision so they read back bit for bit; non-finite values
+are written as the strings ``"nan"``, ``"inf"``, ``"-inf"``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+CERTIFIED, NOT_CERTIFIED, INVALID = "certified", "not_certified", "invalid"
+STATUSES = (CERTIFIED, NOT_CERTIFIED, INVALID)
+
+
+@dataclasses.dataclass(frozen=True)
+class Certificate:
+    """Outcome of :func:`certify.certify` (all numbers float64, host side).
+
+    Attributes:
+      status: ``"certified"``, ``"not_certified"`` or ``"invalid"``.
+      reason: why not certified / invalid (empty when certified).
+      game: ``{"name", "params", "dims", "strategy_sets", "fingerprint"}``.
+      region: ``{"lo", "hi"}`` or ``None`` (global bounds of an affine game).
+      bounds_kind: ``"exact"``, ``"sound"`` or ``"sampled"``.
+      mu: curvature bounds per player.
+      coupling: coupling bounds ``L_ij``.
+      block_norm: bounds on ``||J_ii||_2``.
+      lipschitz: Euclidean Lipschitz bound ``sup ||DF||_2``.
+      euclidean_margin: ``inf lambda_min(sym DF)`` bound (the Rosen test with ``w = 1``).
+      gain: loop gain ``rho(D_mu^{-1} L)`` (``inf`` if some ``mu_i <= 0``).
+      weights: block weights (``min = 1``).
+      margin: SGN margin ``alpha_*(w)``; the contraction rate of the flow in ``M(w)``.
+      weighted_lipschitz: ``beta(w)`` (how it was obtained follows ``bounds_kind``).
+      euler_step: certified Euler steps are ``0 < h < euler_step`` (``2 alpha / beta^2``).
+      euler_best_step: ``alpha / beta^2``.
+      euler_factor: contraction factor per Euler step at ``euler_best_step``.
+      rk4_step_guideline: ``2.5 / beta`` (exact only for metric-normal linear games).
+      rk4_step: rigorous RK4 step (conservative).
+      rk4_guideline_factor: exact ``||M^{1/2} P(-hJ) M^{-1/2}||`` at the guideline (affine
+        games; ``nan`` otherwise).
+      band: ``[lo, hi]`` of ``r = w2/w1`` with positive margin (two players), else ``None``.
+      weight_method: ``"perron"``, ``"sdp"`` or ``"lp"``.
+      solver: cvxpy solver that produced the weights, if any.
+      margin_tol: tolerance applied against certifying near-threshold games.
+      n_points: sample points / boxes behind the bounds.
+      seed: sampling seed.
+      geometry: ``"euclidean"``, ``"mirror"`` or ``"fisher"``.
+      extra: method-specific JSON-able data (e.g. mirror/Fisher details).
+      schema_version: JSON schema version.
+    """
+
+    status: str
+    reason: str
+    game: dict
+    region: dict | None
+    bounds_kind: str
+    mu: list
+    coupling: list
+    block_norm: list
+    lipschitz: float
+    euclidean_margin: float
+    gain: float
+    weights: list
+    margin: float
+    weighted_lipschitz: float
+    euler_step: float
+    euler_best_step: float
+    euler_factor: float
+    rk4_step_guideline: float
+    rk4_step: float
+    rk4_guideline_factor: float
+    band: list | None
+    weight_method: str
+    solver: str | None
+    margin_tol: float
+    n_points: int
+    seed: int
+    geometry: str = "euclidean"
+    extra: dict = dataclasses.field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"expected status in {STATUSES}, got {self.status!r}")
+
+    @property
+    def certified(self) -> bool:
+        """True only for status ``certified``."""
+        return self.status == CERTIFIED
+
+    @property
+    def is_estimate(self) -> bool:
+        """True when a ``certified`` status rests on sampled (not guaranteed) bounds."""
+        return self.certified and self.bounds_kind == "sampled"
+
+    @property
+    def rate(self) -> float:
+        """Contraction rate of the continuous flow in ``M(w)`` (equals the margin)."""
+        return self.margin
+
+    def optimizer(self, *, per_player_rates: bool = False):
+        """An ``optax.GradientTransformation`` applying the certified best Euler step.
+
+        With ``per_player_rates=True`` (two players) the rates are the certified weights scaled
+        to a maximum of one, and the step is the TTUR bound of :func:`sgn.ttur_step_bound`
+        halved.
+        """
+        import sgn  # noqa: PLC0415
+
+        if not self.certified:
+            raise ValueError(f"expected a certified certificate, got status {self.status!r}")
+        if not per_player_rates:
+            return sgn.certified_sgd(self.euler_best_step)
+        rates = np.asarray(self.weights) / np.max(self.weights)
+        step = 0.5 * float(sgn.ttur_step_bound(self.margin, self.weighted_lipschitz, rates))
+        return sgn.certified_sgd(step, player_rates=list(rates))
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary (non-finite floats as strings)."""
+        return _encode(dataclasses.asdict(self))
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """Serialises with exact float round trip and sorted keys."""
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=True, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data) -> Certificate:
+        """Inverse of :meth:`to_dict`; raises ``ValueError`` on a malformed document."""
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object for a certificate, got {type(data).__name__}")
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"expected schema_version {SCHEMA_VERSION}, got {version!r}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        missing = sorted(n for n in names if n not in data and n not in ("extra", "geometry"))
+        if missing:
+            raise ValueError(f"expected certificate fields {missing}, got none")
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"expected only known certificate fields, got unknown {unknown}")
+        try:
+            return cls(**_decode({k: data[k] for k in data}))
+        except TypeError as err:
+            raise ValueError(f"expected well-typed certificate fields, got {err}") from err
+
+    @classmethod
+    def from_json(cls, text: str) -> Certificate:
+        """Parses a JSON certificate; raises ``ValueError`` if it is not valid JSON or malformed."""
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as err:
+            raise ValueError(f"expected a JSON certificate, got unreadable text ({err.msg if hasattr(err, 'msg') else err})") from err
+        return cls.from_dict(data)
+
+
+def _encode(obj):
+    if isinstance(obj, dict):
+        return {k: _encode(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_encode(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _encode(obj.tolist())
+    if isinstance(obj, np.generic):
+        return _encode(obj.item())
+    if isinstance(obj, float):
+        if math.isnan(obj):
+            return "nan"
+        if math.isinf(obj):
+            return "inf" if obj > 0 else "-inf"
+        return obj
+    return obj
+
+
+_SPECIAL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def _decode(obj):
+    if isinstance(obj, dict):
+        return {k: _decode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    if isinstance(obj, str) and obj in _SPECIAL:
+        return _SPECIAL[obj]
+    return obj

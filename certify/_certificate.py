@@ -162,7 +162,8 @@ class Certificate:
         try:
             data = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise ValueError(f"expected a JSON certificate, got unreadable text ({err.msg if hasattr(err, 'msg') else err})") from err
+            detail = getattr(err, "msg", str(err))
+            raise ValueError(f"expected a JSON certificate, got unreadable text ({detail})") from err
         return cls.from_dict(data)
 
 

@@ -127,7 +127,8 @@ def format_report(cert) -> str:
         lines.append(f"beta (W-Lipschitz)      {_fmt(cert.weighted_lipschitz)}")
         lines.append(f"Euler step              h < {cert.euler_step:.6f}  (best h* = {_fmt(cert.euler_best_step)},"
                      f" factor {_fmt(cert.euler_factor)} per step)")
-        rk4 = f"RK4 guideline           h <= {_fmt(cert.rk4_step_guideline)}  (2.5/beta; exact only for metric-normal linear games"
+        rk4 = (f"RK4 guideline           h <= {_fmt(cert.rk4_step_guideline)}"
+               "  (2.5/beta; exact only for metric-normal linear games")
         if not math.isnan(cert.rk4_guideline_factor):
             rk4 += f"; exact factor here {_fmt(cert.rk4_guideline_factor)}"
         lines.append(rk4 + ")")
@@ -138,7 +139,8 @@ def format_report(cert) -> str:
         lines.append(f"reason                  {cert.reason}")
         lines.append("note                    SGN is a sufficient test: a refusal is not evidence of divergence.")
     if cert.is_estimate:
-        lines.append("warning                 bounds were SAMPLED: the certificate is an estimate; use --bounds interval for a guarantee.")
+        lines.append("warning                 bounds were SAMPLED: the certificate is an estimate;"
+                     " use --bounds interval for a guarantee.")
     return "\n".join(lines)
 
 
@@ -203,7 +205,8 @@ def _cmd_verify(args) -> int:
         with open(args.certificate, encoding="utf-8") as fh:
             text = fh.read()
     except (OSError, UnicodeDecodeError) as err:
-        raise UsageError(f"cannot read certificate {args.certificate}: {getattr(err, 'strerror', None) or err}") from None
+        detail = getattr(err, "strerror", None) or err
+        raise UsageError(f"cannot read certificate {args.certificate}: {detail}") from None
     try:
         cert = certify.Certificate.from_json(text)
         result = certify.check_certificate(cert)
@@ -252,6 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--pairs", type=int, default=32)
     v.add_argument("--steps", type=int, default=100)
     sub.add_parser("games", help="list registered games")
+    try:
+        from certify._sweep_cli import add_sweep_parser  # noqa: PLC0415
+    except ImportError:
+        pass
+    else:
+        add_sweep_parser(sub)
     return p
 
 
@@ -262,7 +271,8 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             raise UsageError("expected a command: certify, verify or games (see sgn --help)")
-        handler = {"certify": _cmd_certify, "verify": _cmd_verify, "games": _cmd_games}[args.command]
+        handlers = {"certify": _cmd_certify, "verify": _cmd_verify, "games": _cmd_games}
+        handler = getattr(args, "handler", None) or handlers[args.command]
         return handler(args)
     except UsageError as err:
         print(f"sgn: error: {err}", file=sys.stderr)

@@ -155,7 +155,9 @@ def quadratic(
 
 
 def bilinear(a, *, mu: float = 0.0, name: str = "bilinear", sets=None, description: str = "") -> Game:
-    """Zero-sum bilinear game :math:`\\min_x\\max_y x^\\top A y + \\tfrac{\\mu}{2}(\\lVert x\\rVert^2-\\lVert y\\rVert^2)`.
+    """Zero-sum bilinear game with optional curvature ``mu``.
+
+    :math:`\\min_x\\max_y x^\\top A y + \\tfrac{\\mu}{2}(\\lVert x\\rVert^2-\\lVert y\\rVert^2)`.
 
     :math:`F = (Ay + \\mu x, -A^\\top x + \\mu y)`; without curvature (``mu = 0``) no metric
     certifies it, and plain gradient play spirals outward.
@@ -183,7 +185,8 @@ def polymatrix(payoffs: Mapping, dims: Sequence[int], *, name: str = "polymatrix
       An affine game with :math:`J_{ij} = -A_{ij}` on the product of simplices.
 
     Examples:
-      >>> g = polymatrix({(0, 1): [[1.0, -1.0], [-1.0, 1.0]], (1, 0): [[-1.0, 1.0], [1.0, -1.0]]}, (2, 2))
+      >>> a = [[1.0, -1.0], [-1.0, 1.0]]
+      >>> g = polymatrix({(0, 1): a, (1, 0): [[-1.0, 1.0], [1.0, -1.0]]}, (2, 2))
       >>> g.constant_jacobian[0].tolist()
       [0.0, 0.0, -1.0, 1.0]
     """

@@ -66,7 +66,8 @@ def timescale_band(mu, coupling, *, margin=0.0):
     hi_generic = (2.0 * p - prod + root) / safe_l21**2
     # Stable form of r_- (avoids cancellation): r_- = (L12/L21)^2 / r_+.
     lo_generic = (2.0 * p - prod - root) / safe_l21**2
-    lo_stable = jnp.where(hi_generic > 0, (l12 / safe_l21) ** 2 / jnp.where(hi_generic > 0, hi_generic, 1.0), lo_generic)
+    safe_hi = jnp.where(hi_generic > 0, hi_generic, 1.0)
+    lo_stable = jnp.where(hi_generic > 0, (l12 / safe_l21) ** 2 / safe_hi, lo_generic)
     lo = jnp.where(l21 > 0, lo_stable, l12**2 / (4.0 * safe_p))
     hi = jnp.where(l21 > 0, hi_generic, jnp.inf)
     nan = jnp.asarray(jnp.nan, dtype=lo.dtype)

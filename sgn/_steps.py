@@ -52,7 +52,9 @@ def weighted_lipschitz(jacobian, weights, dims):
 
 
 def block_lipschitz_bound(block_norm, coupling, weights):
-    """Block bound :math:`\\beta(w) \\le \\lVert B(w) \\rVert_2`, :math:`B_{ii} = \\sup\\lVert J_{ii}\\rVert`, :math:`B_{ij} = \\sqrt{w_i/w_j}\\,L_{ij}`.
+    """Block bound on the weighted Lipschitz constant, :math:`\\beta(w) \\le \\lVert B(w) \\rVert_2`.
+
+    :math:`B_{ii} = \\sup\\lVert J_{ii}\\rVert` and :math:`B_{ij} = \\sqrt{w_i/w_j}\\,L_{ij}`.
 
     Valid whenever the block bounds are (spec-sgn-math §6.3); tight on the paper's toy game.
 
@@ -99,7 +101,7 @@ def euler_step_bound(margin, lipschitz):
 
 
 def euler_best_step(margin, lipschitz):
-    """Step minimising the Euler factor bound: :math:`h^* = \\alpha/\\beta^2` (0 when ``margin <= 0``).
+    """Step minimising the Euler factor bound, :math:`h^* = \\alpha/\\beta^2` (0 if ``margin <= 0``).
 
     Examples:
       >>> round(float(euler_best_step(1 - 2**-0.5, 1 + 2**-0.5)), 6)
@@ -186,7 +188,7 @@ def _stability_polynomial(a, step, scheme):
 
 
 def linear_step_norm(jacobian, weights, dims, step, *, scheme="euler"):
-    """Exact one-step factor of a constant-Jacobian game: :math:`\\lVert M^{1/2} P(-hJ) M^{-1/2}\\rVert_2`.
+    """Exact one-step factor of a linear game, :math:`\\lVert M^{1/2} P(-hJ) M^{-1/2}\\rVert_2`.
 
     The step contracts in :math:`\\lVert\\cdot\\rVert_{M(w)}` iff the result is below one.
 

@@ -1,0 +1,45 @@
+"""`sgn certify` on the default game prints the report of the issue and writes its files."""
+
+import json
+
+import pytest
+
+from certify import cli
+
+
+def test_demo_report_and_outputs(tmp_path, capsys):
+    out = tmp_path / "certificate.json"
+    band, phase = tmp_path / "band.png", tmp_path / "phase.png"
+    code = cli.main(["certify", "--out", str(out), "--plot", str(band), "--phase-plot", str(phase)])
+    assert code == 0
+    text = capsys.readouterr().out
+    for expected in ("-4.025", "fails", "0.292893", "(1, 200)", "34.3146", "1165.69",
+                     "h < 0.201010", "1.46447", "certifies"):
+        assert expected in text
+    data = json.loads(out.read_text())
+    assert data["status"] == "certified" and data["game"]["name"] == "sgn-toy"
+    assert band.stat().st_size > 1000 and phase.stat().st_size > 1000
+    assert band.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_verify_round_trip(tmp_path, capsys):
+    out = tmp_path / "c.json"
+    assert cli.main(["certify", "cyclic3", "--out", str(out), "--json"]) == 0
+    assert cli.main(["verify", str(out), "--pairs", "8", "--steps", "30"]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["certify", "no-such-game"], "expected a registered game"),
+        (["certify", "sgn-toy", "--param", "a"], "expected --param KEY=VALUE"),
+        (["certify", "tanh-sin", "--region", "1:-1"], "expected lo <= hi"),
+        (["certify", "tanh-sin", "--region", "abc"], "expected --region LO:HI"),
+        (["verify", "/nonexistent/c.json"], "cannot read certificate"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(argv, fragment, capsys):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("sgn: error:") and fragment in err[0]

@@ -1,0 +1,132 @@
+"""The certification pipeline end to end on the reference cases."""
+
+import cvxpy as cp
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import certify
+import games
+import sgn
+
+
+def test_tc1_certificate_fields():
+    c = certify.certify(games.get_game("sgn-toy"))
+    assert c.status == "certified" and c.bounds_kind == "exact" and not c.is_estimate
+    s = 2**-0.5
+    assert c.margin == pytest.approx(1 - s, abs=1e-12)
+    np.testing.assert_allclose(c.weights, [1.0, 200.0], rtol=1e-10)
+    assert c.euclidean_margin == pytest.approx(-4.025, abs=1e-12)  # 1 - (10 + 0.05)/2
+    assert c.weighted_lipschitz == pytest.approx(1 + s, abs=1e-12)
+    assert c.euler_step == pytest.approx(2 * (1 - s) / (1 + s) ** 2, abs=1e-12)
+    assert c.rk4_step_guideline == pytest.approx(2.5 / (1 + s), abs=1e-12)
+    lo, hi = c.band
+    assert lo == pytest.approx(1.5 / 0.0025 - 2 * np.sqrt(0.5) / 0.0025, rel=1e-10)  # (2p - L L ± 2 sqrt(p(p - LL)))/L21^2
+    assert hi == pytest.approx(1.5 / 0.0025 + 2 * np.sqrt(0.5) / 0.0025, rel=1e-10)
+    assert c.rk4_guideline_factor == pytest.approx(0.651317, abs=1e-6)
+
+
+@pytest.mark.parametrize(("name", "gain"), [("saddle", 3.0), ("rotation", 2.0)])
+def test_tc4_tc5_refusals_say_why(name, gain):
+    c = certify.certify(games.get_game(name))
+    assert c.status == "not_certified"
+    assert f"rho(D^-1 L) = {gain:.6g} >= 1" in c.reason
+    assert "diverg" not in c.reason
+    assert c.band is None and c.euler_step == 0.0
+
+
+def test_tc8_and_own_three_player_case_all_methods_agree():
+    cyc = games.get_game("cyclic3")
+    results = {m: certify.certify(cyc, weights=m) for m in ("perron", "sdp", "lp")}
+    for c in results.values():
+        assert c.status == "certified"
+        assert c.margin == pytest.approx(1 - 0.4 ** (1 / 3), abs=1e-6)
+    # own case: mu = (2, 1, 3), asymmetric couplings; the Perron value lambda_P(K) by numpy eigvals
+    J = np.array([[2.0, 0.9, -0.4], [1.2, 1.0, 0.3], [0.2, -1.5, 3.0]])
+    K = np.diag(np.diag(J)) - np.abs(J - np.diag(np.diag(J)))
+    lam_p = np.min(np.linalg.eigvals(K).real)
+    for m in ("perron", "sdp", "lp"):
+        c = certify.certify(games.quadratic(J), weights=m)
+        assert c.margin == pytest.approx(lam_p, abs=1e-6)
+        assert c.status == ("certified" if lam_p > 0 else "not_certified")
+
+
+def test_lq64_sweep_thresholds():
+    lams = np.linspace(0, 2.5, 61)
+    certified, euclid = [], []
+    for lam in lams:
+        c = certify.certify(games.get_game("lq64", lam=float(lam)))
+        assert c.margin == pytest.approx(1 - lam / np.sqrt(2), abs=1e-9)  # alpha_* = 1 - lam/sqrt2
+        assert c.euclidean_margin == pytest.approx(1 - 5.025 * lam, abs=1e-9)
+        certified.append(c.certified)
+        euclid.append(c.euclidean_margin > 0)
+    assert lams[np.flatnonzero(certified).max()] == pytest.approx(1.375)  # last grid point below sqrt2
+    assert lams[np.flatnonzero(euclid).max()] == pytest.approx(1 / 6)  # last below 0.199005
+
+
+def test_sampled_nonlinear_game_is_marked_estimate():
+    c = certify.certify(games.get_game("tanh-sin"), n_samples=256)
+    assert c.bounds_kind == "sampled" and c.certified and c.is_estimate
+    # 1-D blocks: mu_i = inf J_ii = 1 (J11 = 1 + 0.3 x^2 >= 1 attained at x = 0), L12 = 0.5, L21 = 0.8
+    np.testing.assert_allclose(c.mu, [1.0, 1.0], atol=1e-12)
+    assert c.coupling[0][1] == pytest.approx(0.5, abs=1e-12)  # sech^2 max at y = 0 (a sample point)
+    assert c.coupling[1][0] == pytest.approx(0.8, abs=1e-12)  # |cos x| max at x = 0
+
+
+def test_nan_inside_region_is_invalid_not_certified():
+    g = games.from_pseudo_gradient(lambda z: z + jnp.sqrt(z[::-1]), (1, 1),
+                                   region=games.Region([-1.0, -1.0], [1.0, 1.0]))
+    c = certify.certify(g)
+    assert c.status == "invalid" and "NaN" in c.reason
+
+
+def test_nonlinear_game_without_region_is_an_error():
+    g = games.from_pseudo_gradient(lambda z: z + jnp.tanh(z[::-1]), (1, 1))
+    with pytest.raises(ValueError, match="expected a compact region"):
+        certify.certify(g)
+    with pytest.raises(ValueError, match="expected a region of dimension 2"):
+        certify.certify(g, region=games.Region([0.0], [1.0]))
+    with pytest.raises(TypeError, match="expected a games.Game"):
+        certify.certify("sgn-toy")
+
+
+def test_cvxpy_failure_never_certifies(monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise cp.error.SolverError("boom")
+
+    monkeypatch.setattr(cp.Problem, "solve", broken)
+    c = certify.certify(games.get_game("sgn-toy"), weights="sdp")
+    assert c.status == "not_certified" and "weight optimisation failed" in c.reason
+
+
+def test_json_round_trip_and_verify():
+    c = certify.certify(games.get_game("cyclic3"))
+    back = certify.Certificate.from_json(c.to_json())
+    assert back == c
+    assert back.to_json() == c.to_json()
+    report = certify.verify(c, games.get_game("cyclic3"), n_pairs=16, n_steps=60)
+    assert report.ok and report.n_ratios > 100
+    assert report.worst_ratio <= report.certified_factor
+    assert report.certified_factor == pytest.approx(
+        float(sgn.euler_contraction_factor(c.euler_best_step, c.margin, c.weighted_lipschitz)))
+
+
+def test_integrity_check_detects_tampering():
+    c = certify.certify(games.get_game("sgn-toy"))
+    assert certify.check_certificate(c).consistent
+    d = c.to_dict()
+    d["margin"] = 0.3
+    bad = certify.check_certificate(certify.Certificate.from_dict(d))
+    assert not bad.consistent and "'margin'" in bad.message
+
+
+def test_optax_adapter_from_certificate_converges():
+    c = certify.certify(games.get_game("sgn-toy"))
+    opt = c.optimizer()
+    g = games.get_game("sgn-toy")
+    x = jnp.array([0.15, -0.15])
+    state = opt.init(x)
+    for _ in range(200):
+        upd, state = opt.update(g.pseudo_gradient(x), state)
+        x = x + upd
+    assert float(jnp.linalg.norm(x)) < 0.15 * 0.2

@@ -29,8 +29,15 @@ from policy._core import _check_ids, _check_positive
 
 
 def _plan(n, chunk):
-    """Return (chunk rows c, number of full chunks k, remainder rows r) with n = k c + r."""
+    """Return (chunk rows c, number of full chunks k, remainder rows r) with n = k c + r.
+
+    Prefers the largest divisor of ``n`` not above ``chunk`` (no remainder block, which keeps the
+    in-place update a single loop) unless it is less than a quarter of ``chunk``.
+    """
     c = max(1, min(int(chunk), n))
+    d = next(x for x in range(c, 0, -1) if n % x == 0)
+    if 4 * d >= c:
+        c = d
     return c, n // c, n % c
 
 
@@ -83,28 +90,32 @@ def _bwd(temperature, chunk, res, cot):
     c, k, r = _plan(n, chunk)
     cdt = _cdt(z.dtype)
 
-    def block(buf, s, size):
-        # Chunks do not overlap, so rows [s, s+size) of ``buf`` still hold logits: read them, then
-        # overwrite them with their gradient (in place when the logits buffer is donated).
-        sl = lambda a: jax.lax.dynamic_slice_in_dim(a, s, size, axis=0)  # noqa: E731
+    def block(i, buf):
+        # Rows [s, s+c) of ``buf`` are read, then overwritten with their gradient (in place when the
+        # logits buffer is donated). The last chunk may start before k*c to stay in bounds; its
+        # rows below k*c already hold gradients and are kept as they are.
+        s = jnp.minimum(i * c, n - c)
+        sl = lambda a: jax.lax.dynamic_slice_in_dim(a, s, c, axis=0)  # noqa: E731
         zc, tc, lc, hc = sl(buf), sl(t), sl(lse), sl(h)
         gl, gh = sl(g_lp).astype(cdt), sl(g_h).astype(cdt)
         u = zc.astype(cdt) / temperature
         p = jnp.exp(u - lc[:, None])
         onehot = jnp.arange(v, dtype=tc.dtype)[None, :] == tc[:, None]
         g = gl[:, None] * (onehot - p) - gh[:, None] * p * (u - lc[:, None] + hc[:, None])
-        return jax.lax.dynamic_update_slice_in_dim(buf, (g / temperature).astype(z.dtype), s, 0)
+        done = (s + jnp.arange(c)) < i * c
+        g = jnp.where(done[:, None], zc, (g / temperature).astype(z.dtype))
+        return jax.lax.dynamic_update_slice_in_dim(buf, g, s, 0)
 
-    gz = jax.lax.fori_loop(0, k, lambda i, b: block(b, i * c, c), z)
-    if r:
-        gz = block(gz, k * c, r)
+    gz = jax.lax.fori_loop(0, k + (1 if r else 0), block, z)
     return gz, None
 
 
 _logp_entropy.defvjp(_fwd, _bwd)
 
 
-def token_logp_entropy_chunked(logits, tokens, *, temperature: float = 1.0, chunk_size: int = 1024):
+def token_logp_entropy_chunked(
+    logits, tokens, *, temperature: float = 1.0, chunk_size: int | None = None
+):
     """Log-probs of ``tokens`` and full-vocabulary entropies, chunked over positions.
 
     Equivalent to ``(log_probs_from_logits(...), entropy_from_logits(...))`` of
@@ -117,7 +128,8 @@ def token_logp_entropy_chunked(logits, tokens, *, temperature: float = 1.0, chun
       logits: ``[..., vocab]`` float32 or bfloat16.
       tokens: ``[...]`` ints in ``[0, vocab)``.
       temperature: static positive Python float :math:`\\tau`.
-      chunk_size: static number of positions per chunk.
+      chunk_size: static number of positions per chunk; ``None`` picks about 32 MiB of float32
+        softmax per chunk (:math:`\\lfloor 2^{23}/V \\rfloor` rows, at least 1).
 
     Returns:
       ``(logp, entropy)``, float32 (float64 for float64 logits) arrays of shape ``logits.shape[:-1]``.
@@ -143,6 +155,8 @@ def token_logp_entropy_chunked(logits, tokens, *, temperature: float = 1.0, chun
     _check_positive("temperature", temperature)
     if isinstance(temperature, jax.core.Tracer):
         raise TypeError("expected a static Python float temperature, got a traced value")
+    if chunk_size is None:
+        chunk_size = max(1, (1 << 23) // max(1, z.shape[-1]))
     if int(chunk_size) < 1:
         raise ValueError(f"expected chunk_size >= 1, got {chunk_size}")
     _check_ids("tokens", tokens, z.shape[-1])

@@ -1,0 +1,151 @@
+"""Aggregation modes (spec T1, T3) and clip rules (spec T4)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from policy._advantages import broadcast_advantages, dr_grpo_advantages, grpo_advantages
+from policy._aggregation import aggregate_loss
+from policy._clipping import (
+    cispo_loss,
+    gradient_preserving_clip_loss,
+    no_clip_loss,
+    sapo_loss,
+    trl_clip_loss,
+    vanilla_clip_loss,
+)
+
+T1_MASK = jnp.array([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 1.0, 0.0]])
+T1_R = jnp.array([1.0, 0.0, 0.0, 1.0])
+
+
+def test_t1_grpo_advantages_and_aggregations():
+    g = jnp.zeros(4, int)
+    a = grpo_advantages(T1_R, g, num_groups=1)
+    # mean 1/2, unbiased std sqrt(1/3): a = 0.5 / (0.57735 + 1e-6)
+    aa = 0.5 / (np.sqrt(1 / 3) + 1e-6)
+    np.testing.assert_allclose(a, [aa, -aa, -aa, aa], rtol=1e-12)
+    assert aa == pytest.approx(0.866024, abs=1e-6)
+    a_trl = grpo_advantages(T1_R, g, num_groups=1, eps=1e-4)
+    assert float(a_trl[0]) == pytest.approx(0.865875, abs=1e-6)
+    loss = -broadcast_advantages(a, T1_MASK)
+    # 8 valid tokens: rows sum -3a, +a, +2a, -2a -> total -2a; token-mean -a/4
+    assert float(aggregate_loss(loss, T1_MASK, mode="token-mean")) == pytest.approx(-aa / 4)
+    assert float(aggregate_loss(loss, T1_MASK, mode="token-mean")) == pytest.approx(-0.216506, 1e-5)
+    assert float(aggregate_loss(loss, T1_MASK, mode="seq-mean-token-sum")) == pytest.approx(
+        -2 * aa / 4
+    )
+    smm = float(aggregate_loss(loss, T1_MASK, mode="seq-mean-token-mean"))
+    # 1/4 [-3a/(3+e) + a/(1+e) + 2a/(2+e) - 2a/(2+e)],  e = 1e-8
+    e = 1e-8
+    assert smm == pytest.approx(0.25 * (-3 * aa / (3 + e) + aa / (1 + e)), abs=1e-15)
+    assert smm == pytest.approx(-1.44337e-09, rel=1e-4)
+    norm = float(aggregate_loss(loss, T1_MASK, mode="seq-mean-token-sum-norm"))
+    assert norm == pytest.approx(-2 * aa / 3)
+    trl = float(aggregate_loss(loss, T1_MASK, mode="seq-mean-token-sum-norm", constant=12.0))
+    assert trl == pytest.approx(-2 * aa / 12)
+    d = dr_grpo_advantages(T1_R, g, num_groups=1)
+    np.testing.assert_allclose(d, [0.5, -0.5, -0.5, 0.5])
+
+
+def test_t3_fully_masked_row():
+    a = jnp.array([1.0, -1.0])
+    m = jnp.array([[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+    loss = -broadcast_advantages(a, m)
+    assert float(aggregate_loss(loss, m, mode="token-mean")) == -1.0
+    assert float(aggregate_loss(loss, m, mode="seq-mean-token-sum")) == -2.0
+    assert float(aggregate_loss(loss, m, mode="seq-mean-token-mean")) == pytest.approx(-1.0)
+    assert float(aggregate_loss(loss, m, mode="seq-mean-token-sum-norm")) == pytest.approx(-2 / 3)
+    zero = jnp.zeros((2, 3))
+    for mode in ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum",
+                 "seq-mean-token-sum-norm"):
+        assert float(aggregate_loss(loss, zero, mode=mode)) == 0.0
+        g = jax.grad(lambda x, mode=mode: aggregate_loss(x, zero, mode=mode))(loss)
+        assert np.all(np.asarray(g) == 0.0)
+
+
+def test_token_mean_gradient_accumulation_with_global_denominator():
+    rng = np.random.default_rng(1)
+    loss = jnp.array(rng.normal(size=(4, 5)))
+    m = jnp.array((rng.random((4, 5)) > 0.3).astype(float))
+    full = aggregate_loss(loss, m, mode="token-mean")
+    n = jnp.sum(m)
+    parts = [aggregate_loss(loss[i:i + 2], m[i:i + 2], mode="token-mean", denominator=n)
+             for i in (0, 2)]
+    assert float(sum(parts)) == pytest.approx(float(full), rel=1e-12)
+
+
+T4 = [(1.0, 1.5), (1.0, 0.5), (-1.0, 0.5), (-1.0, 5.0), (-1.0, 1.1), (1.0, 1.0)]
+
+
+def test_t4_vanilla_dual_clip():
+    a = jnp.array([[x[0] for x in T4]])
+    lp = jnp.log(jnp.array([[x[1] for x in T4]]))
+    loss, info = vanilla_clip_loss(lp, jnp.zeros_like(lp), a, eps_low=0.2, eps_high=0.28,
+                                   dual_clip=3.0)
+    # hand: (+1,1.5) -> -1.28; (+1,0.5) -> -0.5; (-1,0.5) -> 0.8; (-1,5) -> min(3, 5) = 3;
+    # (-1,1.1) -> 1.1; (+1,1) -> -1
+    np.testing.assert_allclose(loss[0], [-1.28, -0.5, 0.8, 3.0, 1.1, -1.0], rtol=1e-12)
+    m = jnp.ones_like(lp)
+    assert float(aggregate_loss(loss, m)) == pytest.approx(0.353333, abs=1e-6)
+    assert float(jnp.mean(info["clipped"])) == pytest.approx(2 / 6)  # tokens 1 and 3
+    assert float(jnp.mean(info["clipped_dual"])) == pytest.approx(1 / 6)
+    assert float(jnp.mean(-info["log_ratio"])) == pytest.approx(-0.120653, abs=1e-6)
+
+
+def test_t4_trl():
+    a = jnp.array([[x[0] for x in T4]])
+    lp = jnp.log(jnp.array([[x[1] for x in T4]]))
+    loss, info = trl_clip_loss(lp, jnp.zeros_like(lp), a, eps_low=0.2, eps_high=0.28)
+    np.testing.assert_allclose(loss[0], [-1.28, -0.5, 0.8, 5.0, 1.1, -1.0], rtol=1e-12)
+    assert float(jnp.mean(loss)) == pytest.approx(0.686667, abs=1e-6)
+    assert float(jnp.mean(info["clipped_high"])) == pytest.approx(1 / 6)
+    assert float(jnp.mean(info["clipped_low"])) == pytest.approx(1 / 6)
+    # delta caps the unclipped ratio
+    loss_d, _ = trl_clip_loss(lp, jnp.zeros_like(lp), a, eps_low=0.2, eps_high=0.28, delta=4.0)
+    assert float(loss_d[0, 3]) == 4.0
+
+
+def test_gradient_preserving_clip():
+    lp0 = jnp.log(jnp.array([2.0, 0.5, 1.0]))
+    a = jnp.array([1.0, -1.0, 1.0])
+    f = lambda x: gradient_preserving_clip_loss(x, jnp.zeros(3), a)[0]  # noqa: E731
+    np.testing.assert_allclose(f(lp0), [-1.28, 0.8, -1.0])  # values = PPO's
+    g = jax.grad(lambda x: f(x).sum())(lp0)
+    # high-clipped token keeps gradient -A(1+eps_h); low-clipped (A<0) stays 0; unclipped -A r
+    np.testing.assert_allclose(g, [-1.28, 0.0, -1.0])
+    g2 = jax.grad(lambda x: gradient_preserving_clip_loss(x, jnp.zeros(3), a,
+                                                          preserve_low=True)[0].sum())(lp0)
+    np.testing.assert_allclose(g2, [-1.28, 0.8, -1.0])
+
+
+def test_no_clip_cispo_sapo():
+    lp = jnp.log(jnp.array([3.0, 0.5]))
+    a = jnp.array([1.0, -2.0])
+    np.testing.assert_allclose(no_clip_loss(lp, jnp.zeros(2), a)[0], [-3.0, 1.0])
+    c, _ = cispo_loss(lp, jnp.zeros(2), a, eps_max=2.0)
+    np.testing.assert_allclose(c, [-2.0 * np.log(3.0), -0.5 * -2.0 * np.log(0.5)])
+    gc = jax.grad(lambda x: cispo_loss(x, jnp.zeros(2), a, eps_max=2.0)[0].sum())(lp)
+    np.testing.assert_allclose(gc, [-2.0, 1.0])  # -sg(min(r, 2)) A
+    s, _ = sapo_loss(lp, jnp.zeros(2), a, tau_pos=1.0, tau_neg=1.05)
+    sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
+    np.testing.assert_allclose(s, [-sig(2.0) * 4.0, -sig(1.05 * -0.5) * 4 / 1.05 * -2.0])
+    # at r = 1 the SAPO gradient equals the PPO one (-A)
+    g = jax.grad(lambda x: sapo_loss(x, jnp.zeros(2), a)[0].sum())(jnp.zeros(2))
+    np.testing.assert_allclose(g, -a)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="expected mode in"):
+        aggregate_loss(jnp.zeros((2, 2)), jnp.ones((2, 2)), mode="sum")
+    with pytest.raises(ValueError, match="expected mask to have the shape"):
+        aggregate_loss(jnp.zeros((2, 2)), jnp.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"expected mask with entries in \{0, 1\}, got value 0.5"):
+        aggregate_loss(jnp.zeros((2, 2)), jnp.full((2, 2), 0.5))
+    with pytest.raises(ValueError, match="expected loss of rank 2"):
+        aggregate_loss(jnp.zeros(2), jnp.ones(2))
+    with pytest.raises(ValueError, match="expected dual_clip > 1, got 0.5"):
+        vanilla_clip_loss(jnp.zeros(2), jnp.zeros(2), jnp.zeros(2), dual_clip=0.5)
+    with pytest.raises(ValueError, match="expected advantages of shape"):
+        vanilla_clip_loss(jnp.zeros(2), jnp.zeros(2), jnp.zeros(3))

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from certify import _exact_large
 from certify._bound_types import BlockBounds
 from games import Game, Region
 from sgn import _checks
@@ -59,6 +60,8 @@ def _resolve_region(game: Game, region) -> Region | None:
 
 def _host_quantities(jac: np.ndarray, dims):
     """mu, L, block norms, ||J||, lambda_min(sym J) of one Jacobian (NumPy, float64)."""
+    if _exact_large.is_large(jac.shape[0]):  # full-matrix SVD/eig take minutes: sound block relaxations
+        return _exact_large.block_quantities(jac, dims)
     offsets = np.cumsum((0,) + tuple(dims))
     n = len(dims)
     mu, block, coupling = np.zeros(n), np.zeros(n), np.zeros((n, n))
@@ -192,6 +195,19 @@ def sampled_weighted_lipschitz(game: Game, region: Region, weights, *, n_samples
     return float(jnp.max(kernel(jnp.asarray(jacs), jnp.asarray(weights, dtype=jacs.dtype))))
 
 
+SAMPLED_MAX_BYTES = 2 * 1024**3
+"""Largest stack of dense sampled Jacobians (points x dim x dim float64) built for sampled bounds."""
+
+
+def _check_sampled_memory(dim: int, n_samples: int) -> None:
+    n_points = int(n_samples) + 1 + (2**dim if dim <= int(np.log2(MAX_VERTICES)) else 0)
+    need = n_points * dim * dim * 8
+    if need > SAMPLED_MAX_BYTES:
+        raise ValueError(f"expected sampled bounds to fit in {SAMPLED_MAX_BYTES / 2**30:.0f} GiB of dense Jacobians, "
+                         f"got {n_points} points x {dim}^2 floats = {need / 2**30:.3g} GiB (use fewer samples or "
+                         "matrix-free bounds)")
+
+
 # --- dispatch --------------------------------------------------------------------------------
 
 
@@ -229,7 +245,9 @@ def estimate_block_bounds(game: Game, region=None, *, method: str = "auto", n_sa
             f"expected a compact region for {method} bounds on {game.name!r}, got none "
             "(pass region=games.Region(lo, hi))"
         )
+    reg.check_full_dimensional(f"{method} bounds")
     if method == "sampled":
+        _check_sampled_memory(game.dim, n_samples)
         return sampled_block_bounds(game, reg, n_samples=n_samples, seed=seed)
     from certify import _sound  # noqa: PLC0415  (sound engine is heavier; import on demand)
 

@@ -10,10 +10,15 @@ All three maximise the SGN margin :math:`\\alpha_*(w)` (spec-sgn-math §4):
   :math:`K^\\top`; :math:`w = v/u` then satisfies :math:`\\alpha_*(w) \\ge \\alpha` (HiGHS, then
   Clarabel). (Not the Gershgorin LP, which cannot certify the paper's own toy game.)
 
-Each problem is built once with a ``cp.Parameter`` for :math:`\\alpha`. Solver statuses are
-classified; an inaccurate or failed solve counts as infeasible, so it can only make the result
-more conservative. The returned margin is always recomputed exactly from the weights, so the
-certificate never rests on a solver's claim. Host-side: NumPy in, NumPy out.
+Each problem is built once with a ``cp.Parameter`` for :math:`\\alpha`, on :math:`K` divided by
+its largest entry (the margin is homogeneous of degree one in :math:`K`, so couplings of 1e-12 or
+1e12 reach the solver as numbers of order one). Solver statuses are classified; an inaccurate or
+failed solve (including a solver that raises) moves on to the next installed solver, and if none
+answers cleanly it counts as infeasible, so it can only make the result more conservative. The
+weights record the solver that produced them. The returned margin is always recomputed exactly
+from the weights, so the certificate never rests on a solver's claim, and it is cross-checked
+against the closed form :math:`\\lambda_P(K)`: a disagreement beyond ``XCHECK_RTOL`` gives status
+``"margin_mismatch"``, which the pipeline never certifies. Host-side: NumPy in, NumPy out.
 
 References:
   Boyd et al., Linear Matrix Inequalities in System and Control Theory, SIAM 1994.
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 import sys
 import warnings
@@ -37,6 +43,10 @@ from sgn._weights import _host_margin
 WEIGHT_METHODS = ("perron", "sdp", "lp")
 SDP_SOLVERS = ("CLARABEL", "SCS")
 LP_SOLVERS = ("HIGHS", "CLARABEL")
+XCHECK_RTOL = 1e-6
+"""Largest allowed gap, relative to ``max(1, |mu|, L)``, between a cvxpy margin and ``lambda_P(K)``."""
+_SOLVE_ERRORS = (cp.error.SolverError, ValueError, ArithmeticError, RuntimeError)
+"""What a cvxpy solve may raise when a solver breaks down (e.g. 'Cannot unpack invalid solution')."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,9 +58,14 @@ class WeightResult:
       margin: exact :math:`\\alpha_*(w)` of those weights (float64).
       method: ``"perron"``, ``"sdp"`` or ``"lp"``.
       solver: the cvxpy solver that produced the weights (``None`` for perron).
-      status: ``"optimal"``, or ``"solver_failed"`` when no solve succeeded (weights are then
-        all ones).
+      status: ``"optimal"``; ``"solver_failed"`` when no solve succeeded (weights are then all
+        ones); ``"margin_mismatch"`` when the margin of the solver's weights disagrees with the
+        closed form by more than ``XCHECK_RTOL`` (never certified); ``"invalid_weights"`` when the
+        closed form returned non-finite or non-positive weights.
       solves: number of cvxpy solves.
+      failures: ``(solver, status)`` for each solve that failed or was inaccurate (the fallback
+        solver was then tried).
+      perron_margin: the closed-form supremum :math:`\\lambda_P(K)` used for the cross-check.
     """
 
     weights: np.ndarray
@@ -59,6 +74,8 @@ class WeightResult:
     solver: str | None = None
     status: str = "optimal"
     solves: int = 0
+    failures: tuple = ()
+    perron_margin: float = float("nan")
 
 
 def classify_status(status: str) -> str:
@@ -94,35 +111,57 @@ def _solve(problem, solver):
         problem.solve(solver=solver)
 
 
+def _try_solvers(problem, solvers, failures):
+    """Solves with each solver in turn; returns ``(kind, solver)`` of the first clean answer.
+
+    ``kind`` is ``"feasible"`` or ``"infeasible"``; ``(None, None)`` when every solver failed,
+    raised or was inaccurate (each such attempt is appended to ``failures``).
+    """
+    for solver in solvers:
+        try:
+            _solve(problem, solver)
+        except _SOLVE_ERRORS as err:
+            failures.append((solver, f"error: {type(err).__name__}"))
+            continue
+        kind = classify_status(problem.status)
+        if kind in ("feasible", "infeasible"):
+            return kind, solver
+        failures.append((solver, str(problem.status)))
+    return None, None
+
+
 def _installed(solvers):
     have = set(cp.installed_solvers())
     return [s for s in solvers if s in have]
 
 
 class _Feasibility:
-    """A parametrised cvxpy feasibility oracle in alpha, with solver fallback."""
+    """A parametrised cvxpy feasibility oracle in alpha, with solver fallback.
+
+    Calling it returns ``(weights, solver)`` when feasible, else ``None``.
+    """
 
     def __init__(self, problem, alpha, solvers, extract):
         self.problem, self.alpha, self.extract = problem, alpha, extract
         self.solvers = _installed(solvers)
-        self.used = None
+        self.failures = []
         self.solves = 0
 
     def __call__(self, value):
         self.alpha.value = float(value)
-        for solver in self.solvers:
-            self.solves += 1
-            try:
-                _solve(self.problem, solver)
-            except cp.error.SolverError:
-                continue
-            kind = classify_status(self.problem.status)
-            if kind in ("feasible", "infeasible"):
-                self.used = solver
-                if kind == "feasible":
-                    return self.extract()
-                return None
-        return None  # inaccurate or failed everywhere: conservatively infeasible
+        kind, solver = _try_solvers(self.problem, self.solvers, self.failures)
+        self.solves += len(self.solvers) if kind is None else self.solvers.index(solver) + 1
+        if kind != "feasible":
+            return None  # infeasible, or inaccurate/failed everywhere: conservatively infeasible
+        w = self.extract()
+        return None if w is None else (w, solver)
+
+
+def _finite_vector(value):
+    if value is None:
+        return None
+    v = np.asarray(value, dtype=float)
+    return v if np.all(np.isfinite(v)) else None
 
 
 def _sdp_oracle(k):
@@ -132,7 +171,7 @@ def _sdp_oracle(k):
     wk = cp.diag(w) @ k
     lmi = wk + wk.T - 2 * alpha * cp.diag(w)
     problem = cp.Problem(cp.Minimize(cp.sum(w)), [w >= 1, 0.5 * (lmi + lmi.T) >> 0])
-    return _Feasibility(problem, alpha, SDP_SOLVERS, lambda: np.asarray(w.value, dtype=float))
+    return _Feasibility(problem, alpha, SDP_SOLVERS, lambda: _finite_vector(w.value))
 
 
 def _lp_side(k):
@@ -148,26 +187,18 @@ class _LPOracle:
         self.right = _lp_side(k)
         self.left = _lp_side(k.T)
         self.solvers = _installed(LP_SOLVERS)
-        self.used = None
+        self.failures = []
         self.solves = 0
 
     def _side(self, side, value):
         problem, alpha, u, t = side
         alpha.value = float(value)
-        for solver in self.solvers:
-            self.solves += 1
-            try:
-                _solve(problem, solver)
-            except cp.error.SolverError:
-                continue
-            kind = classify_status(problem.status)
-            if kind == "feasible":
-                self.used = solver
-                return (float(t.value), np.asarray(u.value, dtype=float))
-            if kind == "infeasible":
-                self.used = solver
-                return None
-        return None
+        kind, solver = _try_solvers(problem, self.solvers, self.failures)
+        self.solves += len(self.solvers) if kind is None else self.solvers.index(solver) + 1
+        if kind != "feasible" or t.value is None:
+            return None
+        vec = _finite_vector(u.value)
+        return None if vec is None else (float(t.value), vec, solver)
 
     def __call__(self, value):
         r = self._side(self.right, value)
@@ -179,7 +210,8 @@ class _LPOracle:
         u, v = r[1], l[1]
         if np.any(u <= 0) or np.any(v <= 0):
             return None
-        return v / u
+        solver = r[2] if r[2] == l[2] else f"{r[2]}+{l[2]}"
+        return v / u, solver
 
 
 def _bisect(oracle, mu, coupling, tol):
@@ -223,20 +255,35 @@ def optimize_block_weights(mu, coupling, *, method: str = "perron", tol: float =
     """
     if method not in WEIGHT_METHODS:
         raise ValueError(f"expected a weight method in {WEIGHT_METHODS}, got {method!r}")
+    if not (isinstance(tol, int | float) and math.isfinite(tol) and tol > 0):
+        raise ValueError(f"expected a finite tol > 0, got {tol!r}")
     _checks.check_bounds_pair(mu, coupling)
     mu = np.asarray(mu, dtype=np.float64)
     n = mu.shape[0]
     coupling = np.asarray(coupling, dtype=np.float64) * (1.0 - np.eye(n))
+    perron = sgn.perron_value(mu, coupling)
     if method == "perron":
         w, margin = sgn.optimal_weights(mu, coupling, tol=tol)
-        return WeightResult(np.asarray(w), float(margin), "perron")
-    k = np.diag(mu) - coupling
+        w = np.asarray(w, dtype=np.float64)
+        if not (np.all(np.isfinite(w)) and np.all(w > 0) and math.isfinite(margin)):
+            ones = np.ones(n)
+            return WeightResult(ones, _host_margin(mu, coupling, ones), "perron", status="invalid_weights",
+                                perron_margin=perron)
+        return WeightResult(w, float(margin), "perron", perron_margin=perron)
+    # The margin is homogeneous of degree one in K: solve on K / scale, rescale nothing but alpha.
+    scale = float(max(np.max(np.abs(mu)), np.max(coupling), np.finfo(np.float64).tiny))
+    k = (np.diag(mu) - coupling) / scale
     oracle = _sdp_oracle(k) if method == "sdp" else _LPOracle(k)
-    best = _bisect(oracle, mu, coupling, tol)
-    if best is None or not np.all(np.isfinite(best)) or np.any(best <= 0):
+    best = _bisect(oracle, mu / scale, coupling / scale, tol)
+    failures = tuple(oracle.failures)
+    if best is None or not np.all(np.isfinite(best[0])) or np.any(best[0] <= 0):
         ones = np.ones(n)
-        return WeightResult(ones, _host_margin(mu, coupling, ones), method,
-                            solver=oracle.used, status="solver_failed", solves=oracle.solves)
-    w = best / best.min()
+        return WeightResult(ones, _host_margin(mu, coupling, ones), method, solver=None,
+                            status="solver_failed", solves=oracle.solves, failures=failures,
+                            perron_margin=perron)
+    w = best[0] / best[0].min()
     margin = _host_margin(mu, coupling, w)
-    return WeightResult(w, margin, method, solver=oracle.used, solves=oracle.solves)
+    gap = abs(margin - perron)
+    status = "optimal" if gap <= XCHECK_RTOL * max(1.0, scale) else "margin_mismatch"
+    return WeightResult(w, margin, method, solver=best[1], status=status, solves=oracle.solves,
+                        failures=failures, perron_margin=perron)

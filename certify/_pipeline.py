@@ -16,11 +16,13 @@ import jax
 import numpy as np
 
 import sgn
+from certify import _exact_large
 from certify._bound_types import BlockBounds
 from certify._bounds import _check_game, _resolve_region, estimate_block_bounds
 from certify._certificate import CERTIFIED, INVALID, NOT_CERTIFIED, Certificate
 from certify._optimize import optimize_block_weights
 from games import Game
+from sgn import _checks
 
 MARGIN_TOL = 1e-9
 """Relative tolerance against certifying: certified iff ``margin > MARGIN_TOL * scale``."""
@@ -33,6 +35,8 @@ def _scale(bounds: BlockBounds) -> float:
 
 def _weighted_lipschitz(game: Game, region, bounds: BlockBounds, weights, *, n_samples, seed):
     block = float(sgn.block_lipschitz_bound(bounds.block_norm, bounds.coupling, weights))
+    if bounds.kind == "exact" and _exact_large.is_large(game.dim):
+        return block  # a d x d SVD takes minutes at d = 1e4; the block bound is an upper bound
     if bounds.kind == "exact":
         return float(sgn.weighted_lipschitz(game.constant_jacobian, weights, game.dims))
     if bounds.kind == "sampled":
@@ -40,8 +44,8 @@ def _weighted_lipschitz(game: Game, region, bounds: BlockBounds, weights, *, n_s
 
         return sampled_weighted_lipschitz(game, region, weights, n_samples=n_samples, seed=seed)
     try:
-        from certify._interval_matrix import interval_weighted_lipschitz  # noqa: PLC0415
         from certify._interval import interval_jacobian  # noqa: PLC0415
+        from certify._interval_matrix import interval_weighted_lipschitz  # noqa: PLC0415
 
         jlo, jhi = interval_jacobian(game.pseudo_gradient, region.lo, region.hi)
         sound = float(interval_weighted_lipschitz(np.asarray(jlo)[None], np.asarray(jhi)[None],
@@ -106,6 +110,8 @@ def certify(game: Game, *, region=None, bounds: str = "auto", weights: str = "pe
       ('certified', 0.292893, [1.0, 200.0])
     """
     _check_game(game)
+    seed = _checks.check_nonnegative_int(seed, "seed")
+    n_samples = _checks.check_nonnegative_int(n_samples, "n_samples")
     if not (isinstance(margin_tol, int | float) and margin_tol >= 0 and math.isfinite(margin_tol)):
         raise ValueError(f"expected a finite margin_tol >= 0, got {margin_tol!r}")
     with jax.enable_x64(True):
@@ -119,6 +125,7 @@ def certify(game: Game, *, region=None, bounds: str = "auto", weights: str = "pe
 
 
 def _certify_euclidean(game, *, region, bounds, weights, n_samples, seed, margin_tol, subdivisions):
+    _checks.check_pseudo_gradient(game.pseudo_gradient, game.dim)
     reg = _resolve_region(game, region)
     bb = estimate_block_bounds(game, reg, method=bounds, n_samples=n_samples, seed=seed,
                                subdivisions=subdivisions)
@@ -143,7 +150,7 @@ def _certify_euclidean(game, *, region, bounds, weights, n_samples, seed, margin
         rk4 = float(sgn.rk4_step_bound(margin, beta))
         guide_factor = (float(sgn.linear_step_norm(game.constant_jacobian, w, game.dims, guide,
                                                    scheme="rk4"))
-                        if game.is_affine else nan)
+                        if game.is_affine and not _exact_large.is_large(game.dim) else nan)
         reason = ""
     else:
         euler = best = guide = rk4 = 0.0

@@ -89,9 +89,23 @@ def get_game(name: str, **params) -> Game:
         raise ValueError(
             f"expected parameters of {name!r} among {sorted(allowed) or 'none'}, got {unknown}"
         )
+    for key, value in params.items():
+        _check_param(name, key, value, allowed[key])
     merged = {**allowed, **params}
     game = entry.factory(**params)
     return dataclasses.replace(game, name=name, params=merged, description=entry.description)
+
+
+def _check_param(game: str, key: str, value, default) -> None:
+    """A numeric default asks for a finite number (an integer where the default is an int)."""
+    if isinstance(default, bool) or not isinstance(default, int | float):
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"expected a number for parameter {key!r} of {game!r}, got {type(value).__name__}")
+    if not np.isfinite(value):
+        raise ValueError(f"expected a finite parameter {key!r} of {game!r}, got {value!r}")
+    if isinstance(default, int) and float(value) != int(value):
+        raise ValueError(f"expected an integer for parameter {key!r} of {game!r}, got {value!r}")
 
 
 @register("sgn-toy", "Paper's 2-D toy: the Euclidean test fails (-4.025), SGN certifies with w ∝ (1, 200).")

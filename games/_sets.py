@@ -46,7 +46,12 @@ class Box:
     kind = "box"
 
     def __post_init__(self):
-        lo, hi = np.asarray(self.lo, dtype=float), np.asarray(self.hi, dtype=float)
+        try:
+            lo, hi = np.asarray(self.lo, dtype=float), np.asarray(self.hi, dtype=float)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"expected numeric box bounds, got lo={self.lo!r}, hi={self.hi!r}") from err
+        if lo.ndim > 1 or hi.ndim > 1 or (lo.ndim == hi.ndim == 1 and lo.shape != hi.shape):
+            raise ValueError(f"expected scalar or equal-length 1-D box bounds, got shapes {lo.shape} and {hi.shape}")
         if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
             raise ValueError(f"expected finite box bounds, got lo={self.lo}, hi={self.hi}")
         if np.any(lo > hi):
@@ -101,8 +106,16 @@ class Ball:
     kind = "ball"
 
     def __post_init__(self):
+        if isinstance(self.radius, bool) or not isinstance(self.radius, int | float | np.integer | np.floating):
+            raise TypeError(f"expected a number as ball radius, got {type(self.radius).__name__}")
         if not (np.isfinite(self.radius) and self.radius > 0):
             raise ValueError(f"expected a positive finite ball radius, got {self.radius!r}")
+        try:
+            center = np.asarray(self.center, dtype=float)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"expected a numeric ball center, got {self.center!r}") from err
+        if center.ndim > 1 or not np.all(np.isfinite(center)):
+            raise ValueError(f"expected a finite scalar or 1-D ball center, got {self.center!r}")
 
     def project(self, x):
         """Radial projection onto the ball."""

@@ -69,17 +69,52 @@ def check_bounds_pair(mu, coupling) -> None:
     check_nonnegative(coupling, "L")
 
 
+def _as_int(value, name: str) -> int:
+    """``value`` as an ``int`` if it is an integer number (``2`` or ``2.0``), else ``TypeError``/``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"expected {name} to be an integer, got {type(value).__name__} {value!r}")
+    if not (np.isfinite(value) and float(value) == int(value)):
+        raise ValueError(f"expected {name} to be an integer, got {value!r}")
+    return int(value)
+
+
 def check_dims(dims: Sequence[int], total: int | None = None) -> tuple[int, ...]:
-    """Validates block sizes and, if given, that they add up to ``total``."""
-    try:
-        dims = tuple(int(d) for d in dims)
-    except TypeError as err:
-        raise TypeError(f"expected dims to be a sequence of ints, got {dims!r}") from err
+    """Validates block sizes (positive integers) and, if given, that they add up to ``total``."""
+    if isinstance(dims, str | bytes | dict) or not hasattr(dims, "__iter__"):
+        raise TypeError(f"expected dims to be a sequence of ints, got {type(dims).__name__} {dims!r}")
+    dims = tuple(_as_int(d.item() if hasattr(d, "item") else d, "each block size in dims") for d in dims)
     if not dims or any(d <= 0 for d in dims):
         raise ValueError(f"expected positive block sizes, got dims={dims}")
     if total is not None and sum(dims) != total:
         raise ValueError(f"expected block sizes summing to {total}, got dims={dims} (sum {sum(dims)})")
     return dims
+
+
+def check_nonnegative_int(value, name: str) -> int:
+    """Checks an integer option such as a seed or a sample count (``bool`` is refused)."""
+    out = _as_int(value, name)
+    if out < 0:
+        raise ValueError(f"expected a nonnegative integer {name}, got {value!r}")
+    return out
+
+
+def check_pseudo_gradient(pseudo_gradient, dim: int, dtype=np.float64) -> None:
+    """Traces ``F`` abstractly (``jax.eval_shape``: no FLOPs) and checks it maps ``(dim,)`` to ``(dim,)`` floats.
+
+    A pseudo-gradient that raises while tracing, returns another shape, a non-array or integers
+    is a programming error: it is reported as ``ValueError`` before any bound is computed.
+    """
+    try:
+        out = jax.eval_shape(pseudo_gradient, jax.ShapeDtypeStruct((dim,), dtype))
+    except Exception as err:  # noqa: BLE001  (any failure inside user code is reported, chained)
+        raise ValueError(f"expected a pseudo-gradient F that evaluates on a ({dim},) vector, got "
+                         f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}") from err
+    if not isinstance(out, jax.ShapeDtypeStruct):
+        raise ValueError(f"expected F to return one ({dim},) array, got {type(out).__name__}")
+    if out.shape != (dim,):
+        raise ValueError(f"expected F to map ({dim},) to ({dim},), got output shape {out.shape}")
+    if not np.issubdtype(out.dtype, np.floating):
+        raise ValueError(f"expected F to return floats, got dtype {out.dtype}")
 
 
 def check_weights(weights, n: int):

@@ -53,7 +53,7 @@ def plot_band(cert: Certificate, path: str) -> None:
 
 
 def plot_phase(cert: Certificate, game, path: str, *, x0=(0.15, -0.15), step=5e-4,
-               n_steps=3000) -> None:
+               n_steps=20000) -> None:
     """Phase portrait of a 2-D game: trajectory, Euclidean ball and SGN ellipse."""
     import jax  # noqa: PLC0415
     import jax.numpy as jnp  # noqa: PLC0415
@@ -74,10 +74,9 @@ def plot_phase(cert: Certificate, game, path: str, *, x0=(0.15, -0.15), step=5e-
             label="SGN ellipse (invariant)")
     ax.plot(xs[:, 0], xs[:, 1], color="tab:blue", label="gradient play")
     ax.plot([x0[0]], [x0[1]], "o", color="tab:blue")
-    ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
-    ax.set_title(f"{cert.game['name']}: trajectory leaves the ball, stays in the ellipse")
+    ax.set_ylabel("$x_2$ (axes not to scale)")
+    ax.set_title(f"{cert.game['name']}: leaves the ball, stays in the ellipse", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

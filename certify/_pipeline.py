@@ -83,7 +83,7 @@ def _refusal_reason(bounds: BlockBounds, gain: float, margin: float, tol: float)
 
 def certify(game: Game, *, region=None, bounds: str = "auto", weights: str = "perron",
             n_samples: int = 1024, seed: int = 0, margin_tol: float = MARGIN_TOL,
-            subdivisions: int = 1) -> Certificate:
+            subdivisions: int = 1, progress: bool = False) -> Certificate:
     """Certifies (or refuses) convergence of gradient play on ``game`` over ``region``.
 
     Args:
@@ -96,6 +96,7 @@ def certify(game: Game, *, region=None, bounds: str = "auto", weights: str = "pe
       seed: sampling seed (same inputs and seed give a bit-identical certificate).
       margin_tol: relative tolerance applied against certifying.
       subdivisions: sub-boxes per coordinate for interval bounds.
+      progress: show progress bars on stderr for long bound computations.
 
     Returns:
       A :class:`Certificate`; ``status`` says certified / not_certified / invalid.
@@ -121,14 +122,15 @@ def certify(game: Game, *, region=None, bounds: str = "auto", weights: str = "pe
             return certify_tabular(game, region=region, seed=seed, margin_tol=margin_tol)
         return _certify_euclidean(game, region=region, bounds=bounds, weights=weights,
                                   n_samples=n_samples, seed=seed, margin_tol=margin_tol,
-                                  subdivisions=subdivisions)
+                                  subdivisions=subdivisions, progress=progress)
 
 
-def _certify_euclidean(game, *, region, bounds, weights, n_samples, seed, margin_tol, subdivisions):
+def _certify_euclidean(game, *, region, bounds, weights, n_samples, seed, margin_tol, subdivisions,
+                       progress):
     _checks.check_pseudo_gradient(game.pseudo_gradient, game.dim)
     reg = _resolve_region(game, region)
     bb = estimate_block_bounds(game, reg, method=bounds, n_samples=n_samples, seed=seed,
-                               subdivisions=subdivisions)
+                               subdivisions=subdivisions, progress=progress)
     finite = (np.all(np.isfinite(bb.mu)) and np.all(np.isfinite(bb.coupling))
               and np.isfinite(bb.lipschitz))
     if not finite:

@@ -1,7 +1,9 @@
 """Command line: ``sgn certify [GAME]``, ``sgn verify CERT.json``, ``sgn games``.
 
-Exit codes: 0 certified (or verified), 1 not certified (or verification failed), 2 bad input.
-Bad input prints one line ``sgn: error: ...`` on stderr, never a traceback.
+Exit codes: 0 certified (or verified), 1 not certified / invalid game output (or verification
+failed), 2 bad input. Bad input prints one line ``sgn: error: ...`` on stderr, never a traceback;
+a missing optional dependency and an unexpected internal failure are reported the same way
+(set ``SGN_DEBUG=1`` to see the traceback of an internal failure).
 """
 
 from __future__ import annotations
@@ -9,11 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 
 import numpy as np
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+MAX_SAMPLES = 1_000_000
+MAX_PAIRS, MAX_STEPS = 10_000, 100_000
 
 
 class UsageError(Exception):
@@ -159,13 +164,16 @@ def _cmd_certify(args) -> int:
     params = parse_params(args.param)
     game = _build_game(args.game, params)
     region = parse_region(args.region, game.dim)
-    if args.samples < 1:
-        raise UsageError(f"expected --samples >= 1, got {args.samples}")
+    if not 1 <= args.samples <= MAX_SAMPLES:
+        raise UsageError(f"expected --samples between 1 and {MAX_SAMPLES}, got {args.samples}")
+    if args.seed < 0:
+        raise UsageError(f"expected --seed >= 0, got {args.seed}")
     if not args.json:
         print(f"certifying {game.name}: bounds={args.bounds}, weights={args.method} ...", file=sys.stderr)
     try:
         cert = certify.certify(game, region=region, bounds=args.bounds, weights=args.method,
-                               n_samples=args.samples, seed=args.seed)
+                               n_samples=args.samples, seed=args.seed,
+                               progress=not args.json)
     except NotImplementedError as err:
         raise UsageError(f"cannot bound this game with --bounds {args.bounds}: {err}") from None
     except (TypeError, ValueError) as err:
@@ -179,15 +187,22 @@ def _cmd_certify(args) -> int:
         print(format_report(cert))
     if args.plot:
         if len(cert.mu) == 2 and cert.status != "invalid":
-            certify.plot_band(cert, args.plot)
+            _plot(certify.plot_band, args.plot, cert)
         else:
             print("note: --plot draws the two-player band; skipped for this game", file=sys.stderr)
     if args.phase_plot:
         if game.dim == 2 and cert.certified:
-            certify.plot_phase(cert, game, args.phase_plot)
+            _plot(certify.plot_phase, args.phase_plot, cert, game)
         else:
             print("note: --phase-plot needs a certified 2-D game; skipped", file=sys.stderr)
     return EXIT_OK if cert.certified else EXIT_REFUSED
+
+
+def _plot(fn, path, *args):
+    try:
+        fn(*args, path)
+    except (OSError, ValueError) as err:
+        raise UsageError(f"cannot write plot {path}: {getattr(err, 'strerror', None) or err}") from None
 
 
 def _write(path, text):
@@ -201,6 +216,9 @@ def _write(path, text):
 def _cmd_verify(args) -> int:
     import certify  # noqa: PLC0415
 
+    if not 1 <= args.pairs <= MAX_PAIRS or not 1 <= args.steps <= MAX_STEPS:
+        raise UsageError(f"expected --pairs in [1, {MAX_PAIRS}] and --steps in [1, {MAX_STEPS}], "
+                         f"got {args.pairs} and {args.steps}")
     try:
         with open(args.certificate, encoding="utf-8") as fh:
             text = fh.read()
@@ -275,11 +293,26 @@ def main(argv=None) -> int:
         handler = getattr(args, "handler", None) or handlers[args.command]
         return handler(args)
     except UsageError as err:
-        print(f"sgn: error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(err))
+    except SystemExit as err:  # argparse --help / --version
+        return err.code if isinstance(err.code, int) else EXIT_USAGE
+    except ModuleNotFoundError as err:
+        return _fail(f"optional dependency {err.name!r} is not installed (e.g. pip install 'sgn[openspiel]' "
+                     "for pyspiel)")
     except KeyboardInterrupt:
         print("sgn: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # noqa: BLE001  (last resort: one line, never a traceback)
+        if os.environ.get("SGN_DEBUG"):
+            raise
+        return _fail(f"internal error ({type(err).__name__}: {err}); rerun with SGN_DEBUG=1 and report it")
+
+
+def _fail(message: str) -> int:
+    """Prints ``sgn: error: MESSAGE`` as exactly one line on stderr and returns exit code 2."""
+    line = " ".join(str(message).split())
+    print(f"sgn: error: {line}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -1,0 +1,643 @@
+"""Batched certification maps: sweeps over a game parameter and tilings of a region, sharded.
+
+For each item :math:`k` of a batch (a parameter value :math:`\\theta_k` of an affine game, or a
+tile :math:`K_k` of a box) we compute the SGN quantities of spec-sgn-math §2–§4 in one batched
+call per kernel:
+
+.. math::
+
+   \\mu_i = \\min_x \\lambda_{\\min}(\\operatorname{sym} J_{ii}),\\quad
+   L_{ij} = \\max_x \\lVert J_{ij}\\rVert_2,\\quad
+   w = v/u \\ (\\text{Perron, Noda iteration}),\\quad
+   \\alpha_*(w) = \\lambda_{\\min}(S(w)),\\quad
+   \\beta(w) = \\max_x \\lVert M^{1/2} J M^{-1/2}\\rVert_2,
+
+with the Euclidean (Rosen, :math:`w = 1`) margin :math:`\\min_x\\lambda_{\\min}(\\operatorname{sym}J)`
+beside it. For an affine game the Jacobian is constant and the bounds are exact; for a tiling of
+a nonlinear game the extremes are over seeded sample points per tile (an *estimate*, never a
+guarantee: use :func:`certify.certify` with ``bounds="interval"`` on a tile for a sound one).
+An item is certified when :math:`\\alpha_*(w) > \\text{tol}\\cdot\\max(1, |\\mu|, L)`, as in
+:func:`certify.certify`. Everything is float64 (certificates).
+
+**Devices.** Every kernel is ``jit(shard_map(vmap(f)))`` over a 1-D :class:`jax.sharding.Mesh`
+whose single axis ``"batch"`` spans all visible devices: the batch is padded to a multiple of the
+device count (repeating the last item), each device computes its slice with the same per-item
+code, and the padding is dropped. Items never interact, so the results equal the single-device
+ones. One decomposition type per ``jit`` (``eigvalsh`` or ``svd``): on CPU, jax 0.10.2 can
+deadlock when one ``jit`` holds many batched ``eigvalsh``/SVD calls (spec-sound-bounds §7).
+
+**Many hosts.** Call :func:`jax.distributed.initialize` first; ``jax.devices()`` then lists the
+devices of all processes, :func:`make_mesh` spans them, inputs are placed with
+:func:`jax.make_array_from_callback` (each process computes the same host batch, deterministic
+from the seed) and outputs are gathered with ``multihost_utils.process_allgather``. Launch one
+process per host, e.g. on two hosts::
+
+    # host 0                                   # host 1
+    JAX_COORDINATOR=10.0.0.1:1234 \\            JAX_COORDINATOR=10.0.0.1:1234 \\
+    python -c "import jax; jax.distributed.initialize(\\
+        coordinator_address='10.0.0.1:1234', num_processes=2, process_id=0)  # 1 on host 1
+    from certify._sweep import sweep_parameter
+    import numpy as np
+    r = sweep_parameter('lq64', 'lam', np.linspace(0, 2.5, 61))
+    if jax.process_index() == 0: print(r.table())"
+
+(on SLURM, ``jax.distributed.initialize()`` with no arguments reads the cluster environment).
+
+References:
+  Vedula et al., `Small-Gain Nash <https://arxiv.org/abs/2512.06791>`_, 2025.
+  JAX authors, `Distributed arrays and automatic parallelization
+  <https://docs.jax.dev/en/latest/notebooks/Distributed_arrays_and_automatic_parallelization.html>`_.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import functools
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from certify._bound_types import BlockBounds
+from games import Game, Region
+from sgn import _checks
+from sgn._large import perron_weights_jax
+
+SWEEP_API = [
+    "RegionMap",
+    "SweepResult",
+    "certify_region_grid",
+    "make_mesh",
+    "sampled_block_bounds_sharded",
+    "sweep_games",
+    "sweep_parameter",
+    "trace_counts",
+]
+
+AXIS = "batch"
+MARGIN_TOL = 1e-9
+MAX_ITEMS = 1_000_000
+_TRACES: collections.Counter = collections.Counter()
+
+
+def trace_counts() -> dict:
+    """How often each sweep kernel has been traced (a Python side effect at trace time only).
+
+    Repeated sweeps of the same shapes must not re-trace; tests check this.
+
+    Examples:
+      >>> isinstance(trace_counts(), dict)
+      True
+    """
+    return dict(_TRACES)
+
+
+def make_mesh(devices=None) -> Mesh:
+    """A 1-D mesh with axis ``"batch"`` over ``devices`` (default: all devices of all processes).
+
+    Examples:
+      >>> make_mesh().axis_names
+      ('batch',)
+    """
+    devs = list(jax.devices() if devices is None else devices)
+    if not devs:
+        raise ValueError("expected at least one device, got none")
+    return Mesh(np.array(devs), (AXIS,))
+
+
+# --- placement ---------------------------------------------------------------------------------
+
+
+def _put(x: np.ndarray, mesh: Mesh):
+    """Pads the leading axis to a multiple of the mesh size and shards it over ``"batch"``."""
+    x = np.asarray(x)
+    size = mesh.devices.size
+    pad = (-x.shape[0]) % size
+    if pad:
+        x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)], axis=0)
+    sharding = NamedSharding(mesh, P(AXIS))
+    return jax.make_array_from_callback(x.shape, sharding, lambda idx: x[idx])
+
+
+def _fetch(y, n: int) -> np.ndarray:
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils  # noqa: PLC0415
+
+        y = multihost_utils.process_allgather(y, tiled=True)
+    return np.asarray(y)[:n]
+
+
+def _sharded(fn, mesh: Mesh, n_in: int):
+    spec = P(AXIS)
+    # check_vma=False: per-item code has no collectives; constants inside loops need no pcast.
+    return jax.jit(jax.shard_map(jax.vmap(fn), mesh=mesh, in_specs=(spec,) * n_in, out_specs=spec,
+                                 check_vma=False))
+
+
+# --- per-matrix kernels (one decomposition type per jit) ----------------------------------------
+
+
+def _sym(a):
+    return 0.5 * (a + jnp.swapaxes(a, -1, -2))
+
+
+def _lambda_min_sym(a):
+    if a.shape[-1] == 1:  # static shape: scalar blocks need no LAPACK call
+        return a[..., 0, 0]
+    return jnp.linalg.eigvalsh(_sym(a))[..., 0]
+
+
+def _norm2(a):
+    if a.shape[-1] == 1 or a.shape[-2] == 1:
+        return jnp.sqrt(jnp.sum(a * a, axis=(-2, -1)))
+    return jnp.linalg.svd(a, compute_uv=False)[..., 0]
+
+
+def _blocks(jac, dims):
+    """``(N, N, m, m)`` blocks when all block sizes equal ``m``."""
+    n, m = len(dims), dims[0]
+    return jac.reshape(n, m, n, m).transpose(0, 2, 1, 3)
+
+
+@functools.lru_cache(maxsize=128)
+def _kernel(kind: str, dims: tuple, mesh: Mesh):
+    n = len(dims)
+    off = np.cumsum((0,) + dims)
+    equal = len(set(dims)) == 1
+
+    def diag_min(jac):
+        _TRACES["diag_min"] += 1
+        if equal:
+            b = _blocks(jac, dims)
+            return _lambda_min_sym(b[jnp.arange(n), jnp.arange(n)])
+        return jnp.stack([_lambda_min_sym(jac[off[i]:off[i + 1], off[i]:off[i + 1]]) for i in range(n)])
+
+    def block_norms(jac):
+        _TRACES["block_norms"] += 1
+        if equal:
+            return _norm2(_blocks(jac, dims))
+        return jnp.stack([jnp.stack([_norm2(jac[off[i]:off[i + 1], off[j]:off[j + 1]]) for j in range(n)])
+                          for i in range(n)])
+
+    def full_min(jac):
+        _TRACES["full_min"] += 1
+        return _lambda_min_sym(jac)
+
+    def full_norm(jac):
+        _TRACES["full_norm"] += 1
+        return _norm2(jac)
+
+    def weighted_norm(jac, w):
+        _TRACES["weighted_norm"] += 1
+        s = jnp.repeat(jnp.sqrt(w), np.asarray(dims), total_repeat_length=int(off[-1]))
+        return _norm2(s[:, None] * jac / s[None, :])
+
+    def weights(mu, coupling):
+        _TRACES["weights"] += 1
+        w, lo, hi = perron_weights_jax(mu, coupling)
+        eye = jnp.eye(n, dtype=mu.dtype)
+        offd = coupling * (1.0 - eye)
+        root = jnp.sqrt(w)
+        scale = root[:, None] / root[None, :]
+        s = jnp.diag(mu) - 0.5 * (offd * scale + offd.T * scale.T)
+        return w, lo, hi, _lambda_min_sym(s)
+
+    table = {"diag_min": (diag_min, 1), "block_norms": (block_norms, 1), "full_min": (full_min, 1),
+             "full_norm": (full_norm, 1), "weighted_norm": (weighted_norm, 2), "weights": (weights, 2)}
+    fn, n_in = table[kind]
+    return _sharded(fn, mesh, n_in)
+
+
+def _matrix_quantities(jacs_dev, dims, mesh):
+    """Per-matrix mu, block norms, couplings, ||J|| and lambda_min(sym J) (device arrays, padded)."""
+    mu = _kernel("diag_min", dims, mesh)(jacs_dev)
+    norms = _kernel("block_norms", dims, mesh)(jacs_dev)
+    lip = _kernel("full_norm", dims, mesh)(jacs_dev)
+    euc = _kernel("full_min", dims, mesh)(jacs_dev)
+    return mu, norms, lip, euc
+
+
+def _split_norms(norms: np.ndarray):
+    n = norms.shape[-1]
+    eye = np.eye(n, dtype=bool)
+    block = np.diagonal(norms, axis1=-2, axis2=-1).copy()
+    coupling = np.where(eye, 0.0, norms)
+    return block, coupling
+
+
+def _scale(mu, coupling):
+    flat = np.concatenate([np.abs(mu).reshape(mu.shape[0], -1), coupling.reshape(coupling.shape[0], -1)], axis=1)
+    return np.maximum(1.0, np.max(flat, axis=1))
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+def _jsonable(x):
+    if isinstance(x, np.ndarray):
+        return np.where(np.isfinite(x), x, np.nan).tolist() if x.dtype.kind == "f" else x.tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepResult:
+    """A certification map over a game parameter (host NumPy, float64).
+
+    Attributes:
+      game: registered game name.
+      param: the swept parameter.
+      values: ``(n_values,)`` parameter values.
+      params: the other (fixed) parameters.
+      mu: ``(n_values, n_players)`` curvature bounds.
+      coupling: ``(n_values, n_players, n_players)`` coupling bounds.
+      weights: ``(n_values, n_players)`` Perron weights (``min = 1``).
+      margin: ``(n_values,)`` exact SGN margin :math:`\\alpha_*(w)` of those weights.
+      perron_lower: ``(n_values,)`` Collatz–Wielandt lower bound on the optimum.
+      perron_upper: ``(n_values,)`` Collatz–Wielandt upper bound on the optimum.
+      euclidean_margin: ``(n_values,)`` :math:`\\lambda_{\\min}(\\operatorname{sym}J)` (Rosen, w = 1).
+      beta: ``(n_values,)`` weighted Lipschitz constant :math:`\\beta(w)`.
+      euler_step: ``(n_values,)`` :math:`2\\alpha_*/\\beta^2` where certified, else 0.
+      certified: ``(n_values,)`` SGN certified.
+      euclidean_certified: ``(n_values,)`` Euclidean margin ``> 0``.
+      bounds_kind: ``"exact"`` (batched affine path) or what :func:`certify.certify` reported.
+      batched: True for the one-call batched path, False for the per-value fallback loop.
+      n_devices: devices the batch was sharded over.
+    """
+
+    game: str
+    param: str
+    values: np.ndarray
+    params: dict
+    mu: np.ndarray
+    coupling: np.ndarray
+    weights: np.ndarray
+    margin: np.ndarray
+    perron_lower: np.ndarray
+    perron_upper: np.ndarray
+    euclidean_margin: np.ndarray
+    beta: np.ndarray
+    euler_step: np.ndarray
+    certified: np.ndarray
+    euclidean_certified: np.ndarray
+    bounds_kind: str
+    batched: bool
+    n_devices: int
+
+    def last_certified(self, *, euclidean: bool = False) -> float:
+        """The largest value of the leading certified run (``nan`` if the first is not)."""
+        flags = self.euclidean_certified if euclidean else self.certified
+        if not flags.size or not flags[0]:
+            return float("nan")
+        stop = int(np.argmin(flags)) if not flags.all() else flags.size
+        return float(self.values[stop - 1])
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary (NaN written as ``NaN`` by :mod:`json`)."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def to_json(self) -> str:
+        """JSON text of :meth:`to_dict`."""
+        return json.dumps(self.to_dict(), indent=1)
+
+    def table(self) -> str:
+        """A fixed-width text table: value, Euclidean margin, SGN margin, weights, step."""
+        head = f"{self.param:>10s}  {'euclidean':>11s}  {'sgn margin':>11s}  {'certified':>9s}  " \
+               f"{'w2/w1':>10s}  {'euler h<':>10s}"
+        rows = [head]
+        for k, v in enumerate(self.values):
+            ratio = self.weights[k, 1] / self.weights[k, 0] if self.weights.shape[1] > 1 else 1.0
+            rows.append(f"{v:10.6g}  {self.euclidean_margin[k]:11.6g}  {self.margin[k]:11.6g}  "
+                        f"{'yes' if self.certified[k] else 'no':>9s}  {ratio:10.4g}  {self.euler_step[k]:10.4g}")
+        rows.append(f"last certified {self.param}: SGN {self.last_certified():.6g}, "
+                    f"Euclidean {self.last_certified(euclidean=True):.6g}")
+        return "\n".join(rows)
+
+
+@dataclasses.dataclass(frozen=True)
+class RegionMap:
+    """A certification map over a tiling of a box (sampled bounds per tile: an estimate).
+
+    Attributes:
+      lo: ``(n_tiles, dim)`` tile lower corners.
+      hi: ``(n_tiles, dim)`` tile upper corners.
+      divisions: tiles per coordinate.
+      mu: ``(n_tiles, n_players)``; coupling: ``(n_tiles, n_players, n_players)``.
+      weights: ``(n_tiles, n_players)``; margin, euclidean_margin, beta: ``(n_tiles,)``.
+      certified: ``(n_tiles,)`` (estimate).
+      n_points: sample points per tile.
+      n_devices: devices the tiles were sharded over.
+    """
+
+    lo: np.ndarray
+    hi: np.ndarray
+    divisions: tuple
+    mu: np.ndarray
+    coupling: np.ndarray
+    weights: np.ndarray
+    margin: np.ndarray
+    euclidean_margin: np.ndarray
+    beta: np.ndarray
+    certified: np.ndarray
+    n_points: int
+    n_devices: int
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+# --- affine sweeps -----------------------------------------------------------------------------
+
+
+def _certify_jacobians(jacs: np.ndarray, dims: tuple, mesh: Mesh, margin_tol: float):
+    """Batched exact SGN quantities of constant Jacobians ``(B, d, d)``."""
+    b = jacs.shape[0]
+    jd = _put(jacs, mesh)
+    mu_d, norms_d, lip_d, euc_d = _matrix_quantities(jd, dims, mesh)
+    norms = _fetch(norms_d, b)
+    _, coupling = _split_norms(norms)
+    w_d, lo_d, hi_d, margin_d = _kernel("weights", dims, mesh)(mu_d, _put(coupling, mesh))
+    beta = _fetch(_kernel("weighted_norm", dims, mesh)(jd, w_d), b)
+    mu = _fetch(mu_d, b)
+    margin = _fetch(margin_d, b)
+    return {"mu": mu, "coupling": coupling, "weights": _fetch(w_d, b), "margin": margin,
+            "perron_lower": _fetch(lo_d, b), "perron_upper": _fetch(hi_d, b),
+            "euclidean_margin": _fetch(euc_d, b), "beta": beta, "lipschitz": _fetch(lip_d, b),
+            "certified": margin > margin_tol * _scale(mu, coupling)}
+
+
+def _finish(game_name, param, values, params, q, kind, batched, n_devices, margin_tol):
+    margin, beta = q["margin"], q["beta"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        euler = np.where(q["certified"], 2.0 * margin / beta**2, 0.0)
+    return SweepResult(game=game_name, param=param, values=np.asarray(values, dtype=np.float64),
+                       params=dict(params), mu=q["mu"], coupling=q["coupling"], weights=q["weights"],
+                       margin=margin, perron_lower=q["perron_lower"], perron_upper=q["perron_upper"],
+                       euclidean_margin=q["euclidean_margin"], beta=beta, euler_step=euler,
+                       certified=np.asarray(q["certified"], dtype=bool),
+                       euclidean_certified=np.asarray(q["euclidean_margin"] > 0, dtype=bool),
+                       bounds_kind=kind, batched=batched, n_devices=n_devices)
+
+
+def sweep_games(games_list, *, mesh: Mesh | None = None, margin_tol: float = MARGIN_TOL,
+                param: str = "index", values=None, game_name: str = "", params=None) -> SweepResult:
+    """Certifies a list of affine games with equal block sizes in one batched, sharded call.
+
+    Args:
+      games_list: affine :class:`games.Game` objects sharing ``dims``.
+      mesh: device mesh (default :func:`make_mesh` over all devices).
+      margin_tol: relative tolerance applied against certifying.
+      param: label of the axis (for the table).
+      values: ``(n_games,)`` labels (default ``0, 1, ...``).
+      game_name: name recorded in the result.
+      params: fixed parameters recorded in the result.
+
+    Returns:
+      :class:`SweepResult` with exact bounds (float64).
+
+    Raises:
+      ValueError: empty list, non-affine games or differing ``dims``.
+    """
+    games_list = list(games_list)
+    if not games_list:
+        raise ValueError("expected at least one game, got an empty list")
+    if len(games_list) > MAX_ITEMS:
+        raise ValueError(f"expected at most {MAX_ITEMS} games, got {len(games_list)}")
+    dims = games_list[0].dims
+    for g in games_list:
+        if not isinstance(g, Game) or not g.is_affine:
+            raise ValueError(f"expected affine games for the batched sweep, got {getattr(g, 'name', g)!r}")
+        if g.dims != dims:
+            raise ValueError(f"expected equal block sizes {dims}, got {g.dims}")
+    mesh = make_mesh() if mesh is None else mesh
+    vals = np.arange(len(games_list), dtype=np.float64) if values is None else np.asarray(values, float)
+    with jax.enable_x64(True):
+        jacs = np.stack([g.constant_jacobian for g in games_list]).astype(np.float64)
+        q = _certify_jacobians(jacs, tuple(dims), mesh, margin_tol)
+    return _finish(game_name or games_list[0].name, param, vals, params or {}, q, "exact", True,
+                   mesh.devices.size, margin_tol)
+
+
+def _fallback_loop(name, param, values, params, margin_tol, n_samples, seed):
+    """Per-value :func:`certify.certify` for games the batched path cannot take."""
+    import games  # noqa: PLC0415
+    from certify._pipeline import certify as certify_one  # noqa: PLC0415
+
+    certs = [certify_one(games.get_game(name, **{**params, param: float(v)}), n_samples=n_samples, seed=seed,
+                         margin_tol=margin_tol) for v in values]
+    arr = lambda key: np.asarray([getattr(c, key) for c in certs], dtype=np.float64)  # noqa: E731
+    q = {"mu": arr("mu"), "coupling": arr("coupling"), "weights": arr("weights"), "margin": arr("margin"),
+         "perron_lower": arr("margin"), "perron_upper": np.full(len(certs), np.nan),
+         "euclidean_margin": arr("euclidean_margin"), "beta": arr("weighted_lipschitz"),
+         "certified": np.asarray([c.certified for c in certs])}
+    return _finish(name, param, values, params, q, certs[0].bounds_kind, False, 1, margin_tol)
+
+
+def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | None = None,
+                    margin_tol: float = MARGIN_TOL, n_samples: int = 1024, seed: int = 0) -> SweepResult:
+    """Certification map of a registered game over one parameter, in one batched call.
+
+    Affine games (constant Jacobian, e.g. ``lq64`` over ``lam``) are certified with exact bounds
+    in one sharded batch: per value, blockwise ``eigvalsh``/``svd``, the Perron weights by dense
+    Noda iteration and :math:`\\alpha_*(w)` (nothing game-specific is exploited). Other games
+    (nonlinear, or tabular games in the mirror geometry, e.g. a sweep over ``tau``) fall back to
+    one :func:`certify.certify` per value, and the result says so (``batched=False``).
+
+    Args:
+      game: a registered game name.
+      param: the parameter to sweep.
+      values: ``(n_values,)`` finite values.
+      params: other parameters of the game, fixed.
+      mesh: device mesh (default: all devices).
+      margin_tol: relative tolerance applied against certifying.
+      n_samples: sample points per value on the fallback path.
+      seed: sampling seed on the fallback path.
+
+    Returns:
+      :class:`SweepResult` (float64).
+
+    Raises:
+      ValueError: unknown game or parameter, empty or non-finite values.
+
+    Examples:
+      >>> import numpy as np
+      >>> r = sweep_parameter("lq64", "lam", np.linspace(0.0, 2.5, 61), params={"half": 4})
+      >>> r.last_certified(), round(r.last_certified(euclidean=True), 6)
+      (1.375, 0.166667)
+    """
+    import games  # noqa: PLC0415
+
+    params = dict(params or {})
+    allowed = games.game_parameters(game)
+    if param not in allowed:
+        raise ValueError(f"expected a parameter of {game!r} among {sorted(allowed)}, got {param!r}")
+    values = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"expected a non-empty 1-D array of values, got shape {values.shape}")
+    _checks.check_finite(values, "values")
+    built = [games.get_game(game, **{**params, param: _cast(allowed[param], v)}) for v in values]
+    if all(g.is_affine and g.geometry == "euclidean" and g.dims == built[0].dims for g in built):
+        return sweep_games(built, mesh=mesh, margin_tol=margin_tol, param=param, values=values,
+                           game_name=game, params=params)
+    return _fallback_loop(game, param, values, params, margin_tol, n_samples, seed)
+
+
+def _cast(default, v):
+    return int(v) if isinstance(default, int) and not isinstance(default, bool) and float(v).is_integer() else float(v)
+
+
+# --- sampled bounds and region tilings ----------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _jacobian_kernel(pseudo_gradient, mesh: Mesh):
+    def one(x):
+        _TRACES["jacobian"] += 1
+        return pseudo_gradient(x), jax.jacfwd(pseudo_gradient)(x)
+
+    return _sharded(one, mesh, 1)
+
+
+def _point_quantities(game: Game, points: np.ndarray, mesh: Mesh):
+    """Per-point F, J, mu, block norms, ||J||, lambda_min(sym J) (points sharded)."""
+    n = points.shape[0]
+    pts = _put(points, mesh)
+    f_d, j_d = _jacobian_kernel(game.pseudo_gradient, mesh)(pts)
+    mu_d, norms_d, lip_d, euc_d = _matrix_quantities(j_d, tuple(game.dims), mesh)
+    finite = np.all(np.isfinite(_fetch(f_d, n)), axis=-1) & np.all(np.isfinite(_fetch(j_d, n)), axis=(-2, -1))
+    return j_d, finite, _fetch(mu_d, n), _fetch(norms_d, n), _fetch(lip_d, n), _fetch(euc_d, n)
+
+
+def sampled_block_bounds_sharded(game: Game, region=None, *, n_samples: int = 1024, seed: int = 0,
+                                 mesh: Mesh | None = None) -> BlockBounds:
+    """Sampled block bounds with the points sharded over all devices.
+
+    Uses exactly the points of :func:`certify.sample_points` (box vertices when few, seeded
+    uniform points, the centre; projected onto the strategy set), so it reproduces
+    :func:`certify.sampled_block_bounds`. Extremes over samples are an *estimate*.
+
+    Args:
+      game: the game.
+      region: a :class:`games.Region` (default: the game's).
+      n_samples: uniform sample points.
+      seed: sampling seed.
+      mesh: device mesh (default: all devices).
+
+    Returns:
+      :class:`certify.BlockBounds` with ``kind="sampled"`` (float64).
+
+    Raises:
+      ValueError: no region, or a region of the wrong dimension.
+    """
+    from certify._bounds import _resolve_region, sample_points  # noqa: PLC0415
+
+    reg = _resolve_region(game, region)
+    if reg is None:
+        raise ValueError(f"expected a compact region for sampled bounds on {game.name!r}, got none")
+    mesh = make_mesh() if mesh is None else mesh
+    with jax.enable_x64(True):
+        points = sample_points(reg, n_samples=n_samples, seed=seed)
+        if not game.is_unconstrained:
+            points = np.asarray(jax.vmap(game.project)(jnp.asarray(points)))
+        _, finite, mu, norms, lip, euc = _point_quantities(game, points, mesh)
+    n = game.n_players
+    if not finite.all():
+        nan = np.full(n, np.nan)
+        return BlockBounds(nan, np.full((n, n), np.nan), nan, np.nan, np.nan, kind="sampled",
+                           n_points=points.shape[0])
+    block, coupling = _split_norms(norms)
+    return BlockBounds(mu.min(0), coupling.max(0), block.max(0), float(lip.max()), float(euc.min()),
+                       kind="sampled", n_points=points.shape[0])
+
+
+def _tiles(reg: Region, divisions):
+    d = reg.dim
+    div = np.broadcast_to(np.asarray(divisions), (d,)) if np.ndim(divisions) == 0 else np.asarray(divisions)
+    if div.shape != (d,) or not np.all(div == np.floor(div)) or np.any(div < 1):
+        raise ValueError(f"expected divisions as a positive int or {d} positive ints, got {divisions!r}")
+    div = div.astype(int)
+    if int(np.prod(div.astype(float))) > MAX_ITEMS:
+        raise ValueError(f"expected at most {MAX_ITEMS} tiles, got {int(np.prod(div.astype(float)))}")
+    idx = np.stack(np.meshgrid(*[np.arange(k) for k in div], indexing="ij"), -1).reshape(-1, d)
+    width = (reg.hi - reg.lo) / div
+    lo = reg.lo + idx * width
+    hi = np.where(idx == div - 1, reg.hi, reg.lo + (idx + 1) * width)
+    return lo, hi, tuple(int(k) for k in div)
+
+
+def certify_region_grid(game: Game, region=None, *, divisions=4, n_samples: int = 64, seed: int = 0,
+                        mesh: Mesh | None = None, margin_tol: float = MARGIN_TOL) -> RegionMap:
+    """Certification map over a tiling of a box: sampled SGN bounds and margin per tile.
+
+    The box is cut into ``divisions`` tiles per coordinate. Each tile is sampled at its
+    vertices (when ``dim <= 10``), ``n_samples`` seeded uniform points and its centre; all
+    tiles' points go through one sharded ``jit(vmap(jacfwd(F)))``, then per-point block
+    quantities, per-tile extremes, Perron weights and :math:`\\alpha_*(w)` per tile.
+
+    Args:
+      game: a Euclidean-geometry game.
+      region: the box (default: the game's region).
+      divisions: tiles per coordinate (int or one int per coordinate).
+      n_samples: uniform points per tile.
+      seed: sampling seed (results do not depend on the device count).
+      mesh: device mesh (default: all devices).
+      margin_tol: relative tolerance applied against certifying.
+
+    Returns:
+      :class:`RegionMap` (float64; sampled: an estimate per tile).
+
+    Raises:
+      ValueError: no region, bad divisions, too many tiles.
+
+    Examples:
+      >>> import games
+      >>> m = certify_region_grid(games.get_game("tanh-sin"), divisions=2, n_samples=8)
+      >>> m.margin.shape, bool(m.certified.all())
+      ((4,), True)
+    """
+    from certify._bounds import _resolve_region  # noqa: PLC0415
+
+    reg = _resolve_region(game, region)
+    if reg is None:
+        raise ValueError(f"expected a compact region to tile for {game.name!r}, got none")
+    if not isinstance(n_samples, int | np.integer) or n_samples < 0:
+        raise ValueError(f"expected a nonnegative int n_samples, got {n_samples!r}")
+    lo, hi, div = _tiles(reg, divisions)
+    t, d = lo.shape
+    parts = []
+    if d <= 10:
+        corners = np.array(np.meshgrid(*[[0.0, 1.0]] * d, indexing="ij")).reshape(d, -1).T
+        parts.append(np.broadcast_to(corners[None], (t,) + corners.shape))
+    parts.append(np.random.default_rng(seed).random((t, int(n_samples), d)))
+    parts.append(np.full((t, 1, d), 0.5))
+    unit = np.concatenate(parts, axis=1)
+    points = lo[:, None, :] + unit * (hi - lo)[:, None, :]
+    per_tile = points.shape[1]
+    mesh = make_mesh() if mesh is None else mesh
+    dims = tuple(game.dims)
+    with jax.enable_x64(True):
+        flat = points.reshape(-1, d)
+        if not game.is_unconstrained:
+            flat = np.asarray(jax.vmap(game.project)(jnp.asarray(flat)))
+        j_d, finite, mu_p, norms_p, _, euc_p = _point_quantities(game, flat, mesh)
+        shape = (t, per_tile)
+        ok = finite.reshape(shape).all(1)
+        mu = mu_p.reshape(shape + mu_p.shape[1:]).min(1)
+        _, coupling = _split_norms(norms_p.reshape(shape + norms_p.shape[1:]).max(1))
+        euc = euc_p.reshape(shape).min(1)
+        mu = np.where(ok[:, None], mu, np.nan)
+        w_d, _, _, margin_d = _kernel("weights", dims, mesh)(_put(mu, mesh), _put(coupling, mesh))
+        weights, margin = _fetch(w_d, t), _fetch(margin_d, t)
+        w_points = np.repeat(weights, per_tile, axis=0)
+        wn = _fetch(_kernel("weighted_norm", dims, mesh)(j_d, _put(w_points, mesh)), t * per_tile)
+        beta = wn.reshape(shape).max(1)
+    certified = margin > margin_tol * _scale(np.nan_to_num(mu), coupling)
+    return RegionMap(lo=lo, hi=hi, divisions=div, mu=mu, coupling=coupling, weights=weights, margin=margin,
+                     euclidean_margin=euc, beta=beta, certified=certified & ok, n_points=per_tile,
+                     n_devices=mesh.devices.size)

@@ -151,10 +151,10 @@ class Certificate:
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"expected only known certificate fields, got unknown {unknown}")
-        try:
-            return cls(**_decode({k: data[k] for k in data}))
-        except TypeError as err:
-            raise ValueError(f"expected well-typed certificate fields, got {err}") from err
+        decoded = _decode({k: data[k] for k in data})
+        for key, value in decoded.items():
+            _check_field_type(key, value)
+        return cls(**decoded)
 
     @classmethod
     def from_json(cls, text: str) -> Certificate:
@@ -186,6 +186,50 @@ def _encode(obj):
 
 
 _SPECIAL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+_FLOAT_FIELDS = ("lipschitz", "euclidean_margin", "gain", "margin", "weighted_lipschitz", "euler_step",
+                 "euler_best_step", "euler_factor", "rk4_step_guideline", "rk4_step",
+                 "rk4_guideline_factor", "margin_tol")
+_VECTOR_FIELDS = ("mu", "block_norm", "weights")
+_STR_FIELDS = ("status", "reason", "bounds_kind", "weight_method", "geometry")
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _is_vector(x) -> bool:
+    return isinstance(x, list) and bool(x) and all(_is_number(v) for v in x)
+
+
+def _check_field_type(key, value) -> None:
+    """Raises ``ValueError`` naming ``key`` when a decoded field has the wrong JSON type."""
+    ok = True
+    if key in _FLOAT_FIELDS:
+        ok = _is_number(value)
+    elif key in _VECTOR_FIELDS:
+        ok = _is_vector(value)
+    elif key == "coupling":
+        ok = isinstance(value, list) and bool(value) and all(_is_vector(r) and len(r) == len(value) for r in value)
+    elif key == "band":
+        ok = value is None or (_is_vector(value) and len(value) == 2)
+    elif key in _STR_FIELDS:
+        ok = isinstance(value, str)
+    elif key == "solver":
+        ok = value is None or isinstance(value, str)
+    elif key in ("n_points", "seed", "schema_version"):
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    elif key == "region":
+        ok = value is None or (isinstance(value, dict) and _is_vector(value.get("lo"))
+                               and _is_vector(value.get("hi")))
+    elif key == "game":
+        ok = (isinstance(value, dict) and isinstance(value.get("name"), str)
+              and isinstance(value.get("params", {}), dict) and isinstance(value.get("fingerprint"), str))
+    elif key == "extra":
+        ok = isinstance(value, dict)
+    if not ok:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise ValueError(f"expected certificate field {key!r} of the right type, got {type(value).__name__} {shown}")
 
 
 def _decode(obj):

@@ -10,7 +10,7 @@ relaxations built from the per-block numbers (spec-sgn-math §6.3):
 
    \\lVert J\\rVert_2 \\le \\lVert B\\rVert_2,\\quad B_{ii} = \\lVert J_{ii}\\rVert_2,\\ B_{ij} = L_{ij};\\qquad
    \\lambda_{\\min}(\\operatorname{sym}J) \\ge \\lambda_{\\min}(S),\\quad S_{ii} = \\mu_i,\\
-   S_{ij} = -\\tfrac12\\lVert J_{ij} + J_{ji}^\\top\\rVert_2 .
+   S_{ij} = -\\tfrac12 (L_{ij} + L_{ji}) .
 
 Both follow from :math:`x^\\top A x \\ge \\sum_i \\lambda_{\\min}(A_{ii})\\lVert x_i\\rVert^2 - \\sum_{i\\ne j}
 \\lVert A_{ij}\\rVert\\lVert x_i\\rVert\\lVert x_j\\rVert` (and its norm analogue), our own short derivation.
@@ -46,17 +46,19 @@ def block_quantities(jac: np.ndarray, dims):
     offsets = np.cumsum((0,) + tuple(dims))
     n = len(dims)
     sl = [slice(offsets[i], offsets[i + 1]) for i in range(n)]
-    mu, block, coupling, sym_coupling = np.zeros(n), np.zeros(n), np.zeros((n, n)), np.zeros((n, n))
+    mu, block, coupling = np.zeros(n), np.zeros(n), np.zeros((n, n))
     for i in range(n):
         jii = jac[sl[i], sl[i]]
-        mu[i] = np.linalg.eigvalsh(0.5 * (jii + jii.T))[0]
-        block[i] = np.linalg.norm(jii, 2)
+        if np.array_equal(jii, jii.T):  # symmetric block: its norm is its largest |eigenvalue|
+            eig = np.linalg.eigvalsh(jii)
+            mu[i], block[i] = eig[0], max(abs(eig[0]), abs(eig[-1]))
+        else:
+            mu[i] = np.linalg.eigvalsh(0.5 * (jii + jii.T))[0]
+            block[i] = np.linalg.norm(jii, 2)
         for j in range(n):
             if i != j:
                 coupling[i, j] = np.linalg.norm(jac[sl[i], sl[j]], 2)
-                if j > i:
-                    s = 0.5 * np.linalg.norm(jac[sl[i], sl[j]] + jac[sl[j], sl[i]].T, 2)
-                    sym_coupling[i, j] = sym_coupling[j, i] = s
+    sym_coupling = 0.5 * (coupling + coupling.T)
     b = np.diag(block) + coupling
     lip = float(np.linalg.norm(b, 2))
     euc = float(np.linalg.eigvalsh(np.diag(mu) - sym_coupling)[0])

@@ -18,7 +18,11 @@ from certify._certificate import Certificate
 NUMERIC_FIELDS = ("mu", "coupling", "block_norm", "lipschitz", "euclidean_margin", "gain",
                   "weights", "margin", "weighted_lipschitz", "euler_step", "euler_best_step",
                   "euler_factor", "rk4_step_guideline", "rk4_step", "rk4_guideline_factor", "band")
-EXACT_FIELDS = ("status", "bounds_kind", "region", "weight_method", "geometry")
+EXACT_FIELDS = ("status", "bounds_kind", "region", "weight_method", "geometry", "solver", "n_points", "reason")
+MAX_SAMPLES = 1_000_000
+"""Largest ``n_samples`` a certificate file may ask the recomputation for (a hand-edited file
+must not make ``sgn verify`` run for hours)."""
+MAX_SUBDIVISIONS = 64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +54,12 @@ def _close(a, b, rtol):
     return bool(np.all(ok))
 
 
+def _bounded_int(value, name, lo, hi) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"expected an integer in [{lo}, {hi}] in field {name!r}, got {value!r}")
+    return value
+
+
 def check_certificate(cert: Certificate, *, rtol: float | None = None) -> IntegrityResult:
     """Recomputes ``cert`` from its game and reports whether every number follows.
 
@@ -61,27 +71,40 @@ def check_certificate(cert: Certificate, *, rtol: float | None = None) -> Integr
       :class:`IntegrityResult`.
 
     Raises:
-      ValueError: if the game cannot be rebuilt (unknown name or parameters).
+      ValueError: if the game cannot be rebuilt (unknown name or parameters) or the recorded
+        settings are malformed.
+      TypeError: if ``cert`` is not a :class:`Certificate`.
     """
     import games  # noqa: PLC0415
     from certify._pipeline import certify  # noqa: PLC0415
 
+    if not isinstance(cert, Certificate):
+        raise TypeError(f"expected a Certificate, got {type(cert).__name__}")
     name = cert.game.get("name")
     params = cert.game.get("params", {})
     if not isinstance(params, dict):
         raise ValueError(f"expected game parameters as an object, got {type(params).__name__}")
+    if name not in games.game_names():
+        raise ValueError(f"expected a certificate for a registered game, got game name {name!r}")
     game = games.get_game(name, **params)
     if game.fingerprint() != cert.game.get("fingerprint"):
         return IntegrityResult(False, f"field 'game.fingerprint' is {cert.game.get('fingerprint')!r}"
                                f" but the game {name!r} with these parameters has {game.fingerprint()!r}",
                                game, None)
+    if cert.game.get("dims") is not None and list(cert.game.get("dims")) != list(game.dims):
+        return IntegrityResult(False, f"field 'game.dims' is {cert.game.get('dims')!r} but the game has "
+                               f"{list(game.dims)!r}", game, None)
     extra = cert.extra or {}
     kwargs = {"seed": cert.seed, "margin_tol": cert.margin_tol}
     if cert.geometry == "euclidean":
+        n_samples = _bounded_int(extra.get("n_samples", 1024), "extra.n_samples", 0, MAX_SAMPLES)
+        subdivisions = _bounded_int(extra.get("subdivisions", 1), "extra.subdivisions", 1, MAX_SUBDIVISIONS)
+        bounds = extra.get("bounds_method", cert.bounds_kind)
+        if not isinstance(bounds, str):
+            raise ValueError(f"expected a string in field 'extra.bounds_method', got {bounds!r}")
         kwargs.update(region=cert.region and games.Region.from_dict(cert.region),
-                      bounds=extra.get("bounds_method", cert.bounds_kind), weights=cert.weight_method,
-                      n_samples=int(extra.get("n_samples", 1024)),
-                      subdivisions=int(extra.get("subdivisions", 1)))
+                      bounds=bounds, weights=cert.weight_method, n_samples=n_samples,
+                      subdivisions=subdivisions)
     fresh = certify(game, **kwargs)
     tol = rtol if rtol is not None else (1e-9 if cert.weight_method == "perron" else 1e-6)
     for field in EXACT_FIELDS:

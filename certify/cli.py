@@ -102,6 +102,29 @@ def _weights_text(w) -> str:
     return "(" + ", ".join(_fmt(v) for v in w) + ")"
 
 
+def _format_tabular(cert, lines) -> str:
+    """Report for entropy-regularised games certified in the mirror (KL) or Fisher geometry."""
+    step_name = "mirror-descent step" if cert.geometry == "mirror" else "NPG step"
+    lines += [f"geometry  {cert.geometry} (SGN with per-player {'l1/KL' if cert.geometry == 'mirror' else 'Fisher'}"
+              " norms, spec-sgn-math §7)",
+              f"mu        {_weights_text(cert.mu)}",
+              "L         " + "; ".join(_weights_text(row) for row in cert.coupling),
+              f"weights   {_weights_text(cert.weights)}",
+              f"margin    {_fmt(cert.margin)}  ->  {'certified' if cert.certified else 'not certified'}"]
+    if cert.certified:
+        lines.append(f"{step_name:24s}h < {_fmt(cert.euler_step)} (recommended {_fmt(cert.euler_best_step)})")
+        if cert.band is not None:
+            lines.append(f"timescale band          r = w2/w1 in ({_fmt(cert.band[0])}, {_fmt(cert.band[1])})")
+        if cert.extra.get("lyapunov"):
+            lines.append(f"Lyapunov function       {cert.extra['lyapunov']}")
+        if cert.bounds_kind == "sampled":
+            lines.append("note                    bounds sampled on the logit cube as in the paper (an estimate);"
+                         " the metric-derivative term is reported under 'riemannian' in the JSON.")
+    else:
+        lines.append(f"reason                  {cert.reason}")
+    return "\n".join(lines)
+
+
 def format_report(cert) -> str:
     """Human report: the Euclidean test beside SGN, then steps and the band."""
     g = cert.game
@@ -113,6 +136,8 @@ def format_report(cert) -> str:
     if cert.status == "invalid":
         lines.append(f"status    INVALID: {cert.reason}")
         return "\n".join(lines)
+    if cert.geometry != "euclidean":
+        return _format_tabular(cert, lines)
     lines.append(f"mu        {_weights_text(cert.mu)}")
     lines.append("L         " + "; ".join(_weights_text(row) for row in cert.coupling))
     euc_ok = cert.euclidean_margin > 0

@@ -123,8 +123,8 @@ def lq_coupling_matrix(half: int, seed: int) -> np.ndarray:
 @register("lq64", "Paper's 64-d LQ family: SGN certifies exactly lam < sqrt(2); Euclidean only lam < 0.199.")
 def _lq64(lam: float = 1.0, a: float = 10.0, b: float = 0.05, half: int = 32, seed: int = 12345) -> Game:
     half = int(half)
-    if half < 1:
-        raise ValueError(f"expected half >= 1, got {half}")
+    if not 1 <= half <= 5000:  # joint dim <= 1e4: a larger dense QR/Jacobian would take minutes
+        raise ValueError(f"expected 1 <= half <= 5000, got {half}")
     r = lq_coupling_matrix(half, int(seed))
     eye = np.eye(half)
     jac = np.block([[eye, lam * a * r], [lam * b * r.T, eye]])

@@ -163,9 +163,7 @@ def _certify_euclidean(game, *, region, bounds, weights, n_samples, seed, margin
     if game.n_players == 2:
         lo, hi = sgn.timescale_band(bb.mu, bb.coupling)
         lo, hi = float(lo), float(hi)
-        band = None if math.isnan(lo) or (lo == hi and not certified) else [lo, hi]
-        if band is not None and not certified:
-            band = None
+        band = [lo, hi] if certified and not math.isnan(lo) else None
     return Certificate(
         status=CERTIFIED if certified else NOT_CERTIFIED, reason=reason, game=game.describe(),
         region=None if (reg is None or bb.kind == "exact") else reg.to_dict(),

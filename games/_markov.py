@@ -1,0 +1,562 @@
+"""Tabular Markov games with entropy regularisation, evaluated exactly by linear solves.
+
+``N`` players move simultaneously in ``n_states`` states; player :math:`i` plays a tabular softmax
+policy :math:`\\pi_i(\\cdot|s) = \\operatorname{softmax}(\\theta_i(s, \\cdot))`. For the joint policy
+:math:`\\pi(a|s) = \\prod_i \\pi_i(a_i|s)`, with :math:`P_\\pi(s, s') = \\sum_a \\pi(a|s) P(s'|s, a)`,
+
+.. math::
+
+   V_i = (I - \\gamma P_\\pi)^{-1} r_{\\pi, i}, \\qquad
+   d^\\pi = (1-\\gamma)(I - \\gamma P_\\pi^\\top)^{-1}\\mu_0, \\qquad
+   Q_i(s, a) = R_i(s, a) + \\gamma \\sum_{s'} P(s'|s, a) V_i(s').
+
+Player :math:`i` maximises the regularised objective of the SGN paper's Markov experiment,
+
+.. math::
+
+   U_i(\\theta) = (1-\\gamma)\\,\\mu_0^\\top V_i + \\tau \\sum_s H(\\pi_i(\\cdot|s))
+   = \\sum_{s,a} d^\\pi(s)\\pi(a|s) R_i(s, a) + \\tau \\sum_s H(\\pi_i(\\cdot|s)),
+
+(entropy summed over states *unweighted*, as in the authors' ``markov/env.py``), i.e. minimises
+:math:`f_i = -U_i`. The policy-gradient theorem gives the exact per-state "payoff gradient"
+:math:`g_i(s, a_i) = \\partial J_i / \\partial \\pi_i(a_i|s) = d^\\pi(s)\\,\\bar Q_i(s, a_i)`, with
+:math:`\\bar Q_i` the joint :math:`Q_i` averaged over the other players' actions, and the logit
+pseudo-gradient :math:`F_i(s,\\cdot) = -(\\operatorname{diag} p - p p^\\top)(g_i(s,\\cdot) - \\tau\\log p)`.
+A normal-form game is the special case ``n_states = 1``, :math:`\\gamma = 0`: then
+:math:`d = 1` and :math:`Q = R`. No Monte Carlo anywhere: every quantity is a linear solve.
+
+The stationary points with :math:`F = 0` (the entropy-regularised equilibria, quantal response
+equilibria for normal-form games) satisfy :math:`\\tau\\,\\theta_i(s,\\cdot) = g_i(s,\\cdot)` up to
+a constant per state; :func:`stationary_point` finds one by a damped fixed point followed by
+Newton steps in gauge-free coordinates, with a residual check.
+
+References:
+  Vedula et al., `Small-Gain Nash <https://arxiv.org/abs/2512.06791>`_, 2025 (Markov experiment).
+  Sutton et al., Policy gradient methods for reinforcement learning with function approximation,
+  NeurIPS 2000 (policy-gradient theorem).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from games._game import Game
+from games._registry import register
+from games._sets import Unconstrained
+
+_LETTERS = string.ascii_lowercase.replace("s", "").replace("t", "")
+_PROB_TOL = 1e-8
+
+
+class TabularGame(NamedTuple):
+    """Array data of a tabular (Markov or normal-form) game: a pytree, so ``vmap`` works over games.
+
+    Attributes:
+      transitions: ``(n_states, n_1, ..., n_N, n_states)`` transition probabilities.
+      rewards: ``(N, n_states, n_1, ..., n_N)`` per-player rewards.
+      initial: ``(n_states,)`` initial distribution :math:`\\mu_0`.
+      gamma: scalar discount in ``[0, 1)``.
+      tau: scalar entropy temperature :math:`\\tau \\ge 0`.
+    """
+
+    transitions: jax.Array
+    rewards: jax.Array
+    initial: jax.Array
+    gamma: jax.Array
+    tau: jax.Array
+
+
+def n_actions(tg: TabularGame) -> tuple[int, ...]:
+    """Action counts ``(n_1, ..., n_N)`` (static, read off the shapes)."""
+    return tuple(int(n) for n in tg.rewards.shape[2:])
+
+
+def _sub(n_players: int) -> str:
+    return _LETTERS[:n_players]
+
+
+def joint_policy(probs: Sequence[jax.Array]) -> jax.Array:
+    """Product policy :math:`\\pi(a|s) = \\prod_i \\pi_i(a_i|s)`, shape ``(n_states, n_1, ..., n_N)``."""
+    letters = _sub(len(probs))
+    spec = ",".join("s" + c for c in letters) + "->s" + letters
+    return jnp.einsum(spec, *probs)
+
+
+def solve_diagonally_dominant(a: jax.Array, b: jax.Array) -> jax.Array:
+    """Solves :math:`a x = b` by Gauss-Jordan elimination without pivoting.
+
+    Stable for row- or column-diagonally-dominant ``a`` such as :math:`I - \\gamma P` and its
+    transpose (Wilkinson); a ``fori_loop`` over columns that compiles much faster than
+    ``jnp.linalg.solve`` and is differentiable in both modes.
+
+    Args:
+      a: ``(n, n)`` diagonally dominant matrix.
+      b: ``(n,)`` or ``(n, k)`` right-hand side.
+
+    Returns:
+      ``x`` with the shape of ``b``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> [float(v) for v in solve_diagonally_dominant(jnp.array([[2.0, 1.0], [1.0, 3.0]]),
+      ...                                               jnp.array([3.0, 5.0]))]
+      [0.8, 1.4]
+    """
+    n = a.shape[0]
+    rhs = b[:, None] if b.ndim == 1 else b
+    aug = jnp.concatenate([a, rhs], axis=1)
+
+    def body(k, m):
+        row = m[k] / m[k, k]
+        m = m - m[:, k][:, None] * row[None, :]
+        return m.at[k].set(row)
+
+    x = jax.lax.fori_loop(0, n, body, aug)[:, n:]
+    return x[:, 0] if b.ndim == 1 else x
+
+
+def evaluate(tg: TabularGame, probs: Sequence[jax.Array]):
+    """Exact evaluation of a product policy by linear solves.
+
+    Args:
+      tg: the game data.
+      probs: per-player policies, ``probs[i]`` of shape ``(n_states, n_i)``.
+
+    Returns:
+      ``(d, v, q)``: normalised discounted occupancy ``(n_states,)``, values ``(N, n_states)``
+      and joint action values ``(N, n_states, n_1, ..., n_N)``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> tg = tabular_from_matrix([jnp.array([[1.0, -1.0], [-1.0, 1.0]]),
+      ...                           jnp.array([[-1.0, 1.0], [1.0, -1.0]])], tau=0.0)
+      >>> d, v, q = evaluate(tg, [jnp.full((1, 2), 0.5)] * 2)
+      >>> float(d[0]), float(v[0, 0])
+      (1.0, 0.0)
+    """
+    n = len(probs)
+    letters = _sub(n)
+    pi = joint_policy(probs)
+    n_states = tg.initial.shape[0]
+    p_pi = jnp.einsum(f"s{letters},s{letters}t->st", pi, tg.transitions)
+    r_pi = jnp.einsum(f"s{letters},ps{letters}->ps", pi, tg.rewards)
+    eye = jnp.eye(n_states, dtype=p_pi.dtype)
+    v = solve_diagonally_dominant(eye - tg.gamma * p_pi, r_pi.T).T
+    d = (1.0 - tg.gamma) * solve_diagonally_dominant((eye - tg.gamma * p_pi).T, tg.initial)
+    q = tg.rewards + tg.gamma * jnp.einsum(f"s{letters}t,pt->ps{letters}", tg.transitions, v)
+    return d, v, q
+
+
+def marginal_q(q_i: jax.Array, probs: Sequence[jax.Array], i: int) -> jax.Array:
+    """Player ``i``'s action values averaged over the others' policies, ``(n_states, n_i)``."""
+    letters = _sub(len(probs))
+    ops, specs = [q_i], ["s" + letters]
+    for j, p in enumerate(probs):
+        if j != i:
+            ops.append(p)
+            specs.append("s" + letters[j])
+    return jnp.einsum(",".join(specs) + "->s" + letters[i], *ops)
+
+
+def payoff_gradients(tg: TabularGame, probs: Sequence[jax.Array]) -> tuple[jax.Array, ...]:
+    """Exact :math:`g_i(s, a_i) = d^\\pi(s)\\,\\bar Q_i(s, a_i) = \\partial J_i/\\partial\\pi_i(a_i|s)`.
+
+    For a normal-form game (one state, :math:`\\gamma = 0`) this is the expected payoff of each
+    pure action against the others' mixed strategies.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> tg = tabular_from_matrix([jnp.array([[1.0, -1.0], [-1.0, 1.0]])] * 2, tau=1.0)
+      >>> g = payoff_gradients(tg, [jnp.array([[1.0, 0.0]]), jnp.array([[0.25, 0.75]])])
+      >>> [float(v) for v in g[0][0]]
+      [-0.5, 0.5]
+    """
+    d, _, q = evaluate(tg, probs)
+    return tuple(d[:, None] * marginal_q(q[i], probs, i) for i in range(len(probs)))
+
+
+def _softmax_entropy(logits: jax.Array) -> jax.Array:
+    # logsumexp form (no 0 log 0); policy._core.entropy_from_logits is the shared version, but
+    # games may not import policy (dependencies point sgn <- games <- policy).
+    lse = jax.nn.logsumexp(logits, axis=-1, keepdims=True)
+    p = jnp.exp(logits - lse)
+    return jnp.squeeze(lse, -1) - jnp.sum(p * logits, axis=-1)
+
+
+def objectives(tg: TabularGame, logits: Sequence[jax.Array]) -> jax.Array:
+    """Regularised objectives, shape ``(N,)``.
+
+    .. math:: U_i = (1-\\gamma)\\mu_0^\\top V_i + \\tau\\sum_s H(\\pi_i(\\cdot|s)).
+    """
+    probs = [jax.nn.softmax(z, axis=-1) for z in logits]
+    _, v, _ = evaluate(tg, probs)
+    ent = jnp.stack([jnp.sum(_softmax_entropy(z)) for z in logits])
+    return (1.0 - tg.gamma) * (v @ tg.initial) + tg.tau * ent
+
+
+def logit_pseudo_gradient(tg: TabularGame, logits: Sequence[jax.Array]) -> tuple[jax.Array, ...]:
+    """:math:`F_i = \\nabla_{\\theta_i} f_i = -(\\operatorname{diag}p - pp^\\top)(g_i - \\tau\\log p)` per state."""
+    probs = [jax.nn.softmax(z, axis=-1) for z in logits]
+    g = payoff_gradients(tg, probs)
+    out = []
+    for z, p, gi in zip(logits, probs, g, strict=True):
+        u = gi - tg.tau * jax.nn.log_softmax(z, axis=-1)
+        out.append(-p * (u - jnp.sum(p * u, axis=-1, keepdims=True)))
+    return tuple(out)
+
+
+def split_logits(theta: jax.Array, shapes: Sequence[tuple[int, int]]) -> list[jax.Array]:
+    """Splits a flat joint logit vector into per-player ``(n_states, n_i)`` arrays."""
+    out, o = [], 0
+    for s, n in shapes:
+        out.append(theta[o:o + s * n].reshape(s, n))
+        o += s * n
+    return out
+
+
+def flatten_logits(logits: Sequence[jax.Array]) -> jax.Array:
+    """Inverse of :func:`split_logits`."""
+    return jnp.concatenate([jnp.ravel(z) for z in logits])
+
+
+def logit_shapes(tg: TabularGame) -> list[tuple[int, int]]:
+    """Per-player logit shapes ``(n_states, n_i)``."""
+    s = int(tg.initial.shape[0])
+    return [(s, n) for n in n_actions(tg)]
+
+
+def equilibrium_residual(tg: TabularGame, logits: Sequence[jax.Array]) -> jax.Array:
+    """Largest per-state oscillation of :math:`g_i - \\tau\\log\\pi_i` (0 exactly at a stationary point)."""
+    probs = [jax.nn.softmax(z, axis=-1) for z in logits]
+    g = payoff_gradients(tg, probs)
+    res = [jnp.ptp(gi - tg.tau * jax.nn.log_softmax(z, axis=-1), axis=-1)
+           for z, gi in zip(logits, g, strict=True)]
+    return jnp.max(jnp.stack([jnp.max(r) for r in res]))
+
+
+def gauge_basis(n: int, dtype=jnp.float64) -> jax.Array:
+    """Orthonormal basis ``(n, n-1)`` of :math:`\\{v : 1^\\top v = 0\\}` (Helmert contrasts)."""
+    h = np.zeros((n, n - 1))
+    for k in range(1, n):
+        h[:k, k - 1] = 1.0
+        h[k, k - 1] = -float(k)
+        h[:, k - 1] /= np.sqrt(k * (k + 1))
+    return jnp.asarray(h, dtype=dtype)
+
+
+def reduced_basis(tg: TabularGame, dtype=jnp.float64) -> jax.Array:
+    """Block basis ``(dim, dim_reduced)`` of the gauge-free logit subspace (per player, per state)."""
+    blocks = []
+    for s, n in logit_shapes(tg):
+        blocks.append(jnp.kron(jnp.eye(s, dtype=dtype), gauge_basis(n, dtype)))
+    return jax.scipy.linalg.block_diag(*blocks)
+
+
+def stationary_point(tg: TabularGame, logits0=None, *, damping=0.5, fixed_point_iters=200,
+                     newton_iters=30):
+    """A stationary point (regularised equilibrium / QRE) of a tabular game with :math:`\\tau > 0`.
+
+    Damped fixed point :math:`\\theta \\leftarrow (1-\\lambda)\\theta + \\lambda g(\\theta)/\\tau`
+    (NPG with step :math:`\\lambda/\\tau`) from ``logits0`` (uniform if ``None``), then Newton steps on
+    :math:`\\tau\\theta - g(\\theta)` restricted to the gauge-free subspace. Pure JAX (fixed iteration
+    counts), so ``jit``/``vmap``-able; check the returned residual.
+
+    Args:
+      tg: game data, ``tau > 0``.
+      logits0: optional starting logits (per player ``(n_states, n_i)``).
+      damping: fixed-point damping :math:`\\lambda \\in (0, 1]`.
+      fixed_point_iters: number of damped steps.
+      newton_iters: number of Newton steps.
+
+    Returns:
+      ``(logits, residual)`` with ``residual`` from :func:`equilibrium_residual`.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> tg = tabular_from_matrix([jnp.array([[1.0, -1.0], [-1.0, 1.0]])] * 2, tau=2.0)
+      >>> z, res = stationary_point(tg)
+      >>> bool(res < 1e-6)
+      True
+    """
+    return _stationary_point_jit(tg, None if logits0 is None else list(logits0),
+                                 jnp.asarray(damping), fixed_point_iters, newton_iters)
+
+
+def _stationary_point_impl(tg, logits0, damping, fixed_point_iters, newton_iters):
+    shapes = logit_shapes(tg)
+    dtype = tg.rewards.dtype
+    if logits0 is None:
+        logits0 = [jnp.zeros(sh, dtype) for sh in shapes]
+
+    def centre(z):
+        return [zi - jnp.mean(zi, axis=-1, keepdims=True) for zi in z]
+
+    def fp(_, z):
+        probs = [jax.nn.softmax(zi, axis=-1) for zi in z]
+        g = payoff_gradients(tg, probs)
+        return centre([(1 - damping) * zi + damping * gi / tg.tau for zi, gi in zip(z, g, strict=True)])
+
+    z = jax.lax.fori_loop(0, fixed_point_iters, fp, centre(list(logits0)))
+    basis = reduced_basis(tg, dtype)
+
+    def residual(phi):
+        th = split_logits(basis @ phi, shapes)
+        probs = [jax.nn.softmax(zi, axis=-1) for zi in th]
+        g = payoff_gradients(tg, probs)
+        return basis.T @ flatten_logits([tg.tau * zi - gi for zi, gi in zip(th, g, strict=True)])
+
+    def newton(_, phi):
+        jac = jax.jacfwd(residual)(phi)
+        step = jnp.linalg.solve(jac, residual(phi))
+        return phi - jnp.where(jnp.all(jnp.isfinite(step)), step, 0.0)
+
+    phi = jax.lax.fori_loop(0, newton_iters, newton, basis.T @ flatten_logits(z))
+    out = split_logits(basis @ phi, shapes)
+    return out, equilibrium_residual(tg, out)
+
+
+_stationary_point_jit = jax.jit(_stationary_point_impl, static_argnums=(3, 4))
+
+
+def best_response_values(tg: TabularGame, probs: Sequence[jax.Array], *, iters: int = 60):
+    """Exact unregularised best-response values, shape ``(N,)``.
+
+    .. math:: \\max_{\\pi_i'} (1-\\gamma)\\mu_0^\\top V_i^{\\pi_i', \\pi_{-i}}.
+
+    Policy iteration on each player's induced MDP (each evaluation a linear solve), a fixed number
+    of rounds (``iters``; policy iteration terminates exactly after at most as many rounds as there
+    are deterministic policies, typically a handful).
+
+    Returns:
+      ``(N,)`` best-response values.
+    """
+    n = len(probs)
+    letters = _sub(n)
+    n_states = tg.initial.shape[0]
+    eye = jnp.eye(n_states, dtype=tg.rewards.dtype)
+    out = []
+    for i in range(n):
+        ops_p, specs = [tg.transitions], ["s" + letters + "t"]
+        ops_r, specs_r = [tg.rewards[i]], ["s" + letters]
+        for j, p in enumerate(probs):
+            if j != i:
+                ops_p.append(p)
+                specs.append("s" + letters[j])
+                ops_r.append(p)
+                specs_r.append("s" + letters[j])
+        p_i = jnp.einsum(",".join(specs) + "->s" + letters[i] + "t", *ops_p)  # (S, n_i, S)
+        r_i = jnp.einsum(",".join(specs_r) + "->s" + letters[i], *ops_r)  # (S, n_i)
+
+        def improve(_, v, p_i=p_i, r_i=r_i):
+            q = r_i + tg.gamma * jnp.einsum("sat,t->sa", p_i, v)
+            a = jnp.argmax(q, axis=-1)
+            pol = jax.nn.one_hot(a, q.shape[-1], dtype=q.dtype)
+            p_pol = jnp.einsum("sa,sat->st", pol, p_i)
+            r_pol = jnp.sum(pol * r_i, axis=-1)
+            return solve_diagonally_dominant(eye - tg.gamma * p_pol, r_pol)
+
+        v = jax.lax.fori_loop(0, iters, improve, jnp.zeros(n_states, tg.rewards.dtype))
+        out.append((1.0 - tg.gamma) * tg.initial @ v)
+    return jnp.stack(out)
+
+
+def nash_conv(tg: TabularGame, probs: Sequence[jax.Array]) -> jax.Array:
+    """Unregularised NashConv :math:`\\sum_i (\\max_{\\pi_i'} J_i(\\pi_i', \\pi_{-i}) - J_i(\\pi))`.
+
+    Values are normalised by :math:`1-\\gamma` (so for a normal-form game they are expected payoffs,
+    matching OpenSpiel's ``nash_conv``). For two-player zero-sum games OpenSpiel's exploitability
+    is ``nash_conv / 2``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> tg = tabular_from_matrix([jnp.array([[1.0, -1.0], [-1.0, 1.0]]),
+      ...                           jnp.array([[-1.0, 1.0], [1.0, -1.0]])], tau=0.0)
+      >>> float(nash_conv(tg, [jnp.array([[1.0, 0.0]]), jnp.array([[0.5, 0.5]])]))
+      1.0
+    """
+    _, v, _ = evaluate(tg, probs)
+    on_policy = (1.0 - tg.gamma) * (v @ tg.initial)
+    return jnp.sum(best_response_values(tg, probs) - on_policy)
+
+
+# ----------------------------------------------------------------------------------------------
+# Construction and validation
+# ----------------------------------------------------------------------------------------------
+
+
+def _array(x, name):
+    try:
+        a = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"expected {name} to be an array of numbers, got {type(x).__name__}") from err
+    return a
+
+
+def _check_finite(a, name):
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"expected finite values in {name}, got NaN or Inf")
+
+
+def check_gamma_tau(gamma, tau) -> tuple[float, float]:
+    """Validates :math:`\\gamma \\in [0, 1)` and :math:`\\tau \\ge 0` (finite)."""
+    gamma, tau = float(gamma), float(tau)
+    if not (0.0 <= gamma < 1.0):
+        raise ValueError(f"expected gamma in [0, 1), got {gamma!r}")
+    if not (np.isfinite(tau) and tau >= 0.0):
+        raise ValueError(f"expected tau >= 0 (finite), got {tau!r}")
+    return gamma, tau
+
+
+def tabular_from_matrix(payoffs, *, tau) -> TabularGame:
+    """A normal-form game as one-state :class:`TabularGame` (``gamma = 0``); no validation.
+
+    Args:
+      payoffs: ``N`` payoff tensors, each of shape ``(n_1, ..., n_N)``.
+      tau: entropy temperature.
+    """
+    r = jnp.stack([jnp.asarray(p) for p in payoffs])[:, None]
+    shape = r.shape[2:]
+    dtype = r.dtype
+    return TabularGame(transitions=jnp.ones((1, *shape, 1), dtype), rewards=r,
+                       initial=jnp.ones(1, dtype), gamma=jnp.asarray(0.0, dtype),
+                       tau=jnp.asarray(tau, dtype))
+
+
+def validate_markov(transitions, rewards, *, gamma, tau, initial=None):
+    """Checks and converts Markov-game data (host side, float64); see :func:`markov_game`."""
+    p = _array(transitions, "transitions")
+    r = _array(rewards, "rewards")
+    gamma, tau = check_gamma_tau(gamma, tau)
+    if p.ndim < 4:
+        raise ValueError(
+            "expected transitions of shape (n_states, n_1, ..., n_N, n_states) with N >= 2, "
+            f"got shape {p.shape}")
+    n_states = p.shape[0]
+    actions = p.shape[1:-1]
+    if p.shape[-1] != n_states:
+        raise ValueError(f"expected the last axis of transitions to have n_states={n_states}, "
+                         f"got shape {p.shape}")
+    if any(a < 1 for a in actions) or n_states < 1:
+        raise ValueError(f"expected non-empty transitions, got shape {p.shape}")
+    _check_finite(p, "transitions")
+    if np.any(p < 0):
+        raise ValueError(f"expected nonnegative transition probabilities, got min {p.min()!r}")
+    sums = p.sum(axis=-1)
+    if np.max(np.abs(sums - 1.0)) > _PROB_TOL:
+        bad = np.unravel_index(int(np.argmax(np.abs(sums - 1.0))), sums.shape)
+        raise ValueError(f"expected transition rows summing to 1, got {float(sums[bad])!r} "
+                         f"at (state, actions) {tuple(int(b) for b in bad)}")
+    n_players = len(actions)
+    if r.shape == (n_states, *actions) and n_players == 2:
+        r = np.stack([r, -r])
+    if r.shape != (n_players, n_states, *actions):
+        raise ValueError(f"expected rewards of shape {(n_players, n_states, *actions)} "
+                         f"(or {(n_states, *actions)} for two-player zero-sum), got {r.shape}")
+    _check_finite(r, "rewards")
+    if initial is None:
+        mu0 = np.zeros(n_states)
+        mu0[0] = 1.0
+    else:
+        mu0 = _array(initial, "initial")
+        if mu0.shape != (n_states,):
+            raise ValueError(f"expected initial of shape ({n_states},), got {mu0.shape}")
+        _check_finite(mu0, "initial")
+        if np.any(mu0 < 0) or abs(mu0.sum() - 1.0) > _PROB_TOL:
+            raise ValueError(f"expected initial to be a probability vector, got {mu0.tolist()}")
+    return p, r, mu0, gamma, tau
+
+
+def markov_game(transitions, rewards, *, gamma, tau, initial=None, name: str = "markov",
+                description: str = "") -> Game:
+    """A tabular Markov game with simultaneous moves and softmax policies in logits.
+
+    The joint coordinate is the flat logit vector :math:`\\theta = (\\theta_1, \\dots, \\theta_N)`,
+    :math:`\\theta_i \\in \\mathbb R^{n_{\\rm states} \\times n_i}` (row-major); player ``i`` minimises
+    :math:`f_i = -U_i` (module docstring). The game has ``geometry="fisher"``: ``certify`` uses the
+    Fisher-metric SGN pipeline (:func:`certify._mirror.certify_mirror`). ``data`` holds the float64
+    arrays and the :class:`TabularGame` (``data["tabular"]``).
+
+    Args:
+      transitions: ``(n_states, n_1, ..., n_N, n_states)``, rows summing to 1.
+      rewards: ``(N, n_states, n_1, ..., n_N)``; or ``(n_states, n_1, n_2)`` for a two-player
+        zero-sum game (player 2 receives the negation).
+      gamma: discount in ``[0, 1)``.
+      tau: entropy temperature ``>= 0``.
+      initial: ``(n_states,)`` initial distribution; ``None`` means :math:`\\delta_{s_0}` (the paper's).
+      name: game name.
+      description: one line.
+
+    Returns:
+      A :class:`games.Game`.
+
+    Raises:
+      ValueError: rows not summing to 1, negative probabilities, gamma outside ``[0, 1)``,
+        ``tau < 0``, shape mismatches, NaN/Inf entries ("expected ..., got ...").
+
+    Examples:
+      >>> g = markov_coop_game()
+      >>> g.dims, g.geometry
+      ((4, 4), 'fisher')
+    """
+    p, r, mu0, gamma, tau = validate_markov(transitions, rewards, gamma=gamma, tau=tau,
+                                            initial=initial)
+    tg = TabularGame(jnp.asarray(p), jnp.asarray(r), jnp.asarray(mu0), jnp.asarray(gamma),
+                     jnp.asarray(tau))
+    shapes = [(p.shape[0], n) for n in p.shape[1:-1]]
+    dims = tuple(s * n for s, n in shapes)
+
+    def as_dtype(x):
+        return jax.tree_util.tree_map(lambda a: a.astype(x.dtype), tg)
+
+    def pseudo_gradient(theta):
+        return flatten_logits(logit_pseudo_gradient(as_dtype(theta), split_logits(theta, shapes)))
+
+    def make_loss(i):
+        def loss(theta):
+            return -objectives(as_dtype(theta), split_logits(theta, shapes))[i]
+        return loss
+
+    return Game(name=name, dims=dims, pseudo_gradient=pseudo_gradient,
+                strategy_sets=(Unconstrained(),) * len(dims),
+                params={"gamma": gamma, "tau": tau}, description=description,
+                losses=tuple(make_loss(i) for i in range(len(dims))), geometry="fisher",
+                data={"transitions": p, "rewards": r, "initial": mu0, "gamma": gamma, "tau": tau,
+                      "tabular": tg, "logit_shapes": shapes})
+
+
+def coop_transitions(stay: float = 0.9) -> np.ndarray:
+    """Transitions of the paper's cooperative game: (0,0) -> s0 and (1,1) -> s1 w.p. ``stay``."""
+    p = np.zeros((2, 2, 2, 2))
+    for s in range(2):
+        p[s, 0, 0] = [stay, 1 - stay]
+        p[s, 1, 1] = [1 - stay, stay]
+        p[s, 0, 1] = p[s, 1, 0] = [0.5, 0.5]
+    return p
+
+
+@register("markov-coop", "Paper's cooperative 2-state Markov game (gamma=0.9, tau=1): Fisher SGN for NPG.")
+def markov_coop_game(gamma: float = 0.9, tau: float = 1.0, stay: float = 0.9) -> Game:
+    """The SGN paper's cooperative 2-player, 2-state, 2-action Markov game (spec §7.1)."""
+    match = np.array([[1.0, -1.0], [-1.0, 1.0]])
+    r = np.broadcast_to(match, (2, 2, 2, 2)).copy()  # (player, state, a1, a2)
+    return markov_game(coop_transitions(stay), r, gamma=gamma, tau=tau, name="markov-coop")
+
+
+@register("markov-zerosum", "2-state zero-sum Markov game (pennies / biased pennies), gamma=0.9, tau=1.")
+def markov_zerosum_game(gamma: float = 0.9, tau: float = 1.0, switch: float = 0.7) -> Game:
+    """Two-state zero-sum game: matching pennies in s0, biased pennies in s1; mismatches switch state."""
+    r = np.array([[[1.0, -1.0], [-1.0, 1.0]], [[2.0, -1.0], [-1.0, 0.5]]])
+    p = np.zeros((2, 2, 2, 2))
+    for s in range(2):
+        for a in range(2):
+            for b in range(2):
+                move = switch if a != b else 1.0 - switch
+                p[s, a, b, 1 - s] = move
+                p[s, a, b, s] = 1.0 - move
+    return markov_game(p, r, gamma=gamma, tau=tau, name="markov-zerosum")

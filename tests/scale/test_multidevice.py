@@ -1,0 +1,73 @@
+"""Sharded results equal single-device ones, with 4 virtual CPU devices (run in a subprocess).
+
+``--xla_force_host_platform_device_count`` must be set before jax is imported; the test process
+has already imported jax, so the check runs in a fresh interpreter.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent("""
+    import json, os
+    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_numpy_rank_promotion", "raise")
+    import numpy as np
+    import certify, games
+    from certify._sweep import (certify_region_grid, make_mesh, sampled_block_bounds_sharded,
+                                sweep_parameter, trace_counts)
+
+    devs = jax.devices()
+    one, four = make_mesh(devs[:1]), make_mesh(devs)
+    out = {"n_devices": len(devs)}
+    lams = np.linspace(0.0, 2.5, 61)  # 61 values: padded to 64 on 4 devices
+    a = sweep_parameter("lq64", "lam", lams, mesh=four)
+    b = sweep_parameter("lq64", "lam", lams, mesh=one)
+    fields = ["mu", "coupling", "weights", "margin", "perron_lower", "euclidean_margin", "beta"]
+    out["sweep_maxdiff"] = max(float(np.max(np.abs(getattr(a, f) - getattr(b, f)))) for f in fields)
+    out["sweep_same_flags"] = bool((a.certified == b.certified).all())
+    out["sweep_devices"] = [a.n_devices, b.n_devices]
+    out["last"] = [a.last_certified(), a.last_certified(euclidean=True)]
+    before = trace_counts()
+    sweep_parameter("lq64", "lam", lams + 0.01, mesh=four)
+    out["retraced"] = trace_counts() != before
+
+    g = games.get_game("tanh-sin", radius=1.5)
+    ma = certify_region_grid(g, divisions=3, n_samples=20, seed=2, mesh=four)  # 9 tiles
+    mb = certify_region_grid(g, divisions=3, n_samples=20, seed=2, mesh=one)
+    out["grid_maxdiff"] = max(float(np.max(np.abs(getattr(ma, f) - getattr(mb, f))))
+                              for f in ["mu", "coupling", "weights", "margin", "beta", "euclidean_margin"])
+
+    ba = sampled_block_bounds_sharded(g, n_samples=999, seed=3, mesh=four)
+    bb = sampled_block_bounds_sharded(g, n_samples=999, seed=3, mesh=one)
+    ref = certify.sampled_block_bounds(g, g.region, n_samples=999, seed=3)
+    out["bounds_maxdiff"] = max(float(np.max(np.abs(np.asarray(getattr(ba, f)) - np.asarray(getattr(x, f)))))
+                                for f in ["mu", "coupling", "block_norm", "lipschitz", "euclidean_margin"]
+                                for x in (bb, ref))
+    print("RESULT " + json.dumps(out))
+""")
+
+
+def test_sharded_equals_single_device():
+    env = dict(os.environ)
+    env.pop("XLA_FLAGS", None)
+    env["JAX_PLATFORMS"] = "cpu"
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=300,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = [s for s in proc.stdout.splitlines() if s.startswith("RESULT ")][-1]
+    out = json.loads(line[len("RESULT "):])
+    assert out["n_devices"] == 4
+    assert out["sweep_devices"] == [4, 1]
+    # items never interact, so every device runs the same per-item code: equal to rounding
+    assert out["sweep_maxdiff"] <= 1e-13
+    assert out["sweep_same_flags"]
+    assert out["last"][0] == 1.375
+    assert abs(out["last"][1] - 1 / 6) < 1e-15
+    assert not out["retraced"]
+    assert out["grid_maxdiff"] <= 1e-13
+    assert out["bounds_maxdiff"] <= 1e-13

@@ -1,0 +1,141 @@
+"""Batched certification maps: the LQ sweep thresholds, no re-tracing, tilings, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+import certify
+import games
+from certify import cli
+from certify._sweep import (
+    certify_region_grid,
+    make_mesh,
+    sampled_block_bounds_sharded,
+    sweep_games,
+    sweep_parameter,
+    trace_counts,
+)
+
+LAMS = np.linspace(0.0, 2.5, 61)  # the paper's grid (spec-sgn-math §8.2)
+
+
+@pytest.fixture(scope="module")
+def lq_map():
+    return sweep_parameter("lq64", "lam", LAMS)
+
+
+def test_lq64_thresholds(lq_map):
+    # R orthogonal: alpha_* = 1 - lam/sqrt(2) (zero at sqrt 2), gamma_Euc = 1 - 5.025 lam (zero at 0.199005),
+    # beta = 1 + lam/sqrt(2) (spec §8.2, derived from the scalar 2x2 game [[1, 10 lam], [0.05 lam, 1]]).
+    np.testing.assert_allclose(lq_map.margin, 1 - LAMS / np.sqrt(2), atol=1e-12)
+    np.testing.assert_allclose(lq_map.euclidean_margin, 1 - 5.025 * LAMS, atol=1e-12)
+    np.testing.assert_allclose(lq_map.beta, 1 + LAMS / np.sqrt(2), atol=1e-12)
+    np.testing.assert_array_equal(lq_map.certified, LAMS < np.sqrt(2))
+    np.testing.assert_array_equal(lq_map.euclidean_certified, LAMS < 1 / 5.025)
+    assert lq_map.last_certified() == 1.375
+    assert lq_map.last_certified(euclidean=True) == pytest.approx(1 / 6, abs=1e-15)
+    # balanced weights w2/w1 = a/b = 200 wherever there is coupling
+    np.testing.assert_allclose(lq_map.weights[1:, 1] / lq_map.weights[1:, 0], 200.0, rtol=1e-9)
+    assert lq_map.batched
+    assert lq_map.bounds_kind == "exact"
+
+
+def test_lq64_sweep_matches_pipeline(lq_map):
+    for k in (5, 33, 60):
+        c = certify.certify(games.get_game("lq64", lam=float(LAMS[k])))
+        assert c.margin == pytest.approx(lq_map.margin[k], abs=1e-10)
+        assert c.certified == bool(lq_map.certified[k])
+
+
+def test_no_retracing_across_sweeps():
+    sweep_parameter("lq64", "lam", np.linspace(0.1, 1.0, 7), params={"half": 3})
+    before = trace_counts()
+    for start in (0.2, 0.3):
+        sweep_parameter("lq64", "lam", np.linspace(start, 1.0, 7), params={"half": 3})
+    assert trace_counts() == before
+
+
+def test_sampled_bounds_sharded_equal_pipeline():
+    g = games.get_game("tanh-sin")
+    ours = sampled_block_bounds_sharded(g, n_samples=300, seed=4)
+    ref = certify.sampled_block_bounds(g, g.region, n_samples=300, seed=4)
+    np.testing.assert_allclose(ours.mu, ref.mu, rtol=1e-13)
+    np.testing.assert_allclose(ours.coupling, ref.coupling, rtol=1e-13)
+    assert ours.lipschitz == pytest.approx(ref.lipschitz, rel=1e-13)
+    assert ours.euclidean_margin == pytest.approx(ref.euclidean_margin, rel=1e-13)
+    assert ours.n_points == ref.n_points
+
+
+def test_region_grid_tiles_match_per_tile_bounds():
+    g = games.get_game("tanh-sin", radius=2.0)
+    m = certify_region_grid(g, divisions=(3, 2), n_samples=16, seed=1)
+    assert m.lo.shape == (6, 2)
+    assert m.divisions == (3, 2)
+    # tiles cover the box
+    assert np.isclose(np.prod(m.hi - m.lo, axis=1).sum(), 16.0)
+    # tanh-sin: J = [[1 + 0.3 x^2, 0.5 sech^2 y], [-0.8 cos x, 1]] -> mu_1 = 1 + 0.3 min x^2 over samples >= 1
+    assert np.all(m.mu[:, 0] >= 1.0)
+    assert np.all(m.mu[:, 1] == 1.0)
+    assert np.all(m.coupling[:, 1, 0] <= 0.8 + 1e-12)
+    assert np.all(m.coupling[:, 0, 1] <= 0.5 + 1e-12)
+    # each tile's margin equals the 2x2 Perron value of its own bounds
+    lam = [np.min(np.linalg.eigvals(np.array([[a[0], -c[0, 1]], [-c[1, 0], a[1]]])).real)
+           for a, c in zip(m.mu, m.coupling, strict=True)]
+    np.testing.assert_allclose(m.margin, lam, atol=1e-10)
+
+
+def test_sweep_errors():
+    with pytest.raises(ValueError, match="expected a parameter"):
+        sweep_parameter("lq64", "nope", [0.0, 1.0])
+    with pytest.raises(ValueError, match="non-empty"):
+        sweep_parameter("lq64", "lam", [])
+    with pytest.raises(ValueError, match="finite"):
+        sweep_parameter("lq64", "lam", [0.0, np.nan])
+    with pytest.raises(ValueError, match="at least one game"):
+        sweep_games([])
+    with pytest.raises(ValueError, match="affine"):
+        sweep_games([games.get_game("tanh-sin")])
+    with pytest.raises(ValueError, match="equal block sizes"):
+        sweep_games([games.get_game("sgn-toy"), games.get_game("cyclic3")])
+    with pytest.raises(ValueError, match="divisions"):
+        certify_region_grid(games.get_game("tanh-sin"), divisions=0)
+    with pytest.raises(ValueError, match="at least one device"):
+        make_mesh([])
+
+
+def test_nonlinear_sweep_falls_back_to_pipeline():
+    r = sweep_parameter("tanh-sin", "coupling", [0.5, 3.0], n_samples=64)
+    assert not r.batched
+    assert r.bounds_kind == "sampled"
+    assert r.certified.tolist() == [True, False]
+
+
+@pytest.mark.parametrize("bad", ["lam=0:2", "lam=a:b:c", "lam=0:2:1", "lam=0:inf:3", "=0:1:3", "lam=0:1:2.5"])
+def test_cli_malformed_params(bad, capsys):
+    assert cli.main(["sweep", "lq64", "--param", bad]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sgn: error: expected")
+    assert err.count("\n") == 1
+
+
+def test_cli_needs_one_range(capsys):
+    assert cli.main(["sweep", "lq64", "--param", "lam=1"]) == 2
+    assert cli.main(["sweep", "lq64", "--param", "lam=0:1:3", "--param", "a=0:1:3"]) == 2
+    assert cli.main(["sweep", "lq64", "--param", "lam=0:1:3", "--param", "lam=1"]) == 2
+    assert cli.main(["sweep", "lq64", "--param", "lam=0:1:3", "--samples", "0"]) == 2
+
+
+def test_cli_table_json_plot(tmp_path, capsys):
+    out, png = tmp_path / "m.json", tmp_path / "m.png"
+    code = cli.main(["sweep", "lq64", "--param", "lam=0:2.5:61", "--param", "half=4", "--out", str(out),
+                     "--plot", str(png)])
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "last certified lam: SGN 1.375, Euclidean 0.166667" in text
+    data = json.loads(out.read_text())
+    assert len(data["values"]) == 61
+    assert sum(data["certified"]) == 34
+    assert png.stat().st_size > 1000
+    assert cli.main(["sweep", "saddle", "--param", "c=2:3:2", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["certified"] == [False, False]

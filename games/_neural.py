@@ -22,7 +22,7 @@
 * ``non-nash``: :math:`f = \\tfrac12x^2 + xy + \\tfrac14y^2`, :math:`x` minimises :math:`f`,
   :math:`y` maximises it (loss :math:`-f`). :math:`F = (x + y, -x - \\tfrac12y)`,
   :math:`J = \\begin{pmatrix}1 & 1\\\\ -1 & -\\tfrac12\\end{pmatrix}`: eigenvalues
-  :math:`\\tfrac14 \\pm \\tfrac{\\sqrt{23}}4 i` have positive real part, so gradient play converges
+  :math:`\\tfrac14 \\pm \\tfrac{\\sqrt7}4 i` have positive real part, so gradient play converges
   to the origin, yet :math:`J_{22} = -\\tfrac12 < 0`: the maximiser sits at a *minimum* of
   :math:`f(0,\\cdot)`, so the origin is not a Nash equilibrium (Mazumdar et al. 2020's non-Nash
   stable point). SGN refuses it (:math:`\\mu_2 = -\\tfrac12 \\le 0`).

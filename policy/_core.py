@@ -242,7 +242,7 @@ def kl_estimate(logp: ArrayLike, ref_logp: ArrayLike, *, kind: str = "k3", clamp
     if kind == "k1":
         return x
     if kind == "abs":
-        return jnp.abs(x)
+        return x * jnp.sign(x)  # |x| with derivative 0 at x = 0 (jnp.abs has 1 there)
     k2 = 0.5 * x**2
     if kind == "k2":
         return k2

@@ -366,7 +366,8 @@ def kl_cov_loss(
     logp, old_logp, a, m = _setup(logp, old_logp, advantages, mask, entropy=entropy)
     sel, _ = sel_lib.kl_cov_mask(logp, a, m, ratio=ratio)
     pg, info = clip_lib.no_clip_loss(logp, old_logp, a)
-    absdiff = jnp.abs(logp - sg(old_logp))
+    d = logp - sg(old_logp)
+    absdiff = d * jnp.sign(d)  # |d| with derivative sign(0) = 0 (torch's convention)
     per_tok = pg + kl_coef * sel * absdiff
     loss = aggregate_loss(per_tok, m, mode=agg, denominator=denominator)
     met = _metrics(logp, a, m, info, entropy=entropy, n_selected=jnp.sum(sel * m))

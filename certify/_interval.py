@@ -918,8 +918,9 @@ def _eval_eqn(ctx, eqn, ins):
         return [_integer_pow(ins[0], int(params["y"]))]
     if name == "pow":
         a, b = ins
+        known = eqn.invars[1].val if isinstance(eqn.invars[1], jcore.Literal) else b.lo
         if b.pt and not b.dep:
-            vals = np.unique(np.asarray(b.lo)) if _concrete(b.lo) else None
+            vals = np.unique(np.asarray(known)) if _concrete(known) else None
             if vals is not None and vals.size == 1:
                 return [_pow_const(a, float(vals[0]))]
         # x ** y = exp(y log x) for x > 0.

@@ -1,0 +1,110 @@
+"""Entropy-regularised matrix games: pseudo-gradient, QRE against closed forms, input errors."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+import games._tabular_api  # noqa: F401  (registers the tabular games)
+from games._markov import nash_conv
+from games._matrix import matrix_game
+from games._registry import game_names, get_game
+from policy._qre import solve_qre
+
+
+def _autodiff_field(game, x):
+    return jnp.concatenate([jax.grad(f)(x)[b] for f, b in zip(game.losses, game.blocks, strict=True)])
+
+
+def test_pseudo_gradient_is_gradient_of_losses_three_players():
+    rng = np.random.default_rng(0)
+    tensors = [rng.normal(size=(2, 3, 2)) for _ in range(3)]
+    g = matrix_game(tensors, tau=0.7)
+    x = jnp.concatenate([jnp.array([0.3, 0.7]), jnp.array([0.2, 0.5, 0.3]), jnp.array([0.6, 0.4])])
+    np.testing.assert_allclose(g.pseudo_gradient(x), _autodiff_field(g, x), atol=1e-12)
+    # independent: player 2's payoff gradient by explicit sums over pure profiles
+    x1, x2, x3 = np.array([0.3, 0.7]), np.array([0.2, 0.5, 0.3]), np.array([0.6, 0.4])
+    grad2 = np.array([sum(tensors[1][a, b, c] * x1[a] * x3[c] for a in range(2) for c in range(2))
+                      for b in range(3)])
+    expected = -grad2 + 0.7 * (np.log(x2) + 1.0)
+    np.testing.assert_allclose(g.pseudo_gradient(x)[2:5], expected, atol=1e-12)
+
+
+def _bos_qres(tau):
+    # Battle of the sexes A=[[3,0],[0,2]], B=[[2,0],[0,3]]: with x=(p,1-p), y=(q,1-q),
+    # p = sigmoid((5q - 2)/tau) and q = sigmoid((5p - 3)/tau); all roots of a scalar equation in p.
+    def sig(z):
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def h(p):
+        return p - sig((5 * sig((5 * p - 3) / tau) - 2) / tau)
+
+    grid = np.linspace(1e-9, 1 - 1e-9, 20001)
+    vals = h(grid)
+    roots = [brentq(h, grid[k], grid[k + 1], xtol=1e-15)
+             for k in range(len(grid) - 1) if vals[k] * vals[k + 1] < 0]
+    return [(p, sig((5 * p - 3) / tau)) for p in roots]
+
+
+@pytest.mark.parametrize(("tau", "n_qre"), [(2.0, 1), (1.0, 3)])
+def test_battle_of_sexes_qre_matches_scalar_closed_form(tau, n_qre):
+    qres = _bos_qres(tau)
+    assert len(qres) == n_qre
+    tg = get_game("battle-of-sexes", tau=tau).data["tabular"]
+    for p, q in qres:
+        start = [jnp.array([[np.log(p), np.log(1 - p)]]), jnp.array([[np.log(q), np.log(1 - q)]])]
+        res = solve_qre(tg, start, fixed_point_iters=0)
+        assert bool(res.converged)
+        assert abs(float(jax.nn.softmax(res.logits[0][0])[0]) - p) < 1e-8
+        assert abs(float(jax.nn.softmax(res.logits[1][0])[0]) - q) < 1e-8
+    res = solve_qre(tg)  # from the centroid
+    x0 = float(jax.nn.softmax(res.logits[0][0])[0])
+    assert min(abs(x0 - p) for p, _ in qres) < 1e-8
+
+
+def test_coordination_below_bifurcation_has_nonuniform_qre():
+    tau = 0.5
+    m = brentq(lambda m: m - np.tanh(m / tau), 0.1, 1.0, xtol=1e-15)  # 2p - 1 on the upper branch
+    tg = get_game("coordination", tau=tau).data["tabular"]
+    res = solve_qre(tg, [jnp.array([[1.0, 0.0]])] * 2)
+    p = float(jax.nn.softmax(res.logits[0][0])[0])
+    assert abs((2 * p - 1) - m) < 1e-8
+    low = solve_qre(tg, [jnp.array([[0.0, 1.0]])] * 2)
+    assert abs(float(jax.nn.softmax(low.logits[0][0])[0]) - (1 - p)) < 1e-8
+
+
+def test_registry_entries_exist_and_are_mirror_games():
+    for name in ["matching-pennies-qre", "rps-qre", "biased-rps", "shapley", "battle-of-sexes",
+                 "coordination"]:
+        assert name in game_names()
+        g = get_game(name)
+        assert g.geometry == "mirror"
+        assert g.params["tau"] > 0
+
+
+def test_nash_conv_matches_hand_computation_rps():
+    # RPS, x = (1, 0, 0) vs y uniform: player 1 gets 0, best response 0; player 2's best response
+    # to rock is paper (+1) while it gets 0 on average -> NashConv = 1.
+    rps = np.asarray(get_game("rps-qre").data["payoffs"])
+    tg = get_game("rps-qre").data["tabular"]
+    nc = nash_conv(tg, [jnp.array([[1.0, 0.0, 0.0]]), jnp.full((1, 3), 1 / 3)])
+    assert float(nc) == pytest.approx(1.0, abs=1e-12)
+    assert rps.shape == (2, 3, 3)
+
+
+@pytest.mark.parametrize(("args", "kwargs", "match"), [
+    (([[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0, 0.0]]), {"tau": 1.0}, "expected B of shape"),
+    (([[1.0, np.nan], [0.0, 1.0]],), {"tau": 1.0}, "expected finite payoffs"),
+    (([[1.0, 0.0], [0.0, 1.0]],), {"tau": -0.1}, "expected tau >= 0"),
+    ((np.zeros((2, 2, 2)),), {"tau": 1.0}, "expected A to be a matrix"),
+    (([np.zeros((2, 2)), np.zeros((2, 3))],), {"tau": 1.0}, r"expected payoffs\[1\] of shape"),
+])
+def test_matrix_game_errors(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        matrix_game(*args, **kwargs)
+
+
+def test_matrix_game_type_error():
+    with pytest.raises(TypeError, match="expected A to be an array of numbers"):
+        matrix_game([["a", "b"]], tau=1.0)

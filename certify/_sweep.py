@@ -499,7 +499,8 @@ def _cast(default, v):
 def _jacobian_kernel(pseudo_gradient, mesh: Mesh):
     def one(x):
         _TRACES["jacobian"] += 1
-        return pseudo_gradient(x), jax.jacfwd(pseudo_gradient)(x)
+        f, j = pseudo_gradient(x), jax.jacfwd(pseudo_gradient)(x)
+        return jnp.all(jnp.isfinite(f)) & jnp.all(jnp.isfinite(j)), j
 
     return _sharded(one, mesh, 1)
 
@@ -508,9 +509,9 @@ def _point_quantities(game: Game, points: np.ndarray, mesh: Mesh):
     """Per-point F, J, mu, block norms, ||J||, lambda_min(sym J) (points sharded)."""
     n = points.shape[0]
     pts = _put(points, mesh)
-    f_d, j_d = _jacobian_kernel(game.pseudo_gradient, mesh)(pts)
+    ok_d, j_d = _jacobian_kernel(game.pseudo_gradient, mesh)(pts)  # J stays on the devices
     mu_d, norms_d, lip_d, euc_d = _matrix_quantities(j_d, tuple(game.dims), mesh)
-    finite = np.all(np.isfinite(_fetch(f_d, n)), axis=-1) & np.all(np.isfinite(_fetch(j_d, n)), axis=(-2, -1))
+    finite = _fetch(ok_d, n)
     return j_d, finite, _fetch(mu_d, n), _fetch(norms_d, n), _fetch(lip_d, n), _fetch(euc_d, n)
 
 

@@ -1,0 +1,26 @@
+"""Execute notebooks/04_token_entropy.ipynb (thin demo of policy.rlvr) with nbclient."""
+
+import os
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_notebook_runs():
+    path = os.path.join(ROOT, "notebooks", "04_token_entropy.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")  # stripped
+    env_pp = os.environ.get("PYTHONPATH", "")
+    os.environ["PYTHONPATH"] = ROOT + (os.pathsep + env_pp if env_pp else "")
+    try:
+        client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
+                                         resources={"metadata": {"path": ROOT}})
+        client.execute()
+    finally:
+        os.environ["PYTHONPATH"] = env_pp
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "grpo" in text and "clip_cov" in text and "a = " in text

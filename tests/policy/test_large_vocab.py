@@ -47,13 +47,15 @@ def test_check_grads():
 def test_peaked_vocab_one_and_bf16():
     z = jnp.array([[1000.0, 0.0, 0.0], [0.0, -1000.0, 0.0]])
     lp, h = token_logp_entropy_chunked(z, jnp.array([0, 1]), chunk_size=1)
-    assert float(lp[0]) == 0.0 and float(h[0]) == 0.0
+    assert float(lp[0]) == 0.0
+    assert float(h[0]) == 0.0
     assert float(lp[1]) == pytest.approx(-1000.0 - np.log(2))
     assert float(h[1]) == pytest.approx(np.log(2))
     g = jax.grad(lambda x: token_logp_entropy_chunked(x, jnp.array([0, 1]))[1].sum())(z)
     assert np.all(np.isfinite(np.asarray(g)))
     lp1, h1 = token_logp_entropy_chunked(jnp.array([[2.0], [-3.0]]), jnp.array([0, 0]))
-    assert lp1.tolist() == [0.0, 0.0] and h1.tolist() == [0.0, 0.0]
+    assert lp1.tolist() == [0.0, 0.0]
+    assert h1.tolist() == [0.0, 0.0]
     zb = jnp.array(RNG.normal(size=(4, 9)), jnp.bfloat16)
     tb = jnp.array(RNG.integers(0, 9, 4))
     lpb, hb = token_logp_entropy_chunked(zb, tb, chunk_size=3)

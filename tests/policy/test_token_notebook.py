@@ -23,4 +23,6 @@ def test_notebook_runs():
     finally:
         os.environ["PYTHONPATH"] = env_pp
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-    assert "grpo" in text and "clip_cov" in text and "a = " in text
+    assert "grpo" in text
+    assert "clip_cov" in text
+    assert "a = " in text

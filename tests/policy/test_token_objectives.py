@@ -87,7 +87,8 @@ def test_entropy_bonus_and_adaptive():
     s, c = adaptive_entropy_update(s, 0.1, target=0.2, delta=0.005)
     assert float(c) == pytest.approx(0.005)
     s, c = adaptive_entropy_update(s, 0.3, target=0.2, delta=0.005)
-    assert float(s.coef) == 0.0 and float(c) == 0.0
+    assert float(s.coef) == 0.0
+    assert float(c) == 0.0
     s, _ = adaptive_entropy_update(adaptive_entropy_init(0.999), 0.0, delta=0.005)
     assert float(s.coef) == 1.0  # clipped to coef_max
 
@@ -212,7 +213,8 @@ def test_aepo_dcpo_hapo_steer_d3s_ebpo_empg_dsdr_disc_run_and_values():
     assert float(met["aepo/n_reg_seqs"]) == 2.0
     rewards = jnp.array([1.0, 0.0, 1.0, 0.0])
     loss, met = obj.dcpo_loss(LP, OLP, A, M, rewards, OLP, entropy_prev=0.45)
-    assert np.isfinite(float(loss)) and float(met["dcpo/alpha"]) == pytest.approx(0.1 / 1.1)  # a = 0.05 / 0.5
+    assert np.isfinite(float(loss))
+    assert float(met["dcpo/alpha"]) == pytest.approx(0.1 / 1.1)
     for fn in (
         lambda lp: obj.hapo_loss(lp, OLP, A, M, H),
         lambda lp: obj.steer_loss(lp, OLP, A, M, H),
@@ -225,8 +227,10 @@ def test_aepo_dcpo_hapo_steer_d3s_ebpo_empg_dsdr_disc_run_and_values():
     ):
         val, met = fn(LP)
         g = jax.grad(lambda x, fn=fn: fn(x)[0])(LP)
-        assert np.isfinite(float(val)) and np.all(np.isfinite(np.asarray(g)))
-        assert "entropy" in met and "pg_clipfrac" in met
+        assert np.isfinite(float(val))
+        assert np.all(np.isfinite(np.asarray(g)))
+        assert "entropy" in met
+        assert "pg_clipfrac" in met
 
 
 ALL = {

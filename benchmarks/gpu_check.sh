@@ -20,7 +20,7 @@ else
   if [ -n "${PYTHON:-}" ]; then PY="$PYTHON"; elif [ -x .venv/bin/python ]; then PY=.venv/bin/python; else PY=python3; fi
 fi
 
-python3 -c 'import jax; print(jax.devices())' || "$PY" -c 'import jax; print(jax.devices())'
+"$PY" -c 'import jax; print(jax.devices())'  # python3 on the accelerator machine
 
 status=()
 run() {  # name, time limit (s), command...

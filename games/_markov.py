@@ -258,20 +258,20 @@ def reduced_basis(tg: TabularGame, dtype=jnp.float64) -> jax.Array:
     return jax.scipy.linalg.block_diag(*blocks)
 
 
-def stationary_point(tg: TabularGame, logits0=None, *, damping=0.5, fixed_point_iters=200,
+def stationary_point(tg: TabularGame, logits0=None, *, damping=1.0, fixed_point_iters=300,
                      newton_iters=30):
     """A stationary point (regularised equilibrium / QRE) of a tabular game with :math:`\\tau > 0`.
 
-    Damped fixed point :math:`\\theta \\leftarrow (1-\\lambda)\\theta + \\lambda g(\\theta)/\\tau`
-    (NPG with step :math:`\\lambda/\\tau`) from ``logits0`` (uniform if ``None``), then Newton steps on
-    :math:`\\tau\\theta - g(\\theta)` restricted to the gauge-free subspace. Pure JAX (fixed iteration
+    Policy-extragradient iterations (Cen et al. 2021) with step
+    :math:`\\eta = \\lambda/(\\tau + 2\\max|R|/(1-\\gamma))` from ``logits0`` (uniform if ``None``), then
+    safeguarded Newton steps on :math:`\\tau\\theta - g(\\theta)` restricted to the gauge-free subspace. Pure JAX (fixed iteration
     counts), so ``jit``/``vmap``-able; check the returned residual.
 
     Args:
       tg: game data, ``tau > 0``.
       logits0: optional starting logits (per player ``(n_states, n_i)``).
-      damping: fixed-point damping :math:`\\lambda \\in (0, 1]`.
-      fixed_point_iters: number of damped steps.
+      damping: step multiplier :math:`\\lambda \\in (0, 1]`.
+      fixed_point_iters: number of extragradient steps.
       newton_iters: number of Newton steps.
 
     Returns:
@@ -297,10 +297,16 @@ def _stationary_point_impl(tg, logits0, damping, fixed_point_iters, newton_iters
     def centre(z):
         return [zi - jnp.mean(zi, axis=-1, keepdims=True) for zi in z]
 
+    scale = jnp.max(jnp.abs(tg.rewards)) / (1.0 - tg.gamma)
+    eta = damping / (tg.tau + 2.0 * scale)
+
+    def grads(z):
+        return payoff_gradients(tg, [jax.nn.softmax(zi, axis=-1) for zi in z])
+
     def fp(_, z):
-        probs = [jax.nn.softmax(zi, axis=-1) for zi in z]
-        g = payoff_gradients(tg, probs)
-        return centre([(1 - damping) * zi + damping * gi / tg.tau for zi, gi in zip(z, g, strict=True)])
+        # policy extragradient (Cen et al. 2021): robust for zero-sum games at small tau
+        mid = centre([(1 - eta * tg.tau) * zi + eta * gi for zi, gi in zip(z, grads(z), strict=True)])
+        return centre([(1 - eta * tg.tau) * zi + eta * gi for zi, gi in zip(z, grads(mid), strict=True)])
 
     z = jax.lax.fori_loop(0, fixed_point_iters, fp, centre(list(logits0)))
     basis = reduced_basis(tg, dtype)
@@ -312,9 +318,12 @@ def _stationary_point_impl(tg, logits0, damping, fixed_point_iters, newton_iters
         return basis.T @ flatten_logits([tg.tau * zi - gi for zi, gi in zip(th, g, strict=True)])
 
     def newton(_, phi):
-        jac = jax.jacfwd(residual)(phi)
-        step = jnp.linalg.solve(jac, residual(phi))
-        return phi - jnp.where(jnp.all(jnp.isfinite(step)), step, 0.0)
+        r0 = residual(phi)
+        step = jnp.linalg.solve(jax.jacfwd(residual)(phi), r0)
+        step = jnp.where(jnp.all(jnp.isfinite(step)), step, 0.0)
+        cand = phi - step
+        better = jnp.linalg.norm(residual(cand)) <= jnp.linalg.norm(r0)
+        return jnp.where(better, cand, phi - 0.25 * step)
 
     phi = jax.lax.fori_loop(0, newton_iters, newton, basis.T @ flatten_logits(z))
     out = split_logits(basis @ phi, shapes)

@@ -2,8 +2,8 @@
 
 A QRE of a tabular game with temperature :math:`\\tau > 0` is a zero of the logit residual
 :math:`\\tau\\theta_i(s,\\cdot) - g_i(s,\\cdot)` modulo a constant per state, with
-:math:`g_i = d^\\pi(s)\\bar Q_i(s,\\cdot)` (``games._markov``). :func:`solve_qre` runs a damped fixed
-point (NPG with step :math:`\\lambda/\\tau`) followed by Newton's method in gauge-free coordinates
+:math:`g_i = d^\\pi(s)\\bar Q_i(s,\\cdot)` (``games._markov``). :func:`solve_qre` runs policy
+extragradient iterations followed by safeguarded Newton steps in gauge-free coordinates
 and reports the residual; :func:`qre_path` follows the branch as :math:`\\tau` decreases
 (homotopy / numerical continuation with warm starts), the standard way to trace the logit QRE
 correspondence from the centroid at large :math:`\\tau` toward a Nash equilibrium.
@@ -40,15 +40,15 @@ class QREResult(NamedTuple):
 
 
 def solve_qre(tg: TabularGame, logits0: Sequence[jax.Array] | None = None, *, tol: float = 1e-10,
-              damping: float = 0.5, fixed_point_iters: int = 200, newton_iters: int = 30) -> QREResult:
+              damping: float = 1.0, fixed_point_iters: int = 300, newton_iters: int = 30) -> QREResult:
     """Solves for a logit QRE by a damped fixed point and Newton polishing (``jit``/``vmap``-able).
 
     Args:
       tg: game data with :math:`\\tau > 0`.
       logits0: starting logits (uniform policy if ``None``); selects the branch when several exist.
       tol: residual tolerance for ``converged``.
-      damping: fixed-point damping in ``(0, 1]``.
-      fixed_point_iters: damped iterations (static).
+      damping: extragradient step multiplier in ``(0, 1]``.
+      fixed_point_iters: extragradient iterations (static).
       newton_iters: Newton iterations (static).
 
     Returns:
@@ -91,7 +91,7 @@ def qre_path(tg: TabularGame, taus, logits0: Sequence[jax.Array] | None = None, 
         logits0 = [jnp.zeros((tg.initial.shape[0], n), tg.rewards.dtype) for n in tg.rewards.shape[2:]]
 
     def body(z, tau):
-        out, res = stationary_point(tg._replace(tau=tau), z, damping=0.5,
+        out, res = stationary_point(tg._replace(tau=tau), z, damping=1.0,
                                     fixed_point_iters=fixed_point_iters, newton_iters=newton_iters)
         return out, (tuple(out), res)
 

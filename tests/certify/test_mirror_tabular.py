@@ -1,0 +1,201 @@
+"""Mirror/Fisher SGN certificate: coordination threshold, exact couplings, Markov quantities by two routes."""
+
+import itertools
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import games._tabular_api  # noqa: F401
+from certify._mirror import (
+    certify_mirror,
+    cube_points,
+    fisher_normalised_jacobians,
+    matrix_coupling,
+    tangent_coupling,
+)
+from games._markov import logit_pseudo_gradient, reduced_basis, split_logits
+from games._region import Region
+from games._registry import get_game
+from policy._qre import solve_qre
+
+
+@pytest.mark.parametrize("tau", [0.5, 0.99, 1.01, 1.5, 3.0])
+def test_coordination_threshold_is_qre_bifurcation(tau):
+    cert = certify_mirror(get_game("coordination", tau=tau))
+    # mu = (tau, tau), L12 = L21 = 1/4 (1 + 1 + 1 + 1) = 1: alpha_max = tau - 1 (Perron value of K)
+    assert cert["coupling"] == [[0.0, 1.0], [1.0, 0.0]]
+    assert cert["margin"] == pytest.approx(tau - 1.0, abs=1e-12)
+    assert cert["status"] == ("certified" if tau > 1 else "not_certified")
+    tg = get_game("coordination", tau=tau).data["tabular"]
+    ends = []
+    for start in ([1.0, 0.0], [0.0, 1.0]):
+        res = solve_qre(tg, [jnp.array([start])] * 2)
+        assert bool(res.converged)
+        ends.append(float(jax.nn.softmax(res.logits[0][0])[0]))
+    # above tau = 1 every start reaches the unique (uniform) QRE; below, two more QREs exist
+    if tau > 1:
+        np.testing.assert_allclose(ends, 0.5, atol=1e-9)
+    else:
+        assert ends[0] > 0.5 + 1e-3 and ends[1] < 0.5 - 1e-3
+
+
+def test_tangent_coupling_is_sup_over_l1_tangent_ball():
+    rng = np.random.default_rng(0)
+    b = rng.normal(size=(3, 4))
+    # independent: enumerate the extreme points (e_k - e_k')/2 of both tangent l1-balls
+    best = 0.0
+    for k, kk in itertools.permutations(range(3), 2):
+        for a, bb in itertools.permutations(range(4), 2):
+            di = (np.eye(3)[k] - np.eye(3)[kk]) / 2
+            dj = (np.eye(4)[a] - np.eye(4)[bb]) / 2
+            best = max(best, di @ b @ dj)
+    assert tangent_coupling(b) == pytest.approx(best, abs=1e-14)
+    for _ in range(200):
+        di, dj = rng.normal(size=3), rng.normal(size=4)
+        di, dj = di - di.mean(), dj - dj.mean()
+        di, dj = di / np.abs(di).sum(), dj / np.abs(dj).sum()
+        assert abs(di @ b @ dj) <= best + 1e-12
+
+
+def test_three_player_coupling_dominates_mixed_profiles():
+    rng = np.random.default_rng(1)
+    t = rng.normal(size=(3, 2, 2, 2))
+    lmat = matrix_coupling(t)
+    for _ in range(50):
+        z = rng.dirichlet(np.ones(2))
+        block = np.einsum("abc,c->ab", t[0], z)  # d^2 u_1 / dx_1 dx_2 at x_3 = z
+        assert tangent_coupling(block) <= lmat[0, 1] + 1e-12
+
+
+def test_mirror_certificate_json_and_steps():
+    cert = certify_mirror(get_game("rps-qre", tau=1.5))
+    json.dumps(cert, allow_nan=False)
+    assert cert["status"] == "certified"
+    assert cert["bounds"] == "exact"
+    # RPS: L = 3/4 (e.g. k=rock, k'=paper, a=scissors, b=rock: (1 - 0 + 1 + 1)/4); rho(L) = 0.75
+    assert cert["coupling"][0][1] == pytest.approx(0.75)
+    assert cert["step_bound"] == pytest.approx(2 / (1.5 + 0.75))
+    assert cert["contraction_factor"] == pytest.approx(0.5)
+
+
+def test_invalid_game_and_bad_region():
+    cert = certify_mirror(get_game("sgn-toy"))
+    assert cert["status"] == "invalid"
+    with pytest.raises(ValueError, match="expected a region of dimension 8"):
+        certify_mirror(get_game("markov-coop"), region=Region.around(np.zeros(2), 0.1))
+    with pytest.raises(ValueError, match="expected at most"):
+        cube_points(np.zeros(20), 0.1, points_per_dim=2)
+
+
+@pytest.fixture(scope="module")
+def coop_certificate():
+    return certify_mirror(get_game("markov-coop"))
+
+
+def test_markov_coop_certificate_matches_paper(coop_certificate):
+    c = coop_certificate
+    json.dumps(c, allow_nan=False)
+    assert c["status"] == "certified"
+    assert c["n_points"] == 256
+    assert c["weights"] == pytest.approx([1.0, 1.0])  # symmetric players: Perron ratio 1
+    assert c["margin"] == pytest.approx(0.33, abs=0.01)  # the authors' figure: alpha ~ 0.33 at r ~ 1
+    assert c["step_bound"] == pytest.approx(2 * c["margin"] / c["beta"] ** 2)
+    # band endpoints: alpha_*(r) = 0 there (closed form of spec §5 evaluated independently)
+    mu, l12 = c["mu"][0], c["coupling"][0][1]
+    for r in c["band"]:
+        assert mu - 0.5 * (l12 / np.sqrt(r) + l12 * np.sqrt(r)) == pytest.approx(0.0, abs=1e-9)
+
+
+def _paper_route(game, points, weights):
+    """Second route: finite-difference Jacobians and pseudo-inverse Fisher roots, in numpy."""
+    tg = game.data["tabular"]
+    shapes = game.data["logit_shapes"]
+    field = jax.jit(game.pseudo_gradient)
+    h = 1e-5
+    dim = game.dim
+    mus, ls, betas = [], [], []
+    for th in points:
+        cols = [(np.asarray(field(jnp.asarray(th + h * e))) - np.asarray(field(jnp.asarray(th - h * e))))
+                / (2 * h) for e in np.eye(dim)]
+        hess = np.stack(cols, axis=1)
+        roots, invs = [], []
+        for z in split_logits(jnp.asarray(th), shapes):
+            p = np.asarray(jax.nn.softmax(z, axis=-1))
+            fish = np.zeros((p.size, p.size))
+            for s in range(p.shape[0]):
+                sl = slice(s * p.shape[1], (s + 1) * p.shape[1])
+                fish[sl, sl] = np.diag(p[s]) - np.outer(p[s], p[s])
+            lam, v = np.linalg.eigh(fish)
+            keep = lam > 1e-9
+            roots.append((v[:, keep] * np.sqrt(lam[keep])) @ v[:, keep].T)
+            invs.append((v[:, keep] / np.sqrt(lam[keep])) @ v[:, keep].T)
+        b = game.blocks
+        n_s = shapes[0][0]
+        mu = []
+        for i in range(2):
+            e = np.sort(np.linalg.eigvalsh(invs[i] @ hess[b[i], b[i]] @ invs[i]))
+            e = e[np.argsort(np.abs(e))][n_s:]  # drop the n_states gauge zeros: "min nonzero"
+            mu.append(e.min())
+        mus.append(mu)
+        ls.append([np.linalg.norm(invs[0] @ hess[b[0], b[1]] @ invs[1], 2),
+                   np.linalg.norm(invs[1] @ hess[b[1], b[0]] @ invs[0], 2)])
+        big_root = np.zeros((dim, dim))
+        big_inv = np.zeros((dim, dim))
+        for i in range(2):
+            big_root[b[i], b[i]] = np.sqrt(weights[i]) * roots[i]
+            big_inv[b[i], b[i]] = invs[i] / np.sqrt(weights[i])
+        fisher_pinv = np.zeros((dim, dim))
+        for i in range(2):
+            fisher_pinv[b[i], b[i]] = invs[i] @ invs[i]
+        betas.append(np.linalg.norm(big_root @ fisher_pinv @ hess @ big_inv, 2))
+    assert tg is not None
+    return np.min(mus, axis=0), np.max(ls, axis=0), np.max(betas)
+
+
+def test_markov_quantities_two_routes(coop_certificate):
+    c = coop_certificate
+    game = get_game("markov-coop")
+    pts = cube_points(np.zeros(8), 0.1)
+    mu, l, beta = _paper_route(game, pts, c["weights"])
+    np.testing.assert_allclose(c["mu"], mu, atol=1e-6)
+    np.testing.assert_allclose([c["coupling"][0][1], c["coupling"][1][0]], l, atol=1e-6)
+    assert c["beta"] == pytest.approx(beta, abs=1e-6)
+
+
+def test_riemannian_terms_match_full_autodiff():
+    game = get_game("markov-coop")
+    tg = game.data["tabular"]
+    shapes = game.data["logit_shapes"]
+    theta = jnp.asarray(np.random.default_rng(2).uniform(-0.1, 0.1, size=8))
+    basis = reduced_basis(tg)
+
+    def field(th):
+        return jnp.concatenate([jnp.ravel(v) for v in logit_pseudo_gradient(tg, split_logits(th, shapes))])
+
+    def gram(phi):
+        probs = [jax.nn.softmax(z, axis=-1) for z in split_logits(theta + basis @ phi, shapes)]
+        blocks = []
+        for p in probs:
+            f = jax.scipy.linalg.block_diag(*[jnp.diag(q) - jnp.outer(q, q) for q in p])
+            blocks.append(f)
+        return basis.T @ jax.scipy.linalg.block_diag(*blocks) @ basis
+
+    def nat(phi):
+        return jnp.linalg.solve(gram(phi), basis.T @ field(theta + basis @ phi))
+
+    zero = jnp.zeros(4)
+    g0 = np.asarray(gram(zero))
+    lam, v = np.linalg.eigh(g0)
+    half, inv_half = (v * np.sqrt(lam)) @ v.T, (v / np.sqrt(lam)) @ v.T
+    j_nat = np.asarray(jax.jacfwd(nat)(zero))
+    g_dot = np.asarray(jax.jvp(gram, (zero,), (-nat(zero),))[1])
+    expected = half @ j_nat @ inv_half - 0.5 * inv_half @ g_dot @ inv_half
+    n_paper, n_riem = fisher_normalised_jacobians(tg, theta)
+    np.testing.assert_allclose(n_riem, expected, atol=1e-10)
+    # at the equilibrium the dropped terms vanish: both matrices coincide
+    n0, r0 = fisher_normalised_jacobians(tg, jnp.zeros(8))
+    np.testing.assert_allclose(n0, r0, atol=1e-12)
+    assert np.linalg.norm(np.asarray(n_riem - n_paper)) > 1e-6

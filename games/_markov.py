@@ -27,7 +27,7 @@ A normal-form game is the special case ``n_states = 1``, :math:`\\gamma = 0`: th
 
 The stationary points with :math:`F = 0` (the entropy-regularised equilibria, quantal response
 equilibria for normal-form games) satisfy :math:`\\tau\\,\\theta_i(s,\\cdot) = g_i(s,\\cdot)` up to
-a constant per state; :func:`stationary_point` finds one by a damped fixed point followed by
+a constant per state; :func:`stationary_point` finds one by policy-extragradient iterations followed by
 Newton steps in gauge-free coordinates, with a residual check.
 
 References:
@@ -264,8 +264,8 @@ def stationary_point(tg: TabularGame, logits0=None, *, damping=1.0, fixed_point_
 
     Policy-extragradient iterations (Cen et al. 2021) with step
     :math:`\\eta = \\lambda/(\\tau + 2\\max|R|/(1-\\gamma))` from ``logits0`` (uniform if ``None``), then
-    safeguarded Newton steps on :math:`\\tau\\theta - g(\\theta)` restricted to the gauge-free subspace. Pure JAX (fixed iteration
-    counts), so ``jit``/``vmap``-able; check the returned residual.
+    safeguarded Newton steps on :math:`\\tau\\theta - g(\\theta)` restricted to the gauge-free
+    subspace. Pure JAX (fixed iteration counts), so ``jit``/``vmap``-able; check the residual.
 
     Args:
       tg: game data, ``tau > 0``.

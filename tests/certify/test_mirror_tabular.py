@@ -39,7 +39,8 @@ def test_coordination_threshold_is_qre_bifurcation(tau):
     if tau > 1:
         np.testing.assert_allclose(ends, 0.5, atol=1e-9)
     else:
-        assert ends[0] > 0.5 + 1e-3 and ends[1] < 0.5 - 1e-3
+        assert ends[0] > 0.5 + 1e-3
+        assert ends[1] < 0.5 - 1e-3
 
 
 def test_tangent_coupling_is_sup_over_l1_tangent_ball():

@@ -24,7 +24,8 @@ from policy._measures import exploitability, game_nash_conv  # noqa: E402
 def test_from_openspiel_matches_registry(spiel_name, ours, scale):
     g = from_openspiel(pyspiel.load_game(spiel_name), tau=0.3)
     np.testing.assert_allclose(g.data["payoffs"], scale * np.asarray(get_game(ours).data["payoffs"]))
-    assert g.geometry == "mirror" and g.params["tau"] == 0.3
+    assert g.geometry == "mirror"
+    assert g.params["tau"] == 0.3
 
 
 @pytest.mark.parametrize("spiel_name", ["matrix_rps", "matrix_brps", "matrix_shapleys_game", "matrix_bos"])

@@ -62,12 +62,16 @@ def test_npg_near_step_bound_still_contracts(coordination):
 @pytest.mark.parametrize("name", ["extragradient", "optimistic_mwu"])
 @pytest.mark.parametrize(("game", "tau"), [("biased-rps", 0.2), ("rps-qre", 0.3)])
 def test_cen_wei_chi_linear_rate(name, game, tau):
-    # Cen, Wei & Chi (2021): for eta <= 1/(tau + 2 ||A||_max) the KL to the QRE contracts at least
-    # like (1 - eta tau)^t; the fitted slope of log KL must be at or below log(1 - eta tau).
+    # Cen, Wei & Chi (2021, Thm 1): PU with eta <= 1/(tau + 2||A||_inf) and OMWU with
+    # eta <= min(1/(2||A||_inf + 2 tau), 1/(4||A||_inf)) contract the KL to the QRE at least like
+    # (1 - eta tau)^t; the fitted slope of log KL must be at or below log(1 - eta tau).
     g = get_game(game, tau=tau)
     tg = g.data["tabular"]
     qre = solve_qre(tg)
-    eta = 1.0 / (tau + 2 * np.abs(g.data["payoffs"][0]).max())
+    a_max = np.abs(g.data["payoffs"][0]).max()
+    eta = 1.0 / (tau + 2 * a_max)
+    if name == "optimistic_mwu":
+        eta = min(1.0 / (2 * a_max + 2 * tau), 1.0 / (4 * a_max))
     z0 = [jnp.array([[1.0, -0.5, 0.3]]), jnp.array([[-1.0, 0.2, 0.0]])]
     _, trace = jax.jit(lambda z: run_learner(make_learner(name, step=eta), tg, z, n_steps=250,
                                              measure=lambda x: kl_to_qre(x, qre.logits)))(z0)

@@ -63,7 +63,7 @@ class Config:
     prompts: int = 16
     group: int = 8
     updates: int = 4
-    lr: float = 1e-3
+    lr: float = 3e-4
     temperature: float = 1.0
     eps: float = 0.2
     clip_cov_ratio: float = 0.1
@@ -71,7 +71,7 @@ class Config:
     clip_cov_high: float = 5.0
     kl_cov_ratio: float = 0.1
     kl_cov_coef: float = 1.0
-    entropy_coef: float = 0.02
+    entropy_coef: float = 0.05
     eval_every: int = 10
     eval_prompts: int = 64
     pass_k: int = 8

@@ -30,7 +30,7 @@ from certify._bound_types import BlockBounds
 from games import Game, Region
 from sgn import _checks
 
-BOUND_METHODS = ("auto", "exact", "sampled", "interval", "padded")
+BOUND_METHODS = ("auto", "exact", "sampled", "interval", "padded", "matrix_free")
 MAX_VERTICES = 1024
 CHUNK = 2048
 
@@ -63,6 +63,12 @@ def _host_quantities(jac: np.ndarray, dims):
     """mu, L, block norms, ||J||, lambda_min(sym J) of one Jacobian (NumPy, float64)."""
     if _exact_large.is_large(jac.shape[0]):  # full-matrix SVD/eig take minutes: sound block relaxations
         return _exact_large.block_quantities(jac, dims)
+    if all(d == 1 for d in dims):  # scalar players: the blocks are the entries themselves
+        diag = np.diag(jac).copy()
+        coupling = np.abs(jac - np.diag(diag))
+        lip = float(np.linalg.norm(jac, 2))
+        euc = float(np.linalg.eigvalsh(0.5 * (jac + jac.T))[0])
+        return diag, coupling, np.abs(diag), lip, euc
     offsets = np.cumsum((0,) + tuple(dims))
     n = len(dims)
     mu, block, coupling = np.zeros(n), np.zeros(n), np.zeros((n, n))
@@ -229,7 +235,8 @@ def estimate_block_bounds(game: Game, region=None, *, method: str = "auto", n_sa
       game: the game.
       region: a :class:`games.Region` (or ``(lo, hi)``); defaults to the game's region.
       method: ``"auto"`` (exact for affine games, else sampled), ``"exact"``, ``"sampled"``,
-        ``"interval"`` (sound interval enclosure) or ``"padded"`` (sound padded grid).
+        ``"interval"`` (sound interval enclosure), ``"padded"`` (sound padded grid) or
+        ``"matrix_free"`` (Lanczos/power estimates at a few points, never forming a Jacobian).
       n_samples: random points for ``"sampled"`` (vertices are added when few).
       seed: sampling seed.
       subdivisions: sub-boxes per coordinate for ``"interval"``.
@@ -257,6 +264,10 @@ def estimate_block_bounds(game: Game, region=None, *, method: str = "auto", n_sa
             "(pass region=games.Region(lo, hi))"
         )
     reg.check_full_dimensional(f"{method} bounds")
+    if method == "matrix_free":
+        from certify._matrix_free import matrix_free_region_bounds  # noqa: PLC0415
+
+        return matrix_free_region_bounds(game, reg, n_samples=n_samples, seed=seed)
     if method == "sampled":
         _check_sampled_memory(game.dim, n_samples)
         return sampled_block_bounds(game, reg, n_samples=n_samples, seed=seed, progress=progress)

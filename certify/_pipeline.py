@@ -33,26 +33,50 @@ def _scale(bounds: BlockBounds) -> float:
     return float(max(vals))
 
 
-def _weighted_lipschitz(game: Game, region, bounds: BlockBounds, weights, *, n_samples, seed):
+LARGE_EXACT_DIM = 256
+"""Above this joint dimension, norms of constant Jacobians use sparse iterative solvers."""
+
+
+def _sparse_weighted_norm(jac, weights, dims) -> float:
+    """:math:`\\lVert M^{1/2} J M^{-1/2}\\rVert_2` by ARPACK, padded by its tolerance."""
+    import scipy.sparse as sp  # noqa: PLC0415
+    from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, svds  # noqa: PLC0415
+
+    s = np.repeat(np.sqrt(np.asarray(weights, dtype=np.float64)), dims)
+    scaled = sp.csr_matrix(s[:, None] * np.asarray(jac) / s[None, :])
+    try:
+        top = svds(scaled, k=1, tol=1e-12, return_singular_vectors=False, v0=np.ones(scaled.shape[1]))
+        return float(np.max(top)) * (1 + 1e-9)
+    except (ArpackNoConvergence, ArpackError):
+        return float(np.linalg.norm(scaled.toarray(), 2))
+
+
+def _weighted_lipschitz(game: Game, region, bounds: BlockBounds, weights, *, n_samples, seed,
+                        bounds_method="auto", subdivisions=1):
     block = float(sgn.block_lipschitz_bound(bounds.block_norm, bounds.coupling, weights))
     if bounds.kind == "exact" and _exact_large.is_large(game.dim):
         return block  # a d x d SVD takes minutes at d = 1e4; the block bound is an upper bound
+    if bounds.kind == "exact" and game.dim > LARGE_EXACT_DIM:
+        return min(block, _sparse_weighted_norm(game.constant_jacobian, weights, game.dims))
     if bounds.kind == "exact":
         return float(sgn.weighted_lipschitz(game.constant_jacobian, weights, game.dims))
+    if bounds_method == "matrix_free":
+        from certify._matrix_free import matrix_free_weighted_lipschitz, region_points  # noqa: PLC0415
+
+        points = region_points(region, n_samples=n_samples, seed=seed)
+        return matrix_free_weighted_lipschitz(game, points, weights, seed=seed)
     if bounds.kind == "sampled":
         from certify._bounds import sampled_weighted_lipschitz  # noqa: PLC0415
 
         return sampled_weighted_lipschitz(game, region, weights, n_samples=n_samples, seed=seed)
-    try:
-        from certify._interval import interval_jacobian  # noqa: PLC0415
-        from certify._interval_matrix import interval_weighted_lipschitz  # noqa: PLC0415
+    # sound: the same sub-boxes as the bounds, worst case over boxes (never the hull)
+    from certify._interval_matrix import interval_weighted_lipschitz  # noqa: PLC0415
+    from certify._sound import interval_jacobian_grid  # noqa: PLC0415
 
-        jlo, jhi = interval_jacobian(game.pseudo_gradient, region.lo, region.hi)
-        sound = float(interval_weighted_lipschitz(np.asarray(jlo)[None], np.asarray(jhi)[None],
-                                                  game.dims, weights))
-        return min(block, sound)
-    except (ImportError, NotImplementedError, ValueError):
-        return block
+    _, _, jlo, jhi = interval_jacobian_grid(game.pseudo_gradient, region.lo, region.hi,
+                                            subdivisions=subdivisions)
+    sound = float(interval_weighted_lipschitz(np.asarray(jlo), np.asarray(jhi), game.dims, weights))
+    return min(block, sound)
 
 
 def _invalid(game, region, bounds, reason, *, weight_method, seed, margin_tol):
@@ -142,7 +166,8 @@ def _certify_euclidean(game, *, region, bounds, weights, n_samples, seed, margin
     gain = sgn.small_gain_ratio(bb.mu, bb.coupling)
     tol = margin_tol * _scale(bb)
     certified = margin > tol and wres.status == "optimal"
-    beta = float(_weighted_lipschitz(game, reg, bb, w, n_samples=n_samples, seed=seed))
+    beta = float(_weighted_lipschitz(game, reg, bb, w, n_samples=n_samples, seed=seed,
+                                     bounds_method=bounds, subdivisions=subdivisions))
     nan = float("nan")
     if certified:
         euler = float(sgn.euler_step_bound(margin, beta))
@@ -152,7 +177,7 @@ def _certify_euclidean(game, *, region, bounds, weights, n_samples, seed, margin
         rk4 = float(sgn.rk4_step_bound(margin, beta))
         guide_factor = (float(sgn.linear_step_norm(game.constant_jacobian, w, game.dims, guide,
                                                    scheme="rk4"))
-                        if game.is_affine and not _exact_large.is_large(game.dim) else nan)
+                        if game.is_affine and game.dim <= LARGE_EXACT_DIM else nan)
         reason = ""
     else:
         euler = best = guide = rk4 = 0.0

@@ -124,3 +124,29 @@ def check_weights(weights, n: int):
         raise ValueError(f"expected {n} weights, got {np.shape(weights)[0]}")
     check_finite(weights, "weights")
     check_positive(weights, "weights")
+
+
+DENSE_EIG_MAX = 64
+"""Above this size, Perron roots of nonnegative matrices use sparse ARPACK iterations."""
+
+
+def spectral_radius_nonnegative(p) -> float:
+    """Spectral radius of a nonnegative square matrix (host-side).
+
+    Dense ``eigvals`` up to ``DENSE_EIG_MAX``; beyond, ARPACK's largest-magnitude eigenvalue of the
+    sparse matrix (for a nonnegative matrix the spectral radius is itself an eigenvalue, so the
+    modulus of any largest-magnitude eigenvalue equals it), falling back to dense on failure.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    n = p.shape[0]
+    if n <= DENSE_EIG_MAX:
+        return float(np.max(np.abs(np.linalg.eigvals(p))))
+    import scipy.sparse as sp  # noqa: PLC0415
+    from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, eigs  # noqa: PLC0415
+
+    try:
+        vals = eigs(sp.csr_matrix(p), k=1, which="LM", tol=1e-13, maxiter=20 * n,
+                    return_eigenvectors=False, v0=np.ones(n))
+        return float(np.max(np.abs(vals)))
+    except (ArpackNoConvergence, ArpackError):
+        return float(np.max(np.abs(np.linalg.eigvals(p))))

@@ -154,7 +154,7 @@ def small_gain_ratio(mu, coupling):
     coupling = np.asarray(coupling, dtype=np.float64) * (1.0 - np.eye(mu.shape[0]))
     if np.any(mu <= 0):
         return float("inf")
-    return float(np.max(np.abs(np.linalg.eigvals(coupling / mu[:, None]))))
+    return _checks.spectral_radius_nonnegative(coupling / mu[:, None])
 
 
 def euclidean_margin(jacobian):

@@ -26,6 +26,25 @@ from sgn import _checks
 PERRON_TOL = 1e-9
 """Default gap allowed between the returned margin and the supremum for reducible ``K``."""
 
+DENSE_MAX_PLAYERS = 64
+"""Above this many players the sparse Noda iteration of :mod:`sgn._large` is used."""
+
+
+def _large_weights(mu, coupling):
+    """Many players: sparse Noda iteration, checked against the dense route while it is cheap."""
+    from sgn._large import optimal_weights_sparse  # noqa: PLC0415  (avoids an import cycle)
+
+    res = optimal_weights_sparse(mu, coupling)
+    w = np.asarray(res.weights, dtype=np.float64)
+    w = w / w.min()
+    margin = _host_margin(mu, coupling, w)
+    if mu.shape[0] <= 4 * DENSE_MAX_PLAYERS and _is_irreducible(coupling):
+        dense = _irreducible_weights(mu, coupling)
+        dense_margin = _host_margin(mu, coupling, dense)
+        if dense_margin > margin:
+            return dense, dense_margin
+    return w, margin
+
 
 def _as_host(mu, coupling):
     _checks.check_bounds_pair(mu, coupling)
@@ -58,18 +77,46 @@ def perron_value(mu, coupling) -> float:
       0.263194
     """
     mu, coupling = _as_host(mu, coupling)
-    return float(np.min(np.linalg.eigvals(np.diag(mu) - coupling).real))
+    shift = float(np.max(mu))  # lambda_P(K) = s - rho(sI - K) with sI - K >= 0
+    return shift - _checks.spectral_radius_nonnegative(shift * np.eye(mu.shape[0]) - np.diag(mu) + coupling)
 
 
-def _perron_vectors(k):
-    """Right and left eigenvectors for the eigenvalue of K with least real part, made positive."""
-    vals, right = np.linalg.eig(k)
-    i = int(np.argmin(vals.real))
-    u = np.abs(right[:, i].real)
+def _perron_candidates(k):
+    """Candidate right/left Perron vector pairs of the Z-matrix K (positive entries).
+
+    Two routes, because each fails somewhere: (1) shifted inverse iteration — ``K - sI`` with
+    ``s`` just below :math:`\\lambda_P(K)` is a nonsingular M-matrix with a positive inverse when
+    ``K`` is irreducible, so iterating from the ones vector stays positive (this keeps entries
+    far below 1e-16 of the largest, which ``abs`` of LAPACK eigenvectors loses on large rings
+    and grids); (2) ``abs`` of the LAPACK eigenvectors, which converges where the spectral gap is
+    tiny (nearly reducible K, where inverse iteration is slow).
+    """
+    n = k.shape[0]
+    vals = np.linalg.eigvals(k)
+    lam = float(np.min(vals.real))
+    scale = max(1.0, float(np.max(np.abs(k))))
+    out = []
+    for delta in (1e-7, 1e-4):
+        a = k - (lam - delta * scale) * np.eye(n)
+        u, v = np.ones(n), np.ones(n)
+        try:
+            for _ in range(12):
+                u = np.linalg.solve(a, u)
+                u /= np.max(np.abs(u))
+                v = np.linalg.solve(a.T, v)
+                v /= np.max(np.abs(v))
+        except np.linalg.LinAlgError:
+            continue
+        if np.all(np.isfinite(u)) and np.all(np.isfinite(v)) and np.all(u > 0) and np.all(v > 0):
+            out.append((u, v))
+            break
+    _, right = np.linalg.eig(k)
     vals_t, left = np.linalg.eig(k.T)
-    j = int(np.argmin(vals_t.real))
-    v = np.abs(left[:, j].real)
-    return float(vals[i].real), u / u.max(), v / v.max()
+    u = np.abs(right[:, int(np.argmin(vals.real))].real)
+    v = np.abs(left[:, int(np.argmin(vals_t.real))].real)
+    if u.max() > 0 and v.max() > 0:
+        out.append((u / u.max(), v / v.max()))
+    return out
 
 
 def _is_irreducible(coupling) -> bool:
@@ -81,9 +128,18 @@ def _is_irreducible(coupling) -> bool:
 
 
 def _irreducible_weights(mu, coupling):
-    _, u, v = _perron_vectors(np.diag(mu) - coupling)
-    w = v / u
-    return w / w.min()
+    """Best of the Perron candidates w = v/u, judged by the exact margin on (mu, coupling)."""
+    best_w, best_margin = np.ones(mu.shape[0]), -np.inf
+    for u, v in _perron_candidates(np.diag(mu) - coupling):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = v / u
+        if not (np.all(np.isfinite(w)) and np.all(w > 0)):
+            continue
+        w = w / w.min()
+        margin = _host_margin(mu, coupling, w)
+        if margin > best_margin:
+            best_w, best_margin = w, margin
+    return best_w
 
 
 def optimal_weights(mu, coupling, *, tol=PERRON_TOL):
@@ -122,6 +178,8 @@ def optimal_weights(mu, coupling, *, tol=PERRON_TOL):
     n = mu.shape[0]
     if n == 1:
         return np.ones(1), float(mu[0])
+    if n > DENSE_MAX_PLAYERS:
+        return _large_weights(mu, coupling)
     target = perron_value(mu, coupling)
     if _is_irreducible(coupling):
         w = _irreducible_weights(mu, coupling)

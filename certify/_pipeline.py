@@ -21,6 +21,7 @@ from certify._bound_types import BlockBounds
 from certify._bounds import _check_game, _resolve_region, estimate_block_bounds
 from certify._certificate import CERTIFIED, INVALID, NOT_CERTIFIED, Certificate
 from certify._optimize import optimize_block_weights
+from sgn._weights import DENSE_MAX_PLAYERS
 from games import Game
 from sgn import _checks
 
@@ -77,6 +78,15 @@ def _weighted_lipschitz(game: Game, region, bounds: BlockBounds, weights, *, n_s
                                             subdivisions=subdivisions)
     sound = float(interval_weighted_lipschitz(np.asarray(jlo), np.asarray(jhi), game.dims, weights))
     return min(block, sound)
+
+
+def _weight_route(method: str, n_players: int) -> str:
+    """Which algorithm produced the weights (the closed form switches route with the size)."""
+    if method != "perron":
+        return f"cvxpy {method} bisection"
+    if n_players > DENSE_MAX_PLAYERS:
+        return "Perron closed form, sparse Noda iteration"
+    return "Perron closed form, dense"
 
 
 def _invalid(game, region, bounds, reason, *, weight_method, seed, margin_tol):
@@ -201,4 +211,5 @@ def _certify_euclidean(game, *, region, bounds, weights, n_samples, seed, margin
         rk4_guideline_factor=guide_factor, band=band, weight_method=wres.method,
         solver=wres.solver, margin_tol=float(margin_tol), n_points=int(bb.n_points),
         seed=int(seed), extra={"bounds_method": bounds, "n_samples": int(n_samples),
+                               "weight_route": _weight_route(wres.method, game.n_players),
                                "subdivisions": int(subdivisions)})

@@ -5,6 +5,16 @@ Pure JAX/NumPy; no solver or plotting dependencies. See ``certify`` for the pipe
 
 from sgn._band import margin_at_ratio, timescale_band
 from sgn._dynamics import extragradient, optimistic_gradient, projected_euler, projected_rk4
+from sgn._large import (
+    LargePerronResult,
+    PerronBracket,
+    collatz_wielandt_bounds,
+    noda_perron,
+    optimal_weights_sparse,
+    perron_weights_jax,
+    sparse_comparison_matrix,
+    sparse_small_gain_margin,
+)
 from sgn._margin import (
     comparison_matrix,
     euclidean_margin,
@@ -31,7 +41,15 @@ from sgn._steps import (
 from sgn._weights import PERRON_TOL, optimal_weights, perron_value
 
 __all__ = [
+    "LargePerronResult",
     "PERRON_TOL",
+    "PerronBracket",
+    "collatz_wielandt_bounds",
+    "noda_perron",
+    "optimal_weights_sparse",
+    "perron_weights_jax",
+    "sparse_comparison_matrix",
+    "sparse_small_gain_margin",
     "RK4_GUIDELINE_CONSTANT",
     "block_lipschitz_bound",
     "certified_sgd",

@@ -115,6 +115,7 @@ __all__ = [
     "sample_points",
     "sampled_block_bounds",
     "sampled_block_bounds_sharded",
+    "sampled_weighted_lipschitz",
     "sound_block_bounds",
     "sweep_games",
     "sweep_parameter",

@@ -21,9 +21,9 @@ from certify._bound_types import BlockBounds
 from certify._bounds import _check_game, _resolve_region, estimate_block_bounds
 from certify._certificate import CERTIFIED, INVALID, NOT_CERTIFIED, Certificate
 from certify._optimize import optimize_block_weights
-from sgn._weights import DENSE_MAX_PLAYERS
 from games import Game
 from sgn import _checks
+from sgn._weights import DENSE_MAX_PLAYERS
 
 MARGIN_TOL = 1e-9
 """Relative tolerance against certifying: certified iff ``margin > MARGIN_TOL * scale``."""

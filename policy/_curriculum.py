@@ -62,8 +62,8 @@ def temperature_curriculum(game: Game, taus, *, learner_steps: int = 200,
       learner_steps: NPG steps per temperature (at the certified step, else ``0.5/tau``).
       certifier: ``game -> certificate dict``; default ``certify._mirror.certify_mirror``
         (imported lazily, so ``policy`` does not import ``certify`` at module load).
-      perturbation: size of the deterministic perturbation added to the learner's start, so that
-        an unstable branch is visibly left.
+      perturbation: size of the deterministic perturbation added to the learner's warm start at
+        every temperature, so that an unstable branch is visibly left.
 
     Returns:
       dict of lists: ``taus``, ``qre`` (per player, first state's probabilities), ``residual``,
@@ -77,7 +77,7 @@ def temperature_curriculum(game: Game, taus, *, learner_steps: int = 200,
     path = qre_path(tg, taus)
     out = {"taus": taus.tolist(), "qre": [], "residual": np.asarray(path.residual).tolist(),
            "status": [], "margin": [], "step_bound": [], "learner_kl": [], "lost_at": None}
-    logits = [z[0] + perturbation * jnp.arange(z.shape[-1], dtype=z.dtype) for z in path.logits]
+    logits = [z[0] for z in path.logits]
     for k, tau in enumerate(taus):
         g_tau = with_temperature(game, float(tau))
         cert = certifier(g_tau)
@@ -90,7 +90,8 @@ def temperature_curriculum(game: Game, taus, *, learner_steps: int = 200,
         out["qre"].append([np.asarray(jax.nn.softmax(z[0])).tolist() for z in qre])
         step = cert.get("step") or 0.5 / float(tau)
         tg_tau = g_tau.data["tabular"]
-        state, _ = run_learner(npg(step=step), tg_tau, logits, n_steps=learner_steps)
+        kick = [z + perturbation * jnp.arange(z.shape[-1], dtype=z.dtype)[None, :] for z in logits]
+        state, _ = run_learner(npg(step=step), tg_tau, kick, n_steps=learner_steps)
         logits = list(state.logits)
         out["learner_kl"].append(float(kl_to_qre(logits, qre)))
     return out

@@ -57,3 +57,27 @@ def test_qre_tends_to_nash_of_biased_rps():
     path = qre_path(get_game("biased-rps").data["tabular"], np.geomspace(1.0, 1e-3, 40))
     assert bool(path.converged[-1])
     np.testing.assert_allclose(jax.nn.softmax(path.logits[1][-1, 0]), y, atol=2e-3)
+
+
+def test_temperature_curriculum_loses_certificate_at_bifurcation(tmp_path):
+    from policy._curriculum import plot_curriculum, temperature_curriculum
+
+    taus = [2.0, 1.5, 1.1, 0.9, 0.6]
+    out = temperature_curriculum(get_game("coordination", tau=2.0), taus, learner_steps=100)
+    assert out["status"] == ["certified"] * 3 + ["not_certified"] * 2
+    assert out["lost_at"] == 0.9
+    np.testing.assert_allclose(out["margin"], np.asarray(taus) - 1.0, atol=1e-12)
+    # the continuation stays on the (now unstable) uniform branch; the learner leaves it below tau=1
+    np.testing.assert_allclose([q[0][0] for q in out["qre"]], 0.5, atol=1e-9)
+    assert max(out["learner_kl"][:3]) < 1e-12
+    assert out["learner_kl"][-1] > 1e-3
+    fig = plot_curriculum(out, path=str(tmp_path / "curriculum.png"))
+    assert (tmp_path / "curriculum.png").exists()
+    assert len(fig.axes) == 2
+
+
+def test_with_temperature_rejects_non_tabular_games():
+    from policy._curriculum import with_temperature
+
+    with pytest.raises(ValueError, match="expected a tabular game"):
+        with_temperature(get_game("sgn-toy"), 1.0)

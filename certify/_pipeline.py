@@ -53,7 +53,7 @@ def _sparse_weighted_norm(jac, weights, dims) -> float:
 
 
 def _weighted_lipschitz(game: Game, region, bounds: BlockBounds, weights, *, n_samples, seed,
-                        bounds_method="auto", subdivisions=1):
+                        bounds_method="auto", subdivisions=1, boxes=None):
     block = float(sgn.block_lipschitz_bound(bounds.block_norm, bounds.coupling, weights))
     if bounds.kind == "exact" and _exact_large.is_large(game.dim):
         return block  # a d x d SVD takes minutes at d = 1e4; the block bound is an upper bound
@@ -70,14 +70,34 @@ def _weighted_lipschitz(game: Game, region, bounds: BlockBounds, weights, *, n_s
         from certify._bounds import sampled_weighted_lipschitz  # noqa: PLC0415
 
         return sampled_weighted_lipschitz(game, region, weights, n_samples=n_samples, seed=seed)
-    # sound: the same sub-boxes as the bounds, worst case over boxes (never the hull)
+    # sound: the same boxes as the bounds, worst case over boxes (never the hull)
     from certify._interval_matrix import interval_weighted_lipschitz  # noqa: PLC0415
-    from certify._sound import interval_jacobian_grid  # noqa: PLC0415
+    from certify._sound import _evaluate, interval_jacobian_grid  # noqa: PLC0415
 
-    _, _, jlo, jhi = interval_jacobian_grid(game.pseudo_gradient, region.lo, region.hi,
-                                            subdivisions=subdivisions)
+    if boxes is not None:
+        jlo, jhi = _evaluate(game.pseudo_gradient, boxes[0], boxes[1], assume_continuous=False)
+    else:
+        _, _, jlo, jhi = interval_jacobian_grid(game.pseudo_gradient, region.lo, region.hi,
+                                                subdivisions=subdivisions)
     sound = float(interval_weighted_lipschitz(np.asarray(jlo), np.asarray(jhi), game.dims, weights))
     return min(block, sound)
+
+
+def _refined_bounds(game: Game, region, *, margin_tol: float):
+    """Sound bounds tightened by branch and bound until SGN certifies or the budget is spent."""
+    from certify._sound import refine_block_bounds  # noqa: PLC0415
+
+    if region is None:
+        raise ValueError(f"expected a compact region for refine bounds on {game.name!r}, got none")
+
+    def decided(bb: BlockBounds) -> bool:
+        if not (np.all(np.isfinite(bb.mu)) and np.all(bb.mu > 0)):
+            return False
+        return sgn.perron_value(bb.mu, bb.coupling) > margin_tol * _scale(bb)
+
+    bb, record = refine_block_bounds(game.pseudo_gradient, region.lo, region.hi, game.dims,
+                                     decide=decided)
+    return bb, (np.asarray(record.box_lo), np.asarray(record.box_hi))
 
 
 def _weight_route(method: str, n_players: int) -> str:
@@ -124,7 +144,9 @@ def certify(game: Game, *, region=None, bounds: str = "auto", weights: str = "pe
       game: a :class:`games.Game`.
       region: a :class:`games.Region` (or ``(lo, hi)``); default: the game's own region
         (affine games need none: their bounds are global).
-      bounds: ``"auto"``, ``"exact"``, ``"sampled"``, ``"interval"`` or ``"padded"``.
+      bounds: ``"auto"``, ``"exact"``, ``"sampled"``, ``"interval"``, ``"padded"``,
+        ``"refine"`` (interval bounds tightened by branch and bound until SGN certifies or the
+        budget is spent) or ``"matrix_free"``.
       weights: ``"perron"``, ``"sdp"`` or ``"lp"``.
       n_samples: sample points for sampled bounds.
       seed: sampling seed (same inputs and seed give a bit-identical certificate).
@@ -163,8 +185,12 @@ def _certify_euclidean(game, *, region, bounds, weights, n_samples, seed, margin
                        progress):
     _checks.check_pseudo_gradient(game.pseudo_gradient, game.dim)
     reg = _resolve_region(game, region)
-    bb = estimate_block_bounds(game, reg, method=bounds, n_samples=n_samples, seed=seed,
-                               subdivisions=subdivisions, progress=progress)
+    refined_boxes = None
+    if bounds == "refine":
+        bb, refined_boxes = _refined_bounds(game, reg, margin_tol=margin_tol)
+    else:
+        bb = estimate_block_bounds(game, reg, method=bounds, n_samples=n_samples, seed=seed,
+                                   subdivisions=subdivisions, progress=progress)
     finite = (np.all(np.isfinite(bb.mu)) and np.all(np.isfinite(bb.coupling))
               and np.isfinite(bb.lipschitz))
     if not finite:
@@ -177,7 +203,8 @@ def _certify_euclidean(game, *, region, bounds, weights, n_samples, seed, margin
     tol = margin_tol * _scale(bb)
     certified = margin > tol and wres.status == "optimal"
     beta = float(_weighted_lipschitz(game, reg, bb, w, n_samples=n_samples, seed=seed,
-                                     bounds_method=bounds, subdivisions=subdivisions))
+                                     bounds_method=bounds, subdivisions=subdivisions,
+                                     boxes=refined_boxes))
     nan = float("nan")
     if certified:
         euler = float(sgn.euler_step_bound(margin, beta))

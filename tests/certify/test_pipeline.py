@@ -130,3 +130,20 @@ def test_optax_adapter_from_certificate_converges():
         upd, state = opt.update(g.pseudo_gradient(x), state)
         x = x + upd
     assert float(jnp.linalg.norm(x)) < 0.15 * 0.2
+
+
+def test_refine_certifies_what_one_interval_box_refuses():
+    # J12 = 0.9 (cos y - y sin y) uses y twice, so one interval box overestimates |J12| (L12 L21
+    # about 1.49 > 1 = mu1 mu2); on the true ranges |J12| <= 0.9, |J21| <= 0.9, so 0.81 < 1.
+    def coupled(z):
+        x, y = z[0], z[1]
+        return jnp.stack([x + 0.9 * y * jnp.cos(y), y - 0.9 * jnp.sin(x)])
+
+    g = games.from_pseudo_gradient(coupled, (1, 1), region=games.Region([-1.0, -1.0], [1.0, 1.0]))
+    one = certify.certify(g, bounds="interval")
+    assert one.status == "not_certified" and one.bounds_kind == "sound"
+    refined = certify.certify(g, bounds="refine")
+    assert refined.status == "certified" and refined.bounds_kind == "sound" and not refined.is_estimate
+    assert refined.coupling[0][1] >= 0.9 - 1e-12 and refined.coupling[1][0] >= 0.9 - 1e-12  # sound
+    report = certify.verify(refined, g, n_pairs=16, n_steps=40)
+    assert report.ok and report.n_ratios > 50

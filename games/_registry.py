@@ -124,7 +124,7 @@ def lq_coupling_matrix(half: int, seed: int) -> np.ndarray:
 def _lq64(lam: float = 1.0, a: float = 10.0, b: float = 0.05, half: int = 32, seed: int = 12345) -> Game:
     half = int(half)
     if not 1 <= half <= 5000:  # joint dim <= 1e4: a larger dense QR/Jacobian would take minutes
-        raise ValueError(f"expected 1 <= half <= 5000, got {half}")
+        raise ValueError(f"expected half >= 1 and half <= 5000 (joint dim at most 1e4), got {half}")
     r = lq_coupling_matrix(half, int(seed))
     eye = np.eye(half)
     jac = np.block([[eye, lam * a * r], [lam * b * r.T, eye]])

@@ -64,14 +64,15 @@ def run(seeds=20, steps=2000, trace_steps=400, sigma=1.0, out_dir="out", plots=T
 
     def final(make, eta, th0):
         s, _ = run_learner(make(step=eta), tg, split_logits(th0, shapes), n_steps=steps)
-        v = lyap(list(s.logits))
-        return jnp.isfinite(v) & (v < 1e-8)
+        return lyap(list(s.logits))
 
-    sweep = {}
+    sweep, sweep_v = {}, {}
     for name, make in (("npg", npg), ("epg", softmax_pg)):
         f = jax.jit(jax.vmap(jax.vmap(lambda eta, th, make=make: final(make, eta, th), (None, 0)), (0, None)))
-        ok = np.asarray(f(jnp.asarray(ratios * eta_max), starts))
+        v = np.asarray(f(jnp.asarray(ratios * eta_max), starts))
+        ok = np.isfinite(v) & (v < 1e-8)
         sweep[name] = ok.mean(axis=1).tolist()
+        sweep_v[name] = [float(x) if np.isfinite(x) else None for x in np.median(v, axis=1)]
     npg_ok = np.asarray(sweep["npg"])
     last_ok = float(ratios[npg_ok >= 1.0].max()) if np.any(npg_ok >= 1.0) else None
     first_fail = next((float(r) for r, p in zip(ratios, npg_ok, strict=True) if p < 1.0 and r > 1.0), None)
@@ -89,6 +90,7 @@ def run(seeds=20, steps=2000, trace_steps=400, sigma=1.0, out_dir="out", plots=T
         "alpha_at_r1": float(margin_at_ratio(mu, coupling, 1.0)),
         "eta_linear_stability": eta_linear, "eta_linear_over_eta_max": eta_linear / eta_max,
         "sweep_ratios": ratios.tolist(), "sweep_convergence": sweep,
+        "sweep_final_lyapunov_median": sweep_v, "converged_if": "final Lyapunov < 1e-8 (finite)",
         "npg_last_converging_ratio": last_ok, "npg_first_failing_ratio": first_fail,
         "lyapunov_final_median": {k: float(np.median(v[:, -1])) for k, v in traces.items()},
         "seeds": seeds, "steps": steps, "init_sigma": sigma,

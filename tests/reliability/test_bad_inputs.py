@@ -232,9 +232,10 @@ def test_large_affine_game_takes_the_block_path(monkeypatch):
     # milliseconds. Two 3-d players, J = [[2I, c R], [c R^T, 2I]] with R orthogonal: mu = (2, 2),
     # L12 = L21 = c, alpha_max = 2 - c (2x2 Perron value); beta by the block bound
     # ||[[2, c], [c, 2]]|| = 2 + c; lambda_min(sym J) >= 2 - c (block lower bound, exact here).
-    from certify import _exact_large
+    from certify import _exact_large, _pipeline
 
     monkeypatch.setattr(_exact_large, "LARGE_DIM", 4)
+    monkeypatch.setattr(_pipeline, "LARGE_EXACT_DIM", 4)  # the pipeline's own cut-off for the RK4 factor
     half, c = 3, 0.5
     r = games.lq_coupling_matrix(half, 0)
     eye = np.eye(half)

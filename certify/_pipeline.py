@@ -214,7 +214,8 @@ def _certify_euclidean(game, *, region, bounds, weights, n_samples, seed, margin
         rk4 = float(sgn.rk4_step_bound(margin, beta))
         guide_factor = (float(sgn.linear_step_norm(game.constant_jacobian, w, game.dims, guide,
                                                    scheme="rk4"))
-                        if game.is_affine and game.dim <= LARGE_EXACT_DIM else nan)
+                        if game.is_affine and game.dim <= LARGE_EXACT_DIM
+                        and not _exact_large.is_large(game.dim) else nan)
         reason = ""
     else:
         euler = best = guide = rk4 = 0.0

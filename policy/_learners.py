@@ -101,9 +101,7 @@ def softmax_pg(*, step) -> Learner:
       >>> tg = tabular_from_matrix([jnp.array([[1.0, -1.0], [-1.0, 1.0]]),
       ...                           jnp.array([[-1.0, 1.0], [1.0, -1.0]])], tau=1.0)
       >>> lrn = softmax_pg(step=0.5)
-      >>> s = lrn.init([jnp.array([[1.0, 0.0]]), jnp.array([[0.0, 0.0]])], tg)
-      >>> for _ in range(200):
-      ...     s = lrn.update(s, tg)
+      >>> s, _ = run_learner(lrn, tg, [jnp.array([[1.0, 0.0]]), jnp.zeros((1, 2))], n_steps=200)
       >>> abs(round(float(s.logits[0][0, 0]), 6))
       0.0
     """

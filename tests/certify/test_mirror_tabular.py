@@ -19,6 +19,7 @@ from certify._mirror import (
 from games._markov import logit_pseudo_gradient, reduced_basis, split_logits
 from games._region import Region
 from games._registry import get_game
+from policy._learners import npg
 from policy._qre import solve_qre
 
 
@@ -200,3 +201,31 @@ def test_riemannian_terms_match_full_autodiff():
     n0, r0 = fisher_normalised_jacobians(tg, jnp.zeros(8))
     np.testing.assert_allclose(n0, r0, atol=1e-12)
     assert np.linalg.norm(np.asarray(n_riem - n_paper)) > 1e-6
+
+
+def test_coop_equilibrium_quantities_and_npg_stability_limit(coop_certificate):
+    # spec §8.3 (independent numpy port): at theta* = 0, mu = (tau, tau) = (1, 1) and L12 = L21 = 0.55.
+    game = get_game("markov-coop")
+    tg = game.data["tabular"]
+    n0, _ = fisher_normalised_jacobians(tg, jnp.zeros(8))
+    n0 = np.asarray(n0)
+    np.testing.assert_allclose(np.linalg.eigvalsh(n0[:2, :2]).min(), 1.0, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(n0[:2, 2:], 2), 0.55, atol=1e-12)
+    # NPG's linearisation at theta* is I - eta G^{-1} H, similar to I - eta N: it is stable iff
+    # eta < 2 / lambda_max(N) = 2 / 1.55, i.e. 4.78 x the certified eta_max (where the sweep fails).
+    lam_max = np.linalg.eigvals(n0).real.max()
+    assert lam_max == pytest.approx(1.55, abs=1e-12)
+    basis = reduced_basis(tg)
+    shapes = game.data["logit_shapes"]
+
+    def npg_map(phi, eta):
+        th = split_logits(basis @ phi, shapes)
+        lrn = npg(step=eta)
+        out = lrn.update(lrn.init(th, tg), tg).logits
+        return basis.T @ jnp.concatenate([jnp.ravel(z) for z in out])
+
+    eta_lin = 2.0 / lam_max
+    for factor, stable in ((0.99, True), (1.01, False)):
+        jac = np.asarray(jax.jacfwd(npg_map)(jnp.zeros(4), factor * eta_lin))
+        assert (np.max(np.abs(np.linalg.eigvals(jac))) < 1) == stable
+    assert eta_lin / coop_certificate["step_bound"] == pytest.approx(4.78, abs=0.01)

@@ -133,3 +133,21 @@ def test_every_learner_converges_on_markov_coop():
 def test_make_learner_rejects_unknown_name():
     with pytest.raises(ValueError, match="expected a learner in"):
         make_learner("adam", step=0.1)
+
+
+@pytest.mark.slow
+def test_markov_experiment_reproduces_sweep_transition():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "markov_experiment.py"
+    spec = importlib.util.spec_from_file_location("markov_experiment", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    res = mod.run(seeds=6, steps=1500, plots=False)
+    ratios = np.asarray(res["sweep_ratios"])
+    npg_ok = np.asarray(res["sweep_convergence"]["npg"])
+    # every certified step converges; NPG stops converging at its linear limit (4.78 x eta_max)
+    assert np.all(npg_ok[ratios <= 1.0] == 1.0)
+    assert np.all(npg_ok[ratios < res["eta_linear_over_eta_max"]] == 1.0)
+    assert np.all(npg_ok[ratios > res["eta_linear_over_eta_max"]] == 0.0)

@@ -47,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from games._game import Game
-from games._registry import game_names, register
+from games._registry import register
 from games._sets import Unconstrained
 
 _LETTERS = string.ascii_lowercase.replace("s", "").replace("t", "")
@@ -549,15 +549,7 @@ def coop_transitions(stay: float = 0.9) -> np.ndarray:
     return p
 
 
-def _register_once(name: str, description: str):
-    # pytest's --doctest-modules with importlib mode may execute this module a second time; the
-    # registry rejects duplicates, so a re-executed copy leaves the first registration in place.
-    if name in game_names():
-        return lambda factory: factory
-    return register(name, description)
-
-
-@_register_once("markov-coop", "Paper's cooperative 2-state Markov game (gamma=0.9, tau=1): Fisher SGN for NPG.")
+@register("markov-coop", "Paper's cooperative 2-state Markov game (gamma=0.9, tau=1): Fisher SGN for NPG.")
 def markov_coop_game(gamma: float = 0.9, tau: float = 1.0, stay: float = 0.9) -> Game:
     """The SGN paper's cooperative 2-player, 2-state, 2-action Markov game (spec §7.1)."""
     match = np.array([[1.0, -1.0], [-1.0, 1.0]])
@@ -565,7 +557,7 @@ def markov_coop_game(gamma: float = 0.9, tau: float = 1.0, stay: float = 0.9) ->
     return markov_game(coop_transitions(stay), r, gamma=gamma, tau=tau, name="markov-coop")
 
 
-@_register_once("markov-zerosum", "2-state zero-sum Markov game (pennies / biased pennies), gamma=0.9, tau=1.")
+@register("markov-zerosum", "2-state zero-sum Markov game (pennies / biased pennies), gamma=0.9, tau=1.")
 def markov_zerosum_game(gamma: float = 0.9, tau: float = 1.0, switch: float = 0.7) -> Game:
     """Two-state zero-sum game: matching pennies in s0, biased pennies in s1; mismatches switch state."""
     r = np.array([[[1.0, -1.0], [-1.0, 1.0]], [[2.0, -1.0], [-1.0, 0.5]]])

@@ -29,7 +29,7 @@ import numpy as np
 
 from games._game import Game
 from games._markov import payoff_gradients, tabular_from_matrix
-from games._registry import game_names, register
+from games._registry import register
 from games._sets import Simplex
 
 
@@ -136,40 +136,32 @@ _SHAPLEY_A = [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
 _SHAPLEY_B = [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
 
 
-def _register_once(name: str, description: str):
-    # pytest's --doctest-modules with importlib mode may execute this module a second time; the
-    # registry rejects duplicates, so a re-executed copy leaves the first registration in place.
-    if name in game_names():
-        return lambda factory: factory
-    return register(name, description)
-
-
-@_register_once("matching-pennies-qre",
+@register("matching-pennies-qre",
           "Matching pennies with entropy tau: unique uniform QRE; SGN (KL) certifies only tau > 1.")
 def _matching_pennies_qre(tau: float = 0.5) -> Game:
     return matrix_game(_PENNIES, tau=tau)
 
 
-@_register_once("rps-qre", "Rock-paper-scissors with entropy tau: unique uniform QRE; SGN (KL) certifies tau > 0.75.")
+@register("rps-qre", "Rock-paper-scissors with entropy tau: unique uniform QRE; SGN (KL) certifies tau > 0.75.")
 def _rps_qre(tau: float = 1.5) -> Game:
     return matrix_game(_RPS, tau=tau)
 
 
-@_register_once("biased-rps", "Biased rock-paper-scissors (OpenSpiel's matrix_brps / 50) with entropy tau.")
+@register("biased-rps", "Biased rock-paper-scissors (OpenSpiel's matrix_brps / 50) with entropy tau.")
 def _biased_rps(tau: float = 0.5) -> Game:
     return matrix_game(_BRPS, tau=tau)
 
 
-@_register_once("shapley", "Shapley's 3x3 general-sum game (fictitious play cycles) with entropy tau.")
+@register("shapley", "Shapley's 3x3 general-sum game (fictitious play cycles) with entropy tau.")
 def _shapley(tau: float = 0.5) -> Game:
     return matrix_game(_SHAPLEY_A, _SHAPLEY_B, tau=tau)
 
 
-@_register_once("battle-of-sexes", "Battle of the sexes (3,2 / 2,3) with entropy tau: three NE, one QRE for large tau.")
+@register("battle-of-sexes", "Battle of the sexes (3,2 / 2,3) with entropy tau: three NE, one QRE for large tau.")
 def _battle_of_sexes(tau: float = 1.0) -> Game:
     return matrix_game([[3.0, 0.0], [0.0, 2.0]], [[2.0, 0.0], [0.0, 3.0]], tau=tau)
 
 
-@_register_once("coordination", "Both maximise x'Ay, A=[[1,-1],[-1,1]]: certified iff tau > 1, the QRE bifurcation.")
+@register("coordination", "Both maximise x'Ay, A=[[1,-1],[-1,1]]: certified iff tau > 1, the QRE bifurcation.")
 def _coordination(tau: float = 1.5) -> Game:
     return matrix_game(_PENNIES, _PENNIES, tau=tau)

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from games._game import Game
-from games._registry import game_names, register
+from games._registry import register
 from games._sets import Unconstrained
 
 NETWORK_API = ["erdos_renyi_game", "grid_game", "network_bounds", "network_game", "ring_game"]
@@ -188,13 +188,8 @@ def erdos_renyi_game(n: int = 64, coupling: float = 0.2, seed: int = 0, degree: 
                         params={"n": n, "coupling": float(coupling), "seed": seed, "degree": deg})
 
 
-def _register_once(name, description, factory):
-    if name not in game_names():
-        register(name, description)(factory)
-
-
-_register_once("ring", "Ring network of n scalar players with random ±coupling links (sparse, many players).",
-               ring_game)
-_register_once("grid", "2-D grid network of n scalar players, 4-neighbour ±coupling links.", grid_game)
-_register_once("erdos-renyi", "Erdős–Rényi network G(n, degree/(n-1)) of scalar players with ±coupling links.",
-               erdos_renyi_game)
+register("ring", "Ring network of n scalar players with random ±coupling links (sparse, many players).")(
+    ring_game)
+register("grid", "2-D grid network of n scalar players, 4-neighbour ±coupling links.")(grid_game)
+register("erdos-renyi", "Erdős–Rényi network G(n, degree/(n-1)) of scalar players with ±coupling links.")(
+    erdos_renyi_game)

@@ -38,9 +38,15 @@ def register(name: str, description: str):
     """Decorator registering a game factory under ``name`` with a one-line description."""
 
     def wrap(factory):
-        if name in _REGISTRY:
+        old = _REGISTRY.get(name)
+        # A module executed twice (e.g. by doctest collection) re-registers the same definition:
+        # accept that; a different factory under a taken name is an error.
+        same = old is not None and (old.factory.__module__, old.factory.__qualname__) == (
+            factory.__module__, factory.__qualname__)
+        if old is not None and not same:
             raise ValueError(f"expected a new game name, got duplicate {name!r}")
-        _REGISTRY[name] = _Entry(factory, description)
+        if old is None:
+            _REGISTRY[name] = _Entry(factory, description)
         return factory
 
     return wrap

@@ -95,3 +95,13 @@ def test_fingerprint_tracks_parameters():
 def test_bad_game_inputs(build, exc, match):
     with pytest.raises(exc, match=match):
         build()
+
+
+def test_registry_accepts_the_same_definition_twice_but_not_a_clash():
+    from games import _registry
+
+    entry = _registry._REGISTRY["sgn-toy"]
+    assert games.register("sgn-toy", "again")(entry.factory) is entry.factory  # module re-executed
+    assert games.game_description("sgn-toy") == entry.description
+    with pytest.raises(ValueError, match="duplicate 'sgn-toy'"):
+        games.register("sgn-toy", "clash")(lambda: None)

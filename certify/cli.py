@@ -183,6 +183,21 @@ def _build_game(name, params):
         raise UsageError(str(err)) from None
 
 
+def _basin_text(cert, game) -> str:
+    """Lines on the located solution, its residual, the invariant W-ball and the Nash check."""
+    import certify  # noqa: PLC0415
+
+    if not cert.certified or cert.geometry != "euclidean":
+        check, sound, why = certify.nash_check(cert)
+        return f"Nash check              {check} ({'sound' if sound else 'estimate'}): {why}"
+    basin = certify.certified_basin(cert, game)
+    lines = [f"solution                x* = {_weights_text(basin.solution) if basin.solution is not None else '—'}"
+             f"  (residual {_fmt(basin.residual)}, after {basin.steps} certified Euler steps)",
+             f"certified basin         W-ball of radius {_fmt(basin.radius)} around x* (forward-invariant)"]
+    lines.append(f"Nash check              {basin.nash_check} ({'sound' if basin.nash_sound else 'estimate'})")
+    return "\n".join(lines)
+
+
 def _cmd_certify(args) -> int:
     import certify  # noqa: PLC0415
 
@@ -210,6 +225,8 @@ def _cmd_certify(args) -> int:
         print(text)
     else:
         print(format_report(cert))
+        if args.basin:
+            print(_basin_text(cert, game))
     if args.plot:
         if len(cert.mu) == 2 and cert.status != "invalid":
             _plot(certify.plot_band, args.plot, cert)
@@ -293,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", help="write the JSON certificate to FILE")
     c.add_argument("--plot", help="write the timescale-band plot (two players) to FILE")
     c.add_argument("--phase-plot", help="write a phase portrait (2-D games) to FILE")
+    c.add_argument("--basin", action="store_true",
+                   help="locate the solution, report the invariant W-ball and the Nash check")
     v = sub.add_parser("verify", help="recompute a certificate file and simulate it")
     v.add_argument("certificate")
     v.add_argument("--pairs", type=int, default=32)

@@ -43,3 +43,13 @@ def test_bad_input_is_one_line_exit_2(argv, fragment, capsys):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("sgn: error:") and fragment in err[0]
+
+
+def test_basin_and_nash_check_lines(capsys):
+    # tanh-sin on [-1, 1]^2: F(0) = 0, so x* = 0; sound weights w ∝ (1.6, 1) (r* = L12/L21 = 0.5/0.8),
+    # and the W-ball radius is min_k sqrt(w_k) * 1 = 1 (min weight normalised to 1).
+    assert cli.main(["certify", "tanh-sin", "--bounds", "interval", "--basin"]) == 0
+    out = capsys.readouterr().out
+    assert "x* = (0, 0)" in out and "W-ball of radius 1 " in out and "Nash check              passed (sound)" in out
+    assert cli.main(["certify", "non-nash", "--basin"]) == 1
+    assert "Nash check              failed (sound)" in capsys.readouterr().out

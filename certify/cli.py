@@ -303,7 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--param", action="append", metavar="KEY=VALUE", help="game parameter (repeatable)")
     c.add_argument("--region", help="box LO:HI, e.g. -1:1 or -1,-2:1,2, or JSON {\"lo\":[..],\"hi\":[..]}")
     c.add_argument("--method", default="perron", choices=["perron", "sdp", "lp"], help="block-weight optimiser")
-    c.add_argument("--bounds", default="auto", choices=["auto", "exact", "sampled", "interval", "padded", "refine", "matrix_free"])
+    c.add_argument("--bounds", default="auto",
+                   choices=["auto", "exact", "sampled", "interval", "padded", "refine", "matrix_free"])
     c.add_argument("--samples", type=int, default=1024, help="sample points for sampled bounds")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--json", action="store_true", help="print the certificate as JSON")

@@ -26,17 +26,13 @@ References:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
-import sys
-import warnings
 
 import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from certify._optimize import WeightResult, classify_status, optimize_block_weights
+from certify._optimize import WeightResult, _quiet_solver, classify_status, optimize_block_weights
 from sgn import _large
 
 AUTO_METHODS = ("auto", "perron", "perron-sparse", "lp", "sdp")
@@ -70,22 +66,6 @@ LP_SOLVERS = ("HIGHS", "CLARABEL")
 SDP_SOLVERS = ("CLARABEL", "SCS")
 
 
-@contextlib.contextmanager
-def _quiet():
-    """Silences solver banners written to fd 1 and cvxpy accuracy warnings."""
-    sys.stdout.flush()
-    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
 class _Oracle:
     """Feasibility of ``alpha`` for a parametrised cvxpy problem; ``None`` unless cleanly feasible."""
 
@@ -100,7 +80,7 @@ class _Oracle:
         for solver in self.solvers:
             self.solves += 1
             try:
-                with _quiet():
+                with _quiet_solver():
                     problem.solve(solver=solver)
             except (cp.error.SolverError, ValueError, ArithmeticError, RuntimeError):
                 continue

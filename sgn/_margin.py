@@ -181,6 +181,18 @@ def _metric_scale(weights, dims):
     return jnp.repeat(jnp.sqrt(weights), np.asarray(dims), total_repeat_length=int(sum(dims)))
 
 
+def scaled_jacobian(jacobian, weights, dims):
+    """:math:`M^{1/2} J M^{-1/2}` with :math:`M = \\operatorname{blockdiag}(w_i I_{d_i})`, after checks.
+
+    Block :math:`(i, j)` is scaled by :math:`\\sqrt{w_i/w_j}`.
+    """
+    _checks.check_rank(jacobian, 2, "jacobian")
+    dims = _checks.check_dims(dims, np.shape(jacobian)[0])
+    _checks.check_weights(weights, len(dims))
+    s = _metric_scale(weights, dims)
+    return s[:, None] * jnp.asarray(jacobian) / s[None, :]
+
+
 def weighted_margin(jacobian, weights, dims):
     """Exact modulus :math:`\\lambda_{\\min}(\\operatorname{sym}(M^{1/2} J M^{-1/2}))` at one point.
 
@@ -200,9 +212,5 @@ def weighted_margin(jacobian, weights, dims):
       >>> round(float(weighted_margin(J, np.array([1.0, 200.0]), (1, 1))), 6)
       0.292893
     """
-    _checks.check_rank(jacobian, 2, "jacobian")
-    dims = _checks.check_dims(dims, np.shape(jacobian)[0])
-    _checks.check_weights(weights, len(dims))
-    s = _metric_scale(weights, dims)
-    a = s[:, None] * jnp.asarray(jacobian) / s[None, :]
+    a = scaled_jacobian(jacobian, weights, dims)
     return jnp.linalg.eigvalsh(0.5 * (a + a.T))[0]

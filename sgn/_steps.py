@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from sgn import _checks
-from sgn._margin import _metric_scale
+from sgn._margin import scaled_jacobian
 
 RK4_GUIDELINE_CONSTANT = 2.5
 """RK4 guideline constant: |P(z)| <= 1 on the left half-disk of radius 2.61559 (spec §6.2)."""
@@ -43,11 +43,7 @@ def weighted_lipschitz(jacobian, weights, dims):
       >>> round(float(weighted_lipschitz(J, np.array([1.0, 200.0]), (1, 1))), 5)
       1.70711
     """
-    _checks.check_rank(jacobian, 2, "jacobian")
-    dims = _checks.check_dims(dims, np.shape(jacobian)[0])
-    _checks.check_weights(weights, len(dims))
-    s = _metric_scale(weights, dims)
-    a = s[:, None] * jnp.asarray(jacobian) / s[None, :]
+    a = scaled_jacobian(jacobian, weights, dims)
     return jnp.linalg.svd(a, compute_uv=False)[0]
 
 
@@ -208,11 +204,7 @@ def linear_step_norm(jacobian, weights, dims, step, *, scheme="euler"):
       >>> round(float(linear_step_norm(J, w, (1, 1), 1.4644661, scheme="rk4")), 6)
       0.651317
     """
-    _checks.check_rank(jacobian, 2, "jacobian")
-    dims = _checks.check_dims(dims, np.shape(jacobian)[0])
-    _checks.check_weights(weights, len(dims))
-    s = _metric_scale(weights, dims)
-    a = s[:, None] * jnp.asarray(jacobian) / s[None, :]
+    a = scaled_jacobian(jacobian, weights, dims)
     return jnp.linalg.svd(_stability_polynomial(a, step, scheme), compute_uv=False)[0]
 
 

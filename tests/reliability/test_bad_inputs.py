@@ -250,11 +250,8 @@ def test_large_affine_game_takes_the_block_path(monkeypatch):
 
 @pytest.mark.slow
 def test_dim_1e4_affine_game_finishes():
-    import time
-
-    t = time.perf_counter()
+    # Completion is the point (no hang, no memory blow-up); its time is a benchmark matter.
     cert = certify.certify(games.get_game("lq64", half=5000, lam=1.0))
     assert cert.status == certify.CERTIFIED
     # lq64: mu = 1, L12 = lam a, L21 = lam b (R orthogonal): alpha = 1 - lam sqrt(ab) = 1 - 1/sqrt(2).
     assert cert.margin == pytest.approx(1 - np.sqrt(0.5), rel=1e-9)
-    assert time.perf_counter() - t < 300

@@ -1,7 +1,6 @@
 """Executes notebooks/03_markov_games.ipynb (thin, small sizes) with nbclient."""
 
 import pathlib
-import time
 
 import pytest
 
@@ -14,12 +13,9 @@ NOTEBOOK = pathlib.Path(__file__).resolve().parents[2] / "notebooks" / "03_marko
 def test_markov_notebook_runs_and_reports():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")  # outputs stripped
-    start = time.perf_counter()
     nbclient.NotebookClient(nb, kernel_name="python3", timeout=120,
                             resources={"metadata": {"path": str(NOTEBOOK.parent.parent)}}).execute()
-    elapsed = time.perf_counter() - start
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "certified" in text
     assert "0.8 not_certified" in text
     assert "1.2 certified" in text
-    assert elapsed < 60.0

@@ -454,7 +454,9 @@ def main(argv=None):
             print(json.dumps(res["summary"]), flush=True)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "summary.json"), "w") as f:
-        json.dump({"config": overrides, "seeds": seeds,
+        cfg_all = {k: v for k, v in dataclasses.asdict(Config(**overrides)).items()
+                   if k not in ("method", "seed")}
+        json.dump({"config": cfg_all, "seeds": seeds,
                    "runs": {m: [r["summary"] for r in rs] for m, rs in results.items()}},
                   f, indent=1)
     print()

@@ -48,7 +48,7 @@ def test_summary_table_rows():
 def test_main_writes_metrics_summary_and_plot(tmp_path, capsys):
     out = str(tmp_path)
     rc = main(["--method", "entropy", "--steps", "2", "--warmup-steps", "1", "--eval-every", "1",
-               "--out", out])
+               "--seeds", "0", "--out", out])
     assert rc == 0
     with open(os.path.join(out, "metrics_entropy_seed0.jsonl")) as f:
         recs = [json.loads(line) for line in f]

@@ -17,8 +17,10 @@ def test_demo_report_and_outputs(tmp_path, capsys):
                      "h < 0.201010", "1.46447", "certifies"):
         assert expected in text
     data = json.loads(out.read_text())
-    assert data["status"] == "certified" and data["game"]["name"] == "sgn-toy"
-    assert band.stat().st_size > 1000 and phase.stat().st_size > 1000
+    assert data["status"] == "certified"
+    assert data["game"]["name"] == "sgn-toy"
+    assert band.stat().st_size > 1000
+    assert phase.stat().st_size > 1000
     assert band.read_bytes()[:4] == b"\x89PNG"
 
 
@@ -42,7 +44,9 @@ def test_verify_round_trip(tmp_path, capsys):
 def test_bad_input_is_one_line_exit_2(argv, fragment, capsys):
     assert cli.main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("sgn: error:") and fragment in err[0]
+    assert len(err) == 1
+    assert err[0].startswith("sgn: error:")
+    assert fragment in err[0]
 
 
 def test_basin_and_nash_check_lines(capsys):
@@ -50,6 +54,8 @@ def test_basin_and_nash_check_lines(capsys):
     # and the W-ball radius is min_k sqrt(w_k) * 1 = 1 (min weight normalised to 1).
     assert cli.main(["certify", "tanh-sin", "--bounds", "interval", "--basin"]) == 0
     out = capsys.readouterr().out
-    assert "x* = (0, 0)" in out and "W-ball of radius 1 " in out and "Nash check              passed (sound)" in out
+    assert "x* = (0, 0)" in out
+    assert "W-ball of radius 1 " in out
+    assert "Nash check              passed (sound)" in out
     assert cli.main(["certify", "non-nash", "--basin"]) == 1
     assert "Nash check              failed (sound)" in capsys.readouterr().out

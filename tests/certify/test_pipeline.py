@@ -12,7 +12,9 @@ import sgn
 
 def test_tc1_certificate_fields():
     c = certify.certify(games.get_game("sgn-toy"))
-    assert c.status == "certified" and c.bounds_kind == "exact" and not c.is_estimate
+    assert c.status == "certified"
+    assert c.bounds_kind == "exact"
+    assert not c.is_estimate
     s = 2**-0.5
     assert c.margin == pytest.approx(1 - s, abs=1e-12)
     np.testing.assert_allclose(c.weights, [1.0, 200.0], rtol=1e-10)
@@ -21,7 +23,8 @@ def test_tc1_certificate_fields():
     assert c.euler_step == pytest.approx(2 * (1 - s) / (1 + s) ** 2, abs=1e-12)
     assert c.rk4_step_guideline == pytest.approx(2.5 / (1 + s), abs=1e-12)
     lo, hi = c.band
-    assert lo == pytest.approx(1.5 / 0.0025 - 2 * np.sqrt(0.5) / 0.0025, rel=1e-10)  # (2p - L L ± 2 sqrt(p(p - LL)))/L21^2
+    # r± = (2p - L12 L21 ± 2 sqrt(p (p - L12 L21))) / L21^2 with p = 1, L12 L21 = 0.5
+    assert lo == pytest.approx(1.5 / 0.0025 - 2 * np.sqrt(0.5) / 0.0025, rel=1e-10)
     assert hi == pytest.approx(1.5 / 0.0025 + 2 * np.sqrt(0.5) / 0.0025, rel=1e-10)
     assert c.rk4_guideline_factor == pytest.approx(0.651317, abs=1e-6)
 
@@ -32,7 +35,8 @@ def test_tc4_tc5_refusals_say_why(name, gain):
     assert c.status == "not_certified"
     assert f"rho(D^-1 L) = {gain:.6g} >= 1" in c.reason
     assert "diverg" not in c.reason
-    assert c.band is None and c.euler_step == 0.0
+    assert c.band is None
+    assert c.euler_step == 0.0
 
 
 def test_tc8_and_own_three_player_case_all_methods_agree():
@@ -66,7 +70,9 @@ def test_lq64_sweep_thresholds():
 
 def test_sampled_nonlinear_game_is_marked_estimate():
     c = certify.certify(games.get_game("tanh-sin"), n_samples=256)
-    assert c.bounds_kind == "sampled" and c.certified and c.is_estimate
+    assert c.bounds_kind == "sampled"
+    assert c.certified
+    assert c.is_estimate
     # 1-D blocks: mu_i = inf J_ii = 1 (J11 = 1 + 0.3 x^2 >= 1 attained at x = 0), L12 = 0.5, L21 = 0.8
     np.testing.assert_allclose(c.mu, [1.0, 1.0], atol=1e-12)
     assert c.coupling[0][1] == pytest.approx(0.5, abs=1e-12)  # sech^2 max at y = 0 (a sample point)
@@ -77,7 +83,8 @@ def test_nan_inside_region_is_invalid_not_certified():
     g = games.from_pseudo_gradient(lambda z: z + jnp.sqrt(z[::-1]), (1, 1),
                                    region=games.Region([-1.0, -1.0], [1.0, 1.0]))
     c = certify.certify(g)
-    assert c.status == "invalid" and "NaN" in c.reason
+    assert c.status == "invalid"
+    assert "NaN" in c.reason
 
 
 def test_nonlinear_game_without_region_is_an_error():
@@ -96,7 +103,8 @@ def test_cvxpy_failure_never_certifies(monkeypatch):
 
     monkeypatch.setattr(cp.Problem, "solve", broken)
     c = certify.certify(games.get_game("sgn-toy"), weights="sdp")
-    assert c.status == "not_certified" and "weight optimisation failed" in c.reason
+    assert c.status == "not_certified"
+    assert "weight optimisation failed" in c.reason
 
 
 def test_json_round_trip_and_verify():
@@ -105,7 +113,8 @@ def test_json_round_trip_and_verify():
     assert back == c
     assert back.to_json() == c.to_json()
     report = certify.verify(c, games.get_game("cyclic3"), n_pairs=16, n_steps=60)
-    assert report.ok and report.n_ratios > 100
+    assert report.ok
+    assert report.n_ratios > 100
     assert report.worst_ratio <= report.certified_factor
     assert report.certified_factor == pytest.approx(
         float(sgn.euler_contraction_factor(c.euler_best_step, c.margin, c.weighted_lipschitz)))
@@ -117,7 +126,8 @@ def test_integrity_check_detects_tampering():
     d = c.to_dict()
     d["margin"] = 0.3
     bad = certify.check_certificate(certify.Certificate.from_dict(d))
-    assert not bad.consistent and "'margin'" in bad.message
+    assert not bad.consistent
+    assert "'margin'" in bad.message
 
 
 def test_optax_adapter_from_certificate_converges():
@@ -141,9 +151,14 @@ def test_refine_certifies_what_one_interval_box_refuses():
 
     g = games.from_pseudo_gradient(coupled, (1, 1), region=games.Region([-1.0, -1.0], [1.0, 1.0]))
     one = certify.certify(g, bounds="interval")
-    assert one.status == "not_certified" and one.bounds_kind == "sound"
+    assert one.status == "not_certified"
+    assert one.bounds_kind == "sound"
     refined = certify.certify(g, bounds="refine")
-    assert refined.status == "certified" and refined.bounds_kind == "sound" and not refined.is_estimate
-    assert refined.coupling[0][1] >= 0.9 - 1e-12 and refined.coupling[1][0] >= 0.9 - 1e-12  # sound
+    assert refined.status == "certified"
+    assert refined.bounds_kind == "sound"
+    assert not refined.is_estimate
+    assert refined.coupling[0][1] >= 0.9 - 1e-12
+    assert refined.coupling[1][0] >= 0.9 - 1e-12
     report = certify.verify(refined, g, n_pairs=16, n_steps=40)
-    assert report.ok and report.n_ratios > 50
+    assert report.ok
+    assert report.n_ratios > 50

@@ -18,7 +18,9 @@ def test_from_losses_jacobian_matches_hand_derivatives():
 def test_quadratic_blocks_and_offsets():
     J = np.arange(16.0).reshape(4, 4)
     g = games.quadratic(J, b=np.ones(4), dims=(1, 3))
-    assert g.n_players == 2 and g.dim == 4 and g.offsets == (0, 1, 4)
+    assert g.n_players == 2
+    assert g.dim == 4
+    assert g.offsets == (0, 1, 4)
     np.testing.assert_allclose(g.pseudo_gradient(jnp.ones(4)), J @ np.ones(4) + 1)
     assert [len(p) for p in g.split(jnp.arange(4.0))] == [1, 3]
 
@@ -41,7 +43,8 @@ def test_registry_lists_and_builds_every_game():
         assert required in names
     for name in names:
         g = games.get_game(name)
-        assert g.name == name and games.game_description(name)
+        assert g.name == name
+        assert games.game_description(name)
         x = jnp.asarray(g.default_region().center if g.default_region() else np.zeros(g.dim))
         assert np.all(np.isfinite(np.asarray(g.pseudo_gradient(x))))
 

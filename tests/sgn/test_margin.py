@@ -81,7 +81,8 @@ def test_tc4_saddle_refusal_values():
     w, a = sgn.optimal_weights(TOY_MU, L)
     assert a == pytest.approx(-2.0, abs=1e-12)  # 1 - sqrt(9)
     lo, hi = sgn.timescale_band(TOY_MU, L)
-    assert np.isnan(lo) and np.isnan(hi)
+    assert np.isnan(lo)
+    assert np.isnan(hi)
     assert sgn.small_gain_ratio(TOY_MU, L) == pytest.approx(3.0)
 
 
@@ -113,7 +114,8 @@ def test_tc8_three_player_cycle():
 def test_tc7_cascade_is_finite_and_near_supremum():
     L = np.array([[0.0, 10.0], [0.0, 0.0]])
     w, a = sgn.optimal_weights(TOY_MU, L)
-    assert np.all(np.isfinite(w)) and np.isfinite(a)
+    assert np.all(np.isfinite(w))
+    assert np.isfinite(a)
     assert a >= 1.0 - 1e-9 * 1.0  # supremum min(mu) = 1 within the documented tolerance
     assert a < 1.0
     # band at alpha: [L12^2 / (4 p), inf) with p = (1 - alpha)^2
@@ -144,16 +146,19 @@ def test_tc2_band_values_from_spec():
 
 def test_band_edge_cases():
     lo, hi = sgn.timescale_band(TOY_MU, np.array([[0.0, 0.0], [0.05, 0.0]]))
-    assert float(lo) == 0.0 and float(hi) == pytest.approx(4 / 0.05**2)  # (0, 4p / L21^2]
+    assert float(lo) == 0.0
+    assert float(hi) == pytest.approx(4 / 0.05**2)
     lo, hi = sgn.timescale_band(TOY_MU, np.zeros((2, 2)))
-    assert float(lo) == 0.0 and np.isinf(hi)
+    assert float(lo) == 0.0
+    assert np.isinf(hi)
     jitted = jax.jit(sgn.timescale_band)(TOY_MU, TOY_L)
     assert float(jitted[0]) == pytest.approx(float(sgn.timescale_band(TOY_MU, TOY_L)[0]))
 
 
 def test_single_player_and_brute_force_weights():
     w, a = sgn.optimal_weights(np.array([0.7]), np.zeros((1, 1)))
-    assert a == pytest.approx(0.7) and w.tolist() == [1.0]
+    assert a == pytest.approx(0.7)
+    assert w.tolist() == [1.0]
     # the Perron value is the max over a fine grid of weights (independent brute force)
     mu, L = np.array([1.5, 1.0, 2.0]), np.array([[0, 0.4, 0.3], [0.8, 0, 0.2], [0.1, 0.9, 0]])
     _, a = sgn.optimal_weights(mu, L)

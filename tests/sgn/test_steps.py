@@ -54,7 +54,8 @@ def test_tc1_euler_steps_and_factor():
 
 def test_tc1_rk4_guideline_and_rigorous_step():
     h = float(sgn.rk4_step_guideline(BETA))
-    assert h == pytest.approx(2.5 / BETA) and h == pytest.approx(1.46447, abs=1e-5)
+    assert h == pytest.approx(2.5 / BETA)
+    assert h == pytest.approx(1.46447, abs=1e-5)
     A = scaled(J_TOY, W_TOY, (1, 1))
     norm = float(sgn.linear_step_norm(J_TOY, W_TOY, (1, 1), h, scheme="rk4"))
     assert norm == pytest.approx(np.linalg.norm(rk4_poly(-h * A), 2), abs=1e-12)

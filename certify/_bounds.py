@@ -124,13 +124,18 @@ def _batched_lambda_min_sym(a):
     return jnp.linalg.eigvalsh(0.5 * (a + jnp.swapaxes(a, -1, -2)))[..., 0]
 
 
-@jax.jit
-def _batched_norm2(a):
-    # sqrt(lambda_max(A^T A)) on the smaller Gram side: a symmetric eigensolve is several times
-    # cheaper than an SVD, and relative accuracy ~eps ||A||^2 is ample for a sampled estimate.
+def gram_spectral_norm(a):
+    """Batched :math:`\\lVert A\\rVert_2 = \\sqrt{\\lambda_{\\max}(A^\\top A)}` on the smaller Gram side.
+
+    A symmetric eigensolve is several times cheaper than an SVD on CPU and far cheaper for small
+    batched matrices on GPU; the relative error of the largest singular value stays ~eps.
+    """
     at = jnp.swapaxes(a, -1, -2)
     gram = at @ a if a.shape[-1] <= a.shape[-2] else a @ at
     return jnp.sqrt(jnp.maximum(jnp.linalg.eigvalsh(gram)[..., -1], 0.0))
+
+
+_batched_norm2 = jax.jit(gram_spectral_norm)
 
 
 def sampled_jacobians(game: Game, points: np.ndarray, *, progress: bool = False):

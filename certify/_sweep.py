@@ -63,6 +63,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from certify._bound_types import BlockBounds
+from certify._bounds import gram_spectral_norm
 from games import Game, Region
 from sgn import _checks
 from sgn._large import perron_weights_jax
@@ -154,7 +155,7 @@ def _lambda_min_sym(a):
 def _norm2(a):
     if a.shape[-1] == 1 or a.shape[-2] == 1:
         return jnp.sqrt(jnp.sum(a * a, axis=(-2, -1)))
-    return jnp.linalg.svd(a, compute_uv=False)[..., 0]
+    return gram_spectral_norm(a)
 
 
 def _blocks(jac, dims):

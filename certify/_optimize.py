@@ -214,14 +214,15 @@ class _LPOracle:
         return v / u, solver
 
 
-def _bisect(oracle, mu, coupling, tol):
-    n = mu.shape[0]
-    lo = _host_margin(mu, coupling, np.ones(n))
-    lo = float(min(lo, np.min(mu - coupling.sum(1)), np.min(mu - coupling.sum(0)))) - 1.0
-    hi = float(np.min(mu))
+def bisect_margin(oracle, lo: float, hi: float, tol: float):
+    """Largest ``alpha`` in ``[lo, hi]`` (to ``tol``) at which ``oracle(alpha)`` returns weights.
+
+    Returns ``(weights, alpha)``, or ``(None, lo)`` when even ``lo`` is infeasible. Feasibility is
+    monotone in ``alpha`` (a weight vector certifying ``alpha`` certifies every smaller one).
+    """
     best = oracle(lo)
     if best is None:
-        return None
+        return None, lo
     while hi - lo > tol:
         mid = 0.5 * (lo + hi)
         w = oracle(mid)
@@ -229,7 +230,14 @@ def _bisect(oracle, mu, coupling, tol):
             lo, best = mid, w
         else:
             hi = mid
-    return best
+    return best, lo
+
+
+def _bisect(oracle, mu, coupling, tol):
+    n = mu.shape[0]
+    lo = _host_margin(mu, coupling, np.ones(n))
+    lo = float(min(lo, np.min(mu - coupling.sum(1)), np.min(mu - coupling.sum(0)))) - 1.0
+    return bisect_margin(oracle, lo, float(np.min(mu)), tol)[0]
 
 
 def optimize_block_weights(mu, coupling, *, method: str = "perron", tol: float = 1e-9) -> WeightResult:

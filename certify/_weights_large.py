@@ -32,7 +32,13 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from certify._optimize import WeightResult, _quiet_solver, classify_status, optimize_block_weights
+from certify._optimize import (
+    WeightResult,
+    _quiet_solver,
+    bisect_margin,
+    classify_status,
+    optimize_block_weights,
+)
 from sgn import _large
 
 AUTO_METHODS = ("auto", "perron", "perron-sparse", "lp", "sdp")
@@ -143,18 +149,7 @@ def _bisect_sparse(oracle, mu, off, tol):
     rows = np.asarray(off.sum(axis=1)).ravel()
     cols = np.asarray(off.sum(axis=0)).ravel()
     lo = float(min(np.min(mu - rows), np.min(mu - cols))) - 1e-3 * max(1.0, float(np.max(np.abs(mu))))
-    hi = float(np.min(mu))
-    best = oracle(lo)
-    if best is None:
-        return None, lo
-    while hi - lo > tol:
-        mid = 0.5 * (lo + hi)
-        w = oracle(mid)
-        if w is not None:
-            lo, best = mid, w
-        else:
-            hi = mid
-    return best, lo
+    return bisect_margin(oracle, lo, float(np.min(mu)), tol)
 
 
 def _cvxpy_weights(method, mu, off, k, tol, reason):

@@ -49,6 +49,7 @@ import numpy as np
 from games._game import Game
 from games._registry import register
 from games._sets import Unconstrained
+from sgn import _checks
 
 _LETTERS = string.ascii_lowercase.replace("s", "").replace("t", "")
 _PROB_TOL = 1e-8
@@ -407,11 +408,6 @@ def _array(x, name):
     return a
 
 
-def _check_finite(a, name):
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"expected finite values in {name}, got NaN or Inf")
-
-
 def check_gamma_tau(gamma, tau) -> tuple[float, float]:
     """Validates :math:`\\gamma \\in [0, 1)` and :math:`\\tau \\ge 0` (finite)."""
     gamma, tau = float(gamma), float(tau)
@@ -453,7 +449,7 @@ def validate_markov(transitions, rewards, *, gamma, tau, initial=None):
                          f"got shape {p.shape}")
     if any(a < 1 for a in actions) or n_states < 1:
         raise ValueError(f"expected non-empty transitions, got shape {p.shape}")
-    _check_finite(p, "transitions")
+    _checks.check_finite(p, "transitions")
     if np.any(p < 0):
         raise ValueError(f"expected nonnegative transition probabilities, got min {p.min()!r}")
     sums = p.sum(axis=-1)
@@ -467,7 +463,7 @@ def validate_markov(transitions, rewards, *, gamma, tau, initial=None):
     if r.shape != (n_players, n_states, *actions):
         raise ValueError(f"expected rewards of shape {(n_players, n_states, *actions)} "
                          f"(or {(n_states, *actions)} for two-player zero-sum), got {r.shape}")
-    _check_finite(r, "rewards")
+    _checks.check_finite(r, "rewards")
     if initial is None:
         mu0 = np.zeros(n_states)
         mu0[0] = 1.0
@@ -475,7 +471,7 @@ def validate_markov(transitions, rewards, *, gamma, tau, initial=None):
         mu0 = _array(initial, "initial")
         if mu0.shape != (n_states,):
             raise ValueError(f"expected initial of shape ({n_states},), got {mu0.shape}")
-        _check_finite(mu0, "initial")
+        _checks.check_finite(mu0, "initial")
         if np.any(mu0 < 0) or abs(mu0.sum() - 1.0) > _PROB_TOL:
             raise ValueError(f"expected initial to be a probability vector, got {mu0.tolist()}")
     return p, r, mu0, gamma, tau

@@ -28,33 +28,26 @@ import jax.numpy as jnp
 import numpy as np
 
 from games._game import Game
-from games._markov import payoff_gradients, tabular_from_matrix
+from games._markov import _array, payoff_gradients, tabular_from_matrix
 from games._registry import register
 from games._sets import Simplex
 
 
 def _payoff_tensors(a, b):
     """Normalises the ``(A, B)`` / list-of-tensors input to an ``(N, n_1, ..., n_N)`` float64 array."""
-    def arr(x, name):
-        try:
-            out = np.asarray(x, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"expected {name} to be an array of numbers, got {type(x).__name__}") from err
-        return out
-
     if isinstance(a, list | tuple) and b is None and len(a) >= 2 and np.ndim(a[0]) == len(a):
-        tensors = [arr(t, f"payoffs[{k}]") for k, t in enumerate(a)]
+        tensors = [_array(t, f"payoffs[{k}]") for k, t in enumerate(a)]
         shape = tensors[0].shape
         for k, t in enumerate(tensors):
             if t.shape != shape:
                 raise ValueError(f"expected payoffs[{k}] of shape {shape}, got {t.shape}")
         out = np.stack(tensors)
     else:
-        a = arr(a, "A")
+        a = _array(a, "A")
         if a.ndim != 2:
             raise ValueError(f"expected A to be a matrix (rank 2) or a list of N rank-N payoff "
                              f"tensors, got shape {a.shape}")
-        b = -a if b is None else arr(b, "B")
+        b = -a if b is None else _array(b, "B")
         if b.shape != a.shape:
             raise ValueError(f"expected B of shape {a.shape} like A, got {b.shape}")
         out = np.stack([a, b])

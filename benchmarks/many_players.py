@@ -29,7 +29,7 @@ import numpy as np
 import games
 import sgn
 from certify._weights_large import optimize_block_weights_auto
-from games._scale_api import network_bounds
+from games import network_bounds
 
 GRAPHS = ("ring", "grid", "erdos-renyi")
 

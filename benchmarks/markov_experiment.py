@@ -21,7 +21,7 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-import games._tabular_api  # noqa: E402,F401
+import games  # noqa: E402,F401
 from certify._mirror import certify_mirror, fisher_normalised_jacobians  # noqa: E402
 from games._markov import split_logits  # noqa: E402
 from games._registry import get_game  # noqa: E402

@@ -24,8 +24,8 @@ import numpy as np
 jax.config.update("jax_enable_x64", True)
 
 from certify._interval import interval_jacobian  # noqa: E402
-from certify._interval_matrix import interval_block_bounds  # noqa: E402
-from certify._sound import (  # noqa: E402
+from certify._interval._matrix import interval_block_bounds  # noqa: E402
+from certify.bounds._sound import (  # noqa: E402
     lipschitz_padded_bounds,
     refine_block_bounds,
     sound_block_bounds,

@@ -29,7 +29,7 @@ from certify._certificate import (
 )
 from certify._integrity import IntegrityResult, check_certificate
 from certify._interval import interval_jacobian, interval_value_and_jacobian
-from certify._interval_matrix import (
+from certify._interval._matrix import (
     interval_block_bounds,
     interval_lambda_min,
     interval_spectral_norm,
@@ -45,13 +45,6 @@ from certify._mirror import certify_mirror
 from certify._optimize import WEIGHT_METHODS, WeightResult, classify_status, optimize_block_weights
 from certify._pipeline import MARGIN_TOL, certify
 from certify._plots import plot_band, plot_decay, plot_phase
-from certify._sound import (
-    RefineRecord,
-    interval_jacobian_grid,
-    lipschitz_padded_bounds,
-    refine_block_bounds,
-    sound_block_bounds,
-)
 from certify._sweep import (
     RegionMap,
     SweepResult,
@@ -63,6 +56,13 @@ from certify._sweep import (
 )
 from certify._verify import VerifyReport, verify
 from certify._weights_large import AutoWeightResult, optimize_block_weights_auto
+from certify.bounds._sound import (
+    RefineRecord,
+    interval_jacobian_grid,
+    lipschitz_padded_bounds,
+    refine_block_bounds,
+    sound_block_bounds,
+)
 
 __all__ = [
     "BOUND_KINDS",

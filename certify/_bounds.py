@@ -9,7 +9,7 @@ constant :math:`\\beta(w) = \\sup_K \\lVert M^{1/2} DF M^{-1/2}\\rVert_2`.
   ``jit(vmap(jacfwd(F)))`` call per chunk of points and small batched reductions. A sampled
   minimum can miss the true infimum: this is an *estimate*, never a guarantee.
 * ``interval`` / ``padded``: sound enclosures (interval Jacobians, or a grid padded by the
-  Jacobian's own Lipschitz constant), delegated to :mod:`certify._sound`.
+  Jacobian's own Lipschitz constant), delegated to :mod:`certify.bounds._sound`.
 
 Reductions run as separate small jitted kernels rather than one large jit: on CPU, jax 0.10.2
 can deadlock when one jit holds many batched ``eigvalsh``/SVD calls vmapped over thousands of
@@ -276,7 +276,7 @@ def estimate_block_bounds(game: Game, region=None, *, method: str = "auto", n_sa
     if method == "sampled":
         _check_sampled_memory(game.dim, n_samples)
         return sampled_block_bounds(game, reg, n_samples=n_samples, seed=seed, progress=progress)
-    from certify import _sound  # noqa: PLC0415  (sound engine is heavier; import on demand)
+    from certify.bounds import _sound  # noqa: PLC0415  (sound engine is heavier; import on demand)
 
     if method == "interval":
         return _sound.sound_block_bounds(game.pseudo_gradient, reg.lo, reg.hi, game.dims,

@@ -43,7 +43,7 @@ estimate at given parameter points*; over a region it is the min/max over those 
   errors of order :math:`10^{-6}\\lVert A\\rVert` in each Ritz value); the tridiagonal eigenproblem
   runs in float64.
 * *Region.* A value at a point says nothing about the points between samples; a sampled
-  "certified" is an estimate. Sound region bounds need :mod:`certify._sound`.
+  "certified" is an estimate. Sound region bounds need :mod:`certify.bounds._sound`.
 
 **Cost per point** with ``k = iterations`` (one product = one JVP or VJP of :math:`F_i`; for a
 game built from losses a JVP of :math:`F_i` is a Hessian-vector product of :math:`f_i`, about 2–4

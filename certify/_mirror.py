@@ -438,7 +438,6 @@ def certify_mirror(game: Game, *, region: Region | None = None, radius: float = 
 
     Examples:
       >>> from games._registry import get_game
-      >>> import games._tabular_api  # registers the tabular games
       >>> c = certify_mirror(get_game("coordination", tau=1.5))
       >>> c["status"], c["coupling"], round(c["margin"], 6)
       ('certified', [[0.0, 1.0], [1.0, 0.0]], 0.5)

@@ -71,8 +71,8 @@ def _weighted_lipschitz(game: Game, region, bounds: BlockBounds, weights, *, n_s
 
         return sampled_weighted_lipschitz(game, region, weights, n_samples=n_samples, seed=seed)
     # sound: the same boxes as the bounds, worst case over boxes (never the hull)
-    from certify._interval_matrix import interval_weighted_lipschitz  # noqa: PLC0415
-    from certify._sound import _evaluate, interval_jacobian_grid  # noqa: PLC0415
+    from certify._interval._matrix import interval_weighted_lipschitz  # noqa: PLC0415
+    from certify.bounds._sound import _evaluate, interval_jacobian_grid  # noqa: PLC0415
 
     if boxes is not None:
         jlo, jhi = _evaluate(game.pseudo_gradient, boxes[0], boxes[1], assume_continuous=False)
@@ -85,7 +85,7 @@ def _weighted_lipschitz(game: Game, region, bounds: BlockBounds, weights, *, n_s
 
 def _refined_bounds(game: Game, region, *, margin_tol: float):
     """Sound bounds tightened by branch and bound until SGN certifies or the budget is spent."""
-    from certify._sound import refine_block_bounds  # noqa: PLC0415
+    from certify.bounds._sound import refine_block_bounds  # noqa: PLC0415
 
     if region is None:
         raise ValueError(f"expected a compact region for refine bounds on {game.name!r}, got none")

@@ -1,35 +1,42 @@
 """games: game definitions (the Game type, strategy sets, constructors, a registry of examples).
 
 Importing ``games`` registers every example: the quadratic and nonlinear games of the paper and
-the differentiable-games literature, entropy-regularised matrix and Markov games, network games
-with many players, and neural-network players.
+the differentiable-games literature, entropy-regularised matrix and Markov games
+(:mod:`games.tabular`), network games with many players, and neural-network players.
 """
 
-from games._constructors import (
-    bilinear,
-    bimatrix,
-    from_losses,
-    from_pseudo_gradient,
-    polymatrix,
-    quadratic,
-)
-from games._game import Game
-from games._neural_api import *  # noqa: F403  (registers neural-duel, non-nash)
-from games._neural_api import NEURAL_API
-from games._region import Region
-from games._registry import (
-    game_description,
-    game_names,
-    game_parameters,
-    get_game,
-    lq_coupling_matrix,
-    register,
-)
-from games._scale_api import *  # noqa: F403  (registers ring, grid, erdos-renyi)
-from games._scale_api import SCALE_API
-from games._sets import Ball, Box, Simplex, StrategySet, Unconstrained
-from games._tabular_api import *  # noqa: F403  (registers the tabular games)
-from games._tabular_api import TABULAR_API
+from games import tabular as tabular
+from games._constructors import bilinear as bilinear
+from games._constructors import bimatrix as bimatrix
+from games._constructors import from_losses as from_losses
+from games._constructors import from_pseudo_gradient as from_pseudo_gradient
+from games._constructors import polymatrix as polymatrix
+from games._constructors import quadratic as quadratic
+from games._game import Game as Game
+from games._markov import TabularGame as TabularGame
+from games._markov import markov_game as markov_game
+from games._matrix import matrix_game as matrix_game
+from games._networks import erdos_renyi_game as erdos_renyi_game
+from games._networks import grid_game as grid_game
+from games._networks import network_bounds as network_bounds
+from games._networks import network_game as network_game
+from games._networks import ring_game as ring_game
+from games._neural import from_pytree_losses as from_pytree_losses
+from games._neural import neural_duel as neural_duel
+from games._neural import non_nash as non_nash
+from games._openspiel import from_openspiel as from_openspiel
+from games._region import Region as Region
+from games._registry import game_description as game_description
+from games._registry import game_names as game_names
+from games._registry import game_parameters as game_parameters
+from games._registry import get_game as get_game
+from games._registry import lq_coupling_matrix as lq_coupling_matrix
+from games._registry import register as register
+from games._sets import Ball as Ball
+from games._sets import Box as Box
+from games._sets import Simplex as Simplex
+from games._sets import StrategySet as StrategySet
+from games._sets import Unconstrained as Unconstrained
 
 __all__ = [
     "Ball",
@@ -38,20 +45,30 @@ __all__ = [
     "Region",
     "Simplex",
     "StrategySet",
+    "TabularGame",
     "Unconstrained",
     "bilinear",
     "bimatrix",
+    "erdos_renyi_game",
     "from_losses",
+    "from_openspiel",
     "from_pseudo_gradient",
+    "from_pytree_losses",
     "game_description",
     "game_names",
     "game_parameters",
     "get_game",
+    "grid_game",
     "lq_coupling_matrix",
+    "markov_game",
+    "matrix_game",
+    "network_bounds",
+    "network_game",
+    "neural_duel",
+    "non_nash",
     "polymatrix",
     "quadratic",
     "register",
-    *NEURAL_API,
-    *SCALE_API,
-    *TABULAR_API,
+    "ring_game",
+    "tabular",
 ]

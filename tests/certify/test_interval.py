@@ -11,7 +11,7 @@ import pytest
 from jax import lax
 
 from certify._interval import interval_jacobian, interval_value_and_jacobian
-from certify._interval_matrix import interval_block_bounds
+from certify._interval._matrix import interval_block_bounds
 
 
 def spec_game(z):

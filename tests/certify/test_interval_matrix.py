@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from certify._interval_matrix import (
+from certify._interval._matrix import (
     interval_block_bounds,
     interval_lambda_min,
     interval_spectral_norm,

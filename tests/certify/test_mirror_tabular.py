@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import games._tabular_api  # noqa: F401
+import games  # noqa: F401  (registers the tabular games)
 from certify._mirror import (
     certify_mirror,
     cube_points,

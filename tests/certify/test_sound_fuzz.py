@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from certify._interval import interval_jacobian
-from certify._interval_matrix import interval_block_bounds, interval_weighted_lipschitz
+from certify._interval._matrix import interval_block_bounds, interval_weighted_lipschitz
 
 RATIO_TOL = 1e-9
 N_SAMPLED = 256

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import games._tabular_api  # noqa: F401
+import games  # noqa: F401  (registers the tabular games)
 from games._markov import (
     evaluate,
     flatten_logits,

@@ -8,7 +8,7 @@ pyspiel = pytest.importorskip("pyspiel")
 exploitability_mod = pytest.importorskip("open_spiel.python.algorithms.exploitability")
 policy_mod = pytest.importorskip("open_spiel.python.policy")
 
-import games._tabular_api  # noqa: E402,F401
+import games  # noqa: E402,F401
 from games._openspiel import from_openspiel  # noqa: E402
 from games._registry import get_game  # noqa: E402
 from policy._measures import exploitability, game_nash_conv  # noqa: E402

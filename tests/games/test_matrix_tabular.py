@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-import games._tabular_api  # noqa: F401  (registers the tabular games)
+import games  # noqa: F401  (registers the tabular games)
 from games._markov import nash_conv
 from games._matrix import matrix_game
 from games._registry import game_names, get_game

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import games._tabular_api  # noqa: F401
+import games  # noqa: F401  (registers the tabular games)
 from certify._mirror import mirror_step_bounds
 from games._markov import reduced_basis, split_logits
 from games._registry import get_game

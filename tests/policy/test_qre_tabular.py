@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.optimize import fsolve
 
-import games._tabular_api  # noqa: F401
+import games  # noqa: F401  (registers the tabular games)
 from games._registry import get_game
 from policy._measures import regularised_gap
 from policy._qre import qre_path, solve_qre

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 import games
 from certify._weights_large import optimize_block_weights_auto
-from games._scale_api import network_bounds
+from games import network_bounds
 from sgn._large import (
     collatz_wielandt_bounds,
     noda_perron,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import games
-from games._scale_api import SCALE_API, network_bounds, network_game
+from games import network_bounds, network_game
 
 
 @pytest.mark.parametrize("name", ["ring", "grid", "erdos-renyi"])
@@ -36,12 +36,6 @@ def test_seeded():
     a, b = games.get_game("erdos-renyi", n=40, seed=4), games.get_game("erdos-renyi", n=40, seed=4)
     np.testing.assert_array_equal(a.constant_jacobian, b.constant_jacobian)
     assert not np.array_equal(a.constant_jacobian, games.get_game("erdos-renyi", n=40, seed=5).constant_jacobian)
-
-
-def test_scale_api_lists_public_names():
-    import games._scale_api as api
-
-    assert all(hasattr(api, name) for name in SCALE_API)
 
 
 def test_errors():

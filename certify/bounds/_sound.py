@@ -11,7 +11,7 @@ Three drivers produce :class:`~certify._bound_types.BlockBounds` with ``kind="so
 on a box :math:`X=[lo,hi]`:
 
 * :func:`sound_block_bounds`: interval Jacobians (:mod:`certify._interval`) on a uniform grid of
-  sub-boxes :math:`X=\\bigcup_k X_k`, reduced per box (:mod:`certify._interval_matrix`) and then
+  sub-boxes :math:`X=\\bigcup_k X_k`, reduced per box (:mod:`certify._interval._matrix`) and then
   worst case over boxes (never the bound of the hull, which forgets correlations).
 * :func:`refine_block_bounds`: branch and bound; bisect the boxes that bind the bound, along their
   widest coordinate, until a user decision (e.g. "the SGN comparison matrix is a nonsingular
@@ -36,8 +36,8 @@ import numpy as np
 from scipy.stats import rankdata
 
 from certify._bound_types import BlockBounds
-from certify._interval import interval_jacobian
-from certify._interval_matrix import _check_dims, _nonneg_norm, _per_box_bounds, _worst_case
+from certify._interval._engine import interval_jacobian
+from certify._interval._matrix import _check_dims, _nonneg_norm, _per_box_bounds, _worst_case
 
 __all__ = [
     "RefineRecord",
@@ -135,7 +135,7 @@ def sound_block_bounds(F, lo, hi, dims, *, subdivisions=1, assume_continuous=Fal
     enclosure's overestimation is :math:`O(\\text{width})`), at :math:`\\prod_m k_m` boxes.
 
     Not jit-compatible: the matrix reductions run in NumPy on the host (see
-    :mod:`certify._interval_matrix` on the XLA CPU deadlock); the Jacobian enclosures of all
+    :mod:`certify._interval._matrix` on the XLA CPU deadlock); the Jacobian enclosures of all
     sub-boxes are one ``jit(vmap)`` call.
 
     Args:

@@ -33,8 +33,6 @@ from games._game import Game
 from games._registry import register
 from games._sets import Unconstrained
 
-NETWORK_API = ["erdos_renyi_game", "grid_game", "network_bounds", "network_game", "ring_game"]
-
 
 def _check_n(n, least=2):
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < least:

@@ -18,6 +18,7 @@ from sgn._large import (
 from sgn._margin import (
     comparison_matrix,
     euclidean_margin,
+    gain_matrix,
     sgn_matrix,
     small_gain_margin,
     small_gain_ratio,
@@ -59,6 +60,7 @@ __all__ = [
     "euler_contraction_factor",
     "euler_step_bound",
     "extragradient",
+    "gain_matrix",
     "linear_stability_limit",
     "linear_step_norm",
     "margin_at_ratio",

@@ -60,17 +60,7 @@ from scipy.sparse import csgraph
 from scipy.sparse import linalg as spla
 
 from sgn import _checks
-
-LARGE_API = [
-    "LargePerronResult",
-    "PerronBracket",
-    "collatz_wielandt_bounds",
-    "noda_perron",
-    "optimal_weights_sparse",
-    "perron_weights_jax",
-    "sparse_comparison_matrix",
-    "sparse_small_gain_margin",
-]
+from sgn._margin import gain_matrix
 
 DENSE_MARGIN_MAX = 200
 """Up to this many players :func:`sparse_small_gain_margin` uses a dense ``eigvalsh``."""
@@ -367,10 +357,7 @@ def _normalise(w):
 def sparse_small_gain_margin(mu, coupling, weights, *, lower_hint: float | None = None) -> float:
     """Exact SGN margin :math:`\\alpha_*(w) = \\lambda_{\\min}(S(w))` for sparse couplings.
 
-    .. math::
-
-       S_{ii} = \\mu_i,\\qquad S_{ij} = -\\tfrac12\\big(L_{ij}\\sqrt{w_i/w_j} + L_{ji}\\sqrt{w_j/w_i}\\big).
-
+    :math:`S(w)` is :func:`sgn.gain_matrix` (built sparse).
     Dense ``eigvalsh`` up to ``DENSE_MARGIN_MAX`` players; beyond, shift-invert Lanczos
     (``scipy.sparse.linalg.eigsh``) at a shift below the spectrum (``lower_hint`` when the
     caller has a lower bound, such as the Collatz–Wielandt ``t``, else Gershgorin). Host-side
@@ -393,11 +380,7 @@ def sparse_small_gain_margin(mu, coupling, weights, *, lower_hint: float | None 
     mu, off = _as_sparse_pair(mu, coupling)
     w = np.asarray(weights, dtype=np.float64)
     _checks.check_weights(w, mu.shape[0])
-    root = np.sqrt(w)
-    coo = off.tocoo()
-    vals = coo.data * root[coo.row] / root[coo.col]
-    half = sp.csr_matrix((0.5 * vals, (coo.row, coo.col)), shape=off.shape)
-    s = (sp.diags(mu) - half - half.T).tocsc()
+    s = gain_matrix(mu, off, w).tocsc()
     n = mu.shape[0]
     if n <= DENSE_MARGIN_MAX:
         return float(np.linalg.eigvalsh(s.toarray())[0])

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 import numpy as np
+import scipy.sparse as sp
 
 from sgn import _checks
+from sgn._backend import namespace
 
 
 def comparison_matrix(mu, coupling):
@@ -56,15 +58,45 @@ def comparison_matrix(mu, coupling):
     return jnp.diag(mu) - off
 
 
-def _symmetric_gain_matrix(mu, coupling, weights):
-    """S(w): the symmetric matrix whose smallest eigenvalue is the SGN margin."""
+def gain_matrix(mu, coupling, weights):
+    """The symmetric gain matrix :math:`S(w)` whose smallest eigenvalue is the SGN margin.
+
+    .. math::
+
+       S_{ii} = \\mu_i,\\qquad
+       S_{ij} = -\\tfrac12\\big(L_{ij}\\sqrt{w_i/w_j} + L_{ji}\\sqrt{w_j/w_i}\\big)\\ (i \\ne j).
+
+    The one place this formula is written: dense NumPy for host arrays (float64 certificates),
+    ``jax.numpy`` for JAX arrays and tracers (``jit``/``vmap``), SciPy sparse (CSR) when
+    ``coupling`` is a ``scipy.sparse`` matrix (many players). No input checks (callers check).
+
+    Args:
+      mu: ``(n_players,)`` curvature lower bounds.
+      coupling: ``(n_players, n_players)`` coupling upper bounds; the diagonal is ignored.
+      weights: ``(n_players,)`` positive block weights.
+
+    Returns:
+      ``(n_players, n_players)`` symmetric matrix of the inputs' kind.
+
+    Examples:
+      >>> import numpy as np
+      >>> gain_matrix(np.ones(2), np.array([[0.0, 10.0], [0.05, 0.0]]), np.array([1.0, 200.0])).round(6).tolist()
+      [[1.0, -0.707107], [-0.707107, 1.0]]
+    """
+    if sp.issparse(coupling):
+        root = np.sqrt(np.asarray(weights, dtype=np.float64))
+        off = sp.csr_matrix(coupling, dtype=np.float64, copy=True)
+        off.setdiag(0.0)
+        off.eliminate_zeros()
+        half = 0.5 * (sp.diags(root) @ off @ sp.diags(1.0 / root))
+        return (sp.diags(np.asarray(mu, dtype=np.float64)) - half - half.T).tocsr()
+    xp = namespace(mu, coupling, weights)
+    mu, coupling, weights = xp.asarray(mu), xp.asarray(coupling), xp.asarray(weights)
     n = mu.shape[0]
-    eye = jnp.eye(n, dtype=mu.dtype)
-    off = coupling * (1.0 - eye)
-    root = jnp.sqrt(weights)
-    scale = root[:, None] / root[None, :]  # sqrt(w_i / w_j)
-    sym_off = 0.5 * (off * scale + off.T * scale.T)
-    return jnp.diag(mu) - sym_off
+    off = coupling * (1.0 - xp.eye(n, dtype=coupling.dtype))
+    root = xp.sqrt(weights)
+    half = 0.5 * off * (root[:, None] / root[None, :])  # L_ij sqrt(w_i / w_j) / 2
+    return xp.diag(mu) - half - half.T
 
 
 def small_gain_margin(mu, coupling, weights):
@@ -75,8 +107,9 @@ def small_gain_margin(mu, coupling, weights):
        \\alpha_*(w) = \\lambda_{\\min}\\big(S(w)\\big),\\quad
        S_{ij} = -\\tfrac12\\big(L_{ij}\\sqrt{w_i/w_j} + L_{ji}\\sqrt{w_j/w_i}\\big).
 
-    It depends only on the ratios of ``w`` and never exceeds ``min(mu)``. The function is pure
-    JAX: ``jit``- and ``vmap``-compatible.
+    It depends only on the ratios of ``w`` and never exceeds ``min(mu)``. Host arrays are
+    computed in NumPy (no compilation; float64 for certificates); JAX arrays and tracers in
+    ``jax.numpy``, so the function is ``jit``- and ``vmap``-compatible.
 
     Args:
       mu: ``(n_players,)`` curvature lower bounds.
@@ -100,8 +133,8 @@ def small_gain_margin(mu, coupling, weights):
     """
     _checks.check_bounds_pair(mu, coupling)
     _checks.check_weights(weights, np.shape(mu)[0])
-    mu, coupling, weights = jnp.asarray(mu), jnp.asarray(coupling), jnp.asarray(weights)
-    return jnp.linalg.eigvalsh(_symmetric_gain_matrix(mu, coupling, weights))[0]
+    s = gain_matrix(mu, coupling, weights)
+    return namespace(s).linalg.eigvalsh(s)[0]
 
 
 def sgn_matrix(mu, coupling, weights, *, margin=0.0):

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.sparse.csgraph import connected_components
 
 from sgn import _checks
+from sgn._margin import gain_matrix
 
 PERRON_TOL = 1e-9
 """Default gap allowed between the returned margin and the supremum for reducible ``K``."""
@@ -55,10 +56,8 @@ def _as_host(mu, coupling):
 
 
 def _host_margin(mu, coupling, weights):
-    root = np.sqrt(weights)
-    scale = root[:, None] / root[None, :]
-    s = np.diag(mu) - 0.5 * (coupling * scale + coupling.T * scale.T)
-    return float(np.linalg.eigvalsh(s)[0])
+    """Exact :math:`\\alpha_*(w)` of checked host arrays (float64 NumPy, no input checks)."""
+    return float(np.linalg.eigvalsh(gain_matrix(mu, coupling, weights))[0])
 
 
 def perron_value(mu, coupling) -> float:

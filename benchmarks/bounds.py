@@ -2,7 +2,7 @@
 
 For the 64-d LQ game and the nonlinear 2-player `tanh-sin` game, estimates mu_i, L_ij, block
 norms, ||DF|| and lambda_min(sym DF) over sampled points of a box, and reports points/s of
-``certify.sampled_block_bounds`` (cold = first call incl. compilation; warm = later calls) against a
+``certify.bounds.sampled_block_bounds`` (cold = first call incl. compilation; warm = later calls) against a
 baseline that loops over points in Python, calls ``jax.jacfwd`` per point and reduces with NumPy.
 Both compute the same numbers (checked). Ratios are measured in one run.
 
@@ -49,18 +49,18 @@ def loop_bounds(game, points):
 
 def bench(name, game, region, n_points, n_loop):
     t0 = time.perf_counter()
-    b = certify.sampled_block_bounds(game, region, n_samples=n_points, seed=0, include_vertices=False)
+    b = certify.bounds.sampled_block_bounds(game, region, n_samples=n_points, seed=0, vertices=False)
     cold = time.perf_counter() - t0
     reps = 3
     t0 = time.perf_counter()
     for _ in range(reps):
-        b = certify.sampled_block_bounds(game, region, n_samples=n_points, seed=0, include_vertices=False)
+        b = certify.bounds.sampled_block_bounds(game, region, n_samples=n_points, seed=0, vertices=False)
     warm = (time.perf_counter() - t0) / reps
-    pts = certify.sample_points(region, n_samples=n_loop, seed=0, include_vertices=False)
+    pts = certify.bounds.sample_points(region, n_samples=n_loop, seed=0, vertices=False)
     t0 = time.perf_counter()
     ref = loop_bounds(game, pts)
     loop = time.perf_counter() - t0
-    small = certify.sampled_block_bounds(game, region, n_samples=n_loop, seed=0, include_vertices=False)
+    small = certify.bounds.sampled_block_bounds(game, region, n_samples=n_loop, seed=0, vertices=False)
     agree = bool(np.allclose(small.mu, ref[0], atol=1e-10) and np.allclose(small.coupling, ref[1], atol=1e-10)
                  and np.isclose(small.lipschitz, ref[3], atol=1e-10))
     n_total = b.n_points

@@ -3,7 +3,7 @@
 Kernel: for P sample points, the Jacobian :math:`DF(x)` and per point
 :math:`\\lambda_{\\min}(\\operatorname{sym}J_{ii})`, :math:`\\lVert J_{ij}\\rVert_2`,
 :math:`\\lVert J\\rVert_2`, :math:`\\lambda_{\\min}(\\operatorname{sym}J)`, then their extremes
-(:func:`certify._sweep.sampled_block_bounds_sharded`, float64). Games: the 64-d LQ game ``lq64``
+(:func:`certify.sweep.sampled_block_bounds_sharded`, float64). Games: the 64-d LQ game ``lq64``
 (two 32-d players) and the nonlinear 2-d ``tanh-sin``.
 
 Baselines in the same run: a per-point Python loop (one jitted ``jacfwd`` call and NumPy
@@ -29,8 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import games
-from certify._bounds import sample_points
-from certify._sweep import sampled_block_bounds_sharded
+from certify.bounds import sample_points
+from certify.sweep import sampled_block_bounds_sharded
 
 
 def _median_time(fn, reps):

@@ -1,6 +1,6 @@
 """The paper's LQ sweep end to end: 61 values of lam in linspace(0, 2.5, 61), 64 dimensions.
 
-Ours: :func:`certify._sweep.sweep_parameter` (one batched, sharded call per kernel: blockwise
+Ours: :func:`certify.sweep.sweep_parameter` (one batched, sharded call per kernel: blockwise
 ``eigvalsh``/``svd``, dense Noda Perron weights, :math:`\\alpha_*(w)`, :math:`\\beta(w)`, the
 Euclidean margin), float64. Baseline: the same computation in NumPy/SciPy, one value at a time
 (blockwise ``eigvalsh``/``svd``, Perron vectors by ``scipy.linalg.eig``, ``eigvalsh`` of
@@ -25,7 +25,7 @@ import numpy as np
 import scipy.linalg as sla
 
 import games
-from certify._sweep import sweep_parameter
+from certify.sweep import sweep_parameter
 
 LAMS = np.linspace(0.0, 2.5, 61)
 

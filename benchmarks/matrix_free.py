@@ -34,8 +34,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from certify import _matrix_free as mf
-from games._neural import neural_duel
+import certify
+from certify.bounds import MatrixFree
+from games import neural_duel
 
 
 def rss_mib():
@@ -58,16 +59,16 @@ def dense_bounds(jac, dims):
 def large(width, iterations, n_points):
     base = rss_mib()
     g = neural_duel(width=width, depth=2, dtype=jnp.float32, radius=1e-3, n_inputs=64)
-    pts = mf.region_points(g.region, n_samples=n_points - 1, seed=0, dtype=np.float32)
+    method = MatrixFree(n_samples=n_points - 1, iterations=iterations, seed=0)
     after_build = rss_mib()
     t0 = time.perf_counter()
-    c = mf.certify_matrix_free(g, pts, iterations=iterations, seed=0)
+    c = certify.certify(g, bounds=method)
     t1 = time.perf_counter()
-    c2 = mf.certify_matrix_free(g, pts, iterations=iterations, seed=0)
+    c2 = certify.certify(g, bounds=method)
     t2 = time.perf_counter()
     peak = rss_mib()
     assert c2.margin == c.margin
-    print(f"[large] dims = {g.dims} (float32), points = {pts.shape[0]}, iterations = {iterations}")
+    print(f"[large] dims = {g.dims} (float32), points = {n_points}, iterations = {iterations}")
     print(f"[large] status = {c.status} ({c.bounds_kind}), mu = {np.round(c.mu, 5).tolist()}, "
           f"L = {np.round(c.coupling, 5).tolist()}, margin = {c.margin:.5f}, beta = {c.weighted_lipschitz:.5f}, "
           f"h* = {c.euler_best_step:.5f}, q = {c.euler_factor:.5f}")
@@ -83,14 +84,14 @@ def small(iterations_small=None):
     k = iterations_small or max(g.dims)
     jac_fn = jax.jit(jax.jacfwd(g.pseudo_gradient))
     jac_fn(x).block_until_ready()
-    mf.matrix_free_block_bounds(g, x, iterations=k)  # warm-up (compile)
+    certify.bounds.matrix_free_block_bounds(g, x, iterations=k)  # warm-up (compile)
     reps = 5
     t0 = time.perf_counter()
     for _ in range(reps):
         ref = dense_bounds(np.asarray(jac_fn(x)), g.dims)
     t1 = time.perf_counter()
     for _ in range(reps):
-        got = mf.matrix_free_block_bounds(g, x, iterations=k)
+        got = certify.bounds.matrix_free_block_bounds(g, x, iterations=k)
     t2 = time.perf_counter()
     off = ~np.eye(2, dtype=bool)
     rel = max(np.max(np.abs(got.mu - ref[0]) / np.abs(ref[0])),

@@ -55,7 +55,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from certify._certificate import Certificate, _encode
+from certify import _json
+from certify._certificate import Certificate
 from games import Game
 
 NASH_CHECKS = ("passed", "failed", "unknown")
@@ -96,18 +97,34 @@ class Basin:
         """JSON-ready dictionary (non-finite floats as ``"nan"``/``"inf"`` strings, as certificates)."""
         d = dataclasses.asdict(self)
         d["notes"] = list(self.notes)
-        return _encode(d)
+        return _json.encode(d)
 
 
-def nash_check(certificate: Certificate) -> tuple[str, bool, str]:
+@dataclasses.dataclass(frozen=True)
+class NashCheck:
+    """The second-order Nash check read off a certificate's curvature bounds.
+
+    Attributes:
+      verdict: ``"passed"``, ``"failed"`` or ``"unknown"`` (``NASH_CHECKS``).
+      sound: the verdict is guaranteed (exact/sound bounds, or a sampled witness).
+      note: one sentence explaining it.
+    """
+
+    verdict: str
+    sound: bool
+    note: str
+
+
+def nash_check(certificate: Certificate) -> NashCheck:
     """Second-order Nash check from the certificate's curvature bounds :math:`\\mu_i`.
 
     Returns:
-      ``(verdict, sound, note)`` with verdict in ``NASH_CHECKS`` (see the module notes).
+      :class:`NashCheck` (see the module notes for the reading).
 
     Examples:
       >>> import certify, games
-      >>> nash_check(certify.certify(games.get_game("sgn-toy")))[:2]
+      >>> c = nash_check(certify.certify(games.get_game("sgn-toy")))
+      >>> c.verdict, c.sound
       ('passed', True)
     """
     if not isinstance(certificate, Certificate):
@@ -115,26 +132,26 @@ def nash_check(certificate: Certificate) -> tuple[str, bool, str]:
     mu = np.asarray(certificate.mu, dtype=np.float64)
     kind = certificate.bounds_kind
     if certificate.geometry != "euclidean":
-        return "unknown", False, (f"the certificate is in the {certificate.geometry} geometry; the check "
-                                  "reads Euclidean Hessian blocks and is not applied")
+        return NashCheck("unknown", False, f"the certificate is in the {certificate.geometry} geometry; the check "
+                         "reads Euclidean Hessian blocks and is not applied")
     if not np.all(np.isfinite(mu)):
-        return "unknown", False, "curvature bounds are NaN: no check possible"
+        return NashCheck("unknown", False, "curvature bounds are NaN: no check possible")
     if np.all(mu > 0):
         if kind in ("exact", "sound"):
-            return "passed", True, (f"every own-Hessian block J_ii is positive definite on the region "
-                                    f"(min mu_i = {mu.min():.6g}, {kind} bounds): the stable point is a "
-                                    "Nash equilibrium of the game restricted to the region")
-        return "passed", False, (f"J_ii looked positive definite at every sample (min mu_i = {mu.min():.6g}); "
-                                 "sampled bounds: an estimate, not a proof")
+            return NashCheck("passed", True, f"every own-Hessian block J_ii is positive definite on the region "
+                             f"(min mu_i = {mu.min():.6g}, {kind} bounds): the stable point is a "
+                             "Nash equilibrium of the game restricted to the region")
+        return NashCheck("passed", False, f"J_ii looked positive definite at every sample (min mu_i = {mu.min():.6g}); "
+                         "sampled bounds: an estimate, not a proof")
     bad = int(np.argmin(mu))
     if kind in ("exact", "sampled"):
         where = "everywhere" if kind == "exact" else "at a sample point of the region"
-        return "failed", True, (f"player {bad + 1}'s own Hessian J_{bad + 1}{bad + 1} has eigenvalue "
-                                f"{mu[bad]:.6g} <= 0 {where}: not a strict local minimum of its loss, "
-                                "so a stable point there need not be (and for a constant J is not) a Nash "
-                                "equilibrium")
-    return "unknown", False, (f"the sound lower bound mu_{bad + 1} = {mu[bad]:.6g} <= 0 may be loose: "
-                              "the check is inconclusive")
+        return NashCheck("failed", True, f"player {bad + 1}'s own Hessian J_{bad + 1}{bad + 1} has eigenvalue "
+                         f"{mu[bad]:.6g} <= 0 {where}: not a strict local minimum of its loss, "
+                         "so a stable point there need not be (and for a constant J is not) a Nash "
+                         "equilibrium")
+    return NashCheck("unknown", False, f"the sound lower bound mu_{bad + 1} = {mu[bad]:.6g} <= 0 may be loose: "
+                     "the check is inconclusive")
 
 
 @functools.lru_cache(maxsize=32)
@@ -225,8 +242,8 @@ def certified_basin(certificate: Certificate, game: Game, *, n_steps: int = 100_
         raise ValueError(f"expected a positive int n_steps, got {n_steps!r}")
     if not (isinstance(tol, int | float) and math.isfinite(tol) and tol >= 0):
         raise ValueError(f"expected a finite tol >= 0, got {tol!r}")
-    verdict, sound, note = nash_check(certificate)
-    notes = [note]
+    check = nash_check(certificate)
+    verdict, sound, notes = check.verdict, check.sound, [check.note]
     nan = math.nan
     if not certificate.certified or certificate.geometry != "euclidean":
         notes.insert(0, f"not certified ({certificate.status}): no unique solution or basin is claimed"

@@ -15,8 +15,12 @@ Bounds are ``exact`` (constant Jacobian), ``sound`` (guaranteed enclosures) or `
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
+
+import sgn
+from sgn import _checks
 
 BOUND_KINDS = ("exact", "sound", "sampled")
 
@@ -33,6 +37,15 @@ class BlockBounds:
       euclidean_margin: lower bound on ``inf lambda_min(sym DF)`` (the Rosen/Euclidean test).
       kind: ``"exact"``, ``"sound"`` or ``"sampled"``.
       n_points: number of points (sampled) or boxes (sound) the bounds were computed from.
+      weighted: the producing method's ``weights -> beta(w)`` (same points, boxes or matrix),
+        used by :meth:`weighted_lipschitz`; ``None`` falls back to the block bound.
+
+    Examples:
+      >>> import numpy as np
+      >>> b = BlockBounds(np.ones(2), np.array([[0.0, 10.0], [0.05, 0.0]]), np.ones(2), 10.1, -4.0,
+      ...                 kind="sampled")
+      >>> b.n_players, round(b.weighted_lipschitz([1.0, 200.0]), 6)  # block bound: 1 + 1/sqrt(2)
+      (2, 1.707107)
     """
 
     mu: np.ndarray
@@ -42,6 +55,7 @@ class BlockBounds:
     euclidean_margin: float
     kind: str
     n_points: int = 1
+    weighted: Callable | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         if self.kind not in BOUND_KINDS:
@@ -51,3 +65,20 @@ class BlockBounds:
     def n_players(self) -> int:
         """Number of players."""
         return int(np.asarray(self.mu).shape[0])
+
+    def weighted_lipschitz(self, weights) -> float:
+        r"""Upper bound (exact/sound) or estimate (sampled) of :math:`\beta(w)` on the same region.
+
+        .. math::
+
+           \beta(w) = \sup_K \lVert M^{1/2} DF M^{-1/2}\rVert_2
+           \le \lVert B(w)\rVert_2, \quad B_{ii} = \lVert J_{ii}\rVert,\ B_{ij} = L_{ij}\sqrt{w_i/w_j},
+
+        computed by the producing method on its own points, boxes or matrix when it left a hook
+        (``weighted``), else the block bound (:func:`sgn.block_lipschitz_bound`).
+        """
+        w = np.asarray(weights, dtype=np.float64)
+        _checks.check_weights(w, self.n_players)
+        if self.weighted is not None:
+            return float(self.weighted(w))
+        return float(sgn.block_lipschitz_bound(self.block_norm, self.coupling, w))

@@ -15,14 +15,34 @@ are written as the strings ``"nan"``, ``"inf"``, ``"-inf"``.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
-import math
 
 import numpy as np
 
+import sgn
+from certify import _json
+
 SCHEMA_VERSION = 1
-CERTIFIED, NOT_CERTIFIED, INVALID = "certified", "not_certified", "invalid"
-STATUSES = (CERTIFIED, NOT_CERTIFIED, INVALID)
+
+
+class Status(enum.StrEnum):
+    """Outcome of a certification; compares equal to its string value (``"certified"``, ...).
+
+    * ``CERTIFIED``: the margin exceeds the tolerance; the claim of the certificate holds under its
+      bounds (an estimate when the bounds were sampled).
+    * ``NOT_CERTIFIED``: the test proved nothing (SGN is sufficient: never evidence of divergence).
+    * ``INVALID``: the game's numbers are unusable on the region (NaN/Inf, no equilibrium to
+      certify around, a construct the bounds cannot enclose).
+
+    Examples:
+      >>> Status("certified") is Status.CERTIFIED, Status.NOT_CERTIFIED == "not_certified"
+      (True, True)
+    """
+
+    CERTIFIED = "certified"
+    NOT_CERTIFIED = "not_certified"
+    INVALID = "invalid"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +80,14 @@ class Certificate:
       geometry: ``"euclidean"``, ``"mirror"`` or ``"fisher"``.
       extra: method-specific JSON-able data (e.g. mirror/Fisher details).
       schema_version: JSON schema version.
+
+    Examples:
+      >>> import certify, games
+      >>> c = certify.certify(games.get_game("sgn-toy"))
+      >>> c.status, c.certified, round(c.euler_step, 6)
+      (<Status.CERTIFIED: 'certified'>, True, 0.20101)
+      >>> Certificate.from_json(c.to_json()) == c
+      True
     """
 
     status: str
@@ -93,13 +121,15 @@ class Certificate:
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self):
-        if self.status not in STATUSES:
-            raise ValueError(f"expected status in {STATUSES}, got {self.status!r}")
+        try:
+            object.__setattr__(self, "status", Status(self.status))
+        except ValueError:
+            raise ValueError(f"expected status in {[s.value for s in Status]}, got {self.status!r}") from None
 
     @property
     def certified(self) -> bool:
         """True only for status ``certified``."""
-        return self.status == CERTIFIED
+        return self.status == Status.CERTIFIED
 
     @property
     def is_estimate(self) -> bool:
@@ -118,8 +148,6 @@ class Certificate:
         to a maximum of one, and the step is the TTUR bound of :func:`sgn.ttur_step_bound`
         halved.
         """
-        import sgn  # noqa: PLC0415
-
         if not self.certified:
             raise ValueError(f"expected a certified certificate, got status {self.status!r}")
         if not per_player_rates:
@@ -130,7 +158,7 @@ class Certificate:
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary (non-finite floats as strings)."""
-        return _encode(dataclasses.asdict(self))
+        return _json.encode(dataclasses.asdict(self))
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """Serialises with exact float round trip and sorted keys."""
@@ -151,7 +179,7 @@ class Certificate:
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"expected only known certificate fields, got unknown {unknown}")
-        decoded = _decode({k: data[k] for k in data})
+        decoded = _json.decode(dict(data))
         for key, value in decoded.items():
             _check_field_type(key, value)
         return cls(**decoded)
@@ -166,26 +194,6 @@ class Certificate:
             raise ValueError(f"expected a JSON certificate, got unreadable text ({detail})") from err
         return cls.from_dict(data)
 
-
-def _encode(obj):
-    if isinstance(obj, dict):
-        return {k: _encode(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_encode(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _encode(obj.tolist())
-    if isinstance(obj, np.generic):
-        return _encode(obj.item())
-    if isinstance(obj, float):
-        if math.isnan(obj):
-            return "nan"
-        if math.isinf(obj):
-            return "inf" if obj > 0 else "-inf"
-        return obj
-    return obj
-
-
-_SPECIAL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 _FLOAT_FIELDS = ("lipschitz", "euclidean_margin", "gain", "margin", "weighted_lipschitz", "euler_step",
                  "euler_best_step", "euler_factor", "rk4_step_guideline", "rk4_step",
@@ -230,13 +238,3 @@ def _check_field_type(key, value) -> None:
     if not ok:
         shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
         raise ValueError(f"expected certificate field {key!r} of the right type, got {type(value).__name__} {shown}")
-
-
-def _decode(obj):
-    if isinstance(obj, dict):
-        return {k: _decode(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_decode(v) for v in obj]
-    if isinstance(obj, str) and obj in _SPECIAL:
-        return _SPECIAL[obj]
-    return obj

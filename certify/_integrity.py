@@ -13,16 +13,19 @@ import math
 
 import numpy as np
 
+import games
 from certify._certificate import Certificate
+from certify._pipeline import certify
+from certify.bounds._methods import METHODS, resolve
 
 NUMERIC_FIELDS = ("mu", "coupling", "block_norm", "lipschitz", "euclidean_margin", "gain",
                   "weights", "margin", "weighted_lipschitz", "euler_step", "euler_best_step",
                   "euler_factor", "rk4_step_guideline", "rk4_step", "rk4_guideline_factor", "band")
 EXACT_FIELDS = ("status", "bounds_kind", "region", "weight_method", "geometry", "solver", "n_points", "reason")
-MAX_SAMPLES = 1_000_000
-"""Largest ``n_samples`` a certificate file may ask the recomputation for (a hand-edited file
-must not make ``sgn verify`` run for hours)."""
-MAX_SUBDIVISIONS = 64
+SETTING_LIMITS = {"n_samples": 1_000_000, "seed": 2**63 - 1, "subdivisions": 64, "grid": 64, "max_rounds": 64,
+                  "max_boxes": 1_000_000, "iterations": 1000}
+"""Largest value of each recorded integer setting a certificate file may ask the recomputation for
+(a hand-edited file must not make ``sgn verify`` run for hours)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +63,31 @@ def _bounded_int(value, name, lo, hi) -> int:
     return value
 
 
+def _recorded_method(cert: Certificate, game):
+    """The bound method recorded in ``cert.extra`` (checked against ``SETTING_LIMITS``)."""
+    extra = cert.extra or {}
+    for key, limit in SETTING_LIMITS.items():
+        if key in extra:
+            _bounded_int(extra[key], f"extra.{key}", 0, limit)
+    name = extra.get("bounds_method", cert.bounds_kind)
+    if not isinstance(name, str) or (name not in METHODS and name != "auto"):
+        raise ValueError(f"expected a bounds method name in field 'extra.bounds_method', got {name!r}")
+    if name == "auto":  # written before methods were recorded in full
+        n_samples = _bounded_int(extra.get("n_samples", 1024), "extra.n_samples", 0, SETTING_LIMITS["n_samples"])
+        return resolve("auto", game, n_samples=n_samples, seed=cert.seed)
+    cls = METHODS[name]
+    kwargs = {}
+    recorded = {"seed": cert.seed, **extra}  # files from before the seed was part of the settings
+    for field in dataclasses.fields(cls):
+        if field.name not in recorded:
+            continue
+        kwargs[field.name] = recorded[field.name]
+    try:
+        return cls(**kwargs)
+    except TypeError as err:
+        raise ValueError(f"expected valid bound settings in field 'extra', got {err}") from None
+
+
 def check_certificate(cert: Certificate, *, rtol: float | None = None) -> IntegrityResult:
     """Recomputes ``cert`` from its game and reports whether every number follows.
 
@@ -75,9 +103,6 @@ def check_certificate(cert: Certificate, *, rtol: float | None = None) -> Integr
         settings are malformed.
       TypeError: if ``cert`` is not a :class:`Certificate`.
     """
-    import games  # noqa: PLC0415
-    from certify._pipeline import certify  # noqa: PLC0415
-
     if not isinstance(cert, Certificate):
         raise TypeError(f"expected a Certificate, got {type(cert).__name__}")
     name = cert.game.get("name")
@@ -94,17 +119,9 @@ def check_certificate(cert: Certificate, *, rtol: float | None = None) -> Integr
     if cert.game.get("dims") is not None and list(cert.game.get("dims")) != list(game.dims):
         return IntegrityResult(False, f"field 'game.dims' is {cert.game.get('dims')!r} but the game has "
                                f"{list(game.dims)!r}", game, None)
-    extra = cert.extra or {}
-    kwargs = {"seed": cert.seed, "margin_tol": cert.margin_tol}
-    if cert.geometry == "euclidean":
-        n_samples = _bounded_int(extra.get("n_samples", 1024), "extra.n_samples", 0, MAX_SAMPLES)
-        subdivisions = _bounded_int(extra.get("subdivisions", 1), "extra.subdivisions", 1, MAX_SUBDIVISIONS)
-        bounds = extra.get("bounds_method", cert.bounds_kind)
-        if not isinstance(bounds, str):
-            raise ValueError(f"expected a string in field 'extra.bounds_method', got {bounds!r}")
-        kwargs.update(region=cert.region and games.Region.from_dict(cert.region),
-                      bounds=bounds, weights=cert.weight_method, n_samples=n_samples,
-                      subdivisions=subdivisions)
+    kwargs = {"seed": cert.seed, "margin_tol": cert.margin_tol, "weights": cert.weight_method,
+              "bounds": _recorded_method(cert, game),
+              "region": cert.region and games.Region.from_dict(cert.region)}
     fresh = certify(game, **kwargs)
     tol = rtol if rtol is not None else (1e-9 if cert.weight_method == "perron" else 1e-6)
     for field in EXACT_FIELDS:

@@ -50,7 +50,7 @@ def with_temperature(game: Game, tau: float) -> Game:
 
 
 def temperature_curriculum(game: Game, taus, *, learner_steps: int = 200,
-                           certifier: Callable[[Game], dict] | None = None,
+                           certifier: Callable | None = None,
                            perturbation: float = 1e-3) -> dict:
     """QRE path, certificate and a warm-started NPG learner along decreasing temperatures.
 
@@ -60,8 +60,8 @@ def temperature_curriculum(game: Game, taus, *, learner_steps: int = 200,
       game: a tabular game.
       taus: decreasing positive temperatures.
       learner_steps: NPG steps per temperature (at the certified step, else ``0.5/tau``).
-      certifier: ``game -> certificate dict``; default ``certify._mirror.certify_mirror``
-        (imported lazily, so ``policy`` does not import ``certify`` at module load).
+      certifier: ``game -> certify.Certificate``, e.g. ``certify.certify`` (``policy`` never
+        imports ``certify`` itself).
       perturbation: size of the deterministic perturbation added to the learner's warm start at
         every temperature, so that an unstable branch is visibly left.
 
@@ -70,8 +70,9 @@ def temperature_curriculum(game: Game, taus, *, learner_steps: int = 200,
       ``status``, ``margin``, ``step_bound``, ``learner_kl`` (KL of the learner to the tracked QRE
       after ``learner_steps``), and ``lost_at`` (first temperature not certified, or ``None``).
     """
-    if certifier is None:
-        from certify._mirror import certify_mirror as certifier  # lazy: policy must not import certify
+    if not callable(certifier):
+        raise TypeError(f"expected a certifier callable game -> certify.Certificate (e.g. certify.certify), "
+                        f"got {type(certifier).__name__}")
     taus = np.asarray(taus, dtype=np.float64)
     tg = game.data["tabular"]
     path = qre_path(tg, taus)
@@ -81,14 +82,14 @@ def temperature_curriculum(game: Game, taus, *, learner_steps: int = 200,
     for k, tau in enumerate(taus):
         g_tau = with_temperature(game, float(tau))
         cert = certifier(g_tau)
-        out["status"].append(cert["status"])
-        out["margin"].append(cert.get("margin"))
-        out["step_bound"].append(cert.get("step_bound"))
-        if cert["status"] != "certified" and out["lost_at"] is None:
+        out["status"].append(str(cert.status))
+        out["margin"].append(cert.margin)
+        out["step_bound"].append(cert.euler_step)
+        if cert.status != "certified" and out["lost_at"] is None:
             out["lost_at"] = float(tau)
         qre = [z[k] for z in path.logits]
         out["qre"].append([np.asarray(jax.nn.softmax(z[0])).tolist() for z in qre])
-        step = cert.get("step") or 0.5 / float(tau)
+        step = cert.euler_best_step or 0.5 / float(tau)
         tg_tau = g_tau.data["tabular"]
         kick = [z + perturbation * jnp.arange(z.shape[-1], dtype=z.dtype)[None, :] for z in logits]
         state, _ = run_learner(npg(step=step), tg_tau, kick, n_steps=learner_steps)

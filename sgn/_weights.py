@@ -22,6 +22,7 @@ import numpy as np
 from scipy.sparse.csgraph import connected_components
 
 from sgn import _checks
+from sgn._large import optimal_weights_sparse
 from sgn._margin import gain_matrix
 
 PERRON_TOL = 1e-9
@@ -33,8 +34,6 @@ DENSE_MAX_PLAYERS = 64
 
 def _large_weights(mu, coupling):
     """Many players: sparse Noda iteration, checked against the dense route while it is cheap."""
-    from sgn._large import optimal_weights_sparse  # noqa: PLC0415  (avoids an import cycle)
-
     res = optimal_weights_sparse(mu, coupling)
     w = np.asarray(res.weights, dtype=np.float64)
     w = w / w.min()

@@ -9,7 +9,7 @@ import pytest
 
 import certify
 import games
-from certify._basin import basin_radius, certified_basin, nash_check
+from certify import basin_radius, certified_basin
 
 
 def affine_box_game():
@@ -94,7 +94,8 @@ def test_solution_on_region_boundary_is_reported():
 
 
 def test_nash_check_verdicts():
-    cert = certify.certify(games.get_game("sgn-toy"))
+    g = games.get_game("sgn-toy")
+    cert = dataclasses.replace(certify.certify(g), status=certify.Status.NOT_CERTIFIED)  # no basin search
     cases = [
         ("exact", [1.0, 2.0], ("passed", True)),
         ("exact", [1.0, -0.5], ("failed", True)),
@@ -105,8 +106,8 @@ def test_nash_check_verdicts():
         ("sampled", [float("nan"), 1.0], ("unknown", False)),
     ]
     for kind, mu, expected in cases:
-        got = nash_check(dataclasses.replace(cert, bounds_kind=kind, mu=mu))
-        assert got[:2] == expected, (kind, mu)
+        got = certified_basin(dataclasses.replace(cert, bounds_kind=kind, mu=mu), g)
+        assert (got.nash_check, got.nash_sound) == expected, (kind, mu)
 
 
 def test_errors():
@@ -125,4 +126,4 @@ def test_errors():
     with pytest.raises(ValueError, match=r"expected x0 of shape \(2,\)"):
         certified_basin(c, g, x0=np.zeros(3))
     with pytest.raises(TypeError, match="expected a certify.Certificate"):
-        nash_check(None)
+        certified_basin(None, g)

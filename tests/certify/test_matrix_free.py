@@ -4,9 +4,10 @@ import jax
 import numpy as np
 import pytest
 
+import certify
 import games
-from certify import _matrix_free as mf
-from games import _neural
+from certify import bounds as mf
+from certify.bounds import MatrixFree, sample_points
 
 ITER = 40  # >= every block size below, so Lanczos spans the whole space: agreement to rounding.
 
@@ -34,7 +35,7 @@ def dense_quantities(jac, dims, weights=None):
 
 @pytest.fixture(scope="module")
 def duel():
-    return _neural.neural_duel(width=4, depth=1, n_inputs=8, seed=3)
+    return games.neural_duel(width=4, depth=1, n_inputs=8, seed=3)
 
 
 def test_neural_duel_matches_dense(duel):
@@ -121,7 +122,7 @@ def test_power_is_never_above_lanczos_and_both_below_true_norm():
 def test_float32_points_agree_to_single_precision(duel):
     x = duel.data["center"]
     ref = mf.matrix_free_block_bounds(duel, x, iterations=ITER, full=False)
-    g32 = _neural.neural_duel(width=4, depth=1, n_inputs=8, seed=3, dtype=jax.numpy.float32)
+    g32 = games.neural_duel(width=4, depth=1, n_inputs=8, seed=3, dtype=jax.numpy.float32)
     got = mf.matrix_free_block_bounds(g32, x.astype(np.float32), iterations=ITER, full=False)
     np.testing.assert_allclose(got.mu, ref.mu, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(got.coupling, ref.coupling, rtol=1e-4, atol=1e-5)
@@ -129,7 +130,9 @@ def test_float32_points_agree_to_single_precision(duel):
 
 def test_certify_matrix_free_matches_exact_toy():
     # TC1: alpha = 1 - 1/sqrt(2), w = (1, 200), beta = 1.70711 (spec §9).
-    c = mf.certify_matrix_free(games.get_game("sgn-toy"), np.zeros(2), iterations=2)
+    # MatrixFree with no random points: the region's centre, the origin.
+    c = certify.certify(games.get_game("sgn-toy"), region=games.Region([-1.0, -1.0], [1.0, 1.0]),
+                        bounds=MatrixFree(n_samples=0, iterations=2))
     assert c.status == "certified"
     assert c.is_estimate
     np.testing.assert_allclose(c.margin, 1 - 1 / np.sqrt(2), rtol=1e-9)
@@ -140,11 +143,11 @@ def test_certify_matrix_free_matches_exact_toy():
 
 def test_region_points_and_region_bounds():
     g = games.get_game("tanh-sin")
-    pts = mf.region_points(g.region, n_samples=3, seed=0)
+    pts = sample_points(g.region, n_samples=3, seed=0, vertices=False)
     assert pts.shape == (4, 2)
-    np.testing.assert_array_equal(pts[0], g.region.center)
+    np.testing.assert_array_equal(pts[-1], g.region.center)
     assert g.region.contains(pts)
-    b = mf.matrix_free_region_bounds(g, g.region, n_samples=3, iterations=2)
+    b = MatrixFree(n_samples=3, iterations=2)(g)
     # Independent: F = (x + tanh(y)/2 + x^3/10, y - 0.8 sin x): J11 = 1 + 0.3 x^2, J22 = 1.
     np.testing.assert_allclose(b.mu, [1 + 0.3 * np.min(pts[:, 0] ** 2), 1.0], rtol=1e-12)
     np.testing.assert_allclose(b.coupling[1, 0], np.max(0.8 * np.abs(np.cos(pts[:, 0]))), rtol=1e-12)
@@ -177,10 +180,12 @@ def test_shape_and_type_errors():
     with pytest.raises(ValueError, match="expected 2 weights"):
         mf.matrix_free_weighted_lipschitz(g, np.zeros(2), np.ones(3))
     with pytest.raises(ValueError, match="expected a nonnegative int n_samples"):
-        mf.region_points(games.Region([0.0], [1.0]), n_samples=-1)
+        sample_points(games.Region([0.0], [1.0]), n_samples=-1)
     with pytest.raises(TypeError, match="expected a games.Region"):
-        mf.region_points((0, 1), n_samples=1)
+        sample_points((0, 1), n_samples=1)
     with pytest.raises(ValueError, match="expected a positive int iterations"):
         mf.lanczos_extremes(lambda v: v, np.ones(2), iterations=0)
     with pytest.raises(ValueError, match="expected a finite margin_tol"):
-        mf.certify_matrix_free(g, np.zeros(2), margin_tol=-1.0)
+        certify.certify(g, bounds=MatrixFree(), margin_tol=-1.0)
+    with pytest.raises(ValueError, match="expected an int n_samples >= 0"):
+        MatrixFree(n_samples=-1)

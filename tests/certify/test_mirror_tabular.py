@@ -8,28 +8,25 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import games  # noqa: F401  (registers the tabular games)
-from certify._mirror import (
-    certify_mirror,
-    cube_points,
-    fisher_normalised_jacobians,
-    matrix_coupling,
-    tangent_coupling,
-)
-from games._markov import logit_pseudo_gradient, reduced_basis, split_logits
-from games._region import Region
-from games._registry import get_game
-from policy._learners import npg
-from policy._qre import solve_qre
+import certify
+from certify.bounds import fisher_normalised_jacobians, matrix_coupling, sample_points, tangent_coupling
+from games import Region, get_game
+from games.tabular import logit_pseudo_gradient, reduced_basis, split_logits
+from policy import npg, solve_qre
+
+
+def _cube_vertices(center, radius):
+    return sample_points(Region.around(center, radius), points_per_dim=2, center=False)
 
 
 @pytest.mark.parametrize("tau", [0.5, 0.99, 1.01, 1.5, 3.0])
 def test_coordination_threshold_is_qre_bifurcation(tau):
-    cert = certify_mirror(get_game("coordination", tau=tau))
+    cert = certify.certify(get_game("coordination", tau=tau))
     # mu = (tau, tau), L12 = L21 = 1/4 (1 + 1 + 1 + 1) = 1: alpha_max = tau - 1 (Perron value of K)
-    assert cert["coupling"] == [[0.0, 1.0], [1.0, 0.0]]
-    assert cert["margin"] == pytest.approx(tau - 1.0, abs=1e-12)
-    assert cert["status"] == ("certified" if tau > 1 else "not_certified")
+    assert cert.geometry == "mirror"
+    assert cert.coupling == [[0.0, 1.0], [1.0, 0.0]]
+    assert cert.margin == pytest.approx(tau - 1.0, abs=1e-12)
+    assert cert.status == ("certified" if tau > 1 else "not_certified")
     tg = get_game("coordination", tau=tau).data["tabular"]
     ends = []
     for start in ([1.0, 0.0], [0.0, 1.0]):
@@ -73,41 +70,48 @@ def test_three_player_coupling_dominates_mixed_profiles():
 
 
 def test_mirror_certificate_json_and_steps():
-    cert = certify_mirror(get_game("rps-qre", tau=1.5))
-    json.dumps(cert, allow_nan=False)
-    assert cert["status"] == "certified"
-    assert cert["bounds"] == "exact"
+    cert = certify.certify(get_game("rps-qre", tau=1.5))
+    assert certify.Certificate.from_json(cert.to_json()).to_dict() == cert.to_dict()
+    assert cert.status == "certified"
+    assert cert.bounds_kind == "exact"
     # RPS: L = 3/4 (e.g. k=rock, k'=paper, a=scissors, b=rock: (1 - 0 + 1 + 1)/4); rho(L) = 0.75
-    assert cert["coupling"][0][1] == pytest.approx(0.75)
-    assert cert["step_bound"] == pytest.approx(2 / (1.5 + 0.75))
-    assert cert["contraction_factor"] == pytest.approx(0.5)
+    assert cert.coupling[0][1] == pytest.approx(0.75)
+    assert cert.euler_step == pytest.approx(2 / (1.5 + 0.75))
+    assert cert.euler_factor == pytest.approx(0.5)
+    assert cert.gain == pytest.approx(0.75 / 1.5)  # rho(D_mu^-1 L) with mu = tau
+    assert cert.extra["loop_gain"] == pytest.approx(0.75)
 
 
-def test_invalid_game_and_bad_region():
-    cert = certify_mirror(get_game("sgn-toy"))
-    assert cert["status"] == "invalid"
+def test_bad_region_and_inapplicable_bounds():
     with pytest.raises(ValueError, match="expected a region of dimension 8"):
-        certify_mirror(get_game("markov-coop"), region=Region.around(np.zeros(2), 0.1))
+        certify.certify(get_game("markov-coop"), region=Region.around(np.zeros(2), 0.1))
     with pytest.raises(ValueError, match="expected at most"):
-        cube_points(np.zeros(20), 0.1, points_per_dim=2)
+        _cube_vertices(np.zeros(20), 0.1)
+    with pytest.raises(ValueError, match="expected bounds 'auto' or 'sampled'"):
+        certify.certify(get_game("markov-coop"), bounds="interval")
+    with pytest.raises(ValueError, match="expected bounds 'auto' or 'exact'"):
+        certify.certify(get_game("coordination"), bounds="sampled")
+    with pytest.raises(ValueError, match="expected no region"):
+        certify.certify(get_game("coordination"), region=Region.around(np.zeros(4), 0.1))
 
 
 @pytest.fixture(scope="module")
 def coop_certificate():
-    return certify_mirror(get_game("markov-coop"))
+    return certify.certify(get_game("markov-coop"))
 
 
 def test_markov_coop_certificate_matches_paper(coop_certificate):
     c = coop_certificate
-    json.dumps(c, allow_nan=False)
-    assert c["status"] == "certified"
-    assert c["n_points"] == 256
-    assert c["weights"] == pytest.approx([1.0, 1.0])  # symmetric players: Perron ratio 1
-    assert c["margin"] == pytest.approx(0.33, abs=0.01)  # the authors' figure: alpha ~ 0.33 at r ~ 1
-    assert c["step_bound"] == pytest.approx(2 * c["margin"] / c["beta"] ** 2)
+    json.loads(c.to_json())
+    assert c.status == "certified"
+    assert c.geometry == "fisher"
+    assert c.n_points == 256
+    assert c.weights == pytest.approx([1.0, 1.0])  # symmetric players: Perron ratio 1
+    assert c.margin == pytest.approx(0.33, abs=0.01)  # the authors' figure: alpha ~ 0.33 at r ~ 1
+    assert c.euler_step == pytest.approx(2 * c.margin / c.weighted_lipschitz ** 2)
     # band endpoints: alpha_*(r) = 0 there (closed form of spec §5 evaluated independently)
-    mu, l12 = c["mu"][0], c["coupling"][0][1]
-    for r in c["band"]:
+    mu, l12 = c.mu[0], c.coupling[0][1]
+    for r in c.band:
         assert mu - 0.5 * (l12 / np.sqrt(r) + l12 * np.sqrt(r)) == pytest.approx(0.0, abs=1e-9)
 
 
@@ -160,11 +164,11 @@ def _paper_route(game, points, weights):
 def test_markov_quantities_two_routes(coop_certificate):
     c = coop_certificate
     game = get_game("markov-coop")
-    pts = cube_points(np.zeros(8), 0.1)
-    mu, l, beta = _paper_route(game, pts, c["weights"])
-    np.testing.assert_allclose(c["mu"], mu, atol=1e-6)
-    np.testing.assert_allclose([c["coupling"][0][1], c["coupling"][1][0]], l, atol=1e-6)
-    assert c["beta"] == pytest.approx(beta, abs=1e-6)
+    pts = _cube_vertices(np.zeros(8), 0.1)
+    mu, l, beta = _paper_route(game, pts, c.weights)
+    np.testing.assert_allclose(c.mu, mu, atol=1e-6)
+    np.testing.assert_allclose([c.coupling[0][1], c.coupling[1][0]], l, atol=1e-6)
+    assert c.weighted_lipschitz == pytest.approx(beta, abs=1e-6)
 
 
 def test_riemannian_terms_match_full_autodiff():
@@ -228,4 +232,4 @@ def test_coop_equilibrium_quantities_and_npg_stability_limit(coop_certificate):
     for factor, stable in ((0.99, True), (1.01, False)):
         jac = np.asarray(jax.jacfwd(npg_map)(jnp.zeros(4), factor * eta_lin))
         assert (np.max(np.abs(np.linalg.eigvals(jac))) < 1) == stable
-    assert eta_lin / coop_certificate["step_bound"] == pytest.approx(4.78, abs=0.01)
+    assert eta_lin / coop_certificate.euler_step == pytest.approx(4.78, abs=0.01)

@@ -8,7 +8,7 @@ from jax.test_util import check_grads
 
 import certify
 import games
-from certify._basin import certified_basin
+from certify import certified_basin
 from games import from_pytree_losses, neural_duel, non_nash
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import games  # noqa: F401  (registers the tabular games)
-from certify._mirror import mirror_step_bounds
+from certify.bounds import mirror_step_bounds
 from games._markov import reduced_basis, split_logits
 from games._registry import get_game
 from policy._learners import LEARNERS, make_learner, npg, run_learner, softmax_pg

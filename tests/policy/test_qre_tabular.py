@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.optimize import fsolve
 
+import certify
 import games  # noqa: F401  (registers the tabular games)
 from games._registry import get_game
 from policy._measures import regularised_gap
@@ -63,7 +64,8 @@ def test_temperature_curriculum_loses_certificate_at_bifurcation(tmp_path):
     from policy._curriculum import plot_curriculum, temperature_curriculum
 
     taus = [2.0, 1.5, 1.1, 0.9, 0.6]
-    out = temperature_curriculum(get_game("coordination", tau=2.0), taus, learner_steps=100)
+    out = temperature_curriculum(get_game("coordination", tau=2.0), taus, learner_steps=100,
+                                 certifier=certify.certify)
     assert out["status"] == ["certified"] * 3 + ["not_certified"] * 2
     assert out["lost_at"] == 0.9
     np.testing.assert_allclose(out["margin"], np.asarray(taus) - 1.0, atol=1e-12)

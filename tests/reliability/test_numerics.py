@@ -6,7 +6,7 @@ import pytest
 
 import certify
 import games
-from certify import _optimize
+from certify import _weights  # fault injection into the private solver call
 
 TOY_MU, TOY_L = np.ones(2), np.array([[0.0, 10.0], [0.05, 0.0]])
 
@@ -15,7 +15,7 @@ def test_tandem_is_on_the_boundary_and_refused():
     # Tandem: J = [[2, 2], [2, 2]] everywhere, so mu = (2, 2), L12 = L21 = 2 and L12 L21 = mu1 mu2:
     # alpha_max = 2 - 2 = 0 exactly (small-gain boundary). Must be refused.
     cert = certify.certify(games.get_game("tandem"), n_samples=16)
-    assert cert.status == certify.NOT_CERTIFIED
+    assert cert.status == certify.Status.NOT_CERTIFIED
     assert abs(cert.margin) <= certify.MARGIN_TOL * 2
 
 
@@ -24,21 +24,21 @@ def test_2x2_within_1e_12_of_the_threshold_is_refused(sign):
     # L12 L21 = mu1 mu2 (1 + sign 1e-12): alpha_max = 1 - sqrt(1 + sign 1e-12) ~ -sign 5e-13.
     c = np.sqrt(1.0 + sign * 1e-12)
     cert = certify.certify(games.quadratic([[1.0, c], [c, 1.0]]))
-    assert cert.status == certify.NOT_CERTIFIED
+    assert cert.status == certify.Status.NOT_CERTIFIED
     assert abs(cert.margin) < 1e-11
 
 
 def test_margin_just_above_the_tolerance_certifies():
     # alpha = 1 - c = 1e-6 >> MARGIN_TOL * scale = 1e-9: certified.
     cert = certify.certify(games.quadratic([[1.0, 1.0 - 1e-6], [1.0 - 1e-6, 1.0]]))
-    assert cert.status == certify.CERTIFIED
+    assert cert.status == certify.Status.CERTIFIED
     assert cert.margin == pytest.approx(1e-6, rel=1e-6)
 
 
 def test_margin_tol_is_applied_against_certifying():
     # alpha = 1e-6 but the caller demands margin > 1e-3 * scale (scale = 1): refused with the reason.
     cert = certify.certify(games.quadratic([[1.0, 1.0 - 1e-6], [1.0 - 1e-6, 1.0]]), margin_tol=1e-3)
-    assert cert.status == certify.NOT_CERTIFIED
+    assert cert.status == certify.Status.NOT_CERTIFIED
     assert "tolerance" in cert.reason
 
 
@@ -47,7 +47,7 @@ def test_margin_tol_is_applied_against_certifying():
 
 def _fake_solve(status_by_solver, calls):
     """A stand-in for ``_solve`` that forces a status for some solvers and runs the others."""
-    real = _optimize._solve
+    real = _weights._solve
 
     def solve(problem, solver):
         calls.append(solver)
@@ -66,7 +66,7 @@ def _fake_solve(status_by_solver, calls):
 @pytest.mark.parametrize("failure", ["raise", cp.OPTIMAL_INACCURATE, cp.SOLVER_ERROR])
 def test_preferred_solver_fails_fallback_produces_weights(monkeypatch, method, first, second, failure):
     calls = []
-    monkeypatch.setattr(_optimize, "_solve", _fake_solve({first: failure}, calls))
+    monkeypatch.setattr(_weights, "_solve", _fake_solve({first: failure}, calls))
     r = certify.optimize_block_weights(TOY_MU, TOY_L, method=method)
     assert second in calls
     assert r.solver == second  # the fallback produced the weights, and it is recorded
@@ -78,13 +78,13 @@ def test_preferred_solver_fails_fallback_produces_weights(monkeypatch, method, f
 @pytest.mark.parametrize("method", ["sdp", "lp"])
 @pytest.mark.parametrize("failure", ["raise", cp.OPTIMAL_INACCURATE, cp.INFEASIBLE_INACCURATE, cp.SOLVER_ERROR])
 def test_all_solvers_fail_never_certifies(monkeypatch, method, failure):
-    solvers = _optimize.SDP_SOLVERS if method == "sdp" else _optimize.LP_SOLVERS
-    monkeypatch.setattr(_optimize, "_solve", _fake_solve(dict.fromkeys(solvers, failure), []))
+    solvers = _weights.SDP_SOLVERS if method == "sdp" else _weights.LP_SOLVERS
+    monkeypatch.setattr(_weights, "_solve", _fake_solve(dict.fromkeys(solvers, failure), []))
     r = certify.optimize_block_weights(TOY_MU, TOY_L, method=method)
     assert r.status == "solver_failed"
     assert r.solver is None
     cert = certify.certify(games.get_game("sgn-toy"), weights=method)
-    assert cert.status == certify.NOT_CERTIFIED
+    assert cert.status == certify.Status.NOT_CERTIFIED
     assert "solver_failed" in cert.reason
 
 
@@ -92,15 +92,15 @@ def test_solver_margin_disagreeing_with_closed_form_is_never_certified(monkeypat
     # Force the SDP oracle to return the (valid but poor) weights w = (1, 10): alpha_*(1, 10) =
     # -0.660196 (spec TC1) versus lambda_P = 0.292893: a gap far above XCHECK_RTOL.
     def fake_bisect(oracle, mu, coupling, tol):
-        return np.array([1.0, 10.0]), "CLARABEL"
+        return (np.array([1.0, 10.0]), "CLARABEL"), 0.0
 
-    monkeypatch.setattr(_optimize, "_bisect", fake_bisect)
+    monkeypatch.setattr(_weights, "_bisect", fake_bisect)
     r = certify.optimize_block_weights(TOY_MU, TOY_L, method="sdp")
     assert r.status == "margin_mismatch"
     assert r.margin == pytest.approx(-0.660196, abs=1e-6)
     assert r.perron_margin == pytest.approx(1 - 1 / np.sqrt(2), rel=1e-12)
     cert = certify.certify(games.get_game("sgn-toy"), weights="sdp")
-    assert cert.status == certify.NOT_CERTIFIED
+    assert cert.status == certify.Status.NOT_CERTIFIED
     assert "margin_mismatch" in cert.reason
 
 

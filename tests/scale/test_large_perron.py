@@ -7,9 +7,9 @@ import pytest
 import scipy.sparse as sp
 
 import games
-from certify._weights_large import optimize_block_weights_auto
+from certify import optimize_block_weights
 from games import network_bounds
-from sgn._large import (
+from sgn import (
     collatz_wielandt_bounds,
     noda_perron,
     optimal_weights_sparse,
@@ -91,9 +91,10 @@ def test_noda_dense_and_sparse_agree():
 
 def test_sparse_perron_vs_lp_n500():
     mu, coupling = network_bounds(games.get_game("ring", n=500, seed=2))
-    auto = optimize_block_weights_auto(mu, coupling)
-    lp = optimize_block_weights_auto(mu, coupling, method="lp", tol=1e-7)
-    assert auto.method == "perron-sparse"
+    auto = optimize_block_weights(mu, coupling)
+    lp = optimize_block_weights(mu, coupling, method="lp", tol=1e-7)
+    assert auto.method == "perron"
+    assert "sparse Noda" in auto.reason
     assert lp.method == "lp"
     assert lp.solver == "HIGHS"
     # the LP reaches the supremum to its bisection tolerance, never above it
@@ -102,7 +103,7 @@ def test_sparse_perron_vs_lp_n500():
 
 
 def test_auto_choice_small_dense_and_reason():
-    r = optimize_block_weights_auto(np.ones(2), np.array([[0, 10.0], [0.05, 0]]))
+    r = optimize_block_weights(np.ones(2), np.array([[0, 10.0], [0.05, 0]]))
     assert r.method == "perron"
     assert "dense" in r.reason
     assert r.margin == pytest.approx(1 - 1 / np.sqrt(2), abs=1e-12)
@@ -110,18 +111,18 @@ def test_auto_choice_small_dense_and_reason():
 
 def test_auto_sdp_agrees_small():
     coupling = np.array([[0, 2, 0], [0, 0, 2], [0.1, 0, 0.0]])
-    r = optimize_block_weights_auto(np.ones(3), coupling, method="sdp", tol=1e-6)
+    r = optimize_block_weights(np.ones(3), coupling, method="sdp", tol=1e-6)
     assert r.method == "sdp"
     assert r.margin == pytest.approx(1 - 0.4 ** (1 / 3), abs=1e-5)
 
 
 def test_auto_errors():
     with pytest.raises(ValueError, match="expected a weight method"):
-        optimize_block_weights_auto(np.ones(2), np.zeros((2, 2)), method="newton")
-    with pytest.raises(ValueError, match="sdp_max"):
-        optimize_block_weights_auto(np.ones(50), np.zeros((50, 50)), method="sdp")
+        optimize_block_weights(np.ones(2), np.zeros((2, 2)), method="newton")
+    with pytest.raises(ValueError, match="SDP_MAX"):
+        optimize_block_weights(np.ones(50), np.zeros((50, 50)), method="sdp")
     with pytest.raises(ValueError, match="nonnegative"):
-        optimize_block_weights_auto(np.ones(2), np.array([[0, -1.0], [0, 0]]))
+        optimize_block_weights(np.ones(2), np.array([[0, -1.0], [0, 0]]))
     with pytest.raises(ValueError, match="to match mu"):
         optimal_weights_sparse(np.ones(3), sp.csr_matrix((2, 2)))
     with pytest.raises(ValueError, match="at least one player"):

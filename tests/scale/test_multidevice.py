@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent("""
     jax.config.update("jax_numpy_rank_promotion", "raise")
     import numpy as np
     import certify, games
-    from certify._sweep import (certify_region_grid, make_mesh, sampled_block_bounds_sharded,
+    from certify.sweep import (certify_region_grid, make_mesh, sampled_block_bounds_sharded,
                                 sweep_parameter, trace_counts)
 
     devs = jax.devices()
@@ -44,7 +44,7 @@ SCRIPT = textwrap.dedent("""
 
     ba = sampled_block_bounds_sharded(g, n_samples=999, seed=3, mesh=four)
     bb = sampled_block_bounds_sharded(g, n_samples=999, seed=3, mesh=one)
-    ref = certify.sampled_block_bounds(g, g.region, n_samples=999, seed=3)
+    ref = certify.bounds.sampled_block_bounds(g, g.region, n_samples=999, seed=3)
     out["bounds_maxdiff"] = max(float(np.max(np.abs(np.asarray(getattr(ba, f)) - np.asarray(getattr(x, f)))))
                                 for f in ["mu", "coupling", "block_norm", "lipschitz", "euclidean_margin"]
                                 for x in (bb, ref))

@@ -43,7 +43,7 @@ estimate at given parameter points*; over a region it is the min/max over those 
   errors of order :math:`10^{-6}\\lVert A\\rVert` in each Ritz value); the tridiagonal eigenproblem
   runs in float64.
 * *Region.* A value at a point says nothing about the points between samples; a sampled
-  "certified" is an estimate. Sound region bounds need :mod:`certify.bounds._sound`.
+  "certified" is an estimate. Sound region bounds need the interval methods.
 
 **Cost per point** with ``k = iterations`` (one product = one JVP or VJP of :math:`F_i`; for a
 game built from losses a JVP of :math:`F_i` is a Hessian-vector product of :math:`f_i`, about 2–4
@@ -80,6 +80,7 @@ import numpy as np
 import scipy.linalg
 
 from certify._bound_types import BlockBounds
+from certify.bounds._sampling import sample_points
 from games import Game, Region
 from sgn import _checks
 
@@ -532,128 +533,31 @@ def matrix_free_weighted_lipschitz(game: Game, points, weights, *, iterations: i
     return float(np.max(vals))
 
 
-def region_points(region: Region, *, n_samples: int, seed: int = 0, dtype=np.float64) -> np.ndarray:
-    """The region's centre plus ``n_samples`` seeded uniform points (no vertices: ``dim`` may be huge).
+def matrix_free_region_bounds(game: Game, region: Region, *, n_samples: int = 4, seed: int = 0,
+                              iterations: int = 30, method: str = "lanczos", full: bool = True,
+                              points=None) -> BlockBounds:
+    """Matrix-free estimates at the region's centre and ``n_samples`` seeded uniform points.
+
+    The points come from :func:`certify.bounds.sample_points` (no vertices: ``dim`` may be huge;
+    the centre first), in float32 when ``dim > 10**5`` and float64 otherwise, unless ``points``
+    are given. The result is ``kind="sampled"``: an estimate, not a bound over the region; its
+    ``weighted_lipschitz(w)`` runs :func:`matrix_free_weighted_lipschitz` on the same points.
 
     Examples:
       >>> import games
-      >>> region_points(games.Region([0.0, 0.0], [1.0, 2.0]), n_samples=2).shape
-      (3, 2)
-    """
-    if not isinstance(region, Region):
-        raise TypeError(f"expected a games.Region, got {type(region).__name__}")
-    if not isinstance(n_samples, int | np.integer) or isinstance(n_samples, bool) or n_samples < 0:
-        raise ValueError(f"expected a nonnegative int n_samples, got {n_samples!r}")
-    rng = np.random.default_rng(seed)
-    pts = [region.center[None]]
-    for _ in range(int(n_samples)):  # one point at a time: no (n_samples, dim) float64 temporary
-        pts.append((region.lo + rng.random(region.dim) * (region.hi - region.lo))[None])
-    return np.concatenate(pts).astype(dtype)
-
-
-def matrix_free_region_bounds(game: Game, region: Region, *, n_samples: int = 4, seed: int = 0,
-                              iterations: int = 30, method: str = "lanczos") -> BlockBounds:
-    """``estimate_block_bounds(..., method="matrix_free")``: matrix-free estimates at region samples.
-
-    The points are the region's centre and ``n_samples`` seeded uniform points
-    (:func:`region_points`), in float32 when ``dim > 10**5`` and float64 otherwise. The result is
-    ``kind="sampled"``: an estimate, not a bound over the region.
-
-    Examples:
-      >>> import games, numpy as np
       >>> g = games.get_game("tanh-sin")
       >>> b = matrix_free_region_bounds(g, g.region, n_samples=8, iterations=2)
       >>> b.kind, b.n_points
       ('sampled', 9)
     """
     _check_game(game)
-    dtype = np.float32 if game.dim > 10**5 else np.float64
-    pts = region_points(region, n_samples=n_samples, seed=seed, dtype=dtype)
-    return matrix_free_block_bounds(game, pts, iterations=iterations, seed=seed, method=method)
-
-
-def certify_matrix_free(game: Game, points, *, iterations: int = 30, seed: int = 0, method: str = "lanczos",
-                        weights: str = "perron", margin_tol: float | None = None, region: Region | None = None,
-                        full: bool = True):
-    """The SGN pipeline on matrix-free estimates: bounds, weights, margin, :math:`\\beta(w)`, steps.
-
-    Like :func:`certify.certify` with sampled bounds, but every Jacobian quantity comes from
-    :func:`matrix_free_block_bounds` / :func:`matrix_free_weighted_lipschitz` at ``points``.
-    The certificate's ``bounds_kind`` is ``"sampled"``: a ``certified`` status is an estimate
-    (``Certificate.is_estimate``), valid at most near the points.
-
-    Args:
-      game: a :class:`games.Game`.
-      points: ``(n_points, dim)`` or ``(dim,)``.
-      iterations: Krylov steps per quantity and point.
-      seed: seed of the Gaussian start vectors.
-      method: ``"lanczos"`` or ``"power"``.
-      weights: ``"perron"``, ``"sdp"`` or ``"lp"``.
-      margin_tol: relative tolerance against certifying (default ``certify.MARGIN_TOL``).
-      region: the region the points were drawn from, recorded in the certificate (optional).
-      full: also estimate :math:`\\lVert DF\\rVert_2` and :math:`\\lambda_{\\min}(\\operatorname{sym}DF)`
-        (reported only; ``False`` halves the compile time and leaves them NaN).
-
-    Returns:
-      A :class:`certify.Certificate` with ``extra["bounds_method"] == "matrix_free"``.
-
-    Examples:
-      >>> import games, numpy as np
-      >>> c = certify_matrix_free(games.get_game("sgn-toy"), np.zeros(2), iterations=2)
-      >>> c.status, c.bounds_kind, round(c.margin, 6)
-      ('certified', 'sampled', 0.292893)
-    """
-    import sgn  # noqa: PLC0415
-    from certify._certificate import CERTIFIED, NOT_CERTIFIED, Certificate  # noqa: PLC0415
-    from certify._optimize import optimize_block_weights  # noqa: PLC0415
-    from certify._pipeline import MARGIN_TOL, _refusal_reason, _scale  # noqa: PLC0415
-
-    margin_tol = MARGIN_TOL if margin_tol is None else margin_tol
-    if not (isinstance(margin_tol, int | float) and margin_tol >= 0 and math.isfinite(margin_tol)):
-        raise ValueError(f"expected a finite margin_tol >= 0, got {margin_tol!r}")
+    if points is None:
+        dtype = np.float32 if game.dim > 10**5 else np.float64
+        pts = sample_points(region, n_samples=n_samples, seed=seed, vertices=False)
+        points = np.roll(pts, 1, axis=0).astype(dtype)  # the centre first
     bb = matrix_free_block_bounds(game, points, iterations=iterations, seed=seed, method=method, full=full)
-    n = game.n_players
-    if not (np.all(np.isfinite(bb.mu)) and np.all(np.isfinite(bb.coupling))):
-        nan = math.nan
-        return Certificate(
-            status="invalid", reason="the game's F or Jacobian is NaN/Inf at a sample point",
-            game=game.describe(), region=None if region is None else region.to_dict(),
-            bounds_kind="sampled", mu=[nan] * n, coupling=[[nan] * n] * n, block_norm=[nan] * n,
-            lipschitz=nan, euclidean_margin=nan, gain=nan, weights=[1.0] * n, margin=nan,
-            weighted_lipschitz=nan, euler_step=0.0, euler_best_step=0.0, euler_factor=nan,
-            rk4_step_guideline=0.0, rk4_step=0.0, rk4_guideline_factor=nan, band=None,
-            weight_method=weights, solver=None, margin_tol=float(margin_tol), n_points=bb.n_points,
-            seed=0, extra={"bounds_method": "matrix_free", "iterations": int(iterations)})
-    wres = optimize_block_weights(bb.mu, bb.coupling, method=weights)
-    w = np.asarray(wres.weights, np.float64)
-    margin = float(wres.margin)
-    gain = float(sgn.small_gain_ratio(bb.mu, bb.coupling))
-    tol = margin_tol * _scale(bb)
-    certified = margin > tol and wres.status == "optimal"
-    beta = matrix_free_weighted_lipschitz(game, points, w, iterations=iterations, seed=seed, method=method)
-    nan = math.nan
-    if certified:
-        euler = float(sgn.euler_step_bound(margin, beta))
-        best = float(sgn.euler_best_step(margin, beta))
-        factor = float(sgn.euler_contraction_factor(best, margin, beta))
-        guide, rk4 = float(sgn.rk4_step_guideline(beta)), float(sgn.rk4_step_bound(margin, beta))
-        reason = ""
-    else:
-        euler = best = guide = rk4 = 0.0
-        factor = nan
-        reason = (_refusal_reason(bb, gain, margin, tol) if wres.status == "optimal"
-                  else f"weight optimisation failed ({wres.method}: {wres.status})")
-    band = None
-    if n == 2 and certified:
-        lo, hi = (float(v) for v in sgn.timescale_band(bb.mu, bb.coupling))
-        band = None if math.isnan(lo) else [lo, hi]
-    return Certificate(
-        status=CERTIFIED if certified else NOT_CERTIFIED, reason=reason, game=game.describe(),
-        region=None if region is None else region.to_dict(), bounds_kind="sampled",
-        mu=bb.mu.tolist(), coupling=bb.coupling.tolist(), block_norm=bb.block_norm.tolist(),
-        lipschitz=float(bb.lipschitz), euclidean_margin=float(bb.euclidean_margin), gain=gain,
-        weights=w.tolist(), margin=margin, weighted_lipschitz=beta, euler_step=euler,
-        euler_best_step=best, euler_factor=factor, rk4_step_guideline=guide, rk4_step=rk4,
-        rk4_guideline_factor=nan, band=band, weight_method=wres.method, solver=wres.solver,
-        margin_tol=float(margin_tol), n_points=int(bb.n_points), seed=0,
-        extra={"bounds_method": "matrix_free", "iterations": int(iterations), "krylov": method})
+
+    def weighted(weights):
+        return matrix_free_weighted_lipschitz(game, points, weights, iterations=iterations, seed=seed, method=method)
+
+    return dataclasses.replace(bb, weighted=weighted)

@@ -1,14 +1,19 @@
-"""Plots (matplotlib, imported lazily): the timescale band, a 2-D phase portrait, distance decay.
+"""Plots (matplotlib, imported lazily): the timescale band, a 2-D phase portrait, distance decay, sweeps.
 
 * band: :math:`\\alpha_*(r)` against :math:`\\log r` with the certified band shaded and the
   optimum :math:`r^*` marked;
 * phase: a gradient-play trajectory with the Euclidean ball :math:`\\lVert x\\rVert \\le \\lVert x_0\\rVert`
   and the SGN ellipse :math:`\\lVert x\\rVert_M \\le \\lVert x_0\\rVert_M` (the latter is forward-invariant);
-* decay: certified :math:`q^k` against observed :math:`\\lVert x_k - y_k\\rVert_M/\\lVert x_0-y_0\\rVert_M`.
+* decay: certified :math:`q^k` against observed :math:`\\lVert x_k - y_k\\rVert_M/\\lVert x_0-y_0\\rVert_M`;
+* sweep: SGN and Euclidean margins against a swept game parameter.
+
+Every function writes a file and returns nothing; matplotlib (Agg) is imported on first use.
 """
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 import sgn
@@ -55,9 +60,6 @@ def plot_band(cert: Certificate, path: str) -> None:
 def plot_phase(cert: Certificate, game, path: str, *, x0=(0.15, -0.15), step=5e-4,
                n_steps=20000) -> None:
     """Phase portrait of a 2-D game: trajectory, Euclidean ball and SGN ellipse."""
-    import jax  # noqa: PLC0415
-    import jax.numpy as jnp  # noqa: PLC0415
-
     if game.dim != 2:
         raise ValueError(f"expected a 2-D game for the phase portrait, got dimension {game.dim}")
     plt = _pyplot()
@@ -85,9 +87,6 @@ def plot_phase(cert: Certificate, game, path: str, *, x0=(0.15, -0.15), step=5e-
 
 def plot_decay(cert: Certificate, game, path: str, *, n_steps=200, seed=0) -> None:
     """Certified ``q^k`` against observed W-norm distance decay of two trajectories."""
-    import jax  # noqa: PLC0415
-    import jax.numpy as jnp  # noqa: PLC0415
-
     plt = _pyplot()
     h = cert.euler_best_step
     rng = np.random.default_rng(seed)
@@ -107,6 +106,24 @@ def plot_decay(cert: Certificate, game, path: str, *, n_steps=200, seed=0) -> No
     ax.set_xlabel("step k")
     ax.set_ylabel(r"$\|x_k - y_k\|_M / \|x_0 - y_0\|_M$")
     ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_sweep(result, path: str) -> None:
+    """Margins (SGN and Euclidean) against the swept parameter of a :class:`certify.SweepResult`."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(result.values, result.margin, "o-", ms=3, label="SGN margin α*(w), Perron w")
+    ax.plot(result.values, result.euclidean_margin, "s-", ms=3, label="Euclidean margin λmin(sym J)")
+    ax.fill_between(result.values, 0, 1, where=result.certified, transform=ax.get_xaxis_transform(),
+                    alpha=0.12, color="tab:green", label="SGN certified")
+    ax.axhline(0.0, color="k", lw=0.8)
+    ax.set_xlabel(result.param)
+    ax.set_ylabel("margin")
+    ax.set_title(f"{result.game}: certification map")
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

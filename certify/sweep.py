@@ -36,7 +36,7 @@ process per host, e.g. on two hosts::
     JAX_COORDINATOR=10.0.0.1:1234 \\            JAX_COORDINATOR=10.0.0.1:1234 \\
     python -c "import jax; jax.distributed.initialize(\\
         coordinator_address='10.0.0.1:1234', num_processes=2, process_id=0)  # 1 on host 1
-    from certify._sweep import sweep_parameter
+    from certify.sweep import sweep_parameter
     import numpy as np
     r = sweep_parameter('lq64', 'lam', np.linspace(0, 2.5, 61))
     if jax.process_index() == 0: print(r.table())"
@@ -62,13 +62,18 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+import games
+import sgn
+from certify import _json
+from certify._assemble import MARGIN_TOL
 from certify._bound_types import BlockBounds
-from certify._bounds import gram_spectral_norm
+from certify._pipeline import certify as certify_one
+from certify.bounds._sampled import gram_spectral_norm
+from certify.bounds._sampling import sample_points
 from games import Game, Region
 from sgn import _checks
-from sgn._large import perron_weights_jax
 
-SWEEP_API = [
+__all__ = [
     "RegionMap",
     "SweepResult",
     "certify_region_grid",
@@ -80,7 +85,6 @@ SWEEP_API = [
 ]
 
 AXIS = "batch"
-MARGIN_TOL = 1e-9
 MAX_ITEMS = 1_000_000
 _TRACES: collections.Counter = collections.Counter()
 
@@ -199,13 +203,8 @@ def _kernel(kind: str, dims: tuple, mesh: Mesh):
 
     def weights(mu, coupling):
         _TRACES["weights"] += 1
-        w, lo, hi = perron_weights_jax(mu, coupling)
-        eye = jnp.eye(n, dtype=mu.dtype)
-        offd = coupling * (1.0 - eye)
-        root = jnp.sqrt(w)
-        scale = root[:, None] / root[None, :]
-        s = jnp.diag(mu) - 0.5 * (offd * scale + offd.T * scale.T)
-        return w, lo, hi, _lambda_min_sym(s)
+        w, lo, hi = sgn.perron_weights_jax(mu, coupling)
+        return w, lo, hi, _lambda_min_sym(sgn.gain_matrix(mu, coupling, w))
 
     table = {"diag_min": (diag_min, 1), "block_norms": (block_norms, 1), "full_min": (full_min, 1),
              "full_norm": (full_norm, 1), "weighted_norm": (weighted_norm, 2), "weights": (weights, 2)}
@@ -236,14 +235,6 @@ def _scale(mu, coupling):
 
 
 # --- results -----------------------------------------------------------------------------------
-
-
-def _jsonable(x):
-    if isinstance(x, np.ndarray):
-        return np.where(np.isfinite(x), x, np.nan).tolist() if x.dtype.kind == "f" else x.tolist()
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,12 +290,12 @@ class SweepResult:
         return float(self.values[stop - 1])
 
     def to_dict(self) -> dict:
-        """JSON-ready dictionary (NaN written as ``NaN`` by :mod:`json`)."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        """JSON-ready dictionary (non-finite floats as the strings ``"nan"``, ``"inf"``, like certificates)."""
+        return _json.encode({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
 
     def to_json(self) -> str:
         """JSON text of :meth:`to_dict`."""
-        return json.dumps(self.to_dict(), indent=1)
+        return json.dumps(self.to_dict(), indent=1, allow_nan=False)
 
     def table(self) -> str:
         """A fixed-width text table: value, Euclidean margin, SGN margin, weights, step."""
@@ -349,8 +340,8 @@ class RegionMap:
     n_devices: int
 
     def to_dict(self) -> dict:
-        """JSON-ready dictionary."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        """JSON-ready dictionary (non-finite floats as strings)."""
+        return _json.encode({f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
 
 
 # --- affine sweeps -----------------------------------------------------------------------------
@@ -427,9 +418,6 @@ def sweep_games(games_list, *, mesh: Mesh | None = None, margin_tol: float = MAR
 
 def _fallback_loop(name, param, values, params, margin_tol, n_samples, seed):
     """Per-value :func:`certify.certify` for games the batched path cannot take."""
-    import games  # noqa: PLC0415
-    from certify._pipeline import certify as certify_one  # noqa: PLC0415
-
     certs = [certify_one(games.get_game(name, **{**params, param: float(v)}), n_samples=n_samples, seed=seed,
                          margin_tol=margin_tol) for v in values]
     arr = lambda key: np.asarray([getattr(c, key) for c in certs], dtype=np.float64)  # noqa: E731
@@ -472,8 +460,6 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
       >>> r.last_certified(), round(r.last_certified(euclidean=True), 6)
       (1.375, 0.166667)
     """
-    import games  # noqa: PLC0415
-
     params = dict(params or {})
     allowed = games.game_parameters(game)
     if param not in allowed:
@@ -520,9 +506,9 @@ def sampled_block_bounds_sharded(game: Game, region=None, *, n_samples: int = 10
                                  mesh: Mesh | None = None) -> BlockBounds:
     """Sampled block bounds with the points sharded over all devices.
 
-    Uses exactly the points of :func:`certify.sample_points` (box vertices when few, seeded
+    Uses exactly the points of :func:`certify.bounds.sample_points` (box vertices when few, seeded
     uniform points, the centre; projected onto the strategy set), so it reproduces
-    :func:`certify.sampled_block_bounds`. Extremes over samples are an *estimate*.
+    :func:`certify.bounds.sampled_block_bounds`. Extremes over samples are an *estimate*.
 
     Args:
       game: the game.
@@ -537,9 +523,7 @@ def sampled_block_bounds_sharded(game: Game, region=None, *, n_samples: int = 10
     Raises:
       ValueError: no region, or a region of the wrong dimension.
     """
-    from certify._bounds import _resolve_region, sample_points  # noqa: PLC0415
-
-    reg = _resolve_region(game, region)
+    reg = _region(game, region)
     if reg is None:
         raise ValueError(f"expected a compact region for sampled bounds on {game.name!r}, got none")
     mesh = make_mesh() if mesh is None else mesh
@@ -556,6 +540,13 @@ def sampled_block_bounds_sharded(game: Game, region=None, *, n_samples: int = 10
     block, coupling = _split_norms(norms)
     return BlockBounds(mu.min(0), coupling.max(0), block.max(0), float(lip.max()), float(euc.min()),
                        kind="sampled", n_points=points.shape[0])
+
+
+def _region(game: Game, region) -> Region | None:
+    reg = game.default_region() if region is None else region
+    if reg is not None and reg.dim != game.dim:
+        raise ValueError(f"expected a region of dimension {game.dim}, got {reg.dim}")
+    return reg
 
 
 def _tiles(reg: Region, divisions):
@@ -603,21 +594,18 @@ def certify_region_grid(game: Game, region=None, *, divisions=4, n_samples: int 
       >>> m.margin.shape, bool(m.certified.all())
       ((4,), True)
     """
-    from certify._bounds import _resolve_region  # noqa: PLC0415
-
-    reg = _resolve_region(game, region)
+    reg = _region(game, region)
     if reg is None:
         raise ValueError(f"expected a compact region to tile for {game.name!r}, got none")
     if not isinstance(n_samples, int | np.integer) or n_samples < 0:
         raise ValueError(f"expected a nonnegative int n_samples, got {n_samples!r}")
     lo, hi, div = _tiles(reg, divisions)
     t, d = lo.shape
-    parts = []
-    if d <= 10:
-        corners = np.array(np.meshgrid(*[[0.0, 1.0]] * d, indexing="ij")).reshape(d, -1).T
-        parts.append(np.broadcast_to(corners[None], (t,) + corners.shape))
-    parts.append(np.random.default_rng(seed).random((t, int(n_samples), d)))
-    parts.append(np.full((t, 1, d), 0.5))
+    unit_box = Region(np.zeros(d), np.ones(d))
+    corners = sample_points(unit_box, vertices=True, center=False)  # the 2^d vertices when few
+    uniform = sample_points(unit_box, n_samples=t * int(n_samples), seed=seed, vertices=False, center=False)
+    parts = [np.broadcast_to(corners[None], (t,) + corners.shape),
+             uniform.reshape(t, int(n_samples), d), np.full((t, 1, d), 0.5)]
     unit = np.concatenate(parts, axis=1)
     points = lo[:, None, :] + unit * (hi - lo)[:, None, :]
     per_tile = points.shape[1]

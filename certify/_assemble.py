@@ -1,0 +1,219 @@
+"""The certify-and-refuse tail every route ends in: weights -> margin -> steps -> refusal -> certificate.
+
+Given bounds :math:`\\mu, L` on a region (in whatever geometry the route works in), choose block
+weights :math:`w` maximising :math:`\\alpha_*(w)` (:func:`certify.optimize_block_weights`) and
+
+.. math::
+
+   \\text{certified} \\iff \\alpha_*(w) > \\text{tol}\\cdot\\max(1, |\\mu_i|, L_{ij})
+   \\ \\text{ and the weights were obtained cleanly},
+
+with the tolerance applied *against* certifying, so near-threshold games are refused
+(``MARGIN_TOL``). On success the route's step rule turns :math:`(\\alpha, \\beta(w))` into step
+sizes (projected Euler :math:`h < 2\\alpha/\\beta^2` and RK4 in the Euclidean geometry, NPG in the
+Fisher geometry, mirror descent :math:`h < 2/(\\tau + \\rho(L))` in the KL geometry); otherwise the
+reason is named. This is the library's central claim, and it lives here only. Host float64.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+import certify.bounds._exact as _exact
+import sgn
+from certify._bound_types import BlockBounds
+from certify._certificate import Certificate, Status
+from certify._weights import optimize_block_weights
+
+MARGIN_TOL = 1e-9
+"""Relative tolerance against certifying: certified iff ``margin > MARGIN_TOL * max(1, |mu|, L)``."""
+
+NAN = math.nan
+
+
+@dataclasses.dataclass(frozen=True)
+class Steps:
+    """Certified step sizes (zeros and NaN factors when nothing is certified).
+
+    Attributes:
+      euler_step: every ``0 < h < euler_step`` contracts (Euler / NPG / mirror descent).
+      euler_best_step: the recommended step.
+      euler_factor: contraction factor per step at ``euler_best_step``.
+      rk4_step_guideline: ``2.5 / beta`` (Euclidean geometry only).
+      rk4_step: rigorous RK4 step (Euclidean geometry only).
+      rk4_guideline_factor: exact RK4 factor at the guideline (affine games), else NaN.
+    """
+
+    euler_step: float = 0.0
+    euler_best_step: float = 0.0
+    euler_factor: float = NAN
+    rk4_step_guideline: float = 0.0
+    rk4_step: float = 0.0
+    rk4_guideline_factor: float = NAN
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """What a route (Euclidean, matrix-free, mirror, Fisher) hands to :func:`assemble`.
+
+    Attributes:
+      geometry: ``"euclidean"``, ``"mirror"`` or ``"fisher"``.
+      bounds: the bounds in that geometry (``weighted_lipschitz`` gives its :math:`\\beta(w)`).
+      region: the region recorded in the certificate (``None``: global bounds).
+      steps: ``(margin, beta, weights) -> Steps`` for a certified margin.
+      settings: how the bounds were obtained (recorded so that ``verify`` can recompute them).
+      extra: JSON-able route details recorded in the certificate.
+      details: optional ``weights -> dict`` of weight-dependent details.
+    """
+
+    geometry: str
+    bounds: BlockBounds
+    region: object
+    steps: Callable
+    settings: dict
+    extra: dict = dataclasses.field(default_factory=dict)
+    details: Callable | None = None
+
+
+def euclidean_steps(game) -> Callable:
+    """Projected Euler and RK4 steps in :math:`M(w)` (spec-sgn-math §6); exact RK4 factor for affine games."""
+
+    def steps(margin, beta, weights) -> Steps:
+        best = float(sgn.euler_best_step(margin, beta))
+        guide = float(sgn.rk4_step_guideline(beta))
+        factor = NAN
+        if game.is_affine and game.dim <= _exact.SPARSE_DIM and not _exact.is_large(game.dim):
+            factor = float(sgn.linear_step_norm(game.constant_jacobian, weights, game.dims, guide, scheme="rk4"))
+        return Steps(float(sgn.euler_step_bound(margin, beta)), best,
+                     float(sgn.euler_contraction_factor(best, margin, beta)), guide,
+                     float(sgn.rk4_step_bound(margin, beta)), factor)
+
+    return steps
+
+
+def natural_gradient_steps(margin, beta, weights) -> Steps:
+    """NPG steps :math:`\\eta < 2\\alpha/\\beta^2` in the Fisher metric (no RK4 claim)."""
+    best = float(sgn.euler_best_step(margin, beta))
+    factor = float(sgn.euler_contraction_factor(best, margin, beta))
+    return Steps(float(sgn.euler_step_bound(margin, beta)), best, factor)
+
+
+def mirror_steps(rule: dict) -> Callable:
+    """Mirror-descent steps from the log-ratio comparison system (``mirror_step_bounds`` output)."""
+
+    def steps(margin, beta, weights) -> Steps:
+        return Steps(float(rule["step_bound"]), float(rule["step"]), float(rule["contraction_factor"]))
+
+    return steps
+
+
+def tolerance_scale(bounds: BlockBounds) -> float:
+    """``max(1, |mu_i|, L_ij)``: the scale the relative margin tolerance applies to.
+
+    Examples:
+      >>> import numpy as np
+      >>> tolerance_scale(BlockBounds(np.ones(2), np.array([[0, 10.0], [0.05, 0]]), np.ones(2), 1.0, 0.0,
+      ...                             kind="exact"))
+      10.0
+    """
+    mu, coupling = np.abs(np.asarray(bounds.mu, float)), np.abs(np.asarray(bounds.coupling, float))
+    return float(max(1.0, *mu.tolist(), *coupling.ravel().tolist()))
+
+
+def refusal_reason(bounds: BlockBounds, gain: float, margin: float, tol: float) -> str:
+    """One line on why a margin does not certify: a non-positive curvature, the loop gain, the tolerance."""
+    bad = [i for i, m in enumerate(bounds.mu) if not m > 0]
+    if bad:
+        i = bad[0]
+        return (f"player {i + 1} has curvature bound mu_{i + 1} = {bounds.mu[i]:.6g} <= 0: "
+                "no block weights can make F strongly monotone")
+    if gain >= 1:
+        return f"small-gain condition fails: rho(D^-1 L) = {gain:.6g} >= 1"
+    return (f"margin alpha = {margin:.6g} is within the tolerance {tol:.3g} of zero: "
+            "refused conservatively")
+
+
+def _weight_route(wres) -> str:
+    """Which algorithm produced the weights."""
+    if wres.method != "perron":
+        return f"cvxpy {wres.method} bisection"
+    return "Perron closed form, sparse Noda iteration" if "sparse" in wres.reason else "Perron closed form, dense"
+
+
+def refuse(game, *, status: Status, reason: str, geometry: str, region, bounds_kind: str, n_points: int,
+           weights: str, margin_tol: float, seed: int, extra: dict | None = None) -> Certificate:
+    """A certificate with no usable bounds: ``invalid`` (bad numbers) or ``not_certified`` (nothing to bound).
+
+    Every number is NaN, the weights are ones and no step is certified.
+    """
+    n = game.n_players
+    return Certificate(
+        status=status, reason=reason, game=game.describe(), region=region, bounds_kind=bounds_kind,
+        mu=[NAN] * n, coupling=[[NAN] * n for _ in range(n)], block_norm=[NAN] * n, lipschitz=NAN,
+        euclidean_margin=NAN, gain=NAN, weights=[1.0] * n, margin=NAN, weighted_lipschitz=NAN,
+        euler_step=0.0, euler_best_step=0.0, euler_factor=NAN, rk4_step_guideline=0.0, rk4_step=0.0,
+        rk4_guideline_factor=NAN, band=None, weight_method=weights, solver=None, margin_tol=float(margin_tol),
+        n_points=int(n_points), seed=int(seed), geometry=geometry, extra=dict(extra or {}))
+
+
+def _finite(bb: BlockBounds) -> bool:
+    """The bounds a certificate rests on are numbers (a NaN Lipschitz constant means "not computed")."""
+    return bool(np.all(np.isfinite(bb.mu)) and np.all(np.isfinite(bb.coupling)) and not np.isinf(bb.lipschitz))
+
+
+def _band(bb: BlockBounds):
+    lo, hi = (float(v) for v in sgn.timescale_band(bb.mu, bb.coupling))
+    return None if math.isnan(lo) else [lo, hi]
+
+
+def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float = MARGIN_TOL,
+             seed: int = 0) -> Certificate:
+    """Turns a route's bounds into a certificate: the one place where "certified" is decided.
+
+    Args:
+      game: the :class:`games.Game`.
+      route: the route's bounds, region, step rule and details.
+      weights: weight method for :func:`certify.optimize_block_weights`.
+      margin_tol: relative tolerance against certifying.
+      seed: seed recorded in the certificate.
+
+    Returns:
+      :class:`certify.Certificate` (``invalid`` when the bounds are not finite).
+    """
+    bb = route.bounds
+    region = None if route.region is None else route.region.to_dict()
+    extra = {**route.settings, **route.extra}
+    if not _finite(bb):
+        return refuse(game, status=Status.INVALID,
+                      reason="the game's F or Jacobian is NaN/Inf at a point of the region", geometry=route.geometry,
+                      region=region, bounds_kind=bb.kind, n_points=bb.n_points, weights=weights,
+                      margin_tol=margin_tol, seed=seed, extra=extra)
+    wres = optimize_block_weights(bb.mu, bb.coupling, method=weights)
+    w = np.asarray(wres.weights, dtype=np.float64)
+    margin = float(wres.margin)
+    gain = float(sgn.small_gain_ratio(bb.mu, bb.coupling))
+    tol = margin_tol * tolerance_scale(bb)
+    certified = margin > tol and wres.status == "optimal"
+    beta = bb.weighted_lipschitz(w)
+    if certified:
+        steps, reason = route.steps(margin, beta, w), ""
+    else:
+        steps = Steps()
+        reason = (refusal_reason(bb, gain, margin, tol) if wres.status == "optimal"
+                  else f"weight optimisation failed ({wres.method}: {wres.status})")
+    band = _band(bb) if certified and game.n_players == 2 else None
+    extra["weight_route"] = _weight_route(wres)
+    if route.details is not None:
+        extra.update(route.details(w))
+    return Certificate(
+        status=Status.CERTIFIED if certified else Status.NOT_CERTIFIED, reason=reason, game=game.describe(),
+        region=region, bounds_kind=bb.kind, mu=np.asarray(bb.mu, float).tolist(),
+        coupling=np.asarray(bb.coupling, float).tolist(), block_norm=np.asarray(bb.block_norm, float).tolist(),
+        lipschitz=float(bb.lipschitz), euclidean_margin=float(bb.euclidean_margin), gain=gain, weights=w.tolist(),
+        margin=margin, weighted_lipschitz=float(beta), **dataclasses.asdict(steps), band=band,
+        weight_method=weights, solver=wres.solver, margin_tol=float(margin_tol), n_points=int(bb.n_points),
+        seed=int(seed), geometry=route.geometry, extra=extra)

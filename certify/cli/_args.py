@@ -1,0 +1,130 @@
+"""Parsing of the CLI's values: ``--param KEY=VALUE``, swept ranges ``KEY=START:STOP:COUNT``, ``--region``."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from games import Region
+
+MAX_COUNT = 100_000
+"""Most values one swept range may hold."""
+
+
+class UsageError(Exception):
+    """A user mistake: printed as one line, exit code 2."""
+
+
+def _parse_value(text: str):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    raise UsageError(f"expected a number in --param, got {text!r}")
+
+
+def parse_params(items) -> dict:
+    """``["lam=0.5", "seed=3"]`` -> ``{"lam": 0.5, "seed": 3}``.
+
+    Examples:
+      >>> parse_params(["lam=0.5", "seed=3"])
+      {'lam': 0.5, 'seed': 3}
+    """
+    params = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UsageError(f"expected --param KEY=VALUE, got {item!r}")
+        params[key.strip()] = _parse_value(value.strip())
+    return params
+
+
+def parse_range(item: str):
+    """``"lam=0:2:61"`` -> ``("lam", linspace(0, 2, 61))``; raises :class:`UsageError` when malformed.
+
+    Examples:
+      >>> key, vals = parse_range("lam=0:2:5")
+      >>> key, vals.tolist()
+      ('lam', [0.0, 0.5, 1.0, 1.5, 2.0])
+    """
+    key, sep, spec = item.partition("=")
+    key = key.strip()
+    parts = spec.split(":")
+    if not sep or not key or len(parts) != 3:
+        raise UsageError(f"expected --param KEY=START:STOP:COUNT (e.g. lam=0:2:61), got {item!r}")
+    try:
+        start, stop = float(parts[0]), float(parts[1])
+        count = int(parts[2])
+    except ValueError:
+        raise UsageError(f"expected numbers START:STOP and an integer COUNT in --param, got {item!r}") from None
+    if not (math.isfinite(start) and math.isfinite(stop)):
+        raise UsageError(f"expected finite START and STOP in --param, got {item!r}")
+    if not 2 <= count <= MAX_COUNT:
+        raise UsageError(f"expected COUNT between 2 and {MAX_COUNT} in --param, got {count}")
+    return key, np.linspace(start, stop, count)
+
+
+def split_sweep_params(items):
+    """Exactly one swept ``KEY=START:STOP:COUNT`` among ``--param`` items; the rest fixed.
+
+    Examples:
+      >>> key, values, fixed = split_sweep_params(["lam=0:1:3", "half=4"])
+      >>> key, values.tolist(), fixed
+      ('lam', [0.0, 0.5, 1.0], {'half': 4})
+    """
+    ranges, fixed = [], []
+    for item in items or []:
+        (ranges if item.count(":") else fixed).append(item)
+    if len(ranges) != 1:
+        raise UsageError(f"expected exactly one --param KEY=START:STOP:COUNT to sweep, got {len(ranges)}")
+    key, values = parse_range(ranges[0])
+    params = parse_params(fixed)
+    if key in params:
+        raise UsageError(f"expected {key!r} either swept or fixed, got both")
+    return key, values, params
+
+
+def _floats(text: str, what: str):
+    try:
+        vals = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise UsageError(f"expected comma-separated numbers for the region {what}, got {text!r}") from None
+    if not all(math.isfinite(v) for v in vals):
+        raise UsageError(f"expected finite region {what}, got {text!r}")
+    return vals
+
+
+def parse_region(text: str | None, dim: int):
+    """Region from ``"lo:hi"`` (scalars broadcast), ``"a,b:c,d"`` or JSON ``{"lo":…, "hi":…}``.
+
+    Examples:
+      >>> parse_region("-1:1", 2).to_dict()
+      {'lo': [-1.0, -1.0], 'hi': [1.0, 1.0]}
+    """
+    if text is None:
+        return None
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError:
+            raise UsageError(f"expected a JSON region like {{\"lo\": [..], \"hi\": [..]}}, got {text!r}") from None
+        lo, hi = d.get("lo") if isinstance(d, dict) else None, d.get("hi") if isinstance(d, dict) else None
+        if lo is None or hi is None:
+            raise UsageError(f"expected a JSON region with 'lo' and 'hi', got {text!r}")
+    else:
+        lo_s, sep, hi_s = text.partition(":")
+        if not sep:
+            raise UsageError(f"expected --region LO:HI (e.g. -1:1 or -1,-2:1,2), got {text!r}")
+        lo, hi = _floats(lo_s, "lower bounds"), _floats(hi_s, "upper bounds")
+    lo = np.broadcast_to(np.asarray(lo, float), (dim,)) if np.size(lo) == 1 else np.asarray(lo, float)
+    hi = np.broadcast_to(np.asarray(hi, float), (dim,)) if np.size(hi) == 1 else np.asarray(hi, float)
+    if lo.shape != (dim,) or hi.shape != (dim,):
+        raise UsageError(f"expected region bounds of length 1 or {dim}, got {lo.size} and {hi.size}")
+    try:
+        return Region(lo, hi)
+    except (TypeError, ValueError) as err:
+        raise UsageError(str(err)) from None

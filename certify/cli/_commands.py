@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import certify
@@ -13,6 +14,17 @@ from certify.cli._report import basin_text, format_report
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 MAX_SAMPLES = 1_000_000
 MAX_PAIRS, MAX_STEPS = 10_000, 100_000
+
+
+@contextlib.contextmanager
+def _as_usage_error(unsupported: str):
+    """Library errors about the user's input become one-line usage errors (``unsupported: why``)."""
+    try:
+        yield
+    except NotImplementedError as err:
+        raise UsageError(f"{unsupported}: {err}") from None
+    except (TypeError, ValueError) as err:
+        raise UsageError(str(err)) from None
 
 
 def _build_game(name, params):
@@ -52,13 +64,9 @@ def cmd_certify(args) -> int:
         raise UsageError(f"expected --seed >= 0, got {args.seed}")
     if not args.json:
         print(f"certifying {game.name}: bounds={args.bounds}, weights={args.method} ...", file=sys.stderr)
-    try:
+    with _as_usage_error(f"cannot bound this game with --bounds {args.bounds}"):
         cert = certify.certify(game, region=region, bounds=args.bounds, weights=args.method,
                                n_samples=args.samples, seed=args.seed, progress=not args.json)
-    except NotImplementedError as err:
-        raise UsageError(f"cannot bound this game with --bounds {args.bounds}: {err}") from None
-    except (TypeError, ValueError) as err:
-        raise UsageError(str(err)) from None
     text = cert.to_json()
     if args.out:
         _write(args.out, text + "\n")
@@ -122,13 +130,9 @@ def cmd_sweep(args) -> int:
     """``sgn sweep GAME --param KEY=START:STOP:COUNT``: 0 when some value is certified, else 1."""
     key, values, params = split_sweep_params(args.param)
     _check_samples(args.samples)
-    try:
+    with _as_usage_error(f"cannot sweep {args.game}"):
         result = certify.sweep_parameter(args.game, key, values, params=params,
                                          n_samples=1024 if args.samples is None else args.samples, seed=args.seed)
-    except NotImplementedError as err:
-        raise UsageError(f"cannot sweep {args.game}: {err}") from None
-    except (TypeError, ValueError) as err:
-        raise UsageError(str(err)) from None
     text = result.to_json()
     if args.out:
         _write(args.out, text + "\n")

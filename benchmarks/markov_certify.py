@@ -21,8 +21,8 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-import games  # noqa: E402,F401
-from certify._mirror import cube_points, fisher_point_quantities  # noqa: E402
+import games  # noqa: E402
+from certify.bounds import fisher_point_quantities, sample_points  # noqa: E402
 from games._markov import split_logits  # noqa: E402
 from games._registry import get_game  # noqa: E402
 from policy._learners import npg, run_learner  # noqa: E402
@@ -74,7 +74,7 @@ def _vmapped(tg, pts, weights):
 def bench_certify():
     game = get_game("markov-coop")
     tg = game.data["tabular"]
-    pts = cube_points(np.zeros(game.dim), 0.1)
+    pts = sample_points(games.Region.around(np.zeros(game.dim), 0.1), points_per_dim=2, center=False)
     w = jnp.ones(2)
     t0 = time.perf_counter()
     q = _vmapped(tg, pts, w)

@@ -21,8 +21,9 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
+import certify  # noqa: E402
 import games  # noqa: E402,F401
-from certify._mirror import certify_mirror, fisher_normalised_jacobians  # noqa: E402
+from certify.bounds import fisher_normalised_jacobians  # noqa: E402
 from games._markov import split_logits  # noqa: E402
 from games._registry import get_game  # noqa: E402
 from policy._learners import npg, run_learner, softmax_pg  # noqa: E402
@@ -34,12 +35,12 @@ def run(seeds=20, steps=2000, trace_steps=400, sigma=1.0, out_dir="out", plots=T
     game = get_game("markov-coop")
     tg = game.data["tabular"]
     shapes = game.data["logit_shapes"]
-    cert = certify_mirror(game)
-    theta_star = jnp.asarray(cert["equilibrium"])
+    cert = certify.certify(game)
+    theta_star = jnp.asarray(cert.extra["equilibrium"])
     star = split_logits(theta_star, shapes)
-    w = jnp.asarray(cert["weights"])
-    alpha, beta, eta_max = cert["margin"], cert["beta"], cert["step_bound"]
-    eta_safe = cert["step"]
+    w = jnp.asarray(cert.weights)
+    alpha, beta, eta_max = cert.margin, cert.weighted_lipschitz, cert.euler_step
+    eta_safe = cert.euler_best_step
 
     n0, _ = fisher_normalised_jacobians(tg, theta_star)
     lam = np.linalg.eigvals(np.asarray(n0))
@@ -78,15 +79,15 @@ def run(seeds=20, steps=2000, trace_steps=400, sigma=1.0, out_dir="out", plots=T
     first_fail = next((float(r) for r, p in zip(ratios, npg_ok, strict=True) if p < 1.0 and r > 1.0), None)
 
     r_grid = np.logspace(-2, 2, 200)
-    mu = np.asarray(cert["mu"])
-    coupling = np.asarray(cert["coupling"])
+    mu = np.asarray(cert.mu)
+    coupling = np.asarray(cert.coupling)
     alpha_r = np.asarray(margin_at_ratio(mu, coupling, r_grid))
 
     result = {
         "certificate": {"alpha": alpha, "beta": beta, "eta_max": eta_max, "eta_safe": eta_safe,
-                        "band": cert["band"], "weights": cert["weights"], "mu": cert["mu"],
-                        "coupling": cert["coupling"], "alpha_true": cert["alpha_true"],
-                        "riemannian_margin": cert["riemannian"]["margin"]},
+                        "band": cert.band, "weights": cert.weights, "mu": cert.mu,
+                        "coupling": cert.coupling, "alpha_true": cert.extra["alpha_true"],
+                        "riemannian_margin": cert.extra["riemannian"]["margin"]},
         "alpha_at_r1": float(margin_at_ratio(mu, coupling, 1.0)),
         "eta_linear_stability": eta_linear, "eta_linear_over_eta_max": eta_linear / eta_max,
         "sweep_ratios": ratios.tolist(), "sweep_convergence": sweep,

@@ -1,17 +1,17 @@
-"""The certify-and-refuse tail every route ends in: weights -> margin -> steps -> refusal -> certificate.
+r"""The certify-and-refuse tail every route ends in: weights -> margin -> steps -> refusal -> certificate.
 
-Given bounds :math:`\\mu, L` on a region (in whatever geometry the route works in), choose block
-weights :math:`w` maximising :math:`\\alpha_*(w)` (:func:`certify.optimize_block_weights`) and
+Given bounds :math:`\mu, L` on a region (in whatever geometry the route works in), choose block
+weights :math:`w` maximising :math:`\alpha_*(w)` (:func:`certify.optimize_block_weights`) and
 
 .. math::
 
-   \\text{certified} \\iff \\alpha_*(w) > \\text{tol}\\cdot\\max(1, |\\mu_i|, L_{ij})
-   \\ \\text{ and the weights were obtained cleanly},
+   \text{certified} \iff \alpha_*(w) > \text{tol}\cdot\max(1, |\mu_i|, L_{ij})
+   \ \text{ and the weights were obtained cleanly},
 
 with the tolerance applied *against* certifying, so near-threshold games are refused
-(``MARGIN_TOL``). On success the route's step rule turns :math:`(\\alpha, \\beta(w))` into step
-sizes (projected Euler :math:`h < 2\\alpha/\\beta^2` and RK4 in the Euclidean geometry, NPG in the
-Fisher geometry, mirror descent :math:`h < 2/(\\tau + \\rho(L))` in the KL geometry); otherwise the
+(``MARGIN_TOL``). On success the route's step rule turns :math:`(\alpha, \beta(w))` into step
+sizes (projected Euler :math:`h < 2\alpha/\beta^2` and RK4 in the Euclidean geometry, NPG in the
+Fisher geometry, mirror descent :math:`h < 2/(\tau + \rho(L))` in the KL geometry); otherwise the
 reason is named. This is the library's central claim, and it lives here only. Host float64.
 """
 
@@ -58,11 +58,11 @@ class Steps:
 
 @dataclasses.dataclass(frozen=True)
 class Route:
-    """What a route (Euclidean, matrix-free, mirror, Fisher) hands to :func:`assemble`.
+    r"""What a route (Euclidean, matrix-free, mirror, Fisher) hands to :func:`assemble`.
 
     Attributes:
       geometry: ``"euclidean"``, ``"mirror"`` or ``"fisher"``.
-      bounds: the bounds in that geometry (``weighted_lipschitz`` gives its :math:`\\beta(w)`).
+      bounds: the bounds in that geometry (``weighted_lipschitz`` gives its :math:`\beta(w)`).
       region: the region recorded in the certificate (``None``: global bounds).
       steps: ``(margin, beta, weights) -> Steps`` for a certified margin.
       settings: how the bounds were obtained (recorded so that ``verify`` can recompute them).
@@ -96,7 +96,7 @@ def euclidean_steps(game) -> Callable:
 
 
 def natural_gradient_steps(margin, beta, weights) -> Steps:
-    """NPG steps :math:`\\eta < 2\\alpha/\\beta^2` in the Fisher metric (no RK4 claim)."""
+    r"""NPG steps :math:`\eta < 2\alpha/\beta^2` in the Fisher metric (no RK4 claim)."""
     best = float(sgn.euler_best_step(margin, beta))
     factor = float(sgn.euler_contraction_factor(best, margin, beta))
     return Steps(float(sgn.euler_step_bound(margin, beta)), best, factor)

@@ -1,38 +1,38 @@
-"""Certified basins: locate the unique solution, the forward-invariant ball, the Nash check.
+r"""Certified basins: locate the unique solution, the forward-invariant ball, the Nash check.
 
-Given a certificate with margin :math:`\\alpha = \\alpha_*(w) > 0` and weighted Lipschitz
-constant :math:`\\beta = \\beta(w)` on a box region :math:`K` (spec-sgn-math §3.3, §6.1):
+Given a certificate with margin :math:`\alpha = \alpha_*(w) > 0` and weighted Lipschitz
+constant :math:`\beta = \beta(w)` on a box region :math:`K` (spec-sgn-math §3.3, §6.1):
 
-* **Solution.** :math:`F` is :math:`\\alpha`-strongly monotone on :math:`K` in
-  :math:`\\lVert\\cdot\\rVert_{M(w)}`, so VI(:math:`K\\cap X`, :math:`F`) has exactly one solution.
+* **Solution.** :math:`F` is :math:`\alpha`-strongly monotone on :math:`K` in
+  :math:`\lVert\cdot\rVert_{M(w)}`, so VI(:math:`K\cap X`, :math:`F`) has exactly one solution.
   We locate it with the certified dynamics themselves, projected Euler
-  :math:`T(x) = \\Pi_X(x - hF(x))` at the certified best step :math:`h = \\alpha/\\beta^2`, which
-  contracts by :math:`q = \\sqrt{1 - 2h\\alpha + h^2\\beta^2} < 1` per step on :math:`K`. We report the
-  natural residual :math:`\\lVert x - \\Pi_X(x - F(x))\\rVert_2` (zero exactly at solutions of
+  :math:`T(x) = \Pi_X(x - hF(x))` at the certified best step :math:`h = \alpha/\beta^2`, which
+  contracts by :math:`q = \sqrt{1 - 2h\alpha + h^2\beta^2} < 1` per step on :math:`K`. We report the
+  natural residual :math:`\lVert x - \Pi_X(x - F(x))\rVert_2` (zero exactly at solutions of
   VI(:math:`X`, :math:`F`)) and the a-posteriori error bound
-  :math:`\\lVert x - x^*\\rVert_M \\le \\lVert x - T(x)\\rVert_M / (1 - q)` (Banach), valid when the
+  :math:`\lVert x - x^*\rVert_M \le \lVert x - T(x)\rVert_M / (1 - q)` (Banach), valid when the
   iterate and :math:`x^*` lie in :math:`K`.
-* **Basin.** If :math:`x^* \\in K` and the ball :math:`B_M(x^*, \\rho) \\subseteq K`, the ball is
-  forward-invariant for the flow and for projected Euler with :math:`0 < h < 2\\alpha/\\beta^2`
-  (:math:`\\lVert x(t) - x^*\\rVert_M` is nonincreasing). For a box :math:`[lo, hi]` and the
+* **Basin.** If :math:`x^* \in K` and the ball :math:`B_M(x^*, \rho) \subseteq K`, the ball is
+  forward-invariant for the flow and for projected Euler with :math:`0 < h < 2\alpha/\beta^2`
+  (:math:`\lVert x(t) - x^*\rVert_M` is nonincreasing). For a box :math:`[lo, hi]` and the
   block-scalar metric :math:`M(w)` the largest such radius is
 
   .. math::
 
-     \\rho = \\min_k \\sqrt{w_{p(k)}}\\, \\min(x^*_k - lo_k,\\; hi_k - x^*_k),
+     \rho = \min_k \sqrt{w_{p(k)}}\, \min(x^*_k - lo_k,\; hi_k - x^*_k),
 
   where :math:`p(k)` is the player owning coordinate :math:`k` (the ball reaches
-  :math:`\\rho/\\sqrt{w_{p(k)}}` along coordinate :math:`k`). Global (affine) certificates have
-  :math:`\\rho = \\infty`.
+  :math:`\rho/\sqrt{w_{p(k)}}` along coordinate :math:`k`). Global (affine) certificates have
+  :math:`\rho = \infty`.
 * **Second-order Nash check.** Contraction certifies convergence to a *stable point*, which is a
   Nash equilibrium of the game restricted to :math:`K` when each player's loss is convex in its own
-  variables there, i.e. :math:`J_{ii}(x) \\succeq 0` — strictly, :math:`\\mu_i > 0` — on :math:`K`
+  variables there, i.e. :math:`J_{ii}(x) \succeq 0` — strictly, :math:`\mu_i > 0` — on :math:`K`
   (Mazumdar et al. 2020; Ratliff et al. 2016, "differential Nash"). We read it off the
-  certificate's :math:`\\mu_i`: with exact or sound bounds, :math:`\\mu_i > 0` for all :math:`i`
+  certificate's :math:`\mu_i`: with exact or sound bounds, :math:`\mu_i > 0` for all :math:`i`
   *proves* it (``passed``, sound); with sampled bounds it is an estimate (``passed``, not sound).
-  Conversely a sampled or exact :math:`\\mu_i \\le 0` is a witness (a point where :math:`J_{ii}` is
-  not positive definite: ``failed``), while a sound lower bound :math:`\\mu_i \\le 0` proves
-  nothing (``unknown``). Because SGN needs every :math:`\\mu_i > 0`, a certified status always comes
+  Conversely a sampled or exact :math:`\mu_i \le 0` is a witness (a point where :math:`J_{ii}` is
+  not positive definite: ``failed``), while a sound lower bound :math:`\mu_i \le 0` proves
+  nothing (``unknown``). Because SGN needs every :math:`\mu_i > 0`, a certified status always comes
   with a passed check; the check matters for refused games such as ``non-nash``, whose stable point
   is not a Nash equilibrium. This reading of the spec is ours.
 
@@ -64,14 +64,14 @@ NASH_CHECKS = ("passed", "failed", "unknown")
 
 @dataclasses.dataclass(frozen=True)
 class Basin:
-    """The located solution, its certified basin and the second-order Nash check (host, float64).
+    r"""The located solution, its certified basin and the second-order Nash check (host, float64).
 
     Attributes:
       certified: the certificate's status was ``certified`` (otherwise only ``nash_check`` is set).
       solution: the located point as a list, or ``None`` when not certified.
-      residual: natural residual :math:`\\lVert x - \\Pi_X(x - F(x))\\rVert_2` at ``solution``.
-      error_bound: :math:`\\lVert x - T(x)\\rVert_M/(1-q)`, a bound on :math:`\\lVert x - x^*\\rVert_M`.
-      radius: largest :math:`\\rho` with :math:`B_M(x, \\rho) \\subseteq K` (``inf`` for global
+      residual: natural residual :math:`\lVert x - \Pi_X(x - F(x))\rVert_2` at ``solution``.
+      error_bound: :math:`\lVert x - T(x)\rVert_M/(1-q)`, a bound on :math:`\lVert x - x^*\rVert_M`.
+      radius: largest :math:`\rho` with :math:`B_M(x, \rho) \subseteq K` (``inf`` for global
         certificates, ``nan`` when not certified or the solution left :math:`K`).
       steps: Euler steps taken.
       in_region: the located point lies in the region.
@@ -116,7 +116,7 @@ class NashCheck:
 
 
 def nash_check(certificate: Certificate) -> NashCheck:
-    """Second-order Nash check from the certificate's curvature bounds :math:`\\mu_i`.
+    r"""Second-order Nash check from the certificate's curvature bounds :math:`\mu_i`.
 
     Returns:
       :class:`NashCheck` (see the module notes for the reading).
@@ -181,9 +181,9 @@ def _euler_solver(game: Game, n_steps: int):
 
 
 def basin_radius(solution, lo, hi, weights, dims) -> float:
-    """Largest :math:`\\rho` with :math:`B_{M(w)}(x, \\rho) \\subseteq [lo, hi]` (``-inf``-free; 0 on the boundary).
+    r"""Largest :math:`\rho` with :math:`B_{M(w)}(x, \rho) \subseteq [lo, hi]` (``-inf``-free; 0 on the boundary).
 
-    .. math:: \\rho = \\min_k \\sqrt{w_{p(k)}}\\,\\min(x_k - lo_k, hi_k - x_k)
+    .. math:: \rho = \min_k \sqrt{w_{p(k)}}\,\min(x_k - lo_k, hi_k - x_k)
 
     Returns ``nan`` when ``x`` lies outside the box.
 
@@ -203,7 +203,7 @@ def basin_radius(solution, lo, hi, weights, dims) -> float:
 
 def certified_basin(certificate: Certificate, game: Game, *, n_steps: int = 100_000, tol: float = 1e-12,
                     x0=None) -> Basin:
-    """Locates the certified solution, its forward-invariant ball, and reports the Nash check.
+    r"""Locates the certified solution, its forward-invariant ball, and reports the Nash check.
 
     Runs projected Euler at the certified best step from ``x0`` (default: the region's centre,
     projected onto :math:`X`) until a step moves less than ``tol`` (Euclidean) or ``n_steps``
@@ -213,7 +213,7 @@ def certified_basin(certificate: Certificate, game: Game, *, n_steps: int = 100_
       certificate: a :class:`certify.Certificate` issued for ``game``.
       game: the :class:`games.Game` (its fingerprint must match the certificate's).
       n_steps: maximum number of Euler steps.
-      tol: stop when :math:`\\lVert x_{k+1} - x_k\\rVert_2 \\le` ``tol``.
+      tol: stop when :math:`\lVert x_{k+1} - x_k\rVert_2 \le` ``tol``.
       x0: optional ``(dim,)`` start.
 
     Returns:

@@ -1,12 +1,12 @@
-"""Result type for region bounds of a game's Jacobian blocks.
+r"""Result type for region bounds of a game's Jacobian blocks.
 
 For a game with pseudo-gradient :math:`F` and Jacobian blocks :math:`J_{ij}(x)` on a region
 :math:`K`, the small-gain certificate rests on
 
 .. math::
 
-   \\mu_i \\le \\inf_{x\\in K} \\lambda_{\\min}(\\operatorname{sym} J_{ii}(x)), \\qquad
-   L_{ij} \\ge \\sup_{x\\in K} \\lVert J_{ij}(x) \\rVert_2 .
+   \mu_i \le \inf_{x\in K} \lambda_{\min}(\operatorname{sym} J_{ii}(x)), \qquad
+   L_{ij} \ge \sup_{x\in K} \lVert J_{ij}(x) \rVert_2 .
 
 Bounds are ``exact`` (constant Jacobian), ``sound`` (guaranteed enclosures) or ``sampled``
 (extremes over sample points: an estimate, never a guarantee).

@@ -1,9 +1,9 @@
-"""The certificate: a result object (never a bool) with a JSON round trip.
+r"""The certificate: a result object (never a bool) with a JSON round trip.
 
 A certificate records the game (name, parameters, fingerprint), the region, the bounds it rests
 on and their kind (``exact`` / ``sound`` / ``sampled``), the block weights and the margin
-:math:`\\alpha_*(w)` (the flow's contraction rate in :math:`M(w)`), the Euclidean (Rosen, ``w = 1``)
-margin for comparison, the weighted Lipschitz constant :math:`\\beta`, step sizes for projected
+:math:`\alpha_*(w)` (the flow's contraction rate in :math:`M(w)`), the Euclidean (Rosen, ``w = 1``)
+margin for comparison, the weighted Lipschitz constant :math:`\beta`, step sizes for projected
 Euler and RK4, and for two players the timescale band. Status is ``certified``,
 ``not_certified`` (with the reason: SGN is only sufficient, so this never means divergent) or
 ``invalid`` (bad numbers from the game, e.g. NaN inside the region).

@@ -1,13 +1,13 @@
-"""The certification pipeline: route the game to its geometry, bound, then assemble the certificate.
+r"""The certification pipeline: route the game to its geometry, bound, then assemble the certificate.
 
-Given a game and a region :math:`K`, bound :math:`\\mu_i, L_{ij}` on :math:`K` in the game's
-geometry, choose weights :math:`w` maximising :math:`\\alpha_*(w)` and certify when it exceeds a
+Given a game and a region :math:`K`, bound :math:`\mu_i, L_{ij}` on :math:`K` in the game's
+geometry, choose weights :math:`w` maximising :math:`\alpha_*(w)` and certify when it exceeds a
 small tolerance (:func:`certify._assemble.assemble`). Routes:
 
 * **Euclidean** (block-scalar metrics :math:`M(w)`): any :mod:`certify.bounds` method — exact,
   sampled, interval, padded, refine, matrix-free; steps for projected Euler and RK4.
 * **Mirror** (entropy-regularised normal-form games, ℓ1/KL geometry): exact global bounds
-  :math:`\\mu_i = \\tau` and tangent couplings; mirror-descent steps.
+  :math:`\mu_i = \tau` and tangent couplings; mirror-descent steps.
 * **Fisher** (entropy-regularised Markov games, the paper's pipeline): sampled bounds of the
   Fisher-normalised Jacobian on a logit box around the equilibrium; NPG steps.
 
@@ -112,13 +112,13 @@ def _fisher_route(game, region, spec, *, n_samples, seed, margin_tol, weights):
 def certify(game: Game, *, region=None, bounds="auto", weights: str = "perron", n_samples: int | None = None,
             seed: int = 0, margin_tol: float = MARGIN_TOL, subdivisions: int | None = None,
             progress: bool = False) -> Certificate:
-    """Certifies (or refuses) convergence of gradient play on ``game`` over ``region``.
+    r"""Certifies (or refuses) convergence of gradient play on ``game`` over ``region``.
 
     .. math::
 
-       \\text{certified} \\iff \\alpha_*(w) = \\lambda_{\\min}(S(w)) > \\text{tol}
-       \\quad\\Rightarrow\\quad \\langle F(x) - F(y), M(w)(x - y)\\rangle \\ge
-       \\alpha_*\\lVert x - y\\rVert^2_{M(w)} \\ \\text{on } K .
+       \text{certified} \iff \alpha_*(w) = \lambda_{\min}(S(w)) > \text{tol}
+       \quad\Rightarrow\quad \langle F(x) - F(y), M(w)(x - y)\rangle \ge
+       \alpha_*\lVert x - y\rVert^2_{M(w)} \ \text{on } K .
 
     Args:
       game: a :class:`games.Game` (Euclidean, or a tabular game in the mirror/Fisher geometry).

@@ -1,8 +1,8 @@
-"""Empirical check of a certificate: pairs of projected-Euler trajectories at the certified step.
+r"""Empirical check of a certificate: pairs of projected-Euler trajectories at the certified step.
 
-For pairs :math:`(x_0, y_0)` drawn from the region, run :math:`x_{k+1} = \\Pi_X(x_k - hF(x_k))`
-at :math:`h = h^* = \\alpha/\\beta^2` and record the per-step ratios
-:math:`\\lVert x_{k+1} - y_{k+1}\\rVert_M / \\lVert x_k - y_k\\rVert_M`. A valid certificate makes
+For pairs :math:`(x_0, y_0)` drawn from the region, run :math:`x_{k+1} = \Pi_X(x_k - hF(x_k))`
+at :math:`h = h^* = \alpha/\beta^2` and record the per-step ratios
+:math:`\lVert x_{k+1} - y_{k+1}\rVert_M / \lVert x_k - y_k\rVert_M`. A valid certificate makes
 every ratio at most :math:`q_E(h^*)` while both iterates stay in the region (spec §6.1).
 """
 

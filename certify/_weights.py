@@ -1,22 +1,22 @@
-"""Block weights that maximise the SGN margin: the Perron closed form and the cvxpy SDP / LP.
+r"""Block weights that maximise the SGN margin: the Perron closed form and the cvxpy SDP / LP.
 
-Every method maximises :math:`\\alpha_*(w) = \\lambda_{\\min}(S(w))` (:func:`sgn.gain_matrix`),
-whose supremum over :math:`w > 0` is the Perron value :math:`\\lambda_P(K)` of the comparison
-matrix :math:`K = \\operatorname{diag}(\\mu) - L` (spec-sgn-math §4):
+Every method maximises :math:`\alpha_*(w) = \lambda_{\min}(S(w))` (:func:`sgn.gain_matrix`),
+whose supremum over :math:`w > 0` is the Perron value :math:`\lambda_P(K)` of the comparison
+matrix :math:`K = \operatorname{diag}(\mu) - L` (spec-sgn-math §4):
 
 * ``perron``: :math:`w_i = v_i/u_i` from the right and left Perron vectors of :math:`K`
   (:func:`sgn.optimal_weights`: dense for few players, Noda's sparse inverse iteration for many);
-* ``sdp``: bisection on :math:`\\alpha` of the LMI :math:`\\bar W(K-\\alpha I) + (K-\\alpha I)^\\top
-  \\bar W \\succeq 0`, :math:`w \\ge 1` (Clarabel, then SCS);
-* ``lp``: bisection on :math:`\\alpha` of the two Collatz–Wielandt LPs
-  :math:`\\max t: (K-\\alpha I)u \\ge t, u \\ge 0, \\mathbf 1^\\top u = 1` for :math:`K` and
-  :math:`K^\\top`; :math:`w = v/u` then satisfies :math:`\\alpha_*(w) \\ge \\alpha` (HiGHS, then
+* ``sdp``: bisection on :math:`\alpha` of the LMI :math:`\bar W(K-\alpha I) + (K-\alpha I)^\top
+  \bar W \succeq 0`, :math:`w \ge 1` (Clarabel, then SCS);
+* ``lp``: bisection on :math:`\alpha` of the two Collatz–Wielandt LPs
+  :math:`\max t: (K-\alpha I)u \ge t, u \ge 0, \mathbf 1^\top u = 1` for :math:`K` and
+  :math:`K^\top`; :math:`w = v/u` then satisfies :math:`\alpha_*(w) \ge \alpha` (HiGHS, then
   Clarabel). (Not the Gershgorin LP, which cannot certify the paper's own toy game.)
 * ``auto``: the closed form, and where it falls short of its own upper bound (a cascade, whose
   supremum is not attained, or a Noda iteration that did not converge) the LP (or, for few
   players, the SDP); the better exact margin is kept.
 
-The cvxpy problems are built once per call with a ``cp.Parameter`` for :math:`\\alpha`, on
+The cvxpy problems are built once per call with a ``cp.Parameter`` for :math:`\alpha`, on
 :math:`K` divided by its largest entry (the margin is homogeneous of degree one in :math:`K`, so
 couplings of 1e-12 or 1e12 reach the solver as numbers of order one), dense or SciPy-sparse.
 Solver statuses are classified; an inaccurate or failed solve (including a solver that raises)
@@ -64,11 +64,11 @@ LP_MAX = 5000
 
 @dataclasses.dataclass(frozen=True)
 class WeightResult:
-    """Optimised block weights and how they were obtained (host NumPy, float64).
+    r"""Optimised block weights and how they were obtained (host NumPy, float64).
 
     Attributes:
       weights: ``(n_players,)`` weights normalised to ``min(w) = 1``.
-      margin: exact :math:`\\alpha_*(w)` of those weights.
+      margin: exact :math:`\alpha_*(w)` of those weights.
       method: the method that produced the weights: ``"perron"``, ``"sdp"`` or ``"lp"``.
       solver: the cvxpy solver that produced them (``None`` for the closed form).
       status: ``"optimal"``; ``"solver_failed"`` (no solve succeeded: weights are all ones);
@@ -79,8 +79,8 @@ class WeightResult:
       reason: one line on why this method (size, sparsity, fallback).
       solves: number of cvxpy solves.
       failures: ``(solver, status)`` of each solve that failed or was inaccurate.
-      perron_margin: an upper bound on :math:`\\sup_w \\alpha_*(w)` (the closed-form
-        :math:`\\lambda_P(K)`, or the Collatz–Wielandt upper bound for many players).
+      perron_margin: an upper bound on :math:`\sup_w \alpha_*(w)` (the closed-form
+        :math:`\lambda_P(K)`, or the Collatz–Wielandt upper bound for many players).
       lower: a lower bound on ``margin`` from the method itself (Collatz–Wielandt ``t`` or the
         last feasible bisection point; ``nan`` when none).
 
@@ -125,7 +125,7 @@ def quiet_solver():
 
 def _classify(status: str) -> str:
     """Maps a cvxpy status to ``feasible`` / ``infeasible`` / ``inaccurate`` / ``failed``."""
-    import cvxpy as cp  # noqa: PLC0415  (heavy: only when a cvxpy method is used)
+    import cvxpy as cp  # heavy: imported only when a cvxpy method is used
 
     if status == cp.OPTIMAL:
         return "feasible"
@@ -150,7 +150,7 @@ class _Oracle:
     """
 
     def __init__(self, problems, solvers, extract):
-        import cvxpy as cp  # noqa: PLC0415
+        import cvxpy as cp
 
         self.problems, self.extract = problems, extract
         have = set(cp.installed_solvers())
@@ -192,8 +192,8 @@ def _vector(var):
 
 
 def _sdp_oracle(k):
-    """The LMI :math:`\\bar W(K - \\alpha I) + (K - \\alpha I)^\\top\\bar W \\succeq 0`, :math:`w \\ge 1`."""
-    import cvxpy as cp  # noqa: PLC0415
+    r"""The LMI :math:`\bar W(K - \alpha I) + (K - \alpha I)^\top\bar W \succeq 0`, :math:`w \ge 1`."""
+    import cvxpy as cp
 
     k = k.toarray() if sp.issparse(k) else k
     n = k.shape[0]
@@ -205,8 +205,8 @@ def _sdp_oracle(k):
 
 
 def _lp_oracle(k):
-    """Two Collatz–Wielandt LPs (:math:`K` and :math:`K^\\top`); ``t > 0`` on both gives ``w = v/u``."""
-    import cvxpy as cp  # noqa: PLC0415
+    r"""Two Collatz–Wielandt LPs (:math:`K` and :math:`K^\top`); ``t > 0`` on both gives ``w = v/u``."""
+    import cvxpy as cp
 
     sides = []
     for mat in (k, k.T):
@@ -319,19 +319,19 @@ def _cvxpy(method, mu, off, tol, perron, reason) -> WeightResult:
 
 
 def optimize_block_weights(mu, coupling, *, method: str = "auto", tol: float = 1e-9) -> WeightResult:
-    """Block weights maximising the SGN margin :math:`\\alpha_*(w)`.
+    r"""Block weights maximising the SGN margin :math:`\alpha_*(w)`.
 
     .. math::
 
-       \\alpha_*(w) = \\lambda_{\\min}(S(w)) \\le \\sup_{w>0}\\alpha_*(w) = \\lambda_P(K),
-       \\qquad K = \\operatorname{diag}(\\mu) - L .
+       \alpha_*(w) = \lambda_{\min}(S(w)) \le \sup_{w>0}\alpha_*(w) = \lambda_P(K),
+       \qquad K = \operatorname{diag}(\mu) - L .
 
     Args:
       mu: ``(n_players,)`` curvature bounds.
       coupling: ``(n_players, n_players)`` coupling bounds, dense or ``scipy.sparse``.
       method: ``"auto"`` (closed form, cvxpy fallback where it falls short), ``"perron"``
-        (closed form), ``"sdp"`` or ``"lp"`` (cvxpy bisection on :math:`\\alpha`).
-      tol: bisection tolerance on :math:`\\alpha` (cvxpy) or the tolerance of the closed form
+        (closed form), ``"sdp"`` or ``"lp"`` (cvxpy bisection on :math:`\alpha`).
+      tol: bisection tolerance on :math:`\alpha` (cvxpy) or the tolerance of the closed form
         (relative gap to the supremum for reducible :math:`K`; Noda's bracket).
 
     Returns:

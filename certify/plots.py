@@ -1,10 +1,10 @@
-"""Plots (matplotlib, imported lazily): the timescale band, a 2-D phase portrait, distance decay, sweeps.
+r"""Plots (matplotlib, imported lazily): the timescale band, a 2-D phase portrait, distance decay, sweeps.
 
-* band: :math:`\\alpha_*(r)` against :math:`\\log r` with the certified band shaded and the
+* band: :math:`\alpha_*(r)` against :math:`\log r` with the certified band shaded and the
   optimum :math:`r^*` marked;
-* phase: a gradient-play trajectory with the Euclidean ball :math:`\\lVert x\\rVert \\le \\lVert x_0\\rVert`
-  and the SGN ellipse :math:`\\lVert x\\rVert_M \\le \\lVert x_0\\rVert_M` (the latter is forward-invariant);
-* decay: certified :math:`q^k` against observed :math:`\\lVert x_k - y_k\\rVert_M/\\lVert x_0-y_0\\rVert_M`;
+* phase: a gradient-play trajectory with the Euclidean ball :math:`\lVert x\rVert \le \lVert x_0\rVert`
+  and the SGN ellipse :math:`\lVert x\rVert_M \le \lVert x_0\rVert_M` (the latter is forward-invariant);
+* decay: certified :math:`q^k` against observed :math:`\lVert x_k - y_k\rVert_M/\lVert x_0-y_0\rVert_M`;
 * sweep: SGN and Euclidean margins against a swept game parameter.
 
 Every function writes a file and returns nothing; matplotlib (Agg) is imported on first use.
@@ -20,11 +20,13 @@ import sgn
 from certify._certificate import Certificate
 
 
+__all__ = ["plot_band", "plot_decay", "plot_phase", "plot_sweep"]
+
 def _pyplot():
-    import matplotlib  # noqa: PLC0415
+    import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt
 
     return plt
 
@@ -94,9 +96,8 @@ def plot_decay(cert: Certificate, game, path: str, *, n_steps=200, seed=0) -> No
     hi = np.asarray(cert.region["hi"]) if cert.region else np.ones(game.dim)
     x0, y0 = lo + rng.random((2, game.dim)) * (hi - lo)
     with jax.enable_x64(True):
-        run = lambda z: np.asarray(sgn.projected_euler(  # noqa: E731
-            game.pseudo_gradient, jnp.asarray(z), step=h, n_steps=n_steps, project=game.project))
-        xs, ys = run(x0), run(y0)
+        xs, ys = (np.asarray(sgn.projected_euler(game.pseudo_gradient, jnp.asarray(z), step=h, n_steps=n_steps,
+                                                 project=game.project)) for z in (x0, y0))
     s = np.repeat(np.sqrt(cert.weights), game.dims)
     d = np.linalg.norm((xs - ys) * s, axis=1)
     k = np.arange(n_steps + 1)

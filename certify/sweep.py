@@ -1,22 +1,22 @@
-"""Batched certification maps: sweeps over a game parameter and tilings of a region, sharded.
+r"""Batched certification maps: sweeps over a game parameter and tilings of a region, sharded.
 
-For each item :math:`k` of a batch (a parameter value :math:`\\theta_k` of an affine game, or a
+For each item :math:`k` of a batch (a parameter value :math:`\theta_k` of an affine game, or a
 tile :math:`K_k` of a box) we compute the SGN quantities of spec-sgn-math §2–§4 in one batched
 call per kernel:
 
 .. math::
 
-   \\mu_i = \\min_x \\lambda_{\\min}(\\operatorname{sym} J_{ii}),\\quad
-   L_{ij} = \\max_x \\lVert J_{ij}\\rVert_2,\\quad
-   w = v/u \\ (\\text{Perron, Noda iteration}),\\quad
-   \\alpha_*(w) = \\lambda_{\\min}(S(w)),\\quad
-   \\beta(w) = \\max_x \\lVert M^{1/2} J M^{-1/2}\\rVert_2,
+   \mu_i = \min_x \lambda_{\min}(\operatorname{sym} J_{ii}),\quad
+   L_{ij} = \max_x \lVert J_{ij}\rVert_2,\quad
+   w = v/u \ (\text{Perron, Noda iteration}),\quad
+   \alpha_*(w) = \lambda_{\min}(S(w)),\quad
+   \beta(w) = \max_x \lVert M^{1/2} J M^{-1/2}\rVert_2,
 
-with the Euclidean (Rosen, :math:`w = 1`) margin :math:`\\min_x\\lambda_{\\min}(\\operatorname{sym}J)`
+with the Euclidean (Rosen, :math:`w = 1`) margin :math:`\min_x\lambda_{\min}(\operatorname{sym}J)`
 beside it. For an affine game the Jacobian is constant and the bounds are exact; for a tiling of
 a nonlinear game the extremes are over seeded sample points per tile (an *estimate*, never a
 guarantee: use :func:`certify.certify` with ``bounds="interval"`` on a tile for a sound one).
-An item is certified when :math:`\\alpha_*(w) > \\text{tol}\\cdot\\max(1, |\\mu|, L)`, as in
+An item is certified when :math:`\alpha_*(w) > \text{tol}\cdot\max(1, |\mu|, L)`, as in
 :func:`certify.certify`. Everything is float64 (certificates).
 
 **Devices.** Every kernel is ``jit(shard_map(vmap(f)))`` over a 1-D :class:`jax.sharding.Mesh`
@@ -33,8 +33,8 @@ from the seed) and outputs are gathered with ``multihost_utils.process_allgather
 process per host, e.g. on two hosts::
 
     # host 0                                   # host 1
-    JAX_COORDINATOR=10.0.0.1:1234 \\            JAX_COORDINATOR=10.0.0.1:1234 \\
-    python -c "import jax; jax.distributed.initialize(\\
+    JAX_COORDINATOR=10.0.0.1:1234 \            JAX_COORDINATOR=10.0.0.1:1234 \
+    python -c "import jax; jax.distributed.initialize(\
         coordinator_address='10.0.0.1:1234', num_processes=2, process_id=0)  # 1 on host 1
     from certify.sweep import sweep_parameter
     import numpy as np
@@ -130,7 +130,7 @@ def _put(x: np.ndarray, mesh: Mesh):
 
 def _fetch(y, n: int) -> np.ndarray:
     if jax.process_count() > 1:
-        from jax.experimental import multihost_utils  # noqa: PLC0415
+        from jax.experimental import multihost_utils
 
         y = multihost_utils.process_allgather(y, tiled=True)
     return np.asarray(y)[:n]
@@ -239,7 +239,7 @@ def _scale(mu, coupling):
 
 @dataclasses.dataclass(frozen=True)
 class SweepResult:
-    """A certification map over a game parameter (host NumPy, float64).
+    r"""A certification map over a game parameter (host NumPy, float64).
 
     Attributes:
       game: registered game name.
@@ -249,12 +249,12 @@ class SweepResult:
       mu: ``(n_values, n_players)`` curvature bounds.
       coupling: ``(n_values, n_players, n_players)`` coupling bounds.
       weights: ``(n_values, n_players)`` Perron weights (``min = 1``).
-      margin: ``(n_values,)`` exact SGN margin :math:`\\alpha_*(w)` of those weights.
+      margin: ``(n_values,)`` exact SGN margin :math:`\alpha_*(w)` of those weights.
       perron_lower: ``(n_values,)`` Collatz–Wielandt lower bound on the optimum.
       perron_upper: ``(n_values,)`` Collatz–Wielandt upper bound on the optimum.
-      euclidean_margin: ``(n_values,)`` :math:`\\lambda_{\\min}(\\operatorname{sym}J)` (Rosen, w = 1).
-      beta: ``(n_values,)`` weighted Lipschitz constant :math:`\\beta(w)`.
-      euler_step: ``(n_values,)`` :math:`2\\alpha_*/\\beta^2` where certified, else 0.
+      euclidean_margin: ``(n_values,)`` :math:`\lambda_{\min}(\operatorname{sym}J)` (Rosen, w = 1).
+      beta: ``(n_values,)`` weighted Lipschitz constant :math:`\beta(w)`.
+      euler_step: ``(n_values,)`` :math:`2\alpha_*/\beta^2` where certified, else 0.
       certified: ``(n_values,)`` SGN certified.
       euclidean_certified: ``(n_values,)`` Euclidean margin ``> 0``.
       bounds_kind: ``"exact"`` (batched affine path) or what :func:`certify.certify` reported.
@@ -420,7 +420,9 @@ def _fallback_loop(name, param, values, params, margin_tol, n_samples, seed):
     """Per-value :func:`certify.certify` for games the batched path cannot take."""
     certs = [certify_one(games.get_game(name, **{**params, param: float(v)}), n_samples=n_samples, seed=seed,
                          margin_tol=margin_tol) for v in values]
-    arr = lambda key: np.asarray([getattr(c, key) for c in certs], dtype=np.float64)  # noqa: E731
+    def arr(key):
+        return np.asarray([getattr(c, key) for c in certs], dtype=np.float64)
+
     q = {"mu": arr("mu"), "coupling": arr("coupling"), "weights": arr("weights"), "margin": arr("margin"),
          "perron_lower": arr("margin"), "perron_upper": np.full(len(certs), np.nan),
          "euclidean_margin": arr("euclidean_margin"), "beta": arr("weighted_lipschitz"),
@@ -430,11 +432,11 @@ def _fallback_loop(name, param, values, params, margin_tol, n_samples, seed):
 
 def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | None = None,
                     margin_tol: float = MARGIN_TOL, n_samples: int = 1024, seed: int = 0) -> SweepResult:
-    """Certification map of a registered game over one parameter, in one batched call.
+    r"""Certification map of a registered game over one parameter, in one batched call.
 
     Affine games (constant Jacobian, e.g. ``lq64`` over ``lam``) are certified with exact bounds
     in one sharded batch: per value, blockwise ``eigvalsh``/``svd``, the Perron weights by dense
-    Noda iteration and :math:`\\alpha_*(w)` (nothing game-specific is exploited). Other games
+    Noda iteration and :math:`\alpha_*(w)` (nothing game-specific is exploited). Other games
     (nonlinear, or tabular games in the mirror geometry, e.g. a sweep over ``tau``) fall back to
     one :func:`certify.certify` per value, and the result says so (``batched=False``).
 
@@ -566,12 +568,12 @@ def _tiles(reg: Region, divisions):
 
 def certify_region_grid(game: Game, region=None, *, divisions=4, n_samples: int = 64, seed: int = 0,
                         mesh: Mesh | None = None, margin_tol: float = MARGIN_TOL) -> RegionMap:
-    """Certification map over a tiling of a box: sampled SGN bounds and margin per tile.
+    r"""Certification map over a tiling of a box: sampled SGN bounds and margin per tile.
 
     The box is cut into ``divisions`` tiles per coordinate. Each tile is sampled at its
     vertices (when ``dim <= 10``), ``n_samples`` seeded uniform points and its centre; all
     tiles' points go through one sharded ``jit(vmap(jacfwd(F)))``, then per-point block
-    quantities, per-tile extremes, Perron weights and :math:`\\alpha_*(w)` per tile.
+    quantities, per-tile extremes, Perron weights and :math:`\alpha_*(w)` per tile.
 
     Args:
       game: a Euclidean-geometry game.

@@ -1,9 +1,9 @@
-"""Ways to build a :class:`games.Game`: from losses, from a pseudo-gradient, or from a matrix.
+r"""Ways to build a :class:`games.Game`: from losses, from a pseudo-gradient, or from a matrix.
 
-* :func:`from_losses`: :math:`F_i = \\nabla_{x_i} f_i` by autodiff;
+* :func:`from_losses`: :math:`F_i = \nabla_{x_i} f_i` by autodiff;
 * :func:`from_pseudo_gradient`: ``F`` given directly;
 * :func:`quadratic`: :math:`F(x) = Jx + b` (constant Jacobian: bounds are exact);
-* :func:`bilinear`: :math:`\\min_x \\max_y x^\\top A y + \\tfrac{\\mu}{2}(\\lVert x\\rVert^2 - \\lVert y\\rVert^2)`;
+* :func:`bilinear`: :math:`\min_x \max_y x^\top A y + \tfrac{\mu}{2}(\lVert x\rVert^2 - \lVert y\rVert^2)`;
 * :func:`bimatrix`, :func:`polymatrix`: players on simplices maximising bilinear payoffs.
 """
 
@@ -80,9 +80,9 @@ def from_losses(
     params: Mapping | None = None,
     description: str = "",
 ) -> Game:
-    """A game from per-player losses ``f_i(x)`` of the joint vector (each player minimises).
+    r"""A game from per-player losses ``f_i(x)`` of the joint vector (each player minimises).
 
-    :math:`F_i(x) = \\nabla_{x_i} f_i(x)`, computed by reverse-mode autodiff.
+    :math:`F_i(x) = \nabla_{x_i} f_i(x)`, computed by reverse-mode autodiff.
 
     Examples:
       >>> g = from_losses([lambda x: 0.5 * x[0] ** 2 + x[0] * x[1],
@@ -155,11 +155,11 @@ def quadratic(
 
 
 def bilinear(a, *, mu: float = 0.0, name: str = "bilinear", sets=None, description: str = "") -> Game:
-    """Zero-sum bilinear game with optional curvature ``mu``.
+    r"""Zero-sum bilinear game with optional curvature ``mu``.
 
-    :math:`\\min_x\\max_y x^\\top A y + \\tfrac{\\mu}{2}(\\lVert x\\rVert^2-\\lVert y\\rVert^2)`.
+    :math:`\min_x\max_y x^\top A y + \tfrac{\mu}{2}(\lVert x\rVert^2-\lVert y\rVert^2)`.
 
-    :math:`F = (Ay + \\mu x, -A^\\top x + \\mu y)`; without curvature (``mu = 0``) no metric
+    :math:`F = (Ay + \mu x, -A^\top x + \mu y)`; without curvature (``mu = 0``) no metric
     certifies it, and plain gradient play spirals outward.
 
     Examples:
@@ -175,11 +175,13 @@ def bilinear(a, *, mu: float = 0.0, name: str = "bilinear", sets=None, descripti
 
 def polymatrix(payoffs: Mapping, dims: Sequence[int], *, name: str = "polymatrix",
                description: str = "") -> Game:
-    """Polymatrix game on simplices: player ``i`` maximises :math:`\\sum_j x_i^\\top A_{ij} x_j`.
+    r"""Polymatrix game on simplices: player ``i`` maximises :math:`\sum_j x_i^\top A_{ij} x_j`.
 
     Args:
       payoffs: mapping ``(i, j) -> A_ij`` of shape ``(d_i, d_j)``, ``i != j``.
       dims: numbers of actions per player.
+      name: game name.
+      description: one line saying what the game demonstrates.
 
     Returns:
       An affine game with :math:`J_{ij} = -A_{ij}` on the product of simplices.
@@ -207,10 +209,10 @@ def polymatrix(payoffs: Mapping, dims: Sequence[int], *, name: str = "polymatrix
 
 
 def bimatrix(a, b=None, *, name: str = "bimatrix", description: str = "") -> Game:
-    """Two-player normal-form game on simplices: payoffs :math:`x^\\top A y` and :math:`x^\\top B y`.
+    r"""Two-player normal-form game on simplices: payoffs :math:`x^\top A y` and :math:`x^\top B y`.
 
     ``b = -a`` (zero-sum) when omitted. Both players maximise their payoff; the pseudo-gradient
-    of the losses is :math:`F = (-Ay, -B^\\top x)`.
+    of the losses is :math:`F = (-Ay, -B^\top x)`.
 
     Examples:
       >>> g = bimatrix([[1.0, -1.0], [-1.0, 1.0]])  # matching pennies

@@ -1,10 +1,10 @@
-"""The game type: players, block sizes, pseudo-gradient, strategy sets, and a default region.
+r"""The game type: players, block sizes, pseudo-gradient, strategy sets, and a default region.
 
-Player :math:`i` controls :math:`x_i \\in X_i \\subseteq \\mathbb R^{d_i}` and minimises
+Player :math:`i` controls :math:`x_i \in X_i \subseteq \mathbb R^{d_i}` and minimises
 :math:`f_i(x)`. The pseudo-gradient stacks the players' own gradients,
-:math:`F(x) = (\\nabla_{x_1} f_1(x), \\dots, \\nabla_{x_N} f_N(x))`, acting on the flat joint vector
-:math:`x \\in \\mathbb R^d`, :math:`d = \\sum_i d_i`. Its Jacobian has blocks
-:math:`J_{ij} = \\nabla_{x_j}\\nabla_{x_i} f_i`.
+:math:`F(x) = (\nabla_{x_1} f_1(x), \dots, \nabla_{x_N} f_N(x))`, acting on the flat joint vector
+:math:`x \in \mathbb R^d`, :math:`d = \sum_i d_i`. Its Jacobian has blocks
+:math:`J_{ij} = \nabla_{x_j}\nabla_{x_i} f_i`.
 """
 
 from __future__ import annotations

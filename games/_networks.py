@@ -1,19 +1,19 @@
-"""Polymatrix-style network games: N scalar players coupled along the edges of a sparse graph.
+r"""Polymatrix-style network games: N scalar players coupled along the edges of a sparse graph.
 
-Player :math:`i` controls :math:`x_i \\in \\mathbb R` and minimises
+Player :math:`i` controls :math:`x_i \in \mathbb R` and minimises
 
 .. math::
 
-   f_i(x) = \\tfrac12 \\mu_i x_i^2 + x_i \\sum_{j \\in \\mathcal N(i)} c_{ij} x_j ,
-   \\qquad F(x) = (\\operatorname{diag}(\\mu) + C)\\,x ,
+   f_i(x) = \tfrac12 \mu_i x_i^2 + x_i \sum_{j \in \mathcal N(i)} c_{ij} x_j ,
+   \qquad F(x) = (\operatorname{diag}(\mu) + C)\,x ,
 
-so the game Jacobian is constant with :math:`J_{ii} = \\mu_i` and :math:`J_{ij} = c_{ij}`; the SGN
-bounds are exact, :math:`\\mu_i` and :math:`L_{ij} = |c_{ij}|`, and the comparison matrix has one
+so the game Jacobian is constant with :math:`J_{ii} = \mu_i` and :math:`J_{ij} = c_{ij}`; the SGN
+bounds are exact, :math:`\mu_i` and :math:`L_{ij} = |c_{ij}|`, and the comparison matrix has one
 nonzero per directed edge. The graphs are a ring (each player coupled to both neighbours), a
 2-D grid (row-major, 4-neighbourhood, last row possibly partial) and an Erdős–Rényi graph
-:math:`G(n, p)` with :math:`p = \\text{degree}/(n-1)`. Curvatures are
-:math:`\\mu_i \\sim U[1, 1.5]` and couplings :math:`c_{ij} = \\pm\\,\\text{coupling}\\cdot m_{ij}`,
-:math:`m_{ij} \\sim U[0.5, 1.5]` independently per direction (so :math:`L` is not symmetric and the
+:math:`G(n, p)` with :math:`p = \text{degree}/(n-1)`. Curvatures are
+:math:`\mu_i \sim U[1, 1.5]` and couplings :math:`c_{ij} = \pm\,\text{coupling}\cdot m_{ij}`,
+:math:`m_{ij} \sim U[0.5, 1.5]` independently per direction (so :math:`L` is not symmetric and the
 Perron weights are not trivial), all drawn from ``numpy.random.default_rng(seed)``. These are
 our own test families for scaling, not taken from a paper.
 
@@ -49,9 +49,9 @@ def _check_coupling(coupling):
 
 def network_game(n: int, src, dst, *, coupling: float = 0.2, seed: int = 0, name: str = "network",
                  params=None, description: str = "") -> Game:
-    """A scalar-player network game on the undirected edge list ``(src, dst)``.
+    r"""A scalar-player network game on the undirected edge list ``(src, dst)``.
 
-    Each undirected edge :math:`\\{i, j\\}` creates the two couplings :math:`c_{ij}, c_{ji}` with
+    Each undirected edge :math:`\{i, j\}` creates the two couplings :math:`c_{ij}, c_{ji}` with
     independent signs and magnitudes ``coupling * U[0.5, 1.5]``.
 
     Args:
@@ -105,7 +105,7 @@ def network_game(n: int, src, dst, *, coupling: float = 0.2, seed: int = 0, name
 
 
 def network_bounds(game: Game):
-    """Exact SGN bounds of a network game in :math:`O(\\text{edges})`: ``(mu, L)`` with sparse ``L``.
+    r"""Exact SGN bounds of a network game in :math:`O(\text{edges})`: ``(mu, L)`` with sparse ``L``.
 
     Args:
       game: a game built by :func:`network_game` (or the registered ``ring``, ``grid``,
@@ -164,7 +164,7 @@ def grid_game(n: int = 64, coupling: float = 0.2, seed: int = 0) -> Game:
 
 
 def erdos_renyi_game(n: int = 64, coupling: float = 0.2, seed: int = 0, degree: float = 4.0) -> Game:
-    """An Erdős–Rényi :math:`G(n, p)` network, :math:`p = \\min(1, \\text{degree}/(n-1))`.
+    r"""An Erdős–Rényi :math:`G(n, p)` network, :math:`p = \min(1, \text{degree}/(n-1))`.
 
     The graph is drawn from ``default_rng(seed)`` (upper-triangle Bernoulli trials, memory
     :math:`O(n^2)` bits, fine for the few thousand players used here).

@@ -1,31 +1,31 @@
-"""Games whose players are neural networks, and a stable point that is not a Nash equilibrium.
+r"""Games whose players are neural networks, and a stable point that is not a Nash equilibrium.
 
 * :func:`from_pytree_losses`: a :class:`games.Game` from losses over per-player parameter
   *pytrees* (flax ``params``), flattened per player with ``jax.flatten_util.ravel_pytree`` so that
-  ``dims`` are the players' parameter counts and :math:`F_i = \\nabla_{\\theta_i} f_i`.
-* ``neural-duel``: two MLPs :math:`g_\\theta, h_\\phi` on a fixed batch :math:`z_1..z_n` with
+  ``dims`` are the players' parameter counts and :math:`F_i = \nabla_{\theta_i} f_i`.
+* ``neural-duel``: two MLPs :math:`g_\theta, h_\phi` on a fixed batch :math:`z_1..z_n` with
   ridge-regularised regression losses and a zero-sum bilinear interaction of their outputs,
 
   .. math::
 
-     f_1 = \\tfrac1{2n}\\sum_s (g_\\theta(z_s) - t_s)^2 + \\tfrac\\lambda2\\lVert\\theta\\rVert^2
-           + \\tfrac cn\\sum_s g_\\theta(z_s) h_\\phi(z_s), \\qquad
-     f_2 = \\tfrac1{2n}\\sum_s (h_\\phi(z_s) - u_s)^2 + \\tfrac\\lambda2\\lVert\\phi\\rVert^2
-           - \\tfrac cn\\sum_s g_\\theta(z_s) h_\\phi(z_s).
+     f_1 = \tfrac1{2n}\sum_s (g_\theta(z_s) - t_s)^2 + \tfrac\lambda2\lVert\theta\rVert^2
+           + \tfrac cn\sum_s g_\theta(z_s) h_\phi(z_s), \qquad
+     f_2 = \tfrac1{2n}\sum_s (h_\phi(z_s) - u_s)^2 + \tfrac\lambda2\lVert\phi\rVert^2
+           - \tfrac cn\sum_s g_\theta(z_s) h_\phi(z_s).
 
-  Outputs are scaled by :math:`1/\\sqrt{\\text{width}}` (NTK-style), so the output gradients and
-  hence the coupling :math:`J_{12} = \\tfrac cn \\sum_s \\nabla_\\theta g_s \\nabla_\\phi h_s^\\top`
-  stay :math:`O(c)` at every width, while weight decay :math:`\\lambda` supplies curvature
-  (:math:`J_{ii} = \\lambda I +` Gauss–Newton :math:`+` residual terms). Our own construction:
+  Outputs are scaled by :math:`1/\sqrt{\text{width}}` (NTK-style), so the output gradients and
+  hence the coupling :math:`J_{12} = \tfrac cn \sum_s \nabla_\theta g_s \nabla_\phi h_s^\top`
+  stay :math:`O(c)` at every width, while weight decay :math:`\lambda` supplies curvature
+  (:math:`J_{ii} = \lambda I +` Gauss–Newton :math:`+` residual terms). Our own construction:
   a "regularised bilinear interaction of two networks", chosen so that SGN certifies a region
   around the initialisation at any size.
-* ``non-nash``: :math:`f = \\tfrac12x^2 + xy + \\tfrac14y^2`, :math:`x` minimises :math:`f`,
-  :math:`y` maximises it (loss :math:`-f`). :math:`F = (x + y, -x - \\tfrac12y)`,
-  :math:`J = \\begin{pmatrix}1 & 1\\\\ -1 & -\\tfrac12\\end{pmatrix}`: eigenvalues
-  :math:`\\tfrac14 \\pm \\tfrac{\\sqrt7}4 i` have positive real part, so gradient play converges
-  to the origin, yet :math:`J_{22} = -\\tfrac12 < 0`: the maximiser sits at a *minimum* of
-  :math:`f(0,\\cdot)`, so the origin is not a Nash equilibrium (Mazumdar et al. 2020's non-Nash
-  stable point). SGN refuses it (:math:`\\mu_2 = -\\tfrac12 \\le 0`).
+* ``non-nash``: :math:`f = \tfrac12x^2 + xy + \tfrac14y^2`, :math:`x` minimises :math:`f`,
+  :math:`y` maximises it (loss :math:`-f`). :math:`F = (x + y, -x - \tfrac12y)`,
+  :math:`J = \begin{pmatrix}1 & 1\\ -1 & -\tfrac12\end{pmatrix}`: eigenvalues
+  :math:`\tfrac14 \pm \tfrac{\sqrt7}4 i` have positive real part, so gradient play converges
+  to the origin, yet :math:`J_{22} = -\tfrac12 < 0`: the maximiser sits at a *minimum* of
+  :math:`f(0,\cdot)`, so the origin is not a Nash equilibrium (Mazumdar et al. 2020's non-Nash
+  stable point). SGN refuses it (:math:`\mu_2 = -\tfrac12 \le 0`).
 
 References:
   Mazumdar, Ratliff & Sastry, `On gradient-based learning in continuous games
@@ -141,13 +141,13 @@ def _check_positive_int(value, name):
 def neural_duel(width: int = 8, depth: int = 1, seed: int = 0, weight_decay: float = 1.0,
                 coupling: float = 0.5, n_inputs: int = 16, in_dim: int = 2, radius: float = 0.05,
                 dtype=jnp.float64) -> Game:
-    """Two MLPs in a ridge-regularised, zero-sum bilinear interaction (see the module notes).
+    r"""Two MLPs in a ridge-regularised, zero-sum bilinear interaction (see the module notes).
 
     Args:
       width: hidden width of both networks.
       depth: number of hidden layers.
       seed: seed of the initialisation, the inputs and the targets.
-      weight_decay: :math:`\\lambda`, the ridge curvature of each player.
+      weight_decay: :math:`\lambda`, the ridge curvature of each player.
       coupling: :math:`c`, strength of the bilinear interaction of the outputs.
       n_inputs: batch size :math:`n` of the fixed inputs.
       in_dim: input dimension.
@@ -205,12 +205,12 @@ def _neural_duel(width: int = 8, depth: int = 1, seed: int = 0, weight_decay: fl
 
 
 def non_nash(*, a: float = 1.0, b: float = 1.0, c: float = 0.5) -> Game:
-    """:math:`f = \\tfrac a2 x^2 + bxy + \\tfrac c2 y^2`; :math:`x` minimises, :math:`y` maximises.
+    r""":math:`f = \tfrac a2 x^2 + bxy + \tfrac c2 y^2`; :math:`x` minimises, :math:`y` maximises.
 
     :math:`F = (ax + by, -bx - cy)`, :math:`J = [[a, b], [-b, -c]]`. For ``c > 0`` the maximiser
     has :math:`J_{22} = -c < 0` (not a Nash equilibrium), while for :math:`a > c` and
     :math:`b^2 > ac` gradient play still converges (trace :math:`a - c > 0`,
-    determinant :math:`b^2 - ac > 0`). Defaults: :math:`f = \\tfrac12x^2 + xy + \\tfrac14y^2`.
+    determinant :math:`b^2 - ac > 0`). Defaults: :math:`f = \tfrac12x^2 + xy + \tfrac14y^2`.
 
     Examples:
       >>> non_nash().constant_jacobian.tolist()

@@ -1,6 +1,6 @@
-"""Compact regions of the joint strategy space on which block bounds are computed.
+r"""Compact regions of the joint strategy space on which block bounds are computed.
 
-A region is an axis-aligned box :math:`K = [lo, hi] \\subset \\mathbb R^d` (convex, so the
+A region is an axis-aligned box :math:`K = [lo, hi] \subset \mathbb R^d` (convex, so the
 mean-value argument behind the SGN theorem applies, spec-sgn-math §3.2). Boxes are the only
 regions: a non-convex set cannot be written down, and unbounded or non-finite bounds are refused.
 

@@ -1,8 +1,8 @@
-"""Per-player strategy sets and their Euclidean projections.
+r"""Per-player strategy sets and their Euclidean projections.
 
-The joint strategy set is a product :math:`X = X_1\\times\\dots\\times X_N`; projecting onto it is
+The joint strategy set is a product :math:`X = X_1\times\dots\times X_N`; projecting onto it is
 blockwise, and (because the SGN metric is block-scalar) equals the projection in the SGN metric.
-Sets: unconstrained :math:`\\mathbb R^d`, boxes, probability simplices (sort-based projection of
+Sets: unconstrained :math:`\mathbb R^d`, boxes, probability simplices (sort-based projection of
 Duchi et al. 2008) and Euclidean balls.
 
 References:
@@ -20,7 +20,7 @@ import numpy as np
 
 @dataclasses.dataclass(frozen=True)
 class Unconstrained:
-    """The whole space :math:`\\mathbb R^d` (projection is the identity)."""
+    r"""The whole space :math:`\mathbb R^d` (projection is the identity)."""
 
     kind = "unconstrained"
 
@@ -73,7 +73,7 @@ class Box:
 
 @dataclasses.dataclass(frozen=True)
 class Simplex:
-    """Probability simplex :math:`\\{x \\ge 0, \\sum x = 1\\}`."""
+    r"""Probability simplex :math:`\{x \ge 0, \sum x = 1\}`."""
 
     kind = "simplex"
 
@@ -140,7 +140,7 @@ StrategySet = Unconstrained | Box | Simplex | Ball
 
 
 def product_projection(sets, dims):
-    """Blockwise projection onto :math:`X_1\\times\\dots\\times X_N` for a flat joint vector."""
+    r"""Blockwise projection onto :math:`X_1\times\dots\times X_N` for a flat joint vector."""
     offsets = np.cumsum((0,) + tuple(dims))
     if all(isinstance(s, Unconstrained) for s in sets):
         return lambda x: x

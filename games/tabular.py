@@ -1,13 +1,13 @@
-"""Tabular (matrix and Markov) games with entropy regularisation: data, values, equilibria.
+r"""Tabular (matrix and Markov) games with entropy regularisation: data, values, equilibria.
 
 The public face of :mod:`games._markov` and :mod:`games._matrix`. A :class:`TabularGame` holds
 transitions :math:`P(s'|s,a)`, rewards :math:`R_i(s,a)`, the initial distribution, the discount
-:math:`\\gamma` and the entropy temperature :math:`\\tau`; values come from exact linear solves
+:math:`\gamma` and the entropy temperature :math:`\tau`; values come from exact linear solves
 
 .. math::
 
-   V_i = (I - \\gamma P_\\pi)^{-1} r_{\\pi,i}, \\qquad
-   g_i(s, a_i) = d^\\pi(s)\\,\\bar Q_i(s, a_i),
+   V_i = (I - \gamma P_\pi)^{-1} r_{\pi,i}, \qquad
+   g_i(s, a_i) = d^\pi(s)\,\bar Q_i(s, a_i),
 
 and the stationary points of the logit pseudo-gradient are the entropy-regularised equilibria
 (quantal response equilibria for normal-form games). :func:`matrix_game` and :func:`markov_game`

@@ -303,7 +303,7 @@ def run(cfg: Config, *, out: str | None = None, progress: bool = True) -> dict[s
     fh = None
     if out:
         os.makedirs(out, exist_ok=True)
-        fh = open(os.path.join(out, f"metrics_{cfg.method}_seed{cfg.seed}.jsonl"),  # noqa: SIM115
+        fh = open(os.path.join(out, f"metrics_{cfg.method}_seed{cfg.seed}.jsonl"),
                   "w")
     rkey = jax.random.key(cfg.seed + 2)
     ekey = jax.random.key(cfg.seed + 3)

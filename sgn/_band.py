@@ -1,16 +1,16 @@
-"""The two-player timescale band of weight ratios.
+r"""The two-player timescale band of weight ratios.
 
-For two players and a target margin :math:`\\alpha \\ge 0`, with :math:`r = w_2/w_1` and
-:math:`p = (\\mu_1-\\alpha)(\\mu_2-\\alpha)`,
+For two players and a target margin :math:`\alpha \ge 0`, with :math:`r = w_2/w_1` and
+:math:`p = (\mu_1-\alpha)(\mu_2-\alpha)`,
 
 .. math::
 
-   \\alpha_*(r) \\ge \\alpha \\iff r \\in [r_-, r_+],\\qquad
-   r_\\pm = \\frac{2p - L_{12}L_{21} \\pm 2\\sqrt{p(p - L_{12}L_{21})}}{L_{21}^2},
+   \alpha_*(r) \ge \alpha \iff r \in [r_-, r_+],\qquad
+   r_\pm = \frac{2p - L_{12}L_{21} \pm 2\sqrt{p(p - L_{12}L_{21})}}{L_{21}^2},
 
-non-empty iff :math:`\\mu_i > \\alpha` and :math:`p \\ge L_{12}L_{21}`. The optimum
+non-empty iff :math:`\mu_i > \alpha` and :math:`p \ge L_{12}L_{21}`. The optimum
 :math:`r^* = L_{12}/L_{21}` is the band's geometric centre. Cascades: :math:`L_{21} = 0` gives
-:math:`[L_{12}^2/(4p), \\infty)`, and :math:`L_{12} = 0` gives :math:`(0, 4p/L_{21}^2]`
+:math:`[L_{12}^2/(4p), \infty)`, and :math:`L_{12} = 0` gives :math:`(0, 4p/L_{21}^2]`
 (spec-sgn-math §5). Read as per-player learning rates, a ratio in the band makes two-timescale
 gradient play contractive (TTUR).
 
@@ -28,7 +28,7 @@ from sgn import _checks
 
 
 def timescale_band(mu, coupling, *, margin=0.0):
-    """Interval of weight ratios ``r = w2/w1`` with SGN margin at least ``margin`` (two players).
+    r"""Interval of weight ratios ``r = w2/w1`` with SGN margin at least ``margin`` (two players).
 
     Pure JAX (``jit``/``vmap``-able over bounds and margins).
 
@@ -36,7 +36,7 @@ def timescale_band(mu, coupling, *, margin=0.0):
       mu: ``(2,)`` curvature lower bounds.
       coupling: ``(2, 2)`` coupling bounds; ``coupling[0, 1] = L12`` bounds the effect of player
         2 on player 1's gradient.
-      margin: target margin :math:`\\alpha`.
+      margin: target margin :math:`\alpha`.
 
     Returns:
       ``(lo, hi)``: ``(nan, nan)`` when empty; ``hi = inf`` for a cascade (``L21 = 0``);
@@ -75,13 +75,13 @@ def timescale_band(mu, coupling, *, margin=0.0):
 
 
 def margin_at_ratio(mu, coupling, ratio):
-    """Two-player SGN margin as a function of ``r = w2/w1`` (closed form).
+    r"""Two-player SGN margin as a function of ``r = w2/w1`` (closed form).
 
     .. math::
 
-       \\alpha_*(r) = \\tfrac{\\mu_1+\\mu_2}{2}
-       - \\sqrt{\\big(\\tfrac{\\mu_1-\\mu_2}{2}\\big)^2 + c(r)^2},\\quad
-       c(r) = \\tfrac12\\big(L_{12}/\\sqrt r + L_{21}\\sqrt r\\big).
+       \alpha_*(r) = \tfrac{\mu_1+\mu_2}{2}
+       - \sqrt{\big(\tfrac{\mu_1-\mu_2}{2}\big)^2 + c(r)^2},\quad
+       c(r) = \tfrac12\big(L_{12}/\sqrt r + L_{21}\sqrt r\big).
 
     Args:
       mu: ``(2,)`` curvature bounds.

@@ -106,7 +106,7 @@ def check_pseudo_gradient(pseudo_gradient, dim: int, dtype=np.float64) -> None:
     """
     try:
         out = jax.eval_shape(pseudo_gradient, jax.ShapeDtypeStruct((dim,), dtype))
-    except Exception as err:  # noqa: BLE001  (any failure inside user code is reported, chained)
+    except Exception as err:  # any failure inside user code is reported, chained
         raise ValueError(f"expected a pseudo-gradient F that evaluates on a ({dim},) vector, got "
                          f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}") from err
     if not isinstance(out, jax.ShapeDtypeStruct):
@@ -141,8 +141,8 @@ def spectral_radius_nonnegative(p) -> float:
     n = p.shape[0]
     if n <= DENSE_EIG_MAX:
         return float(np.max(np.abs(np.linalg.eigvals(p))))
-    import scipy.sparse as sp  # noqa: PLC0415
-    from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, eigs  # noqa: PLC0415
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, eigs
 
     try:
         vals = eigs(sp.csr_matrix(p), k=1, which="LM", tol=1e-13, maxiter=20 * n,

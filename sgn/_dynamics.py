@@ -1,13 +1,13 @@
-"""Discrete gradient play on product sets, as ``lax.scan`` loops returning trajectories.
+r"""Discrete gradient play on product sets, as ``lax.scan`` loops returning trajectories.
 
 All schemes move against the pseudo-gradient :math:`F` and project blockwise onto the strategy
-set :math:`X = X_1\\times\\dots\\times X_N` (the projection in :math:`M(w)` equals the blockwise
+set :math:`X = X_1\times\dots\times X_N` (the projection in :math:`M(w)` equals the blockwise
 Euclidean one because :math:`M(w)` is block-scalar, spec-sgn-math §3.3):
 
-* projected Euler: :math:`x^+ = \\Pi_X(x - hF(x))`;
-* RK4: one classical Runge–Kutta step of :math:`\\dot x = -F(x)`, projected after the step;
-* extragradient: :math:`y = \\Pi_X(x - hF(x))`, :math:`x^+ = \\Pi_X(x - hF(y))`;
-* optimistic gradient: :math:`x^+ = \\Pi_X(x - h(2F(x_k) - F(x_{k-1})))`.
+* projected Euler: :math:`x^+ = \Pi_X(x - hF(x))`;
+* RK4: one classical Runge–Kutta step of :math:`\dot x = -F(x)`, projected after the step;
+* extragradient: :math:`y = \Pi_X(x - hF(x))`, :math:`x^+ = \Pi_X(x - hF(y))`;
+* optimistic gradient: :math:`x^+ = \Pi_X(x - h(2F(x_k) - F(x_{k-1})))`.
 
 ``step`` is a scalar or a ``(dim,)`` vector of per-coordinate steps (per-player rates, TTUR).
 
@@ -45,7 +45,7 @@ def _check_n_steps(n_steps):
 def projected_euler(
     pseudo_gradient: Callable, x0, *, step, n_steps: int, project: Callable | None = None
 ):
-    """Projected Euler gradient play :math:`x_{k+1} = \\Pi_X(x_k - hF(x_k))`.
+    r"""Projected Euler gradient play :math:`x_{k+1} = \Pi_X(x_k - hF(x_k))`.
 
     Args:
       pseudo_gradient: ``F: (dim,) -> (dim,)``.
@@ -72,7 +72,7 @@ def projected_euler(
 def projected_rk4(
     pseudo_gradient: Callable, x0, *, step, n_steps: int, project: Callable | None = None
 ):
-    """Classical RK4 on :math:`\\dot x = -F(x)`, projected after each full step.
+    r"""Classical RK4 on :math:`\dot x = -F(x)`, projected after each full step.
 
     Args:
       pseudo_gradient: ``F: (dim,) -> (dim,)``.
@@ -130,7 +130,7 @@ def extragradient(
 def optimistic_gradient(
     pseudo_gradient: Callable, x0, *, step, n_steps: int, project: Callable | None = None
 ):
-    """Projected optimistic gradient :math:`x^+ = \\Pi_X(x_k - h(2F(x_k) - F(x_{k-1})))`.
+    r"""Projected optimistic gradient :math:`x^+ = \Pi_X(x_k - h(2F(x_k) - F(x_{k-1})))`.
 
     The first step uses :math:`F(x_{-1}) = F(x_0)` (a plain Euler step).
 

@@ -1,12 +1,12 @@
-"""Perron weights for many players: sparse Noda iteration on the host, dense Noda iteration in JAX.
+r"""Perron weights for many players: sparse Noda iteration on the host, dense Noda iteration in JAX.
 
 The best SGN margin over all block weights is the Perron value of the comparison Z-matrix
-:math:`K = \\operatorname{diag}(\\mu) - L` (spec-sgn-math §4A),
+:math:`K = \operatorname{diag}(\mu) - L` (spec-sgn-math §4A),
 
 .. math::
 
-   \\sup_{w>0}\\alpha_*(w) = \\lambda_P(K) = s - \\rho(sI - K), \\qquad
-   w_i^* = v_i / u_i,\\quad K u = \\lambda_P u,\\ v^\\top K = \\lambda_P v^\\top .
+   \sup_{w>0}\alpha_*(w) = \lambda_P(K) = s - \rho(sI - K), \qquad
+   w_i^* = v_i / u_i,\quad K u = \lambda_P u,\ v^\top K = \lambda_P v^\top .
 
 For ``n_players`` in the thousands with sparse couplings (ring, grid, Erdős–Rényi networks) a
 dense nonsymmetric eigensolver costs :math:`O(N^3)`. We instead run **Noda's inverse iteration**
@@ -14,30 +14,30 @@ on the M-matrix :math:`K`: with :math:`x_0 > 0` and the Collatz–Wielandt brack
 
 .. math::
 
-   t_k = \\min_i \\frac{(K x_k)_i}{x_{k,i}} \\;\\le\\; \\lambda_P(K) \\;\\le\\;
-   \\max_i \\frac{(K x_k)_i}{x_{k,i}},\\qquad
-   x_{k+1} = (K - t_k I)^{-1} x_k / \\lVert\\cdot\\rVert_\\infty ,
+   t_k = \min_i \frac{(K x_k)_i}{x_{k,i}} \;\le\; \lambda_P(K) \;\le\;
+   \max_i \frac{(K x_k)_i}{x_{k,i}},\qquad
+   x_{k+1} = (K - t_k I)^{-1} x_k / \lVert\cdot\rVert_\infty ,
 
 the iterates stay positive (the inverse of a nonsingular M-matrix is nonnegative) and the bracket
 closes quadratically (Noda 1971; Elsner 1976). Each step is one sparse LU of
-:math:`K - t_k I` (SuperLU), :math:`O(\\mathrm{nnz})` for the 1-D/2-D networks here.
+:math:`K - t_k I` (SuperLU), :math:`O(\mathrm{nnz})` for the 1-D/2-D networks here.
 
-The bracket also gives a **certificate without any eigensolve**: if :math:`(K-tI)u \\ge 0` and
-:math:`(K-tI)^\\top v \\ge 0` with :math:`u, v > 0`, then
-:math:`\\operatorname{diag}(u)\\,C(v/u, t)\\,\\operatorname{diag}(u) = G + G^\\top` with
-:math:`G = \\operatorname{diag}(v)(K-tI)\\operatorname{diag}(u)` a Z-matrix with nonnegative row and
-column sums, hence :math:`C(v/u, t) \\succeq 0` and :math:`\\alpha_*(v/u) \\ge t`
+The bracket also gives a **certificate without any eigensolve**: if :math:`(K-tI)u \ge 0` and
+:math:`(K-tI)^\top v \ge 0` with :math:`u, v > 0`, then
+:math:`\operatorname{diag}(u)\,C(v/u, t)\,\operatorname{diag}(u) = G + G^\top` with
+:math:`G = \operatorname{diag}(v)(K-tI)\operatorname{diag}(u)` a Z-matrix with nonnegative row and
+column sums, hence :math:`C(v/u, t) \succeq 0` and :math:`\alpha_*(v/u) \ge t`
 (spec-sgn-math §4C). Reducible :math:`K` is handled per connected component when the strong
 components are not linked to each other, and otherwise (a cascade: the supremum is not attained)
-by adding the missing reverse links with a vanishing weight :math:`\\varepsilon`; since
-:math:`K \\ge K_\\varepsilon` entrywise, the bracket computed for :math:`K_\\varepsilon` is still a
+by adding the missing reverse links with a vanishing weight :math:`\varepsilon`; since
+:math:`K \ge K_\varepsilon` entrywise, the bracket computed for :math:`K_\varepsilon` is still a
 valid lower bound for :math:`K`.
 
 The host functions are float64 (certificates). :func:`perron_weights_jax` is the dense,
 ``jit``/``vmap``-able variant for sweeps over many small comparison matrices (fixed number of
 Noda steps with a ``jnp.linalg.solve`` each; it runs on accelerators, where ``eig`` does not).
 The Collatz–Wielandt bounds are computed in floating point without directed rounding; they are
-reported as estimates of the bracket, and callers recompute :math:`\\alpha_*(w)` exactly.
+reported as estimates of the bracket, and callers recompute :math:`\alpha_*(w)` exactly.
 
 References:
   Noda, `Note on the computation of the maximal eigenvalue of a non-negative irreducible matrix
@@ -90,7 +90,7 @@ def _as_sparse_pair(mu, coupling):
 
 
 def sparse_comparison_matrix(mu, coupling):
-    """The comparison Z-matrix :math:`K = \\operatorname{diag}(\\mu) - L` as a SciPy CSR matrix.
+    r"""The comparison Z-matrix :math:`K = \operatorname{diag}(\mu) - L` as a SciPy CSR matrix.
 
     Args:
       mu: ``(n_players,)`` curvature lower bounds.
@@ -113,12 +113,12 @@ def sparse_comparison_matrix(mu, coupling):
 
 
 def collatz_wielandt_bounds(k, x):
-    """Collatz–Wielandt bracket of the Perron value of a Z-matrix from a positive vector.
+    r"""Collatz–Wielandt bracket of the Perron value of a Z-matrix from a positive vector.
 
     .. math::
 
-       \\min_i \\frac{(Kx)_i}{x_i} \\le \\lambda_P(K) \\le \\max_i \\frac{(Kx)_i}{x_i}
-       \\quad (x > 0,\\ K \\text{ irreducible for the upper bound}).
+       \min_i \frac{(Kx)_i}{x_i} \le \lambda_P(K) \le \max_i \frac{(Kx)_i}{x_i}
+       \quad (x > 0,\ K \text{ irreducible for the upper bound}).
 
     Args:
       k: ``(n, n)`` Z-matrix (dense or ``scipy.sparse``).
@@ -140,12 +140,12 @@ def collatz_wielandt_bounds(k, x):
 
 
 class PerronBracket(NamedTuple):
-    """Result of :func:`noda_perron` on one irreducible block.
+    r"""Result of :func:`noda_perron` on one irreducible block.
 
     Attributes:
       vector: ``(n,)`` positive Perron vector, normalised to ``max = 1``.
-      lower: Collatz–Wielandt lower bound on :math:`\\lambda_P`.
-      upper: Collatz–Wielandt upper bound on :math:`\\lambda_P`.
+      lower: Collatz–Wielandt lower bound on :math:`\lambda_P`.
+      upper: Collatz–Wielandt upper bound on :math:`\lambda_P`.
       iterations: Noda steps taken.
       converged: ``upper - lower <= tol * scale`` was reached.
     """
@@ -163,11 +163,11 @@ def _scale_of(k) -> float:
 
 
 def noda_perron(k, *, tol: float = 1e-12, maxiter: int = 60) -> PerronBracket:
-    """Perron value and vector of an irreducible Z-matrix by Noda's inverse iteration.
+    r"""Perron value and vector of an irreducible Z-matrix by Noda's inverse iteration.
 
     .. math::
 
-       x_{k+1} = (K - t_k I)^{-1} x_k,\\qquad t_k = \\min_i (K x_k)_i / x_{k,i}.
+       x_{k+1} = (K - t_k I)^{-1} x_k,\qquad t_k = \min_i (K x_k)_i / x_{k,i}.
 
     Dense input uses ``numpy.linalg.solve``; sparse input a SuperLU factorisation per step.
 
@@ -222,12 +222,12 @@ def noda_perron(k, *, tol: float = 1e-12, maxiter: int = 60) -> PerronBracket:
 
 @dataclasses.dataclass(frozen=True)
 class LargePerronResult:
-    """Perron weights for many players with the bracket that certifies them.
+    r"""Perron weights for many players with the bracket that certifies them.
 
     Attributes:
       weights: ``(n_players,)`` weights ``v/u`` normalised to ``min(w) = 1``.
-      lower: :math:`t` with :math:`\\alpha_*(w) \\ge t` by the Collatz–Wielandt argument.
-      upper: an upper bound on :math:`\\sup_w \\alpha_*(w) = \\lambda_P(K)`.
+      lower: :math:`t` with :math:`\alpha_*(w) \ge t` by the Collatz–Wielandt argument.
+      upper: an upper bound on :math:`\sup_w \alpha_*(w) = \lambda_P(K)`.
       n_components: connected components of the coupling graph solved separately.
       epsilon: relative weight of the added reverse links (``0`` unless ``K`` is a cascade).
       iterations: total Noda steps.
@@ -270,17 +270,17 @@ def _solve_components(k, labels, n_labels, tol, maxiter):
 
 
 def optimal_weights_sparse(mu, coupling, *, tol: float = 1e-10, maxiter: int = 60) -> LargePerronResult:
-    """Perron-optimal block weights for many players with sparse couplings.
+    r"""Perron-optimal block weights for many players with sparse couplings.
 
     .. math::
 
-       w = v / u,\\qquad \\alpha_*(w) \\ge t = \\min\\Big(\\min_i \\tfrac{(Ku)_i}{u_i},\\
-       \\min_i \\tfrac{(K^\\top v)_i}{v_i}\\Big),\\qquad t \\to \\lambda_P(K).
+       w = v / u,\qquad \alpha_*(w) \ge t = \min\Big(\min_i \tfrac{(Ku)_i}{u_i},\
+       \min_i \tfrac{(K^\top v)_i}{v_i}\Big),\qquad t \to \lambda_P(K).
 
     Components of the coupling graph are solved independently (a block-diagonal :math:`K`
-    has :math:`\\lambda_P = \\min_c \\lambda_P(K_c)` and any relative scaling of the blocks). A
+    has :math:`\lambda_P = \min_c \lambda_P(K_c)` and any relative scaling of the blocks). A
     cascade (strong components linked one way) is regularised by reverse links of relative
-    weight :math:`\\varepsilon = 10^{-2}, 10^{-3}, \\dots` until the bracket closes to ``tol``.
+    weight :math:`\varepsilon = 10^{-2}, 10^{-3}, \dots` until the bracket closes to ``tol``.
 
     Host-side NumPy/SciPy (float64): sparse factorisations and graph components are not
     traceable.
@@ -355,7 +355,7 @@ def _normalise(w):
 
 
 def sparse_small_gain_margin(mu, coupling, weights, *, lower_hint: float | None = None) -> float:
-    """Exact SGN margin :math:`\\alpha_*(w) = \\lambda_{\\min}(S(w))` for sparse couplings.
+    r"""Exact SGN margin :math:`\alpha_*(w) = \lambda_{\min}(S(w))` for sparse couplings.
 
     :math:`S(w)` is :func:`sgn.gain_matrix` (built sparse).
     Dense ``eigvalsh`` up to ``DENSE_MARGIN_MAX`` players; beyond, shift-invert Lanczos
@@ -367,7 +367,7 @@ def sparse_small_gain_margin(mu, coupling, weights, *, lower_hint: float | None 
       mu: ``(n_players,)`` curvature lower bounds.
       coupling: ``(n_players, n_players)`` coupling bounds, dense or ``scipy.sparse``.
       weights: ``(n_players,)`` positive weights.
-      lower_hint: a known lower bound on :math:`\\alpha_*(w)`.
+      lower_hint: a known lower bound on :math:`\alpha_*(w)`.
 
     Returns:
       Python float.
@@ -393,10 +393,10 @@ def sparse_small_gain_margin(mu, coupling, weights, *, lower_hint: float | None 
 
 
 def perron_weights_jax(mu, coupling, *, iterations: int = 32):
-    """Dense Noda iteration in JAX: Perron weights and bracket, ``jit``/``vmap``-able.
+    r"""Dense Noda iteration in JAX: Perron weights and bracket, ``jit``/``vmap``-able.
 
-    Runs a fixed number of steps :math:`x \\leftarrow (K - t I)^{-1}x` (one ``jnp.linalg.solve``
-    each) on both :math:`K` and :math:`K^\\top`, accepting a step only while it keeps the iterate
+    Runs a fixed number of steps :math:`x \leftarrow (K - t I)^{-1}x` (one ``jnp.linalg.solve``
+    each) on both :math:`K` and :math:`K^\top`, accepting a step only while it keeps the iterate
     positive and does not lower the Collatz–Wielandt bound (``jnp.where``, no Python branching
     on traced values). For irreducible :math:`K` the bracket closes quadratically; for reducible
     :math:`K` the weights are finite but may fall short of the (unattained) supremum, which the
@@ -409,7 +409,7 @@ def perron_weights_jax(mu, coupling, *, iterations: int = 32):
 
     Returns:
       ``(weights, lower, upper)``: ``(n_players,)`` weights with ``min = 1`` and the bracket
-      :math:`t \\le \\lambda_P(K) \\le \\bar t` with :math:`\\alpha_*(w) \\ge t`.
+      :math:`t \le \lambda_P(K) \le \bar t` with :math:`\alpha_*(w) \ge t`.
 
     Examples:
       >>> import jax, numpy as np

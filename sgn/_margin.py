@@ -1,17 +1,17 @@
-"""The small-gain comparison matrix and the SGN margin.
+r"""The small-gain comparison matrix and the SGN margin.
 
-For curvature bounds :math:`\\mu_i` and coupling bounds :math:`L_{ij}` the comparison matrix is
-the Z-matrix :math:`K_{ii} = \\mu_i,\\ K_{ij} = -L_{ij}`. With block weights :math:`w > 0` the SGN
+For curvature bounds :math:`\mu_i` and coupling bounds :math:`L_{ij}` the comparison matrix is
+the Z-matrix :math:`K_{ii} = \mu_i,\ K_{ij} = -L_{ij}`. With block weights :math:`w > 0` the SGN
 margin is
 
 .. math::
 
-   \\alpha_*(w) = \\lambda_{\\min}(S(w)), \\qquad S_{ii} = \\mu_i,\\quad
-   S_{ij} = -\\tfrac12\\Big(L_{ij}\\sqrt{w_i/w_j} + L_{ji}\\sqrt{w_j/w_i}\\Big),
+   \alpha_*(w) = \lambda_{\min}(S(w)), \qquad S_{ii} = \mu_i,\quad
+   S_{ij} = -\tfrac12\Big(L_{ij}\sqrt{w_i/w_j} + L_{ji}\sqrt{w_j/w_i}\Big),
 
-which equals :math:`\\tfrac12\\lambda_{\\min}(\\bar W^{-1/2} C(w) \\bar W^{-1/2})` with
-:math:`C(w) = \\bar W K + K^\\top \\bar W`. If :math:`\\alpha_*(w) > 0` the pseudo-gradient is
-:math:`\\alpha_*`-strongly monotone in the metric :math:`M(w) = \\operatorname{blockdiag}(w_i I)`
+which equals :math:`\tfrac12\lambda_{\min}(\bar W^{-1/2} C(w) \bar W^{-1/2})` with
+:math:`C(w) = \bar W K + K^\top \bar W`. If :math:`\alpha_*(w) > 0` the pseudo-gradient is
+:math:`\alpha_*`-strongly monotone in the metric :math:`M(w) = \operatorname{blockdiag}(w_i I)`
 (spec-sgn-math §3).
 
 References:
@@ -31,7 +31,7 @@ from sgn._backend import namespace
 
 
 def comparison_matrix(mu, coupling):
-    """The comparison (gain) matrix :math:`K = \\operatorname{diag}(\\mu) - L`.
+    r"""The comparison (gain) matrix :math:`K = \operatorname{diag}(\mu) - L`.
 
     Args:
       mu: ``(n_players,)`` curvature lower bounds.
@@ -59,12 +59,12 @@ def comparison_matrix(mu, coupling):
 
 
 def gain_matrix(mu, coupling, weights):
-    """The symmetric gain matrix :math:`S(w)` whose smallest eigenvalue is the SGN margin.
+    r"""The symmetric gain matrix :math:`S(w)` whose smallest eigenvalue is the SGN margin.
 
     .. math::
 
-       S_{ii} = \\mu_i,\\qquad
-       S_{ij} = -\\tfrac12\\big(L_{ij}\\sqrt{w_i/w_j} + L_{ji}\\sqrt{w_j/w_i}\\big)\\ (i \\ne j).
+       S_{ii} = \mu_i,\qquad
+       S_{ij} = -\tfrac12\big(L_{ij}\sqrt{w_i/w_j} + L_{ji}\sqrt{w_j/w_i}\big)\ (i \ne j).
 
     The one place this formula is written: dense NumPy for host arrays (float64 certificates),
     ``jax.numpy`` for JAX arrays and tracers (``jit``/``vmap``), SciPy sparse (CSR) when
@@ -100,12 +100,12 @@ def gain_matrix(mu, coupling, weights):
 
 
 def small_gain_margin(mu, coupling, weights):
-    """SGN margin :math:`\\alpha_*(w)`: the certified strong-monotonicity modulus in ``M(w)``.
+    r"""SGN margin :math:`\alpha_*(w)`: the certified strong-monotonicity modulus in ``M(w)``.
 
     .. math::
 
-       \\alpha_*(w) = \\lambda_{\\min}\\big(S(w)\\big),\\quad
-       S_{ij} = -\\tfrac12\\big(L_{ij}\\sqrt{w_i/w_j} + L_{ji}\\sqrt{w_j/w_i}\\big).
+       \alpha_*(w) = \lambda_{\min}\big(S(w)\big),\quad
+       S_{ij} = -\tfrac12\big(L_{ij}\sqrt{w_i/w_j} + L_{ji}\sqrt{w_j/w_i}\big).
 
     It depends only on the ratios of ``w`` and never exceeds ``min(mu)``. Host arrays are
     computed in NumPy (no compilation; float64 for certificates); JAX arrays and tracers in
@@ -138,15 +138,15 @@ def small_gain_margin(mu, coupling, weights):
 
 
 def sgn_matrix(mu, coupling, weights, *, margin=0.0):
-    """The LMI matrix :math:`C(w, \\alpha) = \\bar W (K - \\alpha I) + (K - \\alpha I)^\\top \\bar W`.
+    r"""The LMI matrix :math:`C(w, \alpha) = \bar W (K - \alpha I) + (K - \alpha I)^\top \bar W`.
 
-    :math:`\\alpha_*(w) \\ge \\alpha` iff :math:`C(w, \\alpha) \\succeq 0`.
+    :math:`\alpha_*(w) \ge \alpha` iff :math:`C(w, \alpha) \succeq 0`.
 
     Args:
       mu: ``(n_players,)`` curvature lower bounds.
       coupling: ``(n_players, n_players)`` coupling upper bounds.
       weights: ``(n_players,)`` positive block weights.
-      margin: target margin :math:`\\alpha`.
+      margin: target margin :math:`\alpha`.
 
     Returns:
       ``(n_players, n_players)`` symmetric matrix.
@@ -165,7 +165,7 @@ def sgn_matrix(mu, coupling, weights, *, margin=0.0):
 
 
 def small_gain_ratio(mu, coupling):
-    """Loop gain :math:`\\rho(D_\\mu^{-1} L)`; SGN is feasible for some ``w`` iff it is ``< 1``.
+    r"""Loop gain :math:`\rho(D_\mu^{-1} L)`; SGN is feasible for some ``w`` iff it is ``< 1``.
 
     Requires ``mu > 0`` (returns ``inf`` otherwise: no weights can certify a game with a
     non-positive curvature bound). Host-side NumPy (a nonsymmetric eigenvalue problem).
@@ -191,7 +191,7 @@ def small_gain_ratio(mu, coupling):
 
 
 def euclidean_margin(jacobian):
-    """Rosen/Euclidean strong-monotonicity modulus :math:`\\lambda_{\\min}(\\operatorname{sym} J)`.
+    r"""Rosen/Euclidean strong-monotonicity modulus :math:`\lambda_{\min}(\operatorname{sym} J)`.
 
     Args:
       jacobian: ``(dim, dim)`` game Jacobian ``DF(x)``.
@@ -215,9 +215,9 @@ def _metric_scale(weights, dims):
 
 
 def scaled_jacobian(jacobian, weights, dims):
-    """:math:`M^{1/2} J M^{-1/2}` with :math:`M = \\operatorname{blockdiag}(w_i I_{d_i})`, after checks.
+    r""":math:`M^{1/2} J M^{-1/2}` with :math:`M = \operatorname{blockdiag}(w_i I_{d_i})`, after checks.
 
-    Block :math:`(i, j)` is scaled by :math:`\\sqrt{w_i/w_j}`.
+    Block :math:`(i, j)` is scaled by :math:`\sqrt{w_i/w_j}`.
     """
     _checks.check_rank(jacobian, 2, "jacobian")
     dims = _checks.check_dims(dims, np.shape(jacobian)[0])
@@ -227,7 +227,7 @@ def scaled_jacobian(jacobian, weights, dims):
 
 
 def weighted_margin(jacobian, weights, dims):
-    """Exact modulus :math:`\\lambda_{\\min}(\\operatorname{sym}(M^{1/2} J M^{-1/2}))` at one point.
+    r"""Exact modulus :math:`\lambda_{\min}(\operatorname{sym}(M^{1/2} J M^{-1/2}))` at one point.
 
     This is the quantity SGN lower-bounds (``alpha_true`` in spec-sgn-math §2).
 

@@ -1,8 +1,8 @@
-"""Optax adapter: adopt a certified step size (and optional per-player rates) in one line.
+r"""Optax adapter: adopt a certified step size (and optional per-player rates) in one line.
 
 For a training loop over player parameters ``params = (theta_1, ..., theta_N)`` whose
 "gradients" are each player's gradient of its own loss (the pseudo-gradient), the update
-:math:`\\theta_i \\leftarrow \\theta_i - h\\,r_i\\,F_i(\\theta)` is projected-free gradient play at
+:math:`\theta_i \leftarrow \theta_i - h\,r_i\,F_i(\theta)` is projected-free gradient play at
 the certified step :math:`h`; per-player rates :math:`r_i` chosen inside the timescale band keep
 it contractive (see :func:`sgn.ttur_step_bound`).
 """

@@ -1,15 +1,15 @@
-"""Step sizes and contraction factors for discretised gradient play in the SGN metric.
+r"""Step sizes and contraction factors for discretised gradient play in the SGN metric.
 
-With margin :math:`\\alpha = \\alpha_*(w)` and weighted Lipschitz constant
-:math:`\\beta = \\sup_K \\lVert M^{1/2} DF M^{-1/2} \\rVert_2` (spec-sgn-math §6):
+With margin :math:`\alpha = \alpha_*(w)` and weighted Lipschitz constant
+:math:`\beta = \sup_K \lVert M^{1/2} DF M^{-1/2} \rVert_2` (spec-sgn-math §6):
 
-* projected Euler contracts in :math:`\\lVert\\cdot\\rVert_M` with factor
-  :math:`q_E(h) = \\sqrt{1 - 2h\\alpha + h^2\\beta^2} < 1` iff :math:`0 < h < 2\\alpha/\\beta^2`;
-  the best step is :math:`h^* = \\alpha/\\beta^2`;
-* RK4: the guideline :math:`h \\le 2.5/\\beta` is exact only for linear games whose scaled
+* projected Euler contracts in :math:`\lVert\cdot\rVert_M` with factor
+  :math:`q_E(h) = \sqrt{1 - 2h\alpha + h^2\beta^2} < 1` iff :math:`0 < h < 2\alpha/\beta^2`;
+  the best step is :math:`h^* = \alpha/\beta^2`;
+* RK4: the guideline :math:`h \le 2.5/\beta` is exact only for linear games whose scaled
   Jacobian :math:`M^{1/2} J M^{-1/2}` is normal; the rigorous (conservative) factor is
-  :math:`q_{RK4}(h) = q_E(h) + (h\\beta)^2/2 + (h\\beta)^3/6 + (h\\beta)^4/24`;
-* for constant Jacobians the exact factor :math:`\\lVert M^{1/2} P(-hJ) M^{-1/2} \\rVert_2` is
+  :math:`q_{RK4}(h) = q_E(h) + (h\beta)^2/2 + (h\beta)^3/6 + (h\beta)^4/24`;
+* for constant Jacobians the exact factor :math:`\lVert M^{1/2} P(-hJ) M^{-1/2} \rVert_2` is
   available, with :math:`P` the scheme's stability polynomial.
 """
 
@@ -27,7 +27,7 @@ RK4_GUIDELINE_CONSTANT = 2.5
 
 
 def weighted_lipschitz(jacobian, weights, dims):
-    """Lipschitz constant of a linear map in the metric :math:`M(w)`: :math:`\\lVert M^{1/2} J M^{-1/2}\\rVert_2`.
+    r"""Lipschitz constant of a linear map in the metric :math:`M(w)`: :math:`\lVert M^{1/2} J M^{-1/2}\rVert_2`.
 
     Args:
       jacobian: ``(dim, dim)`` Jacobian (one point).
@@ -35,7 +35,7 @@ def weighted_lipschitz(jacobian, weights, dims):
       dims: block sizes (static).
 
     Returns:
-      Scalar :math:`\\beta`.
+      Scalar :math:`\beta`.
 
     Examples:
       >>> import numpy as np
@@ -48,9 +48,9 @@ def weighted_lipschitz(jacobian, weights, dims):
 
 
 def block_lipschitz_bound(block_norm, coupling, weights):
-    """Block bound on the weighted Lipschitz constant, :math:`\\beta(w) \\le \\lVert B(w) \\rVert_2`.
+    r"""Block bound on the weighted Lipschitz constant, :math:`\beta(w) \le \lVert B(w) \rVert_2`.
 
-    :math:`B_{ii} = \\sup\\lVert J_{ii}\\rVert` and :math:`B_{ij} = \\sqrt{w_i/w_j}\\,L_{ij}`.
+    :math:`B_{ii} = \sup\lVert J_{ii}\rVert` and :math:`B_{ij} = \sqrt{w_i/w_j}\,L_{ij}`.
 
     Valid whenever the block bounds are (spec-sgn-math §6.3); tight on the paper's toy game.
 
@@ -60,7 +60,7 @@ def block_lipschitz_bound(block_norm, coupling, weights):
       weights: ``(n_players,)`` positive weights.
 
     Returns:
-      Scalar upper bound on :math:`\\beta(w)`.
+      Scalar upper bound on :math:`\beta(w)`.
 
     Examples:
       >>> import numpy as np
@@ -79,11 +79,11 @@ def block_lipschitz_bound(block_norm, coupling, weights):
 
 
 def euler_step_bound(margin, lipschitz):
-    """Largest certified projected-Euler step :math:`h_E = 2\\alpha/\\beta^2` (0 when ``margin <= 0``).
+    r"""Largest certified projected-Euler step :math:`h_E = 2\alpha/\beta^2` (0 when ``margin <= 0``).
 
     Args:
-      margin: SGN margin :math:`\\alpha`.
-      lipschitz: weighted Lipschitz constant :math:`\\beta`.
+      margin: SGN margin :math:`\alpha`.
+      lipschitz: weighted Lipschitz constant :math:`\beta`.
 
     Returns:
       Step bound; any ``0 < h < h_E`` contracts.
@@ -97,7 +97,7 @@ def euler_step_bound(margin, lipschitz):
 
 
 def euler_best_step(margin, lipschitz):
-    """Step minimising the Euler factor bound, :math:`h^* = \\alpha/\\beta^2` (0 if ``margin <= 0``).
+    r"""Step minimising the Euler factor bound, :math:`h^* = \alpha/\beta^2` (0 if ``margin <= 0``).
 
     Examples:
       >>> round(float(euler_best_step(1 - 2**-0.5, 1 + 2**-0.5)), 6)
@@ -108,7 +108,7 @@ def euler_best_step(margin, lipschitz):
 
 
 def euler_contraction_factor(step, margin, lipschitz):
-    """Certified Euler factor :math:`q_E(h) = \\sqrt{1 - 2h\\alpha + h^2\\beta^2}`.
+    r"""Certified Euler factor :math:`q_E(h) = \sqrt{1 - 2h\alpha + h^2\beta^2}`.
 
     Examples:
       >>> a, b = 1 - 2**-0.5, 1 + 2**-0.5
@@ -120,7 +120,7 @@ def euler_contraction_factor(step, margin, lipschitz):
 
 
 def rk4_step_guideline(lipschitz):
-    """RK4 guideline :math:`2.5/\\beta`: exact only for metric-normal linear games (spec §6.2).
+    r"""RK4 guideline :math:`2.5/\beta`: exact only for metric-normal linear games (spec §6.2).
 
     For non-normal or nonlinear games it is a heuristic; use :func:`rk4_step_bound` for a
     rigorous step or :func:`linear_step_norm` to check a constant-Jacobian game exactly.
@@ -133,10 +133,10 @@ def rk4_step_guideline(lipschitz):
 
 
 def rk4_contraction_factor(step, margin, lipschitz):
-    """Rigorous RK4 factor :math:`q_E(h) + (h\\beta)^2/2 + (h\\beta)^3/6 + (h\\beta)^4/24`.
+    r"""Rigorous RK4 factor :math:`q_E(h) + (h\beta)^2/2 + (h\beta)^3/6 + (h\beta)^4/24`.
 
     Our reading (spec §6.2): expand the stage differences with mean-value Jacobians, each
-    obeying the SGN bounds. Conservative (of order :math:`\\alpha/\\beta^2`).
+    obeying the SGN bounds. Conservative (of order :math:`\alpha/\beta^2`).
 
     Examples:
       >>> round(float(rk4_contraction_factor(0.0, 0.3, 1.7)), 6)
@@ -148,10 +148,10 @@ def rk4_contraction_factor(step, margin, lipschitz):
 
 
 def rk4_step_bound(margin, lipschitz, *, iterations=80):
-    """Largest step with :math:`q_{RK4}(h) < 1` (0 when ``margin <= 0``), by bisection.
+    r"""Largest step with :math:`q_{RK4}(h) < 1` (0 when ``margin <= 0``), by bisection.
 
     :math:`q_{RK4}` is convex in :math:`h` with :math:`q_{RK4}(0) = 1` and
-    :math:`q_{RK4}(2\\alpha/\\beta^2) > 1`, so the set where it is below one is an interval.
+    :math:`q_{RK4}(2\alpha/\beta^2) > 1`, so the set where it is below one is an interval.
     ``jit``-compatible (fixed number of bisection steps).
 
     Examples:
@@ -184,9 +184,9 @@ def _stability_polynomial(a, step, scheme):
 
 
 def linear_step_norm(jacobian, weights, dims, step, *, scheme="euler"):
-    """Exact one-step factor of a linear game, :math:`\\lVert M^{1/2} P(-hJ) M^{-1/2}\\rVert_2`.
+    r"""Exact one-step factor of a linear game, :math:`\lVert M^{1/2} P(-hJ) M^{-1/2}\rVert_2`.
 
-    The step contracts in :math:`\\lVert\\cdot\\rVert_{M(w)}` iff the result is below one.
+    The step contracts in :math:`\lVert\cdot\rVert_{M(w)}` iff the result is below one.
 
     Args:
       jacobian: ``(dim, dim)`` constant Jacobian.
@@ -209,10 +209,10 @@ def linear_step_norm(jacobian, weights, dims, step, *, scheme="euler"):
 
 
 def linear_stability_limit(jacobian, *, scheme="euler"):
-    """Largest step for which a linear game's iteration is asymptotically stable.
+    r"""Largest step for which a linear game's iteration is asymptotically stable.
 
-    :math:`\\sup\\{h: \\rho(P(-hJ)) < 1\\}`, per eigenvalue of ``J`` (host-side NumPy). For Euler
-    this is :math:`\\min_\\lambda 2\\operatorname{Re}\\lambda/|\\lambda|^2`; for RK4 it is found by
+    :math:`\sup\{h: \rho(P(-hJ)) < 1\}`, per eigenvalue of ``J`` (host-side NumPy). For Euler
+    this is :math:`\min_\lambda 2\operatorname{Re}\lambda/|\lambda|^2`; for RK4 it is found by
     bisection on each eigenvalue. Returns 0 if some eigenvalue has non-positive real part.
 
     Examples:
@@ -246,11 +246,11 @@ def linear_stability_limit(jacobian, *, scheme="euler"):
 
 
 def ttur_step_bound(margin, lipschitz, rates):
-    """Certified step for per-player rates ``x_i <- x_i - h r_i F_i`` with weights ``w = r``.
+    r"""Certified step for per-player rates ``x_i <- x_i - h r_i F_i`` with weights ``w = r``.
 
-    In the Euclidean norm, :math:`\\lVert\\delta^+\\rVert^2 \\le (1 - 2h\\alpha r_{\\min} +
-    h^2\\beta^2 r_{\\max}^2)\\lVert\\delta\\rVert^2` when :math:`\\alpha = \\alpha_*(r)` and
-    :math:`\\beta = \\beta(r)`, so any :math:`h < 2\\alpha r_{\\min}/(\\beta r_{\\max})^2`
+    In the Euclidean norm, :math:`\lVert\delta^+\rVert^2 \le (1 - 2h\alpha r_{\min} +
+    h^2\beta^2 r_{\max}^2)\lVert\delta\rVert^2` when :math:`\alpha = \alpha_*(r)` and
+    :math:`\beta = \beta(r)`, so any :math:`h < 2\alpha r_{\min}/(\beta r_{\max})^2`
     contracts (our derivation from spec-sgn-math §5, TTUR interpretation).
 
     Examples:

@@ -1,15 +1,15 @@
-"""Optimal block weights by the Perron closed form.
+r"""Optimal block weights by the Perron closed form.
 
 For the comparison Z-matrix :math:`K`, the best achievable SGN margin over all weights is
 
 .. math::
 
-   \\sup_{w>0} \\alpha_*(w) = \\lambda_P(K) := \\min \\operatorname{Re}\\,\\sigma(K),
+   \sup_{w>0} \alpha_*(w) = \lambda_P(K) := \min \operatorname{Re}\,\sigma(K),
 
-attained (when :math:`K` is irreducible) at :math:`w_i = v_i / u_i` with :math:`K u = \\lambda_P u`,
-:math:`v^\\top K = \\lambda_P v^\\top` the right and left Perron vectors (spec-sgn-math §4A).
+attained (when :math:`K` is irreducible) at :math:`w_i = v_i / u_i` with :math:`K u = \lambda_P u`,
+:math:`v^\top K = \lambda_P v^\top` the right and left Perron vectors (spec-sgn-math §4A).
 For a reducible :math:`K` (a cascade, e.g. :math:`L_{21} = 0`) the supremum is not attained; we
-then couple the missing links with a vanishing :math:`\\varepsilon` and return finite weights
+then couple the missing links with a vanishing :math:`\varepsilon` and return finite weights
 whose margin on the *original* bounds is within ``tol`` of the supremum.
 
 References:
@@ -55,12 +55,12 @@ def _as_host(mu, coupling):
 
 
 def _host_margin(mu, coupling, weights):
-    """Exact :math:`\\alpha_*(w)` of checked host arrays (float64 NumPy, no input checks)."""
+    r"""Exact :math:`\alpha_*(w)` of checked host arrays (float64 NumPy, no input checks)."""
     return float(np.linalg.eigvalsh(gain_matrix(mu, coupling, weights))[0])
 
 
 def perron_value(mu, coupling) -> float:
-    """:math:`\\lambda_P(K)`, the supremum of the SGN margin over all block weights.
+    r""":math:`\lambda_P(K)`, the supremum of the SGN margin over all block weights.
 
     Args:
       mu: ``(n_players,)`` curvature lower bounds.
@@ -80,10 +80,10 @@ def perron_value(mu, coupling) -> float:
 
 
 def _perron_candidates(k):
-    """Candidate right/left Perron vector pairs of the Z-matrix K (positive entries).
+    r"""Candidate right/left Perron vector pairs of the Z-matrix K (positive entries).
 
     Two routes, because each fails somewhere: (1) shifted inverse iteration — ``K - sI`` with
-    ``s`` just below :math:`\\lambda_P(K)` is a nonsingular M-matrix with a positive inverse when
+    ``s`` just below :math:`\lambda_P(K)` is a nonsingular M-matrix with a positive inverse when
     ``K`` is irreducible, so iterating from the ones vector stays positive (this keeps entries
     far below 1e-16 of the largest, which ``abs`` of LAPACK eigenvectors loses on large rings
     and grids); (2) ``abs`` of the LAPACK eigenvectors, which converges where the spectral gap is
@@ -141,13 +141,13 @@ def _irreducible_weights(mu, coupling):
 
 
 def optimal_weights(mu, coupling, *, tol=PERRON_TOL):
-    """Block weights maximising the SGN margin, by the Perron closed form.
+    r"""Block weights maximising the SGN margin, by the Perron closed form.
 
     .. math::
 
-       w_i^* = v_i / u_i, \\qquad \\alpha_*(w^*) = \\lambda_P(K).
+       w_i^* = v_i / u_i, \qquad \alpha_*(w^*) = \lambda_P(K).
 
-    For a reducible comparison matrix the supremum :math:`\\lambda_P(K)` is not attained. The
+    For a reducible comparison matrix the supremum :math:`\lambda_P(K)` is not attained. The
     returned weights are finite and reach a margin of at least ``lambda_P(K) - tol`` (relative to
     ``max(1, |lambda_P|)``), never NaN.
 
@@ -161,7 +161,7 @@ def optimal_weights(mu, coupling, *, tol=PERRON_TOL):
 
     Returns:
       ``(weights, margin)``: ``(n_players,)`` NumPy weights normalised to ``min(w) = 1`` and the
-      margin :math:`\\alpha_*(w)` they achieve (Python float).
+      margin :math:`\alpha_*(w)` they achieve (Python float).
 
     Raises:
       ValueError: on malformed or non-finite bounds.

@@ -1,12 +1,12 @@
-"""Region bounds of a game's Jacobian blocks: the family of bound methods and their engines.
+r"""Region bounds of a game's Jacobian blocks: the family of bound methods and their engines.
 
 A certificate on a region :math:`K` rests on
 
 .. math::
 
-   \\mu_i \\le \\inf_K \\lambda_{\\min}(\\operatorname{sym}J_{ii}), \\qquad
-   L_{ij} \\ge \\sup_K \\lVert J_{ij}\\rVert_2, \\qquad
-   \\beta(w) \\ge \\sup_K \\lVert M^{1/2} DF M^{-1/2}\\rVert_2 .
+   \mu_i \le \inf_K \lambda_{\min}(\operatorname{sym}J_{ii}), \qquad
+   L_{ij} \ge \sup_K \lVert J_{ij}\rVert_2, \qquad
+   \beta(w) \ge \sup_K \lVert M^{1/2} DF M^{-1/2}\rVert_2 .
 
 Methods (strategy objects; pass one to :func:`certify.certify` as ``bounds=``):
 

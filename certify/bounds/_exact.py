@@ -1,24 +1,24 @@
-"""Exact bounds of affine games: the constant Jacobian's own numbers, in float64 LAPACK.
+r"""Exact bounds of affine games: the constant Jacobian's own numbers, in float64 LAPACK.
 
-For :math:`F(x) = Jx + b` the bounds hold on all of :math:`\\mathbb R^d`:
-:math:`\\mu_i = \\lambda_{\\min}(\\operatorname{sym}J_{ii})`, :math:`L_{ij} = \\lVert J_{ij}\\rVert_2`,
-:math:`\\lVert DF\\rVert_2 = \\lVert J\\rVert_2` and :math:`\\lambda_{\\min}(\\operatorname{sym}J)`.
+For :math:`F(x) = Jx + b` the bounds hold on all of :math:`\mathbb R^d`:
+:math:`\mu_i = \lambda_{\min}(\operatorname{sym}J_{ii})`, :math:`L_{ij} = \lVert J_{ij}\rVert_2`,
+:math:`\lVert DF\rVert_2 = \lVert J\rVert_2` and :math:`\lambda_{\min}(\operatorname{sym}J)`.
 
 **Large games.** Above a joint dimension of ``LARGE_DIM`` the per-block numbers are still exact,
 but the *joint* quantities would need an SVD and an eigendecomposition of the full
-:math:`d\\times d` matrix (minutes at :math:`d = 10^4`); they are replaced by sound block
+:math:`d\times d` matrix (minutes at :math:`d = 10^4`); they are replaced by sound block
 relaxations built from the per-block numbers (spec-sgn-math §6.3):
 
 .. math::
 
-   \\lVert J\\rVert_2 \\le \\lVert B\\rVert_2,\\quad B_{ii} = \\lVert J_{ii}\\rVert_2,\\ B_{ij} = L_{ij};\\qquad
-   \\lambda_{\\min}(\\operatorname{sym}J) \\ge \\lambda_{\\min}(S),\\quad S_{ii} = \\mu_i,\\
-   S_{ij} = -\\tfrac12 (L_{ij} + L_{ji}),
+   \lVert J\rVert_2 \le \lVert B\rVert_2,\quad B_{ii} = \lVert J_{ii}\rVert_2,\ B_{ij} = L_{ij};\qquad
+   \lambda_{\min}(\operatorname{sym}J) \ge \lambda_{\min}(S),\quad S_{ii} = \mu_i,\
+   S_{ij} = -\tfrac12 (L_{ij} + L_{ji}),
 
-both from :math:`x^\\top A x \\ge \\sum_i \\lambda_{\\min}(A_{ii})\\lVert x_i\\rVert^2 - \\sum_{i\\ne j}
-\\lVert A_{ij}\\rVert\\lVert x_i\\rVert\\lVert x_j\\rVert` (and its norm analogue), our own short
-derivation; both err on the safe side. The weighted Lipschitz constant :math:`\\beta(w)` is the
-exact :math:`\\lVert M^{1/2}JM^{-1/2}\\rVert_2` (dense LAPACK up to ``SPARSE_DIM``, ARPACK up to
+both from :math:`x^\top A x \ge \sum_i \lambda_{\min}(A_{ii})\lVert x_i\rVert^2 - \sum_{i\ne j}
+\lVert A_{ij}\rVert\lVert x_i\rVert\lVert x_j\rVert` (and its norm analogue), our own short
+derivation; both err on the safe side. The weighted Lipschitz constant :math:`\beta(w)` is the
+exact :math:`\lVert M^{1/2}JM^{-1/2}\rVert_2` (dense LAPACK up to ``SPARSE_DIM``, ARPACK up to
 ``LARGE_DIM``), else the block bound :func:`sgn.block_lipschitz_bound`.
 """
 
@@ -107,9 +107,9 @@ def jacobian_quantities(jac: np.ndarray, dims):
 
 
 def _sparse_weighted_norm(jac, weights, dims) -> float:
-    """:math:`\\lVert M^{1/2} J M^{-1/2}\\rVert_2` by ARPACK, padded by its tolerance."""
-    import scipy.sparse as sp  # noqa: PLC0415  (large games only)
-    from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, svds  # noqa: PLC0415
+    r""":math:`\lVert M^{1/2} J M^{-1/2}\rVert_2` by ARPACK, padded by its tolerance."""
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, svds
 
     s = np.repeat(np.sqrt(np.asarray(weights, dtype=np.float64)), dims)
     scaled = sp.csr_matrix(s[:, None] * np.asarray(jac) / s[None, :])

@@ -1,46 +1,46 @@
-"""Matrix-free estimates of the SGN block bounds for games whose players have millions of parameters.
+r"""Matrix-free estimates of the SGN block bounds for games whose players have millions of parameters.
 
 For a game with pseudo-gradient :math:`F` and Jacobian blocks :math:`J_{ij}(x)` the certificate
 needs, at each point :math:`x`,
 
 .. math::
 
-   \\mu_i(x) = \\lambda_{\\min}(\\operatorname{sym} J_{ii}(x)), \\quad
-   L_{ij}(x) = \\lVert J_{ij}(x)\\rVert_2 = \\sqrt{\\lambda_{\\max}(J_{ij}^\\top J_{ij})}, \\quad
-   \\beta_w(x) = \\lVert M^{1/2} DF(x) M^{-1/2}\\rVert_2 ,
+   \mu_i(x) = \lambda_{\min}(\operatorname{sym} J_{ii}(x)), \quad
+   L_{ij}(x) = \lVert J_{ij}(x)\rVert_2 = \sqrt{\lambda_{\max}(J_{ij}^\top J_{ij})}, \quad
+   \beta_w(x) = \lVert M^{1/2} DF(x) M^{-1/2}\rVert_2 ,
 
-plus :math:`\\lVert J_{ii}\\rVert_2`, :math:`\\lVert DF\\rVert_2` and
-:math:`\\lambda_{\\min}(\\operatorname{sym} DF)`. None of these needs a Jacobian: each is an extreme
+plus :math:`\lVert J_{ii}\rVert_2`, :math:`\lVert DF\rVert_2` and
+:math:`\lambda_{\min}(\operatorname{sym} DF)`. None of these needs a Jacobian: each is an extreme
 eigenvalue of a symmetric operator that we can only *apply*, using one linearisation of
 :math:`F_i` per player (``jax.linearize``) and its transpose (``jax.linear_transpose``):
-:math:`J_{ij}v = \\partial_t F_i(x + t\\,E_j v)` (a Jacobian-vector product, for a game built from
-losses a Hessian-vector product of :math:`f_i`) and :math:`J_{ij}^\\top u` (a vector-Jacobian
+:math:`J_{ij}v = \partial_t F_i(x + t\,E_j v)` (a Jacobian-vector product, for a game built from
+losses a Hessian-vector product of :math:`f_i`) and :math:`J_{ij}^\top u` (a vector-Jacobian
 product). Extreme eigenvalues come from the Lanczos method with full reorthogonalisation
-(default) or from power iteration; the :math:`k\\times k` tridiagonal problem is solved on the
-host in float64. No :math:`d\\times d` (or :math:`d_i\\times d_j`) matrix is ever formed; memory is
-:math:`O(k\\,d_i)` for the Krylov basis plus one linearisation of the game.
+(default) or from power iteration; the :math:`k\times k` tridiagonal problem is solved on the
+host in float64. No :math:`d\times d` (or :math:`d_i\times d_j`) matrix is ever formed; memory is
+:math:`O(k\,d_i)` for the Krylov basis plus one linearisation of the game.
 
 **Error model (what these numbers can and cannot guarantee).** Everything here is a *point
 estimate at given parameter points*; over a region it is the min/max over those points, i.e.
 ``kind="sampled"`` — never sound.
 
 * *Direction.* Ritz values lie inside the spectrum (Cauchy interlacing), so after any number of
-  steps the Lanczos estimate of :math:`\\lambda_{\\min}` is :math:`\\ge` the true value and the
-  estimate of :math:`\\lambda_{\\max}` (hence of :math:`\\lVert A\\rVert_2`) is :math:`\\le` the true
-  value. Both errors point *against* soundness: :math:`\\mu` is over-, :math:`L` and :math:`\\beta`
+  steps the Lanczos estimate of :math:`\lambda_{\min}` is :math:`\ge` the true value and the
+  estimate of :math:`\lambda_{\max}` (hence of :math:`\lVert A\rVert_2`) is :math:`\le` the true
+  value. Both errors point *against* soundness: :math:`\mu` is over-, :math:`L` and :math:`\beta`
   are under-estimated. Power iteration's Rayleigh quotient has the same direction, and since the
   Krylov space contains the power iterate, Lanczos with the same start and the same number of
   products is never further off.
-* *Residual.* For each Ritz pair :math:`(\\theta, y)` the residual
-  :math:`r = \\lVert A y - \\theta y\\rVert = |\\beta_k s_k|` is computed for free, and the interval
-  :math:`[\\theta - r, \\theta + r]` is guaranteed to contain *an* eigenvalue of :math:`A`
+* *Residual.* For each Ritz pair :math:`(\theta, y)` the residual
+  :math:`r = \lVert A y - \theta y\rVert = |\beta_k s_k|` is computed for free, and the interval
+  :math:`[\theta - r, \theta + r]` is guaranteed to contain *an* eigenvalue of :math:`A`
   (Kahan–Parlett–Jiang, in exact arithmetic). It does **not** guarantee that this eigenvalue is
   the extreme one: a start vector (nearly) orthogonal to the extreme eigenvector, or a cluster
   of eigenvalues, can hide it for many steps. Random Gaussian starts make exact orthogonality a
   probability-zero event, and the Kaniel–Paige bound gives convergence rates in terms of the
   spectral gap, but no finite number of steps is a proof.
 * *Rounding.* Products run in the dtype of ``points`` (float32 for large networks: relative
-  errors of order :math:`10^{-6}\\lVert A\\rVert` in each Ritz value); the tridiagonal eigenproblem
+  errors of order :math:`10^{-6}\lVert A\rVert` in each Ritz value); the tridiagonal eigenproblem
   runs in float64.
 * *Region.* A value at a point says nothing about the points between samples; a sampled
   "certified" is an estimate. Sound region bounds need the interval methods.
@@ -49,14 +49,14 @@ estimate at given parameter points*; over a region it is the min/max over those 
 game built from losses a JVP of :math:`F_i` is a Hessian-vector product of :math:`f_i`, about 2–4
 gradient evaluations (Pearlmutter 1994)):
 
-* :math:`\\mu_i` and :math:`\\lVert J_{ii}\\rVert` (both ends of one Lanczos run on
-  :math:`\\operatorname{sym}J_{ii}`): ``k`` JVPs when :math:`J_{ii}` is known symmetric (games from
+* :math:`\mu_i` and :math:`\lVert J_{ii}\rVert` (both ends of one Lanczos run on
+  :math:`\operatorname{sym}J_{ii}`): ``k`` JVPs when :math:`J_{ii}` is known symmetric (games from
   losses), else ``k`` JVPs + ``k`` VJPs; plus :math:`O(k^2 d_i)` flops of reorthogonalisation.
-* :math:`L_{ij}`: ``k`` JVPs + ``k`` VJPs of :math:`F_i` (Lanczos or power on :math:`J_{ij}^\\top J_{ij}`).
-* :math:`\\lVert DF\\rVert_2`, :math:`\\lambda_{\\min}(\\operatorname{sym}DF)`, :math:`\\beta(w)`: ``k``
+* :math:`L_{ij}`: ``k`` JVPs + ``k`` VJPs of :math:`F_i` (Lanczos or power on :math:`J_{ij}^\top J_{ij}`).
+* :math:`\lVert DF\rVert_2`, :math:`\lambda_{\min}(\operatorname{sym}DF)`, :math:`\beta(w)`: ``k``
   JVPs + ``k`` VJPs of :math:`F` each (a JVP of :math:`F` costs one JVP of every :math:`F_i`).
 
-For ``N`` players of size ``d`` and losses: about :math:`k\\,(N + 2N(N-1) + 4N)` player products
+For ``N`` players of size ``d`` and losses: about :math:`k\,(N + 2N(N-1) + 4N)` player products
 per point for the full set, and one linearisation per player and one of :math:`F`.
 
 References:
@@ -92,10 +92,10 @@ _BREAKDOWN = 1e3  # Lanczos breakdown: beta <= _BREAKDOWN * eps * (running opera
 
 
 def _lanczos_coefficients(matvec, v0, iterations: int):
-    """Lanczos with full (twice-applied) Gram–Schmidt reorthogonalisation.
+    r"""Lanczos with full (twice-applied) Gram–Schmidt reorthogonalisation.
 
     Returns the tridiagonal coefficients ``(alpha (k,), beta (k,))`` of
-    :math:`T_k = V_k^\\top A V_k`; ``beta[j]`` is the norm of the residual after step ``j``.
+    :math:`T_k = V_k^\top A V_k`; ``beta[j]`` is the norm of the residual after step ``j``.
     Traceable: ``iterations`` is static, the loop is ``lax.fori_loop``.
     """
     n = v0.shape[0]
@@ -134,12 +134,12 @@ def _power_coefficients(matvec, v0, iterations: int):
 
 @dataclasses.dataclass(frozen=True)
 class RitzEstimate:
-    """Extreme Ritz values of a symmetric operator with their residual norms (host, float64).
+    r"""Extreme Ritz values of a symmetric operator with their residual norms (host, float64).
 
     Attributes:
       low: smallest Ritz value (``>=`` the operator's smallest eigenvalue).
       high: largest Ritz value (``<=`` the operator's largest eigenvalue).
-      low_residual: :math:`\\lVert Ay - \\theta y\\rVert` for ``low``: some eigenvalue lies within it.
+      low_residual: :math:`\lVert Ay - \theta y\rVert` for ``low``: some eigenvalue lies within it.
       high_residual: the same for ``high``.
       steps: Krylov steps used before breakdown (an exact invariant subspace) or ``iterations``.
     """
@@ -316,16 +316,16 @@ def _largest(coeffs, method) -> tuple[float, float]:
 
 @dataclasses.dataclass(frozen=True)
 class PointEstimate:
-    """Matrix-free estimates at one point, with the Lanczos/power residuals (host, float64).
+    r"""Matrix-free estimates at one point, with the Lanczos/power residuals (host, float64).
 
     Attributes:
-      mu: ``(n_players,)`` estimates of :math:`\\lambda_{\\min}(\\operatorname{sym}J_{ii}(x))`.
-      coupling: ``(n_players, n_players)`` estimates of :math:`\\lVert J_{ij}(x)\\rVert_2`.
-      block_norm: ``(n_players,)`` estimates of :math:`\\lVert J_{ii}(x)\\rVert_2`.
-      lipschitz: estimate of :math:`\\lVert DF(x)\\rVert_2` (NaN when not computed).
-      euclidean_margin: estimate of :math:`\\lambda_{\\min}(\\operatorname{sym}DF(x))` (NaN when not computed).
+      mu: ``(n_players,)`` estimates of :math:`\lambda_{\min}(\operatorname{sym}J_{ii}(x))`.
+      coupling: ``(n_players, n_players)`` estimates of :math:`\lVert J_{ij}(x)\rVert_2`.
+      block_norm: ``(n_players,)`` estimates of :math:`\lVert J_{ii}(x)\rVert_2`.
+      lipschitz: estimate of :math:`\lVert DF(x)\rVert_2` (NaN when not computed).
+      euclidean_margin: estimate of :math:`\lambda_{\min}(\operatorname{sym}DF(x))` (NaN when not computed).
       mu_residual: ``(n_players,)`` Ritz residuals of ``mu`` (an eigenvalue lies within).
-      coupling_residual: ``(n_players, n_players)`` residuals for :math:`\\lVert J_{ij}\\rVert_2^2`.
+      coupling_residual: ``(n_players, n_players)`` residuals for :math:`\lVert J_{ij}\rVert_2^2`.
     """
 
     mu: np.ndarray
@@ -380,7 +380,7 @@ def _start_vector(seed: int, p: int, dim: int, dtype):
 
 def matrix_free_point_estimate(game: Game, x, *, iterations: int = 30, seed: int = 0, method: str = "lanczos",
                                full: bool = True) -> PointEstimate:
-    """Matrix-free estimates of every block quantity at one point ``x`` (see the module notes).
+    r"""Matrix-free estimates of every block quantity at one point ``x`` (see the module notes).
 
     Args:
       game: a :class:`games.Game` (losses are used when present: ``J_ii`` is then a Hessian).
@@ -388,7 +388,7 @@ def matrix_free_point_estimate(game: Game, x, *, iterations: int = 30, seed: int
       iterations: Krylov steps per quantity (capped at the operator's size).
       seed: seed of the Gaussian start vectors (drawn on the host).
       method: ``"lanczos"`` (default) or ``"power"`` for the norms (``mu`` always uses Lanczos).
-      full: also estimate :math:`\\lVert DF\\rVert_2` and :math:`\\lambda_{\\min}(\\operatorname{sym}DF)`.
+      full: also estimate :math:`\lVert DF\rVert_2` and :math:`\lambda_{\min}(\operatorname{sym}DF)`.
 
     Returns:
       :class:`PointEstimate`.
@@ -440,12 +440,12 @@ def _reduce_point(game, out, method, full) -> PointEstimate:
 
 def matrix_free_block_bounds(game: Game, points, *, iterations: int = 30, seed: int = 0, method: str = "lanczos",
                              full: bool = True) -> BlockBounds:
-    """Sampled block bounds from matrix-free estimates at a few points (never a Jacobian).
+    r"""Sampled block bounds from matrix-free estimates at a few points (never a Jacobian).
 
     .. math::
 
-       \\hat\\mu_i = \\min_p \\hat\\lambda_{\\min}(\\operatorname{sym}J_{ii}(x_p)), \\qquad
-       \\hat L_{ij} = \\max_p \\widehat{\\lVert J_{ij}(x_p)\\rVert}_2 .
+       \hat\mu_i = \min_p \hat\lambda_{\min}(\operatorname{sym}J_{ii}(x_p)), \qquad
+       \hat L_{ij} = \max_p \widehat{\lVert J_{ij}(x_p)\rVert}_2 .
 
     These are local values at the points, or their extremes over the points: an estimate
     (``kind="sampled"``), not a bound over any region (see the module's error model).
@@ -456,7 +456,7 @@ def matrix_free_block_bounds(game: Game, points, *, iterations: int = 30, seed: 
       iterations: Krylov steps per quantity and point.
       seed: seed of the Gaussian start vectors (point ``p`` uses the stream ``(seed, p)``).
       method: ``"lanczos"`` or ``"power"`` for the norms.
-      full: also estimate :math:`\\lVert DF\\rVert_2` and :math:`\\lambda_{\\min}(\\operatorname{sym} DF)`
+      full: also estimate :math:`\lVert DF\rVert_2` and :math:`\lambda_{\min}(\operatorname{sym} DF)`
         (NaN in the result otherwise).
 
     Returns:
@@ -493,9 +493,9 @@ def matrix_free_block_bounds(game: Game, points, *, iterations: int = 30, seed: 
 
 def matrix_free_weighted_lipschitz(game: Game, points, weights, *, iterations: int = 30, seed: int = 0,
                                    method: str = "lanczos") -> float:
-    """Estimate of :math:`\\beta(w) = \\max_p \\lVert M^{1/2} DF(x_p) M^{-1/2}\\rVert_2`, matrix-free.
+    r"""Estimate of :math:`\beta(w) = \max_p \lVert M^{1/2} DF(x_p) M^{-1/2}\rVert_2`, matrix-free.
 
-    ``k`` JVPs and ``k`` VJPs of :math:`F` per point, on :math:`B^\\top B` with
+    ``k`` JVPs and ``k`` VJPs of :math:`F` per point, on :math:`B^\top B` with
     :math:`B = M^{1/2} DF M^{-1/2}`; an under-estimate at each point (see the module notes).
 
     Args:

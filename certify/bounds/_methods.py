@@ -1,15 +1,15 @@
-"""Bound methods as strategy objects: how :math:`\\mu_i`, :math:`L_{ij}` and :math:`\\beta(w)` are obtained.
+r"""Bound methods as strategy objects: how :math:`\mu_i`, :math:`L_{ij}` and :math:`\beta(w)` are obtained.
 
 Every method maps a game and a region :math:`K` to one :class:`~certify.bounds.BlockBounds`,
 
 .. math::
 
-   \\mu_i \\le \\inf_K \\lambda_{\\min}(\\operatorname{sym}J_{ii}), \\qquad
-   L_{ij} \\ge \\sup_K \\lVert J_{ij}\\rVert_2, \\qquad
-   \\beta(w) \\ge \\sup_K \\lVert M^{1/2}DF M^{-1/2}\\rVert_2 ,
+   \mu_i \le \inf_K \lambda_{\min}(\operatorname{sym}J_{ii}), \qquad
+   L_{ij} \ge \sup_K \lVert J_{ij}\rVert_2, \qquad
+   \beta(w) \ge \sup_K \lVert M^{1/2}DF M^{-1/2}\rVert_2 ,
 
 whose ``kind`` says what the numbers mean: ``exact`` (:class:`Exact`, affine games, valid on all of
-:math:`\\mathbb R^d`), ``sound`` (:class:`Interval`, :class:`Padded`, :class:`Refine`: guaranteed
+:math:`\mathbb R^d`), ``sound`` (:class:`Interval`, :class:`Padded`, :class:`Refine`: guaranteed
 enclosures over the box) or ``sampled`` (:class:`Sampled`, :class:`MatrixFree`: extremes over
 points, an *estimate*). The CLI spellings ``"auto"``, ``"exact"``, ``"sampled"``, ``"interval"``,
 ``"padded"``, ``"refine"`` and ``"matrix_free"`` map to these objects through :func:`resolve`.
@@ -88,7 +88,7 @@ class BoundsMethod:
 
 @dataclasses.dataclass(frozen=True)
 class Exact(BoundsMethod):
-    """The constant Jacobian's own numbers (affine games only; valid on all of :math:`\\mathbb R^d`).
+    r"""The constant Jacobian's own numbers (affine games only; valid on all of :math:`\mathbb R^d`).
 
     Examples:
       >>> import games
@@ -140,7 +140,7 @@ class Sampled(BoundsMethod):
 
 
 def _with_sound_beta(game, bb: BlockBounds, jacobians: Callable) -> BlockBounds:
-    """Attaches the sound :math:`\\beta(w)` of the same boxes: worst case over boxes, never the hull.
+    r"""Attaches the sound :math:`\beta(w)` of the same boxes: worst case over boxes, never the hull.
 
     ``jacobians()`` returns the interval Jacobians ``(jlo, jhi)`` of the boxes, ``(n_boxes, d, d)``.
     """
@@ -210,10 +210,10 @@ class Padded(BoundsMethod):
 
 @dataclasses.dataclass(frozen=True)
 class Refine(BoundsMethod):
-    """Interval bounds tightened by branch and bound until ``decide`` holds or the budget is spent.
+    r"""Interval bounds tightened by branch and bound until ``decide`` holds or the budget is spent.
 
     The pipeline's ``decide`` is "the SGN comparison matrix certifies with these bounds"; then
-    :math:`\\beta(w)` is computed soundly on the final boxes.
+    :math:`\beta(w)` is computed soundly on the final boxes.
 
     Attributes:
       max_rounds: bisection rounds.
@@ -246,7 +246,7 @@ class Refine(BoundsMethod):
 
 @dataclasses.dataclass(frozen=True)
 class MatrixFree(BoundsMethod):
-    """Lanczos / power-iteration estimates at the centre and ``n_samples`` points, never forming a Jacobian.
+    r"""Lanczos / power-iteration estimates at the centre and ``n_samples`` points, never forming a Jacobian.
 
     For games whose players are networks (millions of parameters). An estimate, never a guarantee.
 
@@ -255,7 +255,7 @@ class MatrixFree(BoundsMethod):
       seed: seed of the points and of the Krylov start vectors.
       iterations: Krylov steps per quantity and point.
       method: ``"lanczos"`` or ``"power"`` for the norms.
-      full: also estimate :math:`\\lVert DF\\rVert_2` and :math:`\\lambda_{\\min}(\\operatorname{sym}DF)`
+      full: also estimate :math:`\lVert DF\rVert_2` and :math:`\lambda_{\min}(\operatorname{sym}DF)`
         (reported only; ``False`` halves the compile time and leaves them NaN).
 
     Examples:

@@ -1,13 +1,13 @@
-"""Sampled bounds: exact block quantities at sample points, extremes over the points (an estimate).
+r"""Sampled bounds: exact block quantities at sample points, extremes over the points (an estimate).
 
-At every point :math:`x \\in P` (:func:`certify.bounds.sample_points`) one
+At every point :math:`x \in P` (:func:`certify.bounds.sample_points`) one
 ``jit(vmap(jacfwd(F)))`` call per chunk gives :math:`DF(x)`; small batched reductions then give
 
 .. math::
 
-   \\hat\\mu_i = \\min_P \\lambda_{\\min}(\\operatorname{sym}J_{ii}), \\quad
-   \\hat L_{ij} = \\max_P \\lVert J_{ij}\\rVert_2, \\quad
-   \\hat\\beta(w) = \\max_P \\lVert M^{1/2} DF M^{-1/2}\\rVert_2 .
+   \hat\mu_i = \min_P \lambda_{\min}(\operatorname{sym}J_{ii}), \quad
+   \hat L_{ij} = \max_P \lVert J_{ij}\rVert_2, \quad
+   \hat\beta(w) = \max_P \lVert M^{1/2} DF M^{-1/2}\rVert_2 .
 
 A sampled minimum can miss the true infimum: this is an *estimate*, never a guarantee
 (``kind="sampled"``). Reductions run as separate small jitted kernels rather than one large jit:
@@ -34,7 +34,7 @@ SAMPLED_MAX_BYTES = 2 * 1024**3
 
 
 def gram_spectral_norm(a):
-    """Batched :math:`\\lVert A\\rVert_2 = \\sqrt{\\lambda_{\\max}(A^\\top A)}` on the smaller Gram side.
+    r"""Batched :math:`\lVert A\rVert_2 = \sqrt{\lambda_{\max}(A^\top A)}` on the smaller Gram side.
 
     A symmetric eigensolve is several times cheaper than an SVD on CPU and far cheaper for small
     batched matrices on GPU; the relative error of the largest singular value stays ~eps.
@@ -105,7 +105,7 @@ def sampled_jacobians(game, points: np.ndarray, *, progress: bool = False):
     fs, js = [], []
     starts = range(0, points.shape[0], CHUNK)
     if progress and len(starts) > 1:
-        from tqdm import tqdm  # noqa: PLC0415  (optional progress bar)
+        from tqdm import tqdm  # optional progress bar
 
         starts = tqdm(starts, desc="sampled Jacobians", unit="chunk", file=sys.stderr)
     for start in starts:
@@ -141,7 +141,7 @@ def _nan_bounds(n: int, n_points: int) -> BlockBounds:
 
 def sampled_block_bounds(game, region, *, n_samples: int = 1024, seed: int = 0, vertices: bool = True,
                          progress: bool = False) -> BlockBounds:
-    """Sampled extremes of the block quantities over the region (an estimate, not a guarantee).
+    r"""Sampled extremes of the block quantities over the region (an estimate, not a guarantee).
 
     Points that the strategy set excludes are projected onto it first. Non-finite values of
     ``F`` or ``DF`` anywhere give NaN bounds (the pipeline then reports status ``invalid``).
@@ -156,7 +156,7 @@ def sampled_block_bounds(game, region, *, n_samples: int = 1024, seed: int = 0, 
 
     Returns:
       :class:`BlockBounds` with ``kind="sampled"``; its ``weighted_lipschitz(w)`` is the maximum
-      of :math:`\\lVert M^{1/2}DF M^{-1/2}\\rVert_2` over the same points.
+      of :math:`\lVert M^{1/2}DF M^{-1/2}\rVert_2` over the same points.
 
     Raises:
       ValueError: when the dense Jacobians would exceed ``SAMPLED_MAX_BYTES``.

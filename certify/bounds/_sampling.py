@@ -1,11 +1,11 @@
-"""The one point sampler behind every sampled estimate: box vertices, a grid, seeded uniform points.
+r"""The one point sampler behind every sampled estimate: box vertices, a grid, seeded uniform points.
 
-Sampled bounds take extremes of the block quantities over a finite set :math:`P \\subset K`,
+Sampled bounds take extremes of the block quantities over a finite set :math:`P \subset K`,
 
 .. math::
 
-   \\hat\\mu_i = \\min_{x\\in P}\\lambda_{\\min}(\\operatorname{sym}J_{ii}(x)), \\qquad
-   \\hat L_{ij} = \\max_{x\\in P}\\lVert J_{ij}(x)\\rVert_2 ,
+   \hat\mu_i = \min_{x\in P}\lambda_{\min}(\operatorname{sym}J_{ii}(x)), \qquad
+   \hat L_{ij} = \max_{x\in P}\lVert J_{ij}(x)\rVert_2 ,
 
 an *estimate* (a sampled minimum can miss the infimum). :func:`sample_points` builds :math:`P`:
 the :math:`2^d` vertices of the box (when few) or a full grid, seeded uniform points, and the
@@ -44,13 +44,13 @@ def _grid(region: Region, points_per_dim: int) -> np.ndarray:
 
 def sample_points(region: Region, *, n_samples: int = 0, seed: int = 0, vertices: bool = True,
                   center: bool = True, points_per_dim: int | None = None) -> np.ndarray:
-    """Sample points of a box: vertices (or a grid), seeded uniform points, the centre.
+    r"""Sample points of a box: vertices (or a grid), seeded uniform points, the centre.
 
     Args:
       region: the box :class:`games.Region`.
       n_samples: seeded uniform points (``numpy.random.default_rng(seed)``).
       seed: the sampling seed.
-      vertices: include the :math:`2^d` vertices when :math:`d \\le` ``MAX_VERTEX_DIM``.
+      vertices: include the :math:`2^d` vertices when :math:`d \le` ``MAX_VERTEX_DIM``.
       center: include the centre (last).
       points_per_dim: if given, a full grid with this many points per coordinate (corners
         included) replaces the vertices; ``2`` is exactly the vertices, for any ``dim`` up to

@@ -1,66 +1,66 @@
-"""Bounds of entropy-regularised (tabular) games in their mirror (KL) and Fisher geometries.
+r"""Bounds of entropy-regularised (tabular) games in their mirror (KL) and Fisher geometries.
 
-**(a) Normal-form games, ℓ1/KL geometry.** With entropy temperature :math:`\\tau > 0`, player
-:math:`i`'s loss :math:`f_i = -u_i - \\tau H(x_i)` has curvature :math:`\\mu_i = \\tau` in
-:math:`\\lVert\\cdot\\rVert_1` on the simplex (Pinsker: :math:`\\langle\\tau(\\log x - \\log y), x - y\\rangle
-\\ge \\tau\\lVert x - y\\rVert_1^2`), and the coupling is the ℓ1→ℓ∞ norm of the payoff block on the
+**(a) Normal-form games, ℓ1/KL geometry.** With entropy temperature :math:`\tau > 0`, player
+:math:`i`'s loss :math:`f_i = -u_i - \tau H(x_i)` has curvature :math:`\mu_i = \tau` in
+:math:`\lVert\cdot\rVert_1` on the simplex (Pinsker: :math:`\langle\tau(\log x - \log y), x - y\rangle
+\ge \tau\lVert x - y\rVert_1^2`), and the coupling is the ℓ1→ℓ∞ norm of the payoff block on the
 tangent spaces,
 
 .. math::
 
-   L_{ij} = \\sup_{x_{-ij}}\\ \\sup\\{\\delta_i^\\top B_{ij}\\delta_j : 1^\\top\\delta = 0,
-   \\lVert\\delta\\rVert_1 = 1\\} = \\tfrac14 \\max_{k,k',a,b}(B_{ka} - B_{kb} - B_{k'a} + B_{k'b})
+   L_{ij} = \sup_{x_{-ij}}\ \sup\{\delta_i^\top B_{ij}\delta_j : 1^\top\delta = 0,
+   \lVert\delta\rVert_1 = 1\} = \tfrac14 \max_{k,k',a,b}(B_{ka} - B_{kb} - B_{k'a} + B_{k'b})
 
-(spec-sgn-math §7.2; the supremum is attained at :math:`\\delta = (e_k - e_{k'})/2`; for
-:math:`N \\ge 3` players the block :math:`B_{ij}` is multilinear in the others' strategies, so the
+(spec-sgn-math §7.2; the supremum is attained at :math:`\delta = (e_k - e_{k'})/2`; for
+:math:`N \ge 3` players the block :math:`B_{ij}` is multilinear in the others' strategies, so the
 outer supremum is a maximum over their pure profiles and the bounds are exact). The SGN theorem
-(spec §3.2) then holds with per-block ℓ1 norms: :math:`\\sum_i w_i\\langle F_i(x) - F_i(y), x_i - y_i
-\\rangle \\ge \\alpha_* \\sum_i w_i\\lVert x_i - y_i\\rVert_1^2`, and along the mirror flow
-:math:`\\dot z_i = -F_i(x)`, :math:`x_i = \\operatorname{softmax}(z_i)`, the Lyapunov function
-:math:`D = \\sum_i w_i \\mathrm{KL}(x_i^*\\|x_i)` decreases: :math:`\\dot D \\le -\\alpha_*\\sum_i w_i
-\\lVert x_i - x_i^*\\rVert_1^2`.
+(spec §3.2) then holds with per-block ℓ1 norms: :math:`\sum_i w_i\langle F_i(x) - F_i(y), x_i - y_i
+\rangle \ge \alpha_* \sum_i w_i\lVert x_i - y_i\rVert_1^2`, and along the mirror flow
+:math:`\dot z_i = -F_i(x)`, :math:`x_i = \operatorname{softmax}(z_i)`, the Lyapunov function
+:math:`D = \sum_i w_i \mathrm{KL}(x_i^*\|x_i)` decreases: :math:`\dot D \le -\alpha_*\sum_i w_i
+\lVert x_i - x_i^*\rVert_1^2`.
 
 *Step size (our own derivation; the paper gives none for this geometry).* The Euclidean rule
-:math:`h < 2\\alpha/\\beta^2` does not transfer: :math:`\\nabla H` is unbounded on the simplex, so
-:math:`F` has no finite ℓ1→ℓ∞ Lipschitz constant :math:`\\beta`. Instead write mirror descent
-(= multiplicative weights = NPG) in logits: :math:`z_i^+ = (1 - h\\tau) z_i + h\\,g_i(x_{-i})`, with
-:math:`g_i = \\nabla_{x_i}u_i` and the QRE satisfying :math:`\\tau z_i^* = g_i(x^*_{-i})` up to
-constants. Measure errors by the oscillation :math:`e_i = \\operatorname{osc}(z_i - z_i^*)`
-(:math:`\\operatorname{osc} v = \\max v - \\min v`). Two facts: (i)
-:math:`\\lVert\\operatorname{softmax}(z) - \\operatorname{softmax}(z')\\rVert_1 \\le
-\\tfrac12\\operatorname{osc}(z - z')` (the softmax Jacobian maps :math:`v` to the centred
-:math:`p \\odot (v - p^\\top v)`, whose ℓ1 norm is a mean absolute deviation, at most half the range);
-(ii) :math:`\\operatorname{osc}(B\\delta) \\le 2L\\lVert\\delta\\rVert_1` for tangent :math:`\\delta`. Hence
-:math:`e^+ \\le (|1 - h\\tau|\\,I + hL)\\,e` componentwise, a nonnegative comparison system, and for
-:math:`0 < h \\le 1/\\tau` its spectral radius is :math:`1 - h\\lambda_P(K)`, :math:`K = \\tau I - L`.
+:math:`h < 2\alpha/\beta^2` does not transfer: :math:`\nabla H` is unbounded on the simplex, so
+:math:`F` has no finite ℓ1→ℓ∞ Lipschitz constant :math:`\beta`. Instead write mirror descent
+(= multiplicative weights = NPG) in logits: :math:`z_i^+ = (1 - h\tau) z_i + h\,g_i(x_{-i})`, with
+:math:`g_i = \nabla_{x_i}u_i` and the QRE satisfying :math:`\tau z_i^* = g_i(x^*_{-i})` up to
+constants. Measure errors by the oscillation :math:`e_i = \operatorname{osc}(z_i - z_i^*)`
+(:math:`\operatorname{osc} v = \max v - \min v`). Two facts: (i)
+:math:`\lVert\operatorname{softmax}(z) - \operatorname{softmax}(z')\rVert_1 \le
+\tfrac12\operatorname{osc}(z - z')` (the softmax Jacobian maps :math:`v` to the centred
+:math:`p \odot (v - p^\top v)`, whose ℓ1 norm is a mean absolute deviation, at most half the range);
+(ii) :math:`\operatorname{osc}(B\delta) \le 2L\lVert\delta\rVert_1` for tangent :math:`\delta`. Hence
+:math:`e^+ \le (|1 - h\tau|\,I + hL)\,e` componentwise, a nonnegative comparison system, and for
+:math:`0 < h \le 1/\tau` its spectral radius is :math:`1 - h\lambda_P(K)`, :math:`K = \tau I - L`.
 So mirror descent contracts **globally** in the Perron-weighted max-norm of the log-ratio
-oscillations iff :math:`\\lambda_P(K) > 0` (the same small-gain condition as the flow), for every
-step :math:`0 < h < 2/(\\tau + \\rho(L))`, with factor
-:math:`q(h) = |1 - h\\tau| + h\\rho(L)`, best at :math:`h = 1/\\tau` (smoothed best response) where
-:math:`q = \\rho(L)/\\tau`. Since :math:`\\mathrm{KL}(x^*\\|x) \\le \\operatorname{osc}(\\log x^* - \\log x)`,
+oscillations iff :math:`\lambda_P(K) > 0` (the same small-gain condition as the flow), for every
+step :math:`0 < h < 2/(\tau + \rho(L))`, with factor
+:math:`q(h) = |1 - h\tau| + h\rho(L)`, best at :math:`h = 1/\tau` (smoothed best response) where
+:math:`q = \rho(L)/\tau`. Since :math:`\mathrm{KL}(x^*\|x) \le \operatorname{osc}(\log x^* - \log x)`,
 the KL Lyapunov function converges at the same linear rate (as a bound, not monotonically).
 
 **(b) Markov games, Fisher geometry (the paper's pipeline, spec §7.1).** Policies are softmax in
-logits; at every point :math:`\\theta` of a cube around the equilibrium we form, in gauge-free
+logits; at every point :math:`\theta` of a cube around the equilibrium we form, in gauge-free
 coordinates (the logit directions :math:`1_s` change nothing), the Fisher-normalised Jacobian
-:math:`N = G^{-1/2}\\hat H G^{-1/2}`, with :math:`\\hat H` the reduced game Jacobian and
-:math:`G = \\operatorname{blockdiag}_i G_i` the reduced (unweighted) Fisher metric. Then
-:math:`\\mu_i = \\lambda_{\\min}(\\operatorname{sym} N_{ii})`, :math:`L_{ij} = \\lVert N_{ij}\\rVert_2`
+:math:`N = G^{-1/2}\hat H G^{-1/2}`, with :math:`\hat H` the reduced game Jacobian and
+:math:`G = \operatorname{blockdiag}_i G_i` the reduced (unweighted) Fisher metric. Then
+:math:`\mu_i = \lambda_{\min}(\operatorname{sym} N_{ii})`, :math:`L_{ij} = \lVert N_{ij}\rVert_2`
 (equal to the paper's "smallest nonzero eigenvalue" / clamped-pseudo-inverse quantities), and
-:math:`\\beta(w) = \\lVert W^{1/2} N W^{-1/2}\\rVert_2` is the Lipschitz constant of the natural
-gradient field :math:`G^{-1}\\hat H` in :math:`M(w) = \\operatorname{diag}(w_i G_i)`. Bounds are the
-min/max over the :math:`2^{\\rm dim}` vertices (sampled, not rigorous), the weights are the Perron
-optimum, and the certified NPG step is :math:`\\eta < 2\\alpha_*/\\beta^2`.
+:math:`\beta(w) = \lVert W^{1/2} N W^{-1/2}\rVert_2` is the Lipschitz constant of the natural
+gradient field :math:`G^{-1}\hat H` in :math:`M(w) = \operatorname{diag}(w_i G_i)`. Bounds are the
+min/max over the :math:`2^{\rm dim}` vertices (sampled, not rigorous), the weights are the Perron
+optimum, and the certified NPG step is :math:`\eta < 2\alpha_*/\beta^2`.
 
 *What is approximate.* The paper's construction drops two terms that vanish at the equilibrium
 but not on the cube: the derivative of the inverse metric in the natural-gradient Jacobian,
-:math:`J_\\Phi = D(G^{-1}F) = G^{-1}DF + (DG^{-1})[\\cdot]F`, and the metric's rate of change
-:math:`\\dot M` in the Riemannian contraction condition :math:`\\operatorname{sym}(MJ_\\Phi) - \\tfrac12\\dot M
-\\succeq \\alpha M` (Lohmiller & Slotine 1998). We compute both exactly by autodiff at every
-vertex (the ``riemannian`` entry: :math:`\\tilde N = G^{1/2}J_\\Phi G^{-1/2} - \\tfrac12
-G^{-1/2}\\dot G G^{-1/2}`, with :math:`\\dot G = DG[-\\Phi]`) and report the SGN margin built from
+:math:`J_\Phi = D(G^{-1}F) = G^{-1}DF + (DG^{-1})[\cdot]F`, and the metric's rate of change
+:math:`\dot M` in the Riemannian contraction condition :math:`\operatorname{sym}(MJ_\Phi) - \tfrac12\dot M
+\succeq \alpha M` (Lohmiller & Slotine 1998). We compute both exactly by autodiff at every
+vertex (the ``riemannian`` entry: :math:`\tilde N = G^{1/2}J_\Phi G^{-1/2} - \tfrac12
+G^{-1/2}\dot G G^{-1/2}`, with :math:`\dot G = DG[-\Phi]`) and report the SGN margin built from
 them, so the flow certificate no longer rests on the dropped term (it is still sampled). The
-Euler step rule :math:`\\eta < 2\\alpha/\\beta^2` is exact only for a constant metric; for the
+Euler step rule :math:`\eta < 2\alpha/\beta^2` is exact only for a constant metric; for the
 state-dependent Fisher metric it is a first-order guideline, validated by the experiment script.
 
 References:
@@ -99,7 +99,7 @@ DEFAULT_RADIUS = 0.1
 
 
 def tangent_coupling(block) -> float:
-    """ℓ1→ℓ∞ tangent-space norm :math:`\\tfrac14\\max_{k,k'}\\operatorname{osc}(B_k - B_{k'})` of a payoff block.
+    r"""ℓ1→ℓ∞ tangent-space norm :math:`\tfrac14\max_{k,k'}\operatorname{osc}(B_k - B_{k'})` of a payoff block.
 
     Examples:
       >>> tangent_coupling(np.array([[1.0, -1.0], [-1.0, 1.0]]))
@@ -133,15 +133,15 @@ def matrix_coupling(payoffs) -> np.ndarray:
 
 
 def mirror_step_bounds(tau: float, coupling) -> dict:
-    """Certified mirror-descent steps from the log-ratio comparison system (module docstring).
+    r"""Certified mirror-descent steps from the log-ratio comparison system (module docstring).
 
     Args:
-      tau: common curvature :math:`\\tau > 0`.
+      tau: common curvature :math:`\tau > 0`.
       coupling: ``(N, N)`` couplings :math:`L`.
 
     Returns:
       ``{"step_bound", "step", "contraction_factor", "loop_gain"}``: any ``0 < h < step_bound``
-      contracts with factor :math:`|1 - h\\tau| + h\\rho(L)`; ``step = 1/tau`` is the best
+      contracts with factor :math:`|1 - h\tau| + h\rho(L)`; ``step = 1/tau`` is the best
       (``contraction_factor`` is NaN when nothing contracts).
 
     Examples:
@@ -158,7 +158,7 @@ def mirror_step_bounds(tau: float, coupling) -> dict:
 
 
 def mirror_bounds(game) -> tuple[BlockBounds, dict]:
-    """Exact ℓ1/KL bounds of an entropy-regularised normal-form game: :math:`\\mu_i = \\tau`, tangent couplings.
+    r"""Exact ℓ1/KL bounds of an entropy-regularised normal-form game: :math:`\mu_i = \tau`, tangent couplings.
 
     Returns:
       ``(bounds, extra)``: :class:`BlockBounds` with ``kind="exact"`` (only ``mu`` and
@@ -212,7 +212,7 @@ def _sqrt_pair(g):
 
 
 def fisher_normalised_jacobians(tg: TabularGame, theta):
-    """Fisher-normalised Jacobians at one flat logit point (gauge-free coordinates).
+    r"""Fisher-normalised Jacobians at one flat logit point (gauge-free coordinates).
 
     Args:
       tg: tabular game data.
@@ -220,8 +220,8 @@ def fisher_normalised_jacobians(tg: TabularGame, theta):
 
     Returns:
       ``(n, n_riem)``, both ``(dim_reduced, dim_reduced)``: the paper's
-      :math:`N = G^{-1/2}\\hat H G^{-1/2}` and the exact Riemannian
-      :math:`\\tilde N = G^{1/2}J_\\Phi G^{-1/2} - \\tfrac12 G^{-1/2}\\dot G G^{-1/2}` (module docstring).
+      :math:`N = G^{-1/2}\hat H G^{-1/2}` and the exact Riemannian
+      :math:`\tilde N = G^{1/2}J_\Phi G^{-1/2} - \tfrac12 G^{-1/2}\dot G G^{-1/2}` (module docstring).
 
     Examples:
       >>> import games, jax.numpy as jnp
@@ -338,12 +338,12 @@ class _FisherPoints:
 
 @dataclasses.dataclass(frozen=True)
 class FisherBounds:
-    """Sampled Fisher-geometry bounds and what a certificate records beside them.
+    r"""Sampled Fisher-geometry bounds and what a certificate records beside them.
 
     Attributes:
       bounds: :class:`BlockBounds` (``kind="sampled"``) of the paper's Fisher-normalised
         quantities; ``weighted_lipschitz(w)`` is the largest natural-gradient
-        :math:`\\beta(w)` over the points.
+        :math:`\beta(w)` over the points.
       region: the logit box the points were drawn from.
       extra: JSON-able details (equilibrium, residual, Lyapunov function, step rule).
       details: ``weights -> dict`` of weight-dependent details (``alpha_true``, ``ratio`` and the
@@ -371,9 +371,9 @@ def fisher_equilibrium(game):
 
 def fisher_bounds(game, region: Region | None = None, *, n_samples: int = 0, seed: int = 0,
                   points_per_dim: int = 2, equilibrium=None) -> FisherBounds:
-    """Fisher-geometry bounds of a Markov game on a logit box (the paper's pipeline, sampled).
+    r"""Fisher-geometry bounds of a Markov game on a logit box (the paper's pipeline, sampled).
 
-    Points: the grid with ``points_per_dim`` per coordinate (2: the :math:`2^{\\rm dim}`
+    Points: the grid with ``points_per_dim`` per coordinate (2: the :math:`2^{\rm dim}`
     vertices, as in the paper) plus ``n_samples`` seeded uniform points of the box, which
     defaults to the cube of half-width ``DEFAULT_RADIUS`` around the equilibrium.
 

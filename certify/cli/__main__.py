@@ -1,3 +1,5 @@
+"""``python -m certify.cli``: the same as the ``sgn`` console script."""
+
 import sys
 
 from certify.cli import main

@@ -86,7 +86,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("sgn: interrupted", file=sys.stderr)
         return 130
-    except Exception as err:  # noqa: BLE001  (last resort: one line, never a traceback)
+    except Exception as err:  # last resort: one line, never a traceback
         if os.environ.get("SGN_DEBUG"):
             raise
         return fail(f"internal error ({type(err).__name__}: {err}); rerun with SGN_DEBUG=1 and report it")

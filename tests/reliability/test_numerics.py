@@ -57,7 +57,7 @@ def _fake_solve(status_by_solver, calls):
         if forced is None:
             return real(problem, solver)
         real(problem, solver)
-        problem._status = forced  # noqa: SLF001  (cvxpy keeps the status here)
+        problem._status = forced  # cvxpy keeps the status here
 
     return solve
 

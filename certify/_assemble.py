@@ -21,12 +21,15 @@ import dataclasses
 import math
 from collections.abc import Callable
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 import certify.bounds._exact as _exact
 import sgn
 from certify._bound_types import BlockBounds
 from certify._certificate import Certificate, Status
+from certify._interval import interval_value_and_jacobian
 from certify._weights import optimize_block_weights
 
 MARGIN_TOL = 1e-9
@@ -46,6 +49,8 @@ class Steps:
       rk4_step_guideline: ``2.5 / beta`` (Euclidean geometry only).
       rk4_step: rigorous RK4 step (Euclidean geometry only).
       rk4_guideline_factor: exact RK4 factor at the guideline (affine games), else NaN.
+      notes: JSON-able hypotheses of the steps (e.g. ``rk4_region``: the inner box where the RK4
+        step holds), recorded in the certificate's ``extra``.
     """
 
     euler_step: float = 0.0
@@ -54,6 +59,7 @@ class Steps:
     rk4_step_guideline: float = 0.0
     rk4_step: float = 0.0
     rk4_guideline_factor: float = NAN
+    notes: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,8 +85,48 @@ class Route:
     details: Callable | None = None
 
 
-def euclidean_steps(game) -> Callable:
-    """Projected Euler and RK4 steps in :math:`M(w)` (spec-sgn-math §6); exact RK4 factor for affine games."""
+def _rk4_region(game, region, bounds: BlockBounds, step: float):
+    r"""A step and an inner box on which every RK4 stage of every iterate stays in the bounded box.
+
+    The RK4 factor rests on mean-value Jacobians between *stage* points, so it needs the stages
+    :math:`x - 	frac h2 F(x), \dots, x - hF(\cdot)` inside the box :math:`K` where the bounds hold.
+    With :math:`G \ge \sup_K \lVert F
+    Vert_2` every stage of an iterate :math:`x` lies within
+    :math:`hG` of :math:`x` (by induction over the four stages), so iterates in the inner box
+    :math:`K_h = [lo + hG, hi - hG]` keep all stages in :math:`K`. We use
+    :math:`G = \lVert F(c)
+    Vert_2 + L_F \lVert (hi - lo)/2
+    Vert_2` (:math:`c` the centre,
+    :math:`L_F \ge \sup_K\lVert DF
+    Vert_2` the bounds' Lipschitz constant). When :math:`K_h` is
+    empty the step is reduced until :math:`K_h` keeps half of each half-width (the RK4 factor is
+    below one on the whole interval :math:`(0, h]`). Our own construction.
+
+    Returns:
+      ``(step, (lo, hi))``, or ``(0.0, None)`` when no finite :math:`G` is available.
+    """
+    half = 0.5 * (region.hi - region.lo)
+    lip = bounds.lipschitz if np.isfinite(bounds.lipschitz) else bounds.weighted_lipschitz(np.ones(game.n_players))
+    with jax.enable_x64(True):
+        if bounds.kind == "sound":  # enclose F(c) soundly (rounding included)
+            flo, fhi, _, _ = interval_value_and_jacobian(game.pseudo_gradient, region.center, region.center)
+            f_c = np.maximum(np.abs(np.asarray(flo)), np.abs(np.asarray(fhi)))
+        else:
+            f_c = np.abs(np.asarray(game.pseudo_gradient(jnp.asarray(region.center))))
+    g = (float(np.linalg.norm(f_c)) + lip * float(np.linalg.norm(half))) * (1.0 + 1e-12)
+    if not math.isfinite(g):
+        return 0.0, None
+    step = min(step, 0.5 * float(np.min(half)) / g) if g * step >= float(np.min(half)) else step
+    shrink = step * g
+    return step, (region.lo + shrink, region.hi - shrink)
+
+
+def euclidean_steps(game, region=None, bounds: BlockBounds | None = None) -> Callable:
+    """Projected Euler and RK4 steps in :math:`M(w)` (spec-sgn-math §6); exact RK4 factor for affine games.
+
+    On a bounded region the rigorous RK4 step comes with the inner box on which it holds
+    (:func:`_rk4_region`); global (affine) bounds need none.
+    """
 
     def steps(margin, beta, weights) -> Steps:
         best = float(sgn.euler_best_step(margin, beta))
@@ -88,9 +134,12 @@ def euclidean_steps(game) -> Callable:
         factor = NAN
         if game.is_affine and game.dim <= _exact.SPARSE_DIM and not _exact.is_large(game.dim):
             factor = float(sgn.linear_step_norm(game.constant_jacobian, weights, game.dims, guide, scheme="rk4"))
+        rk4, notes = float(sgn.rk4_step_bound(margin, beta)), {}
+        if region is not None and rk4 > 0:
+            rk4, box = _rk4_region(game, region, bounds, rk4)
+            notes["rk4_region"] = None if box is None else {"lo": box[0].tolist(), "hi": box[1].tolist()}
         return Steps(float(sgn.euler_step_bound(margin, beta)), best,
-                     float(sgn.euler_contraction_factor(best, margin, beta)), guide,
-                     float(sgn.rk4_step_bound(margin, beta)), factor)
+                     float(sgn.euler_contraction_factor(best, margin, beta)), guide, rk4, factor, notes)
 
     return steps
 
@@ -194,26 +243,69 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
                       margin_tol=margin_tol, seed=seed, extra=extra)
     wres = optimize_block_weights(bb.mu, bb.coupling, method=weights)
     w = np.asarray(wres.weights, dtype=np.float64)
-    margin = float(wres.margin)
     gain = float(sgn.small_gain_ratio(bb.mu, bb.coupling))
     tol = margin_tol * tolerance_scale(bb)
+    at_sgn = bb.at_weights(w)  # beta(w) and the direct modulus at the SGN weights, one pass
+    extra["weight_route"] = _weight_route(wres)
+    extra["direct_margin"] = at_sgn.margin
+    test, chosen, margin, beta = "small-gain", w, float(wres.margin), at_sgn.lipschitz
     certified = margin > tol and wres.status == "optimal"
-    beta = bb.weighted_lipschitz(w)
-    if certified:
-        steps, reason = route.steps(margin, beta, w), ""
-    else:
-        steps = Steps()
+    if not certified:
         reason = (refusal_reason(bb, gain, margin, tol) if wres.status == "optimal"
                   else f"weight optimisation failed ({wres.method}: {wres.status})")
-    band = _band(bb) if certified and game.n_players == 2 else None
-    extra["weight_route"] = _weight_route(wres)
+        direct = _direct_test(bb, w, at_sgn, tol)
+        if direct is not None:
+            test, chosen, margin, beta = direct
+            certified = True
+            extra["sgn_margin"] = float(wres.margin)
+            extra["sgn_refusal"] = reason
+        else:
+            reason += (f"; direct tests: lambda_min(sym DF) >= {_num(bb.euclidean_margin)}, at the SGN weights "
+                       f">= {_num(at_sgn.margin)}")
+    steps = route.steps(margin, beta, chosen) if certified else Steps()
+    if certified:
+        reason = ""
+        extra["proved_by"] = test
+    extra.update(steps.notes)
+    band = _band(bb) if certified and test == "small-gain" and game.n_players == 2 else None
     if route.details is not None:
-        extra.update(route.details(w))
+        extra.update(route.details(chosen))
     return Certificate(
         status=Status.CERTIFIED if certified else Status.NOT_CERTIFIED, reason=reason, game=game.describe(),
         region=region, bounds_kind=bb.kind, mu=np.asarray(bb.mu, float).tolist(),
         coupling=np.asarray(bb.coupling, float).tolist(), block_norm=np.asarray(bb.block_norm, float).tolist(),
-        lipschitz=float(bb.lipschitz), euclidean_margin=float(bb.euclidean_margin), gain=gain, weights=w.tolist(),
-        margin=margin, weighted_lipschitz=float(beta), **dataclasses.asdict(steps), band=band,
-        weight_method=weights, solver=wres.solver, margin_tol=float(margin_tol), n_points=int(bb.n_points),
-        seed=int(seed), geometry=route.geometry, extra=extra)
+        lipschitz=float(bb.lipschitz), euclidean_margin=float(bb.euclidean_margin), gain=gain,
+        weights=np.asarray(chosen, float).tolist(), margin=margin, weighted_lipschitz=float(beta),
+        euler_step=steps.euler_step, euler_best_step=steps.euler_best_step, euler_factor=steps.euler_factor,
+        rk4_step_guideline=steps.rk4_step_guideline, rk4_step=steps.rk4_step,
+        rk4_guideline_factor=steps.rk4_guideline_factor, band=band, weight_method=weights, solver=wres.solver,
+        margin_tol=float(margin_tol), n_points=int(bb.n_points), seed=int(seed), geometry=route.geometry,
+        extra=extra)
+
+
+def _num(x) -> str:
+    return f"{x:.6g}" if math.isfinite(x) else "unavailable"
+
+
+def _direct_test(bb: BlockBounds, sgn_weights, at_sgn, tol):
+    r"""The direct strong-monotonicity tests when the comparison matrix refuses.
+
+    :math:`\inf_K \lambda_{\min}(\operatorname{sym}(M^{1/2}DF M^{-1/2})) > 	ext{tol}` proves
+    :math:`\langle F(x) - F(y), M(x - y)
+    angle \ge lpha\lVert x - y
+    Vert_M^2` on the convex
+    region directly (mean-value argument), for :math:`w = 1` (the Euclidean / Rosen test, the
+    bounds' ``euclidean_margin``) and for the SGN weights. The larger certifying margin wins.
+
+    Returns:
+      ``(test, weights, margin, beta)`` or ``None``.
+    """
+    n = bb.n_players
+    tests = [("direct (w = 1)", np.ones(n), float(bb.euclidean_margin)),
+             ("direct (SGN weights)", np.asarray(sgn_weights, float), at_sgn.margin)]
+    passing = [t for t in tests if math.isfinite(t[2]) and t[2] > tol]
+    if not passing:
+        return None
+    name, w, margin = max(passing, key=lambda t: t[2])
+    beta = at_sgn.lipschitz if name == "direct (SGN weights)" else bb.weighted_lipschitz(w)
+    return name, w, margin, beta

@@ -25,6 +25,39 @@ from sgn import _checks
 BOUND_KINDS = ("exact", "sound", "sampled")
 
 
+class WeightedBounds(tuple):
+    r"""``(lipschitz, margin)`` of a game on a region in the metric :math:`M(w)`.
+
+    * ``lipschitz`` bounds :math:`\beta(w) = \sup_K\lVert M^{1/2}DF\,M^{-1/2}\rVert_2` (above);
+    * ``margin`` bounds the *direct* modulus :math:`\inf_K\lambda_{\min}(\operatorname{sym}
+      (M^{1/2}DF\,M^{-1/2}))` (below; NaN when the method cannot bound it).
+
+    The direct modulus is the exact strong-monotonicity constant of :math:`F` in :math:`M(w)` on
+    the convex region (mean-value argument; :math:`\lambda_{\min}\circ\operatorname{sym}` is
+    concave), so it is never below the SGN margin :math:`\alpha_*(w)`, which discards the sign
+    and skew structure of the couplings (spec-sgn-math §3.1).
+
+    Examples:
+      >>> WeightedBounds(1.7, 0.29).margin
+      0.29
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, lipschitz: float, margin: float = float("nan")):
+        return super().__new__(cls, (float(lipschitz), float(margin)))
+
+    @property
+    def lipschitz(self) -> float:
+        r"""Upper bound (or estimate) of :math:`eta(w)`."""
+        return self[0]
+
+    @property
+    def margin(self) -> float:
+        """Lower bound (or estimate) of the direct weighted modulus; NaN when unavailable."""
+        return self[1]
+
+
 @dataclasses.dataclass(frozen=True)
 class BlockBounds:
     """Per-block curvature and coupling bounds of a game on a region (float64, host side).
@@ -37,8 +70,8 @@ class BlockBounds:
       euclidean_margin: lower bound on ``inf lambda_min(sym DF)`` (the Rosen/Euclidean test).
       kind: ``"exact"``, ``"sound"`` or ``"sampled"``.
       n_points: number of points (sampled) or boxes (sound) the bounds were computed from.
-      weighted: the producing method's ``weights -> beta(w)`` (same points, boxes or matrix),
-        used by :meth:`weighted_lipschitz`; ``None`` falls back to the block bound.
+      weighted: the producing method's ``weights -> WeightedBounds`` (same points, boxes or
+        matrix), used by :meth:`at_weights`; ``None`` falls back to the block bound.
 
     Examples:
       >>> import numpy as np
@@ -66,19 +99,28 @@ class BlockBounds:
         """Number of players."""
         return int(np.asarray(self.mu).shape[0])
 
-    def weighted_lipschitz(self, weights) -> float:
-        r"""Upper bound (exact/sound) or estimate (sampled) of :math:`\beta(w)` on the same region.
+    def at_weights(self, weights) -> WeightedBounds:
+        r""":math:`\beta(w)` and the direct weighted modulus on the same region, in one pass.
 
-        .. math::
+        Computed by the producing method on its own points, boxes or matrix when it left a hook
+        (``weighted``); otherwise :math:`\beta(w) \le \lVert B(w)\rVert_2` with
+        :math:`B_{ii} = \lVert J_{ii}\rVert`, :math:`B_{ij} = L_{ij}\sqrt{w_i/w_j}`
+        (:func:`sgn.block_lipschitz_bound`) and no direct modulus (NaN).
 
-           \beta(w) = \sup_K \lVert M^{1/2} DF M^{-1/2}\rVert_2
-           \le \lVert B(w)\rVert_2, \quad B_{ii} = \lVert J_{ii}\rVert,\ B_{ij} = L_{ij}\sqrt{w_i/w_j},
-
-        computed by the producing method on its own points, boxes or matrix when it left a hook
-        (``weighted``), else the block bound (:func:`sgn.block_lipschitz_bound`).
+        Raises:
+          ValueError: unless ``weights`` holds ``n_players`` positive finite numbers.
         """
         w = np.asarray(weights, dtype=np.float64)
         _checks.check_weights(w, self.n_players)
         if self.weighted is not None:
-            return float(self.weighted(w))
-        return float(sgn.block_lipschitz_bound(self.block_norm, self.coupling, w))
+            return self.weighted(w)
+        return WeightedBounds(float(sgn.block_lipschitz_bound(self.block_norm, self.coupling, w)))
+
+    def weighted_lipschitz(self, weights) -> float:
+        r"""Upper bound (exact/sound) or estimate (sampled) of :math:`\beta(w)`: ``at_weights(w).lipschitz``.
+
+        .. math::
+
+           \beta(w) = \sup_K \lVert M^{1/2} DF M^{-1/2}\rVert_2 .
+        """
+        return self.at_weights(weights).lipschitz

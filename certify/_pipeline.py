@@ -73,7 +73,7 @@ def _euclidean_route(game, region, method, *, margin_tol, progress) -> Route:
     _checks.check_pseudo_gradient(game.pseudo_gradient, game.dim)
     bb = method(game, region, decide=_sgn_decides(margin_tol), progress=progress)
     recorded = None if bb.kind == "exact" else (region or game.default_region())
-    return Route("euclidean", bb, recorded, euclidean_steps(game), method.settings())
+    return Route("euclidean", bb, recorded, euclidean_steps(game, recorded, bb), method.settings())
 
 
 def _not_applicable(game, spec, allowed: str) -> ValueError:

@@ -142,7 +142,7 @@ def _cyclic3(l12: float = 2.0, l23: float = 2.0, l31: float = 0.1) -> Game:
     return quadratic([[1.0, l12, 0.0], [0.0, 1.0, l23], [l31, 0.0, 1.0]], params={})
 
 
-@register("rotation", "Curvature plus rotation: Euclidean-monotone and convergent, yet SGN must refuse.")
+@register("rotation", "Curvature plus rotation: SGN's comparison matrix refuses; the direct Euclidean test certifies.")
 def _rotation(mu: float = 1.0, c: float = 2.0) -> Game:
     return quadratic([[mu, c], [-c, mu]], params={})
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 import sgn
-from certify._bound_types import BlockBounds
+from certify._bound_types import BlockBounds, WeightedBounds
 
 LARGE_DIM = 2048
 """Joint dimension above which the full-matrix SVD / eigendecomposition is replaced by block relaxations."""
@@ -138,6 +138,8 @@ def exact_block_bounds(game) -> BlockBounds:
       >>> b = exact_block_bounds(games.get_game("sgn-toy"))
       >>> b.kind, b.coupling.tolist(), round(b.weighted_lipschitz([1.0, 200.0]), 5)
       ('exact', [[0.0, 10.0], [0.05, 0.0]], 1.70711)
+      >>> round(b.at_weights([1.0, 200.0]).margin, 6)  # lambda_min(sym(M^1/2 J M^-1/2)) = 1 - 1/sqrt(2)
+      0.292893
     """
     jac = game.constant_jacobian
     if jac is None:
@@ -146,11 +148,13 @@ def exact_block_bounds(game) -> BlockBounds:
     mu, coupling, block, lip, euc = jacobian_quantities(jac, dims)
 
     def weighted(weights):
-        if is_large(jac.shape[0]):
-            return float(sgn.block_lipschitz_bound(block, coupling, weights))
+        if is_large(jac.shape[0]):  # block relaxations: the direct modulus is then the SGN margin
+            return WeightedBounds(float(sgn.block_lipschitz_bound(block, coupling, weights)),
+                                  float(sgn.small_gain_margin(mu, coupling, weights)))
+        margin = float(sgn.weighted_margin(jac, weights, dims))
         if jac.shape[0] > SPARSE_DIM:
-            return min(float(sgn.block_lipschitz_bound(block, coupling, weights)),
-                       _sparse_weighted_norm(jac, weights, dims))
-        return float(sgn.weighted_lipschitz(jac, np.asarray(weights, dtype=np.float64), dims))
+            return WeightedBounds(min(float(sgn.block_lipschitz_bound(block, coupling, weights)),
+                                      _sparse_weighted_norm(jac, weights, dims)), margin)
+        return WeightedBounds(float(sgn.weighted_lipschitz(jac, weights, dims)), margin)
 
     return BlockBounds(mu, coupling, block, lip, euc, kind="exact", n_points=1, weighted=weighted)

@@ -79,7 +79,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 
-from certify._bound_types import BlockBounds
+from certify._bound_types import BlockBounds, WeightedBounds
 from certify.bounds._sampling import sample_points
 from games import Game, Region
 from sgn import _checks
@@ -557,7 +557,8 @@ def matrix_free_region_bounds(game: Game, region: Region, *, n_samples: int = 4,
         points = np.roll(pts, 1, axis=0).astype(dtype)  # the centre first
     bb = matrix_free_block_bounds(game, points, iterations=iterations, seed=seed, method=method, full=full)
 
-    def weighted(weights):
-        return matrix_free_weighted_lipschitz(game, points, weights, iterations=iterations, seed=seed, method=method)
+    def weighted(weights):  # no matrix-free direct modulus: NaN
+        return WeightedBounds(matrix_free_weighted_lipschitz(game, points, weights, iterations=iterations,
+                                                             seed=seed, method=method))
 
     return dataclasses.replace(bb, weighted=weighted)

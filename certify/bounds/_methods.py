@@ -25,11 +25,13 @@ import numpy as np
 
 import certify.bounds._sound as _sound
 import sgn
-from certify._bound_types import BlockBounds
-from certify._interval import interval_weighted_lipschitz
+from certify._bound_types import BlockBounds, WeightedBounds
+from certify._interval import interval_lambda_min, interval_weighted_lipschitz
+from certify._interval._matrix import _scaled
 from certify.bounds._exact import exact_block_bounds
 from certify.bounds._matrix_free import MATRIX_FREE_METHODS, matrix_free_region_bounds
 from certify.bounds._sampled import sampled_block_bounds
+from certify.bounds._sampling import MAX_VERTEX_DIM
 from games import Game, Region
 
 
@@ -135,20 +137,25 @@ class Sampled(BoundsMethod):
         _check_count(self.seed, "seed", 0)
 
     def _bound(self, game, region, *, decide, progress):
+        if self.n_samples == 0 and not (self.vertices and game.dim <= MAX_VERTEX_DIM):
+            raise ValueError(f"expected n_samples >= 1 for sampled bounds in dimension {game.dim} (no vertices are "
+                             "sampled there: the centre alone is no region estimate), got 0")
         return sampled_block_bounds(game, region, n_samples=self.n_samples, seed=self.seed,
                                     vertices=self.vertices, progress=progress)
 
 
 def _with_sound_beta(game, bb: BlockBounds, jacobians: Callable) -> BlockBounds:
-    r"""Attaches the sound :math:`\beta(w)` of the same boxes: worst case over boxes, never the hull.
+    r"""Attaches the sound :math:`\beta(w)` and direct modulus of the same boxes: worst case over boxes.
 
     ``jacobians()`` returns the interval Jacobians ``(jlo, jhi)`` of the boxes, ``(n_boxes, d, d)``.
     """
 
     def weighted(weights):
-        jlo, jhi = jacobians()
-        sound = float(interval_weighted_lipschitz(np.asarray(jlo), np.asarray(jhi), game.dims, weights))
-        return min(float(sgn.block_lipschitz_bound(bb.block_norm, bb.coupling, weights)), sound)
+        jlo, jhi = (np.asarray(a) for a in jacobians())
+        sound = float(interval_weighted_lipschitz(jlo, jhi, game.dims, weights))
+        slo, shi, _, _ = _scaled(jlo, jhi, game.dims, weights)  # M^1/2 [J] M^-1/2, rounded outward
+        block = float(sgn.block_lipschitz_bound(bb.block_norm, bb.coupling, weights))
+        return WeightedBounds(min(block, sound), float(np.min(interval_lambda_min(slo, shi))))
 
     return dataclasses.replace(bb, weighted=weighted)
 

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from certify._bound_types import BlockBounds
+from certify._bound_types import BlockBounds, WeightedBounds
 from certify.bounds._sampling import MAX_VERTEX_DIM, sample_points
 
 CHUNK = 2048
@@ -67,13 +67,16 @@ def _jacobian_kernel(pseudo_gradient):
 
 @functools.lru_cache(maxsize=16)
 def _weighted_norm_kernel(dims):
-    total = int(sum(dims))
-
     def one(jac, weights):
-        s = jnp.repeat(jnp.sqrt(weights), np.asarray(dims), total_repeat_length=total)
-        return jnp.linalg.svd(s[:, None] * jac / s[None, :], compute_uv=False)[0]
+        return jnp.linalg.svd(jac * _metric_ratio(weights, dims), compute_uv=False)[0]
 
     return jax.jit(jax.vmap(one, in_axes=(0, None)))
+
+
+def _metric_ratio(weights, dims):
+    r"""``(d, d)`` factors :math:`\sqrt{w_{p(k)}/w_{p(l)}}` of :math:`M^{1/2} J M^{-1/2}`."""
+    s = jnp.repeat(jnp.sqrt(weights), np.asarray(dims), total_repeat_length=int(sum(dims)))
+    return s[:, None] / s[None, :]
 
 
 def check_memory(dim: int, n_points: int) -> None:
@@ -180,6 +183,9 @@ def sampled_block_bounds(game, region, *, n_samples: int = 1024, seed: int = 0, 
     kernel = _weighted_norm_kernel(tuple(game.dims))
 
     def weighted(weights):
-        return float(jnp.max(kernel(jnp.asarray(jacs), jnp.asarray(weights, dtype=jacs.dtype))))
+        w = jnp.asarray(weights, dtype=jacs.dtype)
+        scaled = jnp.asarray(jacs) * _metric_ratio(w, game.dims)[None]
+        return WeightedBounds(float(jnp.max(kernel(jnp.asarray(jacs), w))),
+                              float(jnp.min(_batched_lambda_min_sym(scaled))))
 
     return BlockBounds(mu, coupling, block, lip, euc, kind="sampled", n_points=points.shape[0], weighted=weighted)

@@ -79,7 +79,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import sgn
-from certify._bound_types import BlockBounds
+from certify._bound_types import BlockBounds, WeightedBounds
 from certify.bounds._sampling import sample_points
 from games import Region
 from games.tabular import (
@@ -177,7 +177,7 @@ def mirror_bounds(game) -> tuple[BlockBounds, dict]:
     n = payoffs.shape[0]
     nan = np.full(n, np.nan)
     bounds = BlockBounds(np.full(n, tau), matrix_coupling(payoffs), nan, np.nan, np.nan, kind="exact",
-                         n_points=1, weighted=lambda w: float("nan"))
+                         n_points=1, weighted=lambda w: WeightedBounds(float("nan")))
     extra = {"lyapunov": "sum_i w_i KL(x_i* || x_i)",
              "step_rule": "mirror descent x_i+ ~ x_i^(1-h tau) exp(h grad_i u_i): contracts for "
                           "0 < h < 2/(tau + rho(L)) (log-ratio comparison system)",
@@ -330,6 +330,11 @@ class _FisherPoints:
             out.update(self.weighted(weights))
         return out
 
+    def bounds_at(self, weights) -> WeightedBounds:
+        r"""Natural-gradient :math:`\beta(w)` and the direct modulus, worst case over the points."""
+        q = self.weighted(weights)
+        return WeightedBounds(float(np.max(q["beta"])), float(np.min(q["alpha_true"])))
+
     def weighted(self, weights) -> dict:
         a = _scaled(self.paper, weights, self.red_dims)
         ar = _scaled(self.riem, weights, self.red_dims)
@@ -400,7 +405,7 @@ def fisher_bounds(game, region: Region | None = None, *, n_samples: int = 0, see
     n = game.n_players
     nan = np.full(n, np.nan)
     bounds = BlockBounds(mu, coupling, nan, np.nan, np.nan, kind="sampled", n_points=int(pts.shape[0]),
-                         weighted=lambda w: float(np.max(fisher.weighted(w)["beta"])))
+                         weighted=fisher.bounds_at)
 
     def details(weights) -> dict:
         q2 = fisher.weighted(weights)

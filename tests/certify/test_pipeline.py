@@ -29,14 +29,33 @@ def test_tc1_certificate_fields():
     assert c.rk4_guideline_factor == pytest.approx(0.651317, abs=1e-6)
 
 
-@pytest.mark.parametrize(("name", "gain"), [("saddle", 3.0), ("rotation", 2.0)])
-def test_tc4_tc5_refusals_say_why(name, gain):
-    c = certify.certify(games.get_game(name))
+def test_tc4_saddle_refused_and_says_why():
+    # J = [[1, 3], [3, 1]]: rho(D^-1 L) = 3; sym J = J has eigenvalue -2, so the direct tests fail too.
+    c = certify.certify(games.get_game("saddle"))
     assert c.status == "not_certified"
-    assert f"rho(D^-1 L) = {gain:.6g} >= 1" in c.reason
+    assert "rho(D^-1 L) = 3 >= 1" in c.reason
+    assert "direct tests: lambda_min(sym DF) >= -2" in c.reason
     assert "diverg" not in c.reason
     assert c.band is None
     assert c.euler_step == 0.0
+
+
+def test_tc5_rotation_certified_by_the_direct_test_not_by_sgn():
+    # J = [[1, 2], [-2, 1]] (spec TC5): the comparison matrix refuses (alpha_max = 1 - 2 = -1,
+    # rho(D^-1 L) = 2) but sym J = I, so F is 1-strongly monotone in the Euclidean metric.
+    c = certify.certify(games.get_game("rotation"))
+    assert c.status == "certified"
+    assert c.extra["proved_by"] == "direct (w = 1)"
+    assert c.extra["sgn_margin"] == pytest.approx(-1.0, abs=1e-12)
+    assert "rho(D^-1 L) = 2 >= 1" in c.extra["sgn_refusal"]
+    assert c.margin == pytest.approx(1.0, abs=1e-12)
+    assert c.weights == [1.0, 1.0]
+    assert c.band is None  # the timescale band belongs to the small-gain test
+    # beta = ||J||_2 = sqrt(5); Euler steps h < 2 alpha / beta^2 = 2/5
+    assert c.weighted_lipschitz == pytest.approx(np.sqrt(5.0), rel=1e-12)
+    assert c.euler_step == pytest.approx(0.4, rel=1e-12)
+    report = certify.verify(c, games.get_game("rotation"), n_pairs=16, n_steps=60)
+    assert report.ok
 
 
 def test_tc8_and_own_three_player_case_all_methods_agree():
@@ -151,10 +170,12 @@ def test_refine_certifies_what_one_interval_box_refuses():
 
     g = games.from_pseudo_gradient(coupled, (1, 1), region=games.Region([-1.0, -1.0], [1.0, 1.0]))
     one = certify.certify(g, bounds="interval")
-    assert one.status == "not_certified"
     assert one.bounds_kind == "sound"
+    assert one.extra["sgn_margin"] < 0  # the comparison matrix refuses on one box
+    assert one.extra["proved_by"].startswith("direct")  # (the direct monotonicity test still certifies)
     refined = certify.certify(g, bounds="refine")
     assert refined.status == "certified"
+    assert refined.extra["proved_by"] == "small-gain"
     assert refined.bounds_kind == "sound"
     assert not refined.is_estimate
     assert refined.coupling[0][1] >= 0.9 - 1e-12

@@ -108,7 +108,15 @@ def test_nonlinear_sweep_falls_back_to_pipeline():
     r = sweep_parameter("tanh-sin", "coupling", [0.5, 3.0], n_samples=64)
     assert not r.batched
     assert r.bounds_kind == "sampled"
-    assert r.certified.tolist() == [True, False]
+    # same numbers as one certify() per value (tanh-sin's couplings have opposite signs, so the
+    # direct weighted test certifies coupling 3 where the comparison matrix alone refuses)
+    for k, v in enumerate([0.5, 3.0]):
+        c = certify.certify(games.get_game("tanh-sin", coupling=v), n_samples=64)
+        assert r.certified[k] == c.certified
+        assert r.margin[k] == c.margin
+    # a coercive game whose only critical point is a strict maximum: refused at every radius
+    refused = sweep_parameter("impossibility", "radius", [0.5, 1.0], n_samples=64)
+    assert refused.certified.tolist() == [False, False]
 
 
 @pytest.mark.parametrize("bad", ["lam=0:2", "lam=a:b:c", "lam=0:2:1", "lam=0:inf:3", "=0:1:3", "lam=0:1:2.5"])

@@ -142,6 +142,12 @@ class RitzEstimate:
       low_residual: :math:`\lVert Ay - \theta y\rVert` for ``low``: some eigenvalue lies within it.
       high_residual: the same for ``high``.
       steps: Krylov steps used before breakdown (an exact invariant subspace) or ``iterations``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> r = lanczos_extremes(lambda v: jnp.array([2.0, 5.0]) * v, jnp.ones(2), iterations=2)
+      >>> round(r.low, 6), round(r.high, 6), r.steps
+      (2.0, 5.0, 2)
     """
 
     low: float
@@ -326,6 +332,12 @@ class PointEstimate:
       euclidean_margin: estimate of :math:`\lambda_{\min}(\operatorname{sym}DF(x))` (NaN when not computed).
       mu_residual: ``(n_players,)`` Ritz residuals of ``mu`` (an eigenvalue lies within).
       coupling_residual: ``(n_players, n_players)`` residuals for :math:`\lVert J_{ij}\rVert_2^2`.
+
+    Examples:
+      >>> import games, numpy as np
+      >>> e = matrix_free_point_estimate(games.get_game("sgn-toy"), np.zeros(2), iterations=2)
+      >>> e.coupling.round(6).tolist(), e.mu_residual.shape
+      ([[0.0, 10.0], [0.05, 0.0]], (2,))
     """
 
     mu: np.ndarray

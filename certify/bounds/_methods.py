@@ -45,6 +45,14 @@ class BoundsMethod:
 
     Subclasses are frozen dataclasses whose fields are the method's settings; ``name`` is the
     CLI spelling and ``kind`` the meaning of the numbers (``exact`` / ``sound`` / ``sampled``).
+
+    Examples:
+      >>> import games
+      >>> method = Sampled(n_samples=8)
+      >>> isinstance(method, BoundsMethod), method.name, method.kind
+      (True, 'sampled', 'sampled')
+      >>> method(games.get_game("tanh-sin")).n_points  # 4 vertices + 8 points + the centre
+      13
     """
 
     name: ClassVar[str] = ""

@@ -21,8 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from policy._core import entropy_from_logits, log_probs_from_logits
-from policy._large_vocab import token_logp_entropy_chunked
+from policy import entropy_from_logits, log_probs_from_logits
+from policy.tokens import token_logp_entropy_chunked
 
 TEMP = 0.7
 

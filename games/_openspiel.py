@@ -1,8 +1,8 @@
-"""Import normal-form games from OpenSpiel (``pyspiel``) as entropy-regularised matrix games.
+r"""Import normal-form games from OpenSpiel (``pyspiel``) as entropy-regularised matrix games.
 
 A normal-form (or matrix) game loaded with ``pyspiel.load_game`` exposes one payoff per player for
 every pure profile; :func:`from_openspiel` reads them into ``N`` payoff tensors of shape
-``(n_1, ..., n_N)`` and builds :func:`games.matrix_game` with temperature :math:`\\tau`. ``pyspiel``
+``(n_1, ..., n_N)`` and builds :func:`games.matrix_game` with temperature :math:`\tau`. ``pyspiel``
 is an optional dependency (``pip install sgn[openspiel]``) imported only when called.
 
 References:
@@ -21,12 +21,12 @@ from games._matrix import matrix_game
 
 
 def from_openspiel(game, *, tau: float = 0.0) -> Game:
-    """A :class:`games.Game` from an OpenSpiel normal-form game.
+    r"""A :class:`games.Game` from an OpenSpiel normal-form game.
 
     Args:
       game: a ``pyspiel.Game`` of type normal-form / matrix (or its short name, e.g.
         ``"matrix_rps"``, loaded with ``pyspiel.load_game``).
-      tau: entropy temperature :math:`\\tau \\ge 0`.
+      tau: entropy temperature :math:`\tau \ge 0`.
 
     Returns:
       The :func:`games.matrix_game` with the game's payoffs (``data["payoffs"]``).

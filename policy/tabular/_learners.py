@@ -1,26 +1,30 @@
-"""Policy learners for entropy-regularised tabular games: PG, NPG/MWU, extragradient, OMWU.
+r"""Policy learners for entropy-regularised tabular games: PG, NPG/MWU, extragradient, OMWU.
 
-Every learner acts on tabular softmax logits :math:`\\theta_i \\in \\mathbb R^{n_{\\rm states}\\times n_i}`
-of a :class:`games._markov.TabularGame` (a normal-form game is the one-state case) and uses the exact
-per-state payoff gradient :math:`g_i(s,\\cdot) = d^\\pi(s)\\bar Q_i(s,\\cdot)` (linear solves, no
-sampling). With :math:`p = \\pi_i(\\cdot|s)` and step :math:`\\eta`:
+Every learner acts on tabular softmax logits :math:`\theta_i \in \mathbb R^{n_{\rm states}\times n_i}`
+of a :class:`games.tabular.TabularGame` (a normal-form game is the one-state case) and uses the exact
+per-state learner payoff :math:`u_i(s,\cdot)` of :func:`games.tabular.policy_payoffs` (linear solves,
+no sampling): :math:`u_i = d^\pi(s)\bar Q_i(s,\cdot)` for the paper's state-summed entropy,
+:math:`u_i = \bar Q^\tau_i(s,\cdot)` for Cen et al.'s discounted entropy. With
+:math:`p = \pi_i(\cdot|s)` and step :math:`\eta`:
 
 * softmax policy gradient (Euclidean PG in logits):
-  :math:`\\theta \\leftarrow \\theta + \\eta(\\operatorname{diag}p - pp^\\top)(g - \\tau\\log p)`;
+  :math:`\theta \leftarrow \theta + \eta(\operatorname{diag}p - pp^\top)(u - \tau\log p)` (the exact
+  gradient for the state-summed entropy; for the discounted entropy the exact gradient carries an
+  extra factor :math:`d^\pi(s)` per state, which this learner leaves out);
 * natural policy gradient = multiplicative weights = mirror descent with KL:
-  :math:`\\theta \\leftarrow (1 - \\eta\\tau)\\theta + \\eta g(\\theta)`, i.e.
-  :math:`\\pi^+ \\propto \\pi^{1-\\eta\\tau}\\exp(\\eta g)` (the Fisher pseudo-inverse of the PG step);
+  :math:`\theta \leftarrow (1 - \eta\tau)\theta + \eta u(\theta)`, i.e.
+  :math:`\pi^+ \propto \pi^{1-\eta\tau}\exp(\eta u)` (the Fisher pseudo-inverse of the PG step);
 * policy extragradient (PU, Cen, Wei & Chi 2021):
-  :math:`\\bar\\theta = (1-\\eta\\tau)\\theta + \\eta g(\\theta)`,
-  :math:`\\theta^+ = (1-\\eta\\tau)\\theta + \\eta g(\\bar\\theta)`;
-* optimistic MWU (OMWU, same paper): :math:`\\bar\\theta^{t+1} = (1-\\eta\\tau)\\theta^t + \\eta g(\\bar\\theta^t)`,
-  :math:`\\theta^{t+1} = (1-\\eta\\tau)\\theta^t + \\eta g(\\bar\\theta^{t+1})` (one new gradient per step).
+  :math:`\bar\theta = (1-\eta\tau)\theta + \eta u(\theta)`,
+  :math:`\theta^+ = (1-\eta\tau)\theta + \eta u(\bar\theta)`;
+* optimistic MWU (OMWU, same paper): :math:`\bar\theta^{t+1} = (1-\eta\tau)\theta^t + \eta u(\bar\theta^t)`,
+  :math:`\theta^{t+1} = (1-\eta\tau)\theta^t + \eta u(\bar\theta^{t+1})` (one new payoff per step).
 
-For Markov games the updates are per state with the occupancy-weighted :math:`Q` of the paper's
-objective (``games._markov``); for Cen et al.'s normal-form setting they are exactly their
-algorithms. Each learner is an ``init``/``update`` pair of pure functions (optax style) with a
+For the discounted entropy these are Cen et al.'s per-state Markov-game updates; for the paper's
+state-summed entropy the payoff is the occupancy-weighted :math:`Q` of its objective; for a
+normal-form game both are exactly Cen et al.'s algorithms. Each learner is an ``init``/``update`` pair of pure functions (optax style) with a
 :class:`LearnerState` ``NamedTuple``; both ``jit`` and ``vmap`` over seeds (initial logits) and over
-games (a stacked :class:`~games._markov.TabularGame`). Logits are re-centred per state after each
+games (a stacked :class:`~games.tabular.TabularGame`). Logits are re-centred per state after each
 step (this never changes the policy and keeps them bounded).
 
 References:
@@ -37,18 +41,18 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from games._markov import TabularGame, payoff_gradients
+from games.tabular import TabularGame, policy_payoffs
 from policy._core import log_softmax_temperature
 
 LEARNERS = ("softmax_pg", "npg", "extragradient", "optimistic_mwu")
 
 
 class LearnerState(NamedTuple):
-    """State of a tabular learner.
+    r"""State of a tabular learner.
 
     Attributes:
       logits: per-player logits, ``logits[i]`` of shape ``(n_states, n_i)``.
-      memory: per-player stored payoff gradients (OMWU's :math:`g(\\bar\\theta^t)`); zeros otherwise.
+      memory: per-player stored payoff gradients (OMWU's :math:`g(\bar\theta^t)`); zeros otherwise.
       count: number of updates taken.
     """
 
@@ -58,7 +62,16 @@ class LearnerState(NamedTuple):
 
 
 class Learner(NamedTuple):
-    """A pure ``init``/``update`` pair: ``init(logits, game)`` and ``update(state, game)``."""
+    """A pure ``init``/``update`` pair: ``init(logits, game)`` and ``update(state, game)``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from games.tabular import tabular_from_matrix
+      >>> lrn = npg(step=0.1)
+      >>> tg = tabular_from_matrix([[[1.0, 0.0], [0.0, 1.0]]] * 2, tau=1.0)
+      >>> int(lrn.update(lrn.init([jnp.zeros((1, 2))] * 2, tg), tg).count)
+      1
+    """
 
     init: Callable[[Sequence[jax.Array], TabularGame], LearnerState]
     update: Callable[[LearnerState, TabularGame], LearnerState]
@@ -73,7 +86,7 @@ def _centre(z):
 
 
 def _grads(tg, logits):
-    return payoff_gradients(tg, _probs(logits))
+    return policy_payoffs(tg, _probs(logits))
 
 
 def _init(logits, tg):
@@ -87,17 +100,17 @@ def _mirror(z, g, tau, step):
 
 
 def softmax_pg(*, step) -> Learner:
-    """Euclidean policy gradient in logits on the regularised objective.
+    r"""Euclidean policy gradient in logits on the regularised objective.
 
     Args:
-      step: step size :math:`\\eta` (may be a traced scalar).
+      step: step size :math:`\eta` (may be a traced scalar).
 
     Returns:
       A :class:`Learner`.
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> from games._markov import tabular_from_matrix
+      >>> from games.tabular import tabular_from_matrix
       >>> tg = tabular_from_matrix([jnp.array([[1.0, -1.0], [-1.0, 1.0]]),
       ...                           jnp.array([[-1.0, 1.0], [1.0, -1.0]])], tau=1.0)
       >>> lrn = softmax_pg(step=0.5)
@@ -120,20 +133,20 @@ def softmax_pg(*, step) -> Learner:
 
 
 def npg(*, step) -> Learner:
-    """Natural policy gradient / multiplicative weights (entropic mirror descent).
+    r"""Natural policy gradient / multiplicative weights (entropic mirror descent).
 
-    :math:`\\theta \\leftarrow (1-\\eta\\tau)\\theta + \\eta g(\\theta)`; for ``step = 1/tau`` this is the
-    smoothed best response :math:`\\pi^+ = \\operatorname{softmax}(g/\\tau)`.
+    :math:`\theta \leftarrow (1-\eta\tau)\theta + \eta g(\theta)`; for ``step = 1/tau`` this is the
+    smoothed best response :math:`\pi^+ = \operatorname{softmax}(g/\tau)`.
 
     Args:
-      step: step size :math:`\\eta`.
+      step: step size :math:`\eta`.
 
     Returns:
       A :class:`Learner`.
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> from games._markov import tabular_from_matrix
+      >>> from games.tabular import tabular_from_matrix
       >>> tg = tabular_from_matrix([jnp.array([[1.0, -1.0], [-1.0, 1.0]])] * 2, tau=2.0)
       >>> lrn = npg(step=0.5)
       >>> s = lrn.update(lrn.init([jnp.array([[0.3, 0.0]]), jnp.array([[0.0, 0.0]])], tg), tg)
@@ -153,12 +166,12 @@ multiplicative_weights = npg
 
 
 def extragradient(*, step) -> Learner:
-    """Policy extragradient (Cen et al.'s PU): a midpoint step, then the step with the midpoint's gradient.
+    r"""Policy extragradient (Cen et al.'s PU): a midpoint step, then the step with the midpoint's gradient.
 
     Args:
-      step: step size :math:`\\eta`; Cen et al. (Thm 1) prove that the KL to the QRE of a two-player
-        zero-sum matrix game contracts like :math:`(1-\\eta\\tau)^t` for
-        :math:`\\eta \\le 1/(\\tau + 2\\lVert A\\rVert_\\infty)`.
+      step: step size :math:`\eta`; Cen et al. (Thm 1) prove that the KL to the QRE of a two-player
+        zero-sum matrix game contracts like :math:`(1-\eta\tau)^t` for
+        :math:`\eta \le 1/(\tau + 2\lVert A\rVert_\infty)`.
 
     Returns:
       A :class:`Learner`.
@@ -175,14 +188,14 @@ def extragradient(*, step) -> Learner:
 
 
 def optimistic_mwu(*, step) -> Learner:
-    """Optimistic multiplicative weights (Cen et al.'s OMWU): one new gradient per step.
+    r"""Optimistic multiplicative weights (Cen et al.'s OMWU): one new gradient per step.
 
     Args:
-      step: step size :math:`\\eta`; Cen et al. (Thm 1) prove a :math:`(1-\\eta\\tau)^t` KL contraction
-        for :math:`\\eta \\le \\min\\{1/(2\\lVert A\\rVert_\\infty + 2\\tau), 1/(4\\lVert A\\rVert_\\infty)\\}`.
+      step: step size :math:`\eta`; Cen et al. (Thm 1) prove a :math:`(1-\eta\tau)^t` KL contraction
+        for :math:`\eta \le \min\{1/(2\lVert A\rVert_\infty + 2\tau), 1/(4\lVert A\rVert_\infty)\}`.
 
     Returns:
-      A :class:`Learner` whose state's ``memory`` holds :math:`g(\\bar\\theta^t)`.
+      A :class:`Learner` whose state's ``memory`` holds :math:`g(\bar\theta^t)`.
     """
 
     def init(logits, tg):

@@ -165,6 +165,12 @@ class ShapleySolution(NamedTuple):
       policies: ``(pi_1, pi_2)``, stationary equilibrium policies ``(n_states, n_i)``.
       value: :math:`(1-\gamma)\mu_0^\top V^*`, on the scale of :func:`games.tabular.objectives`.
       iterations: value-iteration sweeps used.
+
+    Examples:
+      >>> import numpy as np
+      >>> s = ShapleySolution(np.zeros(2), (np.ones((2, 2)) / 2,) * 2, 0.0, 1)
+      >>> s.values.shape, s.iterations
+      ((2,), 1)
     """
 
     values: np.ndarray

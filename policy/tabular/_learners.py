@@ -22,10 +22,11 @@ no sampling): :math:`u_i = d^\pi(s)\bar Q_i(s,\cdot)` for the paper's state-summ
 
 For the discounted entropy these are Cen et al.'s per-state Markov-game updates; for the paper's
 state-summed entropy the payoff is the occupancy-weighted :math:`Q` of its objective; for a
-normal-form game both are exactly Cen et al.'s algorithms. Each learner is an ``init``/``update`` pair of pure functions (optax style) with a
-:class:`LearnerState` ``NamedTuple``; both ``jit`` and ``vmap`` over seeds (initial logits) and over
-games (a stacked :class:`~games.tabular.TabularGame`). Logits are re-centred per state after each
-step (this never changes the policy and keeps them bounded).
+normal-form game both are exactly Cen et al.'s algorithms. Each learner is an ``init``/``update``
+pair of pure functions (optax style) with a :class:`LearnerState` ``NamedTuple``; both ``jit`` and
+``vmap`` over seeds (initial logits) and over games (a stacked :class:`~games.tabular.TabularGame`).
+Logits are re-centred per state after each step (this never changes the policy and keeps them
+bounded).
 
 References:
   Cen, Wei & Chi, `Fast Policy Extragradient Methods for Competitive Games with Entropy
@@ -52,8 +53,14 @@ class LearnerState(NamedTuple):
 
     Attributes:
       logits: per-player logits, ``logits[i]`` of shape ``(n_states, n_i)``.
-      memory: per-player stored payoff gradients (OMWU's :math:`g(\bar\theta^t)`); zeros otherwise.
+      memory: per-player stored payoffs (OMWU's :math:`u(\bar\theta^t)`); zeros otherwise.
       count: number of updates taken.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> s = LearnerState((jnp.zeros((1, 2)),), (jnp.zeros((1, 2)),), jnp.asarray(0))
+      >>> int(s.count), s.logits[0].shape
+      (0, (1, 2))
     """
 
     logits: tuple
@@ -175,6 +182,17 @@ def extragradient(*, step) -> Learner:
 
     Returns:
       A :class:`Learner`.
+
+    Examples:
+      The uniform QRE of matching pennies is reached at Cen et al.'s step:
+
+      >>> import jax.numpy as jnp
+      >>> from games.tabular import tabular_from_matrix
+      >>> a = [[1.0, -1.0], [-1.0, 1.0]]
+      >>> tg = tabular_from_matrix([a, [[-1.0, 1.0], [1.0, -1.0]]], tau=0.5)
+      >>> s, _ = run_learner(extragradient(step=0.4), tg, [jnp.array([[1.0, 0.0]])] * 2, n_steps=200)
+      >>> [round(float(v), 8) + 0.0 for v in s.logits[0][0]]
+      [0.0, 0.0]
     """
 
     def update(state, tg):
@@ -195,7 +213,16 @@ def optimistic_mwu(*, step) -> Learner:
         for :math:`\eta \le \min\{1/(2\lVert A\rVert_\infty + 2\tau), 1/(4\lVert A\rVert_\infty)\}`.
 
     Returns:
-      A :class:`Learner` whose state's ``memory`` holds :math:`g(\bar\theta^t)`.
+      A :class:`Learner` whose state's ``memory`` holds :math:`u(\bar\theta^t)`.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from games.tabular import tabular_from_matrix
+      >>> a = [[1.0, -1.0], [-1.0, 1.0]]
+      >>> tg = tabular_from_matrix([a, [[-1.0, 1.0], [1.0, -1.0]]], tau=0.5)
+      >>> s, _ = run_learner(optimistic_mwu(step=0.3), tg, [jnp.array([[1.0, 0.0]])] * 2, n_steps=200)
+      >>> [round(float(v), 8) + 0.0 for v in s.logits[1][0]]
+      [0.0, 0.0]
     """
 
     def init(logits, tg):
@@ -214,8 +241,19 @@ def optimistic_mwu(*, step) -> Learner:
 def make_learner(name: str, *, step) -> Learner:
     """A learner by name (one of :data:`LEARNERS`).
 
+    Args:
+      name: ``"softmax_pg"``, ``"npg"``, ``"extragradient"`` or ``"optimistic_mwu"``.
+      step: the step size.
+
+    Returns:
+      A :class:`Learner`.
+
     Raises:
       ValueError: for an unknown name.
+
+    Examples:
+      >>> make_learner("npg", step=0.1).update is not None
+      True
     """
     table = {"softmax_pg": softmax_pg, "npg": npg, "extragradient": extragradient,
              "optimistic_mwu": optimistic_mwu}
@@ -237,6 +275,15 @@ def run_learner(learner: Learner, tg: TabularGame, logits0: Sequence[jax.Array],
 
     Returns:
       ``(final_state, trace)`` with ``trace`` the stacked measures (``None`` without ``measure``).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from games.tabular import tabular_from_matrix
+      >>> tg = tabular_from_matrix([[[1.0, 0.0], [0.0, 1.0]]] * 2, tau=1.0)
+      >>> s, trace = run_learner(npg(step=0.5), tg, [jnp.zeros((1, 2))] * 2, n_steps=3,
+      ...                        measure=lambda z: z[0][0, 0])
+      >>> int(s.count), trace.shape
+      (3, (3,))
     """
 
     def body(state, _):

@@ -73,15 +73,15 @@ from policy.tokens._loss import standard_metrics as standard_metrics
 from policy.tokens._pairs import aepo_loss as aepo_loss
 from policy.tokens._pairs import contrastive_pg_loss as contrastive_pg_loss
 from policy.tokens._pairs import rpo_loss as rpo_loss
+from policy.tokens._parts import EMPG as EMPG
 from policy.tokens._parts import ClipCov as ClipCov
 from policy.tokens._parts import D3STokens as D3STokens
 from policy.tokens._parts import DCPOMix as DCPOMix
 from policy.tokens._parts import DSDRLocalEntropy as DSDRLocalEntropy
-from policy.tokens._parts import EMPG as EMPG
-from policy.tokens._parts import EPOSmoothing as EPOSmoothing
 from policy.tokens._parts import EntropyAware as EntropyAware
 from policy.tokens._parts import EntropyBonus as EntropyBonus
 from policy.tokens._parts import EntropyDiscriminatorClip as EntropyDiscriminatorClip
+from policy.tokens._parts import EPOSmoothing as EPOSmoothing
 from policy.tokens._parts import HAPOAdvantages as HAPOAdvantages
 from policy.tokens._parts import KLCov as KLCov
 from policy.tokens._parts import LpReg as LpReg
@@ -115,8 +115,8 @@ from policy.tokens._regularizers import adaptive_entropy_update as adaptive_entr
 from policy.tokens._regularizers import epo_phase_weight as epo_phase_weight
 from policy.tokens._regularizers import epo_smoothing_penalty as epo_smoothing_penalty
 from policy.tokens._regularizers import siren_anchor_penalty as siren_anchor_penalty
-from policy.tokens._schedules import SNRTransformation as SNRTransformation
 from policy.tokens._schedules import ScaleBySNRState as ScaleBySNRState
+from policy.tokens._schedules import SNRTransformation as SNRTransformation
 from policy.tokens._schedules import scale_by_snr as scale_by_snr
 from policy.tokens._selection import clip_cov_mask as clip_cov_mask
 from policy.tokens._selection import d3s_select_samples as d3s_select_samples
@@ -132,13 +132,13 @@ from policy.tokens._selection import steer_weights as steer_weights
 from policy.tokens._selection import token_covariance as token_covariance
 from policy.tokens._selection import top_entropy_mask as top_entropy_mask
 from policy.tokens._surrogates import CISPO as CISPO
+from policy.tokens._surrogates import SAPO as SAPO
 from policy.tokens._surrogates import COPOBlend as COPOBlend
-from policy.tokens._surrogates import GSPOClip as GSPOClip
 from policy.tokens._surrogates import GradientPreservingClip as GradientPreservingClip
+from policy.tokens._surrogates import GSPOClip as GSPOClip
 from policy.tokens._surrogates import HAPOClip as HAPOClip
 from policy.tokens._surrogates import NoClip as NoClip
 from policy.tokens._surrogates import PPOClip as PPOClip
-from policy.tokens._surrogates import SAPO as SAPO
 from policy.tokens._surrogates import TRLClip as TRLClip
 from policy.tokens._surrogates import UnifiedPG as UnifiedPG
 

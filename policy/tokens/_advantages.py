@@ -569,8 +569,7 @@ def broadcast_advantages(advantages, mask):
 
 
 def dcpo_temperature(entropy_prev, *, target=0.5, high=1.2, low=0.8):
-    r"""DCPO/AEPO temperature rule: :math:`T = T_{\rm high}` if :math:`H_{\rm prev}\le H_0` else
-    :math:`T_{\rm low}`.
+    r"""DCPO/AEPO temperature rule: :math:`T_{\rm high}` if :math:`H_{\rm prev}\le H_0`, else :math:`T_{\rm low}`.
 
     Examples:
       >>> float(dcpo_temperature(0.3)), float(dcpo_temperature(0.7))

@@ -70,7 +70,10 @@ def _chunk_stats(zc, tc, temperature):
 def _forward(z, t, temperature, chunk):
     n, _ = z.shape
     c, k, r = _plan(n, chunk)
-    upd = lambda a, b, s: jax.lax.dynamic_update_slice_in_dim(a, b, s, axis=0)  # noqa: E731
+
+    def upd(a, b, s):
+        return jax.lax.dynamic_update_slice_in_dim(a, b, s, axis=0)
+
     bits = _as_bits(z)
 
     def block(carry, s, size):
@@ -109,7 +112,10 @@ def _bwd(temperature, chunk, res, cot):
         # logits buffer is donated). The last chunk may start before k*c to stay in bounds; its
         # rows below k*c already hold gradients and are kept as they are.
         s = jnp.minimum(i * c, n - c)
-        sl = lambda a: jax.lax.dynamic_slice_in_dim(a, s, c, axis=0)  # noqa: E731
+
+        def sl(a):
+            return jax.lax.dynamic_slice_in_dim(a, s, c, axis=0)
+
         zc, tc, lc, hc = _from_bits(sl(buf), z.dtype), sl(t), sl(lse), sl(h)
         gl, gh = sl(g_lp).astype(cdt), sl(g_h).astype(cdt)
         u = zc.astype(cdt) / temperature

@@ -23,26 +23,22 @@ up: ``loss = pg_loss + sum of the penalties' contributions``.
 Metrics (stop-gradient, means over valid tokens unless stated; names follow verl, TRL's names where
 only TRL has the quantity):
 
-============================  ==========================================================  ===================================
-name                          meaning                                                     TRL alias
-============================  ==========================================================  ===================================
-``loss``                      the total objective                                         ``loss``
-``pg_loss``                   :math:`\operatorname{Agg}_m(w\,\ell^{\rm pg})`, the surrogate term only   —
-``pg_clipfrac``               tokens where the surrogate's clip is active                 ``clip_ratio/region_mean`` (PPO)
-``pg_clipfrac_lower``         :math:`A<0` tokens capped by the dual clip                  —
-``clip_ratio/low_mean``       :math:`r < 1-\epsilon_l` and :math:`A < 0`                  ``clip_ratio/low_mean``
-``clip_ratio/high_mean``      :math:`r > 1+\epsilon_h` and :math:`A > 0`                  ``clip_ratio/high_mean``
-``ppo_kl``                    :math:`\operatorname{mean}(\log\pi_{\rm old} - \log\pi)`    —
-``ratio/mean``, ``ratio/max`` importance ratio :math:`r` (sequence ratio for GSPO)        —
-``entropy``                   token-mean full-vocabulary entropy (``nan`` without it)     ``entropy``
-``entropy/seq_mean``          mean over sequences of the per-sequence token-mean entropy  —
-``cov_logp_adv``              :math:`\operatorname{mean}(A-\bar A)(\log\pi - \overline{\log\pi})`  —
-``adv/mean``, ``adv/std``     advantages after the transforms                             —
-``adv/frac_zero``             fraction of sequences with zero mean advantage              ``frac_reward_zero_std`` (GRPO)
-``token_weight/mean|min|max`` the product of the weight parts                             —
-``response_length/mean``      valid tokens per sequence                                   ``completions/mean_length``
-``response_length/clip_ratio`` sequences whose last position is valid (truncated)         ``completions/clipped_ratio``
-============================  ==========================================================  ===================================
+* ``loss``: the total objective.
+* ``pg_loss``: :math:`\operatorname{Agg}_m(w\,\ell^{\rm pg})`, the surrogate term only.
+* ``pg_clipfrac``: tokens where the surrogate's clip is active (TRL: ``clip_ratio/region_mean``).
+* ``pg_clipfrac_lower``: :math:`A < 0` tokens capped by the dual clip.
+* ``clip_ratio/low_mean``, ``clip_ratio/high_mean`` (TRL's names): :math:`r < 1-\epsilon_l` with
+  :math:`A < 0`, and :math:`r > 1+\epsilon_h` with :math:`A > 0`.
+* ``ppo_kl``: :math:`\operatorname{mean}(\log\pi_{\rm old} - \log\pi)`.
+* ``ratio/mean``, ``ratio/max``: the importance ratio :math:`r` (the sequence ratio for GSPO).
+* ``entropy``: token-mean full-vocabulary entropy (input ``entropy``; ``nan`` without it);
+  ``entropy/seq_mean``: mean over sequences of their token-mean entropy.
+* ``cov_logp_adv``: :math:`\operatorname{mean}\,(A-\bar A)(\log\pi - \overline{\log\pi})`.
+* ``adv/mean``, ``adv/std``: advantages after the transforms; ``adv/frac_zero``: fraction of
+  sequences with zero mean advantage (TRL's ``frac_reward_zero_std`` for group advantages).
+* ``token_weight/mean|min|max``: the product of the weight parts.
+* ``response_length/mean`` (TRL: ``completions/mean_length``); ``response_length/clip_ratio``:
+  sequences whose last position is valid, i.e. truncated (TRL: ``completions/clipped_ratio``).
 
 Parts add their own metrics under their own names (``kl_loss`` and ``kl_coef`` for the reference
 KL as in verl; ``entropy_agg``, ``entropy_coef`` for the bonus; ``clip_cov/n_selected``, ...).
@@ -74,15 +70,15 @@ sg = jax.lax.stop_gradient
 
 
 class ClipInfo(NamedTuple):
-    """Per-token diagnostics of a surrogate (all ``[batch, seq]``).
+    r"""Per-token diagnostics of a surrogate (all ``[batch, seq]``).
 
     Attributes:
       ratio: importance ratio :math:`r` (value).
-      log_ratio: :math:`\\log r`.
+      log_ratio: :math:`\log r`.
       clipped: bool, the surrogate's clip is active.
       clipped_dual: bool, the dual clip caps the token.
-      low: bool, :math:`r < 1-\\epsilon_l` and :math:`A < 0`.
-      high: bool, :math:`r > 1+\\epsilon_h` and :math:`A > 0`.
+      low: bool, :math:`r < 1-\epsilon_l` and :math:`A < 0`.
+      high: bool, :math:`r > 1+\epsilon_h` and :math:`A > 0`.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -200,7 +196,10 @@ def standard_metrics(ctx: Context, info: ClipInfo) -> dict:
       (0.0, 2.0)
     """
     lp, m, adv, w = sg(ctx.logp), ctx.mask, ctx.advantages, sg(ctx.weights)
-    frac = lambda b: masked_mean(b.astype(lp.dtype), m)  # noqa: E731
+
+    def frac(b):
+        return masked_mean(b.astype(lp.dtype), m)
+
     n_i = jnp.sum(m, axis=1)
     seq_adv = jnp.sum(adv * m, axis=1) / jnp.where(n_i > 0, n_i, 1.0)
     out = {

@@ -47,7 +47,9 @@ def _n_selected(sel, ctx):
 
 @dataclasses.dataclass(frozen=True)
 class EntropyAware(Part):
-    r"""Agentic entropy-balanced advantages :math:`A(1 + \alpha\,\widehat{\Delta H})` (:func:`entropy_aware_advantages`).
+    r"""Agentic entropy-balanced advantages :math:`A(1 + \alpha\,\widehat{\Delta H})`.
+
+    See :func:`entropy_aware_advantages` (input ``entropy``).
 
     Attributes:
       alpha: :math:`\alpha`.
@@ -413,7 +415,7 @@ class ReferenceKL(Part):
         _check_choice("estimator", self.estimator, KL_KINDS)
 
     def penalty(self, ctx):
-        """:math:`\\beta` times the aggregated estimate."""
+        r""":math:`\beta` times the aggregated estimate."""
         ref = sg(jnp.asarray(ctx.inputs["ref_logp"], ctx.logp.dtype))
         kl = ctx.aggregate(kl_estimate(ctx.logp, ref, kind=self.estimator))
         return self.coef * kl, {"kl_loss": sg(kl), "kl_coef": jnp.asarray(self.coef, kl.dtype)}
@@ -603,8 +605,9 @@ class SirenAnchor(Part):
 
 @dataclasses.dataclass(frozen=True)
 class EPOSmoothing(Part):
-    r"""EPO's entropy-smoothing penalty :math:`\lambda\,L_{\rm smooth}(\bar H, \bar H_{\rm hist})` (:func:`epo_smoothing_penalty`).
+    r"""EPO's entropy-smoothing penalty :math:`\lambda\,L_{\rm smooth}(\bar H, \bar H_{\rm hist})`.
 
+    The penalty is :func:`epo_smoothing_penalty`.
     :math:`\bar H` is the token-mean entropy of the batch (input ``entropy``), input ``entropy_hist``
     the running historical mean. Applying it to the batch mean (not per trajectory) is our reading.
     Metric ``epo/smooth_penalty``.

@@ -17,7 +17,12 @@ import jax.numpy as jnp
 
 
 class AdaptiveEntropyState(NamedTuple):
-    """State of the adaptive entropy coefficient: the current coefficient :math:`c_k`."""
+    r"""State of the adaptive entropy coefficient: the current coefficient :math:`c_k`.
+
+    Examples:
+      >>> float(AdaptiveEntropyState(coef=0.5).coef)
+      0.5
+    """
 
     coef: jax.Array
 

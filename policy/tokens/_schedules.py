@@ -118,7 +118,7 @@ def scale_by_snr(*, decay: float = 0.9, eps: float = 1e-12) -> SNRTransformation
         count = state.count + 1
         mean = tm(lambda m, g: decay * m + (1.0 - decay) * g, state.mean, updates)
         sq = tm(lambda v, g: decay * v + (1.0 - decay) * g * g, state.sq_mean, updates)
-        bc = 1.0 - decay ** count.astype(jnp.float32)
+        bc = 1.0 - decay ** count.astype(jnp.result_type(float))
         leaves_m = jax.tree_util.tree_leaves(tm(lambda m: m / bc, mean))
         leaves_v = jax.tree_util.tree_leaves(tm(lambda v: v / bc, sq))
         signal = sum(jnp.sum(m * m) for m in leaves_m)

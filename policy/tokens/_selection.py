@@ -401,7 +401,7 @@ def siren_top_p_entropy(logits, *, top_p=0.95, top_k: int | None = None, tempera
 
 
 def siren_peak_mask(entropy, mask, *, quantile=0.8):
-    """SIREN peak-entropy mask: per *sequence*, keep valid tokens with :math:`H > q_{\rm quantile}(H)`.
+    r"""SIREN peak-entropy mask: per *sequence*, keep valid tokens with :math:`H > q_{\rm quantile}(H)`.
 
     The quantile (default 0.8: the top 20% of each sequence) is linear over each row's valid
     tokens; a row with no valid token keeps nothing.

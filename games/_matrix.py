@@ -73,7 +73,7 @@ def matrix_game(a, b=None, *, tau, name: str = "matrix", description: str = "") 
       A :class:`games.Game` on the product of simplices with pseudo-gradient
       :math:`F_i(x) = -\nabla_{x_i}u_i(x) + \tau(\log x_i + 1)` and losses
       :math:`f_i = -u_i - \tau H(x_i)`. ``data`` holds ``payoffs`` (``(N, n_1, ..., n_N)``),
-      ``tau`` and the one-state :class:`games._markov.TabularGame` (``data["tabular"]``).
+      ``tau`` and the one-state :class:`games.tabular.TabularGame` (``data["tabular"]``).
 
     Raises:
       ValueError: for shape mismatches, non-finite payoffs or ``tau < 0``.

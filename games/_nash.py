@@ -200,7 +200,7 @@ def shapley_value(tg: TabularGame, *, tol: float = 1e-12, max_iter: int = 100_00
     Examples:
       A one-state game with :math:`\gamma = 0` is a matrix game (matching pennies: value 0):
 
-      >>> from games._markov import tabular_from_matrix
+      >>> from games.tabular import tabular_from_matrix
       >>> a = [[1.0, -1.0], [-1.0, 1.0]]
       >>> sol = shapley_value(tabular_from_matrix([a, [[-1.0, 1.0], [1.0, -1.0]]], tau=0.0))
       >>> round(sol.value, 9) + 0.0, [round(float(p), 6) for p in sol.policies[0][0]]

@@ -216,13 +216,17 @@ def optimistic_mwu(*, step) -> Learner:
       A :class:`Learner` whose state's ``memory`` holds :math:`u(\bar\theta^t)`.
 
     Examples:
+      Rock-paper-scissors with entropy: the state's memory is the payoff at the last midpoint.
+
+      >>> import numpy as np
       >>> import jax.numpy as jnp
       >>> from games.tabular import tabular_from_matrix
-      >>> a = [[1.0, -1.0], [-1.0, 1.0]]
-      >>> tg = tabular_from_matrix([a, [[-1.0, 1.0], [1.0, -1.0]]], tau=0.5)
-      >>> s, _ = run_learner(optimistic_mwu(step=0.3), tg, [jnp.array([[1.0, 0.0]])] * 2, n_steps=200)
-      >>> [round(float(v), 8) + 0.0 for v in s.logits[1][0]]
-      [0.0, 0.0]
+      >>> rps = np.array([[0.0, -1.0, 1.0], [1.0, 0.0, -1.0], [-1.0, 1.0, 0.0]])
+      >>> lrn = optimistic_mwu(step=0.2)
+      >>> s, _ = run_learner(lrn, tabular_from_matrix([rps, -rps], tau=0.5), [jnp.array([[2.0, 0.0, 0.0]])] * 2,
+      ...                    n_steps=300)
+      >>> s.memory[0].shape, float(jnp.ptp(s.logits[0])) < 1e-9
+      ((1, 3), True)
     """
 
     def init(logits, tg):

@@ -10,7 +10,7 @@ r"""Convergence measures for tabular games: NashConv, exploitability, KL to the 
 * Distance to a QRE: :math:`\sum_i w_i \sum_s \mathrm{KL}(\pi_i^*(\cdot|s)\|\pi_i(\cdot|s))`, the
   SGN Lyapunov function of the mirror/Fisher certificate.
 
-The exact categorical KL from logits is written here (``policy._core`` has the sampled estimators).
+The exact categorical KL from logits is written here (``policy.kl_estimate`` has the sampled estimators).
 """
 
 from __future__ import annotations

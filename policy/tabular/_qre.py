@@ -1,9 +1,10 @@
 r"""Reference solvers for logit quantal response equilibria (entropy-regularised equilibria).
 
 A QRE of a tabular game with temperature :math:`\tau > 0` is a zero of the logit residual
-:math:`\tau\theta_i(s,\cdot) - g_i(s,\cdot)` modulo a constant per state, with
-:math:`g_i = d^\pi(s)\bar Q_i(s,\cdot)` (``games._markov``). :func:`solve_qre` runs policy
-extragradient iterations followed by safeguarded Newton steps in gauge-free coordinates
+:math:`\tau\theta_i(s,\cdot) - u_i(s,\cdot)` modulo a constant per state, with the learner payoff
+:math:`u_i` of :func:`games.tabular.policy_payoffs` (:math:`d^\pi(s)\bar Q_i(s,\cdot)` for the
+state-summed entropy, :math:`\bar Q^\tau_i(s,\cdot)` for the discounted one). :func:`solve_qre` runs
+policy extragradient iterations followed by safeguarded Newton steps in gauge-free coordinates
 and reports the residual; :func:`qre_path` follows the branch as :math:`\tau` decreases
 (homotopy / numerical continuation with warm starts), the standard way to trace the logit QRE
 correspondence from the centroid at large :math:`\tau` toward a Nash equilibrium.

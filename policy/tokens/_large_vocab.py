@@ -139,7 +139,7 @@ def token_logp_entropy_chunked(
     r"""Log-probs of ``tokens`` and full-vocabulary entropies, chunked over positions.
 
     Equivalent to ``(log_probs_from_logits(...), entropy_from_logits(...))`` of
-    :mod:`policy._core` at temperature :math:`\tau` (both of the sampled distribution
+    :mod:`policy` at temperature :math:`\tau` (both of the sampled distribution
     :math:`\operatorname{softmax}(z/\tau)`), but no more than ``chunk_size`` rows of the softmax exist
     at once, in the forward and in the backward pass (custom VJP). Differentiable w.r.t. ``logits``
     (both outputs). Donate the logits buffer to ``jit`` to let the gradient overwrite it in place.

@@ -19,8 +19,7 @@ from certify._mirror import (
 from games._markov import logit_pseudo_gradient, reduced_basis, split_logits
 from games._region import Region
 from games._registry import get_game
-from policy._learners import npg
-from policy._qre import solve_qre
+from policy.tabular import npg, solve_qre
 
 
 @pytest.mark.parametrize("tau", [0.5, 0.99, 1.01, 1.5, 3.0])

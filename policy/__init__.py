@@ -8,7 +8,8 @@
   selections, large-vocabulary log-prob/entropy kernels and optax learning-rate schedules.
 
 Both use the same core (log-softmax with temperature, entropy, KL estimators, importance ratios),
-re-exported here. ``import policy`` imports neither flax nor ``certify``.
+re-exported here. ``policy`` imports neither flax/optax nor ``certify`` (the RL example in
+``examples/rlvr`` uses flax; ``games`` itself loads flax for its neural-network games).
 
 Examples:
   >>> import jax.numpy as jnp

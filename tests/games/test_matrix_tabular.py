@@ -155,7 +155,7 @@ def test_bimatrix_nash_named_games():
     np.testing.assert_allclose(eqs[-1][1], [0.4, 0.6])
 
 
-@pytest.mark.parametrize("name", ["battle-of-sexes", "shapley", "biased-rps"])
+@pytest.mark.parametrize("name", ["battle-of-sexes", "shapley"])
 def test_qre_path_ends_near_a_nash_equilibrium(name):
     # The logit QRE path from large tau converges to a Nash equilibrium as tau -> 0.
     from policy.tabular import qre_path

@@ -96,7 +96,7 @@ def _random_matrix_game(tau):
     return matrix_game(rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), tau=tau)
 
 
-@pytest.mark.parametrize(("name", "tau"), [("biased-rps", 0.1), ("biased-rps", 0.05), ("random", 0.5)])
+@pytest.mark.parametrize(("name", "tau"), [("biased-rps", 0.05), ("random", 0.5)])
 def test_solve_qre_tolerance_scales_with_dtype(name, tau):
     # A float32 solve is as accurate as float32 allows; a fixed 1e-10 would call it unconverged.
     g = _random_matrix_game(tau) if name == "random" else get_game(name, tau=tau)

@@ -23,9 +23,9 @@ import numpy as np  # noqa: E402
 
 import games  # noqa: E402
 from certify.bounds import fisher_point_quantities, sample_points  # noqa: E402
-from games._markov import split_logits  # noqa: E402
-from games._registry import get_game  # noqa: E402
-from policy._learners import npg, run_learner  # noqa: E402
+from games import get_game  # noqa: E402
+from games.tabular import split_logits  # noqa: E402
+from policy.tabular import npg, run_learner  # noqa: E402
 
 
 def _loop_certify(game, pts, weights, hessians):

@@ -1,37 +1,59 @@
-"""Tabular Markov games with entropy regularisation, evaluated exactly by linear solves.
+r"""Tabular Markov games with entropy regularisation, evaluated exactly by linear solves.
 
 ``N`` players move simultaneously in ``n_states`` states; player :math:`i` plays a tabular softmax
-policy :math:`\\pi_i(\\cdot|s) = \\operatorname{softmax}(\\theta_i(s, \\cdot))`. For the joint policy
-:math:`\\pi(a|s) = \\prod_i \\pi_i(a_i|s)`, with :math:`P_\\pi(s, s') = \\sum_a \\pi(a|s) P(s'|s, a)`,
+policy :math:`\pi_i(\cdot|s) = \operatorname{softmax}(\theta_i(s, \cdot))`. For the joint policy
+:math:`\pi(a|s) = \prod_i \pi_i(a_i|s)`, with :math:`P_\pi(s, s') = \sum_a \pi(a|s) P(s'|s, a)`,
 
 .. math::
 
-   V_i = (I - \\gamma P_\\pi)^{-1} r_{\\pi, i}, \\qquad
-   d^\\pi = (1-\\gamma)(I - \\gamma P_\\pi^\\top)^{-1}\\mu_0, \\qquad
-   Q_i(s, a) = R_i(s, a) + \\gamma \\sum_{s'} P(s'|s, a) V_i(s').
+   V_i = (I - \gamma P_\pi)^{-1} r_{\pi, i}, \qquad
+   d^\pi = (1-\gamma)(I - \gamma P_\pi^\top)^{-1}\mu_0, \qquad
+   Q_i(s, a) = R_i(s, a) + \gamma \sum_{s'} P(s'|s, a) V_i(s').
 
-Player :math:`i` maximises the regularised objective of the SGN paper's Markov experiment,
+Two entropy regularisations are offered (``entropy=`` of :func:`markov_game`):
+
+* ``"states"`` (the SGN paper's Markov experiment, the authors' ``markov/env.py``): the entropy is
+  summed over states *unweighted*,
+
+  .. math::
+
+     U_i(\theta) = (1-\gamma)\,\mu_0^\top V_i + \tau \sum_s H(\pi_i(\cdot|s))
+     = \sum_{s,a} d^\pi(s)\pi(a|s) R_i(s, a) + \tau \sum_s H(\pi_i(\cdot|s));
+
+* ``"discounted"`` (Cen, Wei & Chi's entropy-regularised zero-sum Markov games): the entropies are
+  part of every step's reward, player :math:`i` of a two-player game collecting
+  :math:`R_i(s, a) + \tau H(\pi_i(\cdot|s)) - \tau H(\pi_{-i}(\cdot|s))`, so that
+  :math:`U_i = (1-\gamma)\mu_0^\top V^\tau_i` and a zero-sum game stays zero-sum
+  (:math:`V^\tau_1 = -V^\tau_2` is their :math:`V_\tau`).
+
+Player :math:`i` minimises :math:`f_i = -U_i`. The policy-gradient theorem gives the exact per-state
+"payoff gradient" :math:`g_i(s, a_i) = d^\pi(s)\,\bar Q_i(s, a_i)`, with :math:`\bar Q_i` the joint
+:math:`Q_i` (regularised in the discounted case) averaged over the other players' actions. The logit
+pseudo-gradient is
 
 .. math::
 
-   U_i(\\theta) = (1-\\gamma)\\,\\mu_0^\\top V_i + \\tau \\sum_s H(\\pi_i(\\cdot|s))
-   = \\sum_{s,a} d^\\pi(s)\\pi(a|s) R_i(s, a) + \\tau \\sum_s H(\\pi_i(\\cdot|s)),
+   F_i(s,\cdot) = -(\operatorname{diag} p - p p^\top)\big(g_i(s,\cdot) - \tau\log p\big)
+   \quad\text{(states)},\qquad
+   F_i(s,\cdot) = -d^\pi(s)(\operatorname{diag} p - p p^\top)\big(\bar Q_i(s,\cdot) - \tau\log p\big)
+   \quad\text{(discounted)}.
 
-(entropy summed over states *unweighted*, as in the authors' ``markov/env.py``), i.e. minimises
-:math:`f_i = -U_i`. The policy-gradient theorem gives the exact per-state "payoff gradient"
-:math:`g_i(s, a_i) = \\partial J_i / \\partial \\pi_i(a_i|s) = d^\\pi(s)\\,\\bar Q_i(s, a_i)`, with
-:math:`\\bar Q_i` the joint :math:`Q_i` averaged over the other players' actions, and the logit
-pseudo-gradient :math:`F_i(s,\\cdot) = -(\\operatorname{diag} p - p p^\\top)(g_i(s,\\cdot) - \\tau\\log p)`.
-A normal-form game is the special case ``n_states = 1``, :math:`\\gamma = 0`: then
-:math:`d = 1` and :math:`Q = R`. No Monte Carlo anywhere: every quantity is a linear solve.
+Both vanish exactly where :math:`\tau\,\theta_i(s,\cdot) = u_i(s,\cdot)` up to a constant per state, with
+the *learner payoff* :math:`u_i = g_i` (states) or :math:`u_i = \bar Q_i` (discounted), see
+:func:`policy_payoffs`: these stationary points are the entropy-regularised equilibria (quantal
+response equilibria for normal-form games, which are the case ``n_states = 1``, :math:`\gamma = 0`,
+where both regularisations coincide). :func:`stationary_point` finds one by policy-extragradient
+iterations followed by Newton steps in gauge-free coordinates, with a residual check. No Monte
+Carlo anywhere: every quantity is a linear solve.
 
-The stationary points with :math:`F = 0` (the entropy-regularised equilibria, quantal response
-equilibria for normal-form games) satisfy :math:`\\tau\\,\\theta_i(s,\\cdot) = g_i(s,\\cdot)` up to
-a constant per state; :func:`stationary_point` finds one by policy-extragradient iterations followed by
-Newton steps in gauge-free coordinates, with a residual check.
+Game data are stored as float64 NumPy arrays, built from the user's numbers whatever JAX's default
+precision; they become JAX arrays of the current default dtype when a function uses them (float64
+under ``jax.enable_x64``), so ``0.9`` is never rounded to float32 before x64 is switched on.
 
 References:
   Vedula et al., `Small-Gain Nash <https://arxiv.org/abs/2512.06791>`_, 2025 (Markov experiment).
+  Cen, Wei & Chi, `Fast Policy Extragradient Methods for Competitive Games with Entropy
+  Regularization <https://arxiv.org/abs/2105.15186>`_, 2021 (discounted entropy).
   Sutton et al., Policy gradient methods for reinforcement learning with function approximation,
   NeurIPS 2000 (policy-gradient theorem).
 """
@@ -53,17 +75,28 @@ from sgn import _checks
 
 _LETTERS = string.ascii_lowercase.replace("s", "").replace("t", "")
 _PROB_TOL = 1e-8
+ENTROPY_MODES = ("states", "discounted")
 
 
 class TabularGame(NamedTuple):
-    """Array data of a tabular (Markov or normal-form) game: a pytree, so ``vmap`` works over games.
+    r"""Array data of a tabular (Markov or normal-form) game: a pytree, so ``vmap`` works over games.
+
+    The constructors (:func:`markov_game`, :func:`tabular_from_matrix`) store float64 NumPy arrays;
+    functions of this module convert them to JAX arrays of the default dtype when used.
 
     Attributes:
       transitions: ``(n_states, n_1, ..., n_N, n_states)`` transition probabilities.
       rewards: ``(N, n_states, n_1, ..., n_N)`` per-player rewards.
-      initial: ``(n_states,)`` initial distribution :math:`\\mu_0`.
+      initial: ``(n_states,)`` initial distribution :math:`\mu_0`.
       gamma: scalar discount in ``[0, 1)``.
-      tau: scalar entropy temperature :math:`\\tau \\ge 0`.
+      tau: scalar entropy temperature :math:`\tau \ge 0`.
+      discounted_entropy: ``0.0`` for the paper's state-summed entropy, ``1.0`` for Cen et al.'s
+        discounted entropy (module docstring); a number, so games of both kinds stack under ``vmap``.
+
+    Examples:
+      >>> tg = tabular_from_matrix([[[1.0, -1.0], [-1.0, 1.0]]] * 2, tau=0.5)
+      >>> tg.rewards.shape, float(tg.tau), float(tg.discounted_entropy)
+      ((2, 1, 2, 2), 0.5, 0.0)
     """
 
     transitions: jax.Array
@@ -71,11 +104,22 @@ class TabularGame(NamedTuple):
     initial: jax.Array
     gamma: jax.Array
     tau: jax.Array
+    discounted_entropy: jax.Array | float = 0.0
+
+
+def _as_jax(tg: TabularGame) -> TabularGame:
+    """The game's leaves as JAX arrays of the default dtype (float64 under x64)."""
+    return jax.tree_util.tree_map(jnp.asarray, tg)
 
 
 def n_actions(tg: TabularGame) -> tuple[int, ...]:
-    """Action counts ``(n_1, ..., n_N)`` (static, read off the shapes)."""
-    return tuple(int(n) for n in tg.rewards.shape[2:])
+    """Action counts ``(n_1, ..., n_N)`` (static, read off the shapes).
+
+    Examples:
+      >>> n_actions(tabular_from_matrix([[[1.0, 0.0, 0.0]], [[0.0, 0.0, 1.0]]], tau=1.0))
+      (1, 3)
+    """
+    return tuple(int(n) for n in np.shape(tg.rewards)[2:])
 
 
 def _sub(n_players: int) -> str:
@@ -83,16 +127,22 @@ def _sub(n_players: int) -> str:
 
 
 def joint_policy(probs: Sequence[jax.Array]) -> jax.Array:
-    """Product policy :math:`\\pi(a|s) = \\prod_i \\pi_i(a_i|s)`, shape ``(n_states, n_1, ..., n_N)``."""
+    r"""Product policy :math:`\pi(a|s) = \prod_i \pi_i(a_i|s)`, shape ``(n_states, n_1, ..., n_N)``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> joint_policy([jnp.array([[0.5, 0.5]]), jnp.array([[1.0, 0.0]])]).tolist()
+      [[[0.5, 0.0], [0.5, 0.0]]]
+    """
     letters = _sub(len(probs))
     spec = ",".join("s" + c for c in letters) + "->s" + letters
     return jnp.einsum(spec, *probs)
 
 
 def solve_diagonally_dominant(a: jax.Array, b: jax.Array) -> jax.Array:
-    """Solves :math:`a x = b` by Gauss-Jordan elimination without pivoting.
+    r"""Solves :math:`a x = b` by Gauss-Jordan elimination without pivoting.
 
-    Stable for row- or column-diagonally-dominant ``a`` such as :math:`I - \\gamma P` and its
+    Stable for row- or column-diagonally-dominant ``a`` such as :math:`I - \gamma P` and its
     transpose (Wilkinson); a ``fori_loop`` over columns that compiles much faster than
     ``jnp.linalg.solve`` and is differentiable in both modes.
 
@@ -122,12 +172,26 @@ def solve_diagonally_dominant(a: jax.Array, b: jax.Array) -> jax.Array:
     return x[:, 0] if b.ndim == 1 else x
 
 
-def evaluate(tg: TabularGame, probs: Sequence[jax.Array]):
-    """Exact evaluation of a product policy by linear solves.
+def _state_entropies(probs: Sequence[jax.Array]) -> jax.Array:
+    """``(N, n_states)`` entropies of per-state probability vectors (``0 log 0 = 0``)."""
+    return jnp.stack([jnp.sum(jax.scipy.special.entr(p), axis=-1) for p in probs])
+
+
+def _entropy_rewards(tg: TabularGame, probs: Sequence[jax.Array]) -> jax.Array:
+    r"""``(N, n_states)`` per-step entropy rewards :math:`\tau(H_i - \sum_{j\ne i} H_j)` of the discounted mode."""
+    h = _state_entropies(probs)
+    return tg.discounted_entropy * tg.tau * (2.0 * h - jnp.sum(h, axis=0, keepdims=True))
+
+
+def evaluate(tg: TabularGame, probs: Sequence[jax.Array], *, regularised: bool = False):
+    r"""Exact evaluation of a product policy by linear solves.
 
     Args:
       tg: the game data.
       probs: per-player policies, ``probs[i]`` of shape ``(n_states, n_i)``.
+      regularised: static flag; ``True`` adds the discounted entropy rewards of a game with
+        ``entropy="discounted"`` to the values (no effect on a state-summed game, whose entropy is
+        not part of the values). ``False`` gives the unregularised game's values.
 
     Returns:
       ``(d, v, q)``: normalised discounted occupancy ``(n_states,)``, values ``(N, n_states)``
@@ -135,18 +199,20 @@ def evaluate(tg: TabularGame, probs: Sequence[jax.Array]):
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> tg = tabular_from_matrix([jnp.array([[1.0, -1.0], [-1.0, 1.0]]),
-      ...                           jnp.array([[-1.0, 1.0], [1.0, -1.0]])], tau=0.0)
+      >>> tg = tabular_from_matrix([[[1.0, -1.0], [-1.0, 1.0]], [[-1.0, 1.0], [1.0, -1.0]]], tau=0.0)
       >>> d, v, q = evaluate(tg, [jnp.full((1, 2), 0.5)] * 2)
       >>> float(d[0]), float(v[0, 0])
       (1.0, 0.0)
     """
+    tg = _as_jax(tg)
     n = len(probs)
     letters = _sub(n)
     pi = joint_policy(probs)
     n_states = tg.initial.shape[0]
     p_pi = jnp.einsum(f"s{letters},s{letters}t->st", pi, tg.transitions)
     r_pi = jnp.einsum(f"s{letters},ps{letters}->ps", pi, tg.rewards)
+    if regularised:
+        r_pi = r_pi + _entropy_rewards(tg, probs)
     eye = jnp.eye(n_states, dtype=p_pi.dtype)
     v = solve_diagonally_dominant(eye - tg.gamma * p_pi, r_pi.T).T
     d = (1.0 - tg.gamma) * solve_diagonally_dominant((eye - tg.gamma * p_pi).T, tg.initial)
@@ -155,7 +221,14 @@ def evaluate(tg: TabularGame, probs: Sequence[jax.Array]):
 
 
 def marginal_q(q_i: jax.Array, probs: Sequence[jax.Array], i: int) -> jax.Array:
-    """Player ``i``'s action values averaged over the others' policies, ``(n_states, n_i)``."""
+    """Player ``i``'s action values averaged over the others' policies, ``(n_states, n_i)``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> q = jnp.array([[[1.0, -1.0], [-1.0, 1.0]]])
+      >>> marginal_q(q, [jnp.array([[0.5, 0.5]]), jnp.array([[1.0, 0.0]])], 0).tolist()
+      [[1.0, -1.0]]
+    """
     letters = _sub(len(probs))
     ops, specs = [q_i], ["s" + letters]
     for j, p in enumerate(probs):
@@ -165,21 +238,54 @@ def marginal_q(q_i: jax.Array, probs: Sequence[jax.Array], i: int) -> jax.Array:
     return jnp.einsum(",".join(specs) + "->s" + letters[i], *ops)
 
 
-def payoff_gradients(tg: TabularGame, probs: Sequence[jax.Array]) -> tuple[jax.Array, ...]:
-    """Exact :math:`g_i(s, a_i) = d^\\pi(s)\\,\\bar Q_i(s, a_i) = \\partial J_i/\\partial\\pi_i(a_i|s)`.
+def _marginals(tg, probs):
+    d, _, q = evaluate(tg, probs, regularised=True)
+    return d, tuple(marginal_q(q[i], probs, i) for i in range(len(probs)))
 
-    For a normal-form game (one state, :math:`\\gamma = 0`) this is the expected payoff of each
+
+def payoff_gradients(tg: TabularGame, probs: Sequence[jax.Array]) -> tuple[jax.Array, ...]:
+    r"""Exact :math:`g_i(s, a_i) = d^\pi(s)\,\bar Q_i(s, a_i)`, per player ``(n_states, n_i)``.
+
+    :math:`\bar Q_i` is regularised for a game with ``entropy="discounted"``. For a state-summed game
+    :math:`g_i = \partial J_i / \partial\pi_i(a_i|s)` of the unregularised return (policy-gradient
+    theorem); for a normal-form game (one state, :math:`\gamma = 0`) it is the expected payoff of each
     pure action against the others' mixed strategies.
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> tg = tabular_from_matrix([jnp.array([[1.0, -1.0], [-1.0, 1.0]])] * 2, tau=1.0)
+      >>> tg = tabular_from_matrix([[[1.0, -1.0], [-1.0, 1.0]]] * 2, tau=1.0)
       >>> g = payoff_gradients(tg, [jnp.array([[1.0, 0.0]]), jnp.array([[0.25, 0.75]])])
       >>> [float(v) for v in g[0][0]]
       [-0.5, 0.5]
     """
-    d, _, q = evaluate(tg, probs)
-    return tuple(d[:, None] * marginal_q(q[i], probs, i) for i in range(len(probs)))
+    d, qbar = _marginals(tg, probs)
+    return tuple(d[:, None] * qi for qi in qbar)
+
+
+def _payoffs_and_weights(tg, probs):
+    """Learner payoffs ``u_i`` and the per-state factor ``v(s)`` of the pseudo-gradient."""
+    tg = _as_jax(tg)
+    d, qbar = _marginals(tg, probs)
+    k = tg.discounted_entropy
+    w = k + (1.0 - k) * d  # u_i = w(s) Qbar_i: d Qbar (states), Qbar (discounted)
+    v = k * d + (1.0 - k)  # F_i = -v(s) (diag p - pp^T)(u_i - tau log p)
+    return tuple(w[:, None] * qi for qi in qbar), v
+
+
+def policy_payoffs(tg: TabularGame, probs: Sequence[jax.Array]) -> tuple[jax.Array, ...]:
+    r"""Learner payoffs :math:`u_i(s, \cdot)`: the regularised equilibria solve :math:`\tau\theta_i = u_i + c(s)`.
+
+    :math:`u_i = d^\pi(s)\bar Q_i` (:func:`payoff_gradients`) for the paper's state-summed entropy and
+    :math:`u_i = \bar Q^\tau_i` for the discounted entropy (Cen et al.'s per-state NPG payoff). The
+    tabular learners of :mod:`policy.tabular` step along these.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> tg = tabular_from_matrix([[[2.0, 0.0], [0.0, 1.0]]] * 2, tau=1.0)
+      >>> [float(v) for v in policy_payoffs(tg, [jnp.array([[0.5, 0.5]])] * 2)[0][0]]
+      [1.0, 0.5]
+    """
+    return _payoffs_and_weights(tg, probs)[0]
 
 
 def _softmax_entropy(logits: jax.Array) -> jax.Array:
@@ -191,29 +297,54 @@ def _softmax_entropy(logits: jax.Array) -> jax.Array:
 
 
 def objectives(tg: TabularGame, logits: Sequence[jax.Array]) -> jax.Array:
-    """Regularised objectives, shape ``(N,)``.
+    r"""Regularised objectives :math:`U_i`, shape ``(N,)`` (module docstring).
 
-    .. math:: U_i = (1-\\gamma)\\mu_0^\\top V_i + \\tau\\sum_s H(\\pi_i(\\cdot|s)).
+    .. math::
+
+       U_i = (1-\gamma)\mu_0^\top V_i + \tau\sum_s H(\pi_i(\cdot|s)) \ \text{(states)},\qquad
+       U_i = (1-\gamma)\mu_0^\top V^\tau_i \ \text{(discounted)}.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> tg = tabular_from_matrix([[[1.0, 0.0], [0.0, 1.0]]] * 2, tau=1.0)
+      >>> [round(float(u), 6) for u in objectives(tg, [jnp.zeros((1, 2))] * 2)]  # 1/2 + log 2
+      [1.193147, 1.193147]
     """
+    tg = _as_jax(tg)
     probs = [jax.nn.softmax(z, axis=-1) for z in logits]
-    _, v, _ = evaluate(tg, probs)
+    _, v, _ = evaluate(tg, probs, regularised=True)
     ent = jnp.stack([jnp.sum(_softmax_entropy(z)) for z in logits])
-    return (1.0 - tg.gamma) * (v @ tg.initial) + tg.tau * ent
+    return (1.0 - tg.gamma) * (v @ tg.initial) + (1.0 - tg.discounted_entropy) * tg.tau * ent
 
 
 def logit_pseudo_gradient(tg: TabularGame, logits: Sequence[jax.Array]) -> tuple[jax.Array, ...]:
-    """:math:`F_i = \\nabla_{\\theta_i} f_i = -(\\operatorname{diag}p - pp^\\top)(g_i - \\tau\\log p)` per state."""
+    r""":math:`F_i = \nabla_{\theta_i} f_i` per state (module docstring), per player ``(n_states, n_i)``.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> tg = tabular_from_matrix([[[1.0, -1.0], [-1.0, 1.0]]] * 2, tau=1.0)
+      >>> f = logit_pseudo_gradient(tg, [jnp.array([[1.0, 0.0]]), jnp.zeros((1, 2))])
+      >>> [round(float(v), 6) for v in f[0][0]]  # g = 0: F = (s(1-s), -s(1-s)), s = sigmoid(1)
+      [0.196612, -0.196612]
+    """
+    tg = _as_jax(tg)
     probs = [jax.nn.softmax(z, axis=-1) for z in logits]
-    g = payoff_gradients(tg, probs)
+    u, v = _payoffs_and_weights(tg, probs)
     out = []
-    for z, p, gi in zip(logits, probs, g, strict=True):
-        u = gi - tg.tau * jax.nn.log_softmax(z, axis=-1)
-        out.append(-p * (u - jnp.sum(p * u, axis=-1, keepdims=True)))
+    for z, p, ui in zip(logits, probs, u, strict=True):
+        e = ui - tg.tau * jax.nn.log_softmax(z, axis=-1)
+        out.append(-v[:, None] * p * (e - jnp.sum(p * e, axis=-1, keepdims=True)))
     return tuple(out)
 
 
 def split_logits(theta: jax.Array, shapes: Sequence[tuple[int, int]]) -> list[jax.Array]:
-    """Splits a flat joint logit vector into per-player ``(n_states, n_i)`` arrays."""
+    """Splits a flat joint logit vector into per-player ``(n_states, n_i)`` arrays.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> [z.shape for z in split_logits(jnp.arange(10.0), [(2, 2), (2, 3)])]
+      [(2, 2), (2, 3)]
+    """
     out, o = [], 0
     for s, n in shapes:
         out.append(theta[o:o + s * n].reshape(s, n))
@@ -222,27 +353,54 @@ def split_logits(theta: jax.Array, shapes: Sequence[tuple[int, int]]) -> list[ja
 
 
 def flatten_logits(logits: Sequence[jax.Array]) -> jax.Array:
-    """Inverse of :func:`split_logits`."""
+    """Inverse of :func:`split_logits`.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> flatten_logits([jnp.zeros((2, 2)), jnp.ones((2, 3))]).shape
+      (10,)
+    """
     return jnp.concatenate([jnp.ravel(z) for z in logits])
 
 
 def logit_shapes(tg: TabularGame) -> list[tuple[int, int]]:
-    """Per-player logit shapes ``(n_states, n_i)``."""
-    s = int(tg.initial.shape[0])
+    """Per-player logit shapes ``(n_states, n_i)``.
+
+    Examples:
+      >>> logit_shapes(tabular_from_matrix([[[1.0, 0.0, 0.0]], [[0.0, 0.0, 1.0]]], tau=1.0))
+      [(1, 1), (1, 3)]
+    """
+    s = int(np.shape(tg.initial)[0])
     return [(s, n) for n in n_actions(tg)]
 
 
 def equilibrium_residual(tg: TabularGame, logits: Sequence[jax.Array]) -> jax.Array:
-    """Largest per-state oscillation of :math:`g_i - \\tau\\log\\pi_i` (0 exactly at a stationary point)."""
+    r"""Largest per-state oscillation of :math:`u_i - \tau\log\pi_i` (0 exactly at a stationary point).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> tg = tabular_from_matrix([[[1.0, -1.0], [-1.0, 1.0]]] * 2, tau=1.0)
+      >>> float(equilibrium_residual(tg, [jnp.array([[1.0, 0.0]]), jnp.zeros((1, 2))]))  # osc(log p1)
+      1.0
+    """
+    tg = _as_jax(tg)
     probs = [jax.nn.softmax(z, axis=-1) for z in logits]
-    g = payoff_gradients(tg, probs)
-    res = [jnp.ptp(gi - tg.tau * jax.nn.log_softmax(z, axis=-1), axis=-1)
-           for z, gi in zip(logits, g, strict=True)]
+    u = policy_payoffs(tg, probs)
+    res = [jnp.ptp(ui - tg.tau * jax.nn.log_softmax(z, axis=-1), axis=-1)
+           for z, ui in zip(logits, u, strict=True)]
     return jnp.max(jnp.stack([jnp.max(r) for r in res]))
 
 
-def gauge_basis(n: int, dtype=jnp.float64) -> jax.Array:
-    """Orthonormal basis ``(n, n-1)`` of :math:`\\{v : 1^\\top v = 0\\}` (Helmert contrasts)."""
+def gauge_basis(n: int, dtype=None) -> jax.Array:
+    r"""Orthonormal basis ``(n, n-1)`` of :math:`\{v : 1^\top v = 0\}` (Helmert contrasts).
+
+    ``dtype`` defaults to JAX's default float (float64 under x64).
+
+    Examples:
+      >>> b = gauge_basis(3)
+      >>> [round(float(v), 12) for v in b.sum(axis=0)], [round(float(v), 12) for v in (b.T @ b).ravel()]
+      ([0.0, 0.0], [1.0, 0.0, 0.0, 1.0])
+    """
     h = np.zeros((n, n - 1))
     for k in range(1, n):
         h[:k, k - 1] = 1.0
@@ -251,8 +409,13 @@ def gauge_basis(n: int, dtype=jnp.float64) -> jax.Array:
     return jnp.asarray(h, dtype=dtype)
 
 
-def reduced_basis(tg: TabularGame, dtype=jnp.float64) -> jax.Array:
-    """Block basis ``(dim, dim_reduced)`` of the gauge-free logit subspace (per player, per state)."""
+def reduced_basis(tg: TabularGame, dtype=None) -> jax.Array:
+    """Block basis ``(dim, dim_reduced)`` of the gauge-free logit subspace (per player, per state).
+
+    Examples:
+      >>> reduced_basis(tabular_from_matrix([[[1.0, 0.0], [0.0, 1.0]]] * 2, tau=1.0)).shape
+      (4, 2)
+    """
     blocks = []
     for s, n in logit_shapes(tg):
         blocks.append(jnp.kron(jnp.eye(s, dtype=dtype), gauge_basis(n, dtype)))
@@ -261,17 +424,17 @@ def reduced_basis(tg: TabularGame, dtype=jnp.float64) -> jax.Array:
 
 def stationary_point(tg: TabularGame, logits0=None, *, damping=1.0, fixed_point_iters=300,
                      newton_iters=30):
-    """A stationary point (regularised equilibrium / QRE) of a tabular game with :math:`\\tau > 0`.
+    r"""A stationary point (regularised equilibrium / QRE) of a tabular game with :math:`\tau > 0`.
 
-    Policy-extragradient iterations (Cen et al. 2021) with step
-    :math:`\\eta = \\lambda/(\\tau + 2\\max|R|/(1-\\gamma))` from ``logits0`` (uniform if ``None``), then
-    safeguarded Newton steps on :math:`\\tau\\theta - g(\\theta)` restricted to the gauge-free
-    subspace. Pure JAX (fixed iteration counts), so ``jit``/``vmap``-able; check the residual.
+    Policy-extragradient iterations (Cen et al. 2021) on the learner payoffs :func:`policy_payoffs`
+    with step :math:`\eta = \lambda/(\tau + 2\max|R|/(1-\gamma))` from ``logits0`` (uniform if
+    ``None``), then safeguarded Newton steps on :math:`\tau\theta - u(\theta)` restricted to the
+    gauge-free subspace. Pure JAX (fixed iteration counts), so ``jit``/``vmap``-able; check the residual.
 
     Args:
       tg: game data, ``tau > 0``.
       logits0: optional starting logits (per player ``(n_states, n_i)``).
-      damping: step multiplier :math:`\\lambda \\in (0, 1]`.
+      damping: step multiplier :math:`\lambda \in (0, 1]`.
       fixed_point_iters: number of extragradient steps.
       newton_iters: number of Newton steps.
 
@@ -279,8 +442,7 @@ def stationary_point(tg: TabularGame, logits0=None, *, damping=1.0, fixed_point_
       ``(logits, residual)`` with ``residual`` from :func:`equilibrium_residual`.
 
     Examples:
-      >>> import jax.numpy as jnp
-      >>> tg = tabular_from_matrix([jnp.array([[1.0, -1.0], [-1.0, 1.0]])] * 2, tau=2.0)
+      >>> tg = tabular_from_matrix([[[1.0, -1.0], [-1.0, 1.0]]] * 2, tau=2.0)
       >>> z, res = stationary_point(tg)
       >>> bool(res < 1e-6)
       True
@@ -301,22 +463,21 @@ def _stationary_point_impl(tg, logits0, damping, fixed_point_iters, newton_iters
     scale = jnp.max(jnp.abs(tg.rewards)) / (1.0 - tg.gamma)
     eta = damping / (tg.tau + 2.0 * scale)
 
-    def grads(z):
-        return payoff_gradients(tg, [jax.nn.softmax(zi, axis=-1) for zi in z])
+    def payoffs(z):
+        return policy_payoffs(tg, [jax.nn.softmax(zi, axis=-1) for zi in z])
 
     def fp(_, z):
         # policy extragradient (Cen et al. 2021): robust for zero-sum games at small tau
-        mid = centre([(1 - eta * tg.tau) * zi + eta * gi for zi, gi in zip(z, grads(z), strict=True)])
-        return centre([(1 - eta * tg.tau) * zi + eta * gi for zi, gi in zip(z, grads(mid), strict=True)])
+        mid = centre([(1 - eta * tg.tau) * zi + eta * ui for zi, ui in zip(z, payoffs(z), strict=True)])
+        return centre([(1 - eta * tg.tau) * zi + eta * ui for zi, ui in zip(z, payoffs(mid), strict=True)])
 
     z = jax.lax.fori_loop(0, fixed_point_iters, fp, centre(list(logits0)))
     basis = reduced_basis(tg, dtype)
 
     def residual(phi):
         th = split_logits(basis @ phi, shapes)
-        probs = [jax.nn.softmax(zi, axis=-1) for zi in th]
-        g = payoff_gradients(tg, probs)
-        return basis.T @ flatten_logits([tg.tau * zi - gi for zi, gi in zip(th, g, strict=True)])
+        u = payoffs(th)
+        return basis.T @ flatten_logits([tg.tau * zi - ui for zi, ui in zip(th, u, strict=True)])
 
     def newton(_, phi):
         r0 = residual(phi)
@@ -335,9 +496,9 @@ _stationary_point_jit = jax.jit(_stationary_point_impl, static_argnums=(3, 4))
 
 
 def best_response_values(tg: TabularGame, probs: Sequence[jax.Array], *, iters: int = 60):
-    """Exact unregularised best-response values, shape ``(N,)``.
+    r"""Exact unregularised best-response values, shape ``(N,)``.
 
-    .. math:: \\max_{\\pi_i'} (1-\\gamma)\\mu_0^\\top V_i^{\\pi_i', \\pi_{-i}}.
+    .. math:: \max_{\pi_i'} (1-\gamma)\mu_0^\top V_i^{\pi_i', \pi_{-i}}.
 
     Policy iteration on each player's induced MDP (each evaluation a linear solve), a fixed number
     of rounds (``iters``; policy iteration terminates exactly after at most as many rounds as there
@@ -345,7 +506,14 @@ def best_response_values(tg: TabularGame, probs: Sequence[jax.Array], *, iters: 
 
     Returns:
       ``(N,)`` best-response values.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> tg = tabular_from_matrix([[[1.0, -1.0], [-1.0, 1.0]], [[-1.0, 1.0], [1.0, -1.0]]], tau=0.0)
+      >>> [float(v) for v in best_response_values(tg, [jnp.array([[1.0, 0.0]]), jnp.array([[0.5, 0.5]])])]
+      [0.0, 1.0]
     """
+    tg = _as_jax(tg)
     n = len(probs)
     letters = _sub(n)
     n_states = tg.initial.shape[0]
@@ -377,19 +545,19 @@ def best_response_values(tg: TabularGame, probs: Sequence[jax.Array], *, iters: 
 
 
 def nash_conv(tg: TabularGame, probs: Sequence[jax.Array]) -> jax.Array:
-    """Unregularised NashConv :math:`\\sum_i (\\max_{\\pi_i'} J_i(\\pi_i', \\pi_{-i}) - J_i(\\pi))`.
+    r"""Unregularised NashConv :math:`\sum_i (\max_{\pi_i'} J_i(\pi_i', \pi_{-i}) - J_i(\pi))`.
 
-    Values are normalised by :math:`1-\\gamma` (so for a normal-form game they are expected payoffs,
+    Values are normalised by :math:`1-\gamma` (so for a normal-form game they are expected payoffs,
     matching OpenSpiel's ``nash_conv``). For two-player zero-sum games OpenSpiel's exploitability
     is ``nash_conv / 2``.
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> tg = tabular_from_matrix([jnp.array([[1.0, -1.0], [-1.0, 1.0]]),
-      ...                           jnp.array([[-1.0, 1.0], [1.0, -1.0]])], tau=0.0)
+      >>> tg = tabular_from_matrix([[[1.0, -1.0], [-1.0, 1.0]], [[-1.0, 1.0], [1.0, -1.0]]], tau=0.0)
       >>> float(nash_conv(tg, [jnp.array([[1.0, 0.0]]), jnp.array([[0.5, 0.5]])]))
       1.0
     """
+    tg = _as_jax(tg)
     _, v, _ = evaluate(tg, probs)
     on_policy = (1.0 - tg.gamma) * (v @ tg.initial)
     return jnp.sum(best_response_values(tg, probs) - on_policy)
@@ -409,7 +577,15 @@ def _array(x, name):
 
 
 def check_gamma_tau(gamma, tau) -> tuple[float, float]:
-    """Validates :math:`\\gamma \\in [0, 1)` and :math:`\\tau \\ge 0` (finite)."""
+    r"""Validates :math:`\gamma \in [0, 1)` and :math:`\tau \ge 0` (finite); returns them as floats.
+
+    Raises:
+      ValueError: outside those ranges.
+
+    Examples:
+      >>> check_gamma_tau(0.9, 1)
+      (0.9, 1.0)
+    """
     gamma, tau = float(gamma), float(tau)
     if not (0.0 <= gamma < 1.0):
         raise ValueError(f"expected gamma in [0, 1), got {gamma!r}")
@@ -418,23 +594,59 @@ def check_gamma_tau(gamma, tau) -> tuple[float, float]:
     return gamma, tau
 
 
+def _check_entropy(entropy: str, n_players: int) -> float:
+    if entropy not in ENTROPY_MODES:
+        raise ValueError(f"expected entropy in {ENTROPY_MODES}, got {entropy!r}")
+    if entropy == "discounted" and n_players != 2:
+        raise ValueError(f"expected a two-player game for entropy='discounted' (Cen et al.), got "
+                         f"{n_players} players")
+    return 1.0 if entropy == "discounted" else 0.0
+
+
 def tabular_from_matrix(payoffs, *, tau) -> TabularGame:
     """A normal-form game as one-state :class:`TabularGame` (``gamma = 0``); no validation.
+
+    Concrete inputs are stored as float64 NumPy arrays (traced ones stay JAX arrays, so this can be
+    called inside ``jit``/``vmap``).
 
     Args:
       payoffs: ``N`` payoff tensors, each of shape ``(n_1, ..., n_N)``.
       tau: entropy temperature.
+
+    Returns:
+      The :class:`TabularGame` with one state and one absorbing transition.
+
+    Examples:
+      >>> tg = tabular_from_matrix([[[1.0, 0.0], [0.0, 1.0]]] * 2, tau=0.9)
+      >>> tg.rewards.dtype, float(tg.tau) == 0.9
+      (dtype('float64'), True)
     """
-    r = jnp.stack([jnp.asarray(p) for p in payoffs])[:, None]
+    traced = any(isinstance(p, jax.core.Tracer) for p in payoffs) or isinstance(tau, jax.core.Tracer)
+    xp = jnp if traced else np
+    r = xp.stack([xp.asarray(p, dtype=None if traced else np.float64) for p in payoffs])[:, None]
     shape = r.shape[2:]
     dtype = r.dtype
-    return TabularGame(transitions=jnp.ones((1, *shape, 1), dtype), rewards=r,
-                       initial=jnp.ones(1, dtype), gamma=jnp.asarray(0.0, dtype),
-                       tau=jnp.asarray(tau, dtype))
+    return TabularGame(transitions=xp.ones((1, *shape, 1), dtype), rewards=r,
+                       initial=xp.ones(1, dtype), gamma=xp.asarray(0.0, dtype),
+                       tau=xp.asarray(tau, dtype), discounted_entropy=xp.asarray(0.0, dtype))
 
 
 def validate_markov(transitions, rewards, *, gamma, tau, initial=None):
-    """Checks and converts Markov-game data (host side, float64); see :func:`markov_game`."""
+    """Checks and converts Markov-game data (host side, float64); see :func:`markov_game`.
+
+    Returns:
+      ``(transitions, rewards, initial, gamma, tau)`` as float64 NumPy arrays and floats.
+
+    Raises:
+      ValueError: as :func:`markov_game`.
+      TypeError: for non-numeric data.
+
+    Examples:
+      >>> p, r, mu0, gamma, tau = validate_markov(coop_transitions(), np.zeros((2, 2, 2)), gamma=0.9,
+      ...                                         tau=1.0)
+      >>> r.shape, mu0.tolist(), gamma
+      ((2, 2, 2, 2), [1.0, 0.0], 0.9)
+    """
     p = _array(transitions, "transitions")
     r = _array(rewards, "rewards")
     gamma, tau = check_gamma_tau(gamma, tau)
@@ -477,15 +689,15 @@ def validate_markov(transitions, rewards, *, gamma, tau, initial=None):
     return p, r, mu0, gamma, tau
 
 
-def markov_game(transitions, rewards, *, gamma, tau, initial=None, name: str = "markov",
-                description: str = "") -> Game:
-    """A tabular Markov game with simultaneous moves and softmax policies in logits.
+def markov_game(transitions, rewards, *, gamma, tau, initial=None, entropy: str = "states",
+                name: str = "markov", description: str = "") -> Game:
+    r"""A tabular Markov game with simultaneous moves and softmax policies in logits.
 
-    The joint coordinate is the flat logit vector :math:`\\theta = (\\theta_1, \\dots, \\theta_N)`,
-    :math:`\\theta_i \\in \\mathbb R^{n_{\\rm states} \\times n_i}` (row-major); player ``i`` minimises
+    The joint coordinate is the flat logit vector :math:`\theta = (\theta_1, \dots, \theta_N)`,
+    :math:`\theta_i \in \mathbb R^{n_{\rm states} \times n_i}` (row-major); player ``i`` minimises
     :math:`f_i = -U_i` (module docstring). The game has ``geometry="fisher"``: ``certify`` uses the
-    Fisher-metric SGN pipeline (:func:`certify._mirror.certify_mirror`). ``data`` holds the float64
-    arrays and the :class:`TabularGame` (``data["tabular"]``).
+    Fisher-metric SGN route. ``data`` holds the float64 arrays and the :class:`TabularGame`
+    (``data["tabular"]``), built in float64 from the given numbers whatever JAX's default dtype.
 
     Args:
       transitions: ``(n_states, n_1, ..., n_N, n_states)``, rows summing to 1.
@@ -493,7 +705,9 @@ def markov_game(transitions, rewards, *, gamma, tau, initial=None, name: str = "
         zero-sum game (player 2 receives the negation).
       gamma: discount in ``[0, 1)``.
       tau: entropy temperature ``>= 0``.
-      initial: ``(n_states,)`` initial distribution; ``None`` means :math:`\\delta_{s_0}` (the paper's).
+      initial: ``(n_states,)`` initial distribution; ``None`` means :math:`\delta_{s_0}` (the paper's).
+      entropy: ``"states"`` (the paper's state-summed entropy) or ``"discounted"`` (Cen et al.'s
+        per-step entropy rewards; two players only).
       name: game name.
       description: one line.
 
@@ -502,22 +716,23 @@ def markov_game(transitions, rewards, *, gamma, tau, initial=None, name: str = "
 
     Raises:
       ValueError: rows not summing to 1, negative probabilities, gamma outside ``[0, 1)``,
-        ``tau < 0``, shape mismatches, NaN/Inf entries ("expected ..., got ...").
+        ``tau < 0``, shape mismatches, NaN/Inf entries, an unknown ``entropy`` ("expected ..., got ...").
+      TypeError: for non-numeric data.
 
     Examples:
       >>> g = markov_coop_game()
-      >>> g.dims, g.geometry
-      ((4, 4), 'fisher')
+      >>> g.dims, g.geometry, g.data["tabular"].gamma.dtype
+      ((4, 4), 'fisher', dtype('float64'))
     """
     p, r, mu0, gamma, tau = validate_markov(transitions, rewards, gamma=gamma, tau=tau,
                                             initial=initial)
-    tg = TabularGame(jnp.asarray(p), jnp.asarray(r), jnp.asarray(mu0), jnp.asarray(gamma),
-                     jnp.asarray(tau))
+    kappa = _check_entropy(entropy, r.shape[0])
+    tg = TabularGame(p, r, mu0, np.float64(gamma), np.float64(tau), np.float64(kappa))
     shapes = [(p.shape[0], n) for n in p.shape[1:-1]]
     dims = tuple(s * n for s, n in shapes)
 
     def as_dtype(x):
-        return jax.tree_util.tree_map(lambda a: a.astype(x.dtype), tg)
+        return jax.tree_util.tree_map(lambda a: jnp.asarray(a, x.dtype), tg)
 
     def pseudo_gradient(theta):
         return flatten_logits(logit_pseudo_gradient(as_dtype(theta), split_logits(theta, shapes)))
@@ -529,14 +744,19 @@ def markov_game(transitions, rewards, *, gamma, tau, initial=None, name: str = "
 
     return Game(name=name, dims=dims, pseudo_gradient=pseudo_gradient,
                 strategy_sets=(Unconstrained(),) * len(dims),
-                params={"gamma": gamma, "tau": tau}, description=description,
+                params={"gamma": gamma, "tau": tau, "entropy": entropy}, description=description,
                 losses=tuple(make_loss(i) for i in range(len(dims))), geometry="fisher",
                 data={"transitions": p, "rewards": r, "initial": mu0, "gamma": gamma, "tau": tau,
-                      "tabular": tg, "logit_shapes": shapes})
+                      "entropy": entropy, "tabular": tg, "logit_shapes": shapes})
 
 
 def coop_transitions(stay: float = 0.9) -> np.ndarray:
-    """Transitions of the paper's cooperative game: (0,0) -> s0 and (1,1) -> s1 w.p. ``stay``."""
+    """Transitions of the paper's cooperative game: (0,0) -> s0 and (1,1) -> s1 w.p. ``stay``.
+
+    Examples:
+      >>> coop_transitions()[0, 0, 0].tolist(), coop_transitions()[1, 0, 1].tolist()
+      ([0.9, 0.09999999999999998], [0.5, 0.5])
+    """
     p = np.zeros((2, 2, 2, 2))
     for s in range(2):
         p[s, 0, 0] = [stay, 1 - stay]
@@ -546,16 +766,29 @@ def coop_transitions(stay: float = 0.9) -> np.ndarray:
 
 
 @register("markov-coop", "Paper's cooperative 2-state Markov game (gamma=0.9, tau=1): Fisher SGN for NPG.")
-def markov_coop_game(gamma: float = 0.9, tau: float = 1.0, stay: float = 0.9) -> Game:
-    """The SGN paper's cooperative 2-player, 2-state, 2-action Markov game (spec §7.1)."""
+def markov_coop_game(gamma: float = 0.9, tau: float = 1.0, stay: float = 0.9,
+                     entropy: str = "states") -> Game:
+    """The SGN paper's cooperative 2-player, 2-state, 2-action Markov game (spec §7.1).
+
+    Examples:
+      >>> markov_coop_game().params
+      {'gamma': 0.9, 'tau': 1.0, 'entropy': 'states'}
+    """
     match = np.array([[1.0, -1.0], [-1.0, 1.0]])
     r = np.broadcast_to(match, (2, 2, 2, 2)).copy()  # (player, state, a1, a2)
-    return markov_game(coop_transitions(stay), r, gamma=gamma, tau=tau, name="markov-coop")
+    return markov_game(coop_transitions(stay), r, gamma=gamma, tau=tau, entropy=entropy,
+                       name="markov-coop")
 
 
 @register("markov-zerosum", "2-state zero-sum Markov game (pennies / biased pennies), gamma=0.9, tau=1.")
-def markov_zerosum_game(gamma: float = 0.9, tau: float = 1.0, switch: float = 0.7) -> Game:
-    """Two-state zero-sum game: matching pennies in s0, biased pennies in s1; mismatches switch state."""
+def markov_zerosum_game(gamma: float = 0.9, tau: float = 1.0, switch: float = 0.7,
+                        entropy: str = "states") -> Game:
+    """Two-state zero-sum game: matching pennies in s0, biased pennies in s1; mismatches switch state.
+
+    Examples:
+      >>> markov_zerosum_game(entropy="discounted").data["tabular"].discounted_entropy
+      np.float64(1.0)
+    """
     r = np.array([[[1.0, -1.0], [-1.0, 1.0]], [[2.0, -1.0], [-1.0, 0.5]]])
     p = np.zeros((2, 2, 2, 2))
     for s in range(2):
@@ -564,4 +797,4 @@ def markov_zerosum_game(gamma: float = 0.9, tau: float = 1.0, switch: float = 0.
                 move = switch if a != b else 1.0 - switch
                 p[s, a, b, 1 - s] = move
                 p[s, a, b, s] = 1.0 - move
-    return markov_game(p, r, gamma=gamma, tau=tau, name="markov-zerosum")
+    return markov_game(p, r, gamma=gamma, tau=tau, entropy=entropy, name="markov-zerosum")

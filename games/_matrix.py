@@ -1,18 +1,18 @@
-"""Entropy-regularised normal-form games on simplices and their logit quantal response equilibria.
+r"""Entropy-regularised normal-form games on simplices and their logit quantal response equilibria.
 
 Player :math:`i` of an :math:`N`-player normal-form game picks a mixed strategy
-:math:`x_i \\in \\Delta_{n_i}` and receives :math:`u_i(x) = T_i[x_1, \\dots, x_N]` (the multilinear
-extension of its payoff tensor :math:`T_i`). With temperature :math:`\\tau \\ge 0` it minimises
+:math:`x_i \in \Delta_{n_i}` and receives :math:`u_i(x) = T_i[x_1, \dots, x_N]` (the multilinear
+extension of its payoff tensor :math:`T_i`). With temperature :math:`\tau \ge 0` it minimises
 
 .. math::
 
-   f_i(x) = -u_i(x) - \\tau H(x_i), \\qquad H(x_i) = -\\sum_a x_{ia}\\log x_{ia},
+   f_i(x) = -u_i(x) - \tau H(x_i), \qquad H(x_i) = -\sum_a x_{ia}\log x_{ia},
 
 so the pseudo-gradient on simplex coordinates is
-:math:`F_i(x) = -\\nabla_{x_i} u_i(x) + \\tau(\\log x_i + 1)`. For :math:`\\tau > 0` the regularised
+:math:`F_i(x) = -\nabla_{x_i} u_i(x) + \tau(\log x_i + 1)`. For :math:`\tau > 0` the regularised
 Nash equilibria are the logit quantal response equilibria (QRE),
-:math:`x_i = \\operatorname{softmax}(\\nabla_{x_i} u_i(x)/\\tau)` (McKelvey & Palfrey 1995). The entropy
-makes each :math:`F_i` :math:`\\tau`-strongly monotone in :math:`\\lVert\\cdot\\rVert_1` (Pinsker), so
+:math:`x_i = \operatorname{softmax}(\nabla_{x_i} u_i(x)/\tau)` (McKelvey & Palfrey 1995). The entropy
+makes each :math:`F_i` :math:`\tau`-strongly monotone in :math:`\lVert\cdot\rVert_1` (Pinsker), so
 these games are certified in the mirror (KL) geometry (``geometry="mirror"``).
 
 References:
@@ -59,21 +59,21 @@ def _payoff_tensors(a, b):
 
 
 def matrix_game(a, b=None, *, tau, name: str = "matrix", description: str = "") -> Game:
-    """An entropy-regularised normal-form game on simplices (``geometry="mirror"``).
+    r"""An entropy-regularised normal-form game on simplices (``geometry="mirror"``).
 
     Args:
       a: row player's payoff matrix ``(n_1, n_2)``; or a list of ``N`` payoff tensors of shape
         ``(n_1, ..., n_N)`` (player ``i`` receives ``a[i]``), in which case ``b`` must be ``None``.
       b: column player's payoff matrix (``-a``, zero-sum, when omitted).
-      tau: entropy temperature :math:`\\tau \\ge 0`.
+      tau: entropy temperature :math:`\tau \ge 0`.
       name: game name.
       description: one line.
 
     Returns:
       A :class:`games.Game` on the product of simplices with pseudo-gradient
-      :math:`F_i(x) = -\\nabla_{x_i}u_i(x) + \\tau(\\log x_i + 1)` and losses
-      :math:`f_i = -u_i - \\tau H(x_i)`. ``data`` holds ``payoffs`` (``(N, n_1, ..., n_N)``),
-      ``tau`` and the one-state :class:`games._markov.TabularGame` (``data["tabular"]``).
+      :math:`F_i(x) = -\nabla_{x_i}u_i(x) + \tau(\log x_i + 1)` and losses
+      :math:`f_i = -u_i - \tau H(x_i)`. ``data`` holds ``payoffs`` (``(N, n_1, ..., n_N)``),
+      ``tau`` and the one-state :class:`games.tabular.TabularGame` (``data["tabular"]``).
 
     Raises:
       ValueError: for shape mismatches, non-finite payoffs or ``tau < 0``.
@@ -92,13 +92,13 @@ def matrix_game(a, b=None, *, tau, name: str = "matrix", description: str = "") 
         raise ValueError(f"expected tau >= 0 (finite), got {tau!r}")
     dims = tuple(int(n) for n in payoffs.shape[1:])
     offsets = np.cumsum((0,) + dims)
-    tg = tabular_from_matrix(list(jnp.asarray(payoffs)), tau=tau)
+    tg = tabular_from_matrix(list(payoffs), tau=tau)
 
     def split(x):
         return [x[offsets[i]:offsets[i + 1]][None, :] for i in range(len(dims))]
 
     def grads(x):
-        t = jax.tree_util.tree_map(lambda v: v.astype(x.dtype), tg)
+        t = jax.tree_util.tree_map(lambda v: jnp.asarray(v, x.dtype), tg)
         return [gi[0] for gi in payoff_gradients(t, split(x))]
 
     def pseudo_gradient(x):

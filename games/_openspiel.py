@@ -34,6 +34,11 @@ def from_openspiel(game, *, tau: float = 0.0) -> Game:
     Raises:
       ImportError: when ``pyspiel`` is not installed.
       ValueError: when the game is not a one-shot simultaneous-move game.
+
+    Examples:
+      >>> g = from_openspiel("matrix_rps", tau=0.5)  # needs the ``openspiel`` extra
+      >>> g.name, g.dims, g.data["payoffs"][0].tolist()
+      ('matrix_rps', (3, 3), [[0.0, -1.0, 1.0], [1.0, 0.0, -1.0], [-1.0, 1.0, 0.0]])
     """
     try:
         import pyspiel

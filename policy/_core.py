@@ -1,20 +1,20 @@
-"""Shared policy-gradient pieces: log-probabilities, entropy, KL estimators, ratios, masked means.
+r"""Shared policy-gradient pieces: log-probabilities, entropy, KL estimators, ratios, masked means.
 
-For a categorical policy with logits :math:`z \\in \\mathbb{R}^V` sampled at temperature
-:math:`\\tau > 0` the sampled distribution is :math:`p = \\operatorname{softmax}(z/\\tau)`. This
+For a categorical policy with logits :math:`z \in \mathbb{R}^V` sampled at temperature
+:math:`\tau > 0` the sampled distribution is :math:`p = \operatorname{softmax}(z/\tau)`. This
 module computes
 
 .. math::
 
-    \\log p_a = z_a/\\tau - \\operatorname{logsumexp}(z/\\tau), \\qquad
-    H(p) = \\operatorname{logsumexp}(z/\\tau) - \\sum_v p_v\\, z_v/\\tau,
+    \log p_a = z_a/\tau - \operatorname{logsumexp}(z/\tau), \qquad
+    H(p) = \operatorname{logsumexp}(z/\tau) - \sum_v p_v\, z_v/\tau,
 
-the second form never evaluates :math:`0 \\cdot \\log 0`, so it is finite for peaked logits and is
+the second form never evaluates :math:`0 \cdot \log 0`, so it is finite for peaked logits and is
 exactly 0 for a vocabulary of size one. The KL estimators are Schulman's
-:math:`k_1 = x`, :math:`k_2 = x^2/2`, :math:`k_3 = e^{-x} + x - 1` for :math:`x = \\log\\pi - \\log
-\\pi_{\\rm ref}` (``k3+`` = value of :math:`k_3`, gradient of :math:`k_2`), the importance ratio is
-:math:`r = \\exp(\\operatorname{clip}(\\log\\pi - \\log\\pi_{\\rm old}, -c, c))`, and masked means are
-:math:`\\sum x m / \\sum m` with an empty mask giving 0, not NaN.
+:math:`k_1 = x`, :math:`k_2 = x^2/2`, :math:`k_3 = e^{-x} + x - 1` for :math:`x = \log\pi - \log
+\pi_{\rm ref}` (``k3+`` = value of :math:`k_3`, gradient of :math:`k_2`), the importance ratio is
+:math:`r = \exp(\operatorname{clip}(\log\pi - \log\pi_{\rm old}, -c, c))`, and masked means are
+:math:`\sum x m / \sum m` with an empty mask giving 0, not NaN.
 
 The functions are shape-agnostic so that the token objectives (``[batch, seq]``) and the Markov-game
 learners (``[n_states, n_actions]``) share them. Input checks run on static shapes; checks that need
@@ -106,15 +106,15 @@ def _check_fraction(name: str, value: float, *, closed_low: bool = True) -> None
 
 
 def log_softmax_temperature(logits: ArrayLike, *, temperature: ArrayLike = 1.0, axis: int = -1):
-    """Log-softmax of ``logits / temperature`` along ``axis``.
+    r"""Log-softmax of ``logits / temperature`` along ``axis``.
 
     Args:
       logits: real array ``[..., vocab]``.
-      temperature: positive scalar :math:`\\tau`.
+      temperature: positive scalar :math:`\tau`.
       axis: vocabulary axis.
 
     Returns:
-      Array of the shape of ``logits``: :math:`z/\\tau - \\operatorname{logsumexp}(z/\\tau)`.
+      Array of the shape of ``logits``: :math:`z/\tau - \operatorname{logsumexp}(z/\tau)`.
 
     Raises:
       ValueError: if a concrete ``temperature`` is not positive.
@@ -131,18 +131,18 @@ def log_softmax_temperature(logits: ArrayLike, *, temperature: ArrayLike = 1.0, 
 
 
 def entropy_from_logits(logits: ArrayLike, *, temperature: ArrayLike = 1.0, axis: int = -1):
-    """Entropy of :math:`\\operatorname{softmax}(z/\\tau)` in the logsumexp form.
+    r"""Entropy of :math:`\operatorname{softmax}(z/\tau)` in the logsumexp form.
 
     .. math::
 
-        H = \\operatorname{logsumexp}(z/\\tau) - \\sum_v \\operatorname{softmax}(z/\\tau)_v\\, z_v/\\tau.
+        H = \operatorname{logsumexp}(z/\tau) - \sum_v \operatorname{softmax}(z/\tau)_v\, z_v/\tau.
 
-    No :math:`0\\log 0` is ever formed, so peaked logits give a finite (tiny) entropy and a
+    No :math:`0\log 0` is ever formed, so peaked logits give a finite (tiny) entropy and a
     vocabulary of size one gives exactly 0.
 
     Args:
       logits: real array ``[..., vocab]``.
-      temperature: positive scalar :math:`\\tau` (the entropy is that of the sampled policy).
+      temperature: positive scalar :math:`\tau` (the entropy is that of the sampled policy).
       axis: vocabulary axis.
 
     Returns:
@@ -166,15 +166,15 @@ def entropy_from_logits(logits: ArrayLike, *, temperature: ArrayLike = 1.0, axis
 
 
 def log_probs_from_logits(logits: ArrayLike, tokens: ArrayLike, *, temperature: ArrayLike = 1.0):
-    """Log-probability of the sampled ``tokens`` under :math:`\\operatorname{softmax}(z/\\tau)`.
+    r"""Log-probability of the sampled ``tokens`` under :math:`\operatorname{softmax}(z/\tau)`.
 
     Args:
       logits: real array ``[..., vocab]``.
       tokens: integer array ``[...]`` of token ids in ``[0, vocab)``.
-      temperature: positive scalar :math:`\\tau`.
+      temperature: positive scalar :math:`\tau`.
 
     Returns:
-      Array ``[...]``: :math:`\\log p_{a}`.
+      Array ``[...]``: :math:`\log p_{a}`.
 
     Raises:
       ValueError: on shape mismatch, out-of-range tokens (concrete input) or non-positive
@@ -202,14 +202,17 @@ def log_probs_from_logits(logits: ArrayLike, tokens: ArrayLike, *, temperature: 
 
 
 def kl_estimate(logp: ArrayLike, ref_logp: ArrayLike, *, kind: str = "k3", clamp: float = 20.0):
-    """Per-sample estimator of :math:`\\mathrm{KL}(\\pi \\,\\|\\, \\pi_{\\rm ref})` from log-probs.
+    r"""Per-sample estimator of :math:`\mathrm{KL}(\pi \,\|\, \pi_{\rm ref})` from log-probs.
 
-    With :math:`x = \\log\\pi - \\log\\pi_{\\rm ref}` of a sample from :math:`\\pi`:
+    With :math:`x = \log\pi - \log\pi_{\rm ref}` of a sample from :math:`\pi`:
 
     .. math::
 
-        k_1 = x,\\quad |x|,\\quad k_2 = \\tfrac12 x^2,\\quad
-        k_3 = e^{-x} + x - 1 \\ (\\text{argument clipped to } [-c, c],\\ \\text{value to } [-10, 10]).
+        k_1 = x,\quad |x|,\quad k_2 = \tfrac12 x^2,\quad
+        k_3 = e^{-x} + x - 1 \ (\text{argument clipped to } [-c, c],\ \text{value to } [-10, 10]),
+
+    with :math:`k_3` evaluated as :math:`\operatorname{expm1}(y) - y`, :math:`y = -x`, which keeps
+    its relative accuracy near :math:`x = 0` (``exp(y) - y - 1`` loses it to cancellation).
 
     ``"k3+"`` is straight-through: the forward value of :math:`k_3` with the gradient of
     :math:`k_2`. The clamps follow verl's ``low_var_kl``.
@@ -247,14 +250,14 @@ def kl_estimate(logp: ArrayLike, ref_logp: ArrayLike, *, kind: str = "k3", clamp
     if kind == "k2":
         return k2
     y = jnp.clip(-x, -clamp, clamp)
-    k3 = jnp.clip(jnp.exp(y) - y - 1.0, -10.0, 10.0)
+    k3 = jnp.clip(jnp.expm1(y) - y, -10.0, 10.0)  # expm1: no cancellation for small |y|
     if kind == "k3":
         return k3
     return k2 + jax.lax.stop_gradient(k3 - k2)
 
 
 def importance_ratio(logp: ArrayLike, old_logp: ArrayLike, *, clamp: float | None = 20.0):
-    """Importance ratio :math:`r = \\exp(\\operatorname{clip}(\\log\\pi - \\log\\pi_{\\rm old}, -c, c))`.
+    r"""Importance ratio :math:`r = \exp(\operatorname{clip}(\log\pi - \log\pi_{\rm old}, -c, c))`.
 
     Args:
       logp: log-probs under the current policy.
@@ -286,7 +289,7 @@ def importance_ratio(logp: ArrayLike, old_logp: ArrayLike, *, clamp: float | Non
 
 
 def masked_sum(x: ArrayLike, mask: ArrayLike, *, axis: int | tuple[int, ...] | None = None):
-    """:math:`\\sum x\\,m` along ``axis`` (positions with ``m = 0`` never contribute, even NaN).
+    r""":math:`\sum x\,m` along ``axis`` (positions with ``m = 0`` never contribute, even NaN).
 
     Examples:
       >>> import jax.numpy as jnp
@@ -300,7 +303,7 @@ def masked_sum(x: ArrayLike, mask: ArrayLike, *, axis: int | tuple[int, ...] | N
 
 
 def masked_mean(x: ArrayLike, mask: ArrayLike, *, axis: int | tuple[int, ...] | None = None):
-    """Masked mean :math:`\\sum x\\,m / \\sum m`, equal to 0 where the mask is empty.
+    r"""Masked mean :math:`\sum x\,m / \sum m`, equal to 0 where the mask is empty.
 
     Args:
       x: values, any shape.

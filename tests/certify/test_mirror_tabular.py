@@ -12,7 +12,7 @@ import certify
 from certify.bounds import fisher_normalised_jacobians, matrix_coupling, sample_points, tangent_coupling
 from games import Region, get_game
 from games.tabular import logit_pseudo_gradient, reduced_basis, split_logits
-from policy import npg, solve_qre
+from policy.tabular import npg, solve_qre
 
 
 def _cube_vertices(center, radius):

@@ -1,6 +1,11 @@
 """Tabular Markov games: exact evaluation against an independent numpy port, gradients, errors."""
 
 import itertools
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
 
 import jax
 import jax.numpy as jnp
@@ -8,17 +13,18 @@ import numpy as np
 import pytest
 
 import games  # noqa: F401  (registers the tabular games)
-from games._markov import (
+from games import get_game
+from games.tabular import (
     evaluate,
     flatten_logits,
     markov_game,
     nash_conv,
     objectives,
     payoff_gradients,
+    shapley_value,
     split_logits,
     stationary_point,
 )
-from games._registry import get_game
 
 
 def _random_game(seed, n_states=3, actions=(2, 3)):
@@ -130,6 +136,9 @@ _R = np.zeros((2, 2, 2, 2))
     (_P, _R, {"initial": [0.5, 0.6]}, "expected initial to be a probability vector"),
     (_P, _R, {"initial": [1.0]}, r"expected initial of shape \(2,\)"),
     (np.full((2, 2, 2), 0.5), _R, {}, "expected transitions of shape"),
+    (_P, _R, {"entropy": "summed"}, "expected entropy in"),
+    (np.full((1, 2, 2, 2, 1), 1.0), np.zeros((3, 1, 2, 2, 2)), {"entropy": "discounted"},
+     "expected a two-player game for entropy='discounted'"),
 ])
 def test_markov_game_errors(transitions, rewards, kwargs, match):
     kw = {"gamma": 0.9, "tau": 1.0, **kwargs}
@@ -140,3 +149,119 @@ def test_markov_game_errors(transitions, rewards, kwargs, match):
 def test_zero_sum_shorthand_negates_player_two():
     g = markov_game(_P, np.ones((2, 2, 2)), gamma=0.5, tau=0.1)
     np.testing.assert_allclose(g.data["rewards"][1], -1.0)
+
+
+def test_game_data_are_float64_from_the_users_numbers_whatever_the_jax_default():
+    # In a fresh interpreter without x64 (the test process has it on): the game is built first,
+    # x64 is switched on afterwards (as `sgn certify` does), and 0.9 must still be 0.9.
+    script = textwrap.dedent("""
+        import jax, numpy as np
+        import games
+        g = games.get_game("markov-coop")
+        m = games.tabular.matrix_game([[0.9, 0.1], [0.3, 0.7]], tau=0.9)
+        assert not jax.config.jax_enable_x64
+        for tg in (g.data["tabular"], m.data["tabular"]):
+            for leaf in tg:
+                assert np.asarray(leaf).dtype == np.float64, np.asarray(leaf).dtype
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        tg = g.data["tabular"]
+        assert jnp.asarray(tg.gamma).dtype == jnp.float64 and float(jnp.asarray(tg.gamma)) == 0.9
+        assert float(jnp.asarray(tg.transitions)[0, 0, 0, 0]) == 0.9
+        assert float(jnp.asarray(m.data["tabular"].tau)) == 0.9
+        assert float(jnp.asarray(m.data["tabular"].rewards)[0, 0, 0, 0]) == 0.9
+        print("OK")
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "JAX_ENABLE_X64"}
+    root = pathlib.Path(__file__).resolve().parents[2]
+    env["PYTHONPATH"] = str(root) + os.pathsep + env.get("PYTHONPATH", "")
+    res = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                         timeout=120, cwd=root)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert res.stdout.strip() == "OK"
+
+
+def _discounted_game(seed, n_states=3, actions=(2, 3), zero_sum=False):
+    rng = np.random.default_rng(seed)
+    p = rng.random((n_states, *actions, n_states))
+    p /= p.sum(-1, keepdims=True)
+    r = rng.normal(size=(n_states, *actions)) if zero_sum else rng.normal(size=(2, n_states, *actions))
+    return markov_game(p, r, gamma=0.8, tau=0.4, initial=np.full(n_states, 1 / n_states),
+                       entropy="discounted")
+
+
+def _entropy_shaped_rewards(r, probs, tau):
+    # Cen et al.'s per-step regularised reward R_i(s, a) + tau (H_i(s) - H_j(s)), as joint rewards
+    h = [-(q * np.log(q)).sum(-1) for q in probs]
+    out = np.array(r, float)
+    out[0] += tau * (h[0] - h[1])[:, None, None]
+    out[1] += tau * (h[1] - h[0])[:, None, None]
+    return out
+
+
+def test_discounted_entropy_values_match_value_iteration():
+    g = _discounted_game(10)
+    tg = g.data["tabular"]
+    rng = np.random.default_rng(11)
+    probs = [rng.dirichlet(np.ones(n), size=3) for n in (2, 3)]
+    _, v, _ = evaluate(tg, [jnp.asarray(q) for q in probs], regularised=True)
+    ref = _numpy_values(g.data["transitions"], _entropy_shaped_rewards(g.data["rewards"], probs, 0.4), 0.8, probs)
+    np.testing.assert_allclose(v, ref, atol=1e-10)
+    _, v0, _ = evaluate(tg, [jnp.asarray(q) for q in probs])  # unregularised by default
+    np.testing.assert_allclose(v0, _numpy_values(g.data["transitions"], g.data["rewards"], 0.8, probs), atol=1e-10)
+    u = objectives(tg, [jnp.log(jnp.asarray(q)) for q in probs])
+    np.testing.assert_allclose(u, 0.2 * ref @ g.data["initial"], atol=1e-10)
+
+
+def test_discounted_entropy_pseudo_gradient_is_autodiff_and_zero_sum_stays_zero_sum():
+    g = _discounted_game(12)
+    theta = jnp.asarray(np.random.default_rng(13).normal(size=g.dim))
+    auto = jnp.concatenate([jax.grad(f)(theta)[b] for f, b in zip(g.losses, g.blocks, strict=True)])
+    np.testing.assert_allclose(g.pseudo_gradient(theta), auto, atol=1e-10)
+    zs = _discounted_game(14, zero_sum=True)
+    u = objectives(zs.data["tabular"], split_logits(theta, zs.data["logit_shapes"]))
+    assert float(u[0] + u[1]) == pytest.approx(0.0, abs=1e-12)  # Cen et al.'s V_tau = V_1 = -V_2
+
+
+def test_discounted_qre_satisfies_cens_softmax_condition():
+    # Independent check in numpy: at the stationary point, pi_i(.|s) = softmax(Qbar_tau_i(s, .) / tau)
+    # with Q_tau from value iteration on the entropy-shaped rewards.
+    g = _discounted_game(15, n_states=2, actions=(2, 2), zero_sum=True)
+    tg = g.data["tabular"]
+    z, res = stationary_point(tg)
+    assert float(res) < 1e-10
+    probs = [np.asarray(jax.nn.softmax(zi, axis=-1)) for zi in z]
+    p = g.data["transitions"]
+    r = _entropy_shaped_rewards(g.data["rewards"], probs, 0.4)
+    v = _numpy_values(p, r, 0.8, probs)
+    q = np.asarray(g.data["rewards"]) + 0.8 * np.einsum("sabt,it->isab", p, v)
+    q1 = np.einsum("sab,sb->sa", q[0], probs[1])
+    q2 = np.einsum("sab,sa->sb", q[1], probs[0])
+    for qi, pi in ((q1, probs[0]), (q2, probs[1])):
+        soft = np.exp(qi / 0.4 - (qi / 0.4).max(-1, keepdims=True))
+        np.testing.assert_allclose(pi, soft / soft.sum(-1, keepdims=True), atol=1e-9)
+
+
+def test_shapley_value_is_an_equilibrium_and_the_discounted_qre_tends_to_it():
+    g = get_game("markov-zerosum", entropy="discounted")
+    tg = g.data["tabular"]
+    sol = shapley_value(tg)
+    # both policies are exact best responses (policy iteration, a different algorithm)
+    assert float(nash_conv(tg, [jnp.asarray(q) for q in sol.policies])) == pytest.approx(0.0, abs=1e-9)
+    _, v, _ = evaluate(tg, [jnp.asarray(q) for q in sol.policies])
+    np.testing.assert_allclose(v[0], sol.values, atol=1e-9)
+    # Cen et al.'s regularised value is within tau * log 2 (normalised) of the game's value
+    errs = []
+    for tau in (0.3, 0.1, 0.03):
+        tgt = tg._replace(tau=np.float64(tau))
+        z, res = stationary_point(tgt)
+        assert float(res) < 1e-9
+        err = abs(float(objectives(tgt, z)[0]) - sol.value)
+        assert err <= tau * np.log(2.0) + 1e-12
+        errs.append(err)
+    assert errs[0] > errs[1] > errs[2]
+
+
+def test_shapley_value_errors():
+    with pytest.raises(ValueError, match="expected a zero-sum game"):
+        shapley_value(_random_game(16, n_states=2, actions=(2, 2)).data["tabular"])

@@ -9,9 +9,9 @@ exploitability_mod = pytest.importorskip("open_spiel.python.algorithms.exploitab
 policy_mod = pytest.importorskip("open_spiel.python.policy")
 
 import games  # noqa: E402,F401
-from games._openspiel import from_openspiel  # noqa: E402
-from games._registry import get_game  # noqa: E402
-from policy._measures import exploitability, game_nash_conv  # noqa: E402
+from games import get_game  # noqa: E402
+from games.tabular import from_openspiel  # noqa: E402
+from policy.tabular import exploitability, game_nash_conv  # noqa: E402
 
 
 @pytest.mark.parametrize(("spiel_name", "ours", "scale"), [

@@ -7,10 +7,9 @@ import pytest
 from scipy.optimize import brentq
 
 import games  # noqa: F401  (registers the tabular games)
-from games._markov import nash_conv
-from games._matrix import matrix_game
-from games._registry import game_names, get_game
-from policy._qre import solve_qre
+from games import game_names, get_game, tabular
+from games.tabular import matrix_game, nash_conv
+from policy.tabular import solve_qre
 
 
 def _autodiff_field(game, x):
@@ -108,3 +107,74 @@ def test_matrix_game_errors(args, kwargs, match):
 def test_matrix_game_type_error():
     with pytest.raises(TypeError, match="expected A to be an array of numbers"):
         matrix_game([["a", "b"]], tau=1.0)
+
+
+nashpy = pytest.importorskip("nashpy")
+
+
+def _same_equilibria(ours, theirs):
+    key = lambda eq: tuple(np.round(np.concatenate(eq), 8))  # noqa: E731
+    return sorted(map(key, ours)) == sorted(map(key, theirs))
+
+
+@pytest.mark.parametrize("name", ["matching-pennies-qre", "rps-qre", "biased-rps"])
+def test_zero_sum_nash_matches_nashpy(name):
+    a = np.asarray(get_game(name).data["payoffs"][0])
+    value, x, y = tabular.zero_sum_nash(a)
+    ((xe, ye),) = list(nashpy.Game(a).support_enumeration())  # unique equilibrium: second implementation
+    np.testing.assert_allclose(x, xe, atol=1e-9)
+    np.testing.assert_allclose(y, ye, atol=1e-9)
+    assert value == pytest.approx(float(xe @ a @ ye), abs=1e-9)
+
+
+def test_zero_sum_nash_random_game_value_is_minimax():
+    a = np.random.default_rng(3).normal(size=(3, 5))
+    value, x, y = tabular.zero_sum_nash(a)
+    # x guarantees at least the value against every column, y at most the value against every row
+    assert np.min(x @ a) == pytest.approx(value, abs=1e-9)
+    assert np.max(a @ y) == pytest.approx(value, abs=1e-9)
+    (xe, ye), = list(nashpy.Game(a).support_enumeration())
+    assert float(xe @ a @ ye) == pytest.approx(value, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bimatrix_nash_matches_nashpy_support_enumeration(seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=(3, 3)), rng.normal(size=(3, 3))
+    assert _same_equilibria(tabular.bimatrix_nash(a, b), nashpy.Game(a, b).support_enumeration())
+
+
+def test_bimatrix_nash_named_games():
+    for name in ("battle-of-sexes", "shapley", "coordination"):
+        p = get_game(name).data["payoffs"]
+        ours = tabular.bimatrix_nash(p[0], p[1])
+        assert _same_equilibria(ours, nashpy.Game(p[0], p[1]).support_enumeration()), name
+    # battle of the sexes by hand: (T, L), (B, R) and mixing x = (3/5, 2/5), y = (2/5, 3/5)
+    eqs = tabular.bimatrix_nash([[3.0, 0.0], [0.0, 2.0]], [[2.0, 0.0], [0.0, 3.0]])
+    np.testing.assert_allclose(eqs[-1][0], [0.6, 0.4])
+    np.testing.assert_allclose(eqs[-1][1], [0.4, 0.6])
+
+
+@pytest.mark.parametrize("name", ["battle-of-sexes", "shapley"])
+def test_qre_path_ends_near_a_nash_equilibrium(name):
+    # The logit QRE path from large tau converges to a Nash equilibrium as tau -> 0.
+    from policy.tabular import qre_path
+
+    g = get_game(name)
+    p = g.data["payoffs"]
+    path = qre_path(g.data["tabular"], np.geomspace(3.0, 2e-3, 60))
+    assert bool(path.converged[-1])
+    x = np.concatenate([np.asarray(jax.nn.softmax(z[-1, 0])) for z in path.logits])
+    eqs = [np.concatenate(eq) for eq in tabular.bimatrix_nash(p[0], p[1])]
+    assert min(np.abs(x - e).max() for e in eqs) < 0.02
+    probs = [jnp.asarray(jax.nn.softmax(z[-1], axis=-1)) for z in path.logits]
+    assert float(nash_conv(g.data["tabular"], probs)) < 0.02
+
+
+def test_nash_solver_errors():
+    with pytest.raises(ValueError, match="expected A to be a non-empty matrix"):
+        tabular.zero_sum_nash([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"expected B of shape \(2, 2\) like A"):
+        tabular.bimatrix_nash(np.eye(2), np.eye(3))
+    with pytest.raises(ValueError, match="expected finite A"):
+        tabular.zero_sum_nash([[np.nan, 0.0], [0.0, 1.0]])

@@ -6,12 +6,16 @@ import numpy as np
 import pytest
 
 import games  # noqa: F401  (registers the tabular games)
-from certify.bounds import mirror_step_bounds
-from games._markov import reduced_basis, split_logits
-from games._registry import get_game
-from policy._learners import LEARNERS, make_learner, npg, run_learner, softmax_pg
-from policy._measures import kl_to_qre, log_ratio_error
-from policy._qre import solve_qre
+from games import get_game
+from games.tabular import reduced_basis, split_logits
+from policy.tabular import LEARNERS, kl_to_qre, log_ratio_error, make_learner, npg, run_learner, softmax_pg, solve_qre
+
+
+def _mirror_steps(tau, rho):
+    # The mirror certificate of an entropy-regularised matrix game with coupling spectral radius rho
+    # (spec-sgn-math 7.2): log-ratio factor q(h) = |1 - h tau| + h rho, minimised at h = 1/tau and
+    # below 1 for 0 < h < 2/(tau + rho).
+    return {"step": 1.0 / tau, "step_bound": 2.0 / (tau + rho), "loop_gain": rho}
 
 
 def _slope(trace, lo=1e-12, hi=1e-3):
@@ -34,7 +38,7 @@ def test_npg_rate_matches_mirror_step_bound_on_coordination(coordination, fracti
     # is tight here (the linearised update is exactly (1 - h tau) I + h L on the log-ratio oscillations).
     tg, qre = coordination
     tau = 1.5
-    bounds = mirror_step_bounds(tau, np.array([[0.0, 1.0], [1.0, 0.0]]))
+    bounds = _mirror_steps(tau, 1.0)  # rho([[0, 1], [1, 0]]) = 1
     h = fraction * bounds["step"]
     q = abs(1 - h * tau) + h * bounds["loop_gain"]
     z0 = [jnp.array([[2.0, -1.0]]), jnp.array([[-0.5, 1.0]])]
@@ -48,7 +52,7 @@ def test_npg_rate_matches_mirror_step_bound_on_coordination(coordination, fracti
 
 def test_npg_near_step_bound_still_contracts(coordination):
     tg, qre = coordination
-    bounds = mirror_step_bounds(1.5, np.array([[0.0, 1.0], [1.0, 0.0]]))
+    bounds = _mirror_steps(1.5, 1.0)
     h = 0.98 * bounds["step_bound"]
     q = abs(1 - h * 1.5) + h
     assert q < 1
@@ -144,10 +148,17 @@ def test_markov_experiment_reproduces_sweep_transition():
     spec = importlib.util.spec_from_file_location("markov_experiment", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    res = mod.run(seeds=6, steps=1500, plots=False)
+    res = mod.run(seeds=6, steps=1500, protocol="ours", plots=False)
     ratios = np.asarray(res["sweep_ratios"])
     npg_ok = np.asarray(res["sweep_convergence"]["npg"])
     # every certified step converges; NPG stops converging at its linear limit (4.78 x eta_max)
     assert np.all(npg_ok[ratios <= 1.0] == 1.0)
     assert np.all(npg_ok[ratios < res["eta_linear_over_eta_max"]] == 1.0)
     assert np.all(npg_ok[ratios > res["eta_linear_over_eta_max"]] == 0.0)
+    # the authors' protocol counts the bounded period-2 orbit just past the linear limit as converged
+    auth = mod.run(seeds=6, protocol="authors", plots=False)
+    ok = np.asarray(auth["sweep_convergence"]["npg"])
+    assert np.all(ok[ratios < 5.0] == 1.0)
+    i = int(np.argmin(np.abs(ratios - 4.83)))  # just past the linear limit
+    assert ok[i] == 1.0
+    assert npg_ok[i] == 0.0

@@ -8,9 +8,17 @@ from scipy.optimize import fsolve
 
 import certify
 import games  # noqa: F401  (registers the tabular games)
-from games._registry import get_game
-from policy._measures import regularised_gap
-from policy._qre import qre_path, solve_qre
+from games import get_game
+from games.tabular import matrix_game
+from policy.tabular import (
+    plot_curriculum,
+    qre_path,
+    regularised_gap,
+    residual_tolerance,
+    solve_qre,
+    temperature_curriculum,
+    with_temperature,
+)
 
 
 def _scipy_qre(payoffs, tau, x0):
@@ -61,11 +69,10 @@ def test_qre_tends_to_nash_of_biased_rps():
 
 
 def test_temperature_curriculum_loses_certificate_at_bifurcation(tmp_path):
-    from policy._curriculum import plot_curriculum, temperature_curriculum
 
     taus = [2.0, 1.5, 1.1, 0.9, 0.6]
-    out = temperature_curriculum(get_game("coordination", tau=2.0), taus, learner_steps=100,
-                                 certifier=certify.certify)
+    out = temperature_curriculum(get_game("coordination", tau=2.0), taus, certifier=certify.certify,
+                                 learner_steps=100)
     assert out["status"] == ["certified"] * 3 + ["not_certified"] * 2
     assert out["lost_at"] == 0.9
     np.testing.assert_allclose(out["margin"], np.asarray(taus) - 1.0, atol=1e-12)
@@ -79,7 +86,27 @@ def test_temperature_curriculum_loses_certificate_at_bifurcation(tmp_path):
 
 
 def test_with_temperature_rejects_non_tabular_games():
-    from policy._curriculum import with_temperature
 
     with pytest.raises(ValueError, match="expected a tabular game"):
         with_temperature(get_game("sgn-toy"), 1.0)
+
+
+def _random_matrix_game(tau):
+    rng = np.random.default_rng(4)
+    return matrix_game(rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), tau=tau)
+
+
+@pytest.mark.parametrize(("name", "tau"), [("biased-rps", 0.05), ("random", 0.5)])
+def test_solve_qre_tolerance_scales_with_dtype(name, tau):
+    # A float32 solve is as accurate as float32 allows; a fixed 1e-10 would call it unconverged.
+    g = _random_matrix_game(tau) if name == "random" else get_game(name, tau=tau)
+    tg = g.data["tabular"]
+    tg32 = jax.tree_util.tree_map(lambda a: jnp.asarray(a, jnp.float32), tg)
+    r32, r64 = solve_qre(tg32), solve_qre(tg)
+    assert r32.residual.dtype == jnp.float32
+    assert bool(r32.converged)
+    assert 1e-10 < float(r32.residual) <= float(residual_tolerance(tg32, jnp.float32))
+    assert bool(r64.converged)
+    assert float(r64.residual) < 1e-12
+    for z32, z64 in zip(r32.logits, r64.logits, strict=True):
+        np.testing.assert_allclose(jax.nn.softmax(z32[0]), jax.nn.softmax(z64[0]), atol=1e-5)

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from policy._advantages import (
+from policy.tokens import (
     copo_answer_entropy,
     copo_global_advantages,
     dapo_dynamic_sampling_mask,

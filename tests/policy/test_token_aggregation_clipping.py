@@ -5,16 +5,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from policy._advantages import broadcast_advantages, dr_grpo_advantages, grpo_advantages
-from policy._aggregation import aggregate_loss
-from policy._clipping import (
-    cispo_loss,
-    gradient_preserving_clip_loss,
-    no_clip_loss,
-    sapo_loss,
-    trl_clip_loss,
-    vanilla_clip_loss,
-)
+from policy import tokens
+from policy.tokens import aggregate_loss, broadcast_advantages, dr_grpo_advantages, grpo_advantages
+
+
+def per_token(surrogate, lp, olp, a):
+    """Per-token losses and ClipInfo of a surrogate on a [1, n] grid (all tokens valid)."""
+    lp, olp, a = (jnp.atleast_2d(jnp.asarray(x, float)) for x in (lp, olp, a))
+    m = jnp.ones_like(lp)
+    return surrogate.surrogate(tokens.Context(lp, olp, a, m, m, {}, None))
 
 T1_MASK = jnp.array([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 1.0, 0.0]])
 T1_R = jnp.array([1.0, 0.0, 0.0, 1.0])
@@ -82,57 +81,71 @@ T4 = [(1.0, 1.5), (1.0, 0.5), (-1.0, 0.5), (-1.0, 5.0), (-1.0, 1.1), (1.0, 1.0)]
 def test_t4_vanilla_dual_clip():
     a = jnp.array([[x[0] for x in T4]])
     lp = jnp.log(jnp.array([[x[1] for x in T4]]))
-    loss, info = vanilla_clip_loss(lp, jnp.zeros_like(lp), a, eps_low=0.2, eps_high=0.28,
-                                   dual_clip=3.0)
+    loss, info = per_token(tokens.PPOClip(eps_low=0.2, eps_high=0.28, dual_clip=3.0), lp,
+                           jnp.zeros_like(lp), a)
     # hand: (+1,1.5) -> -1.28; (+1,0.5) -> -0.5; (-1,0.5) -> 0.8; (-1,5) -> min(3, 5) = 3;
     # (-1,1.1) -> 1.1; (+1,1) -> -1
     np.testing.assert_allclose(loss[0], [-1.28, -0.5, 0.8, 3.0, 1.1, -1.0], rtol=1e-12)
     m = jnp.ones_like(lp)
     assert float(aggregate_loss(loss, m)) == pytest.approx(0.353333, abs=1e-6)
-    assert float(jnp.mean(info["clipped"])) == pytest.approx(2 / 6)  # tokens 1 and 3
-    assert float(jnp.mean(info["clipped_dual"])) == pytest.approx(1 / 6)
-    assert float(jnp.mean(-info["log_ratio"])) == pytest.approx(-0.120653, abs=1e-6)
+    assert float(jnp.mean(info.clipped)) == pytest.approx(2 / 6)  # tokens 1 and 3
+    assert float(jnp.mean(info.clipped_dual)) == pytest.approx(1 / 6)
+    assert float(jnp.mean(-info.log_ratio)) == pytest.approx(-0.120653, abs=1e-6)
+    # the same through the loss: verl's metric names mean the same quantities
+    total, met = tokens.chain(tokens.PPOClip(eps_low=0.2, eps_high=0.28, dual_clip=3.0))(
+        lp, jnp.zeros_like(lp), a, m)
+    assert float(total) == pytest.approx(0.353333, abs=1e-6)
+    assert float(met["pg_clipfrac"]) == pytest.approx(2 / 6)
+    assert float(met["pg_clipfrac_lower"]) == pytest.approx(1 / 6)
+    assert float(met["ppo_kl"]) == pytest.approx(-0.120653, abs=1e-6)
+    # TRL's names: r > 1.28 with A > 0 (token 0); r < 0.8 with A < 0 (token 2)
+    assert float(met["clip_ratio/high_mean"]) == pytest.approx(1 / 6)
+    assert float(met["clip_ratio/low_mean"]) == pytest.approx(1 / 6)
 
 
 def test_t4_trl():
     a = jnp.array([[x[0] for x in T4]])
     lp = jnp.log(jnp.array([[x[1] for x in T4]]))
-    loss, info = trl_clip_loss(lp, jnp.zeros_like(lp), a, eps_low=0.2, eps_high=0.28)
+    loss, info = per_token(tokens.TRLClip(eps_low=0.2, eps_high=0.28), lp, jnp.zeros_like(lp), a)
     np.testing.assert_allclose(loss[0], [-1.28, -0.5, 0.8, 5.0, 1.1, -1.0], rtol=1e-12)
     assert float(jnp.mean(loss)) == pytest.approx(0.686667, abs=1e-6)
-    assert float(jnp.mean(info["clipped_high"])) == pytest.approx(1 / 6)
-    assert float(jnp.mean(info["clipped_low"])) == pytest.approx(1 / 6)
-    # delta caps the unclipped ratio
-    loss_d, _ = trl_clip_loss(lp, jnp.zeros_like(lp), a, eps_low=0.2, eps_high=0.28, delta=4.0)
+    assert float(jnp.mean(info.high)) == pytest.approx(1 / 6)
+    assert float(jnp.mean(info.low)) == pytest.approx(1 / 6)
+    # delta caps the unclipped ratio, and is reachable from a composed loss
+    loss_d, _ = per_token(tokens.TRLClip(eps_low=0.2, eps_high=0.28, delta=4.0), lp, jnp.zeros_like(lp), a)
     assert float(loss_d[0, 3]) == 4.0
+    total, _ = tokens.chain(tokens.TRLClip(eps_low=0.2, eps_high=0.28, delta=4.0))(
+        lp, jnp.zeros_like(lp), a, jnp.ones_like(lp))
+    assert float(total) == pytest.approx((-1.28 - 0.5 + 0.8 + 4.0 + 1.1 - 1.0) / 6)
 
 
 def test_gradient_preserving_clip():
     lp0 = jnp.log(jnp.array([2.0, 0.5, 1.0]))
     a = jnp.array([1.0, -1.0, 1.0])
-    f = lambda x: gradient_preserving_clip_loss(x, jnp.zeros(3), a)[0]  # noqa: E731
+    def f(x, preserve_low=False):
+        return per_token(tokens.GradientPreservingClip(preserve_low=preserve_low), x, jnp.zeros(3), a)[0][0]
+
     np.testing.assert_allclose(f(lp0), [-1.28, 0.8, -1.0])  # values = PPO's
     g = jax.grad(lambda x: f(x).sum())(lp0)
     # high-clipped token keeps gradient -A(1+eps_h); low-clipped (A<0) stays 0; unclipped -A r
     np.testing.assert_allclose(g, [-1.28, 0.0, -1.0])
-    g2 = jax.grad(lambda x: gradient_preserving_clip_loss(x, jnp.zeros(3), a,
-                                                          preserve_low=True)[0].sum())(lp0)
+    g2 = jax.grad(lambda x: f(x, True).sum())(lp0)
     np.testing.assert_allclose(g2, [-1.28, 0.8, -1.0])
 
 
 def test_no_clip_cispo_sapo():
     lp = jnp.log(jnp.array([3.0, 0.5]))
     a = jnp.array([1.0, -2.0])
-    np.testing.assert_allclose(no_clip_loss(lp, jnp.zeros(2), a)[0], [-3.0, 1.0])
-    c, _ = cispo_loss(lp, jnp.zeros(2), a, eps_max=2.0)
-    np.testing.assert_allclose(c, [-2.0 * np.log(3.0), -0.5 * -2.0 * np.log(0.5)])
-    gc = jax.grad(lambda x: cispo_loss(x, jnp.zeros(2), a, eps_max=2.0)[0].sum())(lp)
+    np.testing.assert_allclose(per_token(tokens.NoClip(), lp, jnp.zeros(2), a)[0][0], [-3.0, 1.0])
+    c, _ = per_token(tokens.CISPO(eps_max=2.0), lp, jnp.zeros(2), a)
+    np.testing.assert_allclose(c[0], [-2.0 * np.log(3.0), -0.5 * -2.0 * np.log(0.5)])
+    gc = jax.grad(lambda x: per_token(tokens.CISPO(eps_max=2.0), x, jnp.zeros(2), a)[0].sum())(lp)
     np.testing.assert_allclose(gc, [-2.0, 1.0])  # -sg(min(r, 2)) A
-    s, _ = sapo_loss(lp, jnp.zeros(2), a, tau_pos=1.0, tau_neg=1.05)
+    s, _ = per_token(tokens.SAPO(tau_pos=1.0, tau_neg=1.05), lp, jnp.zeros(2), a)
     sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
-    np.testing.assert_allclose(s, [-sig(2.0) * 4.0, -sig(1.05 * -0.5) * 4 / 1.05 * -2.0])
+    np.testing.assert_allclose(s[0], [-sig(2.0) * 4.0, -sig(1.05 * -0.5) * 4 / 1.05 * -2.0])
     # at r = 1 the SAPO gradient equals the PPO one (-A)
-    g = jax.grad(lambda x: sapo_loss(x, jnp.zeros(2), a)[0].sum())(jnp.zeros(2))
+    g = jax.grad(lambda x: per_token(tokens.SAPO(), x, jnp.zeros(2), a)[0].sum())(jnp.zeros(2))
     np.testing.assert_allclose(g, -a)
 
 
@@ -146,6 +159,14 @@ def test_errors():
     with pytest.raises(ValueError, match="expected loss of rank 2"):
         aggregate_loss(jnp.zeros(2), jnp.ones(2))
     with pytest.raises(ValueError, match="expected dual_clip > 1, got 0.5"):
-        vanilla_clip_loss(jnp.zeros(2), jnp.zeros(2), jnp.zeros(2), dual_clip=0.5)
+        tokens.PPOClip(dual_clip=0.5)
+    with pytest.raises(ValueError, match="expected eps_low >= 0, got -0.1"):
+        tokens.PPOClip(eps_low=-0.1)
+    with pytest.raises(ValueError, match="expected delta > 1, got 0.5"):
+        tokens.TRLClip(delta=0.5)
+    with pytest.raises(ValueError, match="expected eps_max > 0, got 0"):
+        tokens.CISPO(eps_max=0)
+    with pytest.raises(ValueError, match="expected tau_pos, tau_neg > 0"):
+        tokens.SAPO(tau_neg=0.0)
     with pytest.raises(ValueError, match="expected advantages of shape"):
-        vanilla_clip_loss(jnp.zeros(2), jnp.zeros(2), jnp.zeros(3))
+        tokens.dapo()(jnp.zeros((1, 2)), jnp.zeros((1, 2)), jnp.zeros(3), jnp.ones((1, 2)))

@@ -1,4 +1,4 @@
-"""Tests of policy._core: entropy, log-probs, KL estimators, ratios, masked means (spec T5)."""
+"""The shared core (re-exported by policy.tokens): entropy, log-probs, KL estimators, ratios, masked means."""
 
 import jax
 import jax.numpy as jnp
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from jax.test_util import check_grads
 
-from policy._core import (
+from policy.tokens import (
     entropy_from_logits,
     importance_ratio,
     kl_estimate,
@@ -130,3 +130,19 @@ def test_jit_skips_data_checks():
     # under jit the temperature/token checks on values are skipped (documented), shapes still checked
     f = jax.jit(lambda z, t: log_probs_from_logits(z, t, temperature=0.5))
     assert f(jnp.zeros((2, 4)), jnp.array([0, 1])).shape == (2,)
+
+
+def test_k3_keeps_relative_accuracy_near_zero_in_float32():
+    # k3 = exp(y) - y - 1 ~ y^2/2 for small y. expm1(y) - y has absolute error ~eps |y|, so a
+    # relative error ~2 eps/|y|; the naive exp(y) - y - 1 has absolute error ~eps, relative
+    # ~2 eps/y^2. Reference: float64 evaluation at the float32-rounded inputs.
+    lp32 = jnp.asarray(np.geomspace(1e-3, 1.0, 13), jnp.float32)
+    x = np.asarray(lp32, np.float64)
+    ref = np.expm1(-x) + x
+    out = kl_estimate(lp32, jnp.zeros_like(lp32), kind="k3")
+    assert out.dtype == jnp.float32
+    eps = float(np.finfo(np.float32).eps)
+    rel = np.abs(np.asarray(out, np.float64) - ref) / ref
+    assert np.all(rel <= 4 * eps / x + 4 * eps)
+    naive = np.asarray(jnp.exp(-lp32) + lp32 - 1.0, np.float64)
+    assert np.abs(naive[0] - ref[0]) / ref[0] > 4 * eps / x[0] * 10  # the former formula, at x = 1e-3

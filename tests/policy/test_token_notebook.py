@@ -1,4 +1,4 @@
-"""Execute notebooks/04_token_entropy.ipynb (thin demo of policy.rlvr) with nbclient."""
+"""Execute notebooks/04_token_entropy.ipynb (stored RL results and a tiny live run) with nbclient."""
 
 import os
 
@@ -23,6 +23,8 @@ def test_notebook_runs():
     finally:
         os.environ["PYTHONPATH"] = env_pp
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-    assert "grpo" in text
-    assert "clip_cov" in text
+    assert "| clip_cov_paper |" in text  # the stored table of the evaluation seeds
+    assert "(5/5)" in text  # paired differences to GRPO, by seed
+    assert "grpo      H:" in text  # the live run
+    assert "clip_cov  H:" in text
     assert "a = " in text

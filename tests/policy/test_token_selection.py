@@ -5,13 +5,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from policy._core import entropy_from_logits
-from policy._selection import (
+from policy.tokens import (
     clip_cov_mask,
     d3s_select_samples,
     d3s_token_mask,
     entropy_discriminator,
     entropy_discriminator_mask,
+    entropy_from_logits,
     kl_cov_mask,
     lp_reg_mask,
     lp_reg_proxy_logp,
@@ -38,14 +38,14 @@ def np_cov(lp, a, m):
 def test_covariance_and_kl_cov_topk():
     cov = np_cov(LP, ADV, M)
     np.testing.assert_allclose(token_covariance(LP, ADV, M), cov, rtol=1e-12)
-    sel, _ = kl_cov_mask(LP, ADV, M, ratio=0.2)
+    sel, _ = kl_cov_mask(LP, ADV, M, fraction=0.2)
     k = max(int(np.floor(0.2 * M.sum())), 1)
     thr = np.sort(cov[M > 0])[::-1][k - 1]
     exp = (M > 0) & (cov >= thr)
     assert sel.sum() == k
     np.testing.assert_array_equal(np.asarray(sel) > 0, exp)
     # tiny ratio: at least one token
-    sel1, _ = kl_cov_mask(LP, ADV, M, ratio=1e-9)
+    sel1, _ = kl_cov_mask(LP, ADV, M, fraction=1e-9)
     assert float(sel1.sum()) == 1.0
 
 
@@ -58,7 +58,7 @@ def test_clip_cov_subset_properties():
     n_clip = max(int(np.floor(0.25 * M.sum())), 1)
     keeps = []
     for s in range(20):
-        keep, _ = clip_cov_mask(LP, OLP, ADV, M, key=jax.random.key(s), ratio=0.25, cov_low=lo,
+        keep, _ = clip_cov_mask(LP, OLP, ADV, M, key=jax.random.key(s), fraction=0.25, cov_low=lo,
                                 cov_high=hi)
         sel = np.asarray(keep) == 0
         assert sel.sum() == min(n_clip, cand.sum())
@@ -68,7 +68,7 @@ def test_clip_cov_subset_properties():
     assert cand.sum() > n_clip
     assert len({k.tobytes() for k in keeps}) > 1
     # all candidates taken when they are fewer than n_clip: deterministic
-    keep, _ = clip_cov_mask(LP, OLP, ADV, M, key=jax.random.key(0), ratio=1.0, cov_low=lo,
+    keep, _ = clip_cov_mask(LP, OLP, ADV, M, key=jax.random.key(0), fraction=1.0, cov_low=lo,
                             cov_high=hi)
     np.testing.assert_array_equal(np.asarray(keep) == 0, cand)
 

@@ -12,8 +12,8 @@ SCRIPT = textwrap.dedent(
     import jax.numpy as jnp
     import numpy as np
     from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
-    from policy._objectives import clip_cov_loss, kl_cov_loss, lp_reg_loss, dapo_loss
-    from policy._selection import top_entropy_mask, kl_cov_mask, clip_cov_mask, lp_reg_mask
+    from policy import tokens
+    from policy.tokens import top_entropy_mask, kl_cov_mask, clip_cov_mask, lp_reg_mask
 
     assert len(jax.devices()) == 4, jax.devices()
     rng = np.random.default_rng(0)
@@ -28,16 +28,15 @@ SCRIPT = textwrap.dedent(
     def f(lp, olp, adv, m, h):
         out = {}
         out["top_entropy"] = top_entropy_mask(h, m, keep_fraction=0.2)
-        out["kl_cov_sel"] = kl_cov_mask(lp, adv, m, ratio=0.05)[0]
-        out["clip_cov_keep"] = clip_cov_mask(lp, olp, adv, m, key=key, ratio=0.05,
+        out["kl_cov_sel"] = kl_cov_mask(lp, adv, m, fraction=0.05)[0]
+        out["clip_cov_keep"] = clip_cov_mask(lp, olp, adv, m, key=key, fraction=0.05,
                                              cov_low=-5.0, cov_high=5.0)[0]
         out["lp_reg_sel"] = lp_reg_mask(lp, lp + 0.5, -jnp.abs(adv), m, neg_fraction=0.1)
-        out["clip_cov_loss"] = clip_cov_loss(lp, olp, adv, m, key=key, ratio=0.05,
-                                             cov_low=-5.0)[0]
-        out["kl_cov_loss"] = kl_cov_loss(lp, olp, adv, m, ratio=0.05)[0]
-        out["lp_reg_loss"] = lp_reg_loss(lp, olp, lp + 0.5, -jnp.abs(adv), m,
-                                         neg_fraction=0.1)[0]
-        out["dapo_loss"] = dapo_loss(lp, olp, adv, m)[0]
+        out["clip_cov_loss"] = tokens.clip_cov(fraction=0.05, cov_low=-5.0)(lp, olp, adv, m, key=key)[0]
+        out["kl_cov_loss"] = tokens.kl_cov(fraction=0.05)(lp, olp, adv, m)[0]
+        out["lp_reg_loss"] = tokens.lp_reg(neg_fraction=0.1)(lp, olp, -jnp.abs(adv), m,
+                                                             proxy_logp=lp + 0.5)[0]
+        out["dapo_loss"] = tokens.dapo()(lp, olp, adv, m)[0]
         return out
 
     args = [jnp.asarray(x) for x in (lp, olp, adv, m, h)]
@@ -56,8 +55,8 @@ SCRIPT = textwrap.dedent(
             assert 0 < a.sum() < a.size or k == "clip_cov_keep", k
     # also: micro-batch split (2 x 4 rows) with the global denominator reproduces the batch loss
     n = float(m.sum())
-    parts = [dapo_loss(args[0][i:i + 4], args[1][i:i + 4], args[2][i:i + 4], args[3][i:i + 4],
-                       denominator=n)[0] for i in (0, 4)]
+    parts = [tokens.dapo()(args[0][i:i + 4], args[1][i:i + 4], args[2][i:i + 4], args[3][i:i + 4],
+                           denominator=n)[0] for i in (0, 4)]
     np.testing.assert_allclose(float(sum(parts)), float(one["dapo_loss"]), rtol=1e-12)
     print("OK", sorted(one))
     """

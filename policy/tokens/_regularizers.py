@@ -1,11 +1,11 @@
-"""Scalar regularisers on aggregated entropy statistics and the adaptive entropy controller.
+r"""Scalar regularisers on aggregated entropy statistics and the adaptive entropy controller.
 
-* SIREN self-anchored penalty :math:`c\\,(\\bar H - H_{\\rm anchor})^2`;
-* EPO entropy smoothing :math:`\\max(0, H - \\kappa_h \\bar H_{\\rm hist}) + \\max(0, \\kappa_l \\bar
-  H_{\\rm hist} - H)` and a phase weight :math:`\\beta_k` interpolated over training;
-* the Skywork-OR1 / TRL adaptive entropy coefficient: :math:`c_{k+1} = \\mathrm{clip}(c_k \\pm \\delta,
-  c_{\\min}, c_{\\max})` (+ when the entropy is below target), applied only while
-  :math:`H_{\\rm prev} \\le H_{\\rm target}`.
+* SIREN self-anchored penalty :math:`c\,(\bar H - H_{\rm anchor})^2`;
+* EPO entropy smoothing :math:`\max(0, H - \kappa_h \bar H_{\rm hist}) + \max(0, \kappa_l \bar
+  H_{\rm hist} - H)` and a phase weight :math:`\beta_k` interpolated over training;
+* the Skywork-OR1 / TRL adaptive entropy coefficient: :math:`c_{k+1} = \mathrm{clip}(c_k \pm \delta,
+  c_{\min}, c_{\max})` (+ when the entropy is below target), applied only while
+  :math:`H_{\rm prev} \le H_{\rm target}`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ import jax.numpy as jnp
 
 
 class AdaptiveEntropyState(NamedTuple):
-    """State of the adaptive entropy coefficient: the current coefficient :math:`c_k`."""
+    r"""State of the adaptive entropy coefficient: the current coefficient :math:`c_k`.
+
+    Examples:
+      >>> float(AdaptiveEntropyState(coef=0.5).coef)
+      0.5
+    """
 
     coef: jax.Array
 
@@ -35,21 +40,21 @@ def adaptive_entropy_init(coef=0.0):
 def adaptive_entropy_update(
     state, entropy, *, target=0.2, delta=0.005, coef_min=0.0, coef_max=1.0
 ):
-    """Update the adaptive entropy coefficient from the batch entropy of this step.
+    r"""Update the adaptive entropy coefficient from the batch entropy of this step.
 
     .. math::
 
-        c_{k+1} = \\mathrm{clip}(c_k + \\delta\\,\\mathrm{sign}(H_{\\rm target} - H_k),\\,
-                  c_{\\min}, c_{\\max}), \\qquad
-        c^{\\rm eff}_{k+1} = c_{k+1}\\,\\mathbb{1}[H_k \\le H_{\\rm target}].
+        c_{k+1} = \mathrm{clip}(c_k + \delta\,\mathrm{sign}(H_{\rm target} - H_k),\,
+                  c_{\min}, c_{\max}), \qquad
+        c^{\rm eff}_{k+1} = c_{k+1}\,\mathbb{1}[H_k \le H_{\rm target}].
 
-    (:math:`H_k = H_{\\rm target}` counts as "below", i.e. :math:`+\\delta`.)
+    (:math:`H_k = H_{\rm target}` counts as "below", i.e. :math:`+\delta`.)
 
     Args:
       state: :class:`AdaptiveEntropyState`.
       entropy: scalar mean token entropy of the current step.
-      target: :math:`H_{\\rm target}` (nats; Skywork-OR1 / TRL default 0.2).
-      delta: step :math:`\\delta`.
+      target: :math:`H_{\rm target}` (nats; Skywork-OR1 / TRL default 0.2).
+      delta: step :math:`\delta`.
       coef_min: lower bound.
       coef_max: upper bound.
 
@@ -75,9 +80,9 @@ def adaptive_entropy_update(
 
 
 def siren_anchor_penalty(entropy_agg, anchor, *, coef=0.005):
-    """SIREN self-anchored regulariser :math:`c\\,(\\bar H - H_{\\rm anchor})^2`.
+    r"""SIREN self-anchored regulariser :math:`c\,(\bar H - H_{\rm anchor})^2`.
 
-    :math:`H_{\\rm anchor}` is the same statistic measured once on the first batch and held fixed;
+    :math:`H_{\rm anchor}` is the same statistic measured once on the first batch and held fixed;
     pass it explicitly (a silent fallback to 0 turns this into entropy minimisation).
 
     Examples:
@@ -92,20 +97,20 @@ def siren_anchor_penalty(entropy_agg, anchor, *, coef=0.005):
 
 
 def epo_smoothing_penalty(entropy, entropy_hist, *, kappa_low=0.9, kappa_high=1.1):
-    """EPO entropy-smoothing penalty keeping the entropy in a band around its history.
+    r"""EPO entropy-smoothing penalty keeping the entropy in a band around its history.
 
     .. math::
 
-        L_{\\rm smooth} = \\max(0, H - \\kappa_h \\bar H_{\\rm hist}) +
-                          \\max(0, \\kappa_l \\bar H_{\\rm hist} - H).
+        L_{\rm smooth} = \max(0, H - \kappa_h \bar H_{\rm hist}) +
+                          \max(0, \kappa_l \bar H_{\rm hist} - H).
 
-    The hinge shape and the default :math:`\\kappa` are our reading of the paper (no code seen).
+    The hinge shape and the default :math:`\kappa` are our reading of the paper (no code seen).
 
     Args:
       entropy: current (differentiable) aggregated entropy, scalar or ``[batch]``.
-      entropy_hist: running historical mean :math:`\\bar H_{\\rm hist}` (treated as a constant).
-      kappa_low: :math:`\\kappa_l < 1`.
-      kappa_high: :math:`\\kappa_h > 1`.
+      entropy_hist: running historical mean :math:`\bar H_{\rm hist}` (treated as a constant).
+      kappa_low: :math:`\kappa_l < 1`.
+      kappa_high: :math:`\kappa_h > 1`.
 
     Returns:
       The penalty (shape of ``entropy``).
@@ -131,7 +136,7 @@ def epo_smoothing_penalty(entropy, entropy_hist, *, kappa_low=0.9, kappa_high=1.
 
 
 def epo_phase_weight(step, *, total_steps: int, start=1.0, end=0.1):
-    """EPO phase-based weight :math:`\\beta_k`: linear from ``start`` to ``end`` over training.
+    r"""EPO phase-based weight :math:`\beta_k`: linear from ``start`` to ``end`` over training.
 
     Our reading: the paper describes a weight that changes with the training phase; we use a
     linear schedule clipped at both ends.

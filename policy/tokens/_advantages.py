@@ -1,13 +1,13 @@
-"""Advantage estimators and advantage transforms for group-sampled (GRPO-style) rollouts.
+r"""Advantage estimators and advantage transforms for group-sampled (GRPO-style) rollouts.
 
-Rewards :math:`R_i` of ``batch`` responses carry a group id :math:`g(i) \\in [0, G)` (the prompt).
+Rewards :math:`R_i` of ``batch`` responses carry a group id :math:`g(i) \in [0, G)` (the prompt).
 Estimators (all stop-gradient, one value per response unless stated):
 
-* GRPO: :math:`A_i = (R_i - \\bar R_g)/(s_g + \\epsilon)` with the unbiased (Bessel) group std;
-  Dr. GRPO drops the std; RLOO uses the leave-one-out mean :math:`A_i = \\frac{n}{n-1}(R_i-\\bar R_g)`;
+* GRPO: :math:`A_i = (R_i - \bar R_g)/(s_g + \epsilon)` with the unbiased (Bessel) group std;
+  Dr. GRPO drops the std; RLOO uses the leave-one-out mean :math:`A_i = \frac{n}{n-1}(R_i-\bar R_g)`;
 * HAPO token-level group average: mean and population std over the group's *tokens*;
-* OBLR-PO optimal baseline :math:`b_g = \\sum w_i R_i / \\sum w_i` with :math:`w_i` a proxy of
-  :math:`\\|\\nabla \\log\\pi(o_i)\\|^2`;
+* OBLR-PO optimal baseline :math:`b_g = \sum w_i R_i / \sum w_i` with :math:`w_i` a proxy of
+  :math:`\|\nabla \log\pi(o_i)\|^2`;
 * COPO global advantage over prompts, EMPO cluster-frequency reward.
 
 Transforms map per-token advantages to per-token advantages: DCPO's double importance-sampling mix,
@@ -56,7 +56,7 @@ def grpo_advantages(
     rewards, group_ids, *, num_groups: int, eps: float = 1e-6, scale: str = "group",
     singleton: str = "reinforce",
 ):
-    """GRPO outcome advantages :math:`A_i = (R_i - \\bar R_{g(i)})/(s + \\epsilon)`.
+    r"""GRPO outcome advantages :math:`A_i = (R_i - \bar R_{g(i)})/(s + \epsilon)`.
 
     ``scale="group"`` uses the unbiased std of the response's group, ``"batch"`` the unbiased std of
     the whole batch (TRL ``scale_rewards="batch"``), ``"none"`` no division (Dr. GRPO). A group with
@@ -67,7 +67,7 @@ def grpo_advantages(
       rewards: ``[batch]`` scalar rewards.
       group_ids: ``[batch]`` int group (prompt) ids in ``[0, num_groups)``.
       num_groups: static number of groups :math:`G`.
-      eps: :math:`\\epsilon` (verl 1e-6, TRL 1e-4).
+      eps: :math:`\epsilon` (verl 1e-6, TRL 1e-4).
       scale: ``"group"``, ``"batch"`` or ``"none"``.
       singleton: ``"reinforce"`` or ``"zero"``.
 
@@ -108,7 +108,7 @@ def grpo_advantages(
 
 
 def dr_grpo_advantages(rewards, group_ids, *, num_groups: int):
-    """Dr. GRPO advantages :math:`A_i = R_i - \\bar R_{g(i)}` (no std normalisation).
+    r"""Dr. GRPO advantages :math:`A_i = R_i - \bar R_{g(i)}` (no std normalisation).
 
     Examples:
       >>> import jax.numpy as jnp
@@ -124,9 +124,9 @@ def dr_grpo_advantages(rewards, group_ids, *, num_groups: int):
 
 
 def rloo_advantages(rewards, group_ids, *, num_groups: int):
-    """REINFORCE leave-one-out: :math:`A_i = R_i - \\frac{1}{n-1}\\sum_{j\\neq i} R_j`.
+    r"""REINFORCE leave-one-out: :math:`A_i = R_i - \frac{1}{n-1}\sum_{j\neq i} R_j`.
 
-    Equal to :math:`\\frac{n}{n-1}(R_i - \\bar R_g)`; 0 for a singleton group.
+    Equal to :math:`\frac{n}{n-1}(R_i - \bar R_g)`; 0 for a singleton group.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -149,15 +149,15 @@ def rloo_advantages(rewards, group_ids, *, num_groups: int):
 def hapo_token_advantages(
     rewards, mask, group_ids, *, num_groups: int, eps: float = 1e-6, fallback: float = 5.0
 ):
-    """HAPO token-level group average: token-weighted group mean and population std.
+    r"""HAPO token-level group average: token-weighted group mean and population std.
 
     .. math::
 
-        \\mu_g = \\frac{\\sum_{i\\in g} n_i R_i}{\\sum_{i\\in g} n_i},\\quad
-        \\sigma_g^2 = \\frac{\\sum_{i\\in g} n_i (R_i-\\mu_g)^2}{\\sum_{i \\in g} n_i},\\quad
-        A_i = \\frac{R_i - \\mu_g}{\\sigma_g + \\epsilon},
+        \mu_g = \frac{\sum_{i\in g} n_i R_i}{\sum_{i\in g} n_i},\quad
+        \sigma_g^2 = \frac{\sum_{i\in g} n_i (R_i-\mu_g)^2}{\sum_{i \in g} n_i},\quad
+        A_i = \frac{R_i - \mu_g}{\sigma_g + \epsilon},
 
-    and a group in which some non-empty response has :math:`|A_i| \\ge` ``fallback`` uses the GRPO
+    and a group in which some non-empty response has :math:`|A_i| \ge` ``fallback`` uses the GRPO
     advantage instead (as in the HAPO code).
 
     Args:
@@ -165,7 +165,7 @@ def hapo_token_advantages(
       mask: ``[batch, seq]`` response mask (gives :math:`n_i`).
       group_ids: ``[batch]`` ints in ``[0, num_groups)``.
       num_groups: static :math:`G`.
-      eps: :math:`\\epsilon`.
+      eps: :math:`\epsilon`.
       fallback: threshold on :math:`|A|` for the GRPO fallback.
 
     Returns:
@@ -241,7 +241,7 @@ def empo_cluster_rewards(group_ids, answer_ids, *, num_groups: int, num_answers:
 
 
 def copo_answer_entropy(group_ids, answer_ids, *, num_groups: int, num_answers: int):
-    """COPO answer entropy per group in bits: :math:`H_g = -\\sum_c p_c \\log_2 p_c`.
+    r"""COPO answer entropy per group in bits: :math:`H_g = -\sum_c p_c \log_2 p_c`.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -260,14 +260,14 @@ def copo_global_advantages(
     rewards, group_ids, answer_ids, *, num_groups: int, num_answers: int, eps: float = 1e-6,
     entropy_penalty: bool = False,
 ):
-    """COPO global advantage: normalise group-mean rewards across prompts.
+    r"""COPO global advantage: normalise group-mean rewards across prompts.
 
     .. math::
 
-        R^{\\rm glob}_g = \\overline{R}_g\\,(1 - \\lambda H_g)\\ (\\text{if entropy\\_penalty}),\\quad
-        \\lambda = \\frac{1 - 1/n}{\\log_2 n},\\quad
-        A^{\\rm glob}_i = \\frac{R^{\\rm glob}_{g(i)} - \\operatorname{mean}_g R^{\\rm glob}}
-                               {\\operatorname{std}_g R^{\\rm glob} + \\epsilon}.
+        R^{\rm glob}_g = \overline{R}_g\,(1 - \lambda H_g)\ (\text{if entropy\_penalty}),\quad
+        \lambda = \frac{1 - 1/n}{\log_2 n},\quad
+        A^{\rm glob}_i = \frac{R^{\rm glob}_{g(i)} - \operatorname{mean}_g R^{\rm glob}}
+                               {\operatorname{std}_g R^{\rm glob} + \epsilon}.
 
     The std across groups is unbiased (our reading of ``torch.std``); :math:`n` is the size of the
     response's group. Non-zero even when all answers of a prompt agree.
@@ -278,7 +278,7 @@ def copo_global_advantages(
       answer_ids: ``[batch]`` answer-cluster ids in ``[0, num_answers)``.
       num_groups: static :math:`G`.
       num_answers: static number of answer clusters.
-      eps: :math:`\\epsilon`.
+      eps: :math:`\epsilon`.
       entropy_penalty: COPO's ``reward_coef_flg``.
 
     Returns:
@@ -312,10 +312,10 @@ def copo_global_advantages(
 
 
 def oblr_gradient_proxy(logp, mask):
-    """Proxy :math:`w_i = \\sum_t (1 - p_{i,t})^2 m_{i,t}` of :math:`\\|\\nabla\\log\\pi(o_i)\\|^2`.
+    r"""Proxy :math:`w_i = \sum_t (1 - p_{i,t})^2 m_{i,t}` of :math:`\|\nabla\log\pi(o_i)\|^2`.
 
-    For a softmax output layer the squared gradient norm of :math:`\\log p_a` w.r.t. the logits is
-    :math:`(1-p_a)^2 + \\sum_{v\\neq a} p_v^2 \\ge (1-p_a)^2`; summing the sampled-token part over the
+    For a softmax output layer the squared gradient norm of :math:`\log p_a` w.r.t. the logits is
+    :math:`(1-p_a)^2 + \sum_{v\neq a} p_v^2 \ge (1-p_a)^2`; summing the sampled-token part over the
     response is *our* cheap proxy (the paper's exact norm needs per-sample parameter gradients).
 
     Examples:
@@ -330,11 +330,11 @@ def oblr_gradient_proxy(logp, mask):
 
 
 def oblr_baseline_advantages(rewards, weights, group_ids, *, num_groups: int):
-    """Advantages with OBLR-PO's variance-optimal, gradient-weighted baseline.
+    r"""Advantages with OBLR-PO's variance-optimal, gradient-weighted baseline.
 
-    .. math:: b_g = \\frac{\\sum_{i\\in g} w_i R_i}{\\sum_{i\\in g} w_i}, \\qquad A_i = R_i - b_{g(i)},
+    .. math:: b_g = \frac{\sum_{i\in g} w_i R_i}{\sum_{i\in g} w_i}, \qquad A_i = R_i - b_{g(i)},
 
-    with :math:`w_i \\approx \\|\\nabla\\log\\pi(o_i)\\|^2` (e.g. :func:`oblr_gradient_proxy`).
+    with :math:`w_i \approx \|\nabla\log\pi(o_i)\|^2` (e.g. :func:`oblr_gradient_proxy`).
     A group whose weights sum to 0 falls back to the plain mean (our choice).
 
     Examples:
@@ -358,6 +358,132 @@ def oblr_baseline_advantages(rewards, weights, group_ids, *, num_groups: int):
     cnt, mean, _ = _group_stats(r, g, num_groups)
     b = jnp.where(sw > 0, swr / jnp.where(sw > 0, sw, 1.0), mean)
     return r - b[g]
+
+
+def dsdr_diversity(tokens, mask, rewards, group_ids, *, num_groups: int, threshold=0.5):
+    r"""DSDR diversity of each correct response among the correct responses of its group.
+
+    Our reading of the abstract: :math:`d_i = \operatorname{mean}_{j} (1 - s_{ij})` over the other
+    correct responses :math:`j` of the group, with :math:`s_{ij}` the fraction of aligned positions
+    (over the longer of the two) where the tokens agree; 0 for incorrect responses or when no other
+    correct response exists.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> t = jnp.array([[1, 2], [1, 3], [4, 5]])
+      >>> d = dsdr_diversity(t, jnp.ones((3, 2)), jnp.array([1.0, 1.0, 1.0]), jnp.zeros(3, int),
+      ...                    num_groups=1)
+      >>> [float(v) for v in d]
+      [0.75, 0.75, 1.0]
+    """
+    _check_rank("tokens", tokens, 2)
+    _check_same_shape("tokens", tokens, "mask", mask)
+    _check_groups(rewards, group_ids, num_groups)
+    t = jnp.asarray(tokens)
+    m = jnp.asarray(mask) > 0
+    correct = jnp.asarray(rewards) > threshold
+    g = jnp.asarray(group_ids)
+    both = m[:, None, :] & m[None, :, :]
+    agree = jnp.sum(both & (t[:, None, :] == t[None, :, :]), axis=-1)
+    n = jnp.sum(m, axis=1)
+    longer = jnp.maximum(n[:, None], n[None, :])
+    sim = agree / jnp.where(longer > 0, longer, 1)
+    pair = (g[:, None] == g[None, :]) & correct[:, None] & correct[None, :]
+    pair = pair & ~jnp.eye(t.shape[0], dtype=bool)
+    cnt = jnp.sum(pair, axis=1)
+    d = jnp.sum(jnp.where(pair, 1.0 - sim, 0.0), axis=1) / jnp.where(cnt > 0, cnt, 1)
+    return jnp.where(correct & (cnt > 0), d, 0.0)
+
+
+def dsdr_advantages(rewards, tokens, mask, group_ids, *, num_groups: int, div_coef=0.1, threshold=0.5):
+    r"""DSDR's global scale: GRPO advantages of the diversity-shaped reward :math:`R_i + \lambda_g d_i`.
+
+    :math:`d_i` from :func:`dsdr_diversity` (our reading of the abstract); pair with
+    :class:`policy.tokens.DSDRLocalEntropy` (the :func:`policy.tokens.dsdr` preset).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> a = dsdr_advantages(jnp.array([1.0, 1.0, 0.0]), jnp.array([[1, 2], [1, 3], [4, 5]]),
+      ...                     jnp.ones((3, 2)), jnp.zeros(3, int), num_groups=1, div_coef=0.0)
+      >>> [round(float(v), 6) for v in a]  # plain GRPO: rewards (1, 1, 0)
+      [0.577349, 0.577349, -1.154699]
+
+    References:
+      `Dual-Scale Diversity Regularization for RLVR <https://arxiv.org/abs/2602.19895>`_, 2026.
+    """
+    d = dsdr_diversity(tokens, mask, rewards, group_ids, num_groups=num_groups, threshold=threshold)
+    return grpo_advantages(jnp.asarray(rewards) + div_coef * d, group_ids, num_groups=num_groups)
+
+
+def hpt_gate(rewards, group_ids, *, num_groups: int, gate: int = 0, correct_threshold: float = 0.5):
+    r"""HPT's per-prompt switch: supervised fine-tuning where the rollouts are (almost) all wrong.
+
+    A prompt whose number of correct rollouts (reward above ``correct_threshold``) is at most
+    ``gate`` is trained with SFT on its demonstration, the others with RL. Returns ``[num_groups]``
+    bools (``True``: SFT); building the batch (the demonstration in place of the rollouts, the rows'
+    ``sft_mask`` for :class:`policy.tokens.UnifiedPG`) is the caller's data step.
+
+    Args:
+      rewards: ``[batch]`` rollout rewards.
+      group_ids: ``[batch]`` prompt ids in ``[0, num_groups)``.
+      num_groups: static number of prompts.
+      gate: HPT's ``switch_gate`` (0: SFT only when no rollout is correct).
+      correct_threshold: reward above which a rollout is correct.
+
+    Returns:
+      ``[num_groups]`` bool.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> hpt_gate(jnp.array([0.0, 0.0, 1.0, 0.0]), jnp.array([0, 0, 1, 1]), num_groups=2).tolist()
+      [True, False]
+
+    References:
+      Lv et al., `Towards a Unified View of Large Language Model Post-Training
+      <https://arxiv.org/abs/2509.04419>`_, 2025.
+    """
+    _check_groups(rewards, group_ids, num_groups)
+    correct = (jnp.asarray(rewards) > correct_threshold).astype(jnp.int32)
+    n_correct = jax.ops.segment_sum(correct, jnp.asarray(group_ids), num_segments=num_groups)
+    return n_correct <= gate
+
+
+def empo_confidence_mask(group_ids, answer_ids, *, num_groups: int, num_answers: int, lower=0.3, upper=1.0):
+    r"""EMPO's confidence filter: keep the prompts whose largest answer cluster has frequency in ``[lower, upper]``.
+
+    The confidence of a prompt is :math:`\max_c |C_c|/n`; prompts with low confidence (the model
+    has no consensus, so the label-free reward is noise) are dropped. Returns a ``[batch]`` bool
+    keep-mask of the responses.
+
+    Args:
+      group_ids: ``[batch]`` prompt ids.
+      answer_ids: ``[batch]`` semantic-cluster ids in ``[0, num_answers)``.
+      num_groups: static number of prompts.
+      num_answers: static number of clusters.
+      lower: lowest kept confidence (EMPO recipe 0.3).
+      upper: highest kept confidence (EMPO recipe 1.0).
+
+    Returns:
+      ``[batch]`` bool.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> g = jnp.array([0, 0, 0, 0, 1, 1, 1, 1])
+      >>> ans = jnp.array([0, 1, 2, 3, 0, 0, 0, 1])  # confidence 1/4 and 3/4
+      >>> empo_confidence_mask(g, ans, num_groups=2, num_answers=4).tolist()
+      [False, False, False, False, True, True, True, True]
+
+    References:
+      Zhang et al., `Right Question is Already Half the Answer: Fully Unsupervised LLM Reasoning
+      Incentivization <https://arxiv.org/abs/2504.05812>`_, 2025.
+    """
+    if not 0.0 <= lower <= upper <= 1.0:
+        raise ValueError(f"expected 0 <= lower <= upper <= 1, got {lower}, {upper}")
+    c = answer_cluster_counts(group_ids, answer_ids, num_groups=num_groups, num_answers=num_answers)
+    n = jnp.sum(c, axis=1)
+    conf = jnp.max(c, axis=1) / jnp.where(n > 0, n, 1.0)
+    keep = (conf >= lower) & (conf <= upper)
+    return keep[jnp.asarray(group_ids)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -390,13 +516,13 @@ def dapo_dynamic_sampling_mask(rewards, group_ids, *, num_groups: int):
 
 
 def dapo_overlong_penalty(lengths, *, max_length: int, buffer_length: int, penalty: float = 1.0):
-    """DAPO soft overlong punishment added to the reward.
+    r"""DAPO soft overlong punishment added to the reward.
 
     .. math::
 
-        R_{\\rm len}(y) = \\begin{cases} 0 & |y| \\le L_{\\max} - L_c \\\\
-        \\frac{(L_{\\max} - L_c) - |y|}{L_c}\\cdot\\text{penalty} & L_{\\max} - L_c < |y| \\le L_{\\max} \\\\
-        -\\text{penalty} & |y| > L_{\\max}\\end{cases}
+        R_{\rm len}(y) = \begin{cases} 0 & |y| \le L_{\max} - L_c \\
+        \frac{(L_{\max} - L_c) - |y|}{L_c}\cdot\text{penalty} & L_{\max} - L_c < |y| \le L_{\max} \\
+        -\text{penalty} & |y| > L_{\max}\end{cases}
 
     Examples:
       >>> import jax.numpy as jnp
@@ -443,8 +569,7 @@ def broadcast_advantages(advantages, mask):
 
 
 def dcpo_temperature(entropy_prev, *, target=0.5, high=1.2, low=0.8):
-    """DCPO/AEPO temperature rule: :math:`T = T_{\\rm high}` if :math:`H_{\\rm prev}\\le H_0` else
-    :math:`T_{\\rm low}`.
+    r"""DCPO/AEPO temperature rule: :math:`T_{\rm high}` if :math:`H_{\rm prev}\le H_0`, else :math:`T_{\rm low}`.
 
     Examples:
       >>> float(dcpo_temperature(0.3)), float(dcpo_temperature(0.7))
@@ -457,16 +582,16 @@ def dcpo_mix_advantages(
     advantages, rewards, old_logp_temp, old_logp, mask, *, entropy_prev, target=0.5,
     correct_threshold=0.05, max_gap=0.1,
 ):
-    """DCPO double importance sampling as an advantage transform.
+    r"""DCPO double importance sampling as an advantage transform.
 
     .. math::
 
-        \\rho_{i,t} = \\exp(\\log\\pi^{T}_{\\rm old} - \\log\\pi_{\\rm old}),\\quad
-        b_i = 1[R_i > 0.05],\\quad a = \\frac{\\min(|H_0 - H_{\\rm prev}|, 0.1)}{\\bar b},\\quad
-        \\alpha = \\frac{a}{1+a},\\quad A' = (1-\\alpha) A + \\alpha\\, b_i\\, \\rho_{i,t}.
+        \rho_{i,t} = \exp(\log\pi^{T}_{\rm old} - \log\pi_{\rm old}),\quad
+        b_i = 1[R_i > 0.05],\quad a = \frac{\min(|H_0 - H_{\rm prev}|, 0.1)}{\bar b},\quad
+        \alpha = \frac{a}{1+a},\quad A' = (1-\alpha) A + \alpha\, b_i\, \rho_{i,t}.
 
-    When no response in the batch is correct (:math:`\\bar b = 0`, a division by zero in the
-    reference code) we set :math:`\\alpha = 0` (our guard).
+    When no response in the batch is correct (:math:`\bar b = 0`, a division by zero in the
+    reference code) we set :math:`\alpha = 0` (our guard).
 
     Args:
       advantages: ``[batch]`` or ``[batch, seq]``.
@@ -474,10 +599,10 @@ def dcpo_mix_advantages(
       old_logp_temp: ``[batch, seq]`` old-policy log-probs at temperature :math:`T`.
       old_logp: ``[batch, seq]`` old-policy log-probs at temperature 1.
       mask: ``[batch, seq]``.
-      entropy_prev: previous-step entropy estimate :math:`H_{\\rm prev}`.
+      entropy_prev: previous-step entropy estimate :math:`H_{\rm prev}`.
       target: :math:`H_0`.
       correct_threshold: reward above which a response counts as correct.
-      max_gap: cap on :math:`|H_0 - H_{\\rm prev}|`.
+      max_gap: cap on :math:`|H_0 - H_{\rm prev}|`.
 
     Returns:
       ``(adv [batch, seq], alpha)``.
@@ -509,26 +634,26 @@ def dcpo_mix_advantages(
 def empg_modulate_advantages(
     advantages, entropy, step_ids, mask, *, num_steps: int, k=1.0, k_future=1.0, zeta=0.1
 ):
-    """EMPG entropy-modulated advantages per agent step.
+    r"""EMPG entropy-modulated advantages per agent step.
 
     Step entropy :math:`H_s` = mean token entropy of step :math:`s`; over all non-empty steps of the
-    batch :math:`\\hat H = (H - \\min H)/(\\max H - \\min H + 10^{-8})`,
-    :math:`g = e^{-k\\hat H}/(\\overline{e^{-k\\hat H}} + 10^{-8})`, :math:`f = e^{-k_f \\hat H}` and
+    batch :math:`\hat H = (H - \min H)/(\max H - \min H + 10^{-8})`,
+    :math:`g = e^{-k\hat H}/(\overline{e^{-k\hat H}} + 10^{-8})`, :math:`f = e^{-k_f \hat H}` and
 
-    .. math:: A^{\\rm mod}_{i,s} = A_i\\, g_{i,s} + \\zeta\\, f_{i,s+1}
+    .. math:: A^{\rm mod}_{i,s} = A_i\, g_{i,s} + \zeta\, f_{i,s+1}
 
     (no future bonus for the last non-empty step; the :math:`s+1` indexing is our reading of the
     project-page pseudocode). The paper's final batch normalisation is left to the caller.
 
     Args:
-      advantages: ``[batch]`` trajectory advantages.
+      advantages: ``[batch]`` trajectory advantages (or ``[batch, seq]`` per token).
       entropy: ``[batch, seq]`` token entropies (old policy).
       step_ids: ``[batch, seq]`` ints in ``[0, num_steps)``: the step each token belongs to.
       mask: ``[batch, seq]``.
       num_steps: static maximum number of steps.
       k: :math:`k`.
       k_future: :math:`k_f`.
-      zeta: :math:`\\zeta`.
+      zeta: :math:`\zeta`.
 
     Returns:
       ``[batch, seq]`` per-token advantages.
@@ -563,18 +688,19 @@ def empg_modulate_advantages(
     g = e / (masked_mean(e, valid.astype(h.dtype)) + 1e-8)
     f = jnp.where(valid, jnp.exp(-k_future * hn), 0.0)
     f_next = jnp.concatenate([f[:, 1:], jnp.zeros_like(f[:, :1])], axis=1)
-    a = sg(jnp.asarray(advantages))
-    amod = a[:, None] * g + zeta * f_next
-    return jnp.take_along_axis(amod, s, axis=1) * (m > 0)
+    a = sg(_per_token(advantages, mask))
+    g_tok = jnp.take_along_axis(g, s, axis=1)
+    f_tok = jnp.take_along_axis(f_next, s, axis=1)
+    return (a * g_tok + zeta * f_tok) * (m > 0)
 
 
 def hapo_normalized_entropy(entropy, mask, *, pivot=0.8, faithful_sign: bool = False):
-    """HAPO token-entropy normalisation :math:`\\hat h \\in [-1, 1]`.
+    r"""HAPO token-entropy normalisation :math:`\hat h \in [-1, 1]`.
 
     .. math::
 
-        h = \\frac{\\log H - q_{\\rm pivot}(\\log H)}{\\sqrt{\\operatorname{mean}_m h_0^2}},\\quad
-        \\hat h = \\begin{cases} h / \\max h & h > 0 \\\\ h/|\\min h| & h \\le 0 \\end{cases}
+        h = \frac{\log H - q_{\rm pivot}(\log H)}{\sqrt{\operatorname{mean}_m h_0^2}},\quad
+        \hat h = \begin{cases} h / \max h & h > 0 \\ h/|\min h| & h \le 0 \end{cases}
 
     where :math:`h_0` is the numerator, the quantile is ``nearest`` over the batch's valid tokens
     and :math:`H` is floored at 1e-12 before the log (ours). The reference code multiplies by
@@ -608,11 +734,11 @@ def hapo_normalized_entropy(entropy, mask, *, pivot=0.8, faithful_sign: bool = F
 
 
 def hapo_redistribute_advantages(advantages, ratio, h_hat, *, eps_low=0.2, eps_high=0.2, beta=1.0):
-    """HAPO differential advantage redistribution.
+    r"""HAPO differential advantage redistribution.
 
-    With the band :math:`(1-\\epsilon_l/2,\\ 1+\\epsilon_h/2)` on the (stop-gradient) ratio:
-    high-entropy tokens (:math:`\\hat h > 0`) get :math:`A(1+\\beta\\hat h)` outside the band, A inside;
-    low-entropy tokens get :math:`A(1+\\beta\\hat h)` inside the band, A outside.
+    With the band :math:`(1-\epsilon_l/2,\ 1+\epsilon_h/2)` on the (stop-gradient) ratio:
+    high-entropy tokens (:math:`\hat h > 0`) get :math:`A(1+\beta\hat h)` outside the band, A inside;
+    low-entropy tokens get :math:`A(1+\beta\hat h)` inside the band, A outside.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -631,10 +757,10 @@ def hapo_redistribute_advantages(advantages, ratio, h_hat, *, eps_low=0.2, eps_h
 
 
 def hapo_adaptive_eps(h_hat, *, eps_low=0.2, eps_high=0.2, alpha=1.0):
-    """HAPO asymmetric adaptive clip bounds per token.
+    r"""HAPO asymmetric adaptive clip bounds per token.
 
-    :math:`\\hat h \\le 0`: :math:`\\epsilon_l' = \\epsilon_l(1 - \\alpha\\hat h)`;
-    :math:`\\hat h > 0`: :math:`\\epsilon_h' = \\epsilon_h(1 + \\alpha\\hat h)`; the other bound unchanged.
+    :math:`\hat h \le 0`: :math:`\epsilon_l' = \epsilon_l(1 - \alpha\hat h)`;
+    :math:`\hat h > 0`: :math:`\epsilon_h' = \epsilon_h(1 + \alpha\hat h)`; the other bound unchanged.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -649,7 +775,7 @@ def hapo_adaptive_eps(h_hat, *, eps_low=0.2, eps_high=0.2, alpha=1.0):
 
 
 def hapo_temperature(h_hat, *, temperature=1.0, tau=0.05):
-    """HAPO adaptive sampling temperature :math:`T_t = T(1 + \\tau\\,\\mathrm{clip}(\\hat h_t,-1,1))`.
+    r"""HAPO adaptive sampling temperature :math:`T_t = T(1 + \tau\,\mathrm{clip}(\hat h_t,-1,1))`.
 
     Examples:
       >>> round(float(hapo_temperature(1.0)), 3)
@@ -659,18 +785,18 @@ def hapo_temperature(h_hat, *, temperature=1.0, tau=0.05):
 
 
 def entropy_aware_advantages(advantages, entropy, mask, *, alpha=0.5):
-    """Agentic entropy-balanced advantage :math:`\\tilde A = A\\,(1 + \\alpha\\,\\widehat{\\Delta H})`.
+    r"""Agentic entropy-balanced advantage :math:`\tilde A = A\,(1 + \alpha\,\widehat{\Delta H})`.
 
     Our reading (the paper's normalisation was not checked against code):
-    :math:`\\Delta H_{i,t} = H_{i,t} - H_{i,t_0}` with :math:`t_0` the first valid token of
-    response :math:`i` (the reasoning start), normalised by :math:`\\max |\\Delta H|` over the batch's
-    valid tokens, so :math:`\\widehat{\\Delta H}\\in[-1,1]`.
+    :math:`\Delta H_{i,t} = H_{i,t} - H_{i,t_0}` with :math:`t_0` the first valid token of
+    response :math:`i` (the reasoning start), normalised by :math:`\max |\Delta H|` over the batch's
+    valid tokens, so :math:`\widehat{\Delta H}\in[-1,1]`.
 
     Args:
       advantages: ``[batch]`` or ``[batch, seq]``.
       entropy: ``[batch, seq]`` token entropies (stop-gradient).
       mask: ``[batch, seq]``.
-      alpha: :math:`\\alpha`.
+      alpha: :math:`\alpha`.
 
     Returns:
       ``[batch, seq]`` advantages.

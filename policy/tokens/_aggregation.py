@@ -1,19 +1,19 @@
-"""Loss aggregation over a ``[batch, seq]`` token grid with explicit denominators.
+r"""Loss aggregation over a ``[batch, seq]`` token grid with explicit denominators.
 
-With per-token losses :math:`\\ell_{i,t}`, a 0/1 mask :math:`m_{i,t}` and response lengths
-:math:`n_i = \\sum_t m_{i,t}` the four modes are
+With per-token losses :math:`\ell_{i,t}`, a 0/1 mask :math:`m_{i,t}` and response lengths
+:math:`n_i = \sum_t m_{i,t}` the four modes are
 
 .. math::
 
-    \\text{token-mean} &= \\frac{\\sum_{i,t} \\ell_{i,t} m_{i,t}}{D_{\\rm tok}},
-    \\qquad D_{\\rm tok} = \\textstyle\\sum_{i,t} m_{i,t} \\text{ (default)}\\\\
-    \\text{seq-mean-token-mean} &= \\frac{1}{D_{\\rm seq}} \\sum_{i:\\,n_i>0}
-        \\frac{\\sum_t \\ell_{i,t} m_{i,t}}{n_i + 10^{-8}}\\\\
-    \\text{seq-mean-token-sum} &= \\frac{1}{D_{\\rm seq}} \\sum_{i:\\,n_i>0} \\sum_t \\ell_{i,t} m_{i,t}\\\\
-    \\text{seq-mean-token-sum-norm} &= \\frac{\\sum_{i,t} \\ell_{i,t} m_{i,t}}{C},
-    \\qquad C = T \\text{ (padded length, default)}
+    \text{token-mean} &= \frac{\sum_{i,t} \ell_{i,t} m_{i,t}}{D_{\rm tok}},
+    \qquad D_{\rm tok} = \textstyle\sum_{i,t} m_{i,t} \text{ (default)}\\
+    \text{seq-mean-token-mean} &= \frac{1}{D_{\rm seq}} \sum_{i:\,n_i>0}
+        \frac{\sum_t \ell_{i,t} m_{i,t}}{n_i + 10^{-8}}\\
+    \text{seq-mean-token-sum} &= \frac{1}{D_{\rm seq}} \sum_{i:\,n_i>0} \sum_t \ell_{i,t} m_{i,t}\\
+    \text{seq-mean-token-sum-norm} &= \frac{\sum_{i,t} \ell_{i,t} m_{i,t}}{C},
+    \qquad C = T \text{ (padded length, default)}
 
-with :math:`D_{\\rm seq} = \\#\\{i : n_i > 0\\}` by default: fully masked rows are excluded, never
+with :math:`D_{\rm seq} = \#\{i : n_i > 0\}` by default: fully masked rows are excluded, never
 divided by zero. Passing ``denominator`` (a global token or sequence count across micro-batches or
 devices) makes gradient accumulation exact: the sum of the micro-batch losses equals the full-batch
 loss.

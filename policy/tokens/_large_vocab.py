@@ -1,17 +1,17 @@
-"""Sampled-token log-probs and full-vocabulary entropy for large vocabularies, chunked.
+r"""Sampled-token log-probs and full-vocabulary entropy for large vocabularies, chunked.
 
-For logits :math:`z \\in \\mathbb{R}^{N\\times V}` at temperature :math:`\\tau`, with
-:math:`u = z/\\tau`, :math:`\\ell = \\operatorname{logsumexp}(u)` and :math:`p = e^{u - \\ell}`:
+For logits :math:`z \in \mathbb{R}^{N\times V}` at temperature :math:`\tau`, with
+:math:`u = z/\tau`, :math:`\ell = \operatorname{logsumexp}(u)` and :math:`p = e^{u - \ell}`:
 
 .. math::
 
-    \\log p_a = u_a - \\ell,\\qquad H = \\ell - \\textstyle\\sum_v p_v u_v, \\\\
-    \\frac{\\partial \\log p_a}{\\partial z_v} = \\frac{\\mathbb{1}[v=a] - p_v}{\\tau},\\qquad
-    \\frac{\\partial H}{\\partial z_v} = -\\frac{p_v\\,(u_v - \\ell + H)}{\\tau}
-    = -\\frac{p_v (\\log p_v + H)}{\\tau}.
+    \log p_a = u_a - \ell,\qquad H = \ell - \textstyle\sum_v p_v u_v, \\
+    \frac{\partial \log p_a}{\partial z_v} = \frac{\mathbb{1}[v=a] - p_v}{\tau},\qquad
+    \frac{\partial H}{\partial z_v} = -\frac{p_v\,(u_v - \ell + H)}{\tau}
+    = -\frac{p_v (\log p_v + H)}{\tau}.
 
-The forward pass walks over position chunks keeping only :math:`(\\ell, H)` per position; the custom
-VJP recomputes each chunk's softmax from the saved :math:`\\ell` and writes the logits gradient chunk
+The forward pass walks over position chunks keeping only :math:`(\ell, H)` per position; the custom
+VJP recomputes each chunk's softmax from the saved :math:`\ell` and writes the logits gradient chunk
 by chunk *into the buffer of the logits themselves* (read chunk, overwrite chunk), so when the caller
 donates the logits the working memory beyond them is one ``[chunk, vocab]`` float32 block. All
 arithmetic is float32 whatever the logits dtype; gradients come back in the logits dtype.
@@ -45,6 +45,19 @@ def _cdt(dtype):
     return jnp.promote_types(dtype, jnp.float32)
 
 
+_NARROW = (jnp.dtype(jnp.bfloat16), jnp.dtype(jnp.float16))
+
+
+def _as_bits(z):
+    # 16-bit logits travel through the loops as uint16 bit patterns: XLA's CPU backend otherwise
+    # widens bfloat16 loop buffers to float32 (a float32 copy of all logits, 3x their memory).
+    return jax.lax.bitcast_convert_type(z, jnp.uint16) if z.dtype in _NARROW else z
+
+
+def _from_bits(zc, dtype):
+    return jax.lax.bitcast_convert_type(zc, dtype) if jnp.dtype(dtype) in _NARROW else zc
+
+
 def _chunk_stats(zc, tc, temperature):
     u = zc.astype(_cdt(zc.dtype)) / temperature
     lse = jax.nn.logsumexp(u, axis=-1)
@@ -57,10 +70,14 @@ def _chunk_stats(zc, tc, temperature):
 def _forward(z, t, temperature, chunk):
     n, _ = z.shape
     c, k, r = _plan(n, chunk)
-    upd = lambda a, b, s: jax.lax.dynamic_update_slice_in_dim(a, b, s, axis=0)  # noqa: E731
+
+    def upd(a, b, s):
+        return jax.lax.dynamic_update_slice_in_dim(a, b, s, axis=0)
+
+    bits = _as_bits(z)
 
     def block(carry, s, size):
-        zc = jax.lax.dynamic_slice_in_dim(z, s, size, axis=0)
+        zc = _from_bits(jax.lax.dynamic_slice_in_dim(bits, s, size, axis=0), z.dtype)
         tc = jax.lax.dynamic_slice_in_dim(t, s, size, axis=0)
         out = _chunk_stats(zc, tc, temperature)
         return tuple(upd(a, b, s) for a, b in zip(carry, out, strict=True))
@@ -95,8 +112,11 @@ def _bwd(temperature, chunk, res, cot):
         # logits buffer is donated). The last chunk may start before k*c to stay in bounds; its
         # rows below k*c already hold gradients and are kept as they are.
         s = jnp.minimum(i * c, n - c)
-        sl = lambda a: jax.lax.dynamic_slice_in_dim(a, s, c, axis=0)  # noqa: E731
-        zc, tc, lc, hc = sl(buf), sl(t), sl(lse), sl(h)
+
+        def sl(a):
+            return jax.lax.dynamic_slice_in_dim(a, s, c, axis=0)
+
+        zc, tc, lc, hc = _from_bits(sl(buf), z.dtype), sl(t), sl(lse), sl(h)
         gl, gh = sl(g_lp).astype(cdt), sl(g_h).astype(cdt)
         u = zc.astype(cdt) / temperature
         p = jnp.exp(u - lc[:, None])
@@ -104,10 +124,10 @@ def _bwd(temperature, chunk, res, cot):
         g = gl[:, None] * (onehot - p) - gh[:, None] * p * (u - lc[:, None] + hc[:, None])
         done = (s + jnp.arange(c)) < i * c
         g = jnp.where(done[:, None], zc, (g / temperature).astype(z.dtype))
-        return jax.lax.dynamic_update_slice_in_dim(buf, g, s, 0)
+        return jax.lax.dynamic_update_slice_in_dim(buf, _as_bits(g), s, 0)
 
-    gz = jax.lax.fori_loop(0, k + (1 if r else 0), block, z)
-    return gz, None
+    gz = jax.lax.fori_loop(0, k + (1 if r else 0), block, _as_bits(z))
+    return _from_bits(gz, z.dtype), None
 
 
 _logp_entropy.defvjp(_fwd, _bwd)
@@ -116,20 +136,20 @@ _logp_entropy.defvjp(_fwd, _bwd)
 def token_logp_entropy_chunked(
     logits, tokens, *, temperature: float = 1.0, chunk_size: int | None = None
 ):
-    """Log-probs of ``tokens`` and full-vocabulary entropies, chunked over positions.
+    r"""Log-probs of ``tokens`` and full-vocabulary entropies, chunked over positions.
 
     Equivalent to ``(log_probs_from_logits(...), entropy_from_logits(...))`` of
-    :mod:`policy._core` at temperature :math:`\\tau` (both of the sampled distribution
-    :math:`\\operatorname{softmax}(z/\\tau)`), but no more than ``chunk_size`` rows of the softmax exist
+    :mod:`policy` at temperature :math:`\tau` (both of the sampled distribution
+    :math:`\operatorname{softmax}(z/\tau)`), but no more than ``chunk_size`` rows of the softmax exist
     at once, in the forward and in the backward pass (custom VJP). Differentiable w.r.t. ``logits``
     (both outputs). Donate the logits buffer to ``jit`` to let the gradient overwrite it in place.
 
     Args:
       logits: ``[..., vocab]`` float32 or bfloat16.
       tokens: ``[...]`` ints in ``[0, vocab)``.
-      temperature: static positive Python float :math:`\\tau`.
+      temperature: static positive Python float :math:`\tau`.
       chunk_size: static number of positions per chunk; ``None`` picks about 32 MiB of float32
-        softmax per chunk (:math:`\\lfloor 2^{23}/V \\rfloor` rows, at least 1).
+        softmax per chunk (:math:`\lfloor 2^{23}/V \rfloor` rows, at least 1).
 
     Returns:
       ``(logp, entropy)``, float32 (float64 for float64 logits) arrays of shape ``logits.shape[:-1]``.

@@ -1,16 +1,16 @@
-"""Convergence measures for tabular games: NashConv, exploitability, KL to the QRE, regularised gap.
+r"""Convergence measures for tabular games: NashConv, exploitability, KL to the QRE, regularised gap.
 
-* NashConv :math:`= \\sum_i \\big(\\max_{\\pi_i'} J_i(\\pi_i', \\pi_{-i}) - J_i(\\pi)\\big)` (unregularised,
+* NashConv :math:`= \sum_i \big(\max_{\pi_i'} J_i(\pi_i', \pi_{-i}) - J_i(\pi)\big)` (unregularised,
   exact best responses by policy iteration); exploitability :math:`=` NashConv :math:`/N`, which for
   two-player zero-sum games is OpenSpiel's ``exploitability`` (NashConv/2).
-* Regularised gap of a normal-form game: :math:`\\sum_i \\big(\\max_{x_i'} U_i^\\tau(x_i', x_{-i}) -
-  U_i^\\tau(x)\\big) = \\sum_i \\tau\\,\\mathrm{KL}(x_i \\| \\operatorname{softmax}(g_i/\\tau))` with
-  :math:`g_i = \\nabla_{x_i}u_i` (the Gibbs variational principle); for two-player zero-sum games
+* Regularised gap of a normal-form game: :math:`\sum_i \big(\max_{x_i'} U_i^\tau(x_i', x_{-i}) -
+  U_i^\tau(x)\big) = \sum_i \tau\,\mathrm{KL}(x_i \| \operatorname{softmax}(g_i/\tau))` with
+  :math:`g_i = \nabla_{x_i}u_i` (the Gibbs variational principle); for two-player zero-sum games
   this is the regularised duality gap of Cen, Wei & Chi (2021).
-* Distance to a QRE: :math:`\\sum_i w_i \\sum_s \\mathrm{KL}(\\pi_i^*(\\cdot|s)\\|\\pi_i(\\cdot|s))`, the
+* Distance to a QRE: :math:`\sum_i w_i \sum_s \mathrm{KL}(\pi_i^*(\cdot|s)\|\pi_i(\cdot|s))`, the
   SGN Lyapunov function of the mirror/Fisher certificate.
 
-The exact categorical KL from logits is written here (``policy._core`` has the sampled estimators).
+The exact categorical KL from logits is written here (``policy.kl_estimate`` has the sampled estimators).
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from collections.abc import Sequence
 import jax
 import jax.numpy as jnp
 
-from games._markov import TabularGame, best_response_values, evaluate, nash_conv, payoff_gradients
-from policy._core import entropy_from_logits, log_softmax_temperature
+from games.tabular import TabularGame, nash_conv, payoff_gradients
+from policy._core import log_softmax_temperature
 
 
 def categorical_kl(logits_p, logits_q, *, axis: int = -1):
-    """Exact :math:`\\mathrm{KL}(\\operatorname{softmax}(z_p)\\,\\|\\,\\operatorname{softmax}(z_q))` from logits.
+    r"""Exact :math:`\mathrm{KL}(\operatorname{softmax}(z_p)\,\|\,\operatorname{softmax}(z_q))` from logits.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -42,7 +42,15 @@ def _probs(logits):
 
 
 def game_nash_conv(tg: TabularGame, logits: Sequence[jax.Array]):
-    """Unregularised NashConv of the policy with the given logits (see module docstring)."""
+    """Unregularised NashConv of the policy with the given logits (see module docstring).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from games.tabular import tabular_from_matrix
+      >>> a = jnp.array([[1.0, -1.0], [-1.0, 1.0]])
+      >>> float(game_nash_conv(tabular_from_matrix([a, -a], tau=0.0), [jnp.zeros((1, 2))] * 2))
+      0.0
+    """
     return nash_conv(tg, _probs(logits))
 
 
@@ -51,18 +59,13 @@ def exploitability(tg: TabularGame, logits: Sequence[jax.Array]):
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> from games._markov import tabular_from_matrix
+      >>> from games.tabular import tabular_from_matrix
       >>> a = jnp.array([[1.0, -1.0], [-1.0, 1.0]])
       >>> tg = tabular_from_matrix([a, -a], tau=0.0)
       >>> float(exploitability(tg, [jnp.array([[0.0, -jnp.inf]]), jnp.zeros((1, 2))]))
       0.5
     """
     return game_nash_conv(tg, logits) / len(logits)
-
-
-def best_responses(tg: TabularGame, logits: Sequence[jax.Array]):
-    """Unregularised best-response values ``(N,)`` against the given policy."""
-    return best_response_values(tg, _probs(logits))
 
 
 def regularised_gap(tg: TabularGame, logits: Sequence[jax.Array]):
@@ -74,7 +77,7 @@ def regularised_gap(tg: TabularGame, logits: Sequence[jax.Array]):
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> from games._markov import tabular_from_matrix
+      >>> from games.tabular import tabular_from_matrix
       >>> a = jnp.array([[1.0, -1.0], [-1.0, 1.0]])
       >>> tg = tabular_from_matrix([a, -a], tau=0.5)
       >>> float(regularised_gap(tg, [jnp.zeros((1, 2)), jnp.zeros((1, 2))]))
@@ -89,15 +92,8 @@ def regularised_gap(tg: TabularGame, logits: Sequence[jax.Array]):
     return jnp.sum(jnp.stack(gaps))
 
 
-def regularised_values(tg: TabularGame, logits: Sequence[jax.Array]):
-    """Regularised objectives :math:`U_i = J_i + \\tau\\sum_s H(\\pi_i(\\cdot|s))`, shape ``(N,)``."""
-    _, v, _ = evaluate(tg, _probs(logits))
-    ent = jnp.stack([jnp.sum(entropy_from_logits(z)) for z in logits])
-    return (1.0 - tg.gamma) * (v @ tg.initial) + tg.tau * ent
-
-
 def kl_to_qre(logits: Sequence[jax.Array], qre_logits: Sequence[jax.Array], weights=None):
-    """SGN Lyapunov function :math:`\\sum_i w_i\\sum_s \\mathrm{KL}(\\pi_i^*(\\cdot|s)\\|\\pi_i(\\cdot|s))`.
+    r"""SGN Lyapunov function :math:`\sum_i w_i\sum_s \mathrm{KL}(\pi_i^*(\cdot|s)\|\pi_i(\cdot|s))`.
 
     Args:
       logits: current per-player logits.
@@ -106,6 +102,12 @@ def kl_to_qre(logits: Sequence[jax.Array], qre_logits: Sequence[jax.Array], weig
 
     Returns:
       Scalar.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> z = [jnp.zeros((1, 2))]
+      >>> round(float(kl_to_qre([jnp.log(jnp.array([[0.25, 0.75]]))], z, weights=[2.0])), 6)
+      0.287682
     """
     terms = jnp.stack([jnp.sum(categorical_kl(q, z)) for z, q in zip(logits, qre_logits, strict=True)])
     w = jnp.ones_like(terms) if weights is None else jnp.asarray(weights, terms.dtype)
@@ -113,14 +115,25 @@ def kl_to_qre(logits: Sequence[jax.Array], qre_logits: Sequence[jax.Array], weig
 
 
 def l1_to_qre(logits: Sequence[jax.Array], qre_logits: Sequence[jax.Array]):
-    """:math:`\\max_{i,s}\\lVert\\pi_i(\\cdot|s) - \\pi_i^*(\\cdot|s)\\rVert_1`."""
+    r""":math:`\max_{i,s}\lVert\pi_i(\cdot|s) - \pi_i^*(\cdot|s)\rVert_1`.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> round(float(l1_to_qre([jnp.log(jnp.array([[0.25, 0.75]]))], [jnp.zeros((1, 2))])), 12)
+      0.5
+    """
     return jnp.max(jnp.stack([jnp.max(jnp.sum(jnp.abs(p - q), axis=-1))
                               for p, q in zip(_probs(logits), _probs(qre_logits), strict=True)]))
 
 
 def log_ratio_error(logits: Sequence[jax.Array], qre_logits: Sequence[jax.Array]):
-    """Per-player :math:`\\max_s\\operatorname{osc}(\\theta_i(s) - \\theta_i^*(s))`, shape ``(N,)``.
+    r"""Per-player :math:`\max_s\operatorname{osc}(\theta_i(s) - \theta_i^*(s))`, shape ``(N,)``.
 
     The quantity whose Perron-weighted maximum the mirror certificate proves contracts.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> log_ratio_error([jnp.array([[1.0, 0.0, 0.5]])], [jnp.zeros((1, 3))]).tolist()
+      [1.0]
     """
     return jnp.stack([jnp.max(jnp.ptp(z - q, axis=-1)) for z, q in zip(logits, qre_logits, strict=True)])

@@ -1,4 +1,4 @@
-"""Token weights and token/sample selections (all stop-gradient, all global over the batch).
+r"""Token weights and token/sample selections (all stop-gradient, all global over the batch).
 
 Selections rank a per-token score over *every* valid token of the ``[batch, seq]`` grid: the
 threshold or the top-:math:`K` set is computed from the whole batch (a global sort / quantile), so the
@@ -6,12 +6,12 @@ result does not depend on how the batch is split into micro-batches or sharded a
 ``jit`` with a sharded batch XLA partitions the global sort; random subsets use a partitionable PRNG
 so the draws do not depend on the sharding either). The scores are
 
-* token covariance :math:`c_{i,t} = (A_{i,t} - \\bar A)(\\log\\pi_{i,t} - \\overline{\\log\\pi})`
+* token covariance :math:`c_{i,t} = (A_{i,t} - \bar A)(\log\pi_{i,t} - \overline{\log\pi})`
   (Clip-Cov / KL-Cov),
 * token entropy :math:`H_{i,t}` (80/20 top-entropy), :math:`|A_{i,t}| H_{i,t}` (D³S),
-* STEER's first-order entropy change :math:`\\Omega = (A/p_{\\rm old})\\, p(1-p)(\\log p + H)`,
+* STEER's first-order entropy change :math:`\Omega = (A/p_{\rm old})\, p(1-p)(\log p + H)`,
 * Lp-Reg's low-probability negative tokens, SIREN's top-p entropy and per-sequence peak mask,
-* the entropy discriminator :math:`S_a = p_a (H + \\log p_a)` of a sampled token.
+* the entropy discriminator :math:`S_a = p_a (H + \log p_a)` of a sampled token.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def _quantile_mask(score, valid, q, *, method="linear"):
 
 
 def token_covariance(logp, advantages, mask):
-    """Per-token covariance term :math:`(A - \\bar A)(\\log\\pi - \\overline{\\log\\pi})`, means over valid.
+    r"""Per-token covariance term :math:`(A - \bar A)(\log\pi - \overline{\log\pi})`, means over valid.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -74,7 +74,7 @@ def token_covariance(logp, advantages, mask):
 
 
 def top_entropy_mask(entropy, mask, *, keep_fraction=0.2):
-    """80/20 rule: keep valid tokens with :math:`H \\ge q_{1-\\rho}(H)` over the whole batch.
+    r"""80/20 rule: keep valid tokens with :math:`H \ge q_{1-\rho}(H)` over the whole batch.
 
     The quantile (linear interpolation, as ``torch.quantile``) is taken over the valid tokens only,
     so padding never shifts the threshold.
@@ -82,7 +82,7 @@ def top_entropy_mask(entropy, mask, *, keep_fraction=0.2):
     Args:
       entropy: ``[batch, seq]`` token entropies.
       mask: ``[batch, seq]`` 0/1.
-      keep_fraction: :math:`\\rho` in ``(0, 1]``.
+      keep_fraction: :math:`\rho` in ``(0, 1]``.
 
     Returns:
       ``[batch, seq]`` float 0/1 mask.
@@ -104,7 +104,7 @@ def top_entropy_mask(entropy, mask, *, keep_fraction=0.2):
 
 
 def d3s_token_mask(advantages, entropy, mask, *, keep_fraction=0.2):
-    """D³S token down-sampling: keep the top fraction of valid tokens by :math:`|A|\\cdot H`.
+    r"""D³S token down-sampling: keep the top fraction of valid tokens by :math:`|A|\cdot H`.
 
     Our reading of the abstract: the same global quantile rule as :func:`top_entropy_mask` applied
     to the score :math:`|A_{i,t}| H_{i,t}`.
@@ -170,20 +170,20 @@ def d3s_select_samples(rewards, *, k: int):
 def steer_weights(
     logp, old_logp, advantages, entropy, mask, *, mode="linear", lam_min=0.8, lam_max=1.2
 ):
-    """STEER token weights from the first-order entropy change of each token's update.
+    r"""STEER token weights from the first-order entropy change of each token's update.
 
     .. math::
 
-        \\Omega = \\frac{A}{p_{\\rm old}}\\, p(1-p)(\\log p + H), \\quad
-        w_{\\rm lin} = \\mathrm{clip}\\Big(\\lambda_{\\max} - \\frac{|\\Omega| - \\min|\\Omega|}
-            {\\max|\\Omega| - \\min|\\Omega|}(\\lambda_{\\max}-\\lambda_{\\min}),
-            \\lambda_{\\min}, \\lambda_{\\max}\\Big),
+        \Omega = \frac{A}{p_{\rm old}}\, p(1-p)(\log p + H), \quad
+        w_{\rm lin} = \mathrm{clip}\Big(\lambda_{\max} - \frac{|\Omega| - \min|\Omega|}
+            {\max|\Omega| - \min|\Omega|}(\lambda_{\max}-\lambda_{\min}),
+            \lambda_{\min}, \lambda_{\max}\Big),
 
-    or ``mode="exp"``: :math:`k = -\\log\\lambda_{\\min}/\\max(\\max|\\Omega|, 0.02)`,
-    :math:`w = \\mathrm{clip}(e^{-k|\\Omega|}, \\lambda_{\\min}, 1)`. :math:`p` is clipped to
-    :math:`[10^{-8}, 1-10^{-8}]`, non-finite :math:`\\Omega` set to 0, min/max over the batch's valid
-    tokens; if all :math:`|\\Omega|` are equal the linear weight is
-    :math:`(\\lambda_{\\min}+\\lambda_{\\max})/2`.
+    or ``mode="exp"``: :math:`k = -\log\lambda_{\min}/\max(\max|\Omega|, 0.02)`,
+    :math:`w = \mathrm{clip}(e^{-k|\Omega|}, \lambda_{\min}, 1)`. :math:`p` is clipped to
+    :math:`[10^{-8}, 1-10^{-8}]`, non-finite :math:`\Omega` set to 0, min/max over the batch's valid
+    tokens; if all :math:`|\Omega|` are equal the linear weight is
+    :math:`(\lambda_{\min}+\lambda_{\max})/2`.
 
     Returns:
       ``[batch, seq]`` weights (stop-gradient), 0 at masked positions.
@@ -221,13 +221,13 @@ def steer_weights(
 
 
 def clip_cov_mask(
-    logp, old_logp, advantages, mask, *, key, ratio=2e-4, cov_low=1.0, cov_high=5.0,
+    logp, old_logp, advantages, mask, *, key, fraction=2e-4, cov_low=1.0, cov_high=5.0,
     eps_low=0.2, eps_high=0.2,
 ):
-    """Clip-Cov selection: a random subset of moderate-covariance tokens whose gradient is cut.
+    r"""Clip-Cov selection: a random subset of moderate-covariance tokens whose gradient is cut.
 
-    Candidates are valid tokens with :math:`\\mathrm{lb} < c_{i,t} < \\mathrm{ub}` that PPO did not
-    already clip (:math:`-A\\,\\mathrm{clip}(r) > -A r`); :math:`n = \\max(\\lfloor\\rho N\\rfloor, 1)`
+    Candidates are valid tokens with :math:`\mathrm{lb} < c_{i,t} < \mathrm{ub}` that PPO did not
+    already clip (:math:`-A\,\mathrm{clip}(r) > -A r`); :math:`n = \max(\lfloor\rho N\rfloor, 1)`
     of them (all, if fewer) are drawn uniformly without replacement with ``key``. ``N`` is the
     number of valid tokens in the *whole* batch.
 
@@ -237,11 +237,11 @@ def clip_cov_mask(
       advantages: ``[batch, seq]``.
       mask: ``[batch, seq]``.
       key: PRNG key for the random subset.
-      ratio: :math:`\\rho` (``clip_cov_ratio``).
+      fraction: :math:`\rho`, the fraction of valid tokens to cut (verl's ``clip_cov_ratio``).
       cov_low: lb.
       cov_high: ub.
-      eps_low: PPO :math:`\\epsilon_l` used to exclude already-clipped tokens.
-      eps_high: PPO :math:`\\epsilon_h`.
+      eps_low: PPO :math:`\epsilon_l` used to exclude already-clipped tokens.
+      eps_high: PPO :math:`\epsilon_h`.
 
     Returns:
       ``(keep, cov)``: float ``[batch, seq]`` with 0 on the selected tokens and 1 elsewhere; the
@@ -251,7 +251,7 @@ def clip_cov_mask(
       >>> import jax, jax.numpy as jnp
       >>> lp = jnp.array([[0.0, -4.0, -4.0, 0.0]])
       >>> keep, cov = clip_cov_mask(lp, lp, jnp.array([[1.0, -1.0, 1.0, -1.0]]), jnp.ones((1, 4)),
-      ...                           key=jax.random.key(0), ratio=0.25)
+      ...                           key=jax.random.key(0), fraction=0.25)
       >>> [float(v) for v in cov[0]], float(keep.sum())
       ([2.0, 2.0, -2.0, -2.0], 3.0)
 
@@ -267,16 +267,16 @@ def clip_cov_mask(
     r = jnp.exp(lp - olp)
     clipped = (-a * jnp.clip(r, 1 - eps_low, 1 + eps_high)) > (-a * r)
     cand = m & (cov > cov_low) & (cov < cov_high) & ~clipped
-    n_clip = jnp.maximum(jnp.floor(ratio * jnp.sum(m)), 1).astype(jnp.int32)
+    n_clip = jnp.maximum(jnp.floor(fraction * jnp.sum(m)), 1).astype(jnp.int32)
     u = jax.random.uniform(key, cov.shape)
     sel = _top_k_mask(-u, cand, n_clip)
     return jnp.where(sel, 0.0, 1.0).astype(cov.dtype), cov
 
 
-def kl_cov_mask(logp, advantages, mask, *, ratio=2e-4):
-    """KL-Cov selection: the top :math:`K = \\max(\\lfloor kN \\rfloor, 1)` valid tokens by covariance.
+def kl_cov_mask(logp, advantages, mask, *, fraction=2e-4):
+    r"""KL-Cov selection: the top :math:`K = \max(\lfloor kN \rfloor, 1)` valid tokens by covariance.
 
-    ``ratio`` is a *fraction* (verl's ``kl_cov_ratio``); the original repo's ``k_percent`` is a
+    ``fraction`` is a fraction (verl's ``kl_cov_ratio``); the original repo's ``k_percent`` is a
     percentage (0.2 -> 2e-3). ``N`` counts the valid tokens of the whole batch.
 
     Returns:
@@ -285,7 +285,7 @@ def kl_cov_mask(logp, advantages, mask, *, ratio=2e-4):
     Examples:
       >>> import jax.numpy as jnp
       >>> sel, _ = kl_cov_mask(jnp.array([[0.0, -2.0, -1.0]]), jnp.array([[1.0, -1.0, 0.0]]),
-      ...                      jnp.ones((1, 3)), ratio=0.5)
+      ...                      jnp.ones((1, 3)), fraction=0.5)
       >>> sel.tolist()
       [[1.0, 0.0, 0.0]]
 
@@ -295,17 +295,17 @@ def kl_cov_mask(logp, advantages, mask, *, ratio=2e-4):
     """
     cov = token_covariance(logp, advantages, mask)
     m = jnp.asarray(mask) > 0
-    k = jnp.maximum(jnp.floor(ratio * jnp.sum(m)), 1).astype(jnp.int32)
+    k = jnp.maximum(jnp.floor(fraction * jnp.sum(m)), 1).astype(jnp.int32)
     return _top_k_mask(cov, m, k).astype(cov.dtype), cov
 
 
 def lp_reg_proxy_logp(logits, tokens, *, kappa=0.02, temperature=1.0, mode="minp"):
-    """Lp-Reg proxy log-probs of the sampled tokens (stop-gradient).
+    r"""Lp-Reg proxy log-probs of the sampled tokens (stop-gradient).
 
-    ``mode="minp"`` keeps vocabulary entries with :math:`p_v \\ge \\kappa \\max_u p_u`, ``"fixed"``
-    those with :math:`p_v \\ge \\kappa`; the proxy renormalises over the kept set,
-    :math:`\\log\\pi_{\\rm proxy}(a) = \\log p_a - \\log\\sum_{\\rm kept} p` for a kept token and
-    :math:`-\\infty` otherwise.
+    ``mode="minp"`` keeps vocabulary entries with :math:`p_v \ge \kappa \max_u p_u`, ``"fixed"``
+    those with :math:`p_v \ge \kappa`; the proxy renormalises over the kept set,
+    :math:`\log\pi_{\rm proxy}(a) = \log p_a - \log\sum_{\rm kept} p` for a kept token and
+    :math:`-\infty` otherwise.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -332,12 +332,12 @@ def lp_reg_proxy_logp(logits, tokens, *, kappa=0.02, temperature=1.0, mode="minp
 
 
 def lp_reg_mask(logp, proxy_logp, advantages, mask, *, neg_fraction=0.01, pos_fraction=0.0):
-    """Lp-Reg regularised-token selection.
+    r"""Lp-Reg regularised-token selection.
 
-    Among valid tokens with :math:`A < 0`: :math:`K = \\max(1, \\lfloor\\rho_-|\\mathrm{NEG}|\\rfloor)`;
-    only if :math:`K > 1` (reference behaviour) take the :math:`K` lowest-:math:`\\log\\pi` tokens and
-    keep those with :math:`\\log\\pi < \\log\\pi_{\\rm proxy}`. Same for :math:`A > 0` with
-    :math:`\\rho_+`. Global over the batch.
+    Among valid tokens with :math:`A < 0`: :math:`K = \max(1, \lfloor\rho_-|\mathrm{NEG}|\rfloor)`;
+    only if :math:`K > 1` (reference behaviour) take the :math:`K` lowest-:math:`\log\pi` tokens and
+    keep those with :math:`\log\pi < \log\pi_{\rm proxy}`. Same for :math:`A > 0` with
+    :math:`\rho_+`. Global over the batch.
 
     Returns:
       ``[batch, seq]`` float 0/1 selection.
@@ -363,17 +363,17 @@ def lp_reg_mask(logp, proxy_logp, advantages, mask, *, neg_fraction=0.01, pos_fr
 
 
 def siren_top_p_entropy(logits, *, top_p=0.95, top_k: int | None = None, temperature=1.0):
-    """SIREN top-p entropy (differentiable) of :math:`\\operatorname{softmax}(z/\\tau)`.
+    r"""SIREN top-p entropy (differentiable) of :math:`\operatorname{softmax}(z/\tau)`.
 
     Sort probabilities (within the top-``top_k``), keep the ranks whose *inclusive* cumulative mass
     is :math:`< p` (the token that crosses :math:`p` is excluded, as in the reference code),
-    renormalise to :math:`q` and return :math:`-\\sum q\\log(q + 10^{-12})`; 0 if nothing is kept.
+    renormalise to :math:`q` and return :math:`-\sum q\log(q + 10^{-12})`; 0 if nothing is kept.
 
     Args:
       logits: ``[..., vocab]``.
       top_p: nucleus mass :math:`p`.
       top_k: optional static cap on the candidate set (reference: 10000).
-      temperature: :math:`\\tau`.
+      temperature: :math:`\tau`.
 
     Returns:
       ``[...]`` entropies.
@@ -400,10 +400,11 @@ def siren_top_p_entropy(logits, *, top_p=0.95, top_k: int | None = None, tempera
     return -jnp.sum(jnp.where(keep, q * jnp.log(q + 1e-12), 0.0), axis=-1)
 
 
-def siren_peak_mask(entropy, mask, *, mask_ratio=0.8):
-    """SIREN peak-entropy mask: per *sequence*, keep valid tokens with :math:`H > q_{0.8}`.
+def siren_peak_mask(entropy, mask, *, quantile=0.8):
+    r"""SIREN peak-entropy mask: per *sequence*, keep valid tokens with :math:`H > q_{\rm quantile}(H)`.
 
-    The quantile is linear over each row's valid tokens; a row with no valid token keeps nothing.
+    The quantile (default 0.8: the top 20% of each sequence) is linear over each row's valid
+    tokens; a row with no valid token keeps nothing.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -413,21 +414,21 @@ def siren_peak_mask(entropy, mask, *, mask_ratio=0.8):
     _check_grid(mask, entropy=entropy)
     h = sg(jnp.asarray(entropy))
     m = jnp.asarray(mask) > 0
-    q = jnp.nanquantile(jnp.where(m, h, jnp.nan), mask_ratio, axis=1, keepdims=True)
+    q = jnp.nanquantile(jnp.where(m, h, jnp.nan), quantile, axis=1, keepdims=True)
     return (m & (h > q)).astype(h.dtype)
 
 
 def entropy_discriminator(logits, tokens, *, temperature=1.0):
-    """Entropy discriminator of the sampled token and its policy-centred version.
+    r"""Entropy discriminator of the sampled token and its policy-centred version.
 
     .. math::
 
-        S_a = p_a\\,(H + \\log p_a), \\qquad
-        \\mathbb{E}_{\\pi}[S] = \\sum_v p_v^2 (H + \\log p_v), \\qquad
-        \\tilde S_a = S_a - \\mathbb{E}_\\pi[S].
+        S_a = p_a\,(H + \log p_a), \qquad
+        \mathbb{E}_{\pi}[S] = \sum_v p_v^2 (H + \log p_v), \qquad
+        \tilde S_a = S_a - \mathbb{E}_\pi[S].
 
-    Increasing the logit :math:`z_a` by :math:`\\epsilon` changes the entropy by
-    :math:`-\\epsilon S_a/\\tau + O(\\epsilon^2)`.
+    Increasing the logit :math:`z_a` by :math:`\epsilon` changes the entropy by
+    :math:`-\epsilon S_a/\tau + O(\epsilon^2)`.
 
     Returns:
       ``(S, S_centred)`` of shape ``logits.shape[:-1]`` (stop-gradient).
@@ -456,13 +457,13 @@ def entropy_discriminator(logits, tokens, *, temperature=1.0):
 
 
 def entropy_discriminator_mask(discriminator, advantages, mask, *, threshold=2.0):
-    """Clip_B / Clip_V-style exclusion of tokens predicted to collapse entropy (our reading).
+    r"""Clip_B / Clip_V-style exclusion of tokens predicted to collapse entropy (our reading).
 
     The first-order entropy change of a token's update is proportional to
-    :math:`-A\\,\\tilde S`; we score :math:`d = A\\,\\tilde S` (positive = entropy decrease), normalise by
+    :math:`-A\,\tilde S`; we score :math:`d = A\,\tilde S` (positive = entropy decrease), normalise by
     the standard deviation of :math:`d` over the batch's valid tokens and drop the tokens with
-    :math:`d/\\mathrm{sd} >` ``threshold``. Pass the policy-centred :math:`\\tilde S` for Clip_V, or
-    :math:`S - \\bar S_{\\rm batch}` for Clip_B. The paper's thresholds were not checked.
+    :math:`d/\mathrm{sd} >` ``threshold``. Pass the policy-centred :math:`\tilde S` for Clip_V, or
+    :math:`S - \bar S_{\rm batch}` for Clip_B. The paper's thresholds were not checked.
 
     Returns:
       ``[batch, seq]`` float keep-mask (1 keep, 0 dropped).

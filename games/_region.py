@@ -24,6 +24,12 @@ class Region:
 
     Raises:
       ValueError: for non-finite bounds, mismatched shapes or ``lo > hi``.
+
+    Examples:
+      >>> Region.around([0.0, 1.0], 0.5).to_dict()
+      {'lo': [-0.5, 0.5], 'hi': [0.5, 1.5]}
+      >>> Region([0.0, 0.0], [1.0, 2.0]).contains([0.5, 2.0])
+      True
     """
 
     lo: np.ndarray

@@ -20,7 +20,13 @@ import numpy as np
 
 @dataclasses.dataclass(frozen=True)
 class Unconstrained:
-    r"""The whole space :math:`\mathbb R^d` (projection is the identity)."""
+    r"""The whole space :math:`\mathbb R^d` (projection is the identity).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> Unconstrained().project(jnp.array([2.0, -3.0])).tolist()
+      [2.0, -3.0]
+    """
 
     kind = "unconstrained"
 
@@ -39,7 +45,13 @@ class Unconstrained:
 
 @dataclasses.dataclass(frozen=True)
 class Box:
-    """Axis-aligned box :math:`[lo, hi]` (scalars broadcast to every coordinate)."""
+    """Axis-aligned box :math:`[lo, hi]` (scalars broadcast to every coordinate).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> Box(-1.0, 1.0).project(jnp.array([2.0, -0.5])).tolist()
+      [1.0, -0.5]
+    """
 
     lo: float | tuple = -1.0
     hi: float | tuple = 1.0
@@ -73,7 +85,13 @@ class Box:
 
 @dataclasses.dataclass(frozen=True)
 class Simplex:
-    r"""Probability simplex :math:`\{x \ge 0, \sum x = 1\}`."""
+    r"""Probability simplex :math:`\{x \ge 0, \sum x = 1\}`.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> [round(v, 6) for v in Simplex().project(jnp.array([0.5, 0.9, -0.2], jnp.float64)).tolist()]
+      [0.3, 0.7, 0.0]
+    """
 
     kind = "simplex"
 
@@ -99,7 +117,13 @@ class Simplex:
 
 @dataclasses.dataclass(frozen=True)
 class Ball:
-    """Euclidean ball of radius ``radius`` around ``center`` (scalar broadcasts)."""
+    """Euclidean ball of radius ``radius`` around ``center`` (scalar broadcasts).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> [round(v, 6) for v in Ball(1.0).project(jnp.array([3.0, 4.0])).tolist()]  # (3, 4) / 5
+      [0.6, 0.8]
+    """
 
     radius: float = 1.0
     center: float | tuple = 0.0

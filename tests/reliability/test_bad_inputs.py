@@ -5,7 +5,6 @@ table (by class id) is in the README section "What a certificate guarantees". Ro
 is a *status* (the game's output is bad, not the call) are separate tests below.
 """
 
-import importlib.util
 
 import jax.numpy as jnp
 import numpy as np
@@ -137,25 +136,18 @@ def test_table_has_at_least_30_classes():
     assert len({row[0] for row in API_ERRORS}) >= 30
 
 
-# --- tabular games (games/_matrix.py, games/_markov.py, written by another engineer) ---------
-
-_HAVE_TABULAR = (importlib.util.find_spec("games._matrix") is not None
-                 and importlib.util.find_spec("games._markov") is not None)
+# --- tabular games ------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not _HAVE_TABULAR, reason="tabular games not in this checkout")
 @pytest.mark.parametrize(("case", "kwargs", "match"), [
     ("tau < 0", {"tau": -1.0}, "tau >= 0"),
     ("tau NaN", {"tau": float("nan")}, "tau >= 0"),
 ])
 def test_matrix_game_bad_tau(case, kwargs, match):
-    from games._matrix import matrix_game
-
     with pytest.raises(ValueError, match=match):
-        matrix_game([[1.0, -1.0], [-1.0, 1.0]], **kwargs)
+        games.matrix_game([[1.0, -1.0], [-1.0, 1.0]], **kwargs)
 
 
-@pytest.mark.skipif(not _HAVE_TABULAR, reason="tabular games not in this checkout")
 @pytest.mark.parametrize(("case", "transitions", "kwargs", "match"), [
     ("gamma = 1", np.full((2, 2, 2, 2), 0.5), {"gamma": 1.0, "tau": 1.0}, "gamma in \\[0, 1\\)"),
     ("gamma > 1", np.full((2, 2, 2, 2), 0.5), {"gamma": 1.5, "tau": 1.0}, "gamma in \\[0, 1\\)"),
@@ -165,10 +157,8 @@ def test_matrix_game_bad_tau(case, kwargs, match):
      {"gamma": 0.9, "tau": 1.0}, "nonnegative transition"),
 ])
 def test_markov_game_bad_inputs(case, transitions, kwargs, match):
-    from games._markov import markov_game
-
     with pytest.raises(ValueError, match=match):
-        markov_game(transitions, np.zeros((2, 2, 2, 2)), **kwargs)
+        games.markov_game(transitions, np.zeros((2, 2, 2, 2)), **kwargs)
 
 
 # --- answers given as a status: the game's numbers are bad, never certified -------------------

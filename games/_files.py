@@ -316,6 +316,8 @@ def _load_module(module_name: str, attr: str, params: dict, *, expected_sha: str
         sys.path.append(cwd)  # appended: the user's packages import, ours are not shadowed
     try:
         spec = importlib.util.find_spec(module_name)
+    except ModuleNotFoundError:
+        spec = None
     except (ImportError, ValueError) as err:
         raise GameFileError(f"cannot import module {module_name!r}: {err}") from None
     if spec is None:
@@ -434,7 +436,8 @@ def _strategy_set(value, path: str, dim: int):
         hi = _vector_or_number(value["hi"], f"{path}.hi", dim)
         if np.any(lo > hi):
             raise ValueError(f"{path}: expected lo <= hi, got lo={lo.tolist()}, hi={hi.tolist()}")
-        return Box(tuple(lo.tolist()), tuple(hi.tolist()))
+        scalar = _is_number(value["lo"]) and _is_number(value["hi"])
+        return Box(float(lo[0]), float(hi[0])) if scalar else Box(tuple(lo.tolist()), tuple(hi.tolist()))
     if kind == "ball":
         _keys(value, f"{path}.", ("type", "radius", "center"), ("radius",))
         radius = _number(value["radius"], f"{path}.radius")

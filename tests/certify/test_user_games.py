@@ -8,6 +8,7 @@ The numbers are derived independently in the comments (closed forms, NumPy).
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -372,3 +373,40 @@ def test_fingerprint_follows_the_file_content_not_its_path(tmp_path):
     assert games.load_game(str(a / "g.toml")).fingerprint() == games.load_game(str(b / "g.toml")).fingerprint()
     (b / "g.toml").write_text(text + "# a comment\n")
     assert games.load_game(str(a / "g.toml")).fingerprint() != games.load_game(str(b / "g.toml")).fingerprint()
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_readme_game_files_are_complete_and_certify(tmp_path):
+    # Every fenced block of the README whose info string names a file ("```toml firms.toml") is written out
+    # and certified; the numbers are checked against the registered games they reproduce or closed forms.
+    blocks = dict((name, body) for name, body in re.findall(r"```\w+ (\S+\.(?:py|toml|json))\n(.*?)```",
+                                                              README.read_text(), flags=re.S))
+    assert set(blocks) == {"duel.py", "firms.toml", "coord.json", "triangle.toml", "pennies.json"}
+    for name, body in blocks.items():
+        (tmp_path / name).write_text(body)
+    load = {name: games.load_game(str(tmp_path / name)) for name in blocks}
+    duel = certify.certify(games.load_game(str(tmp_path / "duel.py") + ":make_game", coupling=0.3),
+                           bounds="interval")
+    assert duel.margin == pytest.approx(0.7, rel=1e-9)  # 1 - c, as in the end-to-end test
+    firms = certify.certify(load["firms.toml"])
+    assert firms.certified
+    assert firms.euclidean_margin < 0
+    coord = certify.certify(load["coord.json"])
+    reference = certify.certify(games.get_game("coordination", tau=1.5))
+    assert coord.margin == reference.margin == pytest.approx(0.5)
+    triangle = certify.certify(load["triangle.toml"])
+    # Mirror geometry: mu_i = tau = 2. Tangent couplings L_ij = (1/4) max_k,k' osc(A_k - A_k') of the pair
+    # i <- j: (0,1): rows (1,-1), (-1,1) differ by (2,-2), osc 4 -> 1; (1,2): (0.5,-0.5,-0.5), osc 1 -> 0.25;
+    # (2,0): rows (1,0), (0,1), (0.5,0.5), largest difference (1,-1), osc 2 -> 0.5. A cycle: rho(L) =
+    # (1 * 0.25 * 0.5)^(1/3) = 0.5 < tau.
+    assert triangle.geometry == "mirror"
+    assert triangle.mu == [2.0, 2.0, 2.0]
+    assert triangle.coupling == [[0.0, 1.0, 0.0], [0.0, 0.0, 0.25], [0.5, 0.0, 0.0]]
+    assert triangle.extra["loop_gain"] == pytest.approx(0.5, rel=1e-12)
+    assert triangle.certified
+    pennies = certify.certify(load["pennies.json"])
+    zerosum = certify.certify(games.get_game("markov-zerosum"))
+    assert pennies.margin == pytest.approx(zerosum.margin, rel=1e-9)
+    assert pennies.weights == pytest.approx(zerosum.weights, rel=1e-9)

@@ -26,7 +26,7 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -m slow
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sgn games certify policy tests benchmarks examples
+	$(VENV)/bin/ruff check sgn games certify policy tests benchmarks examples _sgn_cli.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -19,6 +19,7 @@ Examples:
   (<Status.CERTIFIED: 'certified'>, 0.292893, True)
 """
 
+from certify import _shadowing as _shadowing  # first: checks that a user's games.py does not replace ours
 from certify import bounds as bounds
 from certify import plots as plots
 from certify._assemble import MARGIN_TOL as MARGIN_TOL

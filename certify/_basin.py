@@ -75,7 +75,8 @@ class Basin:
         certificates, ``nan`` when not certified or the solution left :math:`K`).
       steps: Euler steps taken.
       in_region: the located point lies in the region.
-      nash_check: ``"passed"``, ``"failed"`` or ``"unknown"``.
+      nash_check: ``"passed"``, ``"failed"`` or ``"unknown"`` (always ``"unknown"`` when the
+        located point lies outside the region: the bounds say nothing there).
       nash_sound: the check's verdict is guaranteed (exact/sound bounds, or a sampled witness).
       bounds_kind: kind of the bounds the check rests on.
       notes: sentences explaining the outcome.
@@ -281,8 +282,9 @@ def certified_basin(certificate: Certificate, game: Game, *, n_steps: int = 100_
                          "forward-invariant" + (" (sampled bounds: an estimate)" if certificate.is_estimate
                                                  else ""))
         else:
-            notes.append("the dynamics left the region: the region's unique VI solution lies on its boundary, "
-                         "not at an equilibrium of the game on X; no basin is claimed")
+            verdict, sound = "unknown", False
+            notes.append("the dynamics left the region: the located point lies outside it, where the bounds "
+                         "do not hold; no basin is claimed and the Nash check does not apply there")
     if int(k) >= n_steps:
         notes.append(f"stopped after n_steps = {n_steps} steps before the step length fell below tol")
     return Basin(True, x.tolist(), float(natural), err, radius, int(k), inside, verdict, sound,

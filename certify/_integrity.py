@@ -1,7 +1,9 @@
 """Certificate integrity: rebuild the game from the file, recompute, compare field by field.
 
-A certificate file names its game (registry name and parameters) and records a fingerprint
-of it. :func:`check_certificate` rebuilds the game, checks the fingerprint, re-runs the same
+A certificate file names its game (registry name and parameters, or for a game defined in a
+file the file's path or module, the factory's parameters and the file's SHA-256) and records a
+fingerprint of it. :func:`check_certificate` rebuilds the game (:func:`games.rebuild_game`, which
+refuses a definition file that changed), checks the fingerprint, re-runs the same
 pipeline with the recorded settings and seed, and reports the first field that disagrees
 (tampering, or a certificate for a different game).
 """
@@ -99,19 +101,14 @@ def check_certificate(cert: Certificate, *, rtol: float | None = None) -> Integr
       :class:`IntegrityResult`.
 
     Raises:
-      ValueError: if the game cannot be rebuilt (unknown name or parameters) or the recorded
-        settings are malformed.
+      ValueError: if the game cannot be rebuilt (unknown name or parameters; a game file that is
+        missing or changed since the certificate was issued) or the recorded settings are malformed.
       TypeError: if ``cert`` is not a :class:`Certificate`.
     """
     if not isinstance(cert, Certificate):
         raise TypeError(f"expected a Certificate, got {type(cert).__name__}")
     name = cert.game.get("name")
-    params = cert.game.get("params", {})
-    if not isinstance(params, dict):
-        raise ValueError(f"expected game parameters as an object, got {type(params).__name__}")
-    if name not in games.game_names():
-        raise ValueError(f"expected a certificate for a registered game, got game name {name!r}")
-    game = games.get_game(name, **params)
+    game = games.rebuild_game(cert.game)
     if game.fingerprint() != cert.game.get("fingerprint"):
         return IntegrityResult(False, f"field 'game.fingerprint' is {cert.game.get('fingerprint')!r}"
                                f" but the game {name!r} with these parameters has {game.fingerprint()!r}",

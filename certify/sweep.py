@@ -68,6 +68,7 @@ from certify import _json
 from certify._assemble import MARGIN_TOL
 from certify._bound_types import BlockBounds
 from certify._pipeline import certify as certify_one
+from certify._progress import track
 from certify.bounds._sampled import gram_spectral_norm
 from certify.bounds._sampling import sample_points
 from games import Game, Region
@@ -281,6 +282,20 @@ class SweepResult:
     batched: bool
     n_devices: int
 
+    def certified_ranges(self, *, euclidean: bool = False) -> list[tuple[float, float]]:
+        """The runs of consecutive certified values as ``(first, last)`` pairs, in sweep order.
+
+        Examples:
+          >>> import numpy as np
+          >>> r = sweep_parameter("lq64", "lam", np.linspace(-2.0, 2.0, 9), params={"half": 4})
+          >>> r.certified_ranges()  # |lam| < sqrt(2): the range starts mid-sweep
+          [(-1.0, 1.0)]
+        """
+        flags = np.asarray(self.euclidean_certified if euclidean else self.certified, dtype=bool)
+        edges = np.flatnonzero(np.diff(np.concatenate([[False], flags, [False]]).astype(int)))
+        return [(float(self.values[a]), float(self.values[b - 1])) for a, b in zip(edges[::2], edges[1::2],
+                                                                                  strict=True)]
+
     def last_certified(self, *, euclidean: bool = False) -> float:
         """The largest value of the leading certified run (``nan`` if the first is not)."""
         flags = self.euclidean_certified if euclidean else self.certified
@@ -306,9 +321,16 @@ class SweepResult:
             ratio = self.weights[k, 1] / self.weights[k, 0] if self.weights.shape[1] > 1 else 1.0
             rows.append(f"{v:10.6g}  {self.euclidean_margin[k]:11.6g}  {self.margin[k]:11.6g}  "
                         f"{'yes' if self.certified[k] else 'no':>9s}  {ratio:10.4g}  {self.euler_step[k]:10.4g}")
-        rows.append(f"last certified {self.param}: SGN {self.last_certified():.6g}, "
-                    f"Euclidean {self.last_certified(euclidean=True):.6g}")
+        estimate = " (ESTIMATE: sampled bounds, not a guarantee)" if self.bounds_kind == "sampled" else ""
+        rows.append(f"SGN certified {self.param}: {_ranges_text(self.certified_ranges())}{estimate}")
+        rows.append(f"Euclidean test passes {self.param}: {_ranges_text(self.certified_ranges(euclidean=True))}")
         return "\n".join(rows)
+
+
+def _ranges_text(ranges) -> str:
+    if not ranges:
+        return "none"
+    return ", ".join(f"{a:.6g}" if a == b else f"{a:.6g} .. {b:.6g}" for a, b in ranges)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -416,10 +438,10 @@ def sweep_games(games_list, *, mesh: Mesh | None = None, margin_tol: float = MAR
                    mesh.devices.size, margin_tol)
 
 
-def _fallback_loop(name, param, values, params, margin_tol, n_samples, seed):
+def _fallback_loop(name, param, built, values, params, margin_tol, options, progress):
     """Per-value :func:`certify.certify` for games the batched path cannot take."""
-    certs = [certify_one(games.get_game(name, **{**params, param: float(v)}), n_samples=n_samples, seed=seed,
-                         margin_tol=margin_tol) for v in values]
+    certs = [certify_one(g, margin_tol=margin_tol, **options)
+             for g in track(built, desc=f"sweep {param}", enabled=progress)]
     def arr(key):
         return np.asarray([getattr(c, key) for c in certs], dtype=np.float64)
 
@@ -431,7 +453,8 @@ def _fallback_loop(name, param, values, params, margin_tol, n_samples, seed):
 
 
 def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | None = None,
-                    margin_tol: float = MARGIN_TOL, n_samples: int = 1024, seed: int = 0) -> SweepResult:
+                    margin_tol: float = MARGIN_TOL, n_samples: int = 1024, seed: int = 0, bounds="auto",
+                    region=None, progress: bool = False) -> SweepResult:
     r"""Certification map of a registered game over one parameter, in one batched call.
 
     Affine games (constant Jacobian, e.g. ``lq64`` over ``lam``) are certified with exact bounds
@@ -449,6 +472,10 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
       margin_tol: relative tolerance applied against certifying.
       n_samples: sample points per value on the fallback path.
       seed: sampling seed on the fallback path.
+      bounds: bound method per value, as in :func:`certify.certify` (``"auto"``: the batched
+        exact path for affine games); any other method takes the per-value path.
+      region: region per value (as in :func:`certify.certify`); forces the per-value path.
+      progress: a progress bar over the values of the per-value path.
 
     Returns:
       :class:`SweepResult` (float64).
@@ -471,10 +498,12 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
         raise ValueError(f"expected a non-empty 1-D array of values, got shape {values.shape}")
     _checks.check_finite(values, "values")
     built = [games.get_game(game, **{**params, param: _cast(allowed[param], v)}) for v in values]
-    if all(g.is_affine and g.geometry == "euclidean" and g.dims == built[0].dims for g in built):
+    batched = bounds in ("auto", "exact") and region is None
+    if batched and all(g.is_affine and g.geometry == "euclidean" and g.dims == built[0].dims for g in built):
         return sweep_games(built, mesh=mesh, margin_tol=margin_tol, param=param, values=values,
                            game_name=game, params=params)
-    return _fallback_loop(game, param, values, params, margin_tol, n_samples, seed)
+    options = {"n_samples": n_samples, "seed": seed, "bounds": bounds, "region": region}
+    return _fallback_loop(game, param, built, values, params, margin_tol, options, progress)
 
 
 def _cast(default, v):

@@ -3,6 +3,8 @@
 Importing ``games`` registers every example: the quadratic and nonlinear games of the paper and
 the differentiable-games literature, entropy-regularised matrix and Markov games
 (:mod:`games.tabular`), network games with many players, and neural-network players.
+:func:`load_game` builds a game from a reference: a registered name, a ``.py`` file or
+``module:factory``, or a declarative ``.toml`` / ``.json`` file (schema in ``games._files``).
 """
 
 from games import tabular as tabular
@@ -12,6 +14,8 @@ from games._constructors import from_losses as from_losses
 from games._constructors import from_pseudo_gradient as from_pseudo_gradient
 from games._constructors import polymatrix as polymatrix
 from games._constructors import quadratic as quadratic
+from games._files import load_game as load_game
+from games._files import rebuild_game as rebuild_game
 from games._game import Game as Game
 from games._markov import TabularGame as TabularGame
 from games._markov import markov_game as markov_game
@@ -59,6 +63,7 @@ __all__ = [
     "game_parameters",
     "get_game",
     "grid_game",
+    "load_game",
     "lq_coupling_matrix",
     "markov_game",
     "matrix_game",
@@ -68,6 +73,7 @@ __all__ = [
     "non_nash",
     "polymatrix",
     "quadratic",
+    "rebuild_game",
     "register",
     "ring_game",
     "tabular",

@@ -40,6 +40,9 @@ class Game:
       geometry: ``"euclidean"`` (SGN in block-scalar metrics) or ``"mirror"`` / ``"fisher"``
         (entropy-regularised games certified in the KL/Fisher geometry by ``certify``).
       data: extra arrays the game was built from (payoff tensors, transitions, ...).
+      source: how to rebuild a game defined outside the registry (set by :func:`games.load_game`):
+        ``{"kind": "file" | "module", "path", "module", "factory", "params", "sha256"}``; recorded
+        in certificates so that ``sgn verify`` can rebuild the game and refuse an edited file.
     """
 
     name: str
@@ -53,6 +56,7 @@ class Game:
     losses: tuple[Callable, ...] | None = None
     geometry: str = "euclidean"
     data: Mapping = dataclasses.field(default_factory=dict)
+    source: Mapping | None = None
 
     def __post_init__(self):
         dims = _checks.check_dims(self.dims)
@@ -132,17 +136,34 @@ class Game:
         return None
 
     def describe(self) -> dict:
-        """JSON-ready description: name, parameters, dims, sets and a fingerprint."""
-        return {
+        """JSON-ready description: name, parameters, dims, sets, a fingerprint and, for file games, the source.
+
+        Examples:
+          >>> from games import quadratic
+          >>> sorted(quadratic([[2.0]], name="one").describe())
+          ['dims', 'fingerprint', 'name', 'params', 'strategy_sets']
+        """
+        out = {
             "name": self.name,
             "params": _jsonable(dict(self.params)),
             "dims": list(self.dims),
             "strategy_sets": [s.to_dict() for s in self.strategy_sets],
             "fingerprint": self.fingerprint(),
         }
+        if self.source is not None:
+            out["source"] = _jsonable(dict(self.source))
+        return out
 
     def fingerprint(self) -> str:
-        """SHA-256 of the name, parameters, dims, sets and (if affine) the Jacobian bytes."""
+        """SHA-256 of the name, parameters, dims, sets, (if affine) the Jacobian bytes and a file game's source.
+
+        The source enters without its ``path``: a definition file identifies a game by its content.
+
+        Examples:
+          >>> from games import quadratic
+          >>> quadratic([[2.0]]).fingerprint() == quadratic([[2.0]]).fingerprint() != quadratic([[3.0]]).fingerprint()
+          True
+        """
         h = hashlib.sha256()
         meta = {
             "name": self.name,
@@ -150,6 +171,8 @@ class Game:
             "dims": list(self.dims),
             "sets": [s.to_dict() for s in self.strategy_sets],
         }
+        if self.source is not None:
+            meta["source"] = _jsonable({k: v for k, v in self.source.items() if k != "path"})
         h.update(json.dumps(meta, sort_keys=True).encode())
         if self.constant_jacobian is not None:
             h.update(np.ascontiguousarray(self.constant_jacobian, dtype="<f8").tobytes())

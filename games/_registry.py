@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import jax.numpy as jnp
 import numpy as np
@@ -35,7 +35,12 @@ _REGISTRY: dict[str, _Entry] = {}
 
 
 def register(name: str, description: str):
-    """Decorator registering a game factory under ``name`` with a one-line description."""
+    """Decorator registering a game factory under ``name`` with a one-line description.
+
+    Examples:
+      >>> "sgn-toy" in game_names()
+      True
+    """
 
     def wrap(factory):
         old = _REGISTRY.get(name)
@@ -53,25 +58,102 @@ def register(name: str, description: str):
 
 
 def game_names() -> list[str]:
-    """Registered game names, sorted."""
+    """Registered game names, sorted.
+
+    Examples:
+      >>> import games  # the package registers every example
+      >>> games.game_names()[:2]
+      ['battle-of-sexes', 'biased-rps']
+    """
     return sorted(_REGISTRY)
 
 
 def game_description(name: str) -> str:
-    """The one-line description of a registered game."""
+    """The one-line description of a registered game.
+
+    Examples:
+      >>> import games
+      >>> games.game_description("rotation")
+      "Curvature plus rotation: SGN's comparison matrix refuses; the direct Euclidean test certifies."
+    """
     return _entry(name).description
 
 
+REQUIRED = inspect.Parameter.empty
+"""The "default" of a factory parameter that has none (it must be given)."""
+
+
+def factory_parameters(factory: Callable) -> dict:
+    """Keyword parameters of a game factory with their defaults (``REQUIRED`` where there is none).
+
+    ``*args`` and ``**kwargs`` are not listed.
+
+    Examples:
+      >>> factory_parameters(lambda n, coupling=0.2: None)
+      {'n': <class 'inspect._empty'>, 'coupling': 0.2}
+    """
+    sig = inspect.signature(factory)
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {k: p.default for k, p in sig.parameters.items() if p.kind in kinds}
+
+
 def game_parameters(name: str) -> dict:
-    """Keyword parameters of a registered game with their defaults."""
-    sig = inspect.signature(_entry(name).factory)
-    return {k: p.default for k, p in sig.parameters.items()}
+    """Keyword parameters of a registered game with their defaults.
+
+    Examples:
+      >>> game_parameters("sgn-toy")
+      {'a': 10.0, 'b': 0.05, 'mu1': 1.0, 'mu2': 1.0}
+    """
+    return factory_parameters(_entry(name).factory)
 
 
 def _entry(name: str) -> _Entry:
     if name not in _REGISTRY:
         raise ValueError(f"expected a registered game ({', '.join(game_names())}), got {name!r}")
     return _REGISTRY[name]
+
+
+def call_factory(owner: str, factory: Callable, params: Mapping) -> tuple[Game, dict]:
+    """Validates keyword ``params`` against a factory's signature, calls it, checks the result.
+
+    Every parameter must be one of the factory's (unless it takes ``**kwargs``); a numeric default
+    asks for a finite number (an integer where the default is an int), a boolean or string default
+    for a value of that type; parameters without a default must be given.
+
+    Args:
+      owner: how errors name the factory (a registered name, ``file.py:make_game``, ...).
+      factory: the callable.
+      params: keyword arguments.
+
+    Returns:
+      ``(game, merged)``: the :class:`Game` and the parameters with the defaults filled in.
+
+    Raises:
+      ValueError, TypeError: unknown, missing or ill-typed parameters; a factory returning no game.
+
+    Examples:
+      >>> game, merged = call_factory("toy", _sgn_toy, {"a": 5})
+      >>> merged, game.constant_jacobian.tolist()
+      ({'a': 5, 'b': 0.05, 'mu1': 1.0, 'mu2': 1.0}, [[1.0, 5.0], [0.05, 1.0]])
+      >>> call_factory("toy", _sgn_toy, {"z": 1})
+      Traceback (most recent call last):
+        ...
+      ValueError: expected parameters of 'toy' among ['a', 'b', 'mu1', 'mu2'], got ['z']
+    """
+    allowed = factory_parameters(factory)
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(factory).parameters.values())
+    unknown = sorted(set(params) - set(allowed))
+    if unknown and not open_ended:
+        raise ValueError(f"expected parameters of {owner!r} among {sorted(allowed) or 'none'}, got {unknown}")
+    missing = [k for k, default in allowed.items() if default is REQUIRED and k not in params]
+    if missing:
+        raise ValueError(f"expected a value for the required parameters {missing} of {owner!r}, got none")
+    for key, value in params.items():
+        _check_param(owner, key, value, allowed.get(key, REQUIRED))
+    game = factory(**params)
+    if not isinstance(game, Game):
+        raise TypeError(f"expected {owner!r} to return a games.Game, got {type(game).__name__}")
+    return game, {**{k: v for k, v in allowed.items() if v is not REQUIRED}, **params}
 
 
 def get_game(name: str, **params) -> Game:
@@ -89,25 +171,21 @@ def get_game(name: str, **params) -> Game:
       [[1.0, 10.0], [0.05, 1.0]]
     """
     entry = _entry(name)
-    allowed = game_parameters(name)
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise ValueError(
-            f"expected parameters of {name!r} among {sorted(allowed) or 'none'}, got {unknown}"
-        )
-    for key, value in params.items():
-        _check_param(name, key, value, allowed[key])
-    merged = {**allowed, **params}
-    game = entry.factory(**params)
+    game, merged = call_factory(name, entry.factory, params)
     return dataclasses.replace(game, name=name, params=merged, description=entry.description)
 
 
 def _check_param(game: str, key: str, value, default) -> None:
-    """A numeric default asks for a finite number (an integer where the default is an int)."""
-    if isinstance(default, bool) or not isinstance(default, int | float):
+    """A numeric default asks for a finite number (an integer where the default is an int); bool and str alike."""
+    if isinstance(default, bool) or isinstance(default, str):
+        if not isinstance(value, type(default)):
+            raise TypeError(f"expected a {type(default).__name__} for parameter {key!r} of {game!r}, "
+                            f"got {type(value).__name__} {value!r}")
+        return
+    if not isinstance(default, int | float):
         return
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"expected a number for parameter {key!r} of {game!r}, got {type(value).__name__}")
+        raise TypeError(f"expected a number for parameter {key!r} of {game!r}, got {type(value).__name__} {value!r}")
     if not np.isfinite(value):
         raise ValueError(f"expected a finite parameter {key!r} of {game!r}, got {value!r}")
     if isinstance(default, int) and float(value) != int(value):

@@ -28,6 +28,7 @@ import sgn
 from certify._bound_types import BlockBounds, WeightedBounds
 from certify._interval import interval_lambda_min, interval_weighted_lipschitz
 from certify._interval._matrix import _scaled
+from certify._progress import ticks
 from certify.bounds._exact import exact_block_bounds
 from certify.bounds._matrix_free import MATRIX_FREE_METHODS, matrix_free_region_bounds
 from certify.bounds._sampled import sampled_block_bounds
@@ -251,9 +252,16 @@ class Refine(BoundsMethod):
         _check_count(self.max_boxes, "max_boxes", 1)
 
     def _bound(self, game, region, *, decide, progress):
-        bb, record = _sound.refine_block_bounds(game.pseudo_gradient, region.lo, region.hi, game.dims,
-                                                decide=decide or (lambda b: False), max_rounds=self.max_rounds,
-                                                max_boxes=self.max_boxes)
+        decide = decide or (lambda b: False)
+        with ticks(total=self.max_rounds + 1, desc="refine rounds", enabled=progress) as tick:
+
+            def counted(b):  # called once per round, after the first evaluation
+                tick()
+                return decide(b)
+
+            bb, record = _sound.refine_block_bounds(game.pseudo_gradient, region.lo, region.hi, game.dims,
+                                                    decide=counted, max_rounds=self.max_rounds,
+                                                    max_boxes=self.max_boxes)
         boxes = np.asarray(record.box_lo), np.asarray(record.box_hi)
         return _with_sound_beta(game, bb, lambda: _sound._evaluate(game.pseudo_gradient, *boxes,
                                                                     assume_continuous=False))

@@ -18,13 +18,13 @@ over thousands of items (spec-sound-bounds §7). Float64 when x64 is enabled (th
 from __future__ import annotations
 
 import functools
-import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from certify._bound_types import BlockBounds, WeightedBounds
+from certify._progress import track
 from certify.bounds._sampling import MAX_VERTEX_DIM, sample_points
 
 CHUNK = 2048
@@ -107,11 +107,7 @@ def sampled_jacobians(game, points: np.ndarray, *, progress: bool = False):
     kernel = _jacobian_kernel(game.pseudo_gradient)
     fs, js = [], []
     starts = range(0, points.shape[0], CHUNK)
-    if progress and len(starts) > 1:
-        from tqdm import tqdm  # optional progress bar
-
-        starts = tqdm(starts, desc="sampled Jacobians", unit="chunk", file=sys.stderr)
-    for start in starts:
+    for start in track(starts, desc="sampled Jacobians", enabled=progress and len(starts) > 1):
         f, j = kernel(jnp.asarray(points[start:start + CHUNK]))
         fs.append(np.asarray(f))
         js.append(np.asarray(j))

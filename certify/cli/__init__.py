@@ -9,5 +9,6 @@ Examples:
 from certify.cli._args import UsageError as UsageError
 from certify.cli._main import build_parser as build_parser
 from certify.cli._main import main as main
+from certify.cli._main import run as run
 
-__all__ = ["UsageError", "build_parser", "main"]
+__all__ = ["UsageError", "build_parser", "main", "run"]

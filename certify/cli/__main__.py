@@ -1,7 +1,7 @@
-"""``python -m certify.cli``: the same as the ``sgn`` console script."""
+"""``python -m certify.cli``: the same as the ``sgn`` console script (prefer ``sgn``: see the README)."""
 
 import sys
 
-from certify.cli import main
+from certify.cli import run
 
-sys.exit(main())
+sys.exit(run())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 
@@ -18,28 +19,58 @@ class UsageError(Exception):
 
 
 def _parse_value(text: str):
+    """A number where the text is one, ``true``/``false`` as booleans, else the text itself."""
     for cast in (int, float):
         try:
             return cast(text)
         except ValueError:
             pass
-    raise UsageError(f"expected a number in --param, got {text!r}")
+    return {"true": True, "false": False}.get(text.lower(), text)
 
 
 def parse_params(items) -> dict:
-    """``["lam=0.5", "seed=3"]`` -> ``{"lam": 0.5, "seed": 3}``.
+    """``["lam=0.5", "seed=3", "mode=fast"]`` -> ``{"lam": 0.5, "seed": 3, "mode": "fast"}``.
+
+    Values are numbers where they read as one, ``true``/``false`` booleans, else strings; the
+    game's factory checks them against its defaults.
 
     Examples:
-      >>> parse_params(["lam=0.5", "seed=3"])
-      {'lam': 0.5, 'seed': 3}
+      >>> parse_params(["lam=0.5", "seed=3", "mode=fast", "full=true"])
+      {'lam': 0.5, 'seed': 3, 'mode': 'fast', 'full': True}
     """
     params = {}
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise UsageError(f"expected --param KEY=VALUE, got {item!r}")
+        if key.strip() in params:
+            raise UsageError(f"expected each --param once, got {key.strip()!r} twice")
         params[key.strip()] = _parse_value(value.strip())
     return params
+
+
+NEGATIVE_VALUE_OPTIONS = ("--region",)
+"""Options whose value may start with a minus sign (``--region -1:1``)."""
+_NEGATIVE = re.compile(r"^-[0-9.]")
+
+
+def join_negative_values(argv: list[str]) -> list[str]:
+    """``["--region", "-1:1"]`` -> ``["--region=-1:1"]`` so that argparse does not read ``-1:1`` as an option.
+
+    Examples:
+      >>> join_negative_values(["certify", "tanh-sin", "--region", "-1:1", "--json"])
+      ['certify', 'tanh-sin', '--region=-1:1', '--json']
+    """
+    out, k = [], 0
+    while k < len(argv):
+        token = argv[k]
+        if token in NEGATIVE_VALUE_OPTIONS and k + 1 < len(argv) and _NEGATIVE.match(argv[k + 1]):
+            out.append(f"{token}={argv[k + 1]}")
+            k += 2
+        else:
+            out.append(token)
+            k += 1
+    return out
 
 
 def parse_range(item: str):

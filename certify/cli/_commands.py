@@ -1,15 +1,25 @@
-"""The CLI's subcommands: ``certify``, ``verify``, ``games``, ``sweep``; each returns an exit code."""
+"""The CLI's subcommands: ``certify``, ``verify``, ``games``, ``sweep``; each returns an exit code.
+
+Every command checks its options against the game first (an option that does not apply is an
+error naming it, never silently ignored), computes, stages its output files, renames them into
+place together (:class:`certify.cli._outputs.Outputs`) and then prints.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import sys
 
 import certify
 import games
+from certify import bounds as bounds_lib
 from certify import plots
+from certify._progress import run_bar
 from certify.cli._args import UsageError, parse_params, parse_region, split_sweep_params
-from certify.cli._report import basin_text, format_report
+from certify.cli._outputs import Outputs
+from certify.cli._report import basin_text, describe_game, format_report
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 MAX_SAMPLES = 1_000_000
@@ -27,26 +37,9 @@ def _as_usage_error(unsupported: str):
         raise UsageError(str(err)) from None
 
 
-def _build_game(name, params):
-    try:
-        return games.get_game(name, **params)
-    except (TypeError, ValueError) as err:
-        raise UsageError(str(err)) from None
-
-
-def _write(path, text):
-    try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as err:
-        raise UsageError(f"cannot write {path}: {err.strerror}") from None
-
-
-def _plot(fn, path, *args):
-    try:
-        fn(*args, path)
-    except (OSError, ValueError) as err:
-        raise UsageError(f"cannot write plot {path}: {getattr(err, 'strerror', None) or err}") from None
+def _build_game(ref, params):
+    with _as_usage_error(f"cannot build {ref}"):
+        return games.load_game(ref, **params)
 
 
 def _check_samples(samples):
@@ -54,39 +47,133 @@ def _check_samples(samples):
         raise UsageError(f"expected --samples between 1 and {MAX_SAMPLES}, got {samples}")
 
 
+def _show_progress(args) -> bool:
+    """The progress bar: on a terminal, never under ``--json``."""
+    try:
+        return not args.json and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def check_options(game, args) -> None:
+    """Refuses ``--bounds``, ``--samples`` and ``--region`` where they do not apply to ``game``.
+
+    Mirror (KL) games have exact global bounds: no region, no samples, bounds ``auto``/``exact``.
+    Fisher (Markov) games take ``auto``/``sampled`` bounds, extra sample points and a logit box.
+    Euclidean games: ``--samples`` only with sampled or matrix-free bounds, ``--region`` not with
+    the exact (global) bounds of an affine game, and a nonlinear game without a region of its own
+    needs ``--region``.
+
+    Raises:
+      UsageError: naming the option that does not apply, and what would.
+    """
+    name, spelled = game.name, args.bounds
+    if game.geometry == "mirror":
+        why = f"{name} is certified in the mirror (KL) geometry with exact, global bounds"
+        if spelled not in ("auto", "exact"):
+            raise UsageError(f"--bounds {spelled} does not apply: {why}; use --bounds auto or exact")
+        if args.region is not None:
+            raise UsageError(f"--region does not apply: {why}; drop --region")
+        if args.samples is not None:
+            raise UsageError(f"--samples does not apply: {why} (no sample points); drop --samples")
+        return
+    if game.geometry == "fisher":
+        if spelled not in ("auto", "sampled"):
+            raise UsageError(f"--bounds {spelled} does not apply: {name} is certified in the Fisher geometry with "
+                             "the paper's sampled bounds; use --bounds auto or sampled")
+        return
+    if spelled == "exact" and not game.is_affine:
+        raise UsageError(f"--bounds exact needs an affine game (constant Jacobian), got the nonlinear {name}; use "
+                         "--bounds sampled, interval, padded or refine")
+    with _as_usage_error(f"cannot use --bounds {spelled}"):
+        method = bounds_lib.resolve(spelled, game)
+    fields = {f.name for f in dataclasses.fields(method)}
+    if args.samples is not None and "n_samples" not in fields:
+        auto = " (what --bounds auto means for this affine game)" if spelled == "auto" else ""
+        raise UsageError(f"--samples does not apply to --bounds {method.name}{auto}: it takes no sample points; "
+                         "use --bounds sampled or matrix_free, or drop --samples")
+    if method.name == "exact" and args.region is not None:
+        raise UsageError(f"--region does not apply to the exact bounds of the affine game {name}: they hold on all "
+                         "of R^d; drop --region, or use --bounds sampled or interval to bound a region")
+    if method.name != "exact" and args.region is None and game.default_region() is None:
+        raise UsageError(f"{name} has no region of its own and its strategy sets are unbounded: use --region LO:HI "
+                         "(e.g. --region -1:1)")
+
+
+def _cert_json(cert, basin) -> str:
+    if basin is None:
+        return cert.to_json()
+    return json.dumps({**cert.to_dict(), "basin": basin.to_dict()}, indent=2, sort_keys=True, allow_nan=False)
+
+
 def cmd_certify(args) -> int:
     """``sgn certify [GAME]``: 0 certified, 1 not certified, 2 bad input."""
-    params = parse_params(args.param)
-    game = _build_game(args.game, params)
-    region = parse_region(args.region, game.dim)
-    _check_samples(args.samples)
-    if args.seed < 0:
-        raise UsageError(f"expected --seed >= 0, got {args.seed}")
-    if not args.json:
-        print(f"certifying {game.name}: bounds={args.bounds}, weights={args.method} ...", file=sys.stderr)
-    with _as_usage_error(f"cannot bound this game with --bounds {args.bounds}"):
-        cert = certify.certify(game, region=region, bounds=args.bounds, weights=args.method,
-                               n_samples=args.samples, seed=args.seed, progress=not args.json)
-    text = cert.to_json()
-    if args.out:
-        _write(args.out, text + "\n")
-    if args.json:
-        print(text)
-    else:
-        print(format_report(cert))
-        if args.basin:
-            print(basin_text(cert, game))
-    if args.plot:
-        if len(cert.mu) == 2 and cert.status != certify.Status.INVALID:
-            _plot(plots.plot_band, args.plot, cert)
-        else:
-            print("note: --plot draws the two-player band; skipped for this game", file=sys.stderr)
-    if args.phase_plot:
-        if game.dim == 2 and cert.certified:
-            _plot(plots.plot_phase, args.phase_plot, cert, game)
-        else:
-            print("note: --phase-plot needs a certified 2-D game; skipped", file=sys.stderr)
+    with Outputs({"--out": args.out, "--plot": args.plot, "--phase-plot": args.phase_plot}) as outputs:
+        game = _build_game(args.game, parse_params(args.param))
+        _check_samples(args.samples)
+        if args.seed < 0:
+            raise UsageError(f"expected --seed >= 0, got {args.seed}")
+        check_options(game, args)
+        _check_plots(outputs, game)
+        region = parse_region(args.region, game.dim)
+        if not args.json:
+            print(f"certifying {game.name}: bounds={args.bounds}, weights={args.method} ...", file=sys.stderr)
+        with run_bar(f"certify {game.name}", enabled=_show_progress(args)) as bar:
+            with _as_usage_error(f"cannot bound {game.name} with --bounds {args.bounds}"):
+                cert = certify.certify(game, region=region, bounds=args.bounds, weights=args.method,
+                                       n_samples=args.samples, seed=args.seed, progress=bar is not None)
+            basin = certify.certified_basin(cert, game) if args.basin else None
+            if outputs.wants("--out"):
+                outputs.stage_text("--out", cert.to_json() + "\n")
+            _stage_plots(outputs, cert, game, basin)
+        outputs.commit()
+    print(_cert_json(cert, basin) if args.json else format_report(cert, full=args.full))
+    if basin is not None and not args.json:
+        print(basin_text(basin, full=args.full))
     return EXIT_OK if cert.certified else EXIT_REFUSED
+
+
+def _check_plots(outputs, game) -> None:
+    """Plots that cannot be drawn for this game are refused before any work."""
+    if outputs.wants("--plot") and game.n_players != 2:
+        raise UsageError(f"--plot draws the timescale band of a two-player game, got {game.n_players} players")
+    if outputs.wants("--phase-plot") and (game.dim != 2 or game.geometry != "euclidean"):
+        raise UsageError(f"--phase-plot draws a two-dimensional Euclidean game, got dimension {game.dim} "
+                         f"({game.geometry} geometry)")
+
+
+def _stage_plots(outputs, cert, game, basin) -> None:
+    if outputs.wants("--plot"):
+        if cert.status == certify.Status.INVALID:
+            print("note: --plot skipped: the certificate is invalid (no bounds to draw)", file=sys.stderr)
+        else:
+            outputs.stage("--plot", lambda path: plots.plot_band(cert, path))
+    if outputs.wants("--phase-plot"):
+        if cert.certified:
+            outputs.stage("--phase-plot", lambda path: plots.plot_phase(cert, game, path, basin=basin))
+        else:
+            print(f"note: --phase-plot skipped: the game is {cert.status}, there is no certified metric to draw",
+                  file=sys.stderr)
+
+
+def _read_certificate(path):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as err:
+        detail = getattr(err, "strerror", None) or err
+        raise UsageError(f"cannot read certificate {path}: {detail}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise UsageError(f"invalid certificate {path}: expected a JSON certificate, got unreadable text "
+                         f"({err.msg})") from None
+    if isinstance(data, dict):
+        data.pop("basin", None)  # `sgn certify --json --basin` adds it; it is derived, not certified
+    try:
+        return certify.Certificate.from_dict(data)
+    except (TypeError, ValueError, KeyError) as err:
+        raise UsageError(f"invalid certificate {path}: {err}") from None
 
 
 def cmd_verify(args) -> int:
@@ -94,17 +181,11 @@ def cmd_verify(args) -> int:
     if not 1 <= args.pairs <= MAX_PAIRS or not 1 <= args.steps <= MAX_STEPS:
         raise UsageError(f"expected --pairs in [1, {MAX_PAIRS}] and --steps in [1, {MAX_STEPS}], "
                          f"got {args.pairs} and {args.steps}")
+    cert = _read_certificate(args.certificate)
     try:
-        with open(args.certificate, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError) as err:
-        detail = getattr(err, "strerror", None) or err
-        raise UsageError(f"cannot read certificate {args.certificate}: {detail}") from None
-    try:
-        cert = certify.Certificate.from_json(text)
         result = certify.check_certificate(cert)
     except (TypeError, ValueError, KeyError) as err:
-        raise UsageError(f"invalid certificate {args.certificate}: {err}") from None
+        raise UsageError(f"cannot verify {args.certificate}: {err}") from None
     if not result.consistent:
         raise UsageError(f"certificate {args.certificate} does not follow from its game: {result.message}")
     print(f"certificate {args.certificate}: recomputed and consistent ({cert.status}).")
@@ -118,26 +199,51 @@ def cmd_verify(args) -> int:
 
 
 def cmd_games(args) -> int:
-    """``sgn games``: one line per registered game."""
+    """``sgn games``: every registered game with its parameters; ``sgn games NAME``: one game."""
+    if args.name:
+        parameters = games.game_parameters(args.name) if args.name in games.game_names() else None
+        game = _build_game(args.name, {})
+        print(describe_game(game, parameters, ref=args.name))
+        return EXIT_OK
     names = games.game_names()
     width = max(len(n) for n in names)
     for name in names:
         print(f"{name:{width}s}  {games.game_description(name)}")
+        params = games.game_parameters(name)
+        if params:
+            print(f"{'':{width}s}    " + "  ".join(f"{k}={v!r}" for k, v in params.items()))
+    print("\nsgn games NAME describes one game; sgn certify also takes FILE.py[:FACTORY], MODULE:FACTORY, "
+          "FILE.toml and FILE.json (README: 'Your own game').")
     return EXIT_OK
 
 
 def cmd_sweep(args) -> int:
-    """``sgn sweep GAME --param KEY=START:STOP:COUNT``: 0 when some value is certified, else 1."""
-    key, values, params = split_sweep_params(args.param)
-    _check_samples(args.samples)
-    with _as_usage_error(f"cannot sweep {args.game}"):
-        result = certify.sweep_parameter(args.game, key, values, params=params,
-                                         n_samples=1024 if args.samples is None else args.samples, seed=args.seed)
-    text = result.to_json()
-    if args.out:
-        _write(args.out, text + "\n")
+    """``sgn sweep GAME --param KEY=START:STOP:COUNT``: 0 when some value is certified, 1 when none, 2 bad input."""
+    with Outputs({"--out": args.out, "--plot": args.plot}) as outputs:
+        key, values, params = split_sweep_params(args.param)
+        _check_samples(args.samples)
+        if args.seed < 0:
+            raise UsageError(f"expected --seed >= 0, got {args.seed}")
+        if args.game not in games.game_names():
+            raise UsageError(f"expected a registered game for sgn sweep ({', '.join(games.game_names())}), "
+                             f"got {args.game!r}")
+        if key not in games.game_parameters(args.game):
+            raise UsageError(f"expected a parameter of {args.game!r} to sweep among "
+                             f"{sorted(games.game_parameters(args.game))}, got {key!r}")
+        first = _build_game(args.game, {**params, key: values[0].item()})
+        check_options(first, args)
+        region = parse_region(args.region, first.dim)
+        with run_bar(f"sweep {args.game}", enabled=_show_progress(args)) as bar:
+            with _as_usage_error(f"cannot sweep {args.game}"):
+                result = certify.sweep_parameter(args.game, key, values, params=params,
+                                                 n_samples=1024 if args.samples is None else args.samples,
+                                                 seed=args.seed, bounds=args.bounds, region=region,
+                                                 progress=bar is not None)
+            text = result.to_json()
+            if outputs.wants("--out"):
+                outputs.stage_text("--out", text + "\n")
+            if outputs.wants("--plot"):
+                outputs.stage("--plot", lambda path: plots.plot_sweep(result, path))
+        outputs.commit()
     print(text if args.json else result.table())
-    if args.plot:
-        _plot(plots.plot_sweep, args.plot, result)
-        print(f"plot written to {args.plot}", file=sys.stderr)
     return EXIT_OK if result.certified.any() else EXIT_REFUSED

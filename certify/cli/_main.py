@@ -1,26 +1,48 @@
 """The ``sgn`` command: one parser for every subcommand, one-line errors, exit codes.
 
-Exit codes: 0 certified (or verified), 1 not certified / invalid game output (or verification
-failed), 2 bad input. Bad input prints one line ``sgn: error: ...`` on stderr, never a traceback;
-a missing optional dependency and an unexpected internal failure are reported the same way
-(set ``SGN_DEBUG=1`` to see the traceback of an internal failure).
+Exit codes: 0 certified (or verified; a sweep with some certified value), 1 not certified /
+invalid game output (or verification failed; a sweep with none certified), 2 bad input, 130
+interrupted. Bad input prints one line ``sgn: error: ...`` on stderr, never a traceback; a missing
+optional dependency and an unexpected internal failure are reported the same way (set
+``SGN_DEBUG=1`` to see the traceback of an internal failure). :func:`run` is the console script:
+:func:`main` with Ctrl-C handled at any moment (:mod:`certify.cli._signals`).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import sys
 
 from certify import bounds as bounds_lib
 from certify._weights import WEIGHT_METHODS
-from certify.cli._args import UsageError
+from certify.cli import _signals
+from certify.cli._args import UsageError, join_negative_values
 from certify.cli._commands import EXIT_USAGE, cmd_certify, cmd_games, cmd_sweep, cmd_verify
+
+EXIT_BROKEN_PIPE = 141
+"""Exit code when stdout is closed early (128 + SIGPIPE, as a shell reports a process killed by it)."""
+GAME_HELP = ("a registered game (sgn games), FILE.py (defining `game`), FILE.py:FACTORY, MODULE:FACTORY, "
+             "FILE.toml or FILE.json")
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(message)
+
+
+def version() -> str:
+    """The installed package's version (``unknown`` when run from a source tree that is not installed).
+
+    Examples:
+      >>> version().count(".") >= 1 or version() == "unknown"
+      True
+    """
+    try:
+        return importlib.metadata.version("sgn")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,10 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
       ['lam=1.2']
     """
     p = _Parser(prog="sgn", description="Small-Gain Nash certificates for differentiable games.")
+    p.add_argument("--version", action="version", version=f"sgn {version()}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
-    c = sub.add_parser("certify", help="certify a registered game (default sgn-toy)")
-    c.add_argument("game", nargs="?", default="sgn-toy")
-    c.add_argument("--param", action="append", metavar="KEY=VALUE", help="game parameter (repeatable)")
+    c = sub.add_parser("certify", help="certify a game: registered, or defined in a .py/.toml/.json file")
+    c.add_argument("game", nargs="?", default="sgn-toy", help=GAME_HELP + " (default sgn-toy)")
+    c.add_argument("--param", action="append", metavar="KEY=VALUE",
+                   help="game or factory parameter (repeatable)")
     c.add_argument("--region", help="box LO:HI, e.g. -1:1 or -1,-2:1,2, or JSON {\"lo\":[..],\"hi\":[..]}")
     c.add_argument("--method", default="perron", choices=list(WEIGHT_METHODS), help="block-weight optimiser")
     c.add_argument("--bounds", default="auto", choices=list(bounds_lib.NAMES))
@@ -42,23 +66,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="sample points for sampled / matrix-free bounds (default: the method's own)")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--json", action="store_true", help="print the certificate as JSON")
+    c.add_argument("--full", action="store_true", help="print every entry of mu, L and the weights (many players)")
     c.add_argument("--out", help="write the JSON certificate to FILE")
     c.add_argument("--plot", help="write the timescale-band plot (two players) to FILE")
     c.add_argument("--phase-plot", help="write a phase portrait (2-D games) to FILE")
     c.add_argument("--basin", action="store_true",
-                   help="locate the solution, report the invariant W-ball and the Nash check")
+                   help="locate the solution, report the invariant W-ball and the Nash check (JSON: key 'basin')")
     c.set_defaults(handler=cmd_certify)
-    v = sub.add_parser("verify", help="recompute a certificate file and simulate it")
+    v = sub.add_parser("verify", help="recompute a certificate file (rebuilding its game) and simulate it")
     v.add_argument("certificate")
     v.add_argument("--pairs", type=int, default=32)
     v.add_argument("--steps", type=int, default=100)
     v.set_defaults(handler=cmd_verify)
-    g = sub.add_parser("games", help="list registered games")
+    g = sub.add_parser("games", help="list registered games and their parameters, or describe one")
+    g.add_argument("name", nargs="?", help="a registered game or a game file to describe")
     g.set_defaults(handler=cmd_games)
     s = sub.add_parser("sweep", help="certification map over a game parameter (batched, sharded)")
     s.add_argument("game", help="registered game, e.g. lq64")
     s.add_argument("--param", action="append", metavar="KEY=START:STOP:COUNT|KEY=VALUE",
                    help="the swept range (exactly one) and fixed parameters (repeatable)")
+    s.add_argument("--bounds", default="auto", choices=list(bounds_lib.NAMES),
+                   help="bound method per value, as for certify (auto: one batched exact call for affine games)")
+    s.add_argument("--region", help="box LO:HI for every value, as for certify")
     s.add_argument("--samples", type=int, default=None, help="sample points per value (non-affine games)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--json", action="store_true", help="print the map as JSON instead of a table")
@@ -71,8 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Entry point of the ``sgn`` console script; returns the exit code."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(join_negative_values(argv))
         if args.command is None:
             raise UsageError("expected a command: certify, verify, games or sweep (see sgn --help)")
         return args.handler(args)
@@ -83,6 +113,10 @@ def main(argv=None) -> int:
     except ModuleNotFoundError as err:
         return fail(f"optional dependency {err.name!r} is not installed (e.g. pip install 'sgn[openspiel]' "
                     "for pyspiel)")
+    except BrokenPipeError:  # the reader of our output went away (e.g. `| head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print("sgn: interrupted", file=sys.stderr)
         return 130
@@ -90,6 +124,19 @@ def main(argv=None) -> int:
         if os.environ.get("SGN_DEBUG"):
             raise
         return fail(f"internal error ({type(err).__name__}: {err}); rerun with SGN_DEBUG=1 and report it")
+
+
+def run(argv=None) -> int:
+    """The ``sgn`` console script: :func:`main` with Ctrl-C ending the run with exit code 130 at any moment.
+
+    Installs the process-wide interrupt handling of :mod:`certify.cli._signals`; call it once per
+    process (tests call :func:`main`).
+    """
+    _signals.install()
+    code = main(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return code
 
 
 def fail(message: str) -> int:

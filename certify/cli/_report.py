@@ -1,11 +1,22 @@
-"""The CLI's text reports: a certificate (the Euclidean test beside SGN), its basin, a sweep's table."""
+"""The CLI's text reports: a certificate (the Euclidean test beside SGN), its basin, a game's description.
+
+Games with more than ``SUMMARY_PLAYERS`` players are summarised (sizes, extremes, the strongest
+couplings, the weight range) unless ``full`` is asked for; the JSON always holds everything.
+"""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import certify
-from certify._basin import nash_check
+
+SUMMARY_PLAYERS = 8
+"""Above this many players a report summarises the vectors and the coupling matrix."""
+STRONGEST = 5
+"""Couplings listed in a summary."""
+ESTIMATE = "ESTIMATE: sampled bounds, not a guarantee"
 
 
 def fmt(x, digits=6) -> str:
@@ -32,15 +43,88 @@ def vector(w) -> str:
     return "(" + ", ".join(fmt(v) for v in w) + ")"
 
 
-def _format_tabular(cert, lines) -> str:
+def span(values) -> str:
+    """``min .. max`` of a vector with the (1-based) players attaining them.
+
+    Examples:
+      >>> span([1.5, 1.0, 3.0])
+      '1 (player 2) .. 3 (player 3)'
+    """
+    v = np.asarray(values, dtype=float)
+    if not np.any(np.isfinite(v)):
+        return "—"
+    lo, hi = int(np.nanargmin(v)), int(np.nanargmax(v))
+    return f"{fmt(v[lo])} (player {lo + 1}) .. {fmt(v[hi])} (player {hi + 1})"
+
+
+def coupling_summary(coupling, *, strongest: int = STRONGEST) -> str:
+    """Size, sparsity and the strongest entries of a coupling matrix ``L``.
+
+    Examples:
+      >>> coupling_summary([[0, 0.5, 0], [0.2, 0, 0], [0, 0.9, 0]], strongest=2)
+      '3 x 3, 3 of 6 off-diagonal nonzero; strongest L_3,2 = 0.9, L_1,2 = 0.5'
+    """
+    c = np.array(coupling, dtype=float)
+    n = c.shape[0]
+    np.fill_diagonal(c, 0.0)
+    nonzero = int(np.count_nonzero(c))
+    order = np.argsort(-np.nan_to_num(c, nan=-np.inf), axis=None, kind="stable")[:min(strongest, nonzero)]
+    top = ", ".join(f"L_{i + 1},{j + 1} = {fmt(c[i, j])}" for i, j in zip(*np.unravel_index(order, c.shape),
+                                                                           strict=True))
+    return f"{n} x {n}, {nonzero} of {n * (n - 1)} off-diagonal nonzero" + (f"; strongest {top}" if top else "")
+
+
+def _dims(dims) -> str:
+    if len(dims) <= SUMMARY_PLAYERS:
+        return f"with dims {tuple(dims)}"
+    sizes = sorted(set(dims))
+    each = f"{sizes[0]} each" if len(sizes) == 1 else f"{sizes[0]} .. {sizes[-1]}"
+    return f"with dims {each} (joint dimension {sum(dims)})"
+
+
+def _blocks(cert, full: bool) -> list[str]:
+    """The ``mu`` and ``L`` lines: in full, or summarised for many players."""
+    if full or len(cert.mu) <= SUMMARY_PLAYERS:
+        return [f"mu        {vector(cert.mu)}", "L         " + "; ".join(vector(row) for row in cert.coupling)]
+    return [f"mu        {span(cert.mu)}", f"L         {coupling_summary(cert.coupling)}",
+            "          (summary of many players: --full prints every entry; --json holds them all)"]
+
+
+def _weights(cert, full: bool) -> str:
+    return vector(cert.weights) if full or len(cert.weights) <= SUMMARY_PLAYERS else span(cert.weights)
+
+
+def _header(cert) -> list[str]:
+    g = cert.game
+    params = ", ".join(f"{k}={v}" for k, v in g.get("params", {}).items() if not isinstance(v, list | dict))
+    source = g.get("source")
+    origin = ""
+    if source:
+        origin = f"  [from {source.get('path') or source.get('module')}"
+        origin += f":{source['factory']}]" if source.get("factory") else "]"
+    region = cert.region
+    if region and len(region["lo"]) > SUMMARY_PLAYERS:
+        where = f" over a box in R^{len(region['lo'])}, lo in [{fmt(min(region['lo']))}, {fmt(max(region['lo']))}]," \
+                f" hi in [{fmt(min(region['hi']))}, {fmt(max(region['hi']))}]"
+    elif region:
+        where = f" over region lo={region['lo']}, hi={region['hi']}"
+    else:
+        where = " (constant Jacobian: global)"
+    return [f"game      {g['name']}" + (f" ({params})" if params else "") + origin,
+            f"players   {len(cert.mu)} {_dims(g['dims'])}",
+            f"bounds    {cert.bounds_kind}" + where]
+
+
+def _format_tabular(cert, lines, full) -> str:
     """Report for entropy-regularised games certified in the mirror (KL) or Fisher geometry."""
     step_name = "mirror-descent step" if cert.geometry == "mirror" else "NPG step"
+    verdict = "certified" if cert.certified else "not certified"
+    if cert.is_estimate:
+        verdict += f" ({ESTIMATE})"
     lines += [f"geometry  {cert.geometry} (SGN with per-player {'l1/KL' if cert.geometry == 'mirror' else 'Fisher'}"
-              " norms, spec-sgn-math §7)",
-              f"mu        {vector(cert.mu)}",
-              "L         " + "; ".join(vector(row) for row in cert.coupling),
-              f"weights   {vector(cert.weights)}",
-              f"margin    {fmt(cert.margin)}  ->  {'certified' if cert.certified else 'not certified'}"]
+              " norms, spec-sgn-math §7)", *_blocks(cert, full),
+              f"weights   {_weights(cert, full)}",
+              f"margin    {fmt(cert.margin)}  ->  {verdict}"]
     if cert.certified:
         lines.append(f"{step_name:24s}h < {fmt(cert.euler_step)} (recommended {fmt(cert.euler_best_step)})")
         if cert.band is not None:
@@ -55,34 +139,34 @@ def _format_tabular(cert, lines) -> str:
     return "\n".join(lines)
 
 
-def format_report(cert) -> str:
+def format_report(cert, *, full: bool = False) -> str:
     """Human report of a certificate: the Euclidean test beside SGN, then steps and the band.
+
+    Args:
+      cert: a :class:`certify.Certificate`.
+      full: print every entry of ``mu``, ``L`` and the weights even for many players.
 
     Examples:
       >>> import games
       >>> print(format_report(certify.certify(games.get_game("sgn-toy"))).splitlines()[0])
       game      sgn-toy (a=10.0, b=0.05, mu1=1.0, mu2=1.0)
     """
-    g = cert.game
-    params = ", ".join(f"{k}={v}" for k, v in g.get("params", {}).items() if not isinstance(v, list))
-    lines = [f"game      {g['name']}" + (f" ({params})" if params else ""),
-             f"players   {len(cert.mu)} with dims {tuple(g['dims'])}",
-             f"bounds    {cert.bounds_kind}" + (f" over region lo={cert.region['lo']}, hi={cert.region['hi']}"
-                                                  if cert.region else " (constant Jacobian: global)")]
+    lines = _header(cert)
     if cert.status == certify.Status.INVALID:
         lines.append(f"status    INVALID: {cert.reason}")
         return "\n".join(lines)
     if cert.geometry != "euclidean":
-        return _format_tabular(cert, lines)
-    lines.append(f"mu        {vector(cert.mu)}")
-    lines.append("L         " + "; ".join(vector(row) for row in cert.coupling))
+        return _format_tabular(cert, lines, full)
+    lines += _blocks(cert, full)
     euc_ok = cert.euclidean_margin > 0
     sgn_word = "certifies" if cert.certified else "not certified"
     if cert.is_estimate:
-        sgn_word = "certifies (ESTIMATE: sampled bounds, not a guarantee)"
+        sgn_word = f"certifies ({ESTIMATE})"
+    many = len(cert.weights) > SUMMARY_PLAYERS and not full
+    sgn_head = "SGN (w from " + span(cert.weights) + ")" if many else "SGN (w ∝ " + vector(cert.weights) + ")"
     lines += [
         "",
-        f"{'':24s}{'Euclidean (w = 1)':>22s}    {'SGN (w ∝ ' + vector(cert.weights) + ')'}",
+        f"{'':24s}{'Euclidean (w = 1)':>22s}    {sgn_head}",
         f"{'margin alpha':24s}{fmt(cert.euclidean_margin):>22s}    {fmt(cert.margin)}",
         f"{'verdict':24s}{('passes' if euc_ok else 'fails'):>22s}    {sgn_word}",
         "",
@@ -110,14 +194,68 @@ def format_report(cert) -> str:
     return "\n".join(lines)
 
 
-def basin_text(cert, game) -> str:
-    """Lines on the located solution, its residual, the invariant W-ball and the Nash check."""
-    if not cert.certified or cert.geometry != "euclidean":
-        check = nash_check(cert)
-        return f"Nash check              {check.verdict} ({'sound' if check.sound else 'estimate'}): {check.note}"
-    basin = certify.certified_basin(cert, game)
-    lines = [f"solution                x* = {vector(basin.solution) if basin.solution is not None else '—'}"
-             f"  (residual {fmt(basin.residual)}, after {basin.steps} certified Euler steps)",
-             f"certified basin         W-ball of radius {fmt(basin.radius)} around x* (forward-invariant)"]
-    lines.append(f"Nash check              {basin.nash_check} ({'sound' if basin.nash_sound else 'estimate'})")
+def _point(x, full: bool) -> str:
+    if full or len(x) <= SUMMARY_PLAYERS:
+        return vector(x)
+    return "(" + ", ".join(fmt(v) for v in x[:4]) + f", ...: {len(x)} coordinates, all in --json)"
+
+
+def basin_text(basin, *, full: bool = False) -> str:
+    """Lines on the located solution, its residual, the invariant W-ball and the Nash check of a :class:`certify.Basin`.
+
+    Nothing is claimed invariant, and no Nash check is reported as passed, when the located point
+    lies outside the region.
+
+    Examples:
+      >>> import games
+      >>> g = games.get_game("sgn-toy")
+      >>> print(basin_text(certify.certified_basin(certify.certify(g), g)).splitlines()[1])
+      certified basin         W-ball of radius inf around x* (forward-invariant)
+    """
+    check = f"Nash check              {basin.nash_check} ({'sound' if basin.nash_sound else 'estimate'})"
+    if not basin.certified:
+        return f"{check}: {basin.notes[-1] if basin.notes else ''}".rstrip(": ")
+    where = f"  (residual {fmt(basin.residual)}, after {basin.steps} certified Euler steps)"
+    if not basin.in_region:
+        return "\n".join([f"solution                x = {_point(basin.solution, full)}{where}",
+                          "certified basin         none: the located point lies OUTSIDE the region, where the "
+                          "bounds do not hold; no ball is claimed invariant",
+                          "Nash check              not applicable (the point is outside the region)"])
+    return "\n".join([f"solution                x* = {_point(basin.solution, full)}{where}",
+                      f"certified basin         W-ball of radius {fmt(basin.radius)} around x* (forward-invariant)",
+                      check])
+
+
+def describe_game(game, parameters: dict | None = None, *, ref: str | None = None) -> str:
+    """A game's description for ``sgn games NAME``: what it is, its parameters and how it is certified.
+
+    Examples:
+      >>> import games
+      >>> print(describe_game(games.get_game("rotation"), games.game_parameters("rotation")))
+      ... # doctest: +NORMALIZE_WHITESPACE
+      rotation — Curvature plus rotation: SGN's comparison matrix refuses; the direct Euclidean test certifies.
+      parameters  mu = 1.0   c = 2.0
+      players     2 with dims (1, 1); joint dimension 2
+      geometry    euclidean; affine (exact, global bounds)
+      try         sgn certify rotation --param mu=1.0
+    """
+    lines = [f"{game.name} — {game.description or '(no description)'}"]
+    if parameters:
+        lines.append("parameters  " + "   ".join(f"{k} = {v!r}" if v is not None else k
+                                               for k, v in parameters.items()))
+    lines.append(f"players     {game.n_players} {_dims(game.dims)}; joint dimension {game.dim}")
+    if game.geometry != "euclidean":
+        how = "mirror (KL): exact global bounds" if game.geometry == "mirror" else "Fisher: sampled logit-box bounds"
+    elif game.is_affine:
+        how = "affine (exact, global bounds)"
+    else:
+        region = game.default_region()
+        how = "nonlinear (sampled bounds by default; --bounds interval for sound ones); region " + (
+            f"lo={region.lo.tolist()}, hi={region.hi.tolist()}" if region is not None and game.dim <= SUMMARY_PLAYERS
+            else "none: pass --region LO:HI" if region is None else f"a box in R^{game.dim}")
+    lines.append(f"geometry    {game.geometry}; {how}" if game.geometry == "euclidean" else f"geometry    {how}")
+    if game.source:
+        lines.append(f"source      {game.source.get('path') or game.source.get('module')}")
+    first = next(iter((parameters or {}).items()), None)
+    lines.append(f"try         sgn certify {ref or game.name}" + (f" --param {first[0]}={first[1]!r}" if first else ""))
     return "\n".join(lines)

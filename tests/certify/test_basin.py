@@ -127,3 +127,15 @@ def test_errors():
         certified_basin(c, g, x0=np.zeros(3))
     with pytest.raises(TypeError, match="expected a certify.Certificate"):
         certified_basin(None, g)
+
+
+def test_no_nash_check_or_basin_outside_the_region():
+    # tanh-sin's equilibrium (0, 0) lies outside [2, 3]^2, where the game is certified: the dynamics leave the
+    # region, so no radius is claimed and the Nash check, which reads bounds valid only on the region, is unknown.
+    game = games.get_game("tanh-sin")
+    cert = certify.certify(game, region=games.Region([2.0, 2.0], [3.0, 3.0]))
+    assert cert.certified
+    basin = certify.certified_basin(cert, game)
+    assert basin.in_region is False
+    assert math.isnan(basin.radius)
+    assert (basin.nash_check, basin.nash_sound) == ("unknown", False)

@@ -140,7 +140,8 @@ def test_cli_table_json_plot(tmp_path, capsys):
                      "--plot", str(png)])
     assert code == 0
     text = capsys.readouterr().out
-    assert "last certified lam: SGN 1.375, Euclidean 0.166667" in text
+    assert "SGN certified lam: 0 .. 1.375\n" in text
+    assert "Euclidean test passes lam: 0 .. 0.166667" in text
     data = json.loads(out.read_text())
     assert len(data["values"]) == 61
     assert sum(data["certified"]) == 34

@@ -80,6 +80,13 @@ class Basin:
       nash_sound: the check's verdict is guaranteed (exact/sound bounds, or a sampled witness).
       bounds_kind: kind of the bounds the check rests on.
       notes: sentences explaining the outcome.
+
+    Examples:
+      >>> import certify, games
+      >>> g = games.get_game("sgn-toy")
+      >>> b = certified_basin(certify.certify(g), g)
+      >>> b.certified, b.solution, b.radius
+      (True, [0.0, 0.0], inf)
     """
 
     certified: bool

@@ -39,6 +39,12 @@ class IntegrityResult:
       message: the first disagreement (empty when consistent).
       game: the rebuilt game.
       recomputed: the recomputed certificate.
+
+    Examples:
+      >>> import certify, games
+      >>> r = check_certificate(certify.certify(games.get_game("sgn-toy")))
+      >>> r.consistent, r.message
+      (True, '')
     """
 
     consistent: bool
@@ -104,6 +110,14 @@ def check_certificate(cert: Certificate, *, rtol: float | None = None) -> Integr
       ValueError: if the game cannot be rebuilt (unknown name or parameters; a game file that is
         missing or changed since the certificate was issued) or the recorded settings are malformed.
       TypeError: if ``cert`` is not a :class:`Certificate`.
+
+    Examples:
+      >>> import dataclasses, certify, games
+      >>> c = certify.certify(games.get_game("sgn-toy"))
+      >>> check_certificate(c).consistent
+      True
+      >>> check_certificate(dataclasses.replace(c, margin=0.5)).message[:30]
+      "field 'margin' is 0.5 but reco"
     """
     if not isinstance(cert, Certificate):
         raise TypeError(f"expected a Certificate, got {type(cert).__name__}")

@@ -34,6 +34,13 @@ class VerifyReport:
       n_pairs: number of trajectory pairs.
       n_steps: steps per trajectory.
       n_ratios: number of per-step ratios that entered the check.
+
+    Examples:
+      >>> import certify, games
+      >>> g = games.get_game("sgn-toy")
+      >>> r = verify(certify.certify(g), g, n_pairs=4, n_steps=20)
+      >>> r.ok, r.n_pairs, r.worst_ratio <= r.certified_factor
+      (True, 4, True)
     """
 
     ok: bool
@@ -61,6 +68,12 @@ def verify(certificate: Certificate, game: Game, *, n_pairs: int = 32, n_steps: 
 
     Raises:
       ValueError: if the certificate is not certified or is for another game.
+
+    Examples:
+      >>> import certify, games
+      >>> g = games.get_game("cyclic3")
+      >>> verify(certify.certify(g), g, n_pairs=4, n_steps=20).ok
+      True
     """
     if not certificate.certified:
         raise ValueError(f"expected a certified certificate, got status {certificate.status!r}")

@@ -9,6 +9,13 @@ r"""Plots (matplotlib, imported lazily): the timescale band, a 2-D phase portrai
 * sweep: SGN and Euclidean margins against a swept game parameter.
 
 Every function writes a file and returns nothing; matplotlib (Agg) is imported on first use.
+
+Examples:
+  >>> import os, tempfile, certify, games
+  >>> path = os.path.join(tempfile.mkdtemp(), "band.png")
+  >>> plot_band(certify.certify(games.get_game("cyclic3")), path)  # doctest: +IGNORE_EXCEPTION_DETAIL
+  Traceback (most recent call last):
+  ValueError: expected a two-player certificate for the band plot, got 3 players
 """
 
 from __future__ import annotations
@@ -40,7 +47,15 @@ def _pyplot():
 
 
 def plot_band(cert: Certificate, path: str) -> None:
-    """Writes the band plot of a two-player certificate to ``path``."""
+    """Writes the band plot of a two-player certificate to ``path``.
+
+    Examples:
+      >>> import os, tempfile, certify, games
+      >>> path = os.path.join(tempfile.mkdtemp(), "band.png")
+      >>> plot_band(certify.certify(games.get_game("sgn-toy")), path)
+      >>> os.path.getsize(path) > 0
+      True
+    """
     if len(cert.mu) != 2:
         raise ValueError(f"expected a two-player certificate for the band plot, got {len(cert.mu)} players")
     plt = _pyplot()
@@ -157,7 +172,15 @@ def plot_phase(cert: Certificate, game, path: str, *, basin=None, x0=None, step:
 
 
 def plot_decay(cert: Certificate, game, path: str, *, n_steps=200, seed=0) -> None:
-    """Certified ``q^k`` against observed W-norm distance decay of two trajectories."""
+    """Certified ``q^k`` against observed W-norm distance decay of two trajectories.
+
+    Examples:
+      >>> import os, tempfile, certify, games
+      >>> g, path = games.get_game("sgn-toy"), os.path.join(tempfile.mkdtemp(), "decay.png")
+      >>> plot_decay(certify.certify(g), g, path, n_steps=20)
+      >>> os.path.getsize(path) > 0
+      True
+    """
     plt = _pyplot()
     h = cert.euler_best_step
     rng = np.random.default_rng(seed)
@@ -182,7 +205,15 @@ def plot_decay(cert: Certificate, game, path: str, *, n_steps=200, seed=0) -> No
 
 
 def plot_sweep(result, path: str) -> None:
-    """Margins (SGN and Euclidean) against the swept parameter of a :class:`certify.SweepResult`."""
+    """Margins (SGN and Euclidean) against the swept parameter of a :class:`certify.SweepResult`.
+
+    Examples:
+      >>> import os, tempfile, certify
+      >>> path = os.path.join(tempfile.mkdtemp(), "sweep.png")
+      >>> plot_sweep(certify.sweep_parameter("lq64", "lam", [0.5, 1.0, 1.5], params={"half": 2}), path)
+      >>> os.path.getsize(path) > 0
+      True
+    """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(result.values, result.margin, "o-", ms=3, label="SGN margin α*(w), Perron w")

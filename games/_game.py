@@ -43,6 +43,13 @@ class Game:
       source: how to rebuild a game defined outside the registry (set by :func:`games.load_game`):
         ``{"kind": "file" | "module", "path", "module", "factory", "params", "sha256"}``; recorded
         in certificates so that ``sgn verify`` can rebuild the game and refuse an edited file.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> g = Game(name="pair", dims=(1, 1), pseudo_gradient=lambda x: jnp.array([x[0] + x[1], x[1] - x[0]]),
+      ...          strategy_sets=(Unconstrained(), Unconstrained()))
+      >>> g.n_players, g.dim, g.jacobian(jnp.zeros(2)).tolist()
+      (2, 2, [[1.0, 1.0], [-1.0, 1.0]])
     """
 
     name: str

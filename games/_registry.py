@@ -198,7 +198,14 @@ def _sgn_toy(a: float = 10.0, b: float = 0.05, mu1: float = 1.0, mu2: float = 1.
 
 
 def lq_coupling_matrix(half: int, seed: int) -> np.ndarray:
-    """The seeded random orthogonal ``R`` of the LQ family (QR with a sign fix)."""
+    """The seeded random orthogonal ``R`` of the LQ family (QR with a sign fix).
+
+    Examples:
+      >>> import numpy as np
+      >>> r = lq_coupling_matrix(4, 0)
+      >>> bool(np.allclose(r @ r.T, np.eye(4)))  # orthogonal: ||R||_2 = 1
+      True
+    """
     rng = np.random.default_rng(seed)
     q, r = np.linalg.qr(rng.standard_normal((half, half)))
     return q * np.sign(np.diag(r))[None, :]

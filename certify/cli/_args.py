@@ -15,7 +15,12 @@ MAX_COUNT = 100_000
 
 
 class UsageError(Exception):
-    """A user mistake: printed as one line, exit code 2."""
+    """A user mistake: printed as one line, exit code 2.
+
+    Examples:
+      >>> str(UsageError("expected --seed >= 0, got -1"))
+      'expected --seed >= 0, got -1'
+    """
 
 
 def _parse_value(text: str):

@@ -98,7 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``sgn`` console script; returns the exit code."""
+    """Entry point of the ``sgn`` console script; returns the exit code.
+
+    Examples:
+      >>> main(["certify", "sgn-toy", "--json"]) == 0  # doctest: +ELLIPSIS
+      {...
+      True
+    """
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
@@ -131,6 +137,14 @@ def run(argv=None) -> int:
 
     Installs the process-wide interrupt handling of :mod:`certify.cli._signals`; call it once per
     process (tests call :func:`main`).
+
+    Examples:
+      The console script runs it in a fresh process (here a subprocess of the doctest):
+
+      >>> import subprocess, sys
+      >>> code = "import sys; from certify.cli import run; sys.exit(run(['games', 'sgn-toy']))"
+      >>> subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=300).returncode
+      0
     """
     _signals.install()
     code = main(argv)

@@ -26,8 +26,9 @@ import numpy as np
 import certify.bounds._exact as _exact
 import sgn
 from certify._bound_types import BlockBounds
-from certify._certificate import Certificate, Status
+from certify._certificate import Certificate, Status, encode_coupling, nan_coupling
 from certify._weights import optimize_block_weights
+from sgn._backend import is_sparse
 
 MARGIN_TOL = 1e-9
 """Relative tolerance against certifying: certified iff ``margin > MARGIN_TOL * max(1, |mu|, L)``."""
@@ -120,7 +121,11 @@ def tolerance_scale(bounds: BlockBounds) -> float:
       ...                             kind="exact"))
       10.0
     """
-    mu, coupling = np.abs(np.asarray(bounds.mu, float)), np.abs(np.asarray(bounds.coupling, float))
+    mu = np.abs(np.asarray(bounds.mu, float))
+    if is_sparse(bounds.coupling):  # many players: only the stored couplings can be nonzero
+        coupling = np.abs(np.asarray(bounds.coupling.data, float))
+    else:
+        coupling = np.abs(np.asarray(bounds.coupling, float))
     return float(max(1.0, *mu.tolist(), *coupling.ravel().tolist()))
 
 
@@ -153,7 +158,7 @@ def refuse(game, *, status: Status, reason: str, geometry: str, region, bounds_k
     n = game.n_players
     return Certificate(
         status=status, reason=reason, game=game.describe(), region=region, bounds_kind=bounds_kind,
-        mu=[NAN] * n, coupling=[[NAN] * n for _ in range(n)], block_norm=[NAN] * n, lipschitz=NAN,
+        mu=[NAN] * n, coupling=nan_coupling(n), block_norm=[NAN] * n, lipschitz=NAN,
         euclidean_margin=NAN, gain=NAN, weights=[1.0] * n, margin=NAN, weighted_lipschitz=NAN,
         euler_step=0.0, euler_best_step=0.0, euler_factor=NAN, rk4_step_guideline=0.0, rk4_step=0.0,
         rk4_guideline_factor=NAN, band=None, weight_method=weights, solver=None, margin_tol=float(margin_tol),
@@ -162,7 +167,8 @@ def refuse(game, *, status: Status, reason: str, geometry: str, region, bounds_k
 
 def _finite(bb: BlockBounds) -> bool:
     """The bounds a certificate rests on are numbers (a NaN Lipschitz constant means "not computed")."""
-    return bool(np.all(np.isfinite(bb.mu)) and np.all(np.isfinite(bb.coupling)) and not np.isinf(bb.lipschitz))
+    coupling = bb.coupling.data if is_sparse(bb.coupling) else bb.coupling
+    return bool(np.all(np.isfinite(bb.mu)) and np.all(np.isfinite(coupling)) and not np.isinf(bb.lipschitz))
 
 
 def _band(bb: BlockBounds):
@@ -171,7 +177,7 @@ def _band(bb: BlockBounds):
 
 
 def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float = MARGIN_TOL,
-             seed: int = 0) -> Certificate:
+             seed: int = 0, progress: bool = False) -> Certificate:
     """Turns a route's bounds into a certificate: the one place where "certified" is decided.
 
     Args:
@@ -180,6 +186,7 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
       weights: weight method for :func:`certify.optimize_block_weights`.
       margin_tol: relative tolerance against certifying.
       seed: seed recorded in the certificate.
+      progress: a progress bar on stderr for the weights of many players.
 
     Returns:
       :class:`certify.Certificate` (``invalid`` when the bounds are not finite).
@@ -192,7 +199,7 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
                       reason="the game's F or Jacobian is NaN/Inf at a point of the region", geometry=route.geometry,
                       region=region, bounds_kind=bb.kind, n_points=bb.n_points, weights=weights,
                       margin_tol=margin_tol, seed=seed, extra=extra)
-    wres = optimize_block_weights(bb.mu, bb.coupling, method=weights)
+    wres = optimize_block_weights(bb.mu, bb.coupling, method=weights, progress=progress)
     w = np.asarray(wres.weights, dtype=np.float64)
     margin = float(wres.margin)
     gain = float(sgn.small_gain_ratio(bb.mu, bb.coupling))
@@ -212,7 +219,7 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
     return Certificate(
         status=Status.CERTIFIED if certified else Status.NOT_CERTIFIED, reason=reason, game=game.describe(),
         region=region, bounds_kind=bb.kind, mu=np.asarray(bb.mu, float).tolist(),
-        coupling=np.asarray(bb.coupling, float).tolist(), block_norm=np.asarray(bb.block_norm, float).tolist(),
+        coupling=encode_coupling(bb.coupling), block_norm=np.asarray(bb.block_norm, float).tolist(),
         lipschitz=float(bb.lipschitz), euclidean_margin=float(bb.euclidean_margin), gain=gain, weights=w.tolist(),
         margin=margin, weighted_lipschitz=float(beta), **dataclasses.asdict(steps), band=band,
         weight_method=weights, solver=wres.solver, margin_tol=float(margin_tol), n_points=int(bb.n_points),

@@ -143,10 +143,9 @@ def quadratic(
     if offset.shape != (d,):
         raise ValueError(f"expected b of shape ({d},), got {offset.shape}")
     _checks.check_finite(offset, "b")
-    jac_j, off_j = jnp.asarray(jac), jnp.asarray(offset)
 
-    def pseudo_gradient(x):
-        return jac_j.astype(x.dtype) @ x + off_j.astype(x.dtype)
+    def pseudo_gradient(x):  # host constants: nothing is placed on a device until F is traced
+        return jnp.asarray(jac, dtype=x.dtype) @ x + jnp.asarray(offset, dtype=x.dtype)
 
     recorded = dict(params) if params is not None else {"J": jac.tolist(), "b": offset.tolist()}
     return Game(name=name, dims=dims, pseudo_gradient=pseudo_gradient,

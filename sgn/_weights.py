@@ -19,7 +19,6 @@ References:
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse.csgraph import connected_components
 
 from sgn import _checks
 from sgn._large import optimal_weights_sparse
@@ -121,6 +120,8 @@ def _is_irreducible(coupling) -> bool:
     n = coupling.shape[0]
     if n == 1:
         return True
+    from scipy.sparse.csgraph import connected_components  # SciPy on first use, not with `import sgn`
+
     n_comp, _ = connected_components(coupling > 0, directed=True, connection="strong")
     return n_comp == 1
 

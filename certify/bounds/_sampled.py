@@ -18,13 +18,13 @@ over thousands of items (spec-sound-bounds §7). Float64 when x64 is enabled (th
 from __future__ import annotations
 
 import functools
-import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from certify._bound_types import BlockBounds
+from certify._progress import progress_bar
 from certify.bounds._sampling import MAX_VERTEX_DIM, sample_points
 
 CHUNK = 2048
@@ -104,14 +104,12 @@ def sampled_jacobians(game, points: np.ndarray, *, progress: bool = False):
     kernel = _jacobian_kernel(game.pseudo_gradient)
     fs, js = [], []
     starts = range(0, points.shape[0], CHUNK)
-    if progress and len(starts) > 1:
-        from tqdm import tqdm  # optional progress bar
-
-        starts = tqdm(starts, desc="sampled Jacobians", unit="chunk", file=sys.stderr)
-    for start in starts:
-        f, j = kernel(jnp.asarray(points[start:start + CHUNK]))
-        fs.append(np.asarray(f))
-        js.append(np.asarray(j))
+    with progress_bar(progress and len(starts) > 1, len(starts), "sampled Jacobians", unit="chunk") as advance:
+        for start in starts:
+            f, j = kernel(jnp.asarray(points[start:start + CHUNK]))
+            fs.append(np.asarray(f))
+            js.append(np.asarray(j))
+            advance(1)
     return np.concatenate(fs), np.concatenate(js)
 
 

@@ -11,8 +11,8 @@ so the game Jacobian is constant with :math:`J_{ii} = \mu_i` and :math:`J_{ij} =
 bounds are exact, :math:`\mu_i` and :math:`L_{ij} = |c_{ij}|`, and the comparison matrix has one
 nonzero per directed edge. The Jacobian is stored sparse (SciPy CSR, :math:`O(\text{edges})`), so
 20,000 players need megabytes, not the gigabytes of a dense :math:`N\times N` array. The graphs
-are a ring (each player coupled to both neighbours), a 2-D grid (row-major, 4-neighbourhood, last row possibly partial) and an Erdős–Rényi graph
-:math:`G(n, p)` with :math:`p = \text{degree}/(n-1)`. Curvatures are
+are a ring (each player coupled to both neighbours), a 2-D grid (row-major, 4-neighbourhood, last
+row possibly partial) and an Erdős–Rényi graph :math:`G(n, p)` with :math:`p = \text{degree}/(n-1)`. Curvatures are
 :math:`\mu_i \sim U[1, 1.5]` and couplings :math:`c_{ij} = \pm\,\text{coupling}\cdot m_{ij}`,
 :math:`m_{ij} \sim U[0.5, 1.5]` independently per direction (so :math:`L` is not symmetric and the
 Perron weights are not trivial), all drawn from ``numpy.random.default_rng(seed)``. These are

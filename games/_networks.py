@@ -28,7 +28,6 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.sparse as sp
 
 from games._game import Game
 from games._registry import register
@@ -92,6 +91,8 @@ def network_game(n: int, src, dst, *, coupling: float = 0.2, seed: int = 0, name
     row = np.concatenate([src, dst])
     col = np.concatenate([dst, src])
     value = c * rng.choice([-1.0, 1.0], size=row.size) * rng.uniform(0.5, 1.5, size=row.size)
+    import scipy.sparse as sp  # on first use: keeps SciPy out of `import games`
+
     jac = (sp.csr_matrix((value, (row, col)), shape=(n, n)) + sp.diags(mu)).tocsr()
 
     def pseudo_gradient(x):  # host constants: nothing is placed on a device until F is traced
@@ -127,6 +128,8 @@ def network_bounds(game: Game):
     data = getattr(game, "data", None) or {}
     if not all(k in data for k in ("mu", "row", "col", "value")):
         raise ValueError(f"expected a network game (ring, grid, erdos-renyi), got {game.name!r}")
+    import scipy.sparse as sp  # on first use: keeps SciPy out of `import games`
+
     n = game.n_players
     coupling = sp.csr_matrix((np.abs(data["value"]), (data["row"], data["col"])), shape=(n, n))
     return np.asarray(data["mu"], dtype=np.float64), coupling

@@ -40,7 +40,6 @@ import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -120,17 +119,24 @@ def _on_flat(loss, unflatten, x):
     return loss(*unflatten(x))
 
 
-class _MLP(nn.Module):
-    """tanh MLP with a scalar output scaled by ``1/sqrt(width)``."""
+@functools.cache
+def _mlp_class():
+    """The flax module class, defined on first use (flax is imported only when a network game is built)."""
+    import flax.linen as nn
 
-    width: int
-    depth: int
+    class _MLP(nn.Module):
+        """tanh MLP with a scalar output scaled by ``1/sqrt(width)``."""
 
-    @nn.compact
-    def __call__(self, z):
-        for _ in range(self.depth):
-            z = jnp.tanh(nn.Dense(self.width)(z))
-        return nn.Dense(1)(z)[..., 0] / math.sqrt(self.width)
+        width: int
+        depth: int
+
+        @nn.compact
+        def __call__(self, z):
+            for _ in range(self.depth):
+                z = jnp.tanh(nn.Dense(self.width)(z))
+            return nn.Dense(1)(z)[..., 0] / math.sqrt(self.width)
+
+    return _MLP
 
 
 def _check_positive_int(value, name):
@@ -170,7 +176,7 @@ def neural_duel(width: int = 8, depth: int = 1, seed: int = 0, weight_decay: flo
     for value, name in ((weight_decay, "weight_decay"), (coupling, "coupling"), (radius, "radius")):
         if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
             raise ValueError(f"expected a finite nonnegative {name}, got {value!r}")
-    model = _MLP(int(width), int(depth))
+    model = _mlp_class()(int(width), int(depth))
     k1, k2, k3, k4, k5 = jax.random.split(jax.random.PRNGKey(int(seed)), 5)
     z = jax.random.normal(k3, (int(n_inputs), int(in_dim)), jnp.float32)
     p1 = jax.tree_util.tree_map(lambda a: a.astype(dtype), model.init(k1, z))

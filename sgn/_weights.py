@@ -117,13 +117,16 @@ def _perron_candidates(k):
 
 
 def _is_irreducible(coupling) -> bool:
-    n = coupling.shape[0]
-    if n == 1:
-        return True
-    from scipy.sparse.csgraph import connected_components  # SciPy on first use, not with `import sgn`
+    """The coupling graph is strongly connected: reachability by repeated Boolean squaring (NumPy).
 
-    n_comp, _ = connected_components(coupling > 0, directed=True, connection="strong")
-    return n_comp == 1
+    ``ceil(log2 n)`` squarings of ``A | I`` cover every path of length ``< n``; for the few
+    players of the dense path this is cheaper than importing SciPy's graph routines.
+    """
+    n = coupling.shape[0]
+    reach = ((coupling > 0) | np.eye(n, dtype=bool)).astype(np.float64)
+    for _ in range(int(np.ceil(np.log2(n))) if n > 1 else 0):
+        reach = ((reach @ reach) > 0).astype(np.float64)
+    return bool(np.all(reach > 0))
 
 
 def _irreducible_weights(mu, coupling):

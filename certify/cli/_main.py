@@ -13,6 +13,7 @@ import os
 import sys
 
 from certify import bounds as bounds_lib
+from certify._cache import enable_compilation_cache
 from certify._weights import WEIGHT_METHODS
 from certify.cli._args import UsageError
 from certify.cli._commands import EXIT_USAGE, cmd_certify, cmd_games, cmd_sweep, cmd_verify
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``sgn`` console script; returns the exit code."""
+    enable_compilation_cache()  # JAX's persistent cache: the second run of a command compiles nothing
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -13,7 +13,7 @@ import os
 import sys
 
 from certify import bounds as bounds_lib
-from certify._cache import enable_compilation_cache
+from certify._runtime import configure_runtime
 from certify._weights import WEIGHT_METHODS
 from certify.cli._args import UsageError
 from certify.cli._commands import EXIT_USAGE, cmd_certify, cmd_games, cmd_sweep, cmd_verify
@@ -71,9 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Entry point of the ``sgn`` console script; returns the exit code."""
-    enable_compilation_cache()  # JAX's persistent cache: the second run of a command compiles nothing
     parser = build_parser()
     try:
+        configure_runtime()  # compilation cache (no compile on a second run); many processes if asked
         args = parser.parse_args(argv)
         if args.command is None:
             raise UsageError("expected a command: certify, verify, games or sweep (see sgn --help)")

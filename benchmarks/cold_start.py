@@ -104,7 +104,7 @@ def main(argv=None):
     try:
         rows = []
         warm = root / "warm"
-        for name, cmd, cache, _ in _commands(args.smoke):  # bytecode, and the warm compilation cache
+        for _name, cmd, cache, _ in _commands(args.smoke):  # bytecode, and the warm compilation cache
             _run(cmd, _env(str(warm) if cache else None))
         _run(floor_argv, _env(None))
         floors: list[float] = []

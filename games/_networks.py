@@ -25,13 +25,13 @@ References:
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+import dataclasses
+
 import numpy as np
 
+from games._constructors import quadratic
 from games._game import Game
 from games._registry import register
-from games._sets import Unconstrained
 
 
 def _check_n(n, least=2):
@@ -94,16 +94,9 @@ def network_game(n: int, src, dst, *, coupling: float = 0.2, seed: int = 0, name
     import scipy.sparse as sp  # on first use: keeps SciPy out of `import games`
 
     jac = (sp.csr_matrix((value, (row, col)), shape=(n, n)) + sp.diags(mu)).tocsr()
-
-    def pseudo_gradient(x):  # host constants: nothing is placed on a device until F is traced
-        cross = jax.ops.segment_sum(jnp.asarray(value, x.dtype) * x[col], row, num_segments=n)
-        return jnp.asarray(mu, x.dtype) * x + cross
-
-    data = {"mu": mu, "row": row, "col": col, "value": value}
-    return Game(name=name, dims=(1,) * n, pseudo_gradient=pseudo_gradient,
-                strategy_sets=(Unconstrained(),) * n, constant_jacobian=jac,
-                params=dict(params or {"n": n, "coupling": c, "seed": seed}),
-                description=description, data=data)
+    game = quadratic(jac, dims=(1,) * n, name=name, params=dict(params or {"n": n, "coupling": c, "seed": seed}),
+                     description=description)
+    return dataclasses.replace(game, data={"mu": mu, "row": row, "col": col, "value": value})
 
 
 def network_bounds(game: Game):

@@ -40,15 +40,16 @@ nonnegative :math:`sI - K`, matrix-vector products only), and its vector is kept
 entry is below ``LOCALISED`` of the largest and its Collatz–Wielandt lower bound agrees with
 ARPACK's eigenvalue to the tolerance (on rings and grids the Perron vector has entries far below
 :math:`10^{-16}` of its largest, which a Krylov basis cannot resolve; there Noda's iteration runs
-as before). Either way the bracket is computed from the
-vector itself, so it holds whatever produced the vector.
+as before). Either way the bracket is computed from the vector itself, so it holds whatever
+produced the vector.
 
 The host functions are float64 (certificates); SciPy is imported when they run, not with
-:mod:`sgn`. :func:`perron_weights_jax` is the dense,
-``jit``/``vmap``-able variant for sweeps over many small comparison matrices (fixed number of
-Noda steps with a ``jnp.linalg.solve`` each; it runs on accelerators, where ``eig`` does not).
-The Collatz–Wielandt bounds are computed in floating point without directed rounding; they are
-reported as estimates of the bracket, and callers recompute :math:`\alpha_*(w)` exactly.
+:mod:`sgn`. :func:`perron_weights_jax` is the dense, ``jit``/``vmap``-able variant for sweeps over
+many small comparison matrices (fixed number of Noda steps with a ``jnp.linalg.solve`` each; it
+runs on accelerators, where ``eig`` does not). The Collatz–Wielandt bounds are computed in
+floating point without directed rounding; they are reported as estimates of the bracket, and
+callers recompute :math:`\alpha_*(w)` exactly (for many players, as such a bound on
+:math:`S(w)`: :func:`sparse_small_gain_margin`).
 
 References:
   Noda, `Note on the computation of the maximal eigenvalue of a non-negative irreducible matrix

@@ -11,8 +11,8 @@ Euler and RK4, and for two players the timescale band. Status is ``certified``,
 Floats are written with ``repr`` precision so they read back bit for bit; non-finite values
 are written as the strings ``"nan"``, ``"inf"``, ``"-inf"``.
 
-The coupling bounds :math:`L` are a list of rows for few players. For many players with sparse
-couplings (bounds given as a ``scipy.sparse`` matrix) they are written in coordinate form,
+The coupling bounds :math:`L` are a list of rows for few players. From ``SPARSE_MIN_PLAYERS`` on,
+sparse couplings (bounds given as a ``scipy.sparse`` matrix) are written in coordinate form,
 ``{"shape": [N, N], "rows": [...], "cols": [...], "values": [...]}`` with the stored entries in
 row-major order (every entry not listed is zero), so a 20,000-player ring takes 40,000 entries
 rather than :math:`4\cdot 10^8`. :meth:`Certificate.coupling_matrix` reads either form back.
@@ -33,8 +33,8 @@ from sgn._backend import is_sparse
 SCHEMA_VERSION = 1
 SPARSE_KEYS = ("shape", "rows", "cols", "values")
 """Fields of a coupling written in coordinate (COO) form."""
-SPARSE_NAN_MIN = 257
-"""From this many players on, a refusal's coupling (no numbers) is an empty COO matrix, not NaN rows."""
+SPARSE_MIN_PLAYERS = 257
+"""From this many players on, sparse couplings (and a refusal's, which has no numbers) are written in COO form."""
 
 
 def encode_coupling(coupling):
@@ -44,11 +44,14 @@ def encode_coupling(coupling):
       >>> import numpy as np, scipy.sparse as sp
       >>> encode_coupling(np.array([[0.0, 10.0], [0.05, 0.0]]))
       [[0.0, 10.0], [0.05, 0.0]]
-      >>> encode_coupling(sp.csr_matrix([[0.0, 10.0], [0.05, 0.0]]))
-      {'shape': [2, 2], 'rows': [0, 1], 'cols': [1, 0], 'values': [10.0, 0.05]}
+      >>> coo = encode_coupling(sp.diags([np.full(299, 0.5), np.full(299, 0.25)], [-1, 1]))
+      >>> coo["shape"], coo["rows"][:3], coo["cols"][:3], coo["values"][:3]
+      ([300, 300], [0, 1, 1], [1, 0, 2], [0.25, 0.5, 0.25])
     """
     if not is_sparse(coupling):
         return np.asarray(coupling, dtype=np.float64).tolist()
+    if coupling.shape[0] < SPARSE_MIN_PLAYERS:
+        return coupling.toarray().astype(np.float64).tolist()
     csr = coupling.tocsr(copy=True).astype(np.float64)
     csr.sum_duplicates()
     csr.sort_indices()
@@ -66,7 +69,7 @@ def nan_coupling(n: int):
       >>> nan_coupling(1000)["values"]
       []
     """
-    if n < SPARSE_NAN_MIN:
+    if n < SPARSE_MIN_PLAYERS:
         return [[float("nan")] * n for _ in range(n)]
     return {"shape": [n, n], "rows": [], "cols": [], "values": []}
 

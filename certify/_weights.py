@@ -69,7 +69,9 @@ class WeightResult:
 
     Attributes:
       weights: ``(n_players,)`` weights normalised to ``min(w) = 1``.
-      margin: exact :math:`\alpha_*(w)` of those weights.
+      margin: :math:`\alpha_*(w)` of those weights: exact (dense ``eigvalsh``) for few players;
+        for many, a Collatz–Wielandt lower bound within ``1e-10`` (relative) of it, never above
+        (:func:`sgn.sparse_small_gain_margin`).
       method: the method that produced the weights: ``"perron"``, ``"sdp"`` or ``"lp"``.
       solver: the cvxpy solver that produced them (``None`` for the closed form).
       status: ``"optimal"``; ``"solver_failed"`` (no solve succeeded: weights are all ones);

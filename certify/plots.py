@@ -19,7 +19,6 @@ import numpy as np
 import sgn
 from certify._certificate import Certificate
 
-
 __all__ = ["plot_band", "plot_decay", "plot_phase", "plot_sweep"]
 
 def _pyplot():

@@ -68,7 +68,8 @@ def test_two_processes_equal_one(tmp_path):
         out = json.loads((tmp_path / f"p{pid}_grid.json").read_text())
         assert out["rc"] == 0  # some lam is certified
         assert out["process_count"] == 2
-        assert sweep["n_devices"] == 2 and out["map"]["n_devices"] == 2  # one CPU device per process
+        assert sweep["n_devices"] == 2
+        assert out["map"]["n_devices"] == 2
         # items never interact: each process computes its share with the same per-item code
         assert _max_diff(sweep, ref, ["mu", "coupling", "weights", "margin", "euclidean_margin", "beta"]) <= 1e-13
         assert sweep["certified"] == ref["certified"]

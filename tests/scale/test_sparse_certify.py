@@ -40,8 +40,10 @@ def test_sparse_certificate_numbers(network):
     g, c = network
     mu, coupling = network_bounds(g)
     jac = g.constant_jacobian.toarray()
-    assert c.certified and c.bounds_kind == "exact"
-    assert isinstance(c.coupling, dict) and c.coupling["shape"] == [N, N]
+    assert c.certified
+    assert c.bounds_kind == "exact"
+    assert isinstance(c.coupling, dict)
+    assert c.coupling["shape"] == [N, N]
     np.testing.assert_array_equal(c.coupling_matrix().toarray(), coupling.toarray())  # exact per-block numbers
     np.testing.assert_array_equal(c.mu, mu)
     w = np.asarray(c.weights)
@@ -74,7 +76,8 @@ def test_sparse_and_dense_bounds_agree_where_exact():
     g = games.get_game("ring", n=N, seed=1)
     dense = games.quadratic(g.constant_jacobian.toarray())
     a, b = exact_block_bounds(g), exact_block_bounds(dense)
-    assert sp.issparse(a.coupling) and not sp.issparse(b.coupling)
+    assert sp.issparse(a.coupling)
+    assert not sp.issparse(b.coupling)
     np.testing.assert_array_equal(a.mu, b.mu)
     np.testing.assert_array_equal(a.block_norm, b.block_norm)
     np.testing.assert_array_equal(a.coupling.toarray(), b.coupling)

@@ -10,56 +10,60 @@
 * :func:`sweep_parameter`, :func:`sweep_games`, :func:`certify_region_grid` — batched,
   sharded certification maps; :mod:`certify.plots`; the ``sgn`` command line (:mod:`certify.cli`).
 
-cvxpy is imported only when an SDP or LP is solved; matplotlib only when a plot is drawn.
+Each public name is loaded on first use (PEP 562 module ``__getattr__``), so ``import certify``
+is cheap and a command pays only for what it runs: the pipeline does not load the sweeps, plots
+or integrity checks, cvxpy is imported only when an SDP or LP is solved, matplotlib only when a
+plot is drawn.
 
 Examples:
-  >>> import games
-  >>> c = certify(games.get_game("sgn-toy"))
+  >>> import certify, games
+  >>> c = certify.certify(games.get_game("sgn-toy"))
   >>> c.status, round(c.margin, 6), c.band is not None
   (<Status.CERTIFIED: 'certified'>, 0.292893, True)
 """
 
-from certify import _shadowing as _shadowing  # first: checks that a user's games.py does not replace ours
-from certify import bounds as bounds
-from certify import plots as plots
-from certify._assemble import MARGIN_TOL as MARGIN_TOL
-from certify._basin import Basin as Basin
-from certify._basin import basin_radius as basin_radius
-from certify._basin import certified_basin as certified_basin
-from certify._certificate import Certificate as Certificate
-from certify._certificate import Status as Status
-from certify._integrity import IntegrityResult as IntegrityResult
-from certify._integrity import check_certificate as check_certificate
-from certify._pipeline import certify as certify
-from certify._verify import VerifyReport as VerifyReport
-from certify._verify import verify as verify
-from certify._weights import WeightResult as WeightResult
-from certify._weights import optimize_block_weights as optimize_block_weights
-from certify.sweep import RegionMap as RegionMap
-from certify.sweep import SweepResult as SweepResult
-from certify.sweep import certify_region_grid as certify_region_grid
-from certify.sweep import sweep_games as sweep_games
-from certify.sweep import sweep_parameter as sweep_parameter
+import importlib
 
-__all__ = [
-    "MARGIN_TOL",
-    "Basin",
-    "Certificate",
-    "IntegrityResult",
-    "RegionMap",
-    "Status",
-    "SweepResult",
-    "VerifyReport",
-    "WeightResult",
-    "basin_radius",
-    "bounds",
-    "certified_basin",
-    "certify",
-    "certify_region_grid",
-    "check_certificate",
-    "optimize_block_weights",
-    "plots",
-    "sweep_games",
-    "sweep_parameter",
-    "verify",
-]
+from certify import _shadowing as _shadowing  # first: checks that a user's games.py does not replace ours
+
+_EXPORTS = {
+    "MARGIN_TOL": "certify._assemble",
+    "Basin": "certify._basin",
+    "basin_radius": "certify._basin",
+    "certified_basin": "certify._basin",
+    "Certificate": "certify._certificate",
+    "Status": "certify._certificate",
+    "IntegrityResult": "certify._integrity",
+    "check_certificate": "certify._integrity",
+    "certify": "certify._pipeline",
+    "VerifyReport": "certify._verify",
+    "verify": "certify._verify",
+    "WeightResult": "certify._weights",
+    "optimize_block_weights": "certify._weights",
+    "RegionMap": "certify.sweep",
+    "SweepResult": "certify.sweep",
+    "certify_region_grid": "certify.sweep",
+    "sweep_games": "certify.sweep",
+    "sweep_parameter": "certify.sweep",
+}
+"""Public name -> the module that defines it."""
+_SUBMODULES = ("bounds", "plots")
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES])
+
+
+def __getattr__(name: str):
+    """Loads a public name (or the ``bounds`` / ``plots`` submodule) on first access."""
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"certify.{name}")
+    elif name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    else:
+        raise AttributeError(f"module 'certify' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    """The public names beside what is already loaded."""
+    return sorted(set(globals()) | set(__all__))

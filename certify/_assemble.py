@@ -28,9 +28,10 @@ import numpy as np
 import certify.bounds._exact as _exact
 import sgn
 from certify._bound_types import BlockBounds
-from certify._certificate import Certificate, Status
+from certify._certificate import Certificate, Status, encode_coupling, nan_coupling
 from certify._interval import interval_value_and_jacobian
 from certify._weights import optimize_block_weights
+from sgn._backend import is_sparse
 
 MARGIN_TOL = 1e-9
 """Relative tolerance against certifying: certified iff ``margin > MARGIN_TOL * max(1, |mu|, L)``."""
@@ -89,16 +90,12 @@ def _rk4_region(game, region, bounds: BlockBounds, step: float):
     r"""A step and an inner box on which every RK4 stage of every iterate stays in the bounded box.
 
     The RK4 factor rests on mean-value Jacobians between *stage* points, so it needs the stages
-    :math:`x - 	frac h2 F(x), \dots, x - hF(\cdot)` inside the box :math:`K` where the bounds hold.
-    With :math:`G \ge \sup_K \lVert F
-    Vert_2` every stage of an iterate :math:`x` lies within
+    :math:`x - \tfrac h2 F(x), \dots, x - hF(\cdot)` inside the box :math:`K` where the bounds hold.
+    With :math:`G \ge \sup_K \lVert F\rVert_2` every stage of an iterate :math:`x` lies within
     :math:`hG` of :math:`x` (by induction over the four stages), so iterates in the inner box
     :math:`K_h = [lo + hG, hi - hG]` keep all stages in :math:`K`. We use
-    :math:`G = \lVert F(c)
-    Vert_2 + L_F \lVert (hi - lo)/2
-    Vert_2` (:math:`c` the centre,
-    :math:`L_F \ge \sup_K\lVert DF
-    Vert_2` the bounds' Lipschitz constant). When :math:`K_h` is
+    :math:`G = \lVert F(c)\rVert_2 + L_F \lVert (hi - lo)/2\rVert_2` (:math:`c` the centre,
+    :math:`L_F \ge \sup_K\lVert DF\rVert_2` the bounds' Lipschitz constant). When :math:`K_h` is
     empty the step is reduced until :math:`K_h` keeps half of each half-width (the RK4 factor is
     below one on the whole interval :math:`(0, h]`). Our own construction.
 
@@ -169,7 +166,11 @@ def tolerance_scale(bounds: BlockBounds) -> float:
       ...                             kind="exact"))
       10.0
     """
-    mu, coupling = np.abs(np.asarray(bounds.mu, float)), np.abs(np.asarray(bounds.coupling, float))
+    mu = np.abs(np.asarray(bounds.mu, float))
+    if is_sparse(bounds.coupling):  # many players: only the stored couplings can be nonzero
+        coupling = np.abs(np.asarray(bounds.coupling.data, float))
+    else:
+        coupling = np.abs(np.asarray(bounds.coupling, float))
     return float(max(1.0, *mu.tolist(), *coupling.ravel().tolist()))
 
 
@@ -202,7 +203,7 @@ def refuse(game, *, status: Status, reason: str, geometry: str, region, bounds_k
     n = game.n_players
     return Certificate(
         status=status, reason=reason, game=game.describe(), region=region, bounds_kind=bounds_kind,
-        mu=[NAN] * n, coupling=[[NAN] * n for _ in range(n)], block_norm=[NAN] * n, lipschitz=NAN,
+        mu=[NAN] * n, coupling=nan_coupling(n), block_norm=[NAN] * n, lipschitz=NAN,
         euclidean_margin=NAN, gain=NAN, weights=[1.0] * n, margin=NAN, weighted_lipschitz=NAN,
         euler_step=0.0, euler_best_step=0.0, euler_factor=NAN, rk4_step_guideline=0.0, rk4_step=0.0,
         rk4_guideline_factor=NAN, band=None, weight_method=weights, solver=None, margin_tol=float(margin_tol),
@@ -211,7 +212,8 @@ def refuse(game, *, status: Status, reason: str, geometry: str, region, bounds_k
 
 def _finite(bb: BlockBounds) -> bool:
     """The bounds a certificate rests on are numbers (a NaN Lipschitz constant means "not computed")."""
-    return bool(np.all(np.isfinite(bb.mu)) and np.all(np.isfinite(bb.coupling)) and not np.isinf(bb.lipschitz))
+    coupling = bb.coupling.data if is_sparse(bb.coupling) else bb.coupling
+    return bool(np.all(np.isfinite(bb.mu)) and np.all(np.isfinite(coupling)) and not np.isinf(bb.lipschitz))
 
 
 def _band(bb: BlockBounds):
@@ -220,7 +222,7 @@ def _band(bb: BlockBounds):
 
 
 def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float = MARGIN_TOL,
-             seed: int = 0) -> Certificate:
+             seed: int = 0, progress: bool = False) -> Certificate:
     """Turns a route's bounds into a certificate: the one place where "certified" is decided.
 
     Args:
@@ -229,6 +231,7 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
       weights: weight method for :func:`certify.optimize_block_weights`.
       margin_tol: relative tolerance against certifying.
       seed: seed recorded in the certificate.
+      progress: a progress bar on stderr for the weights of many players.
 
     Returns:
       :class:`certify.Certificate` (``invalid`` when the bounds are not finite).
@@ -241,7 +244,7 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
                       reason="the game's F or Jacobian is NaN/Inf at a point of the region", geometry=route.geometry,
                       region=region, bounds_kind=bb.kind, n_points=bb.n_points, weights=weights,
                       margin_tol=margin_tol, seed=seed, extra=extra)
-    wres = optimize_block_weights(bb.mu, bb.coupling, method=weights)
+    wres = optimize_block_weights(bb.mu, bb.coupling, method=weights, progress=progress)
     w = np.asarray(wres.weights, dtype=np.float64)
     gain = float(sgn.small_gain_ratio(bb.mu, bb.coupling))
     tol = margin_tol * tolerance_scale(bb)
@@ -273,7 +276,7 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
     return Certificate(
         status=Status.CERTIFIED if certified else Status.NOT_CERTIFIED, reason=reason, game=game.describe(),
         region=region, bounds_kind=bb.kind, mu=np.asarray(bb.mu, float).tolist(),
-        coupling=np.asarray(bb.coupling, float).tolist(), block_norm=np.asarray(bb.block_norm, float).tolist(),
+        coupling=encode_coupling(bb.coupling), block_norm=np.asarray(bb.block_norm, float).tolist(),
         lipschitz=float(bb.lipschitz), euclidean_margin=float(bb.euclidean_margin), gain=gain,
         weights=np.asarray(chosen, float).tolist(), margin=margin, weighted_lipschitz=float(beta),
         euler_step=steps.euler_step, euler_best_step=steps.euler_best_step, euler_factor=steps.euler_factor,
@@ -290,10 +293,8 @@ def _num(x) -> str:
 def _direct_test(bb: BlockBounds, sgn_weights, at_sgn, tol):
     r"""The direct strong-monotonicity tests when the comparison matrix refuses.
 
-    :math:`\inf_K \lambda_{\min}(\operatorname{sym}(M^{1/2}DF M^{-1/2})) > 	ext{tol}` proves
-    :math:`\langle F(x) - F(y), M(x - y)
-    angle \ge lpha\lVert x - y
-    Vert_M^2` on the convex
+    :math:`\inf_K \lambda_{\min}(\operatorname{sym}(M^{1/2}DF M^{-1/2})) > \text{tol}` proves
+    :math:`\langle F(x) - F(y), M(x - y)\rangle \ge \alpha\lVert x - y\rVert_M^2` on the convex
     region directly (mean-value argument), for :math:`w = 1` (the Euclidean / Rosen test, the
     bounds' ``euclidean_margin``) and for the SGN weights. The larger certifying margin wins.
 

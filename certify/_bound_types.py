@@ -49,7 +49,7 @@ class WeightedBounds(tuple):
 
     @property
     def lipschitz(self) -> float:
-        r"""Upper bound (or estimate) of :math:`eta(w)`."""
+        r"""Upper bound (or estimate) of :math:`\beta(w)`."""
         return self[0]
 
     @property

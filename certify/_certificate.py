@@ -10,6 +10,12 @@ Euler and RK4, and for two players the timescale band. Status is ``certified``,
 
 Floats are written with ``repr`` precision so they read back bit for bit; non-finite values
 are written as the strings ``"nan"``, ``"inf"``, ``"-inf"``.
+
+The coupling bounds :math:`L` are a list of rows for few players. From ``SPARSE_MIN_PLAYERS`` on,
+sparse couplings (bounds given as a ``scipy.sparse`` matrix) are written in coordinate form,
+``{"shape": [N, N], "rows": [...], "cols": [...], "values": [...]}`` with the stored entries in
+row-major order (every entry not listed is zero), so a 20,000-player ring takes 40,000 entries
+rather than :math:`4\cdot 10^8`. :meth:`Certificate.coupling_matrix` reads either form back.
 """
 
 from __future__ import annotations
@@ -22,8 +28,64 @@ import numpy as np
 
 import sgn
 from certify import _json
+from sgn._backend import is_sparse
 
 SCHEMA_VERSION = 1
+SPARSE_KEYS = ("shape", "rows", "cols", "values")
+"""Fields of a coupling written in coordinate (COO) form."""
+SPARSE_MIN_PLAYERS = 257
+"""From this many players on, sparse couplings (and a refusal's, which has no numbers) are written in COO form."""
+
+
+def encode_coupling(coupling):
+    """The ``coupling`` field of a certificate: a list of rows, or a COO dict for ``scipy.sparse``.
+
+    Examples:
+      >>> import numpy as np, scipy.sparse as sp
+      >>> encode_coupling(np.array([[0.0, 10.0], [0.05, 0.0]]))
+      [[0.0, 10.0], [0.05, 0.0]]
+      >>> coo = encode_coupling(sp.diags([np.full(299, 0.5), np.full(299, 0.25)], [-1, 1]))
+      >>> coo["shape"], coo["rows"][:3], coo["cols"][:3], coo["values"][:3]
+      ([300, 300], [0, 1, 1], [1, 0, 2], [0.25, 0.5, 0.25])
+    """
+    if not is_sparse(coupling):
+        return np.asarray(coupling, dtype=np.float64).tolist()
+    if coupling.shape[0] < SPARSE_MIN_PLAYERS:
+        return coupling.toarray().astype(np.float64).tolist()
+    csr = coupling.tocsr(copy=True).astype(np.float64)
+    csr.sum_duplicates()
+    csr.sort_indices()
+    coo = csr.tocoo()
+    return {"shape": [int(k) for k in coo.shape], "rows": coo.row.tolist(), "cols": coo.col.tolist(),
+            "values": coo.data.tolist()}
+
+
+def nan_coupling(n: int):
+    """The coupling of a certificate that rests on no bounds: NaN rows, or an empty COO matrix for many players.
+
+    Examples:
+      >>> nan_coupling(2)
+      [[nan, nan], [nan, nan]]
+      >>> nan_coupling(1000)["values"]
+      []
+    """
+    if n < SPARSE_MIN_PLAYERS:
+        return [[float("nan")] * n for _ in range(n)]
+    return {"shape": [n, n], "rows": [], "cols": [], "values": []}
+
+
+def sparse_parts(value):
+    """``(shape, rows, cols, values)`` of a COO coupling dict (``None`` for anything else).
+
+    Examples:
+      >>> sparse_parts({"shape": [2, 2], "rows": [0], "cols": [1], "values": [3.0]})
+      ((2, 2), [0], [1], [3.0])
+      >>> sparse_parts([[0.0]]) is None
+      True
+    """
+    if not (isinstance(value, dict) and set(value) == set(SPARSE_KEYS)):
+        return None
+    return tuple(value["shape"]), value["rows"], value["cols"], value["values"]
 
 
 class Status(enum.StrEnum):
@@ -56,7 +118,8 @@ class Certificate:
       region: ``{"lo", "hi"}`` or ``None`` (global bounds of an affine game).
       bounds_kind: ``"exact"``, ``"sound"`` or ``"sampled"``.
       mu: curvature bounds per player.
-      coupling: coupling bounds ``L_ij``.
+      coupling: coupling bounds ``L_ij``: rows of numbers, or for sparse couplings of many players
+        ``{"shape", "rows", "cols", "values"}`` (coordinate form; see :meth:`coupling_matrix`).
       block_norm: bounds on ``||J_ii||_2``.
       lipschitz: Euclidean Lipschitz bound ``sup ||DF||_2``.
       euclidean_margin: ``inf lambda_min(sym DF)`` bound (the Rosen test with ``w = 1``).
@@ -96,7 +159,7 @@ class Certificate:
     region: dict | None
     bounds_kind: str
     mu: list
-    coupling: list
+    coupling: list | dict
     block_norm: list
     lipschitz: float
     euclidean_margin: float
@@ -135,6 +198,22 @@ class Certificate:
     def is_estimate(self) -> bool:
         """True when a ``certified`` status rests on sampled (not guaranteed) bounds."""
         return self.certified and self.bounds_kind == "sampled"
+
+    def coupling_matrix(self):
+        """The coupling bounds as a NumPy array, or a ``scipy.sparse`` CSR matrix when stored sparse.
+
+        Examples:
+          >>> import certify, games
+          >>> certify.certify(games.get_game("sgn-toy")).coupling_matrix().tolist()
+          [[0.0, 10.0], [0.05, 0.0]]
+        """
+        parts = sparse_parts(self.coupling)
+        if parts is None:
+            return np.asarray(self.coupling, dtype=np.float64)
+        import scipy.sparse as sp  # coordinate form: many players
+
+        shape, rows, cols, values = parts
+        return sp.csr_matrix((np.asarray(values, dtype=np.float64), (rows, cols)), shape=shape)
 
     @property
     def rate(self) -> float:
@@ -210,6 +289,24 @@ def _is_vector(x) -> bool:
     return isinstance(x, list) and bool(x) and all(_is_number(v) for v in x)
 
 
+def _is_index_list(x, size) -> bool:
+    return isinstance(x, list) and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < size for v in x)
+
+
+def _is_coupling(value) -> bool:
+    """Rows of equal length, or a well-formed square COO dict."""
+    parts = sparse_parts(value)
+    if parts is None:
+        return isinstance(value, list) and bool(value) and all(_is_vector(r) and len(r) == len(value)
+                                                                for r in value)
+    shape, rows, cols, values = parts
+    if not (len(shape) == 2 and all(isinstance(k, int) and not isinstance(k, bool) and k > 0 for k in shape)
+            and shape[0] == shape[1]):
+        return False
+    return (_is_index_list(rows, shape[0]) and _is_index_list(cols, shape[1]) and isinstance(values, list)
+            and all(_is_number(v) for v in values) and len(rows) == len(cols) == len(values))
+
+
 def _check_field_type(key, value) -> None:
     """Raises ``ValueError`` naming ``key`` when a decoded field has the wrong JSON type."""
     ok = True
@@ -218,7 +315,7 @@ def _check_field_type(key, value) -> None:
     elif key in _VECTOR_FIELDS:
         ok = _is_vector(value)
     elif key == "coupling":
-        ok = isinstance(value, list) and bool(value) and all(_is_vector(r) and len(r) == len(value) for r in value)
+        ok = _is_coupling(value)
     elif key == "band":
         ok = value is None or (_is_vector(value) and len(value) == 2)
     elif key in _STR_FIELDS:

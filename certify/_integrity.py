@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 import games
-from certify._certificate import Certificate
+from certify._certificate import Certificate, sparse_parts
 from certify._pipeline import certify
 from certify.bounds._methods import METHODS, resolve
 
@@ -56,6 +56,9 @@ class IntegrityResult:
 def _close(a, b, rtol):
     if a is None or b is None:
         return a is None and b is None
+    if isinstance(a, dict) or isinstance(b, dict):  # couplings in coordinate form: same pattern, close values
+        pa, pb = sparse_parts(a), sparse_parts(b)
+        return pa is not None and pb is not None and pa[:3] == pb[:3] and _close(pa[3], pb[3], rtol)
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape:
         return False

@@ -172,4 +172,4 @@ def certify(game: Game, *, region=None, bounds="auto", weights: str = "perron", 
             route = _euclidean_route(game, reg, method, margin_tol=margin_tol, progress=progress)
         if isinstance(route, Certificate):
             return route
-        return assemble(game, route, weights=weights, margin_tol=margin_tol, seed=seed)
+        return assemble(game, route, weights=weights, margin_tol=margin_tol, seed=seed, progress=progress)

@@ -71,12 +71,12 @@ def run_bar(desc: str, *, enabled: bool, delay: float | None = None) -> Iterator
 
 
 @contextlib.contextmanager
-def ticks(*, total: int | None, desc: str, enabled: bool) -> Iterator[Callable[[], None]]:
-    """A ``tick()`` callback counting steps of a loop the caller does not own (e.g. refine rounds).
+def ticks(*, total: int | None, desc: str, enabled: bool) -> Iterator[Callable[..., None]]:
+    """A ``tick(k=1)`` callback counting steps of a loop the caller does not own (e.g. refine rounds).
 
     Examples:
-      >>> with ticks(total=2, desc="rounds", enabled=False) as tick:
-      ...     tick(); tick()
+      >>> with ticks(total=3, desc="rounds", enabled=False) as tick:
+      ...     tick(); tick(2)
     """
     if _ACTIVE:
         bar = _ACTIVE[-1]
@@ -85,18 +85,18 @@ def ticks(*, total: int | None, desc: str, enabled: bool) -> Iterator[Callable[[
         bar.bar_format = _COUNTING
         bar.set_description_str(desc, refresh=False)
         try:
-            yield lambda: bar.update(1)
+            yield lambda k=1: bar.update(k)
         finally:
             bar.reset()
             bar.total, bar.bar_format = None, old_format
             bar.set_description_str(old_desc, refresh=False)
         return
     if not enabled:
-        yield lambda: None
+        yield lambda k=1: None
         return
     bar = _tqdm()(total=total, desc=desc, file=sys.stderr, leave=False, bar_format=_COUNTING if total else None)
     try:
-        yield lambda: bar.update(1)
+        yield lambda k=1: bar.update(k)
     finally:
         bar.close()
 

@@ -25,7 +25,7 @@ it can only make the result more conservative. The returned margin is always rec
 from the weights (float64), so a certificate never rests on a solver's claim, and cvxpy weights
 are cross-checked against the closed form: a gap beyond ``XCHECK_RTOL`` gives status
 ``"margin_mismatch"``, never certified. cvxpy is imported only when an SDP or LP is solved.
-Host-side: NumPy/SciPy in, NumPy out.
+Host-side: NumPy/SciPy in, NumPy out; SciPy's sparse module is imported only for many players.
 
 References:
   Boyd et al., Linear Matrix Inequalities in System and Control Theory, SIAM 1994.
@@ -42,10 +42,11 @@ import sys
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 
 import sgn
+from certify._progress import ticks
 from sgn import _checks
+from sgn._backend import is_sparse
 
 WEIGHT_METHODS = ("auto", "perron", "sdp", "lp")
 SDP_SOLVERS = ("CLARABEL", "SCS")
@@ -68,7 +69,9 @@ class WeightResult:
 
     Attributes:
       weights: ``(n_players,)`` weights normalised to ``min(w) = 1``.
-      margin: exact :math:`\alpha_*(w)` of those weights.
+      margin: :math:`\alpha_*(w)` of those weights: exact (dense ``eigvalsh``) for few players;
+        for many, a Collatz–Wielandt lower bound within ``1e-10`` (relative) of it, never above
+        (:func:`sgn.sparse_small_gain_margin`).
       method: the method that produced the weights: ``"perron"``, ``"sdp"`` or ``"lp"``.
       solver: the cvxpy solver that produced them (``None`` for the closed form).
       status: ``"optimal"``; ``"solver_failed"`` (no solve succeeded: weights are all ones);
@@ -195,7 +198,7 @@ def _sdp_oracle(k):
     r"""The LMI :math:`\bar W(K - \alpha I) + (K - \alpha I)^\top\bar W \succeq 0`, :math:`w \ge 1`."""
     import cvxpy as cp
 
-    k = k.toarray() if sp.issparse(k) else k
+    k = k.toarray() if is_sparse(k) else k
     n = k.shape[0]
     w, alpha = cp.Variable(n), cp.Parameter()
     wk = cp.diag(w) @ k
@@ -264,7 +267,9 @@ def _bisect(oracle, mu, off, tol):
 
 def _host_bounds(mu, coupling):
     """Checked float64 ``mu`` and the off-diagonal couplings (dense, or CSR for many/sparse players)."""
-    if sp.issparse(coupling) or np.shape(mu)[0] > DENSE_MAX:
+    if is_sparse(coupling) or np.shape(mu)[0] > DENSE_MAX:
+        import scipy.sparse as sp  # many players
+
         k = sgn.sparse_comparison_matrix(mu, coupling)  # validates
         mu = np.asarray(mu, dtype=np.float64)
         return mu, (sp.diags(mu) - k).tocsr()
@@ -273,17 +278,18 @@ def _host_bounds(mu, coupling):
     return mu, np.asarray(coupling, dtype=np.float64) * (1.0 - np.eye(mu.shape[0]))
 
 
-def _margin(mu, off, w, lower_hint=None) -> float:
-    if sp.issparse(off):
-        return sgn.sparse_small_gain_margin(mu, off, w, lower_hint=lower_hint)
+def _margin(mu, off, w, lower_hint=None, progress=None) -> float:
+    if is_sparse(off):
+        return sgn.sparse_small_gain_margin(mu, off, w, lower_hint=lower_hint, progress=progress)
     return float(sgn.small_gain_margin(mu, off, w))
 
 
-def _closed_form(mu, off, tol) -> WeightResult:
+def _closed_form(mu, off, tol, progress=False) -> WeightResult:
     n = mu.shape[0]
-    if sp.issparse(off):
-        r = sgn.optimal_weights_sparse(mu, off, tol=tol)
-        margin = _margin(mu, off, r.weights, r.lower if np.isfinite(r.lower) else None)
+    if is_sparse(off):
+        with ticks(total=2 * n, desc="Perron weights and margin", enabled=progress) as advance:
+            r = sgn.optimal_weights_sparse(mu, off, tol=tol, progress=advance)
+            margin = _margin(mu, off, r.weights, r.lower if np.isfinite(r.lower) else None, advance)
         return WeightResult(r.weights, margin, "perron", status="optimal" if r.converged else "not_converged",
                             reason=f"{n} players, {off.nnz} couplings: sparse Noda iteration",
                             perron_margin=r.upper, lower=r.lower)
@@ -302,7 +308,12 @@ def _cvxpy(method, mu, off, tol, perron, reason) -> WeightResult:
     # The margin is homogeneous of degree one in K: solve on K / scale, rescale alpha only.
     big = float(off.max()) if off.size else 0.0
     scale = float(max(np.max(np.abs(mu)), big, np.finfo(np.float64).tiny))
-    k = (sp.diags(mu) - off).tocsc() / scale if sp.issparse(off) else (np.diag(mu) - off) / scale
+    if is_sparse(off):
+        import scipy.sparse as sp  # many players
+
+        k = (sp.diags(mu) - off).tocsc() / scale
+    else:
+        k = (np.diag(mu) - off) / scale
     oracle = _sdp_oracle(k) if method == "sdp" else _lp_oracle(k)
     found, lower = _bisect(oracle, mu / scale, off / scale, tol)
     failures = tuple(oracle.failures)
@@ -318,7 +329,8 @@ def _cvxpy(method, mu, off, tol, perron, reason) -> WeightResult:
                         failures=failures, perron_margin=perron, lower=lower * scale)
 
 
-def optimize_block_weights(mu, coupling, *, method: str = "auto", tol: float = 1e-9) -> WeightResult:
+def optimize_block_weights(mu, coupling, *, method: str = "auto", tol: float = 1e-9,
+                           progress: bool = False) -> WeightResult:
     r"""Block weights maximising the SGN margin :math:`\alpha_*(w)`.
 
     .. math::
@@ -333,6 +345,7 @@ def optimize_block_weights(mu, coupling, *, method: str = "auto", tol: float = 1
         (closed form), ``"sdp"`` or ``"lp"`` (cvxpy bisection on :math:`\alpha`).
       tol: bisection tolerance on :math:`\alpha` (cvxpy) or the tolerance of the closed form
         (relative gap to the supremum for reducible :math:`K`; Noda's bracket).
+      progress: a progress bar on stderr for the sparse closed form (many players).
 
     Returns:
       :class:`WeightResult` with the exact margin of the returned weights. Host-side float64
@@ -359,7 +372,7 @@ def optimize_block_weights(mu, coupling, *, method: str = "auto", tol: float = 1
     if method in ("sdp", "lp"):
         perron = _closed_form(mu, off, tol).perron_margin
         return _cvxpy(method, mu, off, tol, perron, f"{method} requested")
-    res = _closed_form(mu, off, tol)
+    res = _closed_form(mu, off, tol, progress)
     if method == "perron":
         return res
     short = res.status != "optimal" or res.margin < res.perron_margin - tol * max(1.0, abs(res.perron_margin))

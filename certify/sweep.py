@@ -26,22 +26,22 @@ code, and the padding is dropped. Items never interact, so the results equal the
 ones. One decomposition type per ``jit`` (``eigvalsh`` or ``svd``): on CPU, jax 0.10.2 can
 deadlock when one ``jit`` holds many batched ``eigvalsh``/SVD calls (spec-sound-bounds §7).
 
-**Many hosts.** Call :func:`jax.distributed.initialize` first; ``jax.devices()`` then lists the
-devices of all processes, :func:`make_mesh` spans them, inputs are placed with
-:func:`jax.make_array_from_callback` (each process computes the same host batch, deterministic
-from the seed) and outputs are gathered with ``multihost_utils.process_allgather``. Launch one
-process per host, e.g. on two hosts::
+**Many processes.** With :func:`jax.distributed.initialize` called first, ``jax.devices()``
+lists the devices of all processes, :func:`make_mesh` spans them, inputs are placed with
+:func:`jax.make_array_from_callback` (every process builds the same host batch, deterministic from
+the seed, and supplies only its own shards), each process computes its share of the batch, and
+outputs are gathered with ``multihost_utils.process_allgather``: every process returns the
+one-process result. The ``sgn`` command joins the processes itself from the environment
+(``certify._runtime``); on two hosts::
 
-    # host 0                                   # host 1
-    JAX_COORDINATOR=10.0.0.1:1234 \            JAX_COORDINATOR=10.0.0.1:1234 \
-    python -c "import jax; jax.distributed.initialize(\
-        coordinator_address='10.0.0.1:1234', num_processes=2, process_id=0)  # 1 on host 1
-    from certify.sweep import sweep_parameter
-    import numpy as np
-    r = sweep_parameter('lq64', 'lam', np.linspace(0, 2.5, 61))
-    if jax.process_index() == 0: print(r.table())"
+    # on host 0 (10.0.0.1):
+    SGN_COORDINATOR=10.0.0.1:1234 SGN_NUM_PROCESSES=2 SGN_PROCESS_ID=0 sgn sweep lq64 --param lam=0:2.5:61
+    # on host 1:
+    SGN_COORDINATOR=10.0.0.1:1234 SGN_NUM_PROCESSES=2 SGN_PROCESS_ID=1 sgn sweep lq64 --param lam=0:2.5:61
 
-(on SLURM, ``jax.distributed.initialize()`` with no arguments reads the cluster environment).
+and under SLURM, ``SGN_COORDINATOR=auto srun sgn sweep ...`` (JAX reads the cluster's variables).
+From Python, call ``jax.distributed.initialize(...)`` before the first sweep. Games the batched path
+cannot take (the per-value fallback loop) are certified in full by every process.
 
 References:
   Vedula et al., `Small-Gain Nash <https://arxiv.org/abs/2512.06791>`_, 2025.
@@ -73,6 +73,7 @@ from certify.bounds._sampled import gram_spectral_norm
 from certify.bounds._sampling import sample_points
 from games import Game, Region
 from sgn import _checks
+from sgn._backend import is_sparse
 
 __all__ = [
     "RegionMap",
@@ -386,6 +387,11 @@ def _certify_jacobians(jacs: np.ndarray, dims: tuple, mesh: Mesh, margin_tol: fl
             "certified": margin > margin_tol * _scale(mu, coupling)}
 
 
+def _dense(jac):
+    """A constant Jacobian as a dense array (the batched kernels work on dense stacks)."""
+    return jac.toarray() if is_sparse(jac) else np.asarray(jac)
+
+
 def _finish(game_name, param, values, params, q, kind, batched, n_devices, margin_tol):
     margin, beta = q["margin"], q["beta"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -432,7 +438,7 @@ def sweep_games(games_list, *, mesh: Mesh | None = None, margin_tol: float = MAR
     mesh = make_mesh() if mesh is None else mesh
     vals = np.arange(len(games_list), dtype=np.float64) if values is None else np.asarray(values, float)
     with jax.enable_x64(True):
-        jacs = np.stack([g.constant_jacobian for g in games_list]).astype(np.float64)
+        jacs = np.stack([_dense(g.constant_jacobian) for g in games_list]).astype(np.float64)
         q = _certify_jacobians(jacs, tuple(dims), mesh, margin_tol)
     return _finish(game_name or games_list[0].name, param, vals, params or {}, q, "exact", True,
                    mesh.devices.size, margin_tol)

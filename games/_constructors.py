@@ -19,6 +19,7 @@ from games._game import Game
 from games._region import Region
 from games._sets import Simplex, StrategySet, Unconstrained
 from sgn import _checks
+from sgn._backend import is_sparse
 
 
 def _sets_for(sets, n_players) -> tuple:
@@ -44,6 +45,31 @@ def _matrix(a, name, *, square=False):
         raise ValueError(f"expected a non-empty {name}, got shape {m.shape}")
     _checks.check_finite(m, name)
     return m
+
+
+def _sparse_matrix(a, name):
+    """A square, non-empty, finite ``scipy.sparse`` matrix as canonical float64 CSR."""
+    import scipy.sparse as sp  # the input is sparse: SciPy is already imported
+
+    m = sp.csr_matrix(a, dtype=np.float64, copy=True)
+    if m.shape[0] != m.shape[1] or m.shape[0] == 0:
+        raise ValueError(f"expected a non-empty square {name}, got shape {m.shape}")
+    _checks.check_finite(m, name)
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    m.sort_indices()
+    return m
+
+
+def _sparse_product(jac):
+    """``x -> J x`` for a sparse ``J``: one gather and one segment sum over the stored entries."""
+    coo = jac.tocoo()
+    rows, cols, values, d = coo.row, coo.col, coo.data, jac.shape[0]
+
+    def apply(x):  # host constants: nothing is placed on a device until F is traced
+        return jax.ops.segment_sum(jnp.asarray(values, x.dtype) * x[cols], rows, num_segments=d)
+
+    return apply
 
 
 def from_pseudo_gradient(
@@ -122,7 +148,8 @@ def quadratic(
     """Affine pseudo-gradient :math:`F(x) = Jx + b` (quadratic losses); bounds are exact.
 
     Args:
-      jacobian: ``(dim, dim)`` constant Jacobian ``J``.
+      jacobian: ``(dim, dim)`` constant Jacobian ``J``: an array, or a ``scipy.sparse`` matrix
+        for many players (kept sparse: ``F`` is a gather and a segment sum over its entries).
       b: ``(dim,)`` offset (zero if ``None``).
       dims: block sizes; one coordinate per player if ``None``.
       sets: strategy set(s); unconstrained if ``None``.
@@ -136,19 +163,25 @@ def quadratic(
       >>> g.dims, g.is_affine
       ((1, 1), True)
     """
-    jac = _matrix(jacobian, "J", square=True)
+    sparse = is_sparse(jacobian)
+    jac = _sparse_matrix(jacobian, "J") if sparse else _matrix(jacobian, "J", square=True)
     d = jac.shape[0]
     dims = (1,) * d if dims is None else _checks.check_dims(dims, d)
     offset = np.zeros(d) if b is None else np.asarray(b, dtype=np.float64)
     if offset.shape != (d,):
         raise ValueError(f"expected b of shape ({d},), got {offset.shape}")
     _checks.check_finite(offset, "b")
-    jac_j, off_j = jnp.asarray(jac), jnp.asarray(offset)
+    product = _sparse_product(jac) if sparse else (lambda x: jnp.asarray(jac, dtype=x.dtype) @ x)
 
-    def pseudo_gradient(x):
-        return jac_j.astype(x.dtype) @ x + off_j.astype(x.dtype)
+    def pseudo_gradient(x):  # host constants: nothing is placed on a device until F is traced
+        return product(x) + jnp.asarray(offset, dtype=x.dtype)
 
-    recorded = dict(params) if params is not None else {"J": jac.tolist(), "b": offset.tolist()}
+    if params is not None:
+        recorded = dict(params)
+    else:
+        coo = jac.tocoo() if sparse else None
+        recorded = {"J": {"shape": list(jac.shape), "rows": coo.row.tolist(), "cols": coo.col.tolist(),
+                          "values": coo.data.tolist()} if sparse else jac.tolist(), "b": offset.tolist()}
     return Game(name=name, dims=dims, pseudo_gradient=pseudo_gradient,
                 strategy_sets=_sets_for(sets, len(dims)), constant_jacobian=jac,
                 params=recorded, description=description, region=region)

@@ -21,6 +21,7 @@ import numpy as np
 from games._region import Region
 from games._sets import StrategySet, Unconstrained, product_projection
 from sgn import _checks
+from sgn._backend import is_sparse
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -32,7 +33,8 @@ class Game:
       dims: block sizes ``(d_1, ..., d_N)``.
       pseudo_gradient: ``F: (dim,) -> (dim,)``, pure JAX.
       strategy_sets: one :mod:`games` strategy set per player.
-      constant_jacobian: ``(dim, dim)`` Jacobian if ``F`` is affine (bounds are then exact).
+      constant_jacobian: ``(dim, dim)`` Jacobian if ``F`` is affine (bounds are then exact): a
+        NumPy array, or a ``scipy.sparse`` matrix (kept as canonical float64 CSR) for many players.
       params: the parameters the game was built from (recorded in certificates).
       description: one line saying what the game demonstrates.
       region: default compact region for bounds, or ``None`` (global, for affine games).
@@ -56,7 +58,7 @@ class Game:
     dims: tuple[int, ...]
     pseudo_gradient: Callable
     strategy_sets: tuple[StrategySet, ...]
-    constant_jacobian: np.ndarray | None = None
+    constant_jacobian: np.ndarray | object | None = None
     params: Mapping = dataclasses.field(default_factory=dict)
     description: str = ""
     region: Region | None = None
@@ -75,7 +77,7 @@ class Game:
                 f"expected one strategy set per player ({len(dims)}), got {len(self.strategy_sets)}"
             )
         if self.constant_jacobian is not None:
-            jac = np.asarray(self.constant_jacobian, dtype=np.float64)
+            jac = _canonical_jacobian(self.constant_jacobian)
             if jac.shape != (self.dim, self.dim):
                 raise ValueError(f"expected a ({self.dim}, {self.dim}) Jacobian, got {jac.shape}")
             _checks.check_finite(jac, "constant_jacobian")
@@ -121,7 +123,8 @@ class Game:
     def jacobian(self, x):
         """Game Jacobian ``DF(x)`` (forward-mode autodiff), or the constant one."""
         if self.constant_jacobian is not None:
-            return jnp.asarray(self.constant_jacobian, dtype=jnp.asarray(x).dtype)
+            jac = self.constant_jacobian
+            return jnp.asarray(jac.toarray() if is_sparse(jac) else jac, dtype=jnp.asarray(x).dtype)
         return jax.jacfwd(self.pseudo_gradient)(x)
 
     def split(self, x):
@@ -162,8 +165,10 @@ class Game:
         return out
 
     def fingerprint(self) -> str:
-        """SHA-256 of the name, parameters, dims, sets, (if affine) the Jacobian bytes and a file game's source.
+        """SHA-256 of the name, parameters, dims, sets, (if affine) the Jacobian and a file game's source.
 
+        A dense Jacobian contributes its row-major float64 bytes; a sparse one a tag and its
+        canonical CSR arrays (sorted indices, no duplicates or stored zeros: one matrix, one hash).
         The source enters without its ``path``: a definition file identifies a game by its content.
 
         Examples:
@@ -181,9 +186,27 @@ class Game:
         if self.source is not None:
             meta["source"] = _jsonable({k: v for k, v in self.source.items() if k != "path"})
         h.update(json.dumps(meta, sort_keys=True).encode())
-        if self.constant_jacobian is not None:
-            h.update(np.ascontiguousarray(self.constant_jacobian, dtype="<f8").tobytes())
+        jac = self.constant_jacobian
+        if is_sparse(jac):
+            h.update(b"csr")
+            for part, dtype in ((jac.indptr, "<i8"), (jac.indices, "<i8"), (jac.data, "<f8")):
+                h.update(np.ascontiguousarray(part, dtype=dtype).tobytes())
+        elif jac is not None:
+            h.update(np.ascontiguousarray(jac, dtype="<f8").tobytes())
         return h.hexdigest()[:16]
+
+
+def _canonical_jacobian(jac):
+    """A dense float64 array, or a ``scipy.sparse`` matrix as canonical float64 CSR."""
+    if not is_sparse(jac):
+        return np.asarray(jac, dtype=np.float64)
+    import scipy.sparse as sp  # the input is sparse: SciPy is already imported
+
+    out = sp.csr_matrix(jac, dtype=np.float64, copy=True)
+    out.sum_duplicates()
+    out.eliminate_zeros()
+    out.sort_indices()
+    return out
 
 
 def _jsonable(obj):

@@ -9,9 +9,10 @@ Player :math:`i` controls :math:`x_i \in \mathbb R` and minimises
 
 so the game Jacobian is constant with :math:`J_{ii} = \mu_i` and :math:`J_{ij} = c_{ij}`; the SGN
 bounds are exact, :math:`\mu_i` and :math:`L_{ij} = |c_{ij}|`, and the comparison matrix has one
-nonzero per directed edge. The graphs are a ring (each player coupled to both neighbours), a
-2-D grid (row-major, 4-neighbourhood, last row possibly partial) and an Erdős–Rényi graph
-:math:`G(n, p)` with :math:`p = \text{degree}/(n-1)`. Curvatures are
+nonzero per directed edge. The Jacobian is stored sparse (SciPy CSR, :math:`O(\text{edges})`), so
+20,000 players need megabytes, not the gigabytes of a dense :math:`N\times N` array. The graphs
+are a ring (each player coupled to both neighbours), a 2-D grid (row-major, 4-neighbourhood, last
+row possibly partial) and an Erdős–Rényi graph :math:`G(n, p)` with :math:`p = \text{degree}/(n-1)`. Curvatures are
 :math:`\mu_i \sim U[1, 1.5]` and couplings :math:`c_{ij} = \pm\,\text{coupling}\cdot m_{ij}`,
 :math:`m_{ij} \sim U[0.5, 1.5]` independently per direction (so :math:`L` is not symmetric and the
 Perron weights are not trivial), all drawn from ``numpy.random.default_rng(seed)``. These are
@@ -24,14 +25,13 @@ References:
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-import scipy.sparse as sp
+import dataclasses
 
+import numpy as np
+
+from games._constructors import quadratic
 from games._game import Game
 from games._registry import register
-from games._sets import Unconstrained
 
 
 def _check_n(n, least=2):
@@ -65,8 +65,9 @@ def network_game(n: int, src, dst, *, coupling: float = 0.2, seed: int = 0, name
       description: one line.
 
     Returns:
-      An affine :class:`games.Game` with ``dims = (1,) * n``; ``data`` holds ``mu`` and the
-      directed edges ``row``, ``col``, ``value`` (use :func:`network_bounds`).
+      An affine :class:`games.Game` with ``dims = (1,) * n`` and a sparse (CSR) constant
+      Jacobian; ``data`` holds ``mu`` and the directed edges ``row``, ``col``, ``value`` (use
+      :func:`network_bounds`).
 
     Raises:
       ValueError: for bad sizes, self-loops or out-of-range endpoints.
@@ -90,18 +91,12 @@ def network_game(n: int, src, dst, *, coupling: float = 0.2, seed: int = 0, name
     row = np.concatenate([src, dst])
     col = np.concatenate([dst, src])
     value = c * rng.choice([-1.0, 1.0], size=row.size) * rng.uniform(0.5, 1.5, size=row.size)
-    jac = sp.csr_matrix((value, (row, col)), shape=(n, n)).toarray() + np.diag(mu)
-    mu_j, row_j, col_j, val_j = (jnp.asarray(a) for a in (mu, row, col, value))
+    import scipy.sparse as sp  # on first use: keeps SciPy out of `import games`
 
-    def pseudo_gradient(x):
-        cross = jax.ops.segment_sum(val_j.astype(x.dtype) * x[col_j], row_j, num_segments=n)
-        return mu_j.astype(x.dtype) * x + cross
-
-    data = {"mu": mu, "row": row, "col": col, "value": value}
-    return Game(name=name, dims=(1,) * n, pseudo_gradient=pseudo_gradient,
-                strategy_sets=(Unconstrained(),) * n, constant_jacobian=jac,
-                params=dict(params or {"n": n, "coupling": c, "seed": seed}),
-                description=description, data=data)
+    jac = (sp.csr_matrix((value, (row, col)), shape=(n, n)) + sp.diags(mu)).tocsr()
+    game = quadratic(jac, dims=(1,) * n, name=name, params=dict(params or {"n": n, "coupling": c, "seed": seed}),
+                     description=description)
+    return dataclasses.replace(game, data={"mu": mu, "row": row, "col": col, "value": value})
 
 
 def network_bounds(game: Game):
@@ -126,6 +121,8 @@ def network_bounds(game: Game):
     data = getattr(game, "data", None) or {}
     if not all(k in data for k in ("mu", "row", "col", "value")):
         raise ValueError(f"expected a network game (ring, grid, erdos-renyi), got {game.name!r}")
+    import scipy.sparse as sp  # on first use: keeps SciPy out of `import games`
+
     n = game.n_players
     coupling = sp.csr_matrix((np.abs(data["value"]), (data["row"], data["col"])), shape=(n, n))
     return np.asarray(data["mu"], dtype=np.float64), coupling
@@ -166,8 +163,9 @@ def grid_game(n: int = 64, coupling: float = 0.2, seed: int = 0) -> Game:
 def erdos_renyi_game(n: int = 64, coupling: float = 0.2, seed: int = 0, degree: float = 4.0) -> Game:
     r"""An Erdős–Rényi :math:`G(n, p)` network, :math:`p = \min(1, \text{degree}/(n-1))`.
 
-    The graph is drawn from ``default_rng(seed)`` (upper-triangle Bernoulli trials, memory
-    :math:`O(n^2)` bits, fine for the few thousand players used here).
+    The graph is drawn from ``default_rng(seed)``: one Bernoulli trial per pair :math:`i < j` in
+    row-major order (:math:`O(n^2)` time), drawn in blocks of rows so that memory stays
+    :math:`O(\text{edges} + \text{ER_BLOCK})` (the same graph as one draw of all pairs).
 
     Examples:
       >>> g = erdos_renyi_game(50, seed=1)
@@ -179,11 +177,31 @@ def erdos_renyi_game(n: int = 64, coupling: float = 0.2, seed: int = 0, degree: 
     if not (np.isfinite(deg) and deg >= 0):
         raise ValueError(f"expected a finite degree >= 0, got {degree!r}")
     p = min(1.0, deg / (n - 1))
-    rng = np.random.default_rng([int(seed), 7919])
-    iu, ju = np.triu_indices(n, k=1)
-    keep = rng.random(iu.size) < p
-    return network_game(n, iu[keep], ju[keep], coupling=coupling, seed=seed, name="erdos-renyi",
+    src, dst = _bernoulli_pairs(n, p, np.random.default_rng([int(seed), 7919]))
+    return network_game(n, src, dst, coupling=coupling, seed=seed, name="erdos-renyi",
                         params={"n": n, "coupling": float(coupling), "seed": seed, "degree": deg})
+
+
+ER_BLOCK = 1 << 22
+"""Pairs drawn per block by :func:`erdos_renyi_game` (32 MiB of uniforms)."""
+
+
+def _bernoulli_pairs(n: int, p: float, rng):
+    """Pairs ``i < j`` (row-major, as ``numpy.triu_indices``) kept by one ``rng.random() < p`` each."""
+    starts = np.concatenate([[0], np.cumsum(np.arange(n - 1, 0, -1, dtype=np.int64))])  # first pair of row i
+    src, dst = [], []
+    row = 0
+    while row < n - 1:
+        stop = int(np.searchsorted(starts, starts[row] + ER_BLOCK, side="right")) - 1
+        stop = min(max(stop, row + 1), n - 1)
+        pos = np.flatnonzero(rng.random(int(starts[stop] - starts[row])) < p) + starts[row]
+        i = np.searchsorted(starts, pos, side="right") - 1
+        src.append(i)
+        dst.append(i + 1 + (pos - starts[i]))
+        row = stop
+    if not src:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(src), np.concatenate(dst)
 
 
 register("ring", "Ring network of n scalar players with random ±coupling links (sparse, many players).")(

@@ -21,16 +21,17 @@ References:
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import numpy as np
 
 from sgn import _checks
+from sgn._backend import as_arrays
 
 
 def timescale_band(mu, coupling, *, margin=0.0):
     r"""Interval of weight ratios ``r = w2/w1`` with SGN margin at least ``margin`` (two players).
 
-    Pure JAX (``jit``/``vmap``-able over bounds and margins).
+    Host inputs are computed in float64 NumPy (no compilation); JAX inputs in ``jax.numpy``
+    (``jit``/``vmap``-able over bounds and margins).
 
     Args:
       mu: ``(2,)`` curvature lower bounds.
@@ -54,24 +55,23 @@ def timescale_band(mu, coupling, *, margin=0.0):
     _checks.check_bounds_pair(mu, coupling)
     if np.shape(mu)[0] != 2:
         raise ValueError(f"expected two players for the timescale band, got {np.shape(mu)[0]}")
-    mu = jnp.asarray(mu)
-    coupling = jnp.asarray(coupling)
+    xp, mu, coupling, margin = as_arrays(mu, coupling, margin)
     l12, l21 = coupling[0, 1], coupling[1, 0]
     p = (mu[0] - margin) * (mu[1] - margin)
     prod = l12 * l21
     ok = (mu[0] > margin) & (mu[1] > margin) & (p >= prod)
-    root = 2.0 * jnp.sqrt(jnp.maximum(p * (p - prod), 0.0))
-    safe_l21 = jnp.where(l21 > 0, l21, 1.0)
-    safe_p = jnp.where(p > 0, p, 1.0)
+    root = 2.0 * xp.sqrt(xp.maximum(p * (p - prod), 0.0))
+    safe_l21 = xp.where(l21 > 0, l21, 1.0)
+    safe_p = xp.where(p > 0, p, 1.0)
     hi_generic = (2.0 * p - prod + root) / safe_l21**2
     # Stable form of r_- (avoids cancellation): r_- = (L12/L21)^2 / r_+.
     lo_generic = (2.0 * p - prod - root) / safe_l21**2
-    safe_hi = jnp.where(hi_generic > 0, hi_generic, 1.0)
-    lo_stable = jnp.where(hi_generic > 0, (l12 / safe_l21) ** 2 / safe_hi, lo_generic)
-    lo = jnp.where(l21 > 0, lo_stable, l12**2 / (4.0 * safe_p))
-    hi = jnp.where(l21 > 0, hi_generic, jnp.inf)
-    nan = jnp.asarray(jnp.nan, dtype=lo.dtype)
-    return jnp.where(ok, lo, nan), jnp.where(ok, hi, nan)
+    safe_hi = xp.where(hi_generic > 0, hi_generic, 1.0)
+    lo_stable = xp.where(hi_generic > 0, (l12 / safe_l21) ** 2 / safe_hi, lo_generic)
+    lo = xp.where(l21 > 0, lo_stable, l12**2 / (4.0 * safe_p))
+    hi = xp.where(l21 > 0, hi_generic, xp.inf)
+    nan = xp.asarray(xp.nan, dtype=lo.dtype)
+    return xp.where(ok, lo, nan), xp.where(ok, hi, nan)
 
 
 def margin_at_ratio(mu, coupling, ratio):
@@ -99,8 +99,6 @@ def margin_at_ratio(mu, coupling, ratio):
     _checks.check_bounds_pair(mu, coupling)
     if np.shape(mu)[0] != 2:
         raise ValueError(f"expected two players, got {np.shape(mu)[0]}")
-    mu = jnp.asarray(mu)
-    coupling = jnp.asarray(coupling)
-    r = jnp.asarray(ratio)
-    c = 0.5 * (coupling[0, 1] / jnp.sqrt(r) + coupling[1, 0] * jnp.sqrt(r))
-    return 0.5 * (mu[0] + mu[1]) - jnp.sqrt(0.25 * (mu[0] - mu[1]) ** 2 + c**2)
+    xp, mu, coupling, r = as_arrays(mu, coupling, ratio)
+    c = 0.5 * (coupling[0, 1] / xp.sqrt(r) + coupling[1, 0] * xp.sqrt(r))
+    return 0.5 * (mu[0] + mu[1]) - xp.sqrt(0.25 * (mu[0] - mu[1]) ** 2 + c**2)

@@ -33,11 +33,23 @@ by adding the missing reverse links with a vanishing weight :math:`\varepsilon`;
 :math:`K \ge K_\varepsilon` entrywise, the bracket computed for :math:`K_\varepsilon` is still a
 valid lower bound for :math:`K`.
 
-The host functions are float64 (certificates). :func:`perron_weights_jax` is the dense,
-``jit``/``vmap``-able variant for sweeps over many small comparison matrices (fixed number of
-Noda steps with a ``jnp.linalg.solve`` each; it runs on accelerators, where ``eig`` does not).
-The Collatz–Wielandt bounds are computed in floating point without directed rounding; they are
-reported as estimates of the bracket, and callers recompute :math:`\alpha_*(w)` exactly.
+**No factorisation where it would fill in.** SuperLU is cheap on rings and grids (banded and
+planar graphs) but fills in on expander-like graphs (Erdős–Rényi): a connected block with more
+than ``KRYLOV_MIN`` players is first tried with ARPACK (implicitly restarted Arnoldi on the
+nonnegative :math:`sI - K`, matrix-vector products only), and its vector is kept only when no
+entry is below ``LOCALISED`` of the largest and its Collatz–Wielandt lower bound agrees with
+ARPACK's eigenvalue to the tolerance (on rings and grids the Perron vector has entries far below
+:math:`10^{-16}` of its largest, which a Krylov basis cannot resolve; there Noda's iteration runs
+as before). Either way the bracket is computed from the vector itself, so it holds whatever
+produced the vector.
+
+The host functions are float64 (certificates); SciPy is imported when they run, not with
+:mod:`sgn`. :func:`perron_weights_jax` is the dense, ``jit``/``vmap``-able variant for sweeps over
+many small comparison matrices (fixed number of Noda steps with a ``jnp.linalg.solve`` each; it
+runs on accelerators, where ``eig`` does not). The Collatz–Wielandt bounds are computed in
+floating point without directed rounding; they are reported as estimates of the bracket, and
+callers recompute :math:`\alpha_*(w)` exactly (for many players, as such a bound on
+:math:`S(w)`: :func:`sparse_small_gain_margin`).
 
 References:
   Noda, `Note on the computation of the maximal eigenvalue of a non-negative irreducible matrix
@@ -55,15 +67,24 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse import csgraph
-from scipy.sparse import linalg as spla
 
 from sgn import _checks
+from sgn._backend import is_sparse
 from sgn._margin import gain_matrix
 
 DENSE_MARGIN_MAX = 200
 """Up to this many players :func:`sparse_small_gain_margin` uses a dense ``eigvalsh``."""
+KRYLOV_MIN = 2048
+"""Connected blocks larger than this try ARPACK before Noda's factorisations."""
+
+
+def _scipy():
+    """``(scipy.sparse, scipy.sparse.linalg, scipy.sparse.csgraph)``, imported on first use."""
+    import scipy.sparse as sp
+    from scipy.sparse import csgraph
+    from scipy.sparse import linalg as spla
+
+    return sp, spla, csgraph
 
 
 def _as_sparse_pair(mu, coupling):
@@ -73,6 +94,7 @@ def _as_sparse_pair(mu, coupling):
     if n == 0:
         raise ValueError("expected at least one player, got mu of length 0")
     _checks.check_finite(mu, "mu")
+    sp, _, _ = _scipy()
     if sp.issparse(coupling):
         if coupling.shape != (n, n):
             raise ValueError(f"expected L of shape ({n}, {n}) to match mu, got {coupling.shape}")
@@ -109,7 +131,7 @@ def sparse_comparison_matrix(mu, coupling):
       [[1.0, -10.0], [-0.05, 1.0]]
     """
     mu, off = _as_sparse_pair(mu, coupling)
-    return (sp.diags(mu) - off).tocsr()
+    return (_scipy()[0].diags(mu) - off).tocsr()
 
 
 def collatz_wielandt_bounds(k, x):
@@ -158,7 +180,7 @@ class PerronBracket(NamedTuple):
 
 
 def _scale_of(k) -> float:
-    a = abs(k) if sp.issparse(k) else np.abs(k)
+    a = abs(k) if is_sparse(k) else np.abs(k)
     return float(max(1.0, a.max()))
 
 
@@ -187,7 +209,8 @@ def noda_perron(k, *, tol: float = 1e-12, maxiter: int = 60) -> PerronBracket:
       >>> round(r.lower, 6), round(r.upper, 6), r.converged
       (0.263194, 0.263194, True)
     """
-    sparse = sp.issparse(k)
+    sparse = is_sparse(k)
+    sp, spla, _ = _scipy() if sparse else (None, None, None)
     k = sp.csc_matrix(k, dtype=np.float64) if sparse else np.asarray(k, dtype=np.float64)
     n = k.shape[0]
     scale = _scale_of(k)
@@ -243,33 +266,86 @@ class LargePerronResult:
     converged: bool
 
 
-def _solve_components(k, labels, n_labels, tol, maxiter):
-    """Noda on each diagonal block of ``k`` given by ``labels``: right/left vectors, brackets."""
+LOCALISED = 1e-6
+"""A Krylov Perron vector with an entry below this fraction of its largest is not used."""
+
+
+def _krylov_perron(k, tol: float, symmetric: bool) -> PerronBracket | None:
+    """Perron pair of an irreducible sparse Z-matrix by ARPACK, or ``None`` when it cannot be trusted.
+
+    ARPACK finds the eigenvalue of largest real part of the nonnegative :math:`sI - K` from
+    matrix-vector products (Lanczos when ``symmetric``), first to a loose tolerance, which is
+    enough to reject a localised vector (an entry below ``LOCALISED`` of the largest), then to
+    full accuracy. The vector (absolute values) is kept when the Collatz–Wielandt lower bound
+    from it is within ``tol * scale`` of ARPACK's eigenvalue.
+    """
+    sp, spla, _ = _scipy()
+    n = k.shape[0]
+    shift = float(k.diagonal().max())
+    p = (shift * sp.identity(n, format="csr") - k).tocsr()
+    x = np.ones(n)
+    for accuracy in (1e-4, 1e-13):
+        try:
+            if symmetric:
+                vals, vecs = spla.eigsh(p, k=1, which="LA", tol=accuracy, v0=x, maxiter=50 * n)
+            else:
+                vals, vecs = spla.eigs(p, k=1, which="LR", tol=accuracy, v0=x, maxiter=50 * n)
+        except (spla.ArpackNoConvergence, spla.ArpackError):
+            return None
+        x = np.abs(vecs[:, 0].real)
+        if not (np.all(np.isfinite(x)) and x.max() > 0):
+            return None
+        x = x / x.max()
+        if not np.all(x >= LOCALISED):
+            return None
+    lam = shift - float(vals[0].real)
+    lo, hi = collatz_wielandt_bounds(k, x)
+    if not lo >= lam - tol * _scale_of(k):
+        return None
+    return PerronBracket(x, lo, hi, 0, True)
+
+
+def _perron_block(sub, tol, maxiter, symmetric=False) -> PerronBracket:
+    """One connected block: dense Noda when small, ARPACK when large and trustworthy, else sparse Noda."""
+    if sub.shape[0] <= 64:
+        return noda_perron(sub.toarray(), tol=tol, maxiter=maxiter)
+    if sub.shape[0] > KRYLOV_MIN:
+        found = _krylov_perron(sub, tol, symmetric)
+        if found is not None:
+            return found
+    return noda_perron(sub, tol=tol, maxiter=maxiter)
+
+
+def _solve_components(k, labels, n_labels, tol, maxiter, *, symmetric=False, progress=None):
+    """Perron vectors of each diagonal block of ``k`` given by ``labels``: right/left vectors, brackets.
+
+    ``symmetric``: ``k`` is symmetric, so the left vectors are the right ones (solved once).
+    ``progress``: a callable advanced by the number of players of each solved block.
+    """
     n = k.shape[0]
     u, v = np.ones(n), np.ones(n)
     upper, iters, conv = np.inf, 0, True
     order = np.argsort(labels, kind="stable")
     bounds = np.searchsorted(labels[order], np.arange(n_labels + 1))
-    kt = k.T.tocsr()
+    kt = k if symmetric else k.T.tocsr()
     for c in range(n_labels):
         idx = order[bounds[c]:bounds[c + 1]]
+        if progress is not None:
+            progress(idx.size)
         if idx.size == 1:
             upper = min(upper, float(k[idx[0], idx[0]]))
             continue
-        sub = k[idx][:, idx]
-        sub_t = kt[idx][:, idx]
-        if idx.size <= 64:
-            sub, sub_t = sub.toarray(), sub_t.toarray()
-        right = noda_perron(sub, tol=tol, maxiter=maxiter)
-        left = noda_perron(sub_t, tol=tol, maxiter=maxiter)
+        right = _perron_block(k[idx][:, idx], tol, maxiter, symmetric)
+        left = right if symmetric else _perron_block(kt[idx][:, idx], tol, maxiter)
         u[idx], v[idx] = right.vector, left.vector
         upper = min(upper, right.upper, left.upper)
-        iters += right.iterations + left.iterations
+        iters += right.iterations + (0 if symmetric else left.iterations)
         conv = conv and right.converged and left.converged
     return u, v, upper, iters, conv
 
 
-def optimal_weights_sparse(mu, coupling, *, tol: float = 1e-10, maxiter: int = 60) -> LargePerronResult:
+def optimal_weights_sparse(mu, coupling, *, tol: float = 1e-10, maxiter: int = 60,
+                           progress=None) -> LargePerronResult:
     r"""Perron-optimal block weights for many players with sparse couplings.
 
     .. math::
@@ -290,6 +366,8 @@ def optimal_weights_sparse(mu, coupling, *, tol: float = 1e-10, maxiter: int = 6
       coupling: ``(n_players, n_players)`` coupling upper bounds, dense or ``scipy.sparse``.
       tol: relative bracket tolerance.
       maxiter: Noda steps per block.
+      progress: optional callable, advanced by the number of players of each solved block
+        (e.g. a progress bar's ``update``).
 
     Returns:
       :class:`LargePerronResult`.
@@ -304,13 +382,14 @@ def optimal_weights_sparse(mu, coupling, *, tol: float = 1e-10, maxiter: int = 6
       ([1.0, 200.0], 0.292893)
     """
     mu, off = _as_sparse_pair(mu, coupling)
+    sp, _, csgraph = _scipy()
     n = mu.shape[0]
     k = (sp.diags(mu) - off).tocsr()
     n_weak, weak = csgraph.connected_components(off, directed=True, connection="weak")
     n_strong, strong = csgraph.connected_components(off, directed=True, connection="strong")
     scale = _scale_of(k)
     if n_strong == n_weak:
-        u, v, upper, iters, conv = _solve_components(k, weak, n_weak, tol, maxiter)
+        u, v, upper, iters, conv = _solve_components(k, weak, n_weak, tol, maxiter, progress=progress)
         lower = _certified_lower(k, u, v)
         return LargePerronResult(_normalise(v / u), lower, min(upper, _cw_upper(k, u, v)), n_weak, 0.0,
                                  iters, conv)
@@ -354,20 +433,26 @@ def _normalise(w):
     return w / w.min()
 
 
-def sparse_small_gain_margin(mu, coupling, weights, *, lower_hint: float | None = None) -> float:
-    r"""Exact SGN margin :math:`\alpha_*(w) = \lambda_{\min}(S(w))` for sparse couplings.
+def sparse_small_gain_margin(mu, coupling, weights, *, lower_hint: float | None = None,
+                             tol: float = 1e-10, progress=None) -> float:
+    r"""SGN margin :math:`\alpha_*(w) = \lambda_{\min}(S(w))` for sparse couplings, never above it.
 
-    :math:`S(w)` is :func:`sgn.gain_matrix` (built sparse).
-    Dense ``eigvalsh`` up to ``DENSE_MARGIN_MAX`` players; beyond, shift-invert Lanczos
-    (``scipy.sparse.linalg.eigsh``) at a shift below the spectrum (``lower_hint`` when the
-    caller has a lower bound, such as the Collatz–Wielandt ``t``, else Gershgorin). Host-side
-    float64.
+    :math:`S(w)` is :func:`sgn.gain_matrix` (built sparse). Dense ``eigvalsh`` up to
+    ``DENSE_MARGIN_MAX`` players. Beyond, no eigensolver's Ritz value (which lies *above*
+    :math:`\lambda_{\min}`) is used: :math:`S(w)` is a symmetric Z-matrix, so
+    :math:`\lambda_{\min}(S) = \lambda_P(S) \ge \min_i (Sx)_i / x_i` for every :math:`x > 0`
+    (Collatz–Wielandt), and at the Perron vector of each connected block (Noda's iteration, or
+    ARPACK where a factorisation would fill in) the bound is within ``tol`` (relative) of the
+    margin. The larger of that bound and ``lower_hint`` is returned. Host-side float64.
 
     Args:
       mu: ``(n_players,)`` curvature lower bounds.
       coupling: ``(n_players, n_players)`` coupling bounds, dense or ``scipy.sparse``.
       weights: ``(n_players,)`` positive weights.
-      lower_hint: a known lower bound on :math:`\alpha_*(w)`.
+      lower_hint: a proven lower bound on :math:`\alpha_*(w)` (e.g. the Collatz–Wielandt
+        ``t`` of :func:`optimal_weights_sparse` for its own weights).
+      tol: relative bracket tolerance of the Perron vectors (many players).
+      progress: optional callable, advanced by the number of players of each solved block.
 
     Returns:
       Python float.
@@ -380,16 +465,14 @@ def sparse_small_gain_margin(mu, coupling, weights, *, lower_hint: float | None 
     mu, off = _as_sparse_pair(mu, coupling)
     w = np.asarray(weights, dtype=np.float64)
     _checks.check_weights(w, mu.shape[0])
-    s = gain_matrix(mu, off, w).tocsc()
+    s = gain_matrix(mu, off, w).tocsr()
     n = mu.shape[0]
     if n <= DENSE_MARGIN_MAX:
         return float(np.linalg.eigvalsh(s.toarray())[0])
-    gersh = float(np.min(mu - np.asarray(abs(s - sp.diags(mu)).sum(axis=1)).ravel()))
-    lo = gersh if lower_hint is None else max(gersh, float(lower_hint))
-    scale = _scale_of(s)
-    sigma = lo - 1e-6 * scale
-    val = spla.eigsh(s, k=1, sigma=sigma, which="LM", return_eigenvectors=False, tol=1e-13)
-    return float(val[0])
+    n_comp, labels = _scipy()[2].connected_components(s, directed=False)
+    u, _, _, _, _ = _solve_components(s, labels, n_comp, tol, 60, symmetric=True, progress=progress)
+    lower = collatz_wielandt_bounds(s, u)[0]
+    return lower if lower_hint is None else max(lower, float(lower_hint))
 
 
 def perron_weights_jax(mu, coupling, *, iterations: int = 32):

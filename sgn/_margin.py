@@ -22,12 +22,20 @@ References:
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import numpy as np
-import scipy.sparse as sp
 
 from sgn import _checks
-from sgn._backend import namespace
+from sgn._backend import as_arrays, is_sparse, namespace
+
+
+def _off_diagonal_csr(coupling):
+    """A float64 CSR copy of a sparse ``coupling`` with its diagonal and explicit zeros removed."""
+    import scipy.sparse as sp  # the input is sparse: SciPy is already imported
+
+    off = sp.csr_matrix(coupling, dtype=np.float64, copy=True)
+    off.setdiag(0.0)
+    off.eliminate_zeros()
+    return off
 
 
 def comparison_matrix(mu, coupling):
@@ -39,7 +47,8 @@ def comparison_matrix(mu, coupling):
         is ignored.
 
     Returns:
-      ``(n_players, n_players)`` Z-matrix with ``mu`` on the diagonal and ``-L`` off it.
+      ``(n_players, n_players)`` Z-matrix with ``mu`` on the diagonal and ``-L`` off it (NumPy
+      float64 for host inputs, ``jax.numpy`` for JAX arrays and tracers).
 
     Raises:
       ValueError: if shapes disagree or entries are NaN/Inf or couplings negative.
@@ -51,11 +60,10 @@ def comparison_matrix(mu, coupling):
       [[1.0, -10.0], [-0.05, 1.0]]
     """
     _checks.check_bounds_pair(mu, coupling)
-    mu = jnp.asarray(mu)
-    coupling = jnp.asarray(coupling)
+    xp, mu, coupling = as_arrays(mu, coupling)
     n = mu.shape[0]
-    off = coupling * (1.0 - jnp.eye(n, dtype=coupling.dtype))
-    return jnp.diag(mu) - off
+    off = coupling * (1.0 - xp.eye(n, dtype=coupling.dtype))
+    return xp.diag(mu) - off
 
 
 def gain_matrix(mu, coupling, weights):
@@ -83,15 +91,13 @@ def gain_matrix(mu, coupling, weights):
       >>> gain_matrix(np.ones(2), np.array([[0.0, 10.0], [0.05, 0.0]]), np.array([1.0, 200.0])).round(6).tolist()
       [[1.0, -0.707107], [-0.707107, 1.0]]
     """
-    if sp.issparse(coupling):
+    if is_sparse(coupling):
+        import scipy.sparse as sp  # the input is sparse: SciPy is already imported
+
         root = np.sqrt(np.asarray(weights, dtype=np.float64))
-        off = sp.csr_matrix(coupling, dtype=np.float64, copy=True)
-        off.setdiag(0.0)
-        off.eliminate_zeros()
-        half = 0.5 * (sp.diags(root) @ off @ sp.diags(1.0 / root))
+        half = 0.5 * (sp.diags(root) @ _off_diagonal_csr(coupling) @ sp.diags(1.0 / root))
         return (sp.diags(np.asarray(mu, dtype=np.float64)) - half - half.T).tocsr()
-    xp = namespace(mu, coupling, weights)
-    mu, coupling, weights = xp.asarray(mu), xp.asarray(coupling), xp.asarray(weights)
+    xp, mu, coupling, weights = as_arrays(mu, coupling, weights)
     n = mu.shape[0]
     off = coupling * (1.0 - xp.eye(n, dtype=coupling.dtype))
     root = xp.sqrt(weights)
@@ -149,7 +155,7 @@ def sgn_matrix(mu, coupling, weights, *, margin=0.0):
       margin: target margin :math:`\alpha`.
 
     Returns:
-      ``(n_players, n_players)`` symmetric matrix.
+      ``(n_players, n_players)`` symmetric matrix (NumPy for host inputs, else ``jax.numpy``).
 
     Examples:
       >>> import numpy as np
@@ -159,8 +165,9 @@ def sgn_matrix(mu, coupling, weights, *, margin=0.0):
     """
     k = comparison_matrix(mu, coupling)
     _checks.check_weights(weights, k.shape[0])
-    shifted = k - margin * jnp.eye(k.shape[0], dtype=k.dtype)
-    wk = jnp.asarray(weights)[:, None] * shifted
+    xp, k, weights, margin = as_arrays(k, weights, margin)
+    shifted = k - margin * xp.eye(k.shape[0], dtype=k.dtype)
+    wk = weights[:, None] * shifted
     return wk + wk.T
 
 
@@ -168,11 +175,13 @@ def small_gain_ratio(mu, coupling):
     r"""Loop gain :math:`\rho(D_\mu^{-1} L)`; SGN is feasible for some ``w`` iff it is ``< 1``.
 
     Requires ``mu > 0`` (returns ``inf`` otherwise: no weights can certify a game with a
-    non-positive curvature bound). Host-side NumPy (a nonsymmetric eigenvalue problem).
+    non-positive curvature bound). Host-side NumPy (a nonsymmetric eigenvalue problem); a
+    ``scipy.sparse`` coupling stays sparse (ARPACK, see
+    :func:`sgn._checks.spectral_radius_nonnegative`), so many players need no ``N x N`` array.
 
     Args:
       mu: ``(n_players,)`` curvature lower bounds.
-      coupling: ``(n_players, n_players)`` coupling upper bounds.
+      coupling: ``(n_players, n_players)`` coupling upper bounds, dense or ``scipy.sparse``.
 
     Returns:
       Python float.
@@ -184,9 +193,12 @@ def small_gain_ratio(mu, coupling):
     """
     _checks.check_bounds_pair(mu, coupling)
     mu = np.asarray(mu, dtype=np.float64)
-    coupling = np.asarray(coupling, dtype=np.float64) * (1.0 - np.eye(mu.shape[0]))
     if np.any(mu <= 0):
         return float("inf")
+    if is_sparse(coupling):
+        off = _off_diagonal_csr(coupling)
+        return _checks.spectral_radius_nonnegative(off.multiply(1.0 / mu[:, None]).tocsr())
+    coupling = np.asarray(coupling, dtype=np.float64) * (1.0 - np.eye(mu.shape[0]))
     return _checks.spectral_radius_nonnegative(coupling / mu[:, None])
 
 
@@ -205,25 +217,33 @@ def euclidean_margin(jacobian):
       -4.025
     """
     _checks.check_rank(jacobian, 2, "jacobian")
-    j = jnp.asarray(jacobian)
-    return jnp.linalg.eigvalsh(0.5 * (j + j.T))[0]
+    xp, j = as_arrays(_dense(jacobian))
+    return xp.linalg.eigvalsh(0.5 * (j + j.T))[0]
 
 
-def _metric_scale(weights, dims):
-    weights = jnp.asarray(weights)
-    return jnp.repeat(jnp.sqrt(weights), np.asarray(dims), total_repeat_length=int(sum(dims)))
+def _dense(jacobian):
+    """A ``scipy.sparse`` Jacobian as a dense array (the dense formulas below need one)."""
+    return jacobian.toarray() if is_sparse(jacobian) else jacobian
+
+
+def _metric_scale(xp, weights, dims):
+    if xp is np:
+        return np.repeat(np.sqrt(weights), np.asarray(dims))
+    return xp.repeat(xp.sqrt(weights), np.asarray(dims), total_repeat_length=int(sum(dims)))
 
 
 def scaled_jacobian(jacobian, weights, dims):
     r""":math:`M^{1/2} J M^{-1/2}` with :math:`M = \operatorname{blockdiag}(w_i I_{d_i})`, after checks.
 
-    Block :math:`(i, j)` is scaled by :math:`\sqrt{w_i/w_j}`.
+    Block :math:`(i, j)` is scaled by :math:`\sqrt{w_i/w_j}`. Host inputs give a float64 NumPy
+    array (a ``scipy.sparse`` Jacobian is made dense), JAX inputs a JAX array.
     """
     _checks.check_rank(jacobian, 2, "jacobian")
     dims = _checks.check_dims(dims, np.shape(jacobian)[0])
     _checks.check_weights(weights, len(dims))
-    s = _metric_scale(weights, dims)
-    return s[:, None] * jnp.asarray(jacobian) / s[None, :]
+    xp, jacobian, weights = as_arrays(_dense(jacobian), weights)
+    s = _metric_scale(xp, weights, dims)
+    return s[:, None] * jacobian / s[None, :]
 
 
 def weighted_margin(jacobian, weights, dims):
@@ -246,4 +266,4 @@ def weighted_margin(jacobian, weights, dims):
       0.292893
     """
     a = scaled_jacobian(jacobian, weights, dims)
-    return jnp.linalg.eigvalsh(0.5 * (a + a.T))[0]
+    return namespace(a).linalg.eigvalsh(0.5 * (a + a.T))[0]

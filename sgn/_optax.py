@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import optax
 
 
 class CertifiedStepState(NamedTuple):
@@ -68,5 +67,7 @@ def certified_sgd(step_size, *, player_rates: Sequence[float] | None = None):
             for u, r in zip(updates, rates, strict=True)
         ]
         return type(updates)(scaled), state
+
+    import optax  # imported when an optimiser is built, not with `import sgn`
 
     return optax.GradientTransformation(init_fn, update_fn)

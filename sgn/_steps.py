@@ -11,15 +11,18 @@ With margin :math:`\alpha = \alpha_*(w)` and weighted Lipschitz constant
   :math:`q_{RK4}(h) = q_E(h) + (h\beta)^2/2 + (h\beta)^3/6 + (h\beta)^4/24`;
 * for constant Jacobians the exact factor :math:`\lVert M^{1/2} P(-hJ) M^{-1/2} \rVert_2` is
   available, with :math:`P` the scheme's stability polynomial.
+
+Host inputs (NumPy arrays, Python floats) are computed in float64 NumPy with no XLA compilation;
+JAX arrays and tracers in ``jax.numpy``, so every function here is ``jit``/``vmap``-compatible.
 """
 
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from sgn import _checks
+from sgn._backend import as_arrays, is_sparse, namespace
 from sgn._margin import scaled_jacobian
 
 RK4_GUIDELINE_CONSTANT = 2.5
@@ -44,7 +47,7 @@ def weighted_lipschitz(jacobian, weights, dims):
       1.70711
     """
     a = scaled_jacobian(jacobian, weights, dims)
-    return jnp.linalg.svd(a, compute_uv=False)[0]
+    return namespace(a).linalg.svd(a, compute_uv=False)[0]
 
 
 def block_lipschitz_bound(block_norm, coupling, weights):
@@ -53,10 +56,14 @@ def block_lipschitz_bound(block_norm, coupling, weights):
     :math:`B_{ii} = \sup\lVert J_{ii}\rVert` and :math:`B_{ij} = \sqrt{w_i/w_j}\,L_{ij}`.
 
     Valid whenever the block bounds are (spec-sgn-math §6.3); tight on the paper's toy game.
+    A ``scipy.sparse`` coupling (many players) is never made dense: :math:`B(w) \ge 0`, so
+    :math:`\lVert B\rVert_2^2 = \rho(B^\top B) \le \max_i (B^\top B x)_i / x_i` for any
+    :math:`x > 0` (Collatz–Wielandt), evaluated after ``SPARSE_POWER_STEPS`` power steps and
+    padded by ``1e-12`` relative for rounding: an upper bound, never an estimate from below.
 
     Args:
       block_norm: ``(n_players,)`` bounds on ``||J_ii||_2``.
-      coupling: ``(n_players, n_players)`` coupling bounds.
+      coupling: ``(n_players, n_players)`` coupling bounds, dense or ``scipy.sparse``.
       weights: ``(n_players,)`` positive weights.
 
     Returns:
@@ -70,12 +77,34 @@ def block_lipschitz_bound(block_norm, coupling, weights):
     """
     _checks.check_bounds_pair(block_norm, coupling)
     _checks.check_weights(weights, np.shape(block_norm)[0])
-    block_norm, coupling, weights = map(jnp.asarray, (block_norm, coupling, weights))
+    if is_sparse(coupling):
+        return _sparse_block_bound(block_norm, coupling, weights)
+    xp, block_norm, coupling, weights = as_arrays(block_norm, coupling, weights)
     n = block_norm.shape[0]
-    root = jnp.sqrt(weights)
-    b = coupling * (1.0 - jnp.eye(n, dtype=coupling.dtype)) * (root[:, None] / root[None, :])
-    b = b + jnp.diag(block_norm)
-    return jnp.linalg.svd(b, compute_uv=False)[0]
+    root = xp.sqrt(weights)
+    b = coupling * (1.0 - xp.eye(n, dtype=coupling.dtype)) * (root[:, None] / root[None, :])
+    b = b + xp.diag(block_norm)
+    return xp.linalg.svd(b, compute_uv=False)[0]
+
+
+SPARSE_POWER_STEPS = 200
+"""Power steps on :math:`B^\top B` before its Collatz–Wielandt bound (sparse block bound)."""
+
+
+def _sparse_block_bound(block_norm, coupling, weights) -> float:
+    import scipy.sparse as sp  # the input is sparse: SciPy is already imported
+
+    root = np.sqrt(np.asarray(weights, dtype=np.float64))
+    off = sp.csr_matrix(coupling, dtype=np.float64, copy=True)
+    off.setdiag(0.0)
+    b = (sp.diags(root) @ off @ sp.diags(1.0 / root) + sp.diags(np.asarray(block_norm, np.float64))).tocsr()
+    bt = b.T.tocsr()
+    x = np.ones(b.shape[0])
+    for _ in range(SPARSE_POWER_STEPS):  # x stays positive: (I + B^T B) has a positive diagonal
+        y = x + bt @ (b @ x)
+        x = y / y.max()
+    ratio = float(np.max((bt @ (b @ x)) / x))
+    return float(np.sqrt(max(ratio, 0.0)) * (1.0 + 1e-12))
 
 
 def euler_step_bound(margin, lipschitz):
@@ -92,8 +121,8 @@ def euler_step_bound(margin, lipschitz):
       >>> round(float(euler_step_bound(1 - 2**-0.5, 1 + 2**-0.5)), 6)
       0.20101
     """
-    margin, lipschitz = jnp.asarray(margin), jnp.asarray(lipschitz)
-    return jnp.where(margin > 0, 2.0 * margin / lipschitz**2, 0.0)
+    xp, margin, lipschitz = as_arrays(margin, lipschitz)
+    return xp.where(margin > 0, 2.0 * margin / lipschitz**2, 0.0)
 
 
 def euler_best_step(margin, lipschitz):
@@ -103,8 +132,8 @@ def euler_best_step(margin, lipschitz):
       >>> round(float(euler_best_step(1 - 2**-0.5, 1 + 2**-0.5)), 6)
       0.100505
     """
-    margin, lipschitz = jnp.asarray(margin), jnp.asarray(lipschitz)
-    return jnp.where(margin > 0, margin / lipschitz**2, 0.0)
+    xp, margin, lipschitz = as_arrays(margin, lipschitz)
+    return xp.where(margin > 0, margin / lipschitz**2, 0.0)
 
 
 def euler_contraction_factor(step, margin, lipschitz):
@@ -115,8 +144,8 @@ def euler_contraction_factor(step, margin, lipschitz):
       >>> round(float(euler_contraction_factor(a / b**2, a, b)), 6)
       0.985171
     """
-    step, margin, lipschitz = map(jnp.asarray, (step, margin, lipschitz))
-    return jnp.sqrt(jnp.maximum(1.0 - 2.0 * step * margin + (step * lipschitz) ** 2, 0.0))
+    xp, step, margin, lipschitz = as_arrays(step, margin, lipschitz)
+    return xp.sqrt(xp.maximum(1.0 - 2.0 * step * margin + (step * lipschitz) ** 2, 0.0))
 
 
 def rk4_step_guideline(lipschitz):
@@ -129,7 +158,8 @@ def rk4_step_guideline(lipschitz):
       >>> round(float(rk4_step_guideline(1 + 2**-0.5)), 5)
       1.46447
     """
-    return RK4_GUIDELINE_CONSTANT / jnp.asarray(lipschitz)
+    _, lipschitz = as_arrays(lipschitz)
+    return RK4_GUIDELINE_CONSTANT / lipschitz
 
 
 def rk4_contraction_factor(step, margin, lipschitz):
@@ -142,7 +172,7 @@ def rk4_contraction_factor(step, margin, lipschitz):
       >>> round(float(rk4_contraction_factor(0.0, 0.3, 1.7)), 6)
       1.0
     """
-    step, lipschitz = jnp.asarray(step), jnp.asarray(lipschitz)
+    _, step, lipschitz = as_arrays(step, lipschitz)
     z = step * lipschitz
     return euler_contraction_factor(step, margin, lipschitz) + z**2 / 2 + z**3 / 6 + z**4 / 24
 
@@ -152,27 +182,33 @@ def rk4_step_bound(margin, lipschitz, *, iterations=80):
 
     :math:`q_{RK4}` is convex in :math:`h` with :math:`q_{RK4}(0) = 1` and
     :math:`q_{RK4}(2\alpha/\beta^2) > 1`, so the set where it is below one is an interval.
-    ``jit``-compatible (fixed number of bisection steps).
+    ``jit``-compatible (fixed number of bisection steps: ``lax.fori_loop`` for JAX inputs, a
+    Python loop on the host).
 
     Examples:
       >>> round(float(rk4_step_bound(1 - 2**-0.5, 1 + 2**-0.5)), 7)
       0.0980402
     """
-    margin, lipschitz = jnp.asarray(margin), jnp.asarray(lipschitz)
+    xp, margin, lipschitz = as_arrays(margin, lipschitz)
     hi0 = euler_step_bound(margin, lipschitz)
 
     def body(_, lohi):
         lo, hi = lohi
         mid = 0.5 * (lo + hi)
         below = rk4_contraction_factor(mid, margin, lipschitz) < 1.0
-        return jnp.where(below, mid, lo), jnp.where(below, hi, mid)
+        return xp.where(below, mid, lo), xp.where(below, hi, mid)
 
-    lo, _ = jax.lax.fori_loop(0, iterations, body, (jnp.zeros_like(hi0), hi0))
-    return jnp.where(margin > 0, lo, 0.0)
+    lohi = (xp.zeros_like(hi0), hi0)
+    if xp is np:
+        for k in range(iterations):
+            lohi = body(k, lohi)
+    else:
+        lohi = jax.lax.fori_loop(0, iterations, body, lohi)
+    return xp.where(margin > 0, lohi[0], 0.0)
 
 
-def _stability_polynomial(a, step, scheme):
-    eye = jnp.eye(a.shape[0], dtype=a.dtype)
+def _stability_polynomial(xp, a, step, scheme):
+    eye = xp.eye(a.shape[0], dtype=a.dtype)
     z = -step * a
     if scheme == "euler":
         return eye + z
@@ -204,8 +240,8 @@ def linear_step_norm(jacobian, weights, dims, step, *, scheme="euler"):
       >>> round(float(linear_step_norm(J, w, (1, 1), 1.4644661, scheme="rk4")), 6)
       0.651317
     """
-    a = scaled_jacobian(jacobian, weights, dims)
-    return jnp.linalg.svd(_stability_polynomial(a, step, scheme), compute_uv=False)[0]
+    xp, a, step = as_arrays(scaled_jacobian(jacobian, weights, dims), step)
+    return xp.linalg.svd(_stability_polynomial(xp, a, step, scheme), compute_uv=False)[0]
 
 
 def linear_stability_limit(jacobian, *, scheme="euler"):
@@ -258,7 +294,6 @@ def ttur_step_bound(margin, lipschitz, rates):
       >>> round(float(ttur_step_bound(0.5, 1.0, np.array([1.0, 2.0]))), 6)
       0.25
     """
-    rates = jnp.asarray(rates)
-    margin, lipschitz = jnp.asarray(margin), jnp.asarray(lipschitz)
-    bound = 2.0 * margin * jnp.min(rates) / (lipschitz * jnp.max(rates)) ** 2
-    return jnp.where(margin > 0, bound, 0.0)
+    xp, rates, margin, lipschitz = as_arrays(rates, margin, lipschitz)
+    bound = 2.0 * margin * xp.min(rates) / (lipschitz * xp.max(rates)) ** 2
+    return xp.where(margin > 0, bound, 0.0)

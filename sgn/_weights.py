@@ -19,7 +19,6 @@ References:
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse.csgraph import connected_components
 
 from sgn import _checks
 from sgn._large import optimal_weights_sparse
@@ -118,11 +117,16 @@ def _perron_candidates(k):
 
 
 def _is_irreducible(coupling) -> bool:
+    """The coupling graph is strongly connected: reachability by repeated Boolean squaring (NumPy).
+
+    ``ceil(log2 n)`` squarings of ``A | I`` cover every path of length ``< n``; for the few
+    players of the dense path this is cheaper than importing SciPy's graph routines.
+    """
     n = coupling.shape[0]
-    if n == 1:
-        return True
-    n_comp, _ = connected_components(coupling > 0, directed=True, connection="strong")
-    return n_comp == 1
+    reach = ((coupling > 0) | np.eye(n, dtype=bool)).astype(np.float64)
+    for _ in range(int(np.ceil(np.log2(n))) if n > 1 else 0):
+        reach = ((reach @ reach) > 0).astype(np.float64)
+    return bool(np.all(reach > 0))
 
 
 def _irreducible_weights(mu, coupling):

@@ -77,7 +77,6 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.linalg
 
 from certify._bound_types import BlockBounds, WeightedBounds
 from certify.bounds._sampling import sample_points
@@ -171,6 +170,8 @@ def _ritz_from_coefficients(alpha, beta) -> RitzEstimate:
     broke = beta <= _BREAKDOWN * eps * np.maximum(scale, np.finfo(np.float64).tiny)
     steps = int(np.argmax(broke)) + 1 if np.any(broke) else k
     a, b = alpha[:steps], beta[:steps - 1]
+    import scipy.linalg  # on first use: keeps SciPy's linear algebra out of `import certify`
+
     theta, s = scipy.linalg.eigh_tridiagonal(a, b)
     last = 0.0 if steps < k or broke[-1] else float(beta[-1])
     res = np.abs(last * s[-1, :])

@@ -114,7 +114,7 @@ class Exact(BoundsMethod):
         return region
 
     def _bound(self, game, region, *, decide, progress):
-        return exact_block_bounds(game)
+        return exact_block_bounds(game, progress=progress)
 
 
 @dataclasses.dataclass(frozen=True)

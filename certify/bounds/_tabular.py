@@ -98,6 +98,23 @@ DEFAULT_RADIUS = 0.1
 """Half-width of the default logit cube around the equilibrium (the paper's)."""
 
 
+def host_float64(tg: TabularGame) -> TabularGame:
+    """The game's arrays as host float64 NumPy when x64 is enabled (as in the pipeline), else unchanged.
+
+    A game built before x64 was enabled holds float32 arrays; its equilibrium and Fisher bounds
+    would then be computed in float32. Certificates are float64, whoever built the game.
+
+    Examples:
+      >>> import jax, games
+      >>> with jax.enable_x64(True):
+      ...     host_float64(games.get_game("markov-coop").data["tabular"]).rewards.dtype
+      dtype('float64')
+    """
+    if jax.dtypes.canonicalize_dtype(np.float64) != np.float64:
+        return tg
+    return jax.tree_util.tree_map(lambda a: np.asarray(a, dtype=np.float64), tg)
+
+
 def tangent_coupling(block) -> float:
     r"""ℓ1→ℓ∞ tangent-space norm :math:`\tfrac14\max_{k,k'}\operatorname{osc}(B_k - B_{k'})` of a payoff block.
 
@@ -183,7 +200,7 @@ def mirror_bounds(game) -> tuple[BlockBounds, dict]:
                           "0 < h < 2/(tau + rho(L)) (log-ratio comparison system)",
              "equilibrium": None, "residual": None}
     if tau > 0:
-        z, res = stationary_point(game.data["tabular"])
+        z, res = stationary_point(host_float64(game.data["tabular"]))
         extra["equilibrium"] = [np.asarray(jax.nn.softmax(zi[0])).tolist() for zi in z]
         extra["residual"] = float(res)
     return bounds, extra
@@ -370,7 +387,7 @@ def fisher_equilibrium(game):
       >>> theta.shape, bool(res < RESIDUAL_TOL)
       ((8,), True)
     """
-    z, res = stationary_point(game.data["tabular"])
+    z, res = stationary_point(host_float64(game.data["tabular"]))
     return np.asarray(flatten_logits(z)), float(res)
 
 
@@ -391,7 +408,7 @@ def fisher_bounds(game, region: Region | None = None, *, n_samples: int = 0, see
       >>> fb.bounds.kind, fb.bounds.n_points
       ('sampled', 256)
     """
-    tg = game.data["tabular"]
+    tg = host_float64(game.data["tabular"])
     theta_star, res = fisher_equilibrium(game) if equilibrium is None else equilibrium
     if region is None:
         region = Region.around(theta_star, DEFAULT_RADIUS)

@@ -16,6 +16,7 @@ import os
 import sys
 
 from certify import bounds as bounds_lib
+from certify._runtime import configure_runtime
 from certify._weights import WEIGHT_METHODS
 from certify.cli import _signals
 from certify.cli._args import UsageError, join_negative_values
@@ -108,6 +109,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        configure_runtime()  # compilation cache (no compile on a second run); many processes if asked
         args = parser.parse_args(join_negative_values(argv))
         if args.command is None:
             raise UsageError("expected a command: certify, verify, games or sweep (see sgn --help)")

@@ -85,7 +85,7 @@ def temperature_curriculum(game: Game, taus, *, certifier: Callable[[Game], Any]
     ``policy`` does not depend on ``certify``: pass ``certify.certify``. Its result (a certificate
     object or a dict) must expose ``status`` (``"certified"`` when certified, or an enum whose
     ``value`` is that string) and ``margin``; the learner's step is the certificate's recommended step
-    (``step`` or ``euler_best_step``) when certified and positive, else :math:`0.5/	au`.
+    (``step`` or ``euler_best_step``) when certified and positive, else :math:`0.5/\tau`.
 
     Args:
       game: a tabular game.
@@ -102,7 +102,7 @@ def temperature_curriculum(game: Game, taus, *, certifier: Callable[[Game], Any]
       ``None``).
 
     Examples:
-      With a stand-in certifier (certified iff :math:`	au > 1`, the coordination game's bifurcation):
+      With a stand-in certifier (certified iff :math:`\tau > 1`, the coordination game's bifurcation):
 
       >>> from games.tabular import matrix_game
       >>> game = matrix_game([[1.0, -1.0], [-1.0, 1.0]], [[1.0, -1.0], [-1.0, 1.0]], tau=2.0)

@@ -3,6 +3,7 @@
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import games
 from games import network_bounds, network_game
@@ -14,11 +15,12 @@ def test_registered_and_consistent(name):
     assert name in games.game_names()
     assert g.n_players == 37
     assert g.is_affine
+    assert sp.issparse(g.constant_jacobian)  # O(edges) memory, never a dense N x N array
     x = np.random.default_rng(1).normal(size=37)
     np.testing.assert_allclose(np.asarray(g.pseudo_gradient(jnp.asarray(x))), g.constant_jacobian @ x,
                                rtol=1e-12, atol=1e-12)
     mu, coupling = network_bounds(g)
-    jac = g.constant_jacobian
+    jac = g.constant_jacobian.toarray()
     np.testing.assert_array_equal(mu, np.diag(jac))
     np.testing.assert_array_equal(coupling.toarray(), np.abs(jac - np.diag(np.diag(jac))))
     assert 0.15 - 1e-12 <= coupling.data.min()
@@ -34,8 +36,11 @@ def test_ring_and_grid_edge_counts():
 
 def test_seeded():
     a, b = games.get_game("erdos-renyi", n=40, seed=4), games.get_game("erdos-renyi", n=40, seed=4)
-    np.testing.assert_array_equal(a.constant_jacobian, b.constant_jacobian)
-    assert not np.array_equal(a.constant_jacobian, games.get_game("erdos-renyi", n=40, seed=5).constant_jacobian)
+    np.testing.assert_array_equal(a.constant_jacobian.toarray(), b.constant_jacobian.toarray())
+    assert a.fingerprint() == b.fingerprint()
+    other = games.get_game("erdos-renyi", n=40, seed=5)
+    assert not np.array_equal(a.constant_jacobian.toarray(), other.constant_jacobian.toarray())
+    assert a.fingerprint() != other.fingerprint()
 
 
 def test_errors():

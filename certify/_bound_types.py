@@ -33,6 +33,8 @@ class BlockBounds:
       euclidean_margin: lower bound on ``inf lambda_min(sym DF)`` (the Rosen/Euclidean test).
       kind: ``"exact"``, ``"sound"`` or ``"sampled"``.
       n_points: number of points (sampled) or boxes (sound) the bounds were computed from.
+      reason: why some bounds are NaN (``F`` may be NaN or undefined on the region) or infinite
+        (the Jacobian enclosure is unbounded); empty when all are finite.
     """
 
     mu: np.ndarray
@@ -42,6 +44,7 @@ class BlockBounds:
     euclidean_margin: float
     kind: str
     n_points: int = 1
+    reason: str = ""
 
     def __post_init__(self):
         if self.kind not in BOUND_KINDS:

@@ -225,12 +225,13 @@ def _per_box_bounds(jlo, jhi, dims, *, exact_max_dim=10):
         for j, sj in enumerate(sl):
             if i != j:
                 coupling[:, i, j] = interval_spectral_norm(jlo[:, si, sj], jhi[:, si, sj], exact_max_dim=exact_max_dim)
-    gains = coupling + block_norm[:, :, None] * np.eye(n_players)
+    eye = np.eye(n_players, dtype=bool)
+    gains = np.where(eye, block_norm[:, :, None], coupling)
     finite = np.all(np.isfinite(gains), axis=(-2, -1))
     block_lip = np.where(finite, _nonneg_norm(np.where(finite[:, None, None], gains, 0.0)), np.inf)
     lip = np.minimum(interval_spectral_norm(jlo, jhi, exact_max_dim=exact_max_dim), block_lip)
     # Comparison matrix bound on lambda_min(sym J) (spec section 5(d)).
-    gam = -coupling + mu[:, :, None] * np.eye(n_players)
+    gam = np.where(eye, mu[:, :, None], -coupling)
     gam_ok = np.all(np.isfinite(gam), axis=(-2, -1))
     gam = np.where(gam_ok[:, None, None], gam, 0.0)
     gs = 0.5 * (gam + np.swapaxes(gam, -1, -2))

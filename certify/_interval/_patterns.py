@@ -1,0 +1,400 @@
+"""Sharp rules for composite functions recognised in the program: logsumexp, softmax, log-softmax, logaddexp.
+
+JAX writes these with a max-shift, :math:`\\operatorname{lse}(a)=\\log\\sum_i e^{a_i-s}+s` with
+:math:`s=\\max_i a_i`, and operation-by-operation interval evaluation then suffers from the
+dependency problem (:math:`a_i - s` with :math:`s` correlated to :math:`a`). The identities
+
+.. math::
+
+   \\log\\sum_i e^{a_i-s}+s=\\operatorname{lse}(a),\\quad
+   \\frac{e^{a_i-s}}{\\sum_j e^{a_j-s}}=p_i(a),\\quad
+   (a_i-s)-\\log\\sum_j e^{a_j-s}=a_i-\\operatorname{lse}(a)
+
+hold for *any* finite shift :math:`s` constant along the reduced axes, so when an operation
+completes one of these shapes (checked on the program's structure) its enclosure is replaced by a
+sharp one computed from :math:`a` itself, intersected with the generic one (both are valid):
+
+* :math:`\\operatorname{lse}` is increasing in every :math:`a_i`: value
+  :math:`[\\operatorname{lse}(\\underline a),\\operatorname{lse}(\\overline a)]`; its gradient is
+  :math:`p=\\operatorname{softmax}(a)`, and :math:`p_i` is increasing in :math:`a_i`, decreasing
+  in :math:`a_j`, so :math:`p_i\\in[p_i(\\underline a_i,\\overline a_{-i}),p_i(\\overline
+  a_i,\\underline a_{-i})]`; the tangent :math:`\\sum_ip_i\\dot a_i` is bounded by the linear
+  programme :math:`\\min\\{\\sum_ip_iv_i: p\\in P\\}` over
+  :math:`P=\\{p:\\underline p\\le p\\le\\overline p,\\ \\sum p_i=1\\}` (a fractional knapsack:
+  sort :math:`v`, fill the smallest first);
+* log-softmax: :math:`\\dot a_i-\\sum_jp_j\\dot a_j=(1-p_i)\\dot a_i-\\sum_{j\\ne i}p_j\\dot a_j`,
+  bounded by the same programme with :math:`v_i` at the other end;
+* softmax: :math:`\\dot p_i=p_i(\\dot a_i-\\sum_jp_j\\dot a_j)`, the product of the two enclosures;
+* :math:`\\operatorname{logaddexp}(c,d)=\\max(c,d)+\\log(1+e^{-|c-d|})` (JAX's primal of
+  ``jax.nn.softplus``): increasing in both, derivative :math:`\\sigma(c-d)` in :math:`c`;
+  and ``log1p(exp(x))`` = softplus.
+
+Our own construction (standard monotonicity and LP arguments).
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+from certify._interval._arith import TRANS_ULPS, eps, imul, pmul, tiny, widen
+from certify._interval._jet import Context, Jet
+
+__all__ = ["try_add", "try_div", "try_log", "try_sub"]
+
+_EXACT_K = 64  # largest reduced size for the k x k sharp softmax bounds
+
+
+def _producer(ctx: Context, i, *names):
+    op = ctx.producer(i)
+    return op if op is not None and op.name in names else None
+
+
+def _through_broadcast(ctx: Context, i):
+    """``(source id, broadcast_dimensions or None)`` following one broadcast_in_dim."""
+    op = _producer(ctx, i, "broadcast_in_dim")
+    if op is None:
+        return i, None
+    return op.ins[0], tuple(op.params["broadcast_dimensions"])
+
+
+def _reduced(ctx: Context, red_id):
+    """``(input id, axes)`` if ``red_id`` is a reduce_sum."""
+    op = _producer(ctx, red_id, "reduce_sum")
+    if op is None:
+        return None
+    return op.ins[0], tuple(op.params["axes"])
+
+
+def _shift_source(ctx: Context, g_id, axes):
+    """If ``g = sub(a, b)`` with ``b`` constant along ``axes``: ``(a_id, s_id)`` (``s`` = source of b)."""
+    op = _producer(ctx, g_id, "sub")
+    if op is None:
+        return None
+    a_id, b_id = op.ins
+    a_shape = ctx.program.avals[a_id].shape
+    b_shape = ctx.program.avals[b_id].shape
+    if len(b_shape) != len(a_shape) or any(b_shape[r] != 1 for r in axes):
+        s_id, bdims = _through_broadcast(ctx, b_id)
+        if bdims is None:
+            return None
+        s_shape = ctx.program.avals[s_id].shape
+        for r in axes:
+            if r in bdims and s_shape[bdims.index(r)] != 1:
+                return None
+    else:
+        s_id, bdims = _through_broadcast(ctx, b_id)
+    keep = tuple(d for d in range(len(a_shape)) if d not in axes)
+    if bdims is not None and tuple(bdims) != keep:
+        return None
+    return a_id, s_id
+
+
+def _finite(j: Jet):
+    ok = jnp.all(jnp.isfinite(j.lo)) & jnp.all(jnp.isfinite(j.hi))
+    if j.nan is not None:
+        ok = ok & jnp.all(j.nan == 0)
+    return ok
+
+
+def _merge(tight: Jet, generic: Jet, ok) -> Jet:
+    """``tight ∩ generic`` where ``ok`` (traced bool) holds, else ``generic``."""
+    lo = jnp.where(ok, jnp.maximum(tight.lo, generic.lo), generic.lo)
+    hi = jnp.where(ok, jnp.minimum(tight.hi, generic.hi), generic.hi)
+    tlo, thi = generic.tlo, generic.thi
+    if tight.tlo is not None and tlo is not None:
+        tlo = jnp.where(ok, jnp.maximum(tight.tlo, tlo), tlo)
+        thi = jnp.where(ok, jnp.minimum(tight.thi, thi), thi)
+    return Jet(lo, hi, tlo, thi, dep=generic.dep, nan=generic.nan)
+
+
+def _last(x, axes):
+    """Moves ``axes`` to the end and merges them: ``(..., k)``."""
+    keep = [d for d in range(x.ndim) if d not in axes]
+    k = math.prod(x.shape[d] for d in axes)
+    return jnp.transpose(x, keep + list(axes)).reshape(tuple(x.shape[d] for d in keep) + (k,))
+
+
+def _last_tangent(t, axes, ndim):
+    keep = [d for d in range(ndim) if d not in axes]
+    k = math.prod(t.shape[d] for d in axes)
+    moved = jnp.transpose(t, keep + list(axes) + [ndim])
+    return moved.reshape(tuple(t.shape[d] for d in keep) + (k, t.shape[-1]))
+
+
+def _lse(x):
+    m = jnp.max(x, axis=-1, keepdims=True)
+    m = jnp.where(jnp.isfinite(m), m, 0.0)
+    return jnp.log(jnp.sum(jnp.exp(x - m), axis=-1)) + m[..., 0]
+
+
+def _widen_lse(lo, hi, k):
+    return widen(lo, hi, TRANS_ULPS, (TRANS_ULPS + 4.0 * k) * eps(lo) * (1.0 + math.log(k)))
+
+
+def _prob_bounds(alo, ahi):
+    """Sharp ``[p_lo, p_hi]`` of softmax over the last axis, and log-probability bounds."""
+    k = alo.shape[-1]
+    if k <= _EXACT_K:
+        eye = jnp.eye(k, dtype=bool)
+        vlo = jnp.where(eye, alo[..., :, None], ahi[..., None, :])  # row i: (lo_i, hi_{-i})
+        vhi = jnp.where(eye, ahi[..., :, None], alo[..., None, :])
+        llo = alo - _lse(vlo)
+        lhi = ahi - _lse(vhi)
+    else:
+        llo = alo - _lse(ahi)[..., None]
+        lhi = ahi - _lse(alo)[..., None]
+    llo, lhi = widen(llo, lhi, TRANS_ULPS, (TRANS_ULPS + 4.0 * k) * eps(alo) * (1.0 + math.log(k)))
+    lhi = jnp.minimum(lhi, 0.0)
+    llo = jnp.where(jnp.isnan(llo), -jnp.inf, llo)
+    lhi = jnp.where(jnp.isnan(lhi), 0.0, lhi)
+    plo = jnp.clip(jnp.exp(llo) * (1.0 - TRANS_ULPS * eps(alo)) - tiny(alo), 0.0, 1.0)
+    phi = jnp.clip(jnp.exp(lhi) * (1.0 + TRANS_ULPS * eps(alo)) + tiny(alo), 0.0, 1.0)
+    return plo, phi, llo, lhi
+
+
+def _lp_min(plo, phi, v):
+    """``min {sum_i p_i v_i : plo <= p <= phi, sum p = 1}`` over the axis -2 of ``v`` (..., k, n)."""
+    base = jnp.sum(pmul(plo[..., None], v), axis=-2)
+    r = jnp.clip(1.0 - jnp.sum(plo, axis=-1), 0.0, None)[..., None]
+    cap = jnp.broadcast_to((phi - plo)[..., None], v.shape)
+    order = jnp.argsort(v, axis=-2)
+    vs = jnp.take_along_axis(v, order, axis=-2)
+    cs = jnp.take_along_axis(cap, order, axis=-2)
+    before = jnp.cumsum(cs, axis=-2) - cs
+    alloc = jnp.clip(r[..., None, :] - before, 0.0, cs)
+    val = base + jnp.sum(pmul(alloc, vs), axis=-2)
+    k = v.shape[-2]
+    err = (k + 4) * eps(v) * jnp.sum(pmul(phi[..., None], jnp.abs(v)), axis=-2) + (k + 4) * tiny(v)
+    return jnp.where(jnp.isnan(val), -jnp.inf, val - err)
+
+
+def _grad_bounds(plo, phi, tlo, thi):
+    """Bounds of ``t_i - sum_j p_j t_j`` per ``i``: ``(..., k, n)``."""
+    k = tlo.shape[-2]
+    if k <= _EXACT_K:
+        eye = jnp.eye(k, dtype=bool)[..., None]
+        # w_i^(i) = tlo_i, w_j^(i) = thi_j: lower = tlo_i - LPmax(w); LPmax(w) = -LPmin(-w).
+        w_up = jnp.where(eye, tlo[..., None, :, :], thi[..., None, :, :])  # (..., i, j, n)
+        w_dn = jnp.where(eye, thi[..., None, :, :], tlo[..., None, :, :])
+        pl, ph = plo[..., None, :], phi[..., None, :]
+        lower = tlo + _lp_min(pl, ph, -w_up)
+        upper = thi - _lp_min(pl, ph, w_dn)
+    else:
+        lower = tlo - jnp.max(thi, axis=-2, keepdims=True)
+        upper = thi - jnp.min(tlo, axis=-2, keepdims=True)
+    return widen(lower, upper)
+
+
+def _lse_jet(ctx: Context, a: Jet, axes) -> Jet:
+    alo, ahi = _last(a.lo, axes), _last(a.hi, axes)
+    k = alo.shape[-1]
+    lo, hi = _widen_lse(_lse(alo), _lse(ahi), k)
+    out = Jet(lo, hi, dep=a.dep)
+    if a.tlo is not None:
+        plo, phi, _, _ = _prob_bounds(alo, ahi)
+        tl, th = _last_tangent(a.tlo, axes, a.lo.ndim), _last_tangent(a.thi, axes, a.lo.ndim)
+        out.tlo = _lp_min(plo, phi, tl)
+        out.thi = -_lp_min(plo, phi, -th)
+    return out
+
+
+def _unlast(x, a_shape, axes, extra=()):
+    """Reshapes ``(..., k)`` (+ extra) back to ``a_shape`` (+ extra) with ``axes`` in place."""
+    ndim = len(a_shape)
+    keep = [d for d in range(ndim) if d not in axes]
+    moved_shape = tuple(a_shape[d] for d in keep) + tuple(a_shape[d] for d in axes) + tuple(extra)
+    perm = keep + list(axes) + [ndim + i for i in range(len(extra))]
+    inv = [perm.index(d) for d in range(ndim + len(extra))]
+    return jnp.transpose(x.reshape(moved_shape), inv)
+
+
+def _softmax_jets(ctx: Context, a: Jet, axes, *, log: bool) -> Jet:
+    alo, ahi = _last(a.lo, axes), _last(a.hi, axes)
+    plo, phi, llo, lhi = _prob_bounds(alo, ahi)
+    vlo, vhi = (llo, lhi) if log else (plo, phi)
+    shape = a.lo.shape
+    out = Jet(_unlast(vlo, shape, axes), _unlast(vhi, shape, axes), dep=a.dep)
+    if a.tlo is not None:
+        ndim = a.lo.ndim
+        tl, th = _last_tangent(a.tlo, axes, ndim), _last_tangent(a.thi, axes, ndim)
+        glo, ghi = _grad_bounds(plo, phi, tl, th)
+        if not log:
+            glo, ghi = imul(plo[..., None], phi[..., None], glo, ghi)
+        n = (a.tlo.shape[-1],)
+        out.tlo, out.thi = _unlast(glo, shape, axes, n), _unlast(ghi, shape, axes, n)
+    return out
+
+
+def _exp_reduce(ctx: Context, i):
+    """If ``i = reduce_sum(exp(g), axes)``: ``(exp id, g id, axes)``."""
+    red = _reduced(ctx, i)
+    if red is None:
+        return None
+    e_id, axes = red
+    op = _producer(ctx, e_id, "exp")
+    if op is None:
+        return None
+    return e_id, op.ins[0], axes
+
+
+def _source(ctx: Context, g_id, axes):
+    """The jet whose softmax/lse is wanted: ``a`` if ``g = a - shift``, else ``g``; and the shift id."""
+    sh = _shift_source(ctx, g_id, axes)
+    if sh is None:
+        return ctx.env[g_id], None
+    return ctx.env[sh[0]], sh[1]
+
+
+def _usable(j: Jet) -> bool:
+    return j.is_float  # NaN flags and infinite values are excluded at run time by _finite
+
+
+def try_add(ctx: Context, op, a: Jet, b: Jet):
+    """``log sum exp(a - s) + s`` (logsumexp) or ``max(c, d) + log1p(exp(-|c - d|))`` (logaddexp)."""
+    for k in (0, 1):
+        l_id, s_id = op.ins[k], op.ins[1 - k]
+        lg = _producer(ctx, l_id, "log")
+        if lg is not None:
+            x = lg.ins[0]
+            ab = _producer(ctx, x, "abs")
+            if ab is not None:
+                x = ab.ins[0]
+            m = _exp_reduce(ctx, x)
+            if m is not None:
+                _, g_id, axes = m
+                sh = _shift_source(ctx, g_id, axes)
+                if sh is not None and sh[1] == s_id and _usable(ctx.env[sh[0]]):
+                    from certify._interval._rules import add  # noqa: PLC0415
+
+                    generic = add(a, b)
+                    tight = _lse_jet(ctx, ctx.env[sh[0]], axes)
+                    if tight.shape == generic.shape:
+                        return _merge(tight, generic, _finite(ctx.env[s_id]))
+    return _try_logaddexp(ctx, op, a, b)
+
+
+def _try_logaddexp(ctx: Context, op, a: Jet, b: Jet):
+    for k in (0, 1):
+        mx = _producer(ctx, op.ins[k], "max")
+        l1 = _producer(ctx, op.ins[1 - k], "log1p")
+        if mx is None or l1 is None:
+            continue
+        ex = _producer(ctx, l1.ins[0], "exp")
+        ng = ex and _producer(ctx, ex.ins[0], "neg")
+        ab = ng and _producer(ctx, ng.ins[0], "abs")
+        sb = ab and _producer(ctx, ab.ins[0], "sub")
+        if not sb or tuple(sb.ins) != tuple(mx.ins):
+            continue
+        c, d = ctx.env[sb.ins[0]], ctx.env[sb.ins[1]]
+        if not (_usable(c) and _usable(d)):
+            continue
+        from certify._interval._rules import add  # noqa: PLC0415
+
+        generic = add(a, b)
+        tight = logaddexp(ctx, c, d, generic.shape)
+        return _merge(tight, generic, _finite(c) & _finite(d))
+    return None
+
+
+def logaddexp(ctx: Context, c: Jet, d: Jet, shape) -> Jet:
+    """Sharp ``log(e^c + e^d)``: increasing in both, derivative ``sigma(c - d)`` in ``c``."""
+    c_lo, c_hi = jnp.broadcast_to(c.lo, shape), jnp.broadcast_to(c.hi, shape)
+    d_lo, d_hi = jnp.broadcast_to(d.lo, shape), jnp.broadcast_to(d.hi, shape)
+    lo, hi = widen(jnp.logaddexp(c_lo, d_lo), jnp.logaddexp(c_hi, d_hi), TRANS_ULPS, 4 * eps(c_lo))
+    out = Jet(lo, hi, dep=c.dep or d.dep)
+    if c.tlo is None and d.tlo is None:
+        return out
+    s_lo, s_hi = widen(jax.nn.sigmoid(c_lo - d_hi), jax.nn.sigmoid(c_hi - d_lo), TRANS_ULPS)
+    s_lo, s_hi = jnp.clip(s_lo, 0.0, 1.0), jnp.clip(s_hi, 0.0, 1.0)
+    (ctl, cth), (dtl, dth) = ctx.tangent(c), ctx.tangent(d)
+    ctl, cth = jnp.broadcast_to(ctl, shape + (ctx.n,)), jnp.broadcast_to(cth, shape + (ctx.n,))
+    dtl, dth = jnp.broadcast_to(dtl, shape + (ctx.n,)), jnp.broadcast_to(dth, shape + (ctx.n,))
+    sl, sh = s_lo[..., None], s_hi[..., None]
+
+    # s * tc + (1 - s) * td is linear in s for fixed tc, td: extremes at the s endpoints.
+    def comb(s, tc, td):
+        return pmul(s, tc) + pmul(1.0 - s, td)
+
+    lo_t = jnp.minimum(comb(sl, ctl, dtl), comb(sh, ctl, dtl))
+    hi_t = jnp.maximum(comb(sl, cth, dth), comb(sh, cth, dth))
+    out.tlo, out.thi = widen(lo_t, hi_t, 8.0)
+    return out
+
+
+def try_div(ctx: Context, op, a: Jet, b: Jet):
+    """``exp(g) / sum(exp(g))`` (softmax, shift-invariant)."""
+    e_id, d_id = op.ins
+    if _producer(ctx, e_id, "exp") is None:
+        return None
+    src, _ = _through_broadcast(ctx, d_id)
+    m = _exp_reduce(ctx, src)
+    if m is None or m[0] != e_id:
+        return None
+    _, g_id, axes = m
+    base, s_id = _source(ctx, g_id, axes)
+    if not _usable(base):
+        return None
+    from certify._interval._rules import div  # noqa: PLC0415
+
+    generic = div(a, b)
+    tight = _softmax_jets(ctx, base, axes, log=False)
+    if tight.shape != generic.shape:
+        return None
+    ok = _finite(base) if s_id is None else _finite(base) & _finite(ctx.env[s_id])
+    return _merge(tight, generic, ok)
+
+
+def try_sub(ctx: Context, op, a: Jet, b: Jet):
+    """``g - log(sum(exp(g)))`` (log-softmax, shift-invariant)."""
+    g_id, k_id = op.ins
+    lg = _producer(ctx, k_id, "log")
+    if lg is not None:
+        src, _ = _through_broadcast(ctx, lg.ins[0])
+    else:
+        inner, bd = _through_broadcast(ctx, k_id)
+        lg = _producer(ctx, inner, "log") if bd is not None else None
+        if lg is None:
+            return None
+        src = lg.ins[0]
+    m = _exp_reduce(ctx, src)
+    if m is None or m[1] != g_id:
+        return None
+    _, _, axes = m
+    base, s_id = _source(ctx, g_id, axes)
+    if not _usable(base):
+        return None
+    from certify._interval._rules import add  # noqa: PLC0415
+
+    generic = add(a, b, sub=True)
+    tight = _softmax_jets(ctx, base, axes, log=True)
+    if tight.shape != generic.shape:
+        return None
+    ok = _finite(base) if s_id is None else _finite(base) & _finite(ctx.env[s_id])
+    return _merge(tight, generic, ok)
+
+
+def try_log(ctx: Context, op, a: Jet, generic: Jet):
+    """``log(sum(exp(g)))`` (logsumexp without shift) and ``log1p(exp(x))`` (softplus)."""
+    if op.name == "log1p":
+        ex = _producer(ctx, op.ins[0], "exp")
+        if ex is None or not _usable(ctx.env[ex.ins[0]]):
+            return generic
+        x = ctx.env[ex.ins[0]]
+        zero = Jet(jnp.zeros((), x.dtype), jnp.zeros((), x.dtype), dep=False, pt=True)
+        tight = logaddexp(ctx, x, zero, generic.shape)
+        return _merge(tight, generic, _finite(x))
+    m = _exp_reduce(ctx, op.ins[0])
+    if m is None:
+        return generic
+    _, g_id, axes = m
+    g = ctx.env[g_id]
+    if not _usable(g):
+        return generic
+    tight = _lse_jet(ctx, g, axes)
+    if tight.shape != generic.shape:
+        return generic
+    return _merge(tight, generic, _finite(g))
+

@@ -220,17 +220,19 @@ def source_of(op: Op) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def run_program(prog: Program, *args):
+def run_program(prog: Program, *args, frozen=frozenset()):
     """Evaluates ``prog`` with JAX operations (traceable and differentiable by JAX).
 
     ``custom_jvp``/``custom_vjp`` are already replaced by their primal computations and
     ``stop_gradient`` by the identity, so ``jax.jacfwd`` of this function is the derivative of
-    the function as written.
+    the function as written. Values in ``frozen`` get ``lax.stop_gradient``: only for values the
+    function provably does not depend on (the shift of a recognised logsumexp).
     """
     env = dict(prog.consts)
     env.update(zip(prog.invars, args, strict=True))
     for op in prog.ops:
         outs = _run_op(op, [env[i] for i in op.ins])
+        outs = [lax.stop_gradient(o) if i in frozen else o for i, o in zip(op.outs, outs, strict=True)]
         env.update(zip(op.outs, outs, strict=True))
     return [env[i] for i in prog.outvars]
 

@@ -34,6 +34,7 @@ Our own construction (standard monotonicity and LP arguments).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import jax
@@ -42,54 +43,185 @@ import jax.numpy as jnp
 from certify._interval._arith import TRANS_ULPS, eps, imul, pmul, tiny, widen
 from certify._interval._jet import Context, Jet
 
-__all__ = ["try_add", "try_div", "try_log", "try_sub"]
+__all__ = ["Match", "frozen_shifts", "match", "tight"]
 
 _EXACT_K = 64  # largest reduced size for the k x k sharp softmax bounds
 
 
-def _producer(ctx: Context, i, *names):
-    op = ctx.producer(i)
+def _producer(prog, i, *names):
+    op = prog.producer.get(i)
     return op if op is not None and op.name in names else None
 
 
-def _through_broadcast(ctx: Context, i):
+def _through_broadcast(prog, i):
     """``(source id, broadcast_dimensions or None)`` following one broadcast_in_dim."""
-    op = _producer(ctx, i, "broadcast_in_dim")
+    op = _producer(prog, i, "broadcast_in_dim")
     if op is None:
         return i, None
     return op.ins[0], tuple(op.params["broadcast_dimensions"])
 
 
-def _reduced(ctx: Context, red_id):
-    """``(input id, axes)`` if ``red_id`` is a reduce_sum."""
-    op = _producer(ctx, red_id, "reduce_sum")
-    if op is None:
-        return None
-    return op.ins[0], tuple(op.params["axes"])
-
-
-def _shift_source(ctx: Context, g_id, axes):
-    """If ``g = sub(a, b)`` with ``b`` constant along ``axes``: ``(a_id, s_id)`` (``s`` = source of b)."""
-    op = _producer(ctx, g_id, "sub")
+def _shift_source(prog, g_id, axes):
+    """If ``g = sub(a, b)`` with ``b`` constant along ``axes``: ``(a_id, s_id, b_id)`` (``s`` = source of b)."""
+    op = _producer(prog, g_id, "sub")
     if op is None:
         return None
     a_id, b_id = op.ins
-    a_shape = ctx.program.avals[a_id].shape
-    b_shape = ctx.program.avals[b_id].shape
+    a_shape, b_shape = prog.avals[a_id].shape, prog.avals[b_id].shape
+    s_id, bdims = _through_broadcast(prog, b_id)
     if len(b_shape) != len(a_shape) or any(b_shape[r] != 1 for r in axes):
-        s_id, bdims = _through_broadcast(ctx, b_id)
         if bdims is None:
             return None
-        s_shape = ctx.program.avals[s_id].shape
-        for r in axes:
-            if r in bdims and s_shape[bdims.index(r)] != 1:
-                return None
-    else:
-        s_id, bdims = _through_broadcast(ctx, b_id)
+        s_shape = prog.avals[s_id].shape
+        if any(r in bdims and s_shape[bdims.index(r)] != 1 for r in axes):
+            return None
     keep = tuple(d for d in range(len(a_shape)) if d not in axes)
     if bdims is not None and tuple(bdims) != keep:
         return None
-    return a_id, s_id
+    return a_id, s_id, b_id
+
+
+def _exp_reduce(prog, i):
+    """If ``i = reduce_sum(exp(g), axes)``: ``(exp id, g id, axes)``."""
+    red = _producer(prog, i, "reduce_sum")
+    if red is None:
+        return None
+    ex = _producer(prog, red.ins[0], "exp")
+    if ex is None:
+        return None
+    return red.ins[0], ex.ins[0], tuple(red.params["axes"])
+
+
+@dataclasses.dataclass(frozen=True)
+class Match:
+    """A recognised composite at one operation.
+
+    ``kind``: ``lse`` (``log sum exp(a - s) + s``, or ``log sum exp(a)`` with ``shift`` None),
+    ``softmax``, ``log_softmax``, ``logaddexp`` (of ``a`` and ``b``) or ``softplus`` (of ``a``).
+    ``shift``: the shift ``s``; ``spread``: the id of ``s`` broadcast along the reduced axes
+    (``s`` itself if not broadcast); ``users``: the operations of the composite that use them.
+    """
+
+    kind: str
+    a: int
+    axes: tuple = ()
+    b: int | None = None
+    shift: int | None = None
+    spread: int | None = None
+    users: tuple = ()
+
+
+def _lse_at_add(prog, op):
+    for k in (0, 1):
+        l_id, s_id = op.ins[k], op.ins[1 - k]
+        lg = _producer(prog, l_id, "log")
+        if lg is None:
+            continue
+        x = lg.ins[0]
+        ab = _producer(prog, x, "abs")
+        if ab is not None:
+            x = ab.ins[0]
+        m = _exp_reduce(prog, x)
+        if m is None:
+            continue
+        sh = _shift_source(prog, m[1], m[2])
+        if sh is not None and sh[1] == s_id:
+            users = (op, prog.producer[m[1]], prog.producer.get(sh[2]))
+            return Match("lse", sh[0], m[2], shift=s_id, spread=sh[2], users=users)
+    return None
+
+
+def _logaddexp_at_add(prog, op):
+    for k in (0, 1):
+        mx = _producer(prog, op.ins[k], "max")
+        l1 = _producer(prog, op.ins[1 - k], "log1p")
+        if mx is None or l1 is None:
+            continue
+        ex = _producer(prog, l1.ins[0], "exp")
+        ng = ex and _producer(prog, ex.ins[0], "neg")
+        ab = ng and _producer(prog, ng.ins[0], "abs")
+        sb = ab and _producer(prog, ab.ins[0], "sub")
+        if sb and tuple(sb.ins) == tuple(mx.ins):
+            return Match("logaddexp", sb.ins[0], b=sb.ins[1])
+    return None
+
+
+def _softmax_at_div(prog, op):
+    e_id, d_id = op.ins
+    if _producer(prog, e_id, "exp") is None:
+        return None
+    m = _exp_reduce(prog, _through_broadcast(prog, d_id)[0])
+    if m is None or m[0] != e_id:
+        return None
+    return _shifted("softmax", prog, m[1], m[2])
+
+
+def _shifted(kind, prog, g_id, axes):
+    sh = _shift_source(prog, g_id, axes)
+    if sh is None:
+        return Match(kind, g_id, axes)
+    users = (prog.producer[g_id], prog.producer.get(sh[2]))
+    return Match(kind, sh[0], axes, shift=sh[1], spread=sh[2], users=users)
+
+
+def _log_softmax_at_sub(prog, op):
+    g_id, k_id = op.ins
+    lg = _producer(prog, k_id, "log")
+    if lg is not None:
+        src = _through_broadcast(prog, lg.ins[0])[0]
+    else:
+        inner, bd = _through_broadcast(prog, k_id)
+        lg = _producer(prog, inner, "log") if bd is not None else None
+        if lg is None:
+            return None
+        src = lg.ins[0]
+    m = _exp_reduce(prog, src)
+    if m is None or m[1] != g_id:
+        return None
+    return _shifted("log_softmax", prog, g_id, m[2])
+
+
+def match(prog, op) -> Match | None:
+    """The composite that ``op`` completes in ``prog``, if any."""
+    if op.name in ("add", "add_any"):
+        return _lse_at_add(prog, op) or _logaddexp_at_add(prog, op)
+    if op.name == "div":
+        return _softmax_at_div(prog, op)
+    if op.name == "sub":
+        return _log_softmax_at_sub(prog, op)
+    if op.name == "log":
+        m = _exp_reduce(prog, op.ins[0])
+        if m is not None and _shift_source(prog, m[1], m[2]) is None:
+            return Match("lse", m[1], m[2])
+    if op.name == "log1p":
+        ex = _producer(prog, op.ins[0], "exp")
+        if ex is not None:
+            return Match("softplus", ex.ins[0])
+    return None
+
+
+def frozen_shifts(prog) -> frozenset:
+    """Shift values ``s`` of recognised shift-invariant composites used nowhere else.
+
+    The composite's value does not depend on ``s``, so treating ``s`` as a constant (JAX's own
+    ``stop_gradient`` in ``jax.nn.logsumexp``) differentiates the function as written exactly,
+    and keeps the derivative of ``max`` (discontinuous at ties) out of second derivatives.
+    """
+    uses: dict[int, list] = {}
+    for op in prog.ops:
+        for i in op.ins:
+            uses.setdefault(i, []).append(op)
+    outs = set(prog.outvars)
+    frozen = set()
+    for op in prog.ops:
+        m = match(prog, op)
+        if m is None or m.shift is None or m.shift in outs or m.spread in outs:
+            continue
+        allowed = {id(u) for u in m.users if u is not None}
+        vals = {m.shift, m.spread}
+        if all(id(u) in allowed for v in vals for u in uses.get(v, [])):
+            frozen.add(m.shift)
+    return frozenset(frozen)
 
 
 def _finite(j: Jet):
@@ -228,75 +360,8 @@ def _softmax_jets(ctx: Context, a: Jet, axes, *, log: bool) -> Jet:
     return out
 
 
-def _exp_reduce(ctx: Context, i):
-    """If ``i = reduce_sum(exp(g), axes)``: ``(exp id, g id, axes)``."""
-    red = _reduced(ctx, i)
-    if red is None:
-        return None
-    e_id, axes = red
-    op = _producer(ctx, e_id, "exp")
-    if op is None:
-        return None
-    return e_id, op.ins[0], axes
-
-
-def _source(ctx: Context, g_id, axes):
-    """The jet whose softmax/lse is wanted: ``a`` if ``g = a - shift``, else ``g``; and the shift id."""
-    sh = _shift_source(ctx, g_id, axes)
-    if sh is None:
-        return ctx.env[g_id], None
-    return ctx.env[sh[0]], sh[1]
-
-
 def _usable(j: Jet) -> bool:
     return j.is_float  # NaN flags and infinite values are excluded at run time by _finite
-
-
-def try_add(ctx: Context, op, a: Jet, b: Jet):
-    """``log sum exp(a - s) + s`` (logsumexp) or ``max(c, d) + log1p(exp(-|c - d|))`` (logaddexp)."""
-    for k in (0, 1):
-        l_id, s_id = op.ins[k], op.ins[1 - k]
-        lg = _producer(ctx, l_id, "log")
-        if lg is not None:
-            x = lg.ins[0]
-            ab = _producer(ctx, x, "abs")
-            if ab is not None:
-                x = ab.ins[0]
-            m = _exp_reduce(ctx, x)
-            if m is not None:
-                _, g_id, axes = m
-                sh = _shift_source(ctx, g_id, axes)
-                if sh is not None and sh[1] == s_id and _usable(ctx.env[sh[0]]):
-                    from certify._interval._rules import add  # noqa: PLC0415
-
-                    generic = add(a, b)
-                    tight = _lse_jet(ctx, ctx.env[sh[0]], axes)
-                    if tight.shape == generic.shape:
-                        return _merge(tight, generic, _finite(ctx.env[s_id]))
-    return _try_logaddexp(ctx, op, a, b)
-
-
-def _try_logaddexp(ctx: Context, op, a: Jet, b: Jet):
-    for k in (0, 1):
-        mx = _producer(ctx, op.ins[k], "max")
-        l1 = _producer(ctx, op.ins[1 - k], "log1p")
-        if mx is None or l1 is None:
-            continue
-        ex = _producer(ctx, l1.ins[0], "exp")
-        ng = ex and _producer(ctx, ex.ins[0], "neg")
-        ab = ng and _producer(ctx, ng.ins[0], "abs")
-        sb = ab and _producer(ctx, ab.ins[0], "sub")
-        if not sb or tuple(sb.ins) != tuple(mx.ins):
-            continue
-        c, d = ctx.env[sb.ins[0]], ctx.env[sb.ins[1]]
-        if not (_usable(c) and _usable(d)):
-            continue
-        from certify._interval._rules import add  # noqa: PLC0415
-
-        generic = add(a, b)
-        tight = logaddexp(ctx, c, d, generic.shape)
-        return _merge(tight, generic, _finite(c) & _finite(d))
-    return None
 
 
 def logaddexp(ctx: Context, c: Jet, d: Jet, shape) -> Jet:
@@ -324,77 +389,31 @@ def logaddexp(ctx: Context, c: Jet, d: Jet, shape) -> Jet:
     return out
 
 
-def try_div(ctx: Context, op, a: Jet, b: Jet):
-    """``exp(g) / sum(exp(g))`` (softmax, shift-invariant)."""
-    e_id, d_id = op.ins
-    if _producer(ctx, e_id, "exp") is None:
-        return None
-    src, _ = _through_broadcast(ctx, d_id)
-    m = _exp_reduce(ctx, src)
-    if m is None or m[0] != e_id:
-        return None
-    _, g_id, axes = m
-    base, s_id = _source(ctx, g_id, axes)
-    if not _usable(base):
-        return None
-    from certify._interval._rules import div  # noqa: PLC0415
-
-    generic = div(a, b)
-    tight = _softmax_jets(ctx, base, axes, log=False)
-    if tight.shape != generic.shape:
-        return None
-    ok = _finite(base) if s_id is None else _finite(base) & _finite(ctx.env[s_id])
-    return _merge(tight, generic, ok)
-
-
-def try_sub(ctx: Context, op, a: Jet, b: Jet):
-    """``g - log(sum(exp(g)))`` (log-softmax, shift-invariant)."""
-    g_id, k_id = op.ins
-    lg = _producer(ctx, k_id, "log")
-    if lg is not None:
-        src, _ = _through_broadcast(ctx, lg.ins[0])
-    else:
-        inner, bd = _through_broadcast(ctx, k_id)
-        lg = _producer(ctx, inner, "log") if bd is not None else None
-        if lg is None:
-            return None
-        src = lg.ins[0]
-    m = _exp_reduce(ctx, src)
-    if m is None or m[1] != g_id:
-        return None
-    _, _, axes = m
-    base, s_id = _source(ctx, g_id, axes)
-    if not _usable(base):
-        return None
-    from certify._interval._rules import add  # noqa: PLC0415
-
-    generic = add(a, b, sub=True)
-    tight = _softmax_jets(ctx, base, axes, log=True)
-    if tight.shape != generic.shape:
-        return None
-    ok = _finite(base) if s_id is None else _finite(base) & _finite(ctx.env[s_id])
-    return _merge(tight, generic, ok)
-
-
-def try_log(ctx: Context, op, a: Jet, generic: Jet):
-    """``log(sum(exp(g)))`` (logsumexp without shift) and ``log1p(exp(x))`` (softplus)."""
-    if op.name == "log1p":
-        ex = _producer(ctx, op.ins[0], "exp")
-        if ex is None or not _usable(ctx.env[ex.ins[0]]):
-            return generic
-        x = ctx.env[ex.ins[0]]
-        zero = Jet(jnp.zeros((), x.dtype), jnp.zeros((), x.dtype), dep=False, pt=True)
-        tight = logaddexp(ctx, x, zero, generic.shape)
-        return _merge(tight, generic, _finite(x))
-    m = _exp_reduce(ctx, op.ins[0])
+def tight(ctx: Context, op, generic: Jet) -> Jet:
+    """``generic`` intersected with the sharp enclosure of a composite completed by ``op``."""
+    m = match(ctx.program, op)
     if m is None:
         return generic
-    _, g_id, axes = m
-    g = ctx.env[g_id]
-    if not _usable(g):
+    env = ctx.env
+    a = env[m.a]
+    if not _usable(a):
         return generic
-    tight = _lse_jet(ctx, g, axes)
-    if tight.shape != generic.shape:
+    ok = _finite(a)
+    if m.shift is not None:
+        ok = ok & _finite(env[m.shift])
+    if m.kind == "lse":
+        t = _lse_jet(ctx, a, m.axes)
+    elif m.kind in ("softmax", "log_softmax"):
+        t = _softmax_jets(ctx, a, m.axes, log=m.kind == "log_softmax")
+    elif m.kind == "logaddexp":
+        b = env[m.b]
+        if not _usable(b):
+            return generic
+        t = logaddexp(ctx, a, b, generic.shape)
+        ok = ok & _finite(b)
+    else:  # softplus
+        zero = Jet(jnp.zeros((), a.dtype), jnp.zeros((), a.dtype), dep=False, pt=True)
+        t = logaddexp(ctx, a, zero, generic.shape)
+    if t.shape != generic.shape:
         return generic
-    return _merge(tight, generic, _finite(g))
-
+    return _merge(t, generic, ok)

@@ -146,7 +146,7 @@ def apply_elementary(spec, a: Jet) -> Jet:
 def _elementary(ctx, op, ins):
     out = apply_elementary(ELEMENTARY[op.name], ins[0])
     if op.name in ("log", "log1p"):
-        out = _patterns.try_log(ctx, op, ins[0], out)
+        out = _patterns.tight(ctx, op, out)
     return [out]
 
 
@@ -228,7 +228,7 @@ def _add(ctx, op, ins):
     _require_float(op.name, a, b)
     if _same(op):
         return [scale(a, 2.0)]
-    return [_patterns.try_add(ctx, op, a, b) or add(a, b)]
+    return [_patterns.tight(ctx, op, add(a, b))]
 
 
 @rule("sub")
@@ -239,7 +239,7 @@ def _sub(ctx, op, ins):
         z = jnp.zeros(a.shape, a.dtype)
         nan = combine_nan(a.nan, _int8(_maybe_inf(a)))
         return [Jet(z, z, dep=False, nan=nan)]
-    return [_patterns.try_sub(ctx, op, a, b) or add(a, b, sub=True)]
+    return [_patterns.tight(ctx, op, add(a, b, sub=True))]
 
 
 @rule("neg")
@@ -264,7 +264,7 @@ def _div(ctx, op, ins):
         o = jnp.ones(a.shape, a.dtype)
         nan = combine_nan(a.nan, _int8(_has0(a) | _maybe_inf(a)))
         return [Jet(o, o, dep=False, nan=nan)]
-    return [_patterns.try_div(ctx, op, a, b) or div(a, b)]
+    return [_patterns.tight(ctx, op, div(a, b))]
 
 
 @rule("square")
@@ -925,6 +925,20 @@ def is_index_operand(name, k) -> bool:
     return _INDEX_OPERANDS.get(name, lambda k: False)(k)
 
 
+def _distinct_targets(op, ins) -> bool:
+    """Whether a scatter with known indices writes every update entry to its own place."""
+    idx, upd = ins[1], ins[2]
+    if not idx.concrete:
+        return False
+    n = int(np.prod(upd.shape))
+    ids = np.arange(n, dtype=np.int32).reshape(upd.shape)
+    base = np.full(ins[0].shape, -1, np.int32)
+    with jax.ensure_compile_time_eval():
+        out = np.asarray(op.prim.bind(base, np.asarray(idx.lo), ids, **op.params))
+    landed = np.unique(out[out >= 0])
+    return landed.size == n
+
+
 @rule(*STRUCTURAL)
 def _structural(ctx, op, ins):
     """Moves entries around: applied to lo, hi and NaN flags separately, vmapped over tangents."""
@@ -933,8 +947,8 @@ def _structural(ctx, op, ins):
         if is_index_operand(name, k) and a.dep:
             raise NotEnclosable(f"primitive {name!r} with box-dependent indices has no sound interval rule "
                                 "(the selected entries may change inside a box)", kind="unsupported")  # fmt: skip
-    if name == "scatter" and not params.get("unique_indices", False):
-        unsupported(name, " with possibly repeated indices")
+    if name == "scatter" and not params.get("unique_indices", False) and not _distinct_targets(op, ins):
+        unsupported(name, " with possibly repeated (or dropped) indices")
 
     def bind(*xs):
         return op.prim.bind(*xs, **params)
@@ -971,7 +985,7 @@ def _structural(ctx, op, ins):
             for lo, hi, tl, th, f in zip(los, his, tlos, this, nans, strict=True)]  # fmt: skip
 
 
-@rule("scatter_add", "scatter-add")
+@rule("scatter-add")
 def _scatter_add(ctx, op, ins):
     operand, idx, upd = ins
     if idx.dep:

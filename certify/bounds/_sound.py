@@ -52,7 +52,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from certify._bound_types import BlockBounds
-from certify._interval import _ir
+from certify._interval import _ir, _patterns
 from certify._interval._errors import NotEnclosable
 from certify._interval._interpreter import compile_enclosure
 from certify._interval._matrix import _check_dims, _nonneg_norm, _per_box_bounds, _worst_case
@@ -534,9 +534,10 @@ def _as_written_jacobian(F, n, dtype):
     """``x -> vec(DF(x))`` for ``F`` as written (primal of custom rules, stop_gradient = identity)."""
     closed = jax.make_jaxpr(F)(jax.ShapeDtypeStruct((n,), dtype))
     prog = _ir.program_of(closed)
+    frozen = _patterns.frozen_shifts(prog)
 
     def f(x):
-        return _ir.run_program(prog, x)[0]
+        return _ir.run_program(prog, x, frozen=frozen)[0]
 
     def jac_flat(x):
         return jax.jacfwd(f)(x).reshape(-1)

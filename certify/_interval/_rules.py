@@ -166,7 +166,7 @@ def _same(op) -> bool:
 
 def scale(a: Jet, c: float) -> Jet:
     """``c * a`` for a Python constant ``c``."""
-    return mul(a, point(jnp.asarray(c, a.dtype)))
+    return mul(a, bcast(point(jnp.asarray(c, a.dtype)), a.shape))
 
 
 def _zero_times_inf(a: Jet, b: Jet):

@@ -76,6 +76,22 @@ def imul(alo, ahi, blo, bhi):
     return widen(lo, hi)
 
 
+def tmul(dlo, dhi, tlo, thi):
+    """Product for tangents, with ``0 * unbounded = 0`` (a derivative times an exact zero).
+
+    Tangent endpoints may be NaN inside the interpreter, meaning "unbounded"; every rule
+    propagates NaN and the final enclosure maps it to ``[-inf, inf]``. A factor that is exactly
+    zero (the whole interval) gives an exact zero product whatever the other factor.
+    """
+    zero = ((dlo == 0) & (dhi == 0)) | ((tlo == 0) & (thi == 0))
+    p1, p2, p3, p4 = dlo * tlo, dlo * thi, dhi * tlo, dhi * thi
+    lo = jnp.minimum(jnp.minimum(p1, p2), jnp.minimum(p3, p4))
+    hi = jnp.maximum(jnp.maximum(p1, p2), jnp.maximum(p3, p4))
+    lo, hi = widen(lo, hi)
+    z = jnp.zeros_like(lo)
+    return jnp.where(zero, z, lo), jnp.where(zero, z, hi)
+
+
 def iadd(alo, ahi, blo, bhi):
     """Sum of two intervals, rounded outward."""
     return widen(alo + blo, ahi + bhi)

@@ -13,8 +13,11 @@ switching set meets the box.
 :math:`B_k(c)` is evaluated in exact rational arithmetic (:class:`fractions.Fraction`) at trace
 time, from the program's operations: arithmetic, comparisons, selections, integer powers,
 structural moves, and elementary functions at their exact special points (``exp(0) = 1``,
-``log(1) = 0``, ``sqrt`` of a square, ...). Anything else (a constant not known at trace time,
-another box-dependent input, a non-special transcendental value) leaves the entry *unproven*;
+``log(1) = 0``, ``sqrt`` of a square, ...). A finite constant not known at trace time (e.g. a
+coefficient array passed to the compiled enclosure) is an unknown finite number ``U``, with
+``0 * U = 0`` exactly (so ``k * (x - c)`` at ``x = c`` is 0 for any ``k``). Anything else
+(another box-dependent input, a non-special transcendental value, a comparison with ``U``)
+leaves the entry *unproven*;
 the engine then refuses a derivative bound there. Entry-wise dependence on :math:`u` is enforced:
 for an array :math:`u` only elementwise operations may touch :math:`u`-dependent values.
 """
@@ -34,6 +37,47 @@ __all__ = ["describe", "describe_const", "prove_cond", "prove_switch"]
 
 class _Fail(Exception):
     """The exact evaluation cannot proceed (unproven)."""
+
+
+class _Unknown:
+    """An unknown finite real number (a constant not known at trace time)."""
+
+    def __repr__(self):
+        return "U"
+
+
+U = _Unknown()
+
+
+def _finite_op(f):
+    """An arithmetic operation that maps unknown finite inputs to an unknown finite output."""
+
+    def g(*xs):
+        return U if any(x is U for x in xs) else f(*xs)
+
+    return g
+
+
+def _mul(x, y):
+    if x is U or y is U:
+        other = y if x is U else x
+        return Fraction(0) if (other is not U and other == 0) else U
+    return x * y
+
+
+def _div(x, y):
+    if y is U:
+        return None  # may be a division by zero
+    return U if x is U else x / y
+
+
+def _known(f):
+    """An operation defined only on known values (comparisons, transcendental special points)."""
+
+    def g(*xs):
+        return None if any(x is U for x in xs) else f(*xs)
+
+    return g
 
 
 def _frac(x):
@@ -155,12 +199,14 @@ def _pow(x, y):
     return x ** int(y)
 
 
+_FINITE_UNARY = ("neg", "abs", "square")
+_FINITE_BINARY = ("add", "add_any", "sub", "max", "min")
 _BINARY = {
     "add": lambda x, y: x + y,
     "add_any": lambda x, y: x + y,
     "sub": lambda x, y: x - y,
-    "mul": lambda x, y: x * y,
-    "div": lambda x, y: x / y,
+    "mul": _mul,
+    "div": _div,
     "max": max,
     "min": min,
     "pow": _pow,
@@ -198,21 +244,30 @@ def _apply(op, args, u_shape):
     if udep and u_shape != () and name not in _ELEMENTWISE:
         raise _Fail
     if name in _UNARY:
-        return [_lift(_UNARY[name], 1)(vals[0])]
+        wrap = _finite_op if name in _FINITE_UNARY else _known
+        return [_lift(wrap(_UNARY[name]), 1)(vals[0])]
     if name in _BINARY:
-        return [_lift(_BINARY[name], 2)(vals[0], vals[1])]
+        wrap = _finite_op if name in _FINITE_BINARY else (lambda f: f) if name in ("mul", "div") else _known
+        return [_lift(wrap(_BINARY[name]), 2)(vals[0], vals[1])]
     if name == "integer_pow":
         y = int(p["y"])
-        return [_lift(lambda x: None if (x == 0 and y < 0) else x**y, 1)(vals[0])]
+        f = _known(lambda x: None if (x == 0 and y < 0) else x**y) if y < 0 else _finite_op(lambda x: x**y)
+        return [_lift(f, 1)(vals[0])]
     if name == "round":
-        return [_lift(lambda x: _round(x, p.get("rounding_method", 0)), 1)(vals[0])]
+        return [_lift(_known(lambda x: _round(x, p.get("rounding_method", 0))), 1)(vals[0])]
     if name == "clamp":
-        return [_lift(lambda lo, x, hi: min(max(x, lo), hi), 3)(*vals)]
+        return [_lift(_finite_op(lambda lo, x, hi: min(max(x, lo), hi)), 3)(*vals)]
     if name == "convert_element_type":
-        return [_lift(lambda x: _convert(x, p), 1)(vals[0])]
+        floating = np.issubdtype(np.dtype(p["new_dtype"]), np.floating)
+        return [_lift((lambda x: x) if floating else _known(lambda x: _convert(x, p)), 1)(vals[0])]
     if name == "select_n":
         n = len(vals) - 1
-        return [_lift(lambda q, *cs: cs[int(q)] if 0 <= int(q) < n else None, n + 1)(*vals)]
+
+        def pick(q, *cs):
+            return None if q is U or not 0 <= int(q) < n else cs[int(q)]
+
+        return [np.asarray(np.frompyfunc(lambda q, *cs: None if q is None else pick(q, *cs), n + 1, 1)(*vals),
+                           dtype=object)]  # fmt: skip
     if name == "broadcast_in_dim":
         shape, bdims = tuple(p["shape"]), tuple(p["broadcast_dimensions"])
         x = vals[0]
@@ -237,9 +292,11 @@ def _apply(op, args, u_shape):
     if name in ("reduce_sum", "reduce_max", "reduce_min"):
         x = vals[0]
         axes = tuple(p["axes"])
+        shape = tuple(s for d, s in enumerate(x.shape) if d not in axes)
         if any(v is None for v in x.ravel()):
-            shape = tuple(s for d, s in enumerate(x.shape) if d not in axes)
             return [np.full(shape, None, dtype=object)]
+        if any(v is U for v in x.ravel()):
+            return [np.full(shape, U, dtype=object)]
         red = {"reduce_sum": np.sum, "reduce_max": np.max, "reduce_min": np.min}[name]
         return [np.asarray(red(x, axis=axes), dtype=object)]
     raise _Fail
@@ -248,9 +305,11 @@ def _apply(op, args, u_shape):
 def _leaf(ctx_env, consts, i):
     jet = ctx_env.get(i) if ctx_env is not None else None
     if jet is not None and not jet.dep:
-        if not jet.concrete or jet.nan is not None:
-            raise _Fail
-        return to_exact(jet.lo)
+        if jet.concrete and jet.nan is None:
+            return to_exact(jet.lo)
+        if jet.fin:  # finite but not known at trace time
+            return np.full(jet.shape, U, dtype=object)
+        raise _Fail
     if jet is None and i in consts and not isinstance(consts[i], jax.core.Tracer):
         return to_exact(consts[i])
     return None
@@ -292,7 +351,7 @@ def _compare(values, shape):
     differ = np.zeros(shape, bool)
     for idx in np.ndindex(shape):
         a, b = v0[idx], v1[idx]
-        if a is not None and b is not None:
+        if a is not None and b is not None and a is not U and b is not U:
             equal[idx] = a == b
             differ[idx] = a != b
     return equal, differ

@@ -118,8 +118,9 @@ def _eval_op(ctx: Context, op: _ir.Op, ins: list[Jet]) -> list[Jet]:
         exact = name in EXACT_ON_POINTS or not any(floats)
         if exact or name not in RULES:
             vals = _bind_points(op, [a.lo for a in ins])
-            if exact:
-                return [point(v) for v in vals]
+            if exact:  # exact operations keep finite inputs finite
+                fin = all(a.fin for a in ins)
+                return [point(v, fin=fin if isinstance(v, jax.core.Tracer) else None) for v in vals]
             # A box-independent value from a primitive without a rule: its computed value,
             # widened as a transcendental result.
             return [Jet(*_arith.widen(v, v, _arith.TRANS_ULPS), dep=False) if f else point(v)

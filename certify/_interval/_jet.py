@@ -244,7 +244,7 @@ def tscale(dlo, dhi, a: Jet):
     """Tangent of ``g(a)`` given the range ``[dlo, dhi]`` of ``g'`` over ``a``'s values."""
     if a.tlo is None:
         return None, None
-    return _arith.imul(dlo[..., None], dhi[..., None], a.tlo, a.thi)
+    return _arith.tmul(dlo[..., None], dhi[..., None], a.tlo, a.thi)
 
 
 def tadd(ta, tb, *, sub=False):

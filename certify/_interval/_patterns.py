@@ -288,35 +288,32 @@ def _prob_bounds(alo, ahi):
 
 
 def _lp_min(plo, phi, v):
-    """``min {sum_i p_i v_i : plo <= p <= phi, sum p = 1}`` over the axis -2 of ``v`` (..., k, n)."""
-    base = jnp.sum(pmul(plo[..., None], v), axis=-2)
-    r = jnp.clip(1.0 - jnp.sum(plo, axis=-1), 0.0, None)[..., None]
-    cap = jnp.broadcast_to((phi - plo)[..., None], v.shape)
-    order = jnp.argsort(v, axis=-2)
-    vs = jnp.take_along_axis(v, order, axis=-2)
-    cs = jnp.take_along_axis(cap, order, axis=-2)
-    before = jnp.cumsum(cs, axis=-2) - cs
-    alloc = jnp.clip(r[..., None, :] - before, 0.0, cs)
-    val = base + jnp.sum(pmul(alloc, vs), axis=-2)
+    """A lower bound of ``min {sum_i p_i v_i : plo <= p <= phi, sum p = 1}`` over axis -2 of ``v``.
+
+    By LP duality, for every ``lam``: ``sum p_i v_i = lam + sum p_i (v_i - lam) >= lam +
+    sum_i min(plo_i (v_i - lam), phi_i (v_i - lam))``; the right side is concave piecewise linear
+    in ``lam`` with breakpoints at the ``v_j``, where its maximum (the LP value) is attained. We
+    take the best breakpoint (exact), or ``min_i v_i`` for long axes. ``v``: ``(..., k, n)``.
+    """
     k = v.shape[-2]
-    err = (k + 4) * eps(v) * jnp.sum(pmul(phi[..., None], jnp.abs(v)), axis=-2) + (k + 4) * tiny(v)
-    return jnp.where(jnp.isnan(val), -jnp.inf, val - err)
+    if k > _EXACT_K:
+        return jnp.min(v, axis=-2)
+    diff = v[..., :, None, :] - v[..., None, :, :]  # (..., i, j, n): v_i - lam_j
+    lo_i, hi_i = plo[..., :, None, None], phi[..., :, None, None]
+    terms = jnp.minimum(lo_i * diff, hi_i * diff)
+    val = jnp.max(v + jnp.sum(terms, axis=-3), axis=-2)
+    err = (2 * k + 4) * eps(v) * jnp.sum(phi[..., None] * jnp.abs(v), axis=-2) + (k + 4) * tiny(v)
+    return val - err
 
 
 def _grad_bounds(plo, phi, tlo, thi):
-    """Bounds of ``t_i - sum_j p_j t_j`` per ``i``: ``(..., k, n)``."""
-    k = tlo.shape[-2]
-    if k <= _EXACT_K:
-        eye = jnp.eye(k, dtype=bool)[..., None]
-        # w_i^(i) = tlo_i, w_j^(i) = thi_j: lower = tlo_i - LPmax(w); LPmax(w) = -LPmin(-w).
-        w_up = jnp.where(eye, tlo[..., None, :, :], thi[..., None, :, :])  # (..., i, j, n)
-        w_dn = jnp.where(eye, thi[..., None, :, :], tlo[..., None, :, :])
-        pl, ph = plo[..., None, :], phi[..., None, :]
-        lower = tlo + _lp_min(pl, ph, -w_up)
-        upper = thi - _lp_min(pl, ph, w_dn)
-    else:
-        lower = tlo - jnp.max(thi, axis=-2, keepdims=True)
-        upper = thi - jnp.min(tlo, axis=-2, keepdims=True)
+    """Bounds of ``t_i - sum_j p_j t_j`` per ``i``: ``(..., k, n)``.
+
+    ``sum_j p_j t_j`` lies in ``[LPmin(tlo), -LPmin(-thi)]`` (independently of ``i``; exact for
+    tangents that are exact, e.g. the identity).
+    """
+    lower = tlo + _lp_min(plo, phi, -thi)[..., None, :]
+    upper = thi - _lp_min(plo, phi, tlo)[..., None, :]
     return widen(lower, upper)
 
 

@@ -68,7 +68,8 @@ __all__ = [
 _EPS = float(np.finfo(np.float64).eps)
 _QUANTITIES = ("mu", "coupling", "block_norm", "lipschitz", "euclidean_margin")
 _LOWER = ("mu", "euclidean_margin")  # lower bounds: smaller is worse
-_MIN_BATCH = 32  # smallest padded batch: fewer distinct shapes, hence fewer compilations
+_MIN_BATCH = 32  # batches are padded to one of two sizes: fewer distinct shapes, fewer compilations
+_BIG_BATCH = 1024
 MAX_BOXES = 1 << 16
 """Default budget of sub-boxes for :func:`sound_block_bounds`."""
 MAX_POINTS = 1 << 15
@@ -174,34 +175,42 @@ def _batch_cap(comp, n) -> int:
 
 
 def _batch_size(nb, cap) -> int:
-    size = _MIN_BATCH
-    while size < nb and size < cap:
-        size *= 4
+    """Batch of ``_MIN_BATCH`` boxes, or ``_BIG_BATCH`` for many: two compilations at most."""
+    size = _BIG_BATCH if nb >= _BIG_BATCH else _MIN_BATCH
     return max(1, min(size, cap))
 
 
+class _Encloser:
+    """Interval enclosures of boxes for one ``F`` (traced once), in jitted chunks."""
+
+    def __init__(self, F, n, dtype, *, assume_continuous, square=True):
+        self.comp, self.dyn = compile_enclosure(F, n, dtype, assume_continuous=assume_continuous)
+        self.cap = _batch_cap(self.comp, n)
+        self.square = square
+
+    def __call__(self, blo, bhi) -> _Boxes:
+        nb = blo.shape[0]
+        parts = []
+        start = 0
+        while start < nb:
+            size = _batch_size(nb - start, self.cap)
+            a, b = blo[start:start + size], bhi[start:start + size]
+            m = a.shape[0]
+            if m < size:  # pad to one of a few batch sizes: fewer compilations
+                a = np.concatenate([a, np.repeat(a[:1], size - m, axis=0)])
+                b = np.concatenate([b, np.repeat(b[:1], size - m, axis=0)])
+            e = self.comp(self.dyn, a, b)
+            parts.append([np.asarray(x)[:m] for x in e])
+            start += m
+        flo, fhi, jlo, jhi, nan, vc, tc = (np.concatenate([p[k] for p in parts]) for k in range(7))
+        if self.square and (jlo.ndim != 3 or jlo.shape[1] != jlo.shape[2]):
+            raise ValueError(f"expected F: R^n -> R^n, got Jacobian shape {jlo.shape[1:]}")
+        return _Boxes(blo, bhi, flo, fhi, jlo, jhi, nan, vc, tc, self.comp)
+
+
 def _enclose_boxes(F, blo, bhi, *, assume_continuous, square=True) -> _Boxes:
-    """Interval enclosures of many boxes, in jitted chunks (batches padded to a few sizes)."""
-    n = blo.shape[1]
-    comp, dyn = compile_enclosure(F, n, blo.dtype, assume_continuous=assume_continuous)
-    cap = _batch_cap(comp, n)
-    nb = blo.shape[0]
-    parts = []
-    start = 0
-    while start < nb:
-        size = _batch_size(nb - start, cap)
-        a, b = blo[start:start + size], bhi[start:start + size]
-        m = a.shape[0]
-        if m < size:
-            a = np.concatenate([a, np.repeat(a[:1], size - m, axis=0)])
-            b = np.concatenate([b, np.repeat(b[:1], size - m, axis=0)])
-        e = comp(dyn, a, b)
-        parts.append([np.asarray(x)[:m] for x in e])
-        start += m
-    flo, fhi, jlo, jhi, nan, vc, tc = (np.concatenate([p[k] for p in parts]) for k in range(7))
-    if square and (jlo.ndim != 3 or jlo.shape[1] != jlo.shape[2]):
-        raise ValueError(f"expected F: R^n -> R^n, got Jacobian shape {jlo.shape[1:]}")
-    return _Boxes(blo, bhi, flo, fhi, jlo, jhi, nan, vc, tc, comp)
+    """Interval enclosures of many boxes (see :class:`_Encloser`)."""
+    return _Encloser(F, blo.shape[1], blo.dtype, assume_continuous=assume_continuous, square=square)(blo, bhi)
 
 
 def _box_text(lo, hi) -> str:
@@ -494,7 +503,8 @@ def refine_block_bounds(
                             box_lo=bx.blo, box_hi=bx.bhi)  # fmt: skip
 
     width0 = np.where(hi > lo, hi - lo, 1.0)
-    boxes = _enclose_boxes(F, lo[None].copy(), hi[None].copy(), assume_continuous=assume_continuous)
+    enclose = _Encloser(F, lo.shape[0], lo.dtype, assume_continuous=assume_continuous)
+    boxes = enclose(lo[None].copy(), hi[None].copy())
     per = reduce(boxes)
     evaluations, rounds = 1, 0
     while True:
@@ -513,7 +523,7 @@ def refine_block_bounds(
         pick = np.argsort(-score, kind="stable")[:n_split]
         pick = pick[np.isfinite(score[pick])]
         clo, chi = _bisect(boxes.blo, boxes.bhi, pick, width0)
-        children = _enclose_boxes(F, clo, chi, assume_continuous=assume_continuous)
+        children = enclose(clo, chi)
         cper = reduce(children)
         evaluations += clo.shape[0]
         keep = np.ones(nb, bool)
@@ -684,7 +694,8 @@ def lipschitz_padded_bounds(
             raise ValueError(f"expected a nonnegative hessian_bound, got {hessian_bound!r}")
     ks = _padded_grid(grid, d, int(max_points))
 
-    whole = _enclose_boxes(F, lo[None].copy(), hi[None].copy(), assume_continuous=assume_continuous)
+    enclose = _Encloser(F, d, lo.dtype, assume_continuous=assume_continuous)
+    whole = enclose(lo[None].copy(), hi[None].copy())
     diag = _diagnose(whole)
     if diag.kind == "undefined":
         return _nan_bounds(len(sl), math.prod(ks), diag.reason)
@@ -704,7 +715,7 @@ def lipschitz_padded_bounds(
         h, h_full = np.full((len(sl), len(sl)), hb), hb
     pad, pad_full = h * rho * (1.0 + 4.0 * _EPS), h_full * rho * (1.0 + 4.0 * _EPS)
 
-    points = _enclose_boxes(F, pts, pts, assume_continuous=assume_continuous)
+    points = enclose(pts, pts)
     b, _ = _bounds(points, dims, exact_max_dim)
     n = len(sl)
     off = ~np.eye(n, dtype=bool)

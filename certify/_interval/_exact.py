@@ -340,7 +340,10 @@ def _evaluate(prog, env, memo, targets, u_shape):
             outs = _apply(op, args, u_shape)
             dep = any(d for _, d in args)
             for o, v in zip(op.outs, outs, strict=True):
-                memo[o] = (np.asarray(v, dtype=object), dep)
+                v = np.asarray(v, dtype=object)
+                if dep and u_shape != () and v.shape != u_shape:
+                    raise _Fail  # entry k must depend on u_k alone
+                memo[o] = (v, dep)
             stack.pop()
     return [memo[t][0] for t in targets]
 

@@ -46,7 +46,7 @@ import numpy as np
 
 from certify._interval import _arith, _ir
 from certify._interval._errors import NotEnclosable
-from certify._interval._jet import Context, Jet, Site, const_jet, point, unsupported
+from certify._interval._jet import Context, Jet, Site, combine_nan, const_jet, point, unsupported
 from certify._interval._rules import EXACT_ON_POINTS, RULES, VALUE_DETAILS, rule
 
 __all__ = [
@@ -145,13 +145,7 @@ def _bind_points(op, xs):
 
 
 def _max_cause(causes):
-    cs = [c for c in causes if c is not None]
-    if not cs:
-        return None
-    out = cs[0]
-    for c in cs[1:]:
-        out = jnp.maximum(out, c)
-    return out
+    return combine_nan(*causes)  # the same elementwise maximum of the present values
 
 
 def _cause(bad, forced, inherited, site: int):
@@ -465,7 +459,10 @@ def compile_enclosure(F, n: int, dtype, *, assume_continuous: bool = False):
     consts = list(closed.consts)
     static = []
     for k, c in enumerate(consts):
-        a = np.asarray(c) if not isinstance(c, jax.core.Tracer) else None
+        try:
+            a = np.asarray(c) if not isinstance(c, jax.core.Tracer) else None
+        except (TypeError, ValueError):  # e.g. typed PRNG keys: keep them baked in
+            a = None
         if a is None or a.size <= STATIC_CONST_SIZE or not np.issubdtype(a.dtype, np.number):
             static.append(k)
         elif np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):

@@ -102,7 +102,7 @@ def const_jet(x, *, assume_finite=False) -> Jet:
 
 
 def combine_nan(*flags):
-    """Elementwise maximum of NaN flags (``None`` = never NaN)."""
+    """Elementwise maximum of NaN flags (``None`` = never NaN); also used for cause ids."""
     fs = [f for f in flags if f is not None]
     if not fs:
         return None

@@ -130,7 +130,7 @@ def apply_elementary(spec, a: Jet) -> Jet:
         flag = _int8(jnp.where(total, 2, jnp.where(part, 1, 0)))
         lo = jnp.clip(lo, dlo, dhi)
         hi = jnp.clip(hi, dlo, dhi)
-    if spec.nan_at_inf:  # sin/cos/tan(+-inf) = NaN; their ranges over infinite intervals are fine
+    if spec.nan_at_inf and not a.fin:  # sin/cos/tan(+-inf) = NaN; ranges over infinite intervals are fine
         inf_lo, inf_hi = jnp.isinf(a.lo), jnp.isinf(a.hi)
         f2 = _int8(jnp.where(inf_lo & inf_hi & (a.lo == a.hi), 2, jnp.where(inf_lo | inf_hi, 1, 0)))
         flag = combine_nan(flag, f2)
@@ -222,6 +222,11 @@ def div(a: Jet, b: Jet) -> Jet:
     return Jet(lo, hi, *tadd(t1, t2), dep=a.dep or b.dep, nan=nan)
 
 
+def _same_operand_constant(a: Jet, value: float, nan_where) -> Jet:
+    c = jnp.full(a.shape, value, a.dtype)
+    return Jet(c, c, dep=False, nan=combine_nan(a.nan, _int8(nan_where)))
+
+
 @rule("add", "add_any")
 def _add(ctx, op, ins):
     a, b = _binary(ctx, op, ins)
@@ -235,10 +240,8 @@ def _add(ctx, op, ins):
 def _sub(ctx, op, ins):
     a, b = _binary(ctx, op, ins)
     _require_float(op.name, a, b)
-    if _same(op):
-        z = jnp.zeros(a.shape, a.dtype)
-        nan = combine_nan(a.nan, _int8(_maybe_inf(a)))
-        return [Jet(z, z, dep=False, nan=nan)]
+    if _same(op):  # x - x = 0, NaN where x may be NaN or infinite
+        return [_same_operand_constant(a, 0.0, _maybe_inf(a))]
     return [_patterns.tight(ctx, op, add(a, b, sub=True))]
 
 
@@ -260,10 +263,8 @@ def _mul(ctx, op, ins):
 def _div(ctx, op, ins):
     a, b = _binary(ctx, op, ins)
     _require_float(op.name, a, b)
-    if _same(op):
-        o = jnp.ones(a.shape, a.dtype)
-        nan = combine_nan(a.nan, _int8(_has0(a) | _maybe_inf(a)))
-        return [Jet(o, o, dep=False, nan=nan)]
+    if _same(op):  # x / x = 1, NaN where x may be 0, NaN or infinite
+        return [_same_operand_constant(a, 1.0, _has0(a) | _maybe_inf(a))]
     return [_patterns.tight(ctx, op, div(a, b))]
 
 

@@ -214,6 +214,39 @@ def test_elu_switch_is_continuous():
     assert e.jhi[0, 0] <= np.e * (1 + 1e-9)
 
 
+def test_continuity_with_coefficients_known_only_at_run_time():
+    # A coefficient array with more than 16 entries is an argument of the compiled enclosure
+    # (not known at trace time): k * (x - 0.25) is still exactly 0 at the switch for any k.
+    k = jnp.asarray(np.linspace(0.25, 0.75, 20))
+
+    def kink(x):
+        return jnp.stack([x[0] + jnp.where(x[0] > 0.25, k[0] * (x[0] - 0.25), k[1] * (x[0] - 0.25))
+                          + 0.1 * x[1], x[1] + 0.1 * x[0]])  # fmt: skip
+
+    b = sound_block_bounds(kink, LO, HI, (1, 1))
+    np.testing.assert_allclose(b.mu, [1.0 + min(float(k[0]), float(k[1])), 1.0], rtol=1e-12)
+
+    def offset(x):  # an unknown offset in one branch: a jump of k[2] at the switch
+        return jnp.stack([x[0] + jnp.where(x[0] > 0.25, k[0] * (x[0] - 0.25) + k[2], k[1] * (x[0] - 0.25))
+                          + 0.1 * x[1], x[1] + 0.1 * x[0]])  # fmt: skip
+
+    with pytest.raises(NotEnclosable, match="x_1 > 0.25"):
+        sound_block_bounds(offset, LO, HI, (1, 1))
+
+
+def test_refine_bisects_only_the_coordinates_the_jacobian_depends_on():
+    # J depends on x_1 only (x_2, x_3 enter linearly): every final box spans x_2 and x_3 fully.
+    def F(x):
+        return jnp.stack([x[0] + 0.5 * jnp.sin(3.0 * x[0]) + 0.2 * x[1], x[1] + 0.2 * x[2], x[2] - 0.3 * x[0]])
+
+    lo, hi = -np.ones(3), np.ones(3)
+    _, rec = refine_block_bounds(F, lo, hi, (1, 1, 1), decide=lambda b: False, max_rounds=5)
+    assert rec.rounds == 5
+    assert rec.boxes > 1
+    np.testing.assert_array_equal(rec.box_lo[:, 1:], -1.0)
+    np.testing.assert_array_equal(rec.box_hi[:, 1:], 1.0)
+
+
 def test_unprovable_continuity_is_refused_with_the_reason():
     # Huber: continuous, but the predicate |x| < 1 switches on |x|, not on a branch variable.
     def huber(x):

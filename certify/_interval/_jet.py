@@ -144,7 +144,7 @@ class Site:
             return f"{name} of a box-dependent value is piecewise constant and may jump{at}"
         if self.kind == "tangent":
             return f"the derivative of {name} may be unbounded{at}"
-        return f"{self.detail or name} may be NaN or infinite{at}"
+        return f"{self.detail}{at}" if self.detail else f"{name} may overflow or be NaN{at}"
 
     @property
     def discontinuous(self) -> bool:

@@ -20,14 +20,19 @@ sharp one computed from :math:`a` itself, intersected with the generic one (both
   in :math:`a_j`, so :math:`p_i\\in[p_i(\\underline a_i,\\overline a_{-i}),p_i(\\overline
   a_i,\\underline a_{-i})]`; the tangent :math:`\\sum_ip_i\\dot a_i` is bounded by the linear
   programme :math:`\\min\\{\\sum_ip_iv_i: p\\in P\\}` over
-  :math:`P=\\{p:\\underline p\\le p\\le\\overline p,\\ \\sum p_i=1\\}` (a fractional knapsack:
-  sort :math:`v`, fill the smallest first);
-* log-softmax: :math:`\\dot a_i-\\sum_jp_j\\dot a_j=(1-p_i)\\dot a_i-\\sum_{j\\ne i}p_j\\dot a_j`,
-  bounded by the same programme with :math:`v_i` at the other end;
+  :math:`P=\\{p:\\underline p\\le p\\le\\overline p,\\ \\sum p_i=1\\}`, solved exactly by LP duality:
+  :math:`\\max_j\\,[v_j+\\sum_i\\min(\\underline p_i(v_i-v_j),\\overline p_i(v_i-v_j))]` (every
+  multiplier gives a valid bound; the best one is at a breakpoint :math:`v_j`);
+* log-softmax: :math:`\\dot a_i-\\sum_jp_j\\dot a_j\\in[\\underline{\\dot a}_i-\\mathrm{LP}_{\\max}(\\overline{\\dot
+  a}),\\ \\overline{\\dot a}_i-\\mathrm{LP}_{\\min}(\\underline{\\dot a})]`;
 * softmax: :math:`\\dot p_i=p_i(\\dot a_i-\\sum_jp_j\\dot a_j)`, the product of the two enclosures;
 * :math:`\\operatorname{logaddexp}(c,d)=\\max(c,d)+\\log(1+e^{-|c-d|})` (JAX's primal of
   ``jax.nn.softplus``): increasing in both, derivative :math:`\\sigma(c-d)` in :math:`c`;
   and ``log1p(exp(x))`` = softplus.
+
+For second derivatives (padded bounds), :func:`frozen_shifts` lists the shifts :math:`s` that
+the composite provably does not depend on, so JAX's derivative of the as-written program treats
+them as constants (as ``jax.nn.logsumexp`` itself does) instead of differentiating ``max``.
 
 Our own construction (standard monotonicity and LP arguments).
 """

@@ -216,6 +216,20 @@ def _finite(bb: BlockBounds) -> bool:
     return bool(np.all(np.isfinite(bb.mu)) and np.all(np.isfinite(coupling)) and not np.isinf(bb.lipschitz))
 
 
+def _unusable(bb: BlockBounds) -> tuple[Status, str]:
+    """Status and reason for bounds that are not all finite.
+
+    NaN means ``F`` is (or, for sound bounds, may be) NaN somewhere on the region: the input is
+    invalid. An infinite *sound* bound only says the enclosure is unbounded (e.g. the derivative
+    of ``sqrt`` at 0): nothing is proved, but the game is not shown invalid.
+    """
+    coupling = bb.coupling.data if is_sparse(bb.coupling) else bb.coupling
+    has_nan = bool(np.any(np.isnan(bb.mu)) or np.any(np.isnan(coupling)))
+    if bb.kind == "sound" and not has_nan:
+        return Status.NOT_CERTIFIED, bb.reason or "the sound Jacobian enclosure is unbounded on the region"
+    return Status.INVALID, bb.reason or "the game's F or Jacobian is NaN/Inf at a point of the region"
+
+
 def _band(bb: BlockBounds):
     lo, hi = (float(v) for v in sgn.timescale_band(bb.mu, bb.coupling))
     return None if math.isnan(lo) else [lo, hi]
@@ -240,8 +254,8 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
     region = None if route.region is None else route.region.to_dict()
     extra = {**route.settings, **route.extra}
     if not _finite(bb):
-        return refuse(game, status=Status.INVALID,
-                      reason="the game's F or Jacobian is NaN/Inf at a point of the region", geometry=route.geometry,
+        status, reason = _unusable(bb)
+        return refuse(game, status=status, reason=reason, geometry=route.geometry,
                       region=region, bounds_kind=bb.kind, n_points=bb.n_points, weights=weights,
                       margin_tol=margin_tol, seed=seed, extra=extra)
     wres = optimize_block_weights(bb.mu, bb.coupling, method=weights, progress=progress)

@@ -70,6 +70,8 @@ class BlockBounds:
       euclidean_margin: lower bound on ``inf lambda_min(sym DF)`` (the Rosen/Euclidean test).
       kind: ``"exact"``, ``"sound"`` or ``"sampled"``.
       n_points: number of points (sampled) or boxes (sound) the bounds were computed from.
+      reason: why some bounds are NaN (``F`` may be NaN or undefined on the region) or infinite
+        (the Jacobian enclosure is unbounded); empty when all are finite.
       weighted: the producing method's ``weights -> WeightedBounds`` (same points, boxes or
         matrix), used by :meth:`at_weights`; ``None`` falls back to the block bound.
 
@@ -88,6 +90,7 @@ class BlockBounds:
     euclidean_margin: float
     kind: str
     n_points: int = 1
+    reason: str = ""
     weighted: Callable | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def __post_init__(self):

@@ -93,9 +93,10 @@ class Status(enum.StrEnum):
 
     * ``CERTIFIED``: the margin exceeds the tolerance; the claim of the certificate holds under its
       bounds (an estimate when the bounds were sampled).
-    * ``NOT_CERTIFIED``: the test proved nothing (SGN is sufficient: never evidence of divergence).
-    * ``INVALID``: the game's numbers are unusable on the region (NaN/Inf, no equilibrium to
-      certify around, a construct the bounds cannot enclose).
+    * ``NOT_CERTIFIED``: the test proved nothing (SGN is sufficient: never evidence of divergence),
+      including when a sound method cannot enclose ``F`` as written (the reason names the construct).
+    * ``INVALID``: the game's numbers are unusable on the region (``F`` or its Jacobian is, or for
+      sound bounds may be, NaN/Inf somewhere on it).
 
     Examples:
       >>> Status("certified") is Status.CERTIFIED, Status.NOT_CERTIFIED == "not_certified"

@@ -34,6 +34,7 @@ from certify._assemble import (
     tolerance_scale,
 )
 from certify._certificate import Certificate, Status
+from certify._interval import NotEnclosable
 from certify._weights import WEIGHT_METHODS
 from certify.bounds._tabular import RESIDUAL_TOL, fisher_bounds, fisher_equilibrium, mirror_bounds, mirror_step_bounds
 from games import Game, Region
@@ -69,9 +70,15 @@ def _sgn_decides(margin_tol: float):
     return decided
 
 
-def _euclidean_route(game, region, method, *, margin_tol, progress) -> Route:
+def _euclidean_route(game, region, method, *, margin_tol, progress, weights, seed) -> Route | Certificate:
     _checks.check_pseudo_gradient(game.pseudo_gradient, game.dim)
-    bb = method(game, region, decide=_sgn_decides(margin_tol), progress=progress)
+    try:
+        bb = method(game, region, decide=_sgn_decides(margin_tol), progress=progress)
+    except NotEnclosable as err:  # a sound method cannot enclose F as written: refuse, naming why
+        recorded = (region or game.default_region()).to_dict()
+        return refuse(game, status=Status.NOT_CERTIFIED, reason=f"{method.name} bounds cannot be proven: {err.reason}",
+                      geometry="euclidean", region=recorded, bounds_kind=method.kind, n_points=0, weights=weights,
+                      margin_tol=margin_tol, seed=seed, extra={**method.settings(), "not_enclosable": err.kind})
     recorded = None if bb.kind == "exact" else (region or game.default_region())
     return Route("euclidean", bb, recorded, euclidean_steps(game, recorded, bb), method.settings())
 
@@ -169,7 +176,8 @@ def certify(game: Game, *, region=None, bounds="auto", weights: str = "perron", 
                                   weights=weights)
         else:
             method = bounds_lib.resolve(bounds, game, n_samples=n_samples, seed=seed, subdivisions=subdivisions)
-            route = _euclidean_route(game, reg, method, margin_tol=margin_tol, progress=progress)
+            route = _euclidean_route(game, reg, method, margin_tol=margin_tol, progress=progress, weights=weights,
+                                     seed=seed)
         if isinstance(route, Certificate):
             return route
         return assemble(game, route, weights=weights, margin_tol=margin_tol, seed=seed, progress=progress)

@@ -1,22 +1,22 @@
-"""Sound scalar bounds from interval matrices: eigenvalue and spectral-norm extremes, batched.
+r"""Sound scalar bounds from interval matrices: eigenvalue and spectral-norm extremes, batched.
 
-For an interval matrix :math:`[A]=[\\underline A,\\overline A]` with centre :math:`C` and radius
-:math:`R\\ge0`, and symmetric parts :math:`S_c=\\operatorname{sym}C`,
-:math:`S_r=\\operatorname{sym}R`:
+For an interval matrix :math:`[A]=[\underline A,\overline A]` with centre :math:`C` and radius
+:math:`R\ge0`, and symmetric parts :math:`S_c=\operatorname{sym}C`,
+:math:`S_r=\operatorname{sym}R`:
 
-* Hertz (1992): :math:`\\min_{A\\in[A]}\\lambda_{\\min}(\\operatorname{sym}A)
-  =\\min_{z\\in\\{\\pm1\\}^n,\\,z_1=1}\\lambda_{\\min}(S_c-D_zS_rD_z)` (exact, :math:`2^{n-1}`
-  eigenproblems); Weyl/Rohn: :math:`\\ge\\lambda_{\\min}(S_c)-\\lambda_{\\max}(S_r)`.
-* :math:`\\max_{A\\in[A]}\\lVert A\\rVert_2=\\max_{y,x\\in\\{\\pm1\\}}\\lVert C+D_yRD_x\\rVert_2`
-  (exact, :math:`2^{m+n-1}` SVDs); cheaply :math:`\\le\\min(\\lVert|C|+R\\rVert_2,
-  \\lVert C\\rVert_2+\\lVert R\\rVert_2)` (Perron-Frobenius monotonicity of the spectral norm).
-* Weighted Lipschitz :math:`\\beta(w)=\\sup\\lVert M^{1/2}AM^{-1/2}\\rVert_2`, with
-  :math:`M=\\operatorname{blockdiag}(w_iI_{d_i})`: the scaled matrix has entries
-  :math:`\\sqrt{w_i/w_j}A_{kl}`, again an interval matrix, bounded as above and by the block bound
-  :math:`\\lVert[\\ell_{ij}\\sqrt{w_i/w_j}]\\rVert_2`.
+* Hertz (1992): :math:`\min_{A\in[A]}\lambda_{\min}(\operatorname{sym}A)
+  =\min_{z\in\{\pm1\}^n,\,z_1=1}\lambda_{\min}(S_c-D_zS_rD_z)` (exact, :math:`2^{n-1}`
+  eigenproblems); Weyl/Rohn: :math:`\ge\lambda_{\min}(S_c)-\lambda_{\max}(S_r)`.
+* :math:`\max_{A\in[A]}\lVert A\rVert_2=\max_{y,x\in\{\pm1\}}\lVert C+D_yRD_x\rVert_2`
+  (exact, :math:`2^{m+n-1}` SVDs); cheaply :math:`\le\min(\lVert|C|+R\rVert_2,
+  \lVert C\rVert_2+\lVert R\rVert_2)` (Perron-Frobenius monotonicity of the spectral norm).
+* Weighted Lipschitz :math:`\beta(w)=\sup\lVert M^{1/2}AM^{-1/2}\rVert_2`, with
+  :math:`M=\operatorname{blockdiag}(w_iI_{d_i})`: the scaled matrix has entries
+  :math:`\sqrt{w_i/w_j}A_{kl}`, again an interval matrix, bounded as above and by the block bound
+  :math:`\lVert[\ell_{ij}\sqrt{w_i/w_j}]\rVert_2`.
 
 Every LAPACK eigen/singular value is widened by a backward-error slack
-:math:`8\\,n\\,\\varepsilon\\lVert M\\rVert_F`, and centre/radius are formed so that the computed
+:math:`8\,n\,\varepsilon\lVert M\rVert_F`, and centre/radius are formed so that the computed
 interval contains the input one. Reductions over several boxes take the worst case of the per-box
 bounds, never the bound of the hull. Everything runs in NumPy on the host: batched
 ``eigvalsh``/SVD inside one big XLA CPU computation was seen to deadlock (jax 0.10.2).
@@ -102,10 +102,10 @@ def _chunks(n_boxes, per_box):
 
 
 def interval_lambda_min(lo, hi, *, exact_max_dim=10):
-    """Lower bound on :math:`\\min_{A\\in[lo,hi]}\\lambda_{\\min}(\\operatorname{sym}A)` per box.
+    r"""Lower bound on :math:`\min_{A\in[lo,hi]}\lambda_{\min}(\operatorname{sym}A)` per box.
 
     Hertz's vertex formula (exact for the interval matrix) when ``n <= exact_max_dim``, combined
-    (max) with the Weyl bound :math:`\\lambda_{\\min}(S_c)-\\lambda_{\\max}(S_r)`; both widened by
+    (max) with the Weyl bound :math:`\lambda_{\min}(S_c)-\lambda_{\max}(S_r)`; both widened by
     the LAPACK slack.
 
     Args:
@@ -145,10 +145,10 @@ def interval_lambda_min(lo, hi, *, exact_max_dim=10):
 
 
 def interval_spectral_norm(lo, hi, *, exact_max_dim=10):
-    """Upper bound on :math:`\\max_{A\\in[lo,hi]}\\lVert A\\rVert_2` per box.
+    r"""Upper bound on :math:`\max_{A\in[lo,hi]}\lVert A\rVert_2` per box.
 
     Vertex formula (exact for the interval matrix) when ``m + n <= exact_max_dim``, else
-    :math:`\\min(\\lVert|C|+R\\rVert_2,\\ \\lVert C\\rVert_2+\\lVert R\\rVert_2)`; widened by the
+    :math:`\min(\lVert|C|+R\rVert_2,\ \lVert C\rVert_2+\lVert R\rVert_2)`; widened by the
     LAPACK slack.
 
     Args:
@@ -225,12 +225,13 @@ def _per_box_bounds(jlo, jhi, dims, *, exact_max_dim=10):
         for j, sj in enumerate(sl):
             if i != j:
                 coupling[:, i, j] = interval_spectral_norm(jlo[:, si, sj], jhi[:, si, sj], exact_max_dim=exact_max_dim)
-    gains = coupling + block_norm[:, :, None] * np.eye(n_players)
+    eye = np.eye(n_players, dtype=bool)
+    gains = np.where(eye, block_norm[:, :, None], coupling)
     finite = np.all(np.isfinite(gains), axis=(-2, -1))
     block_lip = np.where(finite, _nonneg_norm(np.where(finite[:, None, None], gains, 0.0)), np.inf)
     lip = np.minimum(interval_spectral_norm(jlo, jhi, exact_max_dim=exact_max_dim), block_lip)
     # Comparison matrix bound on lambda_min(sym J) (spec section 5(d)).
-    gam = -coupling + mu[:, :, None] * np.eye(n_players)
+    gam = np.where(eye, mu[:, :, None], -coupling)
     gam_ok = np.all(np.isfinite(gam), axis=(-2, -1))
     gam = np.where(gam_ok[:, None, None], gam, 0.0)
     gs = 0.5 * (gam + np.swapaxes(gam, -1, -2))
@@ -259,13 +260,13 @@ def _worst_case(per_box, kind="sound"):
 
 
 def interval_block_bounds(jlo, jhi, dims, *, exact_max_dim=10):
-    """Sound :class:`BlockBounds` from interval Jacobians of one or several boxes.
+    r"""Sound :class:`BlockBounds` from interval Jacobians of one or several boxes.
 
-    Per box: :math:`\\mu_i` (Hertz/Weyl on :math:`[J_{ii}]`), :math:`L_{ij}` and
-    :math:`\\lVert J_{ii}\\rVert_2` (vertex or magnitude norms), the Lipschitz bound
-    :math:`\\min(\\sup_{[J]}\\lVert A\\rVert_2,\\lVert[\\ell_{ij}]\\rVert_2)` and the Euclidean
-    margin :math:`\\max(\\text{Hertz/Weyl on }[J],\\lambda_{\\min}(\\operatorname{sym}\\Gamma))`
-    with :math:`\\Gamma_{ii}=\\mu_i,\\Gamma_{ij}=-L_{ij}`. Then the worst case over boxes.
+    Per box: :math:`\mu_i` (Hertz/Weyl on :math:`[J_{ii}]`), :math:`L_{ij}` and
+    :math:`\lVert J_{ii}\rVert_2` (vertex or magnitude norms), the Lipschitz bound
+    :math:`\min(\sup_{[J]}\lVert A\rVert_2,\lVert[\ell_{ij}]\rVert_2)` and the Euclidean
+    margin :math:`\max(\text{Hertz/Weyl on }[J],\lambda_{\min}(\operatorname{sym}\Gamma))`
+    with :math:`\Gamma_{ii}=\mu_i,\Gamma_{ij}=-L_{ij}`. Then the worst case over boxes.
 
     Args:
       jlo: ``(d, d)`` or ``(n_boxes, d, d)`` lower Jacobian bounds (from
@@ -303,13 +304,13 @@ def _scaled(jlo, jhi, dims, weights):
 
 
 def interval_weighted_lipschitz(jlo, jhi, dims, weights, *, exact_max_dim=10):
-    """Sound :math:`\\beta(w)\\ge\\sup\\lVert M^{1/2}DF\\,M^{-1/2}\\rVert_2` from [J].
+    r"""Sound :math:`\beta(w)\ge\sup\lVert M^{1/2}DF\,M^{-1/2}\rVert_2` from [J].
 
-    :math:`M^{1/2}[J]M^{-1/2}` scales block :math:`(i,j)` by :math:`\\sqrt{w_i/w_j}>0`, so it is
+    :math:`M^{1/2}[J]M^{-1/2}` scales block :math:`(i,j)` by :math:`\sqrt{w_i/w_j}>0`, so it is
     again an interval matrix; per box we take the smaller of its interval spectral norm and the
-    block bound :math:`\\lVert[\\sqrt{w_i/w_j}\\,\\ell_{ij}]\\rVert_2` (:math:`\\ell_{ii}` the
-    block norms), then the worst case over boxes. :math:`\\beta(w)` is the Lipschitz constant of
-    :math:`F` in :math:`\\lVert v\\rVert_M^2=\\sum_i w_i\\lVert v_i\\rVert^2` on a convex region
+    block bound :math:`\lVert[\sqrt{w_i/w_j}\,\ell_{ij}]\rVert_2` (:math:`\ell_{ii}` the
+    block norms), then the worst case over boxes. :math:`\beta(w)` is the Lipschitz constant of
+    :math:`F` in :math:`\lVert v\rVert_M^2=\sum_i w_i\lVert v_i\rVert^2` on a convex region
     (mean-value argument).
 
     Args:
@@ -320,7 +321,7 @@ def interval_weighted_lipschitz(jlo, jhi, dims, weights, *, exact_max_dim=10):
       exact_max_dim: size limit of the exact vertex formulas.
 
     Returns:
-      A float upper bound on :math:`\\beta(w)`.
+      A float upper bound on :math:`\beta(w)`.
 
     Raises:
       ValueError: for bad shapes, dims or weights.

@@ -19,7 +19,9 @@ Methods (strategy objects; pass one to :func:`certify.certify` as ``bounds=``):
 Each returns one :class:`BlockBounds` whose ``kind`` is ``exact``, ``sound`` or ``sampled``.
 The engines are public too: :func:`interval_jacobian` (interval-jet enclosures of a JAX
 function's Jacobian), the drivers over boxes, the matrix-free point estimates, the Fisher and
-mirror geometries of tabular games, and the one point sampler :func:`sample_points`.
+mirror geometries of tabular games, and the one point sampler :func:`sample_points`. A sound
+method that cannot enclose ``F`` as written raises :class:`NotEnclosable` naming the construct
+(:func:`certify.certify` turns it into a refusal with that reason).
 
 Examples:
   >>> import games
@@ -31,6 +33,7 @@ Examples:
 
 from certify._bound_types import BOUND_KINDS as BOUND_KINDS
 from certify._bound_types import BlockBounds as BlockBounds
+from certify._interval import NotEnclosable as NotEnclosable
 from certify._interval import interval_jacobian as interval_jacobian
 from certify._interval import interval_value_and_jacobian as interval_value_and_jacobian
 from certify.bounds._exact import exact_block_bounds as exact_block_bounds
@@ -67,6 +70,7 @@ from certify.bounds._tabular import tangent_coupling as tangent_coupling
 __all__ = [
     "BOUND_KINDS",
     "NAMES",
+    "NotEnclosable",
     "BlockBounds",
     "BoundsMethod",
     "Exact",

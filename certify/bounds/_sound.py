@@ -1,42 +1,59 @@
-"""Sound block bounds of a game's Jacobian over a box: subdivision, branch and bound, padded grids.
+r"""Sound block bounds of a game's Jacobian over a box: subdivision, branch and bound, padded grids.
 
 Three drivers produce :class:`~certify._bound_types.BlockBounds` with ``kind="sound"``, i.e.
 
 .. math::
 
-   \\mu_i\\le\\inf_{x\\in X}\\lambda_{\\min}(\\operatorname{sym}J_{ii}(x)),\\qquad
-   L_{ij}\\ge\\sup_{x\\in X}\\lVert J_{ij}(x)\\rVert_2,\\qquad
-   \\ell\\ge\\sup_{x\\in X}\\lVert DF(x)\\rVert_2, \\ \\dots
+   \mu_i\le\inf_{x\in X}\lambda_{\min}(\operatorname{sym}J_{ii}(x)),\qquad
+   L_{ij}\ge\sup_{x\in X}\lVert J_{ij}(x)\rVert_2,\qquad
+   \ell\ge\sup_{x\in X}\lVert DF(x)\rVert_2, \ \dots
 
-on a box :math:`X=[lo,hi]`:
+on a box :math:`X=[lo,hi]` (:math:`J` the Clarke generalised Jacobian where ``F`` has kinks):
 
 * :func:`sound_block_bounds`: interval Jacobians (:mod:`certify._interval`) on a uniform grid of
-  sub-boxes :math:`X=\\bigcup_k X_k`, reduced per box (:mod:`certify._interval._matrix`) and then
+  sub-boxes :math:`X=\bigcup_k X_k`, reduced per box (:mod:`certify._interval._matrix`) and then
   worst case over boxes (never the bound of the hull, which forgets correlations).
 * :func:`refine_block_bounds`: branch and bound; bisect the boxes that bind the bound, along their
-  widest coordinate, until a user decision (e.g. "the SGN comparison matrix is a nonsingular
-  M-matrix") is reached or the budget is spent.
-* :func:`lipschitz_padded_bounds`: exact values on a grid, padded by a bound :math:`H` on the
-  Lipschitz constant of :math:`x\\mapsto DF(x)` times the grid's covering radius :math:`\\rho`.
+  widest coordinate, until a user decision is reached or the budget is spent.
+* :func:`lipschitz_padded_bounds`: exact Jacobians on a grid, padded by a bound :math:`H` on the
+  Lipschitz constant of :math:`x\mapsto DF(x)` times the grid's covering radius.
 
-The arithmetic is in the dtype of ``lo``/``hi``; float64 is required for the soundness claims
-(the engine's outward rounding is calibrated for float64 on CPU).
+Contract with the pipeline (``F`` as written: domain edges, NaN guards, ``custom_jvp``,
+``stop_gradient``, steps and branches all count):
+
+* ``F`` may be NaN or undefined somewhere on the region (a domain edge, ``0 * inf``): the bounds
+  come back NaN with :attr:`BlockBounds.reason` naming the operation (report *invalid*);
+* the Jacobian enclosure is unbounded (a derivative blow-up at a domain edge, or boxes too coarse
+  for an enclosure): the bounds come back infinite, with a reason;
+* ``F`` may jump on the region (``jnp.where``/``lax.cond``/``floor``/``sign`` whose switch could not
+  be proven continuous), a primitive has no sound rule, or a mode would exceed its budget:
+  :class:`~certify._interval.NotEnclosable` is raised, with ``kind`` and ``reason``;
+* malformed arguments (including budgets asked for that are too large up front) raise
+  ``ValueError``/``TypeError``.
+
+Costs (one interval enclosure of a box costs about :math:`n+1` evaluations of ``F`` and
+:math:`n` times its memory, :math:`n` the dimension; it is compiled once per structure of ``F``
+and batch size): ``sound_block_bounds`` evaluates :math:`\prod_m k_m` boxes; ``refine`` at most
+``max_boxes`` boxes in all rounds together (plus host reductions per box: :math:`O(d^3)`, with
+:math:`2^{d_i-1}` eigenproblems for small blocks); ``padded`` evaluates the grid points
+(capped at ``max_points``) and one second-order enclosure of the whole box (about :math:`n^2`
+evaluations of ``F``). The arithmetic is in the dtype of ``lo``/``hi``; float64 is required for
+the soundness claims (the engine's outward rounding is calibrated for float64 on CPU).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Callable, Sequence
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-from scipy.stats import rankdata
 
 from certify._bound_types import BlockBounds
-from certify._interval._engine import interval_jacobian
+from certify._interval import _ir, _patterns
+from certify._interval._errors import NotEnclosable
+from certify._interval._interpreter import compile_enclosure
 from certify._interval._matrix import _check_dims, _nonneg_norm, _per_box_bounds, _worst_case
 
 __all__ = [
@@ -50,12 +67,13 @@ __all__ = [
 _EPS = float(np.finfo(np.float64).eps)
 _QUANTITIES = ("mu", "coupling", "block_norm", "lipschitz", "euclidean_margin")
 _LOWER = ("mu", "euclidean_margin")  # lower bounds: smaller is worse
-_MIN_BATCH = 32  # smallest padded batch: fewer distinct shapes, hence fewer compilations
-
-
-@functools.lru_cache(maxsize=64)
-def _batched_jacobian(F, assume_continuous):
-    return jax.jit(jax.vmap(lambda a, b: interval_jacobian(F, a, b, assume_continuous=assume_continuous)))
+_MIN_BATCH = 32  # batches are padded to one of two sizes: fewer distinct shapes, fewer compilations
+_BIG_BATCH = 1024
+MAX_BOXES = 1 << 16
+"""Default budget of sub-boxes for :func:`sound_block_bounds`."""
+MAX_POINTS = 1 << 15
+"""Default budget of grid points for :func:`lipschitz_padded_bounds`."""
+_BATCH_BYTES = 1 << 30  # memory budget of one batched enclosure call (rough estimate)
 
 
 def _check_box(lo, hi):
@@ -73,70 +91,244 @@ def _check_box(lo, hi):
     return lo.astype(dtype), hi.astype(dtype)
 
 
-def _subdivide(lo, hi, subdivisions):
-    n = lo.shape[0]
-    ks = (subdivisions,) * n if np.ndim(subdivisions) == 0 else tuple(subdivisions)
-    if len(ks) != n or any(int(k) != k or k < 1 for k in ks):
-        raise ValueError(f"expected subdivisions >= 1 (an int or {n} ints), got {subdivisions!r}")
-    ks = tuple(int(k) for k in ks)
-    edges = [lo[m] + (hi[m] - lo[m]) * np.arange(ks[m] + 1) / ks[m] for m in range(n)]
-    for m in range(n):
+def _counts(per_axis, n, what, minimum):
+    ks = (per_axis,) * n if np.ndim(per_axis) == 0 else tuple(per_axis)
+    if len(ks) != n or any(isinstance(k, bool) or int(k) != k or k < minimum for k in ks):
+        raise ValueError(f"expected {what} >= {minimum} (an int or {n} ints), got {per_axis!r}")
+    return tuple(int(k) for k in ks)
+
+
+def _check_budget(ks, budget, what, hint):
+    total = math.prod(ks)
+    if total > budget:
+        shown = f"{ks[0]}^{len(ks)}" if len(set(ks)) == 1 else " x ".join(map(str, ks))
+        raise ValueError(f"expected at most {budget} {what}, got {shown} = {total:.4g} ({hint})")
+    return total
+
+
+def _grid_indices(ks):
+    """All multi-indices of a grid with ``ks[m]`` entries per axis, row-major (no meshgrid)."""
+    total = math.prod(ks)
+    idx = np.empty((total, len(ks)), dtype=np.int64)
+    flat = np.arange(total)
+    for m in range(len(ks) - 1, -1, -1):
+        idx[:, m] = flat % ks[m]
+        flat //= ks[m]
+    return idx
+
+
+def _subdivide(lo, hi, ks):
+    edges = [lo[m] + (hi[m] - lo[m]) * np.arange(ks[m] + 1) / ks[m] for m in range(len(ks))]
+    for m in range(len(ks)):
         edges[m][-1] = hi[m]
-    idx = np.stack(np.meshgrid(*[np.arange(k) for k in ks], indexing="ij"), -1).reshape(-1, n)
-    cols = range(n)
+    idx = _grid_indices(ks)
+    cols = range(len(ks))
     blo = np.stack([edges[m][idx[:, m]] for m in cols], -1)
     bhi = np.stack([edges[m][idx[:, m] + 1] for m in cols], -1)
     return blo, bhi
 
 
+# --------------------------------------------------------------------------------------------
+# Batched enclosures and their diagnosis.
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Boxes:
+    """Enclosures of a batch of boxes (host arrays) and the compiled function behind them."""
+
+    blo: np.ndarray
+    bhi: np.ndarray
+    flo: np.ndarray
+    fhi: np.ndarray
+    jlo: np.ndarray
+    jhi: np.ndarray
+    nan: np.ndarray
+    vcause: np.ndarray
+    tcause: np.ndarray
+    comp: object
+
+    def select(self, keep):
+        return _Boxes(self.blo[keep], self.bhi[keep], self.flo[keep], self.fhi[keep], self.jlo[keep],
+                      self.jhi[keep], self.nan[keep], self.vcause[keep], self.tcause[keep], self.comp)  # fmt: skip
+
+    @staticmethod
+    def concat(a, b):
+        f = [np.concatenate([getattr(a, k), getattr(b, k)]) for k in
+             ("blo", "bhi", "flo", "fhi", "jlo", "jhi", "nan", "vcause", "tcause")]  # fmt: skip
+        return _Boxes(*f, b.comp)
+
+
+def _program_size(closed) -> int:
+    total = 0
+    for eqn in closed.jaxpr.eqns:
+        for v in eqn.outvars:
+            total += int(np.prod(v.aval.shape)) if hasattr(v.aval, "shape") else 1
+    return max(total, 1)
+
+
+def _batch_cap(comp, n) -> int:
+    per_box = _program_size(comp.closed) * (n + 3) * 8 * 3
+    cap = max(1, _BATCH_BYTES // per_box)
+    return 1 << int(math.floor(math.log2(cap)))
+
+
+def _batch_size(nb, cap) -> int:
+    """Batch of ``_MIN_BATCH`` boxes, or ``_BIG_BATCH`` for many: two compilations at most."""
+    size = _BIG_BATCH if nb >= _BIG_BATCH else _MIN_BATCH
+    return max(1, min(size, cap))
+
+
+class _Encloser:
+    """Interval enclosures of boxes for one ``F`` (traced once), in jitted chunks."""
+
+    def __init__(self, F, n, dtype, *, assume_continuous, square=True):
+        self.comp, self.dyn = compile_enclosure(F, n, dtype, assume_continuous=assume_continuous)
+        self.cap = _batch_cap(self.comp, n)
+        self.square = square
+
+    def __call__(self, blo, bhi) -> _Boxes:
+        nb = blo.shape[0]
+        parts = []
+        start = 0
+        while start < nb:
+            size = _batch_size(nb - start, self.cap)
+            a, b = blo[start:start + size], bhi[start:start + size]
+            m = a.shape[0]
+            if m < size:  # pad to one of a few batch sizes: fewer compilations
+                a = np.concatenate([a, np.repeat(a[:1], size - m, axis=0)])
+                b = np.concatenate([b, np.repeat(b[:1], size - m, axis=0)])
+            e = self.comp(self.dyn, a, b)
+            parts.append([np.asarray(x)[:m] for x in e])
+            start += m
+        flo, fhi, jlo, jhi, nan, vc, tc = (np.concatenate([p[k] for p in parts]) for k in range(7))
+        if self.square and (jlo.ndim != 3 or jlo.shape[1] != jlo.shape[2]):
+            raise ValueError(f"expected F: R^n -> R^n, got Jacobian shape {jlo.shape[1:]}")
+        return _Boxes(blo, bhi, flo, fhi, jlo, jhi, nan, vc, tc, self.comp)
+
+
+def _enclose_boxes(F, blo, bhi, *, assume_continuous, square=True) -> _Boxes:
+    """Interval enclosures of many boxes (see :class:`_Encloser`)."""
+    return _Encloser(F, blo.shape[1], blo.dtype, assume_continuous=assume_continuous, square=square)(blo, bhi)
+
+
+def _box_text(lo, hi) -> str:
+    if lo.shape[0] > 4:
+        return "a sub-box of the region"
+    return "the sub-box " + " x ".join(f"[{a:.4g}, {b:.4g}]" for a, b in zip(lo, hi, strict=True))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Diagnosis:
+    """What is wrong with a batch of enclosures: ``kind`` in ok / undefined / discontinuous / unbounded."""
+
+    kind: str
+    reason: str = ""
+    surely_nan: bool = False
+
+
+def _diagnose(boxes: _Boxes) -> _Diagnosis:
+    value_bad = (np.any(boxes.nan >= 1, axis=1) | np.any(~np.isfinite(boxes.flo), axis=1)
+                 | np.any(~np.isfinite(boxes.fhi), axis=1))  # fmt: skip
+    if np.any(value_bad):
+        k = int(np.flatnonzero(value_bad)[0])
+        surely = bool(np.any(boxes.nan == 2))
+        if surely:
+            k = int(np.flatnonzero(np.any(boxes.nan == 2, axis=1))[0])
+        site = boxes.comp.site(boxes.vcause[k])
+        what = site.message() if site is not None else "an operation may overflow or be NaN"
+        head = "F is NaN on part of the region" if surely else "F may be NaN or infinite on the region"
+        return _Diagnosis("undefined", f"{head}: {what}, e.g. on {_box_text(boxes.blo[k], boxes.bhi[k])}", surely)
+    tan_bad = np.any(~np.isfinite(boxes.jlo), axis=(1, 2)) | np.any(~np.isfinite(boxes.jhi), axis=(1, 2))
+    if np.any(tan_bad):
+        bad = np.flatnonzero(tan_bad)
+        sites = [boxes.comp.site(boxes.tcause[k]) for k in bad]
+        jumps = [i for i, s in enumerate(sites) if s is not None and s.discontinuous]
+        k = int(bad[jumps[0]]) if jumps else int(bad[0])
+        site = sites[jumps[0]] if jumps else sites[0]
+        what = site.message() if site is not None else "the derivative may overflow"
+        where = _box_text(boxes.blo[k], boxes.bhi[k])
+        if jumps:
+            return _Diagnosis("discontinuous", f"F may jump on the region: {what}, e.g. on {where}")
+        return _Diagnosis("unbounded", f"the Jacobian enclosure is unbounded on the region: {what}, e.g. on {where}")
+    return _Diagnosis("ok")
+
+
+def _nan_bounds(n_players, n_points, reason) -> BlockBounds:
+    nan = np.full(n_players, np.nan)
+    return BlockBounds(nan, np.full((n_players, n_players), np.nan), nan.copy(), np.nan, np.nan, kind="sound",
+                       n_points=int(n_points), reason=reason)  # fmt: skip
+
+
+def _bounds(boxes: _Boxes, dims, exact_max_dim, per=None):
+    """Sound bounds of the boxes, following the contract (NaN / infinite / raise)."""
+    diag = _diagnose(boxes)
+    if diag.kind == "undefined":
+        return _nan_bounds(len(dims), boxes.blo.shape[0], diag.reason), per
+    if diag.kind == "discontinuous":
+        raise NotEnclosable(diag.reason, kind="discontinuous")
+    if per is None:
+        per = _per_box_bounds(boxes.jlo, boxes.jhi, dims, exact_max_dim=exact_max_dim)
+    b = _worst_case(per)
+    if diag.kind == "unbounded":
+        b = dataclasses.replace(b, reason=diag.reason)
+    return b, per
+
+
 def _evaluate(F, blo, bhi, *, assume_continuous, pad=True):
-    """Interval Jacobians of many boxes in one jitted call (batch padded to a power of two)."""
-    nb = blo.shape[0]
-    size = max(_MIN_BATCH, 1 << max(0, math.ceil(math.log2(nb)))) if pad else nb
-    if size > nb:
-        blo = np.concatenate([blo, np.repeat(blo[:1], size - nb, axis=0)])
-        bhi = np.concatenate([bhi, np.repeat(bhi[:1], size - nb, axis=0)])
-    jlo, jhi = _batched_jacobian(F, assume_continuous)(jnp.asarray(blo), jnp.asarray(bhi))
-    jlo, jhi = np.asarray(jlo), np.asarray(jhi)
-    if jlo.ndim != 3 or jlo.shape[1] != jlo.shape[2]:
-        raise ValueError(f"expected F: R^n -> R^n, got Jacobian shape {jlo.shape[1:]}")
-    return jlo[:nb], jhi[:nb]
+    """Interval Jacobians ``(jlo, jhi)`` of many boxes (non-finite where they cannot be bounded)."""
+    del pad  # batches are always padded to a few fixed sizes
+    boxes = _enclose_boxes(F, np.asarray(blo), np.asarray(bhi), assume_continuous=assume_continuous)
+    return boxes.jlo, boxes.jhi
 
 
-def interval_jacobian_grid(F, lo, hi, *, subdivisions=1, assume_continuous=False):
-    """Interval Jacobians of a uniform grid of sub-boxes of ``[lo, hi]``, in one jitted call.
+def interval_jacobian_grid(F, lo, hi, *, subdivisions=1, assume_continuous=False, max_boxes=MAX_BOXES):
+    """Interval Jacobians of a uniform grid of sub-boxes of ``[lo, hi]``.
 
     Args:
       F: ``(n,) -> (n,)`` pseudo-gradient written in JAX.
       lo: ``(n,)`` lower corner (float64 for soundness).
       hi: ``(n,)`` upper corner.
       subdivisions: pieces per axis, an int or ``n`` ints; ``prod`` sub-boxes in all.
-      assume_continuous: see :func:`certify._interval.interval_jacobian`.
+      assume_continuous: see :func:`certify._interval.interval_enclosure`.
+      max_boxes: largest number of sub-boxes.
 
     Returns:
-      ``(box_lo, box_hi, Jlo, Jhi)``: ``(n_boxes, n)`` corners and ``(n_boxes, n, n)`` enclosures.
+      ``(box_lo, box_hi, Jlo, Jhi)``: ``(n_boxes, n)`` corners and ``(n_boxes, n, n)`` enclosures
+      (NaN where ``F`` may be NaN, infinite where unbounded).
 
     Raises:
-      ValueError, TypeError: for a malformed box or subdivision.
+      ValueError, TypeError: for a malformed box or subdivision, or more than ``max_boxes`` boxes.
+      NotEnclosable: if ``F`` uses a construct without a sound rule.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> blo, bhi, jlo, jhi = interval_jacobian_grid(lambda z: z**2, -jnp.ones(2), jnp.ones(2), subdivisions=2)
+      >>> blo.shape, jlo.shape
+      ((4, 2), (4, 2, 2))
     """
     lo, hi = _check_box(lo, hi)
-    blo, bhi = _subdivide(lo, hi, subdivisions)
-    jlo, jhi = _evaluate(F, blo, bhi, assume_continuous=assume_continuous, pad=False)
-    return blo, bhi, jlo, jhi
+    ks = _counts(subdivisions, lo.shape[0], "subdivisions", 1)
+    _check_budget(ks, max_boxes, "sub-boxes", "use fewer subdivisions or refine bounds")
+    blo, bhi = _subdivide(lo, hi, ks)
+    boxes = _enclose_boxes(F, blo, bhi, assume_continuous=assume_continuous)
+    return blo, bhi, boxes.jlo, boxes.jhi
 
 
-def sound_block_bounds(F, lo, hi, dims, *, subdivisions=1, assume_continuous=False, exact_max_dim=10) -> BlockBounds:
-    """Sound :class:`BlockBounds` of ``F`` over the box ``[lo, hi]``.
+def sound_block_bounds(F, lo, hi, dims, *, subdivisions=1, assume_continuous=False, exact_max_dim=10,
+                       max_boxes=MAX_BOXES) -> BlockBounds:
+    r"""Sound :class:`BlockBounds` of ``F`` over the box ``[lo, hi]``.
 
     The box is cut into a uniform grid of sub-boxes :math:`X_k`; on each, the interval-jet
-    enclosure :math:`[J](X_k)\\ni DF(x)` is reduced to per-box bounds (Hertz/Weyl for
-    :math:`\\lambda_{\\min}`, vertex or magnitude norms), and the result is the worst case over
-    :math:`k`, e.g. :math:`\\mu_i=\\min_k\\mu_i(X_k)`. Finer grids give tighter bounds (the
-    enclosure's overestimation is :math:`O(\\text{width})`), at :math:`\\prod_m k_m` boxes.
+    enclosure :math:`[J](X_k)\ni DF(x)` is reduced to per-box bounds (Hertz/Weyl for
+    :math:`\lambda_{\min}`, vertex or magnitude norms), and the result is the worst case over
+    :math:`k`, e.g. :math:`\mu_i=\min_k\mu_i(X_k)`. Finer grids give tighter bounds (the
+    enclosure's overestimation is :math:`O(\text{width})`), at :math:`\prod_m k_m` boxes; one
+    box works at any dimension.
 
     Not jit-compatible: the matrix reductions run in NumPy on the host (see
-    :mod:`certify._interval._matrix` on the XLA CPU deadlock); the Jacobian enclosures of all
-    sub-boxes are one ``jit(vmap)`` call.
+    :mod:`certify._interval._matrix` on the XLA CPU deadlock); the enclosures are jitted,
+    vmapped calls in chunks.
 
     Args:
       F: ``(d,) -> (d,)`` pseudo-gradient written in JAX.
@@ -144,15 +336,18 @@ def sound_block_bounds(F, lo, hi, dims, *, subdivisions=1, assume_continuous=Fal
       hi: ``(d,)`` upper corner.
       dims: player block sizes, summing to ``d``.
       subdivisions: pieces per axis (an int or ``d`` ints).
-      assume_continuous: see :func:`certify._interval.interval_jacobian`.
+      assume_continuous: see :func:`certify._interval.interval_enclosure`.
       exact_max_dim: size limit of the exact vertex formulas.
+      max_boxes: largest number of sub-boxes (checked before any work).
 
     Returns:
-      :class:`BlockBounds` with ``kind="sound"`` and ``n_points`` = number of sub-boxes.
+      :class:`BlockBounds` with ``kind="sound"`` and ``n_points`` = number of sub-boxes; NaN
+      fields (with ``reason``) if ``F`` may be NaN on the region, infinite ones if the Jacobian
+      enclosure is unbounded.
 
     Raises:
-      ValueError, TypeError: for a malformed box, dims or subdivision.
-      NotImplementedError: if ``F`` uses a primitive without a sound rule.
+      ValueError, TypeError: for a malformed box, dims or subdivision, or too many sub-boxes.
+      NotEnclosable: if ``F`` may jump on the region or uses a construct without a sound rule.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -163,9 +358,11 @@ def sound_block_bounds(F, lo, hi, dims, *, subdivisions=1, assume_continuous=Fal
     """
     lo, hi = _check_box(lo, hi)
     _check_dims(dims, lo.shape[0])
-    blo, bhi = _subdivide(lo, hi, subdivisions)
-    jlo, jhi = _evaluate(F, blo, bhi, assume_continuous=assume_continuous)
-    return _worst_case(_per_box_bounds(jlo, jhi, dims, exact_max_dim=exact_max_dim))
+    ks = _counts(subdivisions, lo.shape[0], "subdivisions", 1)
+    _check_budget(ks, max_boxes, "sub-boxes", "use fewer subdivisions or refine bounds")
+    blo, bhi = _subdivide(lo, hi, ks)
+    boxes = _enclose_boxes(F, blo, bhi, assume_continuous=assume_continuous)
+    return _bounds(boxes, dims, exact_max_dim)[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,9 +407,47 @@ def _scores(per, quantities):
     active = spread > 1e-12 * (1.0 + np.abs(bad).max(axis=0))
     if not np.any(active):
         active[:] = True
-    ranks = np.stack([rankdata(bad[:, c], method="max") for c in np.flatnonzero(active)], 1)
+    cols = bad[:, active]
+    # "max" ranks (ties share the highest rank): how many boxes are at most this bad
+    ranks = np.stack([np.searchsorted(np.sort(c), c, side="right") for c in cols.T], 1)
     pct = ranks / nb
     return pct.max(axis=1) + 1e-3 * pct.mean(axis=1)
+
+
+def _relevance(enclose, lo, hi, base: _Boxes):
+    """How much halving each coordinate (around the centre) narrows the Jacobian enclosure.
+
+    ``r_m = sum(width [J](X)) - sum(width [J](X with x_m halved))``, from one batch of ``d``
+    boxes; coordinates the Jacobian does not depend on (e.g. entering linearly) get 0 and are
+    never bisected while others help. Infinite widths count as a large finite number.
+    """
+    d = lo.shape[0]
+    c, q = 0.5 * (lo + hi), 0.25 * (hi - lo)
+    blo, bhi = np.repeat(lo[None], d, 0), np.repeat(hi[None], d, 0)
+    blo[np.arange(d), np.arange(d)] = (c - q)
+    bhi[np.arange(d), np.arange(d)] = (c + q)
+    halved = enclose(blo, bhi)
+
+    def width(jlo, jhi):
+        w = np.nan_to_num(jhi - jlo, nan=1e300, posinf=1e300)
+        return np.sum(np.minimum(w, 1e300), axis=(-2, -1))
+
+    return np.maximum(width(base.jlo, base.jhi) - width(halved.jlo, halved.jhi), 0.0)
+
+
+def _bisect(blo, bhi, pick, width0, relevance=None):
+    rel = (bhi[pick] - blo[pick]) / width0
+    score = rel
+    if relevance is not None and np.any(relevance > 0):
+        score = rel * relevance[None] + 1e-12 * rel  # relevant coordinates first, widest among ties
+    axis = np.argmax(score, axis=1)
+    rows = np.arange(len(pick))
+    mid = 0.5 * (blo[pick, axis] + bhi[pick, axis])
+    lo1, hi1 = blo[pick].copy(), bhi[pick].copy()
+    lo2, hi2 = blo[pick].copy(), bhi[pick].copy()
+    hi1[rows, axis] = mid
+    lo2[rows, axis] = mid
+    return np.concatenate([lo1, lo2]), np.concatenate([hi1, hi2])
 
 
 def refine_block_bounds(
@@ -232,12 +467,17 @@ def refine_block_bounds(
     """Branch and bound on the box until ``decide(bounds)`` holds or the budget is spent.
 
     Each round ranks the boxes of the current partition by how close each is to the worst box
-    of one of ``quantities`` (e.g. the one with the smallest :math:`\\mu_i` or largest
-    :math:`L_{ij}`), bisects the top ``split_fraction`` of them (at least one) along the
-    coordinate that is widest relative to the original box, and evaluates all children in one
-    jitted, vmapped call (batch padded to a power of two so shapes repeat). The bounds are the
-    worst case over the partition, so they stay sound in every round and tighten as the boxes
-    that bind them shrink.
+    of one of ``quantities`` (boxes whose enclosure is unbounded first), bisects the top
+    ``split_fraction`` of them (at least one) along the coordinate that matters most: its width
+    relative to the original box times its *relevance* (how much halving it narrows the
+    Jacobian enclosure of the whole box, measured once with ``d`` extra boxes; coordinates the
+    Jacobian does not depend on are not bisected), and evaluates all children in jitted,
+    vmapped calls. The bounds are the worst
+    case over the partition, so they stay sound in every round. A branch of ``F`` (``jnp.where``)
+    is enclosed exactly on the boxes where it is decided, and on the boxes holding its switch
+    with the hull of both branches when the switch is proven continuous. The search stops early
+    when ``F`` is NaN on a whole sub-box. Works at any dimension (one box to start; cost grows
+    with ``max_boxes``).
 
     Not jit-compatible (host loop; NumPy reductions).
 
@@ -246,20 +486,22 @@ def refine_block_bounds(
       lo: ``(d,)`` lower corner (float64 for soundness).
       hi: ``(d,)`` upper corner.
       dims: player block sizes, summing to ``d``.
-      decide: host predicate on :class:`BlockBounds`; True stops the search (e.g. "the comparison
-        matrix with these :math:`\\mu, L` is a nonsingular M-matrix").
+      decide: host predicate on :class:`BlockBounds`; True stops the search.
       max_rounds: largest number of bisection rounds.
       max_boxes: largest partition size.
       split_fraction: fraction of boxes bisected per round.
       quantities: which fields of :class:`BlockBounds` the ranking looks at.
-      assume_continuous: see :func:`certify._interval.interval_jacobian`.
+      assume_continuous: see :func:`certify._interval.interval_enclosure`.
       exact_max_dim: size limit of the exact vertex formulas.
 
     Returns:
-      ``(bounds, record)``: the final sound :class:`BlockBounds` and a :class:`RefineRecord`.
+      ``(bounds, record)``: the final sound :class:`BlockBounds` (NaN or infinite with a reason,
+      as for :func:`sound_block_bounds`) and a :class:`RefineRecord`.
 
     Raises:
       ValueError, TypeError: for a malformed box, dims, budget or quantity name.
+      NotEnclosable: if ``F`` may still jump on the final partition, or uses a construct without
+        a sound rule.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -281,79 +523,115 @@ def refine_block_bounds(
     if not quantities or bad_q:
         raise ValueError(f"expected quantities among {_QUANTITIES}, got {tuple(quantities)}")
 
-    def reduce(a, b):
-        return _per_box_bounds(a, b, dims, exact_max_dim=exact_max_dim)
+    def reduce(bx):
+        return _per_box_bounds(bx.jlo, bx.jhi, dims, exact_max_dim=exact_max_dim)
+
+    def record(rounds, decided, evaluations, bx):
+        return RefineRecord(rounds=rounds, boxes=int(bx.blo.shape[0]), decided=decided, evaluations=evaluations,
+                            box_lo=bx.blo, box_hi=bx.bhi)  # fmt: skip
 
     width0 = np.where(hi > lo, hi - lo, 1.0)
-    blo, bhi = lo[None].copy(), hi[None].copy()
-    per = reduce(*_evaluate(F, blo, bhi, assume_continuous=assume_continuous))
-    evaluations = 1
-    bounds = _worst_case(per)
-    decided = bool(decide(bounds))
-    rounds = 0
-    while not decided and rounds < int(max_rounds):
-        nb = blo.shape[0]
+    enclose = _Encloser(F, lo.shape[0], lo.dtype, assume_continuous=assume_continuous)
+    boxes = root = enclose(lo[None].copy(), hi[None].copy())
+    per = reduce(boxes)
+    evaluations, rounds = 1, 0
+    relevance = None
+    while True:
+        diag = _diagnose(boxes)
+        if diag.surely_nan:  # F is NaN on a whole sub-box: no bisection can help
+            return _nan_bounds(len(dims), boxes.blo.shape[0], diag.reason), record(rounds, False, evaluations, boxes)
+        bounds = _worst_case(per)
+        decided = diag.kind == "ok" and bool(decide(bounds))
+        nb = boxes.blo.shape[0]
         n_split = min(max(1, math.ceil(float(split_fraction) * nb)), int(max_boxes) - nb)
-        rel = (bhi - blo) / width0
-        if n_split <= 0 or not np.any(rel > 0):
+        rel = (boxes.bhi - boxes.blo) / width0
+        if decided or rounds >= int(max_rounds) or n_split <= 0 or not np.any(rel > 0):
             break
         score = _scores(per, quantities)
         score = np.where(rel.max(axis=1) > 0, score, -np.inf)
         pick = np.argsort(-score, kind="stable")[:n_split]
         pick = pick[np.isfinite(score[pick])]
-        axis = np.argmax(rel[pick], axis=1)
-        mid = 0.5 * (blo[pick, axis] + bhi[pick, axis])
-        lo1, hi1 = blo[pick].copy(), bhi[pick].copy()
-        lo2, hi2 = blo[pick].copy(), bhi[pick].copy()
-        hi1[np.arange(len(pick)), axis] = mid
-        lo2[np.arange(len(pick)), axis] = mid
-        clo, chi = np.concatenate([lo1, lo2]), np.concatenate([hi1, hi2])
-        cper = reduce(*_evaluate(F, clo, chi, assume_continuous=assume_continuous))
+        if relevance is None and lo.shape[0] > 1:
+            relevance = _relevance(enclose, lo, hi, root)
+            evaluations += lo.shape[0]
+        clo, chi = _bisect(boxes.blo, boxes.bhi, pick, width0, relevance)
+        children = enclose(clo, chi)
+        cper = reduce(children)
         evaluations += clo.shape[0]
         keep = np.ones(nb, bool)
         keep[pick] = False
-        blo = np.concatenate([blo[keep], clo])
-        bhi = np.concatenate([bhi[keep], chi])
+        boxes = _Boxes.concat(boxes.select(keep), children)
         per = {k: np.concatenate([per[k][keep], cper[k]]) for k in per}
         rounds += 1
-        bounds = _worst_case(per)
-        decided = bool(decide(bounds))
-    record = RefineRecord(
-        rounds=rounds,
-        boxes=int(blo.shape[0]),
-        decided=decided,
-        evaluations=evaluations,
-        box_lo=blo,
-        box_hi=bhi,
-    )
-    return bounds, record
+    bounds, _ = _bounds(boxes, dims, exact_max_dim, per)
+    return bounds, record(rounds, decided, evaluations, boxes)
+
+
+# --------------------------------------------------------------------------------------------
+# Lipschitz-padded grids.
+# --------------------------------------------------------------------------------------------
+
+
+def _as_written_jacobian(F, n, dtype):
+    """``x -> vec(DF(x))`` for ``F`` as written (primal of custom rules, stop_gradient = identity)."""
+    closed = jax.make_jaxpr(F)(jax.ShapeDtypeStruct((n,), dtype))
+    prog = _ir.program_of(closed)
+    frozen = _patterns.frozen_shifts(prog)
+
+    def f(x):
+        return _ir.run_program(prog, x, frozen=frozen)[0]
+
+    def jac_flat(x):
+        return jax.jacfwd(f)(x).reshape(-1)
+
+    return jac_flat
 
 
 def _hessian_blocks(F, lo, hi, sl, assume_continuous):
     """Sound Lipschitz constants of ``x -> J_IJ(x)`` (spectral norm) for all block pairs."""
     d = lo.shape[0]
-
-    def jac_flat(x):
-        return jax.jacfwd(F)(x).reshape(-1)
-
-    tlo, thi = jax.jit(lambda a, b: interval_jacobian(jac_flat, a, b, assume_continuous=assume_continuous))(
-        jnp.asarray(lo), jnp.asarray(hi)
-    )
-    tlo, thi = np.asarray(tlo).reshape(d, d, d), np.asarray(thi).reshape(d, d, d)
+    jac_flat = _as_written_jacobian(F, d, lo.dtype)
+    boxes = _enclose_boxes(jac_flat, lo[None], hi[None], assume_continuous=assume_continuous, square=False)
+    diag = _diagnose_hessian(boxes)
+    if diag is not None:
+        raise NotEnclosable(diag, kind="unbounded")
+    tlo, thi = boxes.jlo[0].reshape(d, d, d), boxes.jhi[0].reshape(d, d, d)
     mag = np.maximum(np.abs(tlo), np.abs(thi))  # |d_m J_kl| <= mag[k, l, m]
 
     def lip(si, sj):
         # ||sum_m u_m T_m||_2 <= sum_m |u_m| ||mag_m||_2 <= ||u||_2 sqrt(sum_m ||mag_m||_2^2)
         blocks = np.moveaxis(mag[si, sj, :], -1, 0)
-        if not np.all(np.isfinite(blocks)):
-            return np.inf
         norms = _nonneg_norm(blocks)
         return float(np.sqrt(np.sum(norms**2)) * (1.0 + 8.0 * _EPS))
 
     n = len(sl)
     h = np.array([[lip(sl[i], sl[j]) for j in range(n)] for i in range(n)])
-    full = lip(slice(0, d), slice(0, d))
-    return h, full
+    return h, lip(slice(0, d), slice(0, d))
+
+
+def _diagnose_hessian(boxes: _Boxes):
+    bad_v = np.any(boxes.nan >= 1) or not np.all(np.isfinite(boxes.flo)) or not np.all(np.isfinite(boxes.fhi))
+    bad_t = not (np.all(np.isfinite(boxes.jlo)) and np.all(np.isfinite(boxes.jhi)))
+    if not (bad_v or bad_t):
+        return None
+    site = boxes.comp.site(boxes.vcause[0] if bad_v else boxes.tcause[0])
+    what = site.message() if site is not None else "an operation may overflow"
+    return ("padded bounds need a bound on the second derivatives of F over the whole region, and their "
+            f"enclosure is unbounded: {what}; use interval or refine bounds")  # fmt: skip
+
+
+def _padded_grid(grid, d, max_points):
+    if grid is None:
+        if 2**d > max_points:
+            raise NotEnclosable(f"padded bounds need at least 2^{d} = {2**d:.4g} grid points in {d} dimensions, "
+                                f"over the budget of {max_points}; use interval or refine bounds", kind="cost")
+        k = 2
+        while (k + 1) ** d <= max_points and k + 1 <= 9:
+            k += 1
+        return (k,) * d
+    ks = _counts(grid, d, "grid", 2)
+    _check_budget(ks, max_points, "grid points", "use a coarser grid, or interval or refine bounds")
+    return ks
 
 
 def lipschitz_padded_bounds(
@@ -362,56 +640,74 @@ def lipschitz_padded_bounds(
     hi,
     dims,
     *,
-    grid: int | Sequence[int] = 9,
+    grid: int | Sequence[int] | None = None,
     hessian_bound: float | None = None,
     assume_continuous: bool = False,
     exact_max_dim: int = 10,
+    max_points: int = MAX_POINTS,
 ) -> BlockBounds:
-    """Sound bounds from exact values on a grid, padded by a Jacobian Lipschitz constant.
+    r"""Sound bounds from exact values on a grid, padded by a Jacobian Lipschitz constant.
 
-    Let :math:`G\\subset X` be a grid with ``grid`` points per axis (corners included) and
-    covering radius :math:`\\rho=\\tfrac12\\lVert(s_1,\\dots,s_d)\\rVert_2` (:math:`s_m` the
-    spacing), so every :math:`x\\in X` has a grid point :math:`g` with
-    :math:`\\lVert x-g\\rVert_2\\le\\rho`. If :math:`\\lVert J_{IJ}(x)-J_{IJ}(y)\\rVert_2\\le
-    H_{IJ}\\lVert x-y\\rVert_2` on :math:`X` (a Lipschitz bound in the spectral norm and the
-    Euclidean norm on :math:`x`), then, since :math:`\\lVert\\cdot\\rVert_2` is 1-Lipschitz in the
-    spectral norm and :math:`|\\lambda_{\\min}(\\operatorname{sym}A)-
-    \\lambda_{\\min}(\\operatorname{sym}B)|\\le\\lVert\\operatorname{sym}(A-B)\\rVert_2\\le
-    \\lVert A-B\\rVert_2` (Weyl),
+    Let :math:`G\subset X` be a grid with ``grid`` points per axis (corners included) and
+    covering radius :math:`\rho=\tfrac12\lVert(s_1,\dots,s_d)\rVert_2` (:math:`s_m` the
+    spacing), so every :math:`x\in X` has a grid point :math:`g` with
+    :math:`\lVert x-g\rVert_2\le\rho`. If :math:`F` is :math:`C^1` on :math:`X` and
+    :math:`\lVert J_{IJ}(x)-J_{IJ}(y)\rVert_2\le H_{IJ}\lVert x-y\rVert_2`, then, since
+    :math:`\lVert\cdot\rVert_2` is 1-Lipschitz in the spectral norm and
+    :math:`|\lambda_{\min}(\operatorname{sym}A)-\lambda_{\min}(\operatorname{sym}B)|\le
+    \lVert A-B\rVert_2` (Weyl),
 
     .. math::
 
-       \\mu_i\\ge\\min_{g\\in G}\\lambda_{\\min}(\\operatorname{sym}J_{ii}(g))-H_{ii}\\rho,\\qquad
-       L_{ij}\\le\\max_{g\\in G}\\lVert J_{ij}(g)\\rVert_2+H_{ij}\\rho,
+       \mu_i\ge\min_{g\in G}\lambda_{\min}(\operatorname{sym}J_{ii}(g))-H_{ii}\rho,\qquad
+       L_{ij}\le\max_{g\in G}\lVert J_{ij}(g)\rVert_2+H_{ij}\rho,
 
-    and likewise for block norms, :math:`\\sup\\lVert DF\\rVert_2` and
-    :math:`\\inf\\lambda_{\\min}(\\operatorname{sym}DF)` with the full-matrix :math:`H`. The grid
-    values themselves are interval-jet enclosures at the points (so rounding is covered). When
-    ``hessian_bound`` is None, :math:`H_{IJ}` comes from the interval engine applied to
-    :math:`x\\mapsto DF(x)` over :math:`X`: with :math:`\\bar T_m\\ge|\\partial_m J_{IJ}|` entry-wise,
-    :math:`\\lVert\\sum_m u_m\\partial_m J\\rVert_2\\le\\sum_m|u_m|\\lVert\\bar T_m\\rVert_2\\le
-    \\lVert u\\rVert_2(\\sum_m\\lVert\\bar T_m\\rVert_2^2)^{1/2}` (Perron-Frobenius, Cauchy-Schwarz).
-    A user ``hessian_bound`` must bound the Lipschitz constant of the full :math:`DF`, which
-    bounds every block's. Our own construction (standard covering argument).
+    and likewise for block norms, :math:`\sup\lVert DF\rVert_2` and
+    :math:`\inf\lambda_{\min}(\operatorname{sym}DF)` with the full-matrix :math:`H`. The grid
+    values are interval-jet enclosures at the points (so rounding is covered). Both ingredients
+    describe the same function, ``F`` as written:
 
-    Not jit-compatible (host reductions). Cost: ``grid ** d`` points.
+    * ``F`` must be continuous on :math:`X` with a bounded derivative: its first-order enclosure
+      over the whole box must be finite (a ``jnp.where``/``floor``/``sign`` jump makes the
+      derivative enclosure unbounded, and JAX's derivative of a step, 0, is never used);
+    * when ``hessian_bound`` is None, :math:`H_{IJ}` comes from the interval engine applied to
+      ``jax.jacfwd`` of the *as-written* program (``custom_jvp``/``custom_vjp`` replaced by their
+      primal computation, ``stop_gradient`` by the identity), over :math:`X`: with
+      :math:`\bar T_m\ge|\partial_m J_{IJ}|`,
+      :math:`\lVert\sum_m u_m\partial_m J\rVert_2\le\lVert u\rVert_2
+      (\sum_m\lVert\bar T_m\rVert_2^2)^{1/2}`. Its finiteness (including continuity proofs of
+      the branches inside ``DF``) shows :math:`DF` Lipschitz, hence :math:`F\in C^1`.
+
+    A user ``hessian_bound`` must bound the Lipschitz constant of the full :math:`DF` (which
+    bounds every block's) of the function as written. Our own construction (standard covering
+    argument).
+
+    Cost: the grid points (``grid`` per axis, capped by ``max_points``; the default picks the
+    finest grid of at most 9 points per axis within the budget, so :math:`d\le15` at the
+    default budget) plus one second-order enclosure of the box (about :math:`d^2` evaluations of
+    ``F``). Not jit-compatible (host reductions).
 
     Args:
-      F: ``(d,) -> (d,)`` pseudo-gradient written in JAX (twice differentiable for the default
-        Hessian bound).
+      F: ``(d,) -> (d,)`` pseudo-gradient written in JAX.
       lo: ``(d,)`` lower corner (float64 for soundness).
       hi: ``(d,)`` upper corner.
       dims: player block sizes, summing to ``d``.
-      grid: points per axis (>= 2), an int or ``d`` ints.
+      grid: points per axis (>= 2), an int or ``d`` ints; None chooses within ``max_points``.
       hessian_bound: optional Lipschitz constant of :math:`DF` on the box (spectral norm).
-      assume_continuous: see :func:`certify._interval.interval_jacobian`.
+      assume_continuous: see :func:`certify._interval.interval_enclosure`.
       exact_max_dim: size limit of the exact vertex formulas (per point; radii are tiny).
+      max_points: largest number of grid points.
 
     Returns:
-      :class:`BlockBounds` with ``kind="sound"`` and ``n_points`` = grid size.
+      :class:`BlockBounds` with ``kind="sound"`` and ``n_points`` = grid size; NaN fields (with
+      ``reason``) if ``F`` may be NaN on the region.
 
     Raises:
-      ValueError, TypeError: for a malformed box, dims, grid or ``hessian_bound``.
+      ValueError, TypeError: for a malformed box, dims, grid (or more than ``max_points``
+        points) or ``hessian_bound``.
+      NotEnclosable: if ``F`` may jump, its first or second derivative enclosure over the region
+        is unbounded, the default grid does not fit in ``max_points``, or ``F`` uses a construct
+        without a sound rule.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -423,27 +719,36 @@ def lipschitz_padded_bounds(
     lo, hi = _check_box(lo, hi)
     d = lo.shape[0]
     _, sl = _check_dims(dims, d)
-    ks = (grid,) * d if np.ndim(grid) == 0 else tuple(grid)
-    if len(ks) != d or any(int(k) != k or k < 2 for k in ks):
-        raise ValueError(f"expected grid >= 2 points per axis (an int or {d} ints), got {grid!r}")
-    axes = [np.clip(lo[m] + (hi[m] - lo[m]) * np.linspace(0.0, 1.0, int(ks[m])), lo[m], hi[m])
-            for m in range(d)]  # fmt: skip
-    pts = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, d)
+    hb = None
+    if hessian_bound is not None:
+        hb = float(hessian_bound)
+        if not hb >= 0.0:
+            raise ValueError(f"expected a nonnegative hessian_bound, got {hessian_bound!r}")
+    ks = _padded_grid(grid, d, int(max_points))
+
+    enclose = _Encloser(F, d, lo.dtype, assume_continuous=assume_continuous)
+    whole = enclose(lo[None].copy(), hi[None].copy())
+    diag = _diagnose(whole)
+    if diag.kind == "undefined":
+        return _nan_bounds(len(sl), math.prod(ks), diag.reason)
+    if diag.kind != "ok":
+        raise NotEnclosable(f"padded bounds need F Lipschitz on the whole region, with a finite derivative "
+                            f"enclosure: {diag.reason}", kind=diag.kind)  # fmt: skip
+
+    axes = [np.clip(lo[m] + (hi[m] - lo[m]) * np.linspace(0.0, 1.0, ks[m]), lo[m], hi[m]) for m in range(d)]
+    pts = np.stack([axes[m][idx] for m, idx in enumerate(_grid_indices(ks).T)], -1)
     spacing = np.array([np.max(np.diff(a)) for a in axes])
     scale = float(np.max(np.maximum(np.abs(lo), np.abs(hi))))
     rho = 0.5 * float(np.linalg.norm(spacing)) * (1.0 + 8.0 * _EPS) + 8.0 * _EPS * scale * d
 
-    if hessian_bound is None:
+    if hb is None:
         h, h_full = _hessian_blocks(F, lo, hi, sl, assume_continuous)
     else:
-        hb = float(hessian_bound)
-        if not hb >= 0.0:
-            raise ValueError(f"expected a nonnegative hessian_bound, got {hessian_bound!r}")
         h, h_full = np.full((len(sl), len(sl)), hb), hb
     pad, pad_full = h * rho * (1.0 + 4.0 * _EPS), h_full * rho * (1.0 + 4.0 * _EPS)
 
-    jlo, jhi = _evaluate(F, pts, pts, assume_continuous=assume_continuous)
-    b = _worst_case(_per_box_bounds(jlo, jhi, dims, exact_max_dim=exact_max_dim))
+    points = enclose(pts, pts)
+    b, _ = _bounds(points, dims, exact_max_dim)
     n = len(sl)
     off = ~np.eye(n, dtype=bool)
     return BlockBounds(
@@ -454,4 +759,5 @@ def lipschitz_padded_bounds(
         euclidean_margin=float(b.euclidean_margin - pad_full),
         kind="sound",
         n_points=int(pts.shape[0]),
+        reason=b.reason,
     )

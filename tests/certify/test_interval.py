@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from certify._interval import interval_jacobian, interval_value_and_jacobian
+from certify.bounds import NotEnclosable, interval_jacobian, interval_value_and_jacobian
 from certify._interval._matrix import interval_block_bounds
 
 
@@ -188,11 +188,18 @@ def test_repeated_variables_avoid_dependency_where_the_jaxpr_shows_it():
         x = z[0]  # one variable used twice: the jaxpr shows `mul x x`, not two slices
         return jnp.stack([x * x, x - x, x / x])
 
-    flo, fhi, jlo, jhi = interval_value_and_jacobian(f, jnp.array([-1.0]), jnp.array([2.0]))
-    np.testing.assert_allclose(flo, [0.0, 0.0, 1.0], atol=1e-300)
+    flo, fhi, jlo, jhi = interval_value_and_jacobian(f, jnp.array([0.5]), jnp.array([2.0]))
+    np.testing.assert_allclose(flo, [0.25, 0.0, 1.0], rtol=1e-14)
     np.testing.assert_allclose(fhi, [4.0, 0.0, 1.0], rtol=1e-14)
-    np.testing.assert_allclose(jlo[:, 0], [-2.0, 0.0, 0.0], rtol=1e-14)
+    np.testing.assert_allclose(jlo[:, 0], [1.0, 0.0, 0.0], rtol=1e-14)
     np.testing.assert_allclose(jhi[:, 0], [4.0, 0.0, 0.0], rtol=1e-14)
+    # On [-1, 2], x / x is 0 / 0 = NaN at x = 0: that entry must come out NaN, not 1.
+    flo, fhi, jlo, jhi = interval_value_and_jacobian(f, jnp.array([-1.0]), jnp.array([2.0]))
+    np.testing.assert_allclose(flo[:2], [0.0, 0.0], atol=1e-300)
+    np.testing.assert_allclose(fhi[:2], [4.0, 0.0], rtol=1e-14)
+    assert np.isnan(flo[2])
+    assert np.isnan(fhi[2])
+    assert np.isnan(jlo[2, 0])
 
 
 def _mixed(z):
@@ -264,12 +271,17 @@ def test_box_dependent_branch_policies():
     # Decided on [0.5, 1]: the x^2 branch, derivative [1, 2].
     jlo, jhi = interval_jacobian(f, 0.5 * one, one)
     np.testing.assert_allclose([jlo[0, 0], jhi[0, 0]], [1.0, 2.0], rtol=1e-14)
-    # Undecided on [-1, 1]: a branch switch may jump, so no derivative bound ...
+    # Undecided on [-1, 1], but both branches are 0 where the predicate switches (0^2 = 0):
+    # continuous, so the hull of both branches' derivatives [-2, 2] U {0}.
     jlo, jhi = interval_jacobian(f, -one, one)
+    np.testing.assert_allclose([jlo[0, 0], jhi[0, 0]], [-2.0, 2.0], rtol=1e-14)
+    # With a jump (x^2 vs 1 at x = 0) no derivative bound exists ...
+    g = lambda z: jnp.where(z[0] > 0, z[0] ** 2, 1.0)[None]  # noqa: E731
+    jlo, jhi = interval_jacobian(g, -one, one)
     assert jlo[0, 0] == -np.inf
     assert jhi[0, 0] == np.inf
-    # ... unless the caller asserts continuity: hull of both branches' derivatives.
-    jlo, jhi = interval_jacobian(f, -one, one, assume_continuous=True)
+    # ... unless the caller asserts continuity (unsound here: the hull of the branches).
+    jlo, jhi = interval_jacobian(g, -one, one, assume_continuous=True)
     np.testing.assert_allclose([jlo[0, 0], jhi[0, 0]], [-2.0, 2.0], rtol=1e-14)
     # A jump (discontinuous where) is never given a finite derivative by default.
     step = lambda z: jnp.where(z[0] > 0, 1.0, 0.0)[None] + (z[0] > 0.5).astype(float)  # noqa: E731
@@ -307,17 +319,20 @@ def test_vmap_matches_single_boxes():
 @pytest.mark.parametrize(
     ("f", "name"),
     [
-        (lambda z: jnp.sort(z), "sort"),
-        (lambda z: lax.fori_loop(0, 3, lambda i, v: v * 0.5, z), "scan|while"),
+        (lambda z: jnp.argsort(z).astype(z.dtype) * z, "sort"),
+        (lambda z: lax.while_loop(lambda v: v[0] < 1.0, lambda v: v * 2.0, z), "while"),
         (lambda z: z[jnp.argmax(z)] * z, "argmax"),
         (lambda z: lax.dynamic_slice(z, (jnp.argmin(z),), (1,)), "argmin"),
-        (lambda z: jnp.arctan2(z, 1.0 + z**2), "atan2"),
+        (lambda z: jnp.linalg.solve(jnp.eye(2) + jnp.outer(z, z), z), "lu"),
+        (lambda z: jnp.cumprod(z), "cumprod"),
         (lambda z: jax.scipy.special.gammaln(z + 3.0), "lgamma"),
     ],
 )
 def test_unsupported_primitives_are_refused(f, name):
-    with pytest.raises(NotImplementedError, match=f"primitive '({name})'"):
+    with pytest.raises(NotEnclosable, match=f"primitive '({name})'") as err:
         interval_jacobian(f, jnp.array([0.1, 0.2]), jnp.array([0.3, 0.4]))
+    assert isinstance(err.value, NotImplementedError)  # callers that caught NotImplementedError still do
+    assert err.value.kind == "unsupported"
 
 
 def test_input_errors():

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from certify.bounds._sound import (
+from certify.bounds import (
     interval_jacobian_grid,
     lipschitz_padded_bounds,
     refine_block_bounds,

@@ -1,0 +1,480 @@
+r"""Interval-jet interpreter: enclosures of a JAX function's values and Jacobian over a box.
+
+For :math:`F:\mathbb{R}^n\to\mathbb{R}^m` written in JAX and a box
+:math:`X=[\underline x,\overline x]`, the flat as-written program of :math:`F`
+(:mod:`certify._interval._ir`) is interpreted with every value carrying a value interval and a
+tangent interval (:mod:`certify._interval._jet`), by the rules of
+:mod:`certify._interval._rules`:
+
+.. math::
+
+   [\dot{(g\circ v)}] = [g'([v])]\,[\dot v], \qquad
+   [\dot{(a b)}] = [a][\dot b] + [b][\dot a],
+
+with sharp ranges of :math:`g` and :math:`g'` for each elementary function, Rump's midpoint-radius
+matrix products with an explicit rounding term, and outward rounding everywhere. At the end,
+for every :math:`x\in X`, :math:`F(x)\in[F]` and :math:`DF(x)\in[J]` (Clarke's generalised
+Jacobian at kinks of ``abs``, ``max``, ``min``, ``sort`` and proven-continuous branches).
+
+Contract of the results (float64 for certificates; the dtype of ``lo``/``hi`` is used):
+
+* an entry of :math:`F` that may be NaN somewhere in :math:`X` (a domain edge: ``sqrt`` of a
+  negative number, ``0 * inf``, ...) comes out with NaN value bounds and a NaN Jacobian row;
+* a value that may overflow has an infinite bound; a derivative that may be unbounded (a domain
+  edge such as ``sqrt`` at 0, or a branch switch not proven continuous) has infinite bounds;
+* :class:`Enclosure` additionally carries NaN flags and *cause* ids naming the operation behind
+  a NaN/infinite value or an unbounded derivative, for the drivers' messages;
+* a construct without a sound rule raises
+  :class:`~certify._interval._errors.NotEnclosable` at trace time.
+
+Soundness rests on the measured accuracy of XLA's transcendental functions (see
+:mod:`certify._interval._arith`); GPU float32 fast-math is not covered.
+
+References:
+  Rump, `Fast and parallel interval arithmetic <https://doi.org/10.1023/A:1022374804152>`_, 1999.
+  Moore, Kearfott & Cloud, *Introduction to Interval Analysis*, SIAM, 2009.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from certify._interval import _arith, _ir
+from certify._interval._errors import NotEnclosable
+from certify._interval._jet import Context, Jet, Site, combine_nan, const_jet, point, unsupported
+from certify._interval._rules import EXACT_ON_POINTS, RULES, VALUE_DETAILS, rule
+
+__all__ = [
+    "CompiledEnclosure",
+    "Enclosure",
+    "compile_enclosure",
+    "interpret",
+    "interval_enclosure",
+    "interval_jacobian",
+    "interval_value_and_jacobian",
+]
+
+_MAX_UNROLL_OPS = 200_000  # largest number of operations a loop may unroll to
+_MAX_WHILE_TRIPS = 10_000
+
+
+class Enclosure(NamedTuple):
+    """Enclosures of ``F`` and ``DF`` over one box (a pytree; batched under ``vmap``).
+
+    Attributes:
+      flo: ``out`` lower value bounds (NaN where ``F`` may be NaN).
+      fhi: ``out`` upper value bounds (NaN where ``F`` may be NaN).
+      jlo: ``out + (n,)`` lower Jacobian bounds (NaN rows where ``F`` may be NaN).
+      jhi: ``out + (n,)`` upper Jacobian bounds.
+      nan: ``out`` int8: 0 never NaN, 1 possibly NaN, 2 NaN on the whole box.
+      vcause: int32 id of the operation behind a NaN/infinite value (0 = none).
+      tcause: int32 id of the operation behind an unbounded derivative (0 = none).
+    """
+
+    flo: jax.Array
+    fhi: jax.Array
+    jlo: jax.Array
+    jhi: jax.Array
+    nan: jax.Array
+    vcause: jax.Array
+    tcause: jax.Array
+
+
+# --------------------------------------------------------------------------------------------
+# Interpretation.
+# --------------------------------------------------------------------------------------------
+
+
+def _concrete(x) -> bool:
+    return not isinstance(x, jax.core.Tracer)
+
+
+def interpret(ctx: Context, prog: _ir.Program, args: list[Jet]) -> list[Jet]:
+    """Runs ``prog`` on input jets; returns the output jets."""
+    env: dict[int, Jet] = {}
+    for i, c in prog.consts.items():
+        env[i] = const_jet(c, assume_finite=ctx.consts_finite)
+    env.update(zip(prog.invars, args, strict=True))
+    ctx.stack.append((prog, env))
+    try:
+        for op in prog.ops:
+            outs = _eval_op(ctx, op, [env[i] for i in op.ins])
+            env.update(zip(op.outs, outs, strict=True))
+        return [env[i] for i in prog.outvars]
+    finally:
+        ctx.stack.pop()
+
+
+def _eval_op(ctx: Context, op: _ir.Op, ins: list[Jet]) -> list[Jet]:
+    name = op.name
+    avals = [ctx.program.avals[o] for o in op.outs]
+    floats = [jnp.issubdtype(a.dtype, jnp.floating) for a in avals]
+    if all(a.pt and a.nan is None for a in ins) and name not in ("cond", "while", "scan"):
+        exact = name in EXACT_ON_POINTS or not any(floats)
+        if exact or name not in RULES:
+            vals = _bind_points(op, [a.lo for a in ins])
+            if exact:  # exact operations keep finite inputs finite
+                fin = all(a.fin for a in ins)
+                return [point(v, fin=fin if isinstance(v, jax.core.Tracer) else None) for v in vals]
+            # A box-independent value from a primitive without a rule: its computed value,
+            # widened as a transcendental result.
+            return [Jet(*_arith.widen(v, v, _arith.TRANS_ULPS), dep=False) if f else point(v)
+                    for v, f in zip(vals, floats, strict=True)]  # fmt: skip
+    fn = RULES.get(name)
+    if fn is None:
+        unsupported(name)
+    outs = fn(ctx, op, ins)
+    _finish(ctx, op, ins, outs)
+    return outs
+
+
+def _bind_points(op, xs):
+    def bind():
+        out = op.prim.bind(*xs, **op.params)
+        return list(out) if op.prim.multiple_results else [out]
+
+    if all(_concrete(x) for x in xs):
+        with jax.ensure_compile_time_eval():
+            return bind()
+    return bind()
+
+
+def _max_cause(causes):
+    return combine_nan(*causes)  # the same elementwise maximum of the present values
+
+
+def _cause(bad, forced, inherited, site: int):
+    c = jnp.asarray(site, jnp.int32)
+    if inherited is not None:
+        c = jnp.where(inherited > 0, inherited, c)
+    if forced is not None:
+        c = jnp.where(forced > 0, forced, c)
+    return jnp.where(bad, c, 0).astype(jnp.int32)
+
+
+# Operations that may turn finite, non-NaN inputs into NaN/infinite values (domain edges,
+# overflow, division by zero) or bounded tangents into unbounded ones: they register a cause
+# site. Every other operation only passes causes on (no extra reductions: smaller programs).
+VALUE_SOURCES = frozenset({
+    "exp", "exp2", "expm1", "sinh", "cosh", "tan", "log", "log1p", "sqrt", "rsqrt", "asin", "acos",
+    "atanh", "acosh", "erf_inv", "pow", "div", "integer_pow", "rem", "sin", "cos",
+})  # fmt: skip
+TANGENT_SOURCES = VALUE_SOURCES | {"cbrt"}
+
+
+def _finish(ctx: Context, op: _ir.Op, ins: list[Jet], outs: list[Jet]) -> None:
+    """Sanitises value endpoints and passes on (or registers) causes of NaN/infinite results.
+
+    Value endpoints that came out NaN (e.g. ``inf - inf`` inside an outward rounding) mean
+    "unbounded" and become infinite; NaN *values* of the function are tracked by explicit flags
+    set by the rules. Tangent endpoints may stay NaN inside the program (NaN = unbounded; every
+    rule propagates it) and are made infinite at the end.
+    """
+    in_vc = _max_cause([a.vc for a in ins])
+    in_tc = _max_cause([a.tc for a in ins] + [a.vc for a in ins])
+    for o in outs:
+        if not o.is_float or o.pt:
+            o.vc = o.tc = None
+            continue
+        o.lo, o.hi = _arith.sanitize(o.lo, o.hi)
+        vc = in_vc if o.vc is None else (o.vc if in_vc is None else jnp.maximum(o.vc, in_vc))
+        if op.name in VALUE_SOURCES:
+            bad = jnp.any(jnp.isinf(o.lo)) | jnp.any(jnp.isinf(o.hi))
+            if o.nan is not None:
+                bad = bad | jnp.any(o.nan >= 1)
+            local = jnp.where(bad, ctx.site(op, "value", VALUE_DETAILS.get(op.name, "")), 0).astype(jnp.int32)
+            vc = local if vc is None else jnp.where(vc > 0, vc, local)
+        o.vc = vc
+        if o.tlo is None:
+            o.tc = None
+            continue
+        tc = in_tc if o.tc is None else (o.tc if in_tc is None else jnp.maximum(o.tc, in_tc))
+        if op.name in TANGENT_SOURCES:
+            bad = jnp.any(~jnp.isfinite(o.tlo)) | jnp.any(~jnp.isfinite(o.thi))
+            local = jnp.where(bad, ctx.site(op, "tangent"), 0).astype(jnp.int32)
+            tc = local if tc is None else jnp.where(tc > 0, tc, local)
+        o.tc = tc
+
+
+# --------------------------------------------------------------------------------------------
+# Loops (rules that need the interpreter).
+# --------------------------------------------------------------------------------------------
+
+
+def _index(j: Jet, i: int) -> Jet:
+    """Entry ``i`` along the leading axis of a jet."""
+    def take(x):
+        return None if x is None else x[i]
+
+    return Jet(take(j.lo), j.lo[i] if j.pt else take(j.hi), take(j.tlo), take(j.thi), dep=j.dep, pt=j.pt,
+               nan=take(j.nan), vc=j.vc, tc=j.tc)  # fmt: skip
+
+
+def _stack(jets: list[Jet], ctx: Context) -> Jet:
+    def st(xs):
+        return jnp.stack(xs)
+
+    lo = st([j.lo for j in jets])
+    hi = st([j.hi for j in jets])
+    dep = any(j.dep for j in jets)
+    tl = th = None
+    if any(j.tlo is not None for j in jets) and jnp.issubdtype(lo.dtype, jnp.floating):
+        ts = [ctx.tangent(j) for j in jets]
+        tl, th = st([t[0] for t in ts]), st([t[1] for t in ts])
+    nan = None
+    if any(j.nan is not None for j in jets):
+        nan = st([jnp.zeros(j.shape, jnp.int8) if j.nan is None else j.nan for j in jets])
+    pt = all(j.pt for j in jets)
+    return Jet(lo, lo if pt else hi, tl, th, dep=dep, pt=pt, nan=nan, vc=_max_cause([j.vc for j in jets]),
+               tc=_max_cause([j.tc for j in jets]))  # fmt: skip
+
+
+@rule("scan")
+def _scan(ctx, op, ins):
+    """``lax.scan`` / ``fori_loop`` with a static trip count, unrolled."""
+    p = op.params
+    body = ctx.sub(p["jaxpr"])
+    length, nc, ncar = int(p["length"]), p["num_consts"], p["num_carry"]
+    if length * max(1, len(body.ops)) > _MAX_UNROLL_OPS:
+        raise NotEnclosable(f"primitive 'scan' with {length} iterations of {len(body.ops)} operations is too long "
+                            f"to unroll (limit {_MAX_UNROLL_OPS} operations)", kind="cost")  # fmt: skip
+    consts, carry, xs = ins[:nc], list(ins[nc:nc + ncar]), ins[nc + ncar:]
+    steps = range(length - 1, -1, -1) if p["reverse"] else range(length)
+    ys: dict[int, Jet] = {}
+    for i in steps:
+        out = interpret(ctx, body, [*consts, *carry, *[_index(x, i) for x in xs]])
+        carry = out[:ncar]
+        ys[i] = out[ncar:]
+    n_ys = len(op.outs) - ncar
+    stacked = [_stack([ys[i][k] for i in range(length)], ctx) for k in range(n_ys)] if length else []
+    return list(carry) + stacked
+
+
+@rule("while")
+def _while(ctx, op, ins):
+    """``lax.while_loop`` whose trip count is known at trace time, unrolled."""
+    p = op.params
+    cond, body = ctx.sub(p["cond_jaxpr"]), ctx.sub(p["body_jaxpr"])
+    cn, bn = p["cond_nconsts"], p["body_nconsts"]
+    cconsts, bconsts, carry = ins[:cn], ins[cn:cn + bn], list(ins[cn + bn:])
+    for _ in range(_MAX_WHILE_TRIPS):
+        (pred,) = interpret(ctx, cond, [*cconsts, *carry])
+        if pred.dep:
+            raise NotEnclosable("primitive 'while' whose trip count depends on the box has no sound interval "
+                                "rule", kind="unsupported")  # fmt: skip
+        if not pred.concrete:
+            raise NotEnclosable("primitive 'while' whose trip count is not known at trace time has no sound "
+                                "interval rule (use lax.fori_loop with static bounds)", kind="unsupported")
+        if not bool(np.asarray(pred.lo)):
+            return carry
+        carry = interpret(ctx, body, [*bconsts, *carry])
+    raise NotEnclosable(f"primitive 'while' runs more than {_MAX_WHILE_TRIPS} iterations", kind="cost")
+
+
+# --------------------------------------------------------------------------------------------
+# Entry points.
+# --------------------------------------------------------------------------------------------
+
+
+def _check_box(lo, hi):
+    lo, hi = jnp.asarray(lo), jnp.asarray(hi)
+    if lo.ndim != 1 or hi.shape != lo.shape:
+        raise ValueError(f"expected lo and hi of the same shape (n,), got {lo.shape} and {hi.shape}")
+    if not (jnp.issubdtype(lo.dtype, jnp.floating) and lo.dtype == hi.dtype):
+        raise TypeError(f"expected lo and hi of one floating dtype, got {lo.dtype} and {hi.dtype}")
+    return lo, hi
+
+
+def _trace(F, n, dtype):
+    closed = jax.make_jaxpr(F)(jax.ShapeDtypeStruct((n,), dtype))
+    if len(closed.out_avals) != 1:
+        raise ValueError(f"expected F to return one array, got {len(closed.out_avals)} outputs")
+    if not jnp.issubdtype(closed.out_avals[0].dtype, jnp.floating):
+        raise ValueError(f"expected F to return a float array, got {closed.out_avals[0].dtype}")
+    return closed
+
+
+def _enclose(closed, consts, lo, hi, ctx: Context) -> Enclosure:
+    prog = _ir.program_of(closed, consts)
+    n = lo.shape[0]
+    eye = jnp.eye(n, dtype=lo.dtype)
+    fin = ctx.consts_finite or (_concrete(lo) and _concrete(hi) and bool(np.all(np.isfinite(np.asarray(lo))))
+                                and bool(np.all(np.isfinite(np.asarray(hi)))))  # fmt: skip
+    x = Jet(lo, hi, eye, eye, dep=True, fin=fin)
+    ctx.input_id = prog.invars[0]
+    (out,) = interpret(ctx, prog, [x])
+    jlo, jhi = _arith.sanitize(*ctx.tangent(out))
+    flo, fhi = out.lo, out.hi
+    if out.pt:
+        flo = fhi = out.lo
+    nan = jnp.zeros(flo.shape, jnp.int8) if out.nan is None else jnp.broadcast_to(out.nan, flo.shape)
+    bad = nan >= 1
+    flo, fhi = jnp.where(bad, jnp.nan, flo), jnp.where(bad, jnp.nan, fhi)
+    jlo, jhi = jnp.where(bad[..., None], jnp.nan, jlo), jnp.where(bad[..., None], jnp.nan, jhi)
+    zero = jnp.zeros((), jnp.int32)
+    vc = zero if out.vc is None else out.vc
+    tc = zero if out.tc is None else out.tc
+    return Enclosure(flo, fhi, jlo, jhi, nan, vc, tc)
+
+
+def interval_enclosure(F, lo, hi, *, assume_continuous=False) -> Enclosure:
+    """Encloses ``F`` and ``DF`` over the box ``[lo, hi]``, with NaN flags and causes.
+
+    Jit- and vmap-compatible over boxes (``F`` is traced once per shape).
+
+    Args:
+      F: function of one array of shape ``(n,)`` returning one float array of shape ``out``.
+      lo: ``(n,)`` lower corner of the box (float64 for sound certificates).
+      hi: ``(n,)`` upper corner, ``hi >= lo`` (not checked inside ``jit``).
+      assume_continuous: if True, a branch whose predicate is undecided on the box gets the hull
+        of its branches' tangents without a continuity proof (a user assertion; unsound for a
+        function that jumps). Default False: continuity is proven or the tangent is unbounded.
+
+    Returns:
+      An :class:`Enclosure`.
+
+    Raises:
+      NotEnclosable: for a primitive or construct without a sound rule.
+      ValueError, TypeError: for a malformed box or an ``F`` of the wrong kind.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> e = interval_enclosure(lambda x: jnp.sqrt(x), jnp.array([-1.0]), jnp.array([4.0]))
+      >>> int(e.nan[0]), bool(jnp.isnan(e.flo[0]))  # sqrt of a possibly negative number
+      (1, True)
+    """
+    lo, hi = _check_box(lo, hi)
+    closed = _trace(F, lo.shape[0], lo.dtype)
+    ctx = Context(lo.shape[0], assume_continuous=assume_continuous, interpret=interpret)
+    return _enclose(closed, list(closed.consts), lo, hi, ctx)
+
+
+def interval_value_and_jacobian(F, lo, hi, *, assume_continuous=False):
+    r"""Encloses :math:`F(x)` and :math:`DF(x)` for every :math:`x` in the box ``[lo, hi]``.
+
+    .. math::
+
+       F(x)\in[F_{lo}, F_{hi}],\qquad DF(x)\in[J_{lo}, J_{hi}]\quad\forall x\in[lo, hi].
+
+    Entries of ``F`` that may be NaN on the box come out NaN (value and Jacobian row); see
+    :func:`interval_enclosure` for the arguments.
+
+    Returns:
+      ``(Flo, Fhi, Jlo, Jhi)`` with shapes ``out`` and ``out + (n,)``.
+
+    Raises:
+      NotEnclosable: for a primitive or construct without a sound rule.
+      ValueError, TypeError: for a malformed box.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> flo, fhi, jlo, jhi = interval_value_and_jacobian(
+      ...     jnp.sin, jnp.array([0.0]), jnp.array([1.0]))
+      >>> bool(jlo[0, 0] <= jnp.cos(1.0) and jhi[0, 0] >= 1.0)
+      True
+    """
+    e = interval_enclosure(F, lo, hi, assume_continuous=assume_continuous)
+    return e.flo, e.fhi, e.jlo, e.jhi
+
+
+def interval_jacobian(F, lo, hi, *, assume_continuous=False):
+    """Encloses the Jacobian :math:`DF(x)` for every :math:`x` in the box ``[lo, hi]``.
+
+    Jit- and vmap-compatible over boxes (``F`` is traced once per shape). See
+    :func:`interval_enclosure` for the arguments.
+
+    Returns:
+      ``(Jlo, Jhi)`` of shape ``out + (n,)`` with ``Jlo <= DF(x) <= Jhi`` entry-wise.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> F = lambda z: jnp.stack([z[0] + 0.5 * jnp.tanh(z[1]), z[1] - 0.8 * jnp.sin(z[0])])
+      >>> jlo, jhi = interval_jacobian(F, -jnp.ones(2), jnp.ones(2))
+      >>> round(float(jlo[0, 1]), 4), round(float(jhi[0, 1]), 4)
+      (0.21, 0.5)
+    """
+    e = interval_enclosure(F, lo, hi, assume_continuous=assume_continuous)
+    return e.jlo, e.jhi
+
+
+# --------------------------------------------------------------------------------------------
+# Compiled enclosures for the drivers (one compilation per structure of F).
+# --------------------------------------------------------------------------------------------
+
+STATIC_CONST_SIZE = 16  # constants up to this size are baked in (and usable for continuity proofs)
+
+
+class CompiledEnclosure:
+    """``jit(vmap(enclosure))`` of one structure of ``F``; call with ``(consts, blo, bhi)``.
+
+    ``sites`` lists the cause sites (filled when traced); a cause id ``c > 0`` is
+    ``sites[c - 1]``.
+    """
+
+    def __init__(self, closed, static_idx, n, dtype, assume_continuous):
+        self.closed = closed  # keeps the objects of the structure key alive
+        self.static_idx = tuple(static_idx)
+        self.n = n
+        self.sites: list[Site] = []
+        consts = list(closed.consts)
+
+        def one(dyn, lo, hi):
+            full = list(consts)
+            for k, v in zip(self.dynamic_idx, dyn, strict=True):
+                full[k] = v
+            ctx = Context(n, assume_continuous=assume_continuous, consts_finite=True, interpret=interpret)
+            enc = _enclose(closed, full, lo, hi, ctx)
+            self.sites = ctx.sites
+            return enc
+
+        self.dynamic_idx = tuple(k for k in range(len(consts)) if k not in set(self.static_idx))
+        self.fn = jax.jit(jax.vmap(one, in_axes=(None, 0, 0)))
+
+    def __call__(self, dyn_consts, blo, bhi) -> Enclosure:
+        out = self.fn(list(dyn_consts), jnp.asarray(blo), jnp.asarray(bhi))
+        return Enclosure(*[np.asarray(x) for x in out])
+
+    def site(self, cause: int) -> Site | None:
+        """The site of a cause id (``None`` for 0)."""
+        return self.sites[int(cause) - 1] if int(cause) > 0 else None
+
+
+_CACHE: collections.OrderedDict = collections.OrderedDict()
+_CACHE_SIZE = 32
+
+
+def compile_enclosure(F, n: int, dtype, *, assume_continuous: bool = False):
+    """The :class:`CompiledEnclosure` for ``F`` on ``(n,)`` inputs, and its dynamic constants.
+
+    Functions with the same structure (operations, literals, small constants) share one
+    compilation; their large constants (e.g. network weights) are passed as arguments. Dynamic
+    constants must be finite (checked here); non-finite ones are baked in instead.
+    """
+    closed = _trace(F, n, dtype)
+    consts = list(closed.consts)
+    static = []
+    for k, c in enumerate(consts):
+        try:
+            a = np.asarray(c) if not isinstance(c, jax.core.Tracer) else None
+        except (TypeError, ValueError):  # e.g. typed PRNG keys: keep them baked in
+            a = None
+        if a is None or a.size <= STATIC_CONST_SIZE or not np.issubdtype(a.dtype, np.number):
+            static.append(k)
+        elif np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
+            static.append(k)
+    key = (_ir.structure_key(closed, static), n, str(np.dtype(dtype)), bool(assume_continuous))
+    comp = _CACHE.get(key)
+    if comp is None:
+        comp = CompiledEnclosure(closed, static, n, dtype, assume_continuous)
+        _CACHE[key] = comp
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(key)
+    dyn = [jnp.asarray(consts[k]) for k in comp.dynamic_idx]
+    return comp, dyn

@@ -190,6 +190,14 @@ class Certificate:
         except ValueError:
             raise ValueError(f"expected status in {[s.value for s in Status]}, got {self.status!r}") from None
 
+    def __eq__(self, other) -> bool:
+        """Field-wise equality in which NaN equals NaN (so a JSON round trip gives an equal certificate)."""
+        if not isinstance(other, Certificate):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None  # mutable fields (lists, dicts): unhashable, as a dataclass with eq would be
+
     @property
     def certified(self) -> bool:
         """True only for status ``certified``."""

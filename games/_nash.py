@@ -31,7 +31,6 @@ import itertools
 from typing import NamedTuple
 
 import numpy as np
-from scipy.optimize import linprog
 
 from games._markov import TabularGame, _array
 
@@ -47,6 +46,8 @@ def _check_matrix(a, name):
 
 def _maximin(a):
     """``(value, x)`` of the row player of the zero-sum matrix game ``a`` (HiGHS LP)."""
+    from scipy.optimize import linprog  # 0.3 s to import: only when a zero-sum game is solved
+
     n1, n2 = a.shape
     c = np.zeros(n1 + 1)
     c[-1] = -1.0

@@ -60,16 +60,13 @@ def timescale_band(mu, coupling, *, margin=0.0):
     p = (mu[0] - margin) * (mu[1] - margin)
     prod = l12 * l21
     ok = (mu[0] > margin) & (mu[1] > margin) & (p >= prod)
-    root = 2.0 * xp.sqrt(xp.maximum(p * (p - prod), 0.0))
-    safe_l21 = xp.where(l21 > 0, l21, 1.0)
-    safe_p = xp.where(p > 0, p, 1.0)
-    hi_generic = (2.0 * p - prod + root) / safe_l21**2
-    # Stable form of r_- (avoids cancellation): r_- = (L12/L21)^2 / r_+.
-    lo_generic = (2.0 * p - prod - root) / safe_l21**2
-    safe_hi = xp.where(hi_generic > 0, hi_generic, 1.0)
-    lo_stable = xp.where(hi_generic > 0, (l12 / safe_l21) ** 2 / safe_hi, lo_generic)
-    lo = xp.where(l21 > 0, lo_stable, l12**2 / (4.0 * safe_p))
-    hi = xp.where(l21 > 0, hi_generic, xp.inf)
+    # r_+- = (sqrt p +- sqrt(p - L12 L21))^2 / L21^2, and r_- = (L12 / (sqrt p + sqrt(p - L12 L21)))^2
+    # (r_- r_+ = (L12/L21)^2): no cancellation, and L21 cancels from r_- (finite for a cascade).
+    s = xp.sqrt(xp.maximum(p, 0.0)) + xp.sqrt(xp.maximum(p - prod, 0.0))
+    safe_s = xp.where(s > 0, s, 1.0)
+    lo = (l12 / safe_s) ** 2
+    with np.errstate(over="ignore"):  # a tiny L21 > 0: the band is unbounded in float64
+        hi = xp.where(l21 > 0, (s / xp.where(l21 > 0, l21, 1.0)) ** 2, xp.inf)
     nan = xp.asarray(xp.nan, dtype=lo.dtype)
     return xp.where(ok, lo, nan), xp.where(ok, hi, nan)
 

@@ -61,8 +61,17 @@ def interrupt() -> None:
                 os.unlink(path)
         prefix = b"\n" if _isatty(sys.stderr) else b""
         with contextlib.suppress(OSError):
-            os.write(2, prefix + b"sgn: interrupted\n")
+            err = os.dup(2)
+            _silence_standard_streams()  # the main thread may still print: its lines go nowhere now
+            os.write(err, prefix + b"sgn: interrupted\n")
         os._exit(EXIT_INTERRUPTED)
+
+
+def _silence_standard_streams() -> None:
+    """Points file descriptors 1 and 2 at the null device, so the interrupt line stays the last one."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
 
 
 def _isatty(stream) -> bool:

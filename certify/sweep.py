@@ -262,6 +262,11 @@ class SweepResult:
       bounds_kind: ``"exact"`` (batched affine path) or what :func:`certify.certify` reported.
       batched: True for the one-call batched path, False for the per-value fallback loop.
       n_devices: devices the batch was sharded over.
+
+    Examples:
+      >>> r = sweep_parameter("lq64", "lam", [0.0, 2.0], params={"half": 4})  # certified iff |lam| < sqrt 2
+      >>> r.certified.tolist(), r.bounds_kind, r.batched
+      ([True, False], 'exact', True)
     """
 
     game: str
@@ -347,6 +352,12 @@ class RegionMap:
       certified: ``(n_tiles,)`` (estimate).
       n_points: sample points per tile.
       n_devices: devices the tiles were sharded over.
+
+    Examples:
+      >>> import games
+      >>> m = certify_region_grid(games.get_game("tanh-sin"), divisions=2, n_samples=8)
+      >>> m.lo.shape, m.certified.shape
+      ((4, 2), (4,))
     """
 
     lo: np.ndarray
@@ -423,6 +434,13 @@ def sweep_games(games_list, *, mesh: Mesh | None = None, margin_tol: float = MAR
 
     Raises:
       ValueError: empty list, non-affine games or differing ``dims``.
+
+    Examples:
+      >>> import games
+      >>> r = sweep_games([games.get_game("lq64", half=4, lam=v) for v in (0.0, 2.0)], param="lam",
+      ...                 values=[0.0, 2.0])
+      >>> r.certified.tolist()  # certified iff |lam| < sqrt 2
+      [True, False]
     """
     games_list = list(games_list)
     if not games_list:
@@ -559,6 +577,12 @@ def sampled_block_bounds_sharded(game: Game, region=None, *, n_samples: int = 10
 
     Raises:
       ValueError: no region, or a region of the wrong dimension.
+
+    Examples:
+      >>> import games
+      >>> b = sampled_block_bounds_sharded(games.get_game("tanh-sin"), n_samples=8)
+      >>> b.kind, b.n_points  # 4 vertices + 8 points + the centre
+      ('sampled', 13)
     """
     reg = _region(game, region)
     if reg is None:

@@ -144,6 +144,12 @@ def _check_positive_int(value, name):
         raise ValueError(f"expected a positive int {name}, got {value!r}")
 
 
+MAX_WIDTH = 4096
+"""Largest hidden width (and number of inputs) of :func:`neural_duel`'s networks."""
+MAX_DEPTH = 32
+"""Largest number of hidden layers of :func:`neural_duel`'s networks."""
+
+
 def neural_duel(width: int = 8, depth: int = 1, seed: int = 0, weight_decay: float = 1.0,
                 coupling: float = 0.5, n_inputs: int = 16, in_dim: int = 2, radius: float = 0.05,
                 dtype=jnp.float64) -> Game:
@@ -173,14 +179,19 @@ def neural_duel(width: int = 8, depth: int = 1, seed: int = 0, weight_decay: flo
     """
     for value, name in ((width, "width"), (depth, "depth"), (n_inputs, "n_inputs"), (in_dim, "in_dim")):
         _check_positive_int(value, name)
+    for value, name, most in ((width, "width", MAX_WIDTH), (depth, "depth", MAX_DEPTH),
+                              (n_inputs, "n_inputs", MAX_WIDTH), (in_dim, "in_dim", MAX_WIDTH)):
+        if value > most:
+            raise ValueError(f"expected {name} <= {most}, got {value}")
     for value, name in ((weight_decay, "weight_decay"), (coupling, "coupling"), (radius, "radius")):
         if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
             raise ValueError(f"expected a finite nonnegative {name}, got {value!r}")
     model = _mlp_class()(int(width), int(depth))
     k1, k2, k3, k4, k5 = jax.random.split(jax.random.PRNGKey(int(seed)), 5)
     z = jax.random.normal(k3, (int(n_inputs), int(in_dim)), jnp.float32)
-    p1 = jax.tree_util.tree_map(lambda a: a.astype(dtype), model.init(k1, z))
-    p2 = jax.tree_util.tree_map(lambda a: a.astype(dtype), model.init(k2, z))
+    # NumPy casts: no float64 JAX array (and no warning) outside x64 mode; JAX converts on use
+    p1 = jax.tree_util.tree_map(lambda a: np.asarray(a, dtype=np.dtype(dtype)), model.init(k1, z))
+    p2 = jax.tree_util.tree_map(lambda a: np.asarray(a, dtype=np.dtype(dtype)), model.init(k2, z))
     t = jnp.sin(z @ jax.random.normal(k4, (int(in_dim),)))
     u = jnp.cos(z @ jax.random.normal(k5, (int(in_dim),)))
     lam, c = float(weight_decay), float(coupling)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def _identity(x):
@@ -40,6 +41,37 @@ def _scan(step_fn, carry, n_steps):
 def _check_n_steps(n_steps):
     if not isinstance(n_steps, int) or n_steps < 0:
         raise ValueError(f"expected a nonnegative int n_steps, got {n_steps!r}")
+
+
+def _checked(pseudo_gradient, x0, step, n_steps):
+    """``x0`` as a float ``(dim,)`` array, after checking ``step`` and the shape of ``F(x0)`` up front.
+
+    ``step`` must be positive and finite (checked when concrete; under ``jit`` it is the caller's),
+    a scalar or ``(dim,)``; ``F`` must map ``(dim,)`` to ``(dim,)`` (checked abstractly with
+    ``jax.eval_shape``, no FLOPs).
+    """
+    _check_n_steps(n_steps)
+    x0 = jnp.asarray(x0)
+    if x0.ndim != 1 or x0.shape[0] == 0:
+        raise ValueError(f"expected x0 of shape (dim,), got shape {x0.shape}")
+    if not jnp.issubdtype(x0.dtype, jnp.floating):
+        x0 = x0.astype(jnp.result_type(float))
+    if isinstance(step, str | bytes | bool) or not (np.ndim(step) == 0 or np.shape(step) == x0.shape):
+        raise ValueError(f"expected step to be a scalar or of shape {x0.shape}, got {step!r}")
+    if not isinstance(step, jax.core.Tracer):
+        values = np.asarray(step, dtype=float)
+        if not np.all(np.isfinite(values) & (values > 0)):
+            raise ValueError(f"expected positive finite step sizes, got {step!r}")
+    try:
+        out = jax.eval_shape(pseudo_gradient, jax.ShapeDtypeStruct(x0.shape, x0.dtype))
+    except Exception as err:  # an error inside the user's F, reported as bad input
+        first = str(err).splitlines()[0] if str(err) else ""
+        raise ValueError(f"expected a pseudo-gradient F that evaluates on x0 of shape {x0.shape}, got "
+                         f"{type(err).__name__}: {first}") from err
+    if getattr(out, "shape", None) != x0.shape:
+        raise ValueError(f"expected F to map x0 of shape {x0.shape} to the same shape, got "
+                         f"{getattr(out, 'shape', type(out).__name__)}")
+    return x0
 
 
 def projected_euler(
@@ -63,9 +95,8 @@ def projected_euler(
       >>> xs[:, 0].tolist()
       [1.0, 0.5, 0.25]
     """
-    _check_n_steps(n_steps)
+    x0 = _checked(pseudo_gradient, x0, step, n_steps)
     project = project or _identity
-    x0 = jnp.asarray(x0)
     return _scan(lambda c: (project(c[0] - step * pseudo_gradient(c[0])),), (x0,), n_steps)
 
 
@@ -90,7 +121,7 @@ def projected_rk4(
       >>> round(float(xs[1, 0]), 6)  # 1 - 1 + 1/2 - 1/6 + 1/24
       0.375
     """
-    _check_n_steps(n_steps)
+    x0 = _checked(pseudo_gradient, x0, step, n_steps)
     project = project or _identity
 
     def rk4(c):
@@ -101,7 +132,7 @@ def projected_rk4(
         k4 = -pseudo_gradient(x + step * k3)
         return (project(x + step * (k1 + 2 * k2 + 2 * k3 + k4) / 6),)
 
-    return _scan(rk4, (jnp.asarray(x0),), n_steps)
+    return _scan(rk4, (x0,), n_steps)
 
 
 def extragradient(
@@ -116,7 +147,7 @@ def extragradient(
       >>> bool(jnp.linalg.norm(xs[-1]) < 1e-3)
       True
     """
-    _check_n_steps(n_steps)
+    x0 = _checked(pseudo_gradient, x0, step, n_steps)
     project = project or _identity
 
     def eg(c):
@@ -124,7 +155,7 @@ def extragradient(
         y = project(x - step * pseudo_gradient(x))
         return (project(x - step * pseudo_gradient(y)),)
 
-    return _scan(eg, (jnp.asarray(x0),), n_steps)
+    return _scan(eg, (x0,), n_steps)
 
 
 def optimistic_gradient(
@@ -141,7 +172,7 @@ def optimistic_gradient(
       >>> bool(jnp.linalg.norm(xs[-1]) < 1e-3)
       True
     """
-    _check_n_steps(n_steps)
+    x0 = _checked(pseudo_gradient, x0, step, n_steps)
     project = project or _identity
     x0 = jnp.asarray(x0)
 

@@ -170,6 +170,12 @@ class PerronBracket(NamedTuple):
       upper: Collatz–Wielandt upper bound on :math:`\lambda_P`.
       iterations: Noda steps taken.
       converged: ``upper - lower <= tol * scale`` was reached.
+
+    Examples:
+      >>> import numpy as np
+      >>> r = noda_perron(np.array([[1.0, -0.5], [-0.5, 1.0]]))  # lambda_P = 1 - 0.5, vector (1, 1)
+      >>> round(r.lower, 9), round(r.upper, 9), r.vector.tolist()
+      (0.5, 0.5, [1.0, 1.0])
     """
 
     vector: np.ndarray
@@ -255,6 +261,13 @@ class LargePerronResult:
       epsilon: relative weight of the added reverse links (``0`` unless ``K`` is a cascade).
       iterations: total Noda steps.
       converged: every block's bracket closed to ``tol``.
+
+    Examples:
+      >>> import numpy as np
+      >>> ring = np.array([[0, 0.5, 0], [0, 0, 0.5], [0.5, 0, 0]])  # K = I - P/2: lambda_P = 1/2
+      >>> r = optimal_weights_sparse(np.ones(3), ring)
+      >>> r.n_components, round(r.lower, 9), r.weights.tolist(), r.converged
+      (1, 0.5, [1.0, 1.0, 1.0], True)
     """
 
     weights: np.ndarray

@@ -9,15 +9,28 @@ it contractive (see :func:`sgn.ttur_step_bound`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 class CertifiedStepState(NamedTuple):
     """Stateless transformation: an empty state."""
+
+
+def _positive_number(value, name: str) -> float:
+    """``value`` as a float, if it is a real number that is finite and positive."""
+    if isinstance(value, bool) or not (isinstance(value, int | float | np.integer | np.floating)
+                                       or (hasattr(value, "shape") and np.shape(value) == ())):
+        raise TypeError(f"expected {name} to be a real number, got {type(value).__name__} {value!r}")
+    out = float(value)
+    if not (math.isfinite(out) and out > 0):
+        raise ValueError(f"expected a positive finite {name}, got {value!r}")
+    return out
 
 
 def certified_sgd(step_size, *, player_rates: Sequence[float] | None = None):
@@ -32,8 +45,9 @@ def certified_sgd(step_size, *, player_rates: Sequence[float] | None = None):
       An ``optax.GradientTransformation`` mapping pseudo-gradients to updates ``-h r_i g_i``.
 
     Raises:
-      ValueError: if ``step_size`` is not positive, or the number of rates does not match the
-        number of players at update time.
+      TypeError: if ``step_size`` or a rate is not a real number.
+      ValueError: if ``step_size`` or a rate is not positive and finite, or the number of rates
+        does not match the number of players at update time.
 
     Examples:
       >>> import jax.numpy as jnp, optax
@@ -43,11 +57,8 @@ def certified_sgd(step_size, *, player_rates: Sequence[float] | None = None):
       >>> [float(u[0]) for u in updates]
       [-0.1, -0.2]
     """
-    if not float(step_size) > 0:
-        raise ValueError(f"expected a positive step_size, got {step_size!r}")
-    rates = None if player_rates is None else tuple(float(r) for r in player_rates)
-    if rates is not None and any(not r > 0 for r in rates):
-        raise ValueError(f"expected positive player_rates, got {rates}")
+    step_size = _positive_number(step_size, "step_size")
+    rates = None if player_rates is None else tuple(_positive_number(r, "player_rates") for r in player_rates)
 
     def init_fn(params):
         del params

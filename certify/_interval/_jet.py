@@ -214,7 +214,7 @@ def unsupported(name: str, why: str = "") -> None:
     """Refuses a primitive or construct without a sound rule."""
     raise NotEnclosable(
         f"primitive {name!r} has no sound interval rule{why}; rewrite F with supported operations "
-        "(see certify._interval) rather than trusting an unsound enclosure",
+        "(README: 'What a certificate guarantees') or use sampled bounds (an estimate)",
         kind="unsupported",
     )
 

@@ -376,6 +376,13 @@ class RefineRecord:
       evaluations: boxes whose interval Jacobian was computed (all rounds).
       box_lo: ``(boxes, d)`` lower corners of the final partition.
       box_hi: ``(boxes, d)`` upper corners.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> F = lambda z: z + 0.1 * jnp.sin(z[::-1])
+      >>> _, rec = refine_block_bounds(F, -jnp.ones(2), jnp.ones(2), (1, 1), decide=lambda b: b.mu.min() > 0)
+      >>> rec.rounds, rec.boxes, rec.decided  # decided on the whole box: no bisection
+      (0, 1, True)
     """
 
     rounds: int

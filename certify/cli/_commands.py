@@ -12,6 +12,8 @@ import dataclasses
 import json
 import sys
 
+import jax
+
 import certify
 import games
 from certify import bounds as bounds_lib
@@ -240,10 +242,13 @@ def cmd_sweep(args) -> int:
                                                  seed=args.seed, bounds=args.bounds, region=region,
                                                  progress=bar is not None)
             text = result.to_json()
-            if outputs.wants("--out"):
+            primary = jax.process_index() == 0  # in a multi-process run, one process reports and writes
+            if primary and outputs.wants("--out"):
                 outputs.stage_text("--out", text + "\n")
-            if outputs.wants("--plot"):
+            if primary and outputs.wants("--plot"):
                 outputs.stage("--plot", lambda path: plots.plot_sweep(result, path))
-        outputs.commit()
-    print(text if args.json else result.table())
+        if primary:
+            outputs.commit()
+    if primary:
+        print(text if args.json else result.table())
     return EXIT_OK if result.certified.any() else EXIT_REFUSED

@@ -57,21 +57,43 @@ def span(values) -> str:
     return f"{fmt(v[lo])} (player {lo + 1}) .. {fmt(v[hi])} (player {hi + 1})"
 
 
+def _offdiagonal(coupling):
+    """``(n, rows, cols, values)`` of the stored off-diagonal nonzeros (NaN counts), row-major.
+
+    ``coupling`` is a nested list / array, or a ``scipy.sparse`` matrix (many players).
+    """
+    if hasattr(coupling, "tocoo"):
+        coo = coupling.tocoo()
+        rows, cols, values = coo.row, coo.col, np.asarray(coo.data, dtype=float)
+        n = coupling.shape[0]
+    else:
+        c = np.array(coupling, dtype=float)
+        n = c.shape[0]
+        rows, cols = np.indices(c.shape).reshape(2, -1)
+        values = c.ravel()
+    keep = (rows != cols) & (values != 0)
+    rows, cols, values = rows[keep], cols[keep], values[keep]
+    order = np.lexsort((cols, rows))
+    return n, rows[order], cols[order], values[order]
+
+
 def coupling_summary(coupling, *, strongest: int = STRONGEST) -> str:
-    """Size, sparsity and the strongest entries of a coupling matrix ``L``.
+    """Size, sparsity and the strongest entries of a coupling matrix ``L`` (dense or ``scipy.sparse``).
 
     Examples:
       >>> coupling_summary([[0, 0.5, 0], [0.2, 0, 0], [0, 0.9, 0]], strongest=2)
       '3 x 3, 3 of 6 off-diagonal nonzero; strongest L_3,2 = 0.9, L_1,2 = 0.5'
     """
-    c = np.array(coupling, dtype=float)
-    n = c.shape[0]
-    np.fill_diagonal(c, 0.0)
-    nonzero = int(np.count_nonzero(c))
-    order = np.argsort(-np.nan_to_num(c, nan=-np.inf), axis=None, kind="stable")[:min(strongest, nonzero)]
-    top = ", ".join(f"L_{i + 1},{j + 1} = {fmt(c[i, j])}" for i, j in zip(*np.unravel_index(order, c.shape),
-                                                                           strict=True))
-    return f"{n} x {n}, {nonzero} of {n * (n - 1)} off-diagonal nonzero" + (f"; strongest {top}" if top else "")
+    n, rows, cols, values = _offdiagonal(coupling)
+    order = np.argsort(-np.nan_to_num(values, nan=-np.inf), kind="stable")[:strongest]
+    top = ", ".join(f"L_{rows[k] + 1},{cols[k] + 1} = {fmt(values[k])}" for k in order)
+    return f"{n} x {n}, {len(values)} of {n * (n - 1)} off-diagonal nonzero" + (f"; strongest {top}" if top else "")
+
+
+def _coupling_entries(coupling) -> str:
+    """Every off-diagonal nonzero ``L_i,j = v`` (the full report of a sparse coupling matrix)."""
+    _, rows, cols, values = _offdiagonal(coupling)
+    return "; ".join(f"L_{i + 1},{j + 1} = {fmt(v)}" for i, j, v in zip(rows, cols, values, strict=True)) or "all zero"
 
 
 def _dims(dims) -> str:
@@ -84,9 +106,12 @@ def _dims(dims) -> str:
 
 def _blocks(cert, full: bool) -> list[str]:
     """The ``mu`` and ``L`` lines: in full, or summarised for many players."""
+    coupling = cert.coupling_matrix()
     if full or len(cert.mu) <= SUMMARY_PLAYERS:
-        return [f"mu        {vector(cert.mu)}", "L         " + "; ".join(vector(row) for row in cert.coupling)]
-    return [f"mu        {span(cert.mu)}", f"L         {coupling_summary(cert.coupling)}",
+        table = (_coupling_entries(coupling) if hasattr(coupling, "tocoo")
+                 else "; ".join(vector(row) for row in coupling))
+        return [f"mu        {vector(cert.mu)}", "L         " + table]
+    return [f"mu        {span(cert.mu)}", f"L         {coupling_summary(coupling)}",
             "          (summary of many players: --full prints every entry; --json holds them all)"]
 
 

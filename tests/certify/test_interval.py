@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from jax import lax
 
-from certify.bounds import NotEnclosable, interval_jacobian, interval_value_and_jacobian
 from certify._interval._matrix import interval_block_bounds
+from certify.bounds import NotEnclosable, interval_jacobian, interval_value_and_jacobian
 
 
 def spec_game(z):

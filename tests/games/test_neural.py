@@ -90,3 +90,13 @@ def test_pytree_losses_errors():
         from_pytree_losses([1, 2], [jnp.ones(1), jnp.ones(1)])
     with pytest.raises(ValueError, match="expected every player to have parameters"):
         from_pytree_losses([lambda a, b: 0.0] * 2, [jnp.ones(1), {}])
+
+
+def test_network_sizes_are_capped_and_construction_is_quiet(recwarn):
+    with pytest.raises(ValueError, match="expected depth <= 32, got 1000"):
+        neural_duel(depth=1000)
+    with pytest.raises(ValueError, match="expected width <= 4096, got 100000"):
+        neural_duel(width=100000)
+    g = neural_duel(width=2)  # float64 parameters outside x64 mode: no truncation warning
+    assert g.dims == (2 * 2 + 2 + 2 + 1,) * 2  # hidden W, b (2 inputs -> 2 units), output W, b
+    assert [str(w.message) for w in recwarn] == []

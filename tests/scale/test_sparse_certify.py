@@ -13,6 +13,7 @@ import certify
 import games
 import sgn
 import sgn._large as large
+from certify import cli
 from certify.bounds import exact_block_bounds
 from games import network_bounds
 
@@ -140,3 +141,22 @@ def test_malformed_sparse_coupling_is_refused():
     doc["coupling"]["cols"][0] = N
     with pytest.raises(ValueError, match="expected certificate field 'coupling'"):
         certify.Certificate.from_dict(doc)
+
+
+def test_cli_report_of_many_players_summarises_the_sparse_coupling(network, capsys):
+    g, _ = network
+    jac = g.constant_jacobian.toarray()
+    off = np.abs(jac - np.diag(np.diag(jac)))  # one coordinate per player: L_ij = |J_ij|
+    assert cli.main(["certify", g.name, "--param", f"n={N}", "--param", "seed=2"]) == 0
+    out = capsys.readouterr().out
+    assert f"{N} x {N}, {np.count_nonzero(off)} of {N * (N - 1)} off-diagonal nonzero; strongest L_" in out
+    assert cli.main(["certify", g.name, "--param", f"n={N}", "--param", "seed=2", "--full"]) == 0
+    line = next(s for s in capsys.readouterr().out.splitlines() if s.startswith("L "))
+    assert line.count("L_") == np.count_nonzero(off)  # every stored coupling, in coordinate form
+    i, j = np.unravel_index(np.argmax(off), off.shape)
+    assert f"L_{i + 1},{j + 1} = " in line
+
+
+def test_network_size_is_capped_up_front():
+    with pytest.raises(ValueError, match="2 <= n <= 250000, got 100000000"):
+        games.get_game("ring", n=10**8)

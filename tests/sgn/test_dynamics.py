@@ -97,7 +97,7 @@ def test_certified_sgd_matches_manual_updates():
     ttur = sgn.certified_sgd(0.5, player_rates=[1.0, 0.25])
     ups, _ = ttur.update([jnp.ones(2), jnp.ones(3)], ttur.init(None))
     np.testing.assert_allclose(ups[1], -0.125 * np.ones(3))
-    with pytest.raises(ValueError, match="expected a positive step_size"):
+    with pytest.raises(ValueError, match="expected a positive finite step_size"):
         sgn.certified_sgd(0.0)
     with pytest.raises(ValueError, match="per-player pytrees"):
         ttur.update(jnp.ones(2), ttur.init(None))
@@ -106,3 +106,42 @@ def test_certified_sgd_matches_manual_updates():
 def test_n_steps_validation():
     with pytest.raises(ValueError, match="nonnegative int n_steps"):
         sgn.projected_euler(F, jnp.zeros(2), step=0.1, n_steps=-1)
+
+
+@pytest.mark.parametrize("step", [np.inf, np.nan, -0.1])
+def test_certified_sgd_refuses_non_finite_or_negative_steps(step):
+    with pytest.raises(ValueError, match="positive finite step_size"):
+        sgn.certified_sgd(step)
+
+
+@pytest.mark.parametrize("step", ["0.1", None, True, [0.1]])
+def test_certified_sgd_refuses_non_numbers(step):
+    with pytest.raises(TypeError, match="step_size to be a real number"):
+        sgn.certified_sgd(step)
+    with pytest.raises((TypeError, ValueError), match="player_rates"):
+        sgn.certified_sgd(0.1, player_rates=[1.0, float("inf") if step is None else step])
+
+
+@pytest.mark.parametrize("scheme", [sgn.projected_euler, sgn.projected_rk4, sgn.extragradient,
+                                    sgn.optimistic_gradient])
+def test_dynamics_check_their_inputs_up_front(scheme):
+    with pytest.raises(ValueError, match="positive finite step sizes"):
+        scheme(F, jnp.zeros(2), step=float("nan"), n_steps=3)
+    with pytest.raises(ValueError, match="positive finite step sizes"):
+        scheme(F, jnp.zeros(2), step=jnp.array([0.1, -0.1]), n_steps=3)
+    with pytest.raises(ValueError, match="scalar or of shape \\(2,\\)"):
+        scheme(F, jnp.zeros(2), step=jnp.ones(3), n_steps=3)
+    with pytest.raises(ValueError, match="evaluates on x0 of shape \\(3,\\)"):
+        scheme(F, jnp.zeros(3), step=0.1, n_steps=3)  # F is a 2 x 2 linear map
+    with pytest.raises(ValueError, match="x0 of shape \\(dim,\\)"):
+        scheme(F, jnp.zeros((2, 1)), step=0.1, n_steps=3)
+    # an integer x0 is promoted to floats: one Euler-type step from (1, 0) moves it
+    xs = scheme(F, jnp.array([1, 0]), step=0.1, n_steps=1)
+    assert jnp.issubdtype(xs.dtype, jnp.floating)
+    assert not np.allclose(np.asarray(xs[1]), [1.0, 0.0])
+
+
+def test_dynamics_under_jit_take_traced_steps():
+    # under jit the step is traced: its value cannot be checked, and the run is the plain recursion
+    run = jax.jit(lambda h: sgn.projected_euler(lambda x: x, jnp.ones(1), step=h, n_steps=2))
+    assert np.allclose(np.asarray(run(0.5))[:, 0], [1.0, 0.5, 0.25])  # (1 - h)^k

@@ -33,7 +33,6 @@ from games._constructors import quadratic
 from games._game import Game
 from games._registry import register
 
-
 MAX_PLAYERS = 250_000
 """Largest network game (a ring of 100,000 players certifies in about 30 s and 0.3 GB on 2 cores)."""
 

@@ -1,8 +1,9 @@
 """Two local CPU processes joined by jax.distributed give the one-process sweep and region map.
 
-Each worker runs ``sgn sweep`` (process 0 alone prints and writes its output; joined through ``SGN_COORDINATOR`` / ``SGN_NUM_PROCESSES`` /
-``SGN_PROCESS_ID``, a coordinator on 127.0.0.1) and then :func:`certify.certify_region_grid` on
-the same two-process mesh; the references are computed here, in one process on one device.
+Each worker runs ``sgn sweep`` (joined through ``SGN_COORDINATOR`` / ``SGN_NUM_PROCESSES`` /
+``SGN_PROCESS_ID``, a coordinator on 127.0.0.1; process 0 alone prints and writes the output) and
+then :func:`certify.certify_region_grid` on the same two-process mesh; the references are computed
+here, in one process on one device.
 """
 
 import json

@@ -20,19 +20,6 @@ def is_concrete(x) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
-def as_float_array(x, name: str):
-    """Converts ``x`` to a float array (NumPy for host values, unchanged for JAX arrays)."""
-    if isinstance(x, jax.Array | jax.core.Tracer):
-        if not np.issubdtype(x.dtype, np.floating):
-            x = x.astype(jax.numpy.result_type(float))
-        return x
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"expected {name} to be an array of numbers, got {type(x).__name__}") from err
-    return arr
-
-
 def check_rank(x, rank: int, name: str) -> None:
     """Raises ``ValueError`` unless ``x`` has the given rank."""
     if np.ndim(x) != rank:

@@ -52,6 +52,7 @@ def _markov_claims(nb):
     assert "1.2 certified" in text
     # the regularised value approaches the Shapley value within tau log 2 (one line per tau)
     assert len(re.findall(r"gap \d\.\d+ <= tau log 2", text)) == 3
+    assert len(_images(nb)) == 1  # KL decay at the certified step, and the timescale band
 
 
 def _token_claims(nb):
@@ -61,6 +62,7 @@ def _token_claims(nb):
     assert "grpo      H:" in text  # the live run
     assert "clip_cov  H:" in text
     assert "a = " in text
+    assert len(_images(nb)) == 1  # entropy and reward curves of the stored run
 
 
 # (name, claims, working folder of the kernel)

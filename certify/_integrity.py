@@ -11,6 +11,7 @@ pipeline with the recorded settings and seed, and reports the first field that d
 from __future__ import annotations
 
 import dataclasses
+import enum
 import math
 
 import numpy as np
@@ -66,6 +67,12 @@ def _close(a, b, rtol):
     same_inf = np.isinf(a) & np.isinf(b) & (np.sign(a) == np.sign(b))
     ok = np.isclose(a, b, rtol=rtol, atol=rtol * 1e-3) | same_nan | same_inf
     return bool(np.all(ok))
+
+
+def _shown(value, limit: int = 120) -> str:
+    """A field's value for a message: a status as its string, long vectors and matrices cut short."""
+    text = repr(value.value if isinstance(value, enum.Enum) else value)
+    return text if len(text) <= limit else f"{text[:limit - 20]}... ({len(text)} characters)"
 
 
 def _bounded_int(value, name, lo, hi) -> int:
@@ -140,12 +147,12 @@ def check_certificate(cert: Certificate, *, rtol: float | None = None) -> Integr
     tol = rtol if rtol is not None else (1e-9 if cert.weight_method == "perron" else 1e-6)
     for field in EXACT_FIELDS:
         if getattr(fresh, field) != getattr(cert, field):
-            return IntegrityResult(False, f"field {field!r} is {getattr(cert, field)!r} but recomputes to "
-                                   f"{getattr(fresh, field)!r}", game, fresh)
+            return IntegrityResult(False, f"field {field!r} is {_shown(getattr(cert, field))} but recomputes to "
+                                   f"{_shown(getattr(fresh, field))}", game, fresh)
     for field in NUMERIC_FIELDS:
         if not _close(getattr(cert, field), getattr(fresh, field), tol):
-            return IntegrityResult(False, f"field {field!r} is {getattr(cert, field)!r} but recomputes to "
-                                   f"{getattr(fresh, field)!r}", game, fresh)
+            return IntegrityResult(False, f"field {field!r} is {_shown(getattr(cert, field))} but recomputes to "
+                                   f"{_shown(getattr(fresh, field))}", game, fresh)
     if not (isinstance(cert.margin_tol, float) and math.isfinite(cert.margin_tol)):
         return IntegrityResult(False, "field 'margin_tol' is not a finite number", game, fresh)
     return IntegrityResult(True, "", game, fresh)

@@ -251,13 +251,17 @@ class SweepResult:
       mu: ``(n_values, n_players)`` curvature bounds.
       coupling: ``(n_values, n_players, n_players)`` coupling bounds.
       weights: ``(n_values, n_players)`` Perron weights (``min = 1``).
-      margin: ``(n_values,)`` exact SGN margin :math:`\alpha_*(w)` of those weights.
+      margin: ``(n_values,)`` the certified margin: the SGN margin :math:`\alpha_*(w)` of the
+        weights, or where the comparison matrix refuses and a direct test proves more, that test's
+        :math:`\lambda_{\min}(\operatorname{sym}(M^{1/2}DF M^{-1/2}))` (as :func:`certify.certify`).
       perron_lower: ``(n_values,)`` Collatz–Wielandt lower bound on the optimum.
       perron_upper: ``(n_values,)`` Collatz–Wielandt upper bound on the optimum.
       euclidean_margin: ``(n_values,)`` :math:`\lambda_{\min}(\operatorname{sym}J)` (Rosen, w = 1).
       beta: ``(n_values,)`` weighted Lipschitz constant :math:`\beta(w)`.
       euler_step: ``(n_values,)`` :math:`2\alpha_*/\beta^2` where certified, else 0.
-      certified: ``(n_values,)`` SGN certified.
+      certified: ``(n_values,)`` certified, as :func:`certify.certify` decides (small-gain or direct test).
+      proved_by: ``(n_values,)`` the test that certified (``"small-gain"``, ``"direct (w = 1)"``,
+        ``"direct (SGN weights)"``), ``""`` where not certified.
       euclidean_certified: ``(n_values,)`` Euclidean margin ``> 0``.
       bounds_kind: ``"exact"`` (batched affine path) or what :func:`certify.certify` reported.
       batched: True for the one-call batched path, False for the per-value fallback loop.
@@ -284,6 +288,7 @@ class SweepResult:
     euler_step: np.ndarray
     certified: np.ndarray
     euclidean_certified: np.ndarray
+    proved_by: np.ndarray
     bounds_kind: str
     batched: bool
     n_devices: int
@@ -320,15 +325,21 @@ class SweepResult:
 
     def table(self) -> str:
         """A fixed-width text table: value, Euclidean margin, SGN margin, weights, step."""
-        head = f"{self.param:>10s}  {'euclidean':>11s}  {'sgn margin':>11s}  {'certified':>9s}  " \
+        head = f"{self.param:>10s}  {'euclidean':>11s}  {'margin':>11s}  {'certified':>9s}  " \
                f"{'w2/w1':>10s}  {'euler h<':>10s}"
         rows = [head]
         for k, v in enumerate(self.values):
             ratio = self.weights[k, 1] / self.weights[k, 0] if self.weights.shape[1] > 1 else 1.0
+            verdict = ("yes" if self.proved_by[k] in ("small-gain", "") else "direct") if self.certified[k] else "no"
+            step = f"{self.euler_step[k]:10.4g}" if self.certified[k] else f"{'-':>10s}"
             rows.append(f"{v:10.6g}  {self.euclidean_margin[k]:11.6g}  {self.margin[k]:11.6g}  "
-                        f"{'yes' if self.certified[k] else 'no':>9s}  {ratio:10.4g}  {self.euler_step[k]:10.4g}")
+                        f"{verdict:>9s}  {ratio:10.4g}  {step}")
         estimate = " (ESTIMATE: sampled bounds, not a guarantee)" if self.bounds_kind == "sampled" else ""
-        rows.append(f"SGN certified {self.param}: {_ranges_text(self.certified_ranges())}{estimate}")
+        rows.append(f"certified {self.param}: {_ranges_text(self.certified_ranges())}{estimate}")
+        direct = [self.values[k] for k in range(len(self.values)) if self.proved_by[k].startswith("direct")]
+        if direct:
+            rows.append(f"  (by the direct monotonicity test where the small-gain test refuses: "
+                        f"{', '.join(f'{v:.6g}' for v in direct)})")
         rows.append(f"Euclidean test passes {self.param}: {_ranges_text(self.certified_ranges(euclidean=True))}")
         return "\n".join(rows)
 
@@ -391,11 +402,32 @@ def _certify_jacobians(jacs: np.ndarray, dims: tuple, mesh: Mesh, margin_tol: fl
     w_d, lo_d, hi_d, margin_d = _kernel("weights", dims, mesh)(mu_d, _put(coupling, mesh))
     beta = _fetch(_kernel("weighted_norm", dims, mesh)(jd, w_d), b)
     mu = _fetch(mu_d, b)
-    margin = _fetch(margin_d, b)
-    return {"mu": mu, "coupling": coupling, "weights": _fetch(w_d, b), "margin": margin,
-            "perron_lower": _fetch(lo_d, b), "perron_upper": _fetch(hi_d, b),
-            "euclidean_margin": _fetch(euc_d, b), "beta": beta, "lipschitz": _fetch(lip_d, b),
-            "certified": margin > margin_tol * _scale(mu, coupling)}
+    q = {"mu": mu, "coupling": coupling, "weights": _fetch(w_d, b), "margin": _fetch(margin_d, b),
+         "perron_lower": _fetch(lo_d, b), "perron_upper": _fetch(hi_d, b),
+         "euclidean_margin": _fetch(euc_d, b), "beta": beta, "lipschitz": _fetch(lip_d, b)}
+    return _with_direct_tests(q, jacs, dims, margin_tol * _scale(mu, coupling))
+
+
+def _with_direct_tests(q: dict, jacs: np.ndarray, dims: tuple, tol: np.ndarray) -> dict:
+    r"""Where the comparison matrix refuses, the direct tests of :func:`certify.certify` (host, float64).
+
+    :math:`\lambda_{\min}(\operatorname{sym}(M^{1/2}JM^{-1/2})) > \text{tol}` for :math:`w = 1` (the
+    Euclidean margin) or the SGN weights proves strong monotonicity in :math:`M(w)`; the larger
+    certifying margin wins, with :math:`\beta` of its weights (:math:`\lVert J\rVert_2` for :math:`w = 1`).
+    """
+    s = np.sqrt(np.repeat(q["weights"], dims, axis=1))
+    scaled = s[:, :, None] * jacs / s[:, None, :]
+    at_sgn = np.linalg.eigvalsh(0.5 * (scaled + np.swapaxes(scaled, 1, 2)))[:, 0]
+    sgn_ok = q["margin"] > tol
+    d1, d2 = q["euclidean_margin"], at_sgn
+    use1 = ~sgn_ok & (d1 > tol) & ~((d2 > tol) & (d2 > d1))
+    use2 = ~sgn_ok & ~use1 & (d2 > tol)
+    proved = np.where(sgn_ok, "small-gain", np.where(use1, "direct (w = 1)",
+                                                     np.where(use2, "direct (SGN weights)", "")))
+    return {**q, "margin": np.where(use1, d1, np.where(use2, d2, q["margin"])),
+            "weights": np.where(use1[:, None], 1.0, q["weights"]),
+            "beta": np.where(use1, q["lipschitz"], q["beta"]),
+            "certified": sgn_ok | use1 | use2, "proved_by": proved}
 
 
 def _dense(jac):
@@ -413,7 +445,8 @@ def _finish(game_name, param, values, params, q, kind, batched, n_devices, margi
                        euclidean_margin=q["euclidean_margin"], beta=beta, euler_step=euler,
                        certified=np.asarray(q["certified"], dtype=bool),
                        euclidean_certified=np.asarray(q["euclidean_margin"] > 0, dtype=bool),
-                       bounds_kind=kind, batched=batched, n_devices=n_devices)
+                       proved_by=np.asarray(q["proved_by"], dtype=str), bounds_kind=kind, batched=batched,
+                       n_devices=n_devices)
 
 
 def sweep_games(games_list, *, mesh: Mesh | None = None, margin_tol: float = MARGIN_TOL,
@@ -472,7 +505,9 @@ def _fallback_loop(name, param, built, values, params, margin_tol, options, prog
     q = {"mu": arr("mu"), "coupling": arr("coupling"), "weights": arr("weights"), "margin": arr("margin"),
          "perron_lower": arr("margin"), "perron_upper": np.full(len(certs), np.nan),
          "euclidean_margin": arr("euclidean_margin"), "beta": arr("weighted_lipschitz"),
-         "certified": np.asarray([c.certified for c in certs])}
+         "certified": np.asarray([c.certified for c in certs]),
+         "proved_by": np.asarray([c.extra.get("proved_by", "") if c.certified else "" for c in certs],
+                                 dtype=str)}
     return _finish(name, param, values, params, q, certs[0].bounds_kind, False, 1, margin_tol)
 
 
@@ -522,6 +557,10 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
         raise ValueError(f"expected a non-empty 1-D array of values, got shape {values.shape}")
     _checks.check_finite(values, "values")
     built = [games.get_game(game, **{**params, param: _cast(allowed[param], v)}) for v in values]
+    players = sorted({g.n_players for g in built})
+    if len(players) > 1:
+        raise ValueError(f"expected a parameter that keeps the number of players, got {param!r} giving "
+                         f"{players[0]} to {players[-1]} players (certify each size on its own)")
     batched = bounds in ("auto", "exact") and region is None
     if batched and all(g.is_affine and g.geometry == "euclidean" and g.dims == built[0].dims for g in built):
         return sweep_games(built, mesh=mesh, margin_tol=margin_tol, param=param, values=values,

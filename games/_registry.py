@@ -150,10 +150,18 @@ def call_factory(owner: str, factory: Callable, params: Mapping) -> tuple[Game, 
         raise ValueError(f"expected a value for the required parameters {missing} of {owner!r}, got none")
     for key, value in params.items():
         _check_param(owner, key, value, allowed.get(key, REQUIRED))
+    params = {key: _as_declared(value, allowed.get(key, REQUIRED)) for key, value in params.items()}
     game = factory(**params)
     if not isinstance(game, Game):
         raise TypeError(f"expected {owner!r} to return a games.Game, got {type(game).__name__}")
     return game, {**{k: v for k, v in allowed.items() if v is not REQUIRED}, **params}
+
+
+def _as_declared(value, default):
+    """A whole number given for an int parameter (``10.0``, ``np.int64(10)``) as a Python ``int``."""
+    if isinstance(default, int) and not isinstance(default, bool) and not isinstance(value, bool):
+        return int(value)
+    return value
 
 
 def get_game(name: str, **params) -> Game:

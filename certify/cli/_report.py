@@ -132,7 +132,7 @@ def _header(cert) -> list[str]:
         where = f" over a box in R^{len(region['lo'])}, lo in [{fmt(min(region['lo']))}, {fmt(max(region['lo']))}]," \
                 f" hi in [{fmt(min(region['hi']))}, {fmt(max(region['hi']))}]"
     elif region:
-        where = f" over region lo={region['lo']}, hi={region['hi']}"
+        where = f" over region lo={vector(region['lo'])}, hi={vector(region['hi'])}"
     else:
         where = " (constant Jacobian: global)"
     return [f"game      {g['name']}" + (f" ({params})" if params else "") + origin,
@@ -197,7 +197,12 @@ def format_report(cert, *, full: bool = False) -> str:
         "",
     ]
     if cert.certified:
-        lines.append(f"loop gain rho(D^-1 L)   {fmt(cert.gain)} < 1")
+        proved_by = (cert.extra or {}).get("proved_by", "small-gain")
+        if proved_by == "small-gain":
+            lines.append(f"loop gain rho(D^-1 L)   {fmt(cert.gain)} < 1")
+        else:  # the comparison matrix refused; lambda_min(sym(W^1/2 DF W^-1/2)) > 0 proved it
+            lines.append(f"proved by               the {proved_by} monotonicity test: lambda_min(sym(W^1/2 DF "
+                         f"W^-1/2)) >= {fmt(cert.margin)} (small-gain test: loop gain {fmt(cert.gain)})")
         lines.append(f"contraction rate        {fmt(cert.margin)} (flow, in the W-norm)")
         lines.append(f"beta (W-Lipschitz)      {fmt(cert.weighted_lipschitz)}")
         lines.append(f"Euler step              h < {cert.euler_step:.6f}  (best h* = {fmt(cert.euler_best_step)},"
@@ -268,7 +273,9 @@ def describe_game(game, parameters: dict | None = None, *, ref: str | None = Non
     if parameters:
         lines.append("parameters  " + "   ".join(f"{k} = {v!r}" if v is not None else k
                                                for k, v in parameters.items()))
-    lines.append(f"players     {game.n_players} {_dims(game.dims)}; joint dimension {game.dim}")
+    dims = _dims(game.dims)
+    joint = "" if "joint dimension" in dims else f"; joint dimension {game.dim}"
+    lines.append(f"players     {game.n_players} {dims}{joint}")
     if game.geometry != "euclidean":
         how = "mirror (KL): exact global bounds" if game.geometry == "mirror" else "Fisher: sampled logit-box bounds"
     elif game.is_affine:

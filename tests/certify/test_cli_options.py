@@ -163,11 +163,11 @@ def test_sweep_ranges_estimate_exit_codes_and_json(tmp_path, capsys):
     # lq64: certified iff |lam| < sqrt 2 (spec §8.2); on -2, -1.5, ..., 2 that is -1 .. 1, starting mid-sweep.
     code, out, _ = run(["sweep", "lq64", "--param", "lam=-2:2:9", "--param", "half=4"], capsys)
     assert code == 0
-    assert "SGN certified lam: -1 .. 1\n" in out
+    assert "certified lam: -1 .. 1\n" in out
     assert "ESTIMATE" not in out
     code, out, _ = run(["sweep", "saddle", "--param", "c=2:3:2"], capsys)
     assert code == 1  # nothing certified: exit 1, as the README states
-    assert "SGN certified c: none" in out
+    assert "certified c: none" in out
     code, out, _ = run(["sweep", "tanh-sin", "--param", "coupling=0:3:4", "--samples", "16"], capsys)
     assert code == 0
     assert "(ESTIMATE: sampled bounds, not a guarantee)" in out

@@ -140,7 +140,7 @@ def test_cli_table_json_plot(tmp_path, capsys):
                      "--plot", str(png)])
     assert code == 0
     text = capsys.readouterr().out
-    assert "SGN certified lam: 0 .. 1.375\n" in text
+    assert "certified lam: 0 .. 1.375\n" in text
     assert "Euclidean test passes lam: 0 .. 0.166667" in text
     data = json.loads(out.read_text())
     assert len(data["values"]) == 61
@@ -148,3 +148,28 @@ def test_cli_table_json_plot(tmp_path, capsys):
     assert png.stat().st_size > 1000
     assert cli.main(["sweep", "saddle", "--param", "c=2:3:2", "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["certified"] == [False, False]
+
+
+def test_sweep_agrees_with_certify_where_the_direct_test_proves():
+    # rotation: J = [[mu, c], [-c, mu]], sym J = mu I, so the Euclidean margin is mu = 1 for every c, while
+    # the comparison matrix [[1, -c], [-c, 1]] refuses for c >= 1; beta = ||J|| = sqrt(1 + c^2) and the
+    # certified Euler bound is 2 alpha / beta^2 = 2 / (1 + c^2).
+    vals = [0.0, 1.0, 2.0, 3.0]
+    r = sweep_parameter("rotation", "c", vals)
+    assert r.batched
+    assert r.certified.tolist() == [True] * 4
+    assert r.proved_by.tolist() == ["small-gain", "direct (w = 1)", "direct (w = 1)", "direct (w = 1)"]
+    np.testing.assert_allclose(r.margin, 1.0, rtol=1e-12)
+    np.testing.assert_allclose(r.euler_step, [2.0 / (1.0 + c * c) for c in vals], rtol=1e-12)
+    for k, c in enumerate(vals):  # the same decision and numbers as a single certification
+        cert = certify.certify(games.get_game("rotation", c=c))
+        assert cert.extra["proved_by"] == r.proved_by[k]
+        assert cert.euler_step == pytest.approx(r.euler_step[k], rel=1e-12)
+    assert "direct monotonicity test where the small-gain test refuses: 1, 2, 3" in r.table()
+
+
+def test_sweep_over_the_number_of_players_is_refused_up_front():
+    with pytest.raises(ValueError, match="keeps the number of players, got 'n' giving 10 to 20 players"):
+        sweep_parameter("ring", "n", [10.0, 15.0, 20.0])
+    # a whole number given for an int parameter is an int (same game, same fingerprint)
+    assert games.get_game("ring", n=10.0).fingerprint() == games.get_game("ring", n=10).fingerprint()

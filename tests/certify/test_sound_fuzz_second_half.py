@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import pathlib
+import sys
 
 import pytest
 
@@ -13,6 +14,7 @@ def _fuzz_module():
     path = pathlib.Path(__file__).with_name("test_sound_fuzz.py")
     spec = importlib.util.spec_from_file_location("_sound_fuzz_second_half", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
     spec.loader.exec_module(module)
     return module
 

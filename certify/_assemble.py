@@ -29,8 +29,8 @@ import certify.bounds._exact as _exact
 import sgn
 from certify._bound_types import BlockBounds
 from certify._certificate import Certificate, Status, encode_coupling, nan_coupling
-from certify._interval import interval_value_and_jacobian
 from certify._weights import optimize_block_weights
+from certify.bounds._sound import enclose_boxes
 from sgn._backend import is_sparse
 
 MARGIN_TOL = 1e-9
@@ -105,9 +105,10 @@ def _rk4_region(game, region, bounds: BlockBounds, step: float):
     half = 0.5 * (region.hi - region.lo)
     lip = bounds.lipschitz if np.isfinite(bounds.lipschitz) else bounds.weighted_lipschitz(np.ones(game.n_players))
     with jax.enable_x64(True):
-        if bounds.kind == "sound":  # enclose F(c) soundly (rounding included)
-            flo, fhi, _, _ = interval_value_and_jacobian(game.pseudo_gradient, region.center, region.center)
-            f_c = np.maximum(np.abs(np.asarray(flo)), np.abs(np.asarray(fhi)))
+        if bounds.kind == "sound":  # enclose F(c) soundly (rounding included), with the bounds' compiled kernel
+            c = np.asarray(region.center, dtype=np.float64)[None]
+            box = enclose_boxes(game.pseudo_gradient, c, c, assume_continuous=False)
+            f_c = np.maximum(np.abs(box.flo[0]), np.abs(box.fhi[0]))
         else:
             f_c = np.abs(np.asarray(game.pseudo_gradient(jnp.asarray(region.center))))
     g = (float(np.linalg.norm(f_c)) + lip * float(np.linalg.norm(half))) * (1.0 + 1e-12)

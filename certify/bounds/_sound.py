@@ -207,7 +207,7 @@ class _Encloser:
         return _Boxes(blo, bhi, flo, fhi, jlo, jhi, nan, vc, tc, self.comp)
 
 
-def _enclose_boxes(F, blo, bhi, *, assume_continuous, square=True) -> _Boxes:
+def enclose_boxes(F, blo, bhi, *, assume_continuous, square=True) -> _Boxes:
     """Interval enclosures of many boxes (see :class:`_Encloser`)."""
     return _Encloser(F, blo.shape[1], blo.dtype, assume_continuous=assume_continuous, square=square)(blo, bhi)
 
@@ -278,7 +278,7 @@ def _bounds(boxes: _Boxes, dims, exact_max_dim, per=None):
 def _evaluate(F, blo, bhi, *, assume_continuous, pad=True):
     """Interval Jacobians ``(jlo, jhi)`` of many boxes (non-finite where they cannot be bounded)."""
     del pad  # batches are always padded to a few fixed sizes
-    boxes = _enclose_boxes(F, np.asarray(blo), np.asarray(bhi), assume_continuous=assume_continuous)
+    boxes = enclose_boxes(F, np.asarray(blo), np.asarray(bhi), assume_continuous=assume_continuous)
     return boxes.jlo, boxes.jhi
 
 
@@ -311,7 +311,7 @@ def interval_jacobian_grid(F, lo, hi, *, subdivisions=1, assume_continuous=False
     ks = _counts(subdivisions, lo.shape[0], "subdivisions", 1)
     _check_budget(ks, max_boxes, "sub-boxes", "use fewer subdivisions or refine bounds")
     blo, bhi = _subdivide(lo, hi, ks)
-    boxes = _enclose_boxes(F, blo, bhi, assume_continuous=assume_continuous)
+    boxes = enclose_boxes(F, blo, bhi, assume_continuous=assume_continuous)
     return blo, bhi, boxes.jlo, boxes.jhi
 
 
@@ -361,7 +361,7 @@ def sound_block_bounds(F, lo, hi, dims, *, subdivisions=1, assume_continuous=Fal
     ks = _counts(subdivisions, lo.shape[0], "subdivisions", 1)
     _check_budget(ks, max_boxes, "sub-boxes", "use fewer subdivisions or refine bounds")
     blo, bhi = _subdivide(lo, hi, ks)
-    boxes = _enclose_boxes(F, blo, bhi, assume_continuous=assume_continuous)
+    boxes = enclose_boxes(F, blo, bhi, assume_continuous=assume_continuous)
     return _bounds(boxes, dims, exact_max_dim)[0]
 
 
@@ -598,7 +598,7 @@ def _hessian_blocks(F, lo, hi, sl, assume_continuous):
     """Sound Lipschitz constants of ``x -> J_IJ(x)`` (spectral norm) for all block pairs."""
     d = lo.shape[0]
     jac_flat = _as_written_jacobian(F, d, lo.dtype)
-    boxes = _enclose_boxes(jac_flat, lo[None], hi[None], assume_continuous=assume_continuous, square=False)
+    boxes = enclose_boxes(jac_flat, lo[None], hi[None], assume_continuous=assume_continuous, square=False)
     diag = _diagnose_hessian(boxes)
     if diag is not None:
         raise NotEnclosable(diag, kind="unbounded")

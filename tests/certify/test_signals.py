@@ -17,8 +17,9 @@ import pytest
 
 SGN = Path(sys.executable).parent / "sgn"
 PREVIOUS = '{"previous": "certificate"}\n'
-# tanh-sin with coupling 1.6 on [-1, 1]^2 is refused by refine after all 16 rounds: a run of seconds.
-REFINE = ["certify", "tanh-sin", "--bounds", "refine", "--param", "coupling=1.6"]
+# Two tanh MLPs of 17 parameters each: refine runs all its rounds on 34 dimensions and refuses, about
+# 16 s on 2 cores with a warm compilation cache, so every moment below falls inside the run.
+REFINE = ["certify", "neural-duel", "--param", "width=4", "--bounds", "refine"]
 
 pytestmark = pytest.mark.skipif(not SGN.exists(), reason="the sgn console script is not installed next to this Python")
 
@@ -40,7 +41,7 @@ def test_sigint_at_several_moments_exits_130_and_changes_no_file(tmp_path):
     for delay in (0.2, 1.0, 2.5, 4.0, 5.5):
         code, stdout, stderr, text, leftovers = _interrupt(tmp_path, REFINE, delay)
         assert "Traceback" not in stderr, (delay, stderr)
-        assert code in (130, 0), (delay, code, stderr)  # never a crash (negative: killed by a signal)
+        assert code in (130, 0, 1), (delay, code, stderr)  # never a crash (negative: killed by a signal)
         assert leftovers == [], (delay, leftovers)
         if code == 130:
             interrupted += 1
@@ -48,7 +49,7 @@ def test_sigint_at_several_moments_exits_130_and_changes_no_file(tmp_path):
             assert text == PREVIOUS, delay
             assert stdout == ""
         else:  # the run finished before the signal: the new certificate is complete
-            assert json.loads(text)["status"] == "certified"  # by the direct test (the small-gain test refuses)
+            assert json.loads(text)["status"] == "not_certified"
     assert interrupted >= 3  # most moments fall inside the run
 
 
@@ -60,7 +61,7 @@ def test_sigint_inside_the_refine_loop(tmp_path):
     proc = subprocess.Popen([str(SGN), *REFINE, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=tmp_path)
     line = proc.stderr.readline()
-    assert line.startswith("certifying tanh-sin: bounds=refine")
+    assert line.startswith("certifying neural-duel: bounds=refine")
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=300)

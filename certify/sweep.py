@@ -556,7 +556,7 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"expected a non-empty 1-D array of values, got shape {values.shape}")
     _checks.check_finite(values, "values")
-    built = [games.get_game(game, **{**params, param: _cast(allowed[param], v)}) for v in values]
+    built = [games.get_game(game, **{**params, param: float(v)}) for v in values]  # the registry makes whole ints int
     players = sorted({g.n_players for g in built})
     if len(players) > 1:
         raise ValueError(f"expected a parameter that keeps the number of players, got {param!r} giving "
@@ -567,10 +567,6 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
                            game_name=game, params=params)
     options = {"n_samples": n_samples, "seed": seed, "bounds": bounds, "region": region}
     return _fallback_loop(game, param, built, values, params, margin_tol, options, progress)
-
-
-def _cast(default, v):
-    return int(v) if isinstance(default, int) and not isinstance(default, bool) and float(v).is_integer() else float(v)
 
 
 # --- sampled bounds and region tilings ----------------------------------------------------------

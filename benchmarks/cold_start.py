@@ -17,8 +17,9 @@ Targets (issue 12): ``sgn certify sgn-toy --json`` <= 1.3x the floor; ``markov-c
 lam=0:2.5:61`` <= 2x warm; ``import certify`` <= 1.2x ``import jax``; ring n = 2,000 in seconds and
 n = 20,000 in under a minute, with peak memory.
 
-Usage: ``python benchmarks/cold_start.py [--reps 5] [--smoke] [--out out/bench_cold_start.json]``
-(``--smoke``: one repetition of a few fast commands, for CI; no timing is asserted anywhere).
+Usage: ``python benchmarks/cold_start.py [--reps 5] [--smoke] [--only TEXT] [--out out/bench_cold_start.json]``
+(``--smoke``: one repetition of a few fast commands, for CI; ``--only``: the commands whose name
+contains ``TEXT``, beside ``import jax``; no timing is asserted anywhere).
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--smoke", action="store_true", help="one repetition of a few fast commands (CI)")
     ap.add_argument("--out", default="out/bench_cold_start.json")
+    ap.add_argument("--only", default="", help="run only the commands whose name contains this text")
     args = ap.parse_args(argv)
     reps = 1 if args.smoke else max(1, args.reps)
     root = pathlib.Path(tempfile.mkdtemp(prefix="sgn_cold_start_"))
@@ -104,11 +106,12 @@ def main(argv=None):
     try:
         rows = []
         warm = root / "warm"
-        for _name, cmd, cache, _ in _commands(args.smoke):  # bytecode, and the warm compilation cache
+        commands = [c for c in _commands(args.smoke) if args.only in c[0] or c[0] == "import jax"]
+        for _name, cmd, cache, _ in commands:  # bytecode, and the warm compilation cache
             _run(cmd, _env(str(warm) if cache else None))
         _run(floor_argv, _env(None))
         floors: list[float] = []
-        for name, cmd, cache, target in _commands(args.smoke):
+        for name, cmd, cache, target in commands:
             modes = ("warm", "cold") if cache else ("-",)
             for mode in modes:
                 times, peaks, pair = [], [], []

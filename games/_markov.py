@@ -122,7 +122,13 @@ def n_actions(tg: TabularGame) -> tuple[int, ...]:
     return tuple(int(n) for n in np.shape(tg.rewards)[2:])
 
 
-def _sub(n_players: int) -> str:
+def player_letters(n_players: int) -> str:
+    """One einsum letter per player (``s`` and ``t`` are kept for states).
+
+    Examples:
+      >>> player_letters(3)
+      'abc'
+    """
     return _LETTERS[:n_players]
 
 
@@ -134,9 +140,30 @@ def joint_policy(probs: Sequence[jax.Array]) -> jax.Array:
       >>> joint_policy([jnp.array([[0.5, 0.5]]), jnp.array([[1.0, 0.0]])]).tolist()
       [[[0.5, 0.0], [0.5, 0.0]]]
     """
-    letters = _sub(len(probs))
-    spec = ",".join("s" + c for c in letters) + "->s" + letters
-    return jnp.einsum(spec, *probs)
+    return jnp.einsum(joint_spec(len(probs)), *probs)
+
+
+def joint_spec(n_players: int) -> str:
+    """The einsum of :func:`joint_policy`: ``"sa,sb->sab"`` for two players.
+
+    Examples:
+      >>> joint_spec(3)
+      'sa,sb,sc->sabc'
+    """
+    letters = player_letters(n_players)
+    return ",".join("s" + c for c in letters) + "->s" + letters
+
+
+def marginal_spec(n_players: int, i: int) -> str:
+    """The einsum of :func:`marginal_q`: player ``i``'s values, then the others' policies in order.
+
+    Examples:
+      >>> marginal_spec(3, 1)
+      'sabc,sa,sc->sb'
+    """
+    letters = player_letters(n_players)
+    others = ["s" + c for j, c in enumerate(letters) if j != i]
+    return ",".join(["s" + letters] + others) + "->s" + letters[i]
 
 
 def solve_diagonally_dominant(a: jax.Array, b: jax.Array) -> jax.Array:
@@ -206,7 +233,7 @@ def evaluate(tg: TabularGame, probs: Sequence[jax.Array], *, regularised: bool =
     """
     tg = _as_jax(tg)
     n = len(probs)
-    letters = _sub(n)
+    letters = player_letters(n)
     pi = joint_policy(probs)
     n_states = tg.initial.shape[0]
     p_pi = jnp.einsum(f"s{letters},s{letters}t->st", pi, tg.transitions)
@@ -229,13 +256,8 @@ def marginal_q(q_i: jax.Array, probs: Sequence[jax.Array], i: int) -> jax.Array:
       >>> marginal_q(q, [jnp.array([[0.5, 0.5]]), jnp.array([[1.0, 0.0]])], 0).tolist()
       [[1.0, -1.0]]
     """
-    letters = _sub(len(probs))
-    ops, specs = [q_i], ["s" + letters]
-    for j, p in enumerate(probs):
-        if j != i:
-            ops.append(p)
-            specs.append("s" + letters[j])
-    return jnp.einsum(",".join(specs) + "->s" + letters[i], *ops)
+    others = [p for j, p in enumerate(probs) if j != i]
+    return jnp.einsum(marginal_spec(len(probs), i), q_i, *others)
 
 
 def _marginals(tg, probs):
@@ -401,12 +423,22 @@ def gauge_basis(n: int, dtype=None) -> jax.Array:
       >>> [round(float(v), 12) for v in b.sum(axis=0)], [round(float(v), 12) for v in (b.T @ b).ravel()]
       ([0.0, 0.0], [1.0, 0.0, 0.0, 1.0])
     """
+    return jnp.asarray(helmert_basis(n), dtype=dtype)
+
+
+def helmert_basis(n: int) -> np.ndarray:
+    """:func:`gauge_basis` as a float64 NumPy array (for host-side work).
+
+    Examples:
+      >>> helmert_basis(2).round(6).tolist()
+      [[0.707107], [-0.707107]]
+    """
     h = np.zeros((n, n - 1))
     for k in range(1, n):
         h[:k, k - 1] = 1.0
         h[k, k - 1] = -float(k)
         h[:, k - 1] /= np.sqrt(k * (k + 1))
-    return jnp.asarray(h, dtype=dtype)
+    return h
 
 
 def reduced_basis(tg: TabularGame, dtype=None) -> jax.Array:
@@ -515,7 +547,7 @@ def best_response_values(tg: TabularGame, probs: Sequence[jax.Array], *, iters: 
     """
     tg = _as_jax(tg)
     n = len(probs)
-    letters = _sub(n)
+    letters = player_letters(n)
     n_states = tg.initial.shape[0]
     eye = jnp.eye(n_states, dtype=tg.rewards.dtype)
     out = []

@@ -48,6 +48,7 @@ from games._markov import reduced_basis as reduced_basis
 from games._markov import split_logits as split_logits
 from games._markov import stationary_point as stationary_point
 from games._markov import tabular_from_matrix as tabular_from_matrix
+from games._markov_host import host_stationary_point as host_stationary_point
 from games._matrix import matrix_game as matrix_game
 from games._nash import ShapleySolution as ShapleySolution
 from games._nash import bimatrix_nash as bimatrix_nash
@@ -67,6 +68,7 @@ __all__ = [
     "flatten_logits",
     "from_openspiel",
     "gauge_basis",
+    "host_stationary_point",
     "joint_policy",
     "logit_pseudo_gradient",
     "logit_shapes",

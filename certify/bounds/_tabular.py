@@ -80,16 +80,17 @@ import numpy as np
 
 import sgn
 from certify._bound_types import BlockBounds, WeightedBounds
+from certify._exported import StoredKernel
 from certify.bounds._sampling import sample_points
 from games import Region
 from games.tabular import (
     TabularGame,
     flatten_logits,
+    host_stationary_point,
     logit_pseudo_gradient,
     logit_shapes,
     reduced_basis,
     split_logits,
-    stationary_point,
 )
 
 RESIDUAL_TOL = 1e-8
@@ -200,9 +201,10 @@ def mirror_bounds(game) -> tuple[BlockBounds, dict]:
                           "0 < h < 2/(tau + rho(L)) (log-ratio comparison system)",
              "equilibrium": None, "residual": None}
     if tau > 0:
-        z, res = stationary_point(host_float64(game.data["tabular"]))
-        extra["equilibrium"] = [np.asarray(jax.nn.softmax(zi[0])).tolist() for zi in z]
-        extra["residual"] = float(res)
+        z, res = host_stationary_point(game.data["tabular"])
+        probs = [np.exp(zi[0] - np.max(zi[0])) for zi in z]
+        extra["equilibrium"] = [(p / np.sum(p)).tolist() for p in probs]
+        extra["residual"] = res
     return bounds, extra
 
 
@@ -251,18 +253,18 @@ def fisher_normalised_jacobians(tg: TabularGame, theta):
     dtype = theta.dtype
     basis = reduced_basis(tg, dtype)
 
-    def field(th):
-        return flatten_logits(logit_pseudo_gradient(tg, split_logits(th, shapes)))
+    def field(th):  # (value, value): jacfwd's has_aux returns F beside DF from one trace
+        f = flatten_logits(logit_pseudo_gradient(tg, split_logits(th, shapes)))
+        return f, f
 
     def gram(phi):
         probs = [jax.nn.softmax(z, axis=-1) for z in split_logits(theta + basis @ phi, shapes)]
-        return basis.T @ _fisher_full(probs, dtype) @ basis
+        g = basis.T @ _fisher_full(probs, dtype) @ basis
+        return g, g
 
-    zero = jnp.zeros(basis.shape[1], dtype)
-    f_red = basis.T @ field(theta)
-    h_red = basis.T @ jax.jacfwd(field)(theta) @ basis
-    g0 = gram(zero)
-    d_gram = jax.jacfwd(gram)(zero)  # (m, m, m): d G / d phi_k
+    jac, f = jax.jacfwd(field, has_aux=True)(theta)
+    f_red, h_red = basis.T @ f, basis.T @ jac @ basis
+    d_gram, g0 = jax.jacfwd(gram, has_aux=True)(jnp.zeros(basis.shape[1], dtype))  # dG/dphi_k: (m, m, m)
     half, inv_half = _sqrt_pair(g0)
     g_inv = inv_half @ inv_half
     n_paper = inv_half @ h_red @ inv_half
@@ -274,9 +276,11 @@ def fisher_normalised_jacobians(tg: TabularGame, theta):
     return n_paper, n_riem
 
 
-@jax.jit
-def _normalised_batch(tg, points):
+def _normalised_points(tg, points):
     return jax.vmap(lambda th: fisher_normalised_jacobians(tg, th))(points)
+
+
+_normalised_batch = StoredKernel(_normalised_points, "fisher_normalised_jacobians", fast_compile=True)
 
 
 def _sym_min(a):
@@ -379,7 +383,7 @@ class FisherBounds:
 
 
 def fisher_equilibrium(game):
-    """The stationary point of a Markov game's logit field and its residual (host floats).
+    """The stationary point of a Markov game's logit field and its residual (host float64 NumPy).
 
     Examples:
       >>> import games
@@ -387,8 +391,8 @@ def fisher_equilibrium(game):
       >>> theta.shape, bool(res < RESIDUAL_TOL)
       ((8,), True)
     """
-    z, res = stationary_point(host_float64(game.data["tabular"]))
-    return np.asarray(flatten_logits(z)), float(res)
+    z, res = host_stationary_point(game.data["tabular"])
+    return np.concatenate([zi.ravel() for zi in z]), res
 
 
 def fisher_bounds(game, region: Region | None = None, *, n_samples: int = 0, seed: int = 0,

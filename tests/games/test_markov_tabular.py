@@ -15,8 +15,10 @@ import pytest
 import games  # noqa: F401  (registers the tabular games)
 from games import get_game
 from games.tabular import (
+    equilibrium_residual,
     evaluate,
     flatten_logits,
+    host_stationary_point,
     markov_game,
     nash_conv,
     objectives,
@@ -24,6 +26,7 @@ from games.tabular import (
     shapley_value,
     split_logits,
     stationary_point,
+    tabular_from_matrix,
 )
 
 
@@ -265,3 +268,33 @@ def test_shapley_value_is_an_equilibrium_and_the_discounted_qre_tends_to_it():
 def test_shapley_value_errors():
     with pytest.raises(ValueError, match="expected a zero-sum game"):
         shapley_value(_random_game(16, n_states=2, actions=(2, 2)).data["tabular"])
+
+
+@pytest.mark.parametrize("make", [
+    lambda: get_game("markov-coop").data["tabular"],
+    lambda: get_game("markov-zerosum", entropy="discounted", tau=0.1).data["tabular"],
+    lambda: _random_game(21).data["tabular"],
+    lambda: _discounted_game(22, zero_sum=True).data["tabular"],
+    lambda: tabular_from_matrix(np.random.default_rng(23).normal(size=(3, 3, 2, 4)), tau=0.7),  # 3 players
+    lambda: tabular_from_matrix([[[1.0, 0.0, 0.0]], [[0.0, 0.0, 1.0]]], tau=1.0),  # one action: no Newton
+])
+def test_host_stationary_point_matches_the_jax_solver(make):
+    # two implementations of the same iteration: NumPy on the host (complex-step Newton) and JAX (jacfwd)
+    tg = make()
+    z_host, res_host = host_stationary_point(tg)
+    with jax.enable_x64(True):
+        z_jax, res_jax = stationary_point(tg)
+        res_of_host = float(equilibrium_residual(tg, [jnp.asarray(z) for z in z_host]))
+    assert float(res_jax) < 1e-12
+    assert res_host < 1e-12
+    assert res_of_host < 1e-12
+    assert res_host == pytest.approx(res_of_host, abs=1e-14)
+    for a, b in zip(z_host, z_jax, strict=True):
+        assert a.dtype == np.float64
+        np.testing.assert_allclose(a, np.asarray(b), atol=1e-12)
+
+
+def test_host_stationary_point_errors():
+    a = [[1.0, 0.0], [0.0, 1.0]]
+    with pytest.raises(ValueError, match="expected a temperature tau > 0, got 0.0"):
+        host_stationary_point(tabular_from_matrix([a, a], tau=0.0))

@@ -62,14 +62,14 @@ def test_heavy_modules_load_only_when_used():
 
 def test_fisher_kernel_compiled_once_per_shape():
     g = games.get_game("markov-coop")
-    start = _tabular._normalised_batch._cache_size()  # other tests may have compiled other shapes
+    start = _tabular._normalised_batch.cache_size()  # other tests may have compiled other shapes
     a = fisher_bounds(g)
-    first = _tabular._normalised_batch._cache_size()
+    first = _tabular._normalised_batch.cache_size()
     b = fisher_bounds(g, n_samples=0, seed=1)
     w = np.array([1.0, 2.0])
     assert a.bounds.weighted_lipschitz(w) == b.bounds.weighted_lipschitz(w)  # weights: host NumPy only
     assert first - start <= 1
-    assert _tabular._normalised_batch._cache_size() == first
+    assert _tabular._normalised_batch.cache_size() == first
     np.testing.assert_array_equal(a.bounds.mu, b.bounds.mu)
 
 

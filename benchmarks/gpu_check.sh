@@ -37,6 +37,8 @@ run() {  # name, time limit (s), command...
 run lq_sweep 90 "$PY" benchmarks/lq_sweep.py --quick --out "$OUT_DIR/bench_lq_sweep.json"
 run bounds_scaling 110 "$PY" benchmarks/bounds_scaling.py --quick --out "$OUT_DIR/bench_bounds_scaling.json"
 run many_players 80 "$PY" benchmarks/many_players.py --quick --out "$OUT_DIR/bench_many_players.json"
+# issue 13: peak memory of the chunked token kernel, float32 and bfloat16 (table in token_loss.log)
+run token_loss 150 "$PY" benchmarks/token_loss.py
 
 joined=$(IFS=,; echo "${status[*]}")
 "$PY" - "$OUT_DIR" "{${joined}}" <<'PYEOF'

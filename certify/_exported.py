@@ -11,13 +11,14 @@ A stored program is keyed by the kernel's name, the input tree, shapes and dtype
 the x64 flag, the JAX and jaxlib versions and a digest of the source of ``sgn``, ``games`` and
 ``certify``, so any change of code or environment misses; a new program removes the kernel's
 programs of other source versions. Files are written atomically (a temporary file, then a
-rename); an unreadable file is rebuilt. Without a persistent cache (a library
-user who did not set one, ``SGN_COMPILATION_CACHE=off``), in a multi-process run, under an outer
-transformation, or when serialisation is unavailable, the kernel is plain :func:`jax.jit`.
+rename); an unreadable file is rebuilt. Without a persistent cache (a library user who did not
+set one, ``SGN_COMPILATION_CACHE=off``), in a multi-process run, under an outer transformation,
+or when serialisation is unavailable, the kernel is plain :func:`jax.jit`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -101,7 +102,7 @@ class StoredKernel:
 
     Args:
       fn: a pure function of positional array pytrees returning arrays in tuples/lists/dicts.
-      name: a stable name for the store's file names.
+      name: a stable name for the store's file names (letters, digits and underscores).
       fast_compile: compile on CPU with :data:`FAST_COMPILE_OPTIONS`, for kernels that run in
         milliseconds but take a second to compile (the Fisher kernel: compile 1.0 s -> 0.65 s, run
         2 ms -> 4 ms on 2 cores); other platforms compile as usual.
@@ -114,6 +115,8 @@ class StoredKernel:
     """
 
     def __init__(self, fn, name: str, *, fast_compile: bool = False):
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"expected a kernel name of letters, digits and underscores, got {name!r}")
         self._fn = fn
         self._name = name
         self._fast_compile = fast_compile
@@ -155,7 +158,8 @@ class StoredKernel:
         _write_atomically(path, bytes(exported.serialize()))
         for old in folder.glob(f"{self._name}-*.bin"):  # programs of other code versions: never read again
             if not old.name.startswith(f"{self._name}-{version}-"):
-                old.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    old.unlink(missing_ok=True)
         return exported
 
     def cache_size(self) -> int:

@@ -6,7 +6,12 @@ import subprocess
 import sys
 import textwrap
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+import pytest
+
+from certify import _exported
 
 SCRIPT = textwrap.dedent("""
     import json, sys
@@ -71,11 +76,6 @@ def test_damaged_or_stale_store_is_rebuilt(tmp_path):
 
 
 def test_traced_arguments_take_the_jit_route(tmp_path, monkeypatch):
-    import jax
-    import jax.numpy as jnp
-
-    from certify import _exported
-
     monkeypatch.setattr(_exported, "store_folder", lambda: tmp_path)
     kernel = _exported.StoredKernel(lambda x, y: {"sum": x + y["b"], "prod": x * y["b"]}, "test_kernel")
     x, y = jnp.arange(3.0), {"b": jnp.full(3, 2.0)}
@@ -90,3 +90,8 @@ def test_traced_arguments_take_the_jit_route(tmp_path, monkeypatch):
     assert batched.tolist() == [[3.0] * 3] * 4
     assert len(list(tmp_path.glob("test_kernel-*.bin"))) == 1
     assert kernel.cache_size() == 1  # the stored program; the traced calls compiled into the outer programs
+
+
+def test_kernel_names_are_checked():
+    with pytest.raises(ValueError, match="expected a kernel name of letters, digits and underscores, got 'a-b'"):
+        _exported.StoredKernel(lambda x: x, "a-b")

@@ -316,12 +316,25 @@ def _direct_test(bb: BlockBounds, sgn_weights, at_sgn, tol):
     Returns:
       ``(test, weights, margin, beta)`` or ``None``.
     """
-    n = bb.n_players
-    tests = [("direct (w = 1)", np.ones(n), float(bb.euclidean_margin)),
-             ("direct (SGN weights)", np.asarray(sgn_weights, float), at_sgn.margin)]
-    passing = [t for t in tests if math.isfinite(t[2]) and t[2] > tol]
-    if not passing:
+    name = direct_choice(float(bb.euclidean_margin), at_sgn.margin, tol)
+    if name is None:
         return None
-    name, w, margin = max(passing, key=lambda t: t[2])
-    beta = at_sgn.lipschitz if name == "direct (SGN weights)" else bb.weighted_lipschitz(w)
-    return name, w, margin, beta
+    if name == "direct (SGN weights)":
+        return name, np.asarray(sgn_weights, float), at_sgn.margin, at_sgn.lipschitz
+    w = np.ones(bb.n_players)
+    return name, w, float(bb.euclidean_margin), bb.weighted_lipschitz(w)
+
+
+def direct_choice(euclidean_margin: float, sgn_margin: float, tol: float) -> str | None:
+    """Which direct test certifies: ``"direct (w = 1)"``, ``"direct (SGN weights)"`` or ``None``.
+
+    A test certifies when its margin is finite and above ``tol``; of two, the larger margin wins
+    (``w = 1`` on a tie). The one rule of :func:`certify.certify` and :mod:`certify.sweep`.
+
+    Examples:
+      >>> direct_choice(0.2, 0.3, 1e-9), direct_choice(0.2, float("nan"), 1e-9), direct_choice(-1.0, 0.0, 1e-9)
+      ('direct (SGN weights)', 'direct (w = 1)', None)
+    """
+    tests = [("direct (w = 1)", euclidean_margin), ("direct (SGN weights)", sgn_margin)]
+    passing = [t for t in tests if math.isfinite(t[1]) and t[1] > tol]
+    return max(passing, key=lambda t: t[1])[0] if passing else None

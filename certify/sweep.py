@@ -65,7 +65,7 @@ from jax.sharding import PartitionSpec as P
 import games
 import sgn
 from certify import _json
-from certify._assemble import MARGIN_TOL
+from certify._assemble import MARGIN_TOL, direct_choice
 from certify._bound_types import BlockBounds
 from certify._pipeline import certify as certify_one
 from certify._progress import track
@@ -417,13 +417,11 @@ def _with_direct_tests(q: dict, jacs: np.ndarray, dims: tuple, tol: np.ndarray) 
     """
     s = np.sqrt(np.repeat(q["weights"], dims, axis=1))
     scaled = s[:, :, None] * jacs / s[:, None, :]
-    at_sgn = np.linalg.eigvalsh(0.5 * (scaled + np.swapaxes(scaled, 1, 2)))[:, 0]
+    d1, d2 = q["euclidean_margin"], np.linalg.eigvalsh(0.5 * (scaled + np.swapaxes(scaled, 1, 2)))[:, 0]
     sgn_ok = q["margin"] > tol
-    d1, d2 = q["euclidean_margin"], at_sgn
-    use1 = ~sgn_ok & (d1 > tol) & ~((d2 > tol) & (d2 > d1))
-    use2 = ~sgn_ok & ~use1 & (d2 > tol)
-    proved = np.where(sgn_ok, "small-gain", np.where(use1, "direct (w = 1)",
-                                                     np.where(use2, "direct (SGN weights)", "")))
+    proved = np.asarray(["small-gain" if ok else direct_choice(float(a), float(b), float(t)) or ""
+                         for ok, a, b, t in zip(sgn_ok, d1, d2, np.broadcast_to(tol, d1.shape), strict=True)])
+    use1, use2 = proved == "direct (w = 1)", proved == "direct (SGN weights)"
     return {**q, "margin": np.where(use1, d1, np.where(use2, d2, q["margin"])),
             "weights": np.where(use1[:, None], 1.0, q["weights"]),
             "beta": np.where(use1, q["lipschitz"], q["beta"]),

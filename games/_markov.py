@@ -454,6 +454,25 @@ def reduced_basis(tg: TabularGame, dtype=None) -> jax.Array:
     return jax.scipy.linalg.block_diag(*blocks)
 
 
+def block_basis(shapes: Sequence[tuple[int, int]]) -> np.ndarray:
+    r""":func:`reduced_basis` for logit shapes ``(n_states, n_i)`` as a float64 NumPy array, for host work.
+
+    The same entries (inside the kernels :func:`reduced_basis` builds them with JAX operations).
+    Block diagonal: per player, :math:`I_{n_{\rm states}} \otimes` :func:`helmert_basis` ``(n_i)``.
+
+    Examples:
+      >>> block_basis([(2, 2), (1, 3)]).shape
+      (7, 4)
+    """
+    blocks = [np.kron(np.eye(s), helmert_basis(n)) for s, n in shapes]
+    out = np.zeros((sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)))
+    r = c = 0
+    for b in blocks:
+        out[r:r + b.shape[0], c:c + b.shape[1]] = b
+        r, c = r + b.shape[0], c + b.shape[1]
+    return out
+
+
 def stationary_point(tg: TabularGame, logits0=None, *, damping=1.0, fixed_point_iters=300,
                      newton_iters=30):
     r"""A stationary point (regularised equilibrium / QRE) of a tabular game with :math:`\tau > 0`.

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from games._markov import TabularGame, helmert_basis, joint_spec, marginal_spec, player_letters
+from games._markov import TabularGame, block_basis, joint_spec, marginal_spec, player_letters, split_logits
 
 _COMPLEX_STEP = 1e-30
 
@@ -123,19 +123,10 @@ def host_stationary_point(tg: TabularGame, *, damping: float = 1.0, fixed_point_
         mid = _centre([(1 - eta * tau) * zi + eta * ui for zi, ui in zip(z, payoffs(z), strict=True)])
         z = _centre([(1 - eta * tau) * zi + eta * ui for zi, ui in zip(z, payoffs(mid), strict=True)])
 
-    blocks = [np.kron(np.eye(s), helmert_basis(n)) for s, n in shapes]
-    basis = np.zeros((sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)))
-    r0 = c0 = 0
-    for b in blocks:
-        basis[r0:r0 + b.shape[0], c0:c0 + b.shape[1]] = b
-        r0, c0 = r0 + b.shape[0], c0 + b.shape[1]
-    sizes = np.cumsum([s * n for s, n in shapes])[:-1]
-
-    def split(theta):
-        return [t.reshape(sh) for t, sh in zip(np.split(theta, sizes), shapes, strict=True)]
+    basis = block_basis(shapes)
 
     def residual(phi):
-        th = split(basis @ phi)
+        th = split_logits(basis @ phi, shapes)
         return basis.T @ np.concatenate([(tau * t - u).ravel() for t, u in zip(th, payoffs(th), strict=True)])
 
     phi = basis.T @ np.concatenate([zi.ravel() for zi in z])
@@ -157,5 +148,5 @@ def host_stationary_point(tg: TabularGame, *, damping: float = 1.0, fixed_point_
         if np.array_equal(cand, phi):
             break
         phi, res = cand, res_cand
-    logits = split(basis @ phi)
+    logits = split_logits(basis @ phi, shapes)
     return logits, _residual(tg, logits)

@@ -27,7 +27,7 @@ import importlib
 from certify import _shadowing as _shadowing  # first: checks that a user's games.py does not replace ours
 
 _EXPORTS = {
-    "MARGIN_TOL": "certify._assemble",
+    "MARGIN_TOL": "certify._decision",
     "Basin": "certify._basin",
     "basin_radius": "certify._basin",
     "certified_basin": "certify._basin",

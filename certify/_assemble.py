@@ -1,18 +1,13 @@
 r"""The certify-and-refuse tail every route ends in: weights -> margin -> steps -> refusal -> certificate.
 
 Given bounds :math:`\mu, L` on a region (in whatever geometry the route works in), choose block
-weights :math:`w` maximising :math:`\alpha_*(w)` (:func:`certify.optimize_block_weights`) and
-
-.. math::
-
-   \text{certified} \iff \alpha_*(w) > \text{tol}\cdot\max(1, |\mu_i|, L_{ij})
-   \ \text{ and the weights were obtained cleanly},
-
-with the tolerance applied *against* certifying, so near-threshold games are refused
-(``MARGIN_TOL``). On success the route's step rule turns :math:`(\alpha, \beta(w))` into step
-sizes (projected Euler :math:`h < 2\alpha/\beta^2` and RK4 in the Euclidean geometry, NPG in the
-Fisher geometry, mirror descent :math:`h < 2/(\tau + \rho(L))` in the KL geometry); otherwise the
-reason is named. This is the library's central claim, and it lives here only. Host float64.
+weights :math:`w` maximising :math:`\alpha_*(w)` (:func:`certify.optimize_block_weights`), bound the
+direct moduli at :math:`w = 1` and at those weights, and let :func:`certify._decision.decide` pick
+the strongest test that passes its tolerance (applied *against* certifying, ``MARGIN_TOL``). On
+success the route's step rule turns the chosen :math:`(\alpha, \beta(w))` into step sizes
+(projected Euler :math:`h < 2\alpha/\beta^2` and RK4 in the Euclidean geometry, NPG in the Fisher
+geometry, mirror descent :math:`h < 2/(\tau + \rho(L))` in the KL geometry); otherwise the reason
+is named. Host float64.
 """
 
 from __future__ import annotations
@@ -29,12 +24,10 @@ import certify.bounds._exact as _exact
 import sgn
 from certify._bound_types import BlockBounds
 from certify._certificate import Certificate, Status, encode_coupling, nan_coupling
+from certify._decision import DIRECT_EUCLIDEAN, MARGIN_TOL, decide
 from certify._weights import optimize_block_weights
 from certify.bounds._sound import enclose_boxes
 from sgn._backend import is_sparse
-
-MARGIN_TOL = 1e-9
-"""Relative tolerance against certifying: certified iff ``margin > MARGIN_TOL * max(1, |mu|, L)``."""
 
 NAN = math.nan
 
@@ -158,23 +151,6 @@ def mirror_steps(rule: dict) -> Callable:
     return steps
 
 
-def tolerance_scale(bounds: BlockBounds) -> float:
-    """``max(1, |mu_i|, L_ij)``: the scale the relative margin tolerance applies to.
-
-    Examples:
-      >>> import numpy as np
-      >>> tolerance_scale(BlockBounds(np.ones(2), np.array([[0, 10.0], [0.05, 0]]), np.ones(2), 1.0, 0.0,
-      ...                             kind="exact"))
-      10.0
-    """
-    mu = np.abs(np.asarray(bounds.mu, float))
-    if is_sparse(bounds.coupling):  # many players: only the stored couplings can be nonzero
-        coupling = np.abs(np.asarray(bounds.coupling.data, float))
-    else:
-        coupling = np.abs(np.asarray(bounds.coupling, float))
-    return float(max(1.0, *mu.tolist(), *coupling.ravel().tolist()))
-
-
 def refusal_reason(bounds: BlockBounds, gain: float, margin: float, tol: float) -> str:
     """One line on why a margin does not certify: a non-positive curvature, the loop gain, the tolerance."""
     bad = [i for i, m in enumerate(bounds.mu) if not m > 0]
@@ -237,7 +213,7 @@ def _band(bb: BlockBounds):
 
 
 def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float = MARGIN_TOL,
-             seed: int = 0, progress: bool = False) -> Certificate:
+             seed: int = 0, progress: bool = False, strongest: bool = True) -> Certificate:
     """Turns a route's bounds into a certificate: the one place where "certified" is decided.
 
     Args:
@@ -247,6 +223,8 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
       margin_tol: relative tolerance against certifying.
       seed: seed recorded in the certificate.
       progress: a progress bar on stderr for the weights of many players.
+      strongest: report the strongest passing test (``False``: the rule of version-1 files,
+        see :func:`certify._decision.decide`).
 
     Returns:
       :class:`certify.Certificate` (``invalid`` when the bounds are not finite).
@@ -262,30 +240,32 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
     wres = optimize_block_weights(bb.mu, bb.coupling, method=weights, progress=progress)
     w = np.asarray(wres.weights, dtype=np.float64)
     gain = float(sgn.small_gain_ratio(bb.mu, bb.coupling))
-    tol = margin_tol * tolerance_scale(bb)
     at_sgn = bb.at_weights(w)  # beta(w) and the direct modulus at the SGN weights, one pass
+    margins = [float(wres.margin), float(bb.euclidean_margin), at_sgn.margin]
+    decision = decide([margins], bb.mu, bb.coupling, margin_tol=margin_tol, weights_ok=wres.status == "optimal",
+                      strongest=strongest)
+    test, certified = str(decision.proved_by[0]), bool(decision.certified[0])
+    ones = np.ones(bb.n_players)
+    chosen = ones if test == DIRECT_EUCLIDEAN else w
+    margin = float(decision.margin[0])
+    beta = bb.weighted_lipschitz(ones) if test == DIRECT_EUCLIDEAN else at_sgn.lipschitz
     extra["weight_route"] = _weight_route(wres)
     extra["direct_margin"] = at_sgn.margin
-    test, chosen, margin, beta = "small-gain", w, float(wres.margin), at_sgn.lipschitz
-    certified = margin > tol and wres.status == "optimal"
-    if not certified:
-        reason = (refusal_reason(bb, gain, margin, tol) if wres.status == "optimal"
+    sgn_passed = bool(decision.passed[0, 0])
+    reason = ""
+    if not sgn_passed:
+        reason = (refusal_reason(bb, gain, float(wres.margin), float(decision.tol[0])) if wres.status == "optimal"
                   else f"weight optimisation failed ({wres.method}: {wres.status})")
-        direct = _direct_test(bb, w, at_sgn, tol)
-        if direct is not None:
-            test, chosen, margin, beta = direct
-            certified = True
-            extra["sgn_margin"] = float(wres.margin)
-            extra["sgn_refusal"] = reason
-        else:
-            reason += (f"; direct tests: lambda_min(sym DF) >= {_num(bb.euclidean_margin)}, at the SGN weights "
-                       f">= {_num(at_sgn.margin)}")
-    steps = route.steps(margin, beta, chosen) if certified else Steps()
-    if certified:
+    if certified and reason:
+        extra["sgn_refusal"] = reason
+    if not certified:
+        reason += (f"; direct tests: lambda_min(sym DF) >= {_num(bb.euclidean_margin)}, at the SGN weights "
+                   f">= {_num(at_sgn.margin)}")
+    else:
         reason = ""
-        extra["proved_by"] = test
+    steps = route.steps(margin, beta, chosen) if certified else Steps()
     extra.update(steps.notes)
-    band = _band(bb) if certified and test == "small-gain" and game.n_players == 2 else None
+    band = _band(bb) if sgn_passed and game.n_players == 2 else None
     if route.details is not None:
         extra.update(route.details(chosen))
     return Certificate(
@@ -298,43 +278,8 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
         rk4_step_guideline=steps.rk4_step_guideline, rk4_step=steps.rk4_step,
         rk4_guideline_factor=steps.rk4_guideline_factor, band=band, weight_method=weights, solver=wres.solver,
         margin_tol=float(margin_tol), n_points=int(bb.n_points), seed=int(seed), geometry=route.geometry,
-        extra=extra)
+        proved_by=test, sgn_margin=float(wres.margin), extra=extra)
 
 
 def _num(x) -> str:
     return f"{x:.6g}" if math.isfinite(x) else "unavailable"
-
-
-def _direct_test(bb: BlockBounds, sgn_weights, at_sgn, tol):
-    r"""The direct strong-monotonicity tests when the comparison matrix refuses.
-
-    :math:`\inf_K \lambda_{\min}(\operatorname{sym}(M^{1/2}DF M^{-1/2})) > \text{tol}` proves
-    :math:`\langle F(x) - F(y), M(x - y)\rangle \ge \alpha\lVert x - y\rVert_M^2` on the convex
-    region directly (mean-value argument), for :math:`w = 1` (the Euclidean / Rosen test, the
-    bounds' ``euclidean_margin``) and for the SGN weights. The larger certifying margin wins.
-
-    Returns:
-      ``(test, weights, margin, beta)`` or ``None``.
-    """
-    name = direct_choice(float(bb.euclidean_margin), at_sgn.margin, tol)
-    if name is None:
-        return None
-    if name == "direct (SGN weights)":
-        return name, np.asarray(sgn_weights, float), at_sgn.margin, at_sgn.lipschitz
-    w = np.ones(bb.n_players)
-    return name, w, float(bb.euclidean_margin), bb.weighted_lipschitz(w)
-
-
-def direct_choice(euclidean_margin: float, sgn_margin: float, tol: float) -> str | None:
-    """Which direct test certifies: ``"direct (w = 1)"``, ``"direct (SGN weights)"`` or ``None``.
-
-    A test certifies when its margin is finite and above ``tol``; of two, the larger margin wins
-    (``w = 1`` on a tie). The one rule of :func:`certify.certify` and :mod:`certify.sweep`.
-
-    Examples:
-      >>> direct_choice(0.2, 0.3, 1e-9), direct_choice(0.2, float("nan"), 1e-9), direct_choice(-1.0, 0.0, 1e-9)
-      ('direct (SGN weights)', 'direct (w = 1)', None)
-    """
-    tests = [("direct (w = 1)", euclidean_margin), ("direct (SGN weights)", sgn_margin)]
-    passing = [t for t in tests if math.isfinite(t[1]) and t[1] > tol]
-    return max(passing, key=lambda t: t[1])[0] if passing else None

@@ -30,7 +30,9 @@ import sgn
 from certify import _json
 from sgn._backend import is_sparse
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Version 2: ``proved_by`` is a field, the strongest passing test is reported, the mirror and
+Fisher methods are named ``mirror`` / ``fisher``. Version-1 files are read by :func:`upgrade_v1`."""
 SPARSE_KEYS = ("shape", "rows", "cols", "values")
 """Fields of a coupling written in coordinate (COO) form."""
 SPARSE_MIN_PLAYERS = 257
@@ -126,7 +128,8 @@ class Certificate:
       euclidean_margin: ``inf lambda_min(sym DF)`` bound (the Rosen test with ``w = 1``).
       gain: loop gain ``rho(D_mu^{-1} L)`` (``inf`` if some ``mu_i <= 0``).
       weights: block weights (``min = 1``).
-      margin: SGN margin ``alpha_*(w)``; the contraction rate of the flow in ``M(w)``.
+      margin: the proving test's margin (the SGN margin ``alpha_*(w)`` when not certified); the
+        contraction rate of the flow in ``M(w)``.
       weighted_lipschitz: ``beta(w)`` (how it was obtained follows ``bounds_kind``).
       euler_step: certified Euler steps are ``0 < h < euler_step`` (``2 alpha / beta^2``).
       euler_best_step: ``alpha / beta^2``.
@@ -142,6 +145,10 @@ class Certificate:
       n_points: sample points / boxes behind the bounds.
       seed: sampling seed.
       geometry: ``"euclidean"``, ``"mirror"`` or ``"fisher"``.
+      proved_by: the test that proved the claim (``"small-gain"``, ``"direct (w = 1)"``,
+        ``"direct (SGN weights)"``; :mod:`certify._decision`), ``""`` when not certified.
+      sgn_margin: the small-gain margin ``alpha_*(w)`` at ``weights`` (the paper's quantity),
+        whichever test proved the claim (NaN when no bounds were obtained).
       extra: method-specific JSON-able data (e.g. mirror/Fisher details).
       schema_version: JSON schema version.
 
@@ -181,6 +188,8 @@ class Certificate:
     n_points: int
     seed: int
     geometry: str = "euclidean"
+    proved_by: str = ""
+    sgn_margin: float = float("nan")
     extra: dict = dataclasses.field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
@@ -258,10 +267,13 @@ class Certificate:
         if not isinstance(data, dict):
             raise ValueError(f"expected a JSON object for a certificate, got {type(data).__name__}")
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"expected schema_version {SCHEMA_VERSION}, got {version!r}")
+        if version == 1:
+            data = upgrade_v1(data)
+        elif version != SCHEMA_VERSION:
+            raise ValueError(f"expected schema_version 1 or {SCHEMA_VERSION}, got {version!r}")
         names = {f.name for f in dataclasses.fields(cls)}
-        missing = sorted(n for n in names if n not in data and n not in ("extra", "geometry"))
+        missing = sorted(n for n in names if n not in data and n not in ("extra", "geometry", "proved_by",
+                                                                         "sgn_margin"))
         if missing:
             raise ValueError(f"expected certificate fields {missing}, got none")
         unknown = sorted(set(data) - names)
@@ -283,11 +295,39 @@ class Certificate:
         return cls.from_dict(data)
 
 
-_FLOAT_FIELDS = ("lipschitz", "euclidean_margin", "gain", "margin", "weighted_lipschitz", "euler_step",
+def upgrade_v1(data: dict) -> dict:
+    """A version-1 certificate document in the version-2 layout (its ``schema_version`` stays 1).
+
+    Version 1 kept the proving test in ``extra["proved_by"]`` and recorded the mirror and Fisher
+    bounds as ``exact`` / ``sampled``; its numbers came from the small-gain test whenever that
+    passed, so :func:`certify.check_certificate` recomputes a version-1 file with that rule.
+
+    Examples:
+      >>> old = {"schema_version": 1, "status": "certified", "geometry": "mirror",
+      ...        "extra": {"bounds_method": "exact", "proved_by": "small-gain"}}
+      >>> new = upgrade_v1(old)
+      >>> new["proved_by"], new["extra"], new["schema_version"]
+      ('small-gain', {'bounds_method': 'mirror'}, 1)
+    """
+    data = dict(data)
+    extra = dict(data.get("extra") or {}) if isinstance(data.get("extra", {}), dict) else data.get("extra")
+    if isinstance(extra, dict):
+        proved_by = extra.pop("proved_by", "small-gain" if data.get("status") == "certified" else "")
+        data.setdefault("proved_by", proved_by)
+        data.setdefault("sgn_margin", extra.pop("sgn_margin", data.get("margin", "nan")))
+        renamed = {"mirror": "exact", "fisher": "sampled"}.get(data.get("geometry"))
+        if renamed is not None and extra.get("bounds_method") == renamed:
+            extra["bounds_method"] = data["geometry"]
+            extra.pop("vertices", None)
+        data["extra"] = extra
+    return data
+
+
+_FLOAT_FIELDS = ("lipschitz", "euclidean_margin", "gain", "margin", "sgn_margin", "weighted_lipschitz", "euler_step",
                  "euler_best_step", "euler_factor", "rk4_step_guideline", "rk4_step",
                  "rk4_guideline_factor", "margin_tol")
 _VECTOR_FIELDS = ("mu", "block_norm", "weights")
-_STR_FIELDS = ("status", "reason", "bounds_kind", "weight_method", "geometry")
+_STR_FIELDS = ("status", "reason", "bounds_kind", "weight_method", "geometry", "proved_by")
 
 
 def _is_number(x) -> bool:

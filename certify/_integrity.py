@@ -18,13 +18,14 @@ import numpy as np
 
 import games
 from certify._certificate import Certificate, sparse_parts
-from certify._pipeline import certify
+from certify._pipeline import run
 from certify.bounds._methods import METHODS, resolve
 
 NUMERIC_FIELDS = ("mu", "coupling", "block_norm", "lipschitz", "euclidean_margin", "gain",
-                  "weights", "margin", "weighted_lipschitz", "euler_step", "euler_best_step",
+                  "weights", "margin", "sgn_margin", "weighted_lipschitz", "euler_step", "euler_best_step",
                   "euler_factor", "rk4_step_guideline", "rk4_step", "rk4_guideline_factor", "band")
-EXACT_FIELDS = ("status", "bounds_kind", "region", "weight_method", "geometry", "solver", "n_points", "reason")
+EXACT_FIELDS = ("status", "bounds_kind", "region", "weight_method", "geometry", "solver", "n_points", "reason",
+                "proved_by")
 SETTING_LIMITS = {"n_samples": 1_000_000, "seed": 2**63 - 1, "subdivisions": 64, "grid": 64, "max_rounds": 64,
                   "max_boxes": 1_000_000, "iterations": 1000}
 """Largest value of each recorded integer setting a certificate file may ask the recomputation for
@@ -140,10 +141,9 @@ def check_certificate(cert: Certificate, *, rtol: float | None = None) -> Integr
     if cert.game.get("dims") is not None and list(cert.game.get("dims")) != list(game.dims):
         return IntegrityResult(False, f"field 'game.dims' is {cert.game.get('dims')!r} but the game has "
                                f"{list(game.dims)!r}", game, None)
-    kwargs = {"seed": cert.seed, "margin_tol": cert.margin_tol, "weights": cert.weight_method,
-              "bounds": _recorded_method(cert, game),
+    kwargs = {"margin_tol": cert.margin_tol, "weights": cert.weight_method, "bounds": _recorded_method(cert, game),
               "region": cert.region and games.Region.from_dict(cert.region)}
-    fresh = certify(game, **kwargs)
+    fresh = run(game, **kwargs, strongest=cert.schema_version >= 2)  # version 1: the small-gain test first
     tol = rtol if rtol is not None else (1e-9 if cert.weight_method == "perron" else 1e-6)
     for field in EXACT_FIELDS:
         if getattr(fresh, field) != getattr(cert, field):

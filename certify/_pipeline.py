@@ -23,17 +23,9 @@ import numpy as np
 
 import sgn
 from certify import bounds as bounds_lib
-from certify._assemble import (
-    MARGIN_TOL,
-    Route,
-    assemble,
-    euclidean_steps,
-    mirror_steps,
-    natural_gradient_steps,
-    refuse,
-    tolerance_scale,
-)
+from certify._assemble import Route, assemble, euclidean_steps, mirror_steps, natural_gradient_steps, refuse
 from certify._certificate import Certificate, Status
+from certify._decision import MARGIN_TOL, decide
 from certify._interval import NotEnclosable
 from certify._weights import WEIGHT_METHODS
 from certify.bounds._tabular import RESIDUAL_TOL, fisher_bounds, fisher_equilibrium, mirror_bounds, mirror_step_bounds
@@ -60,17 +52,18 @@ def _check_region(game: Game, region) -> Region | None:
 
 
 def _sgn_decides(margin_tol: float):
-    """The refine method's stopping rule: the comparison matrix certifies with these bounds."""
+    """The refine method's stopping rule: the small-gain test passes with these bounds."""
 
     def decided(bb) -> bool:
         if not (np.all(np.isfinite(bb.mu)) and np.all(bb.mu > 0)):
             return False
-        return sgn.perron_value(bb.mu, bb.coupling) > margin_tol * tolerance_scale(bb)
+        margins = [[sgn.perron_value(bb.mu, bb.coupling), math.nan, math.nan]]
+        return bool(decide(margins, bb.mu, bb.coupling, margin_tol=margin_tol).certified[0])
 
     return decided
 
 
-def _euclidean_route(game, region, method, *, margin_tol, progress, weights, seed) -> Route | Certificate:
+def _euclidean_route(game, region, method, *, margin_tol, progress, weights) -> Route | Certificate:
     _checks.check_pseudo_gradient(game.pseudo_gradient, game.dim)
     try:
         bb = method(game, region, decide=_sgn_decides(margin_tol), progress=progress)
@@ -78,88 +71,37 @@ def _euclidean_route(game, region, method, *, margin_tol, progress, weights, see
         recorded = (region or game.default_region()).to_dict()
         return refuse(game, status=Status.NOT_CERTIFIED, reason=f"{method.name} bounds cannot be proven: {err.reason}",
                       geometry="euclidean", region=recorded, bounds_kind=method.kind, n_points=0, weights=weights,
-                      margin_tol=margin_tol, seed=seed, extra={**method.settings(), "not_enclosable": err.kind})
+                      margin_tol=margin_tol, seed=_seed(method), extra={**method.settings(),
+                                                                        "not_enclosable": err.kind})
     recorded = None if bb.kind == "exact" else (region or game.default_region())
     return Route("euclidean", bb, recorded, euclidean_steps(game, recorded, bb), method.settings())
 
 
-def _not_applicable(game, spec, allowed: str) -> ValueError:
-    name = spec if isinstance(spec, str) else getattr(spec, "name", type(spec).__name__)
-    return ValueError(f"expected bounds {allowed} for the {game.geometry} geometry of {game.name!r}, got {name!r}")
-
-
-def _mirror_route(game, region, spec) -> Route:
-    if not (spec in ("auto", "exact") or isinstance(spec, bounds_lib.Exact)):
-        raise _not_applicable(game, spec, "'auto' or 'exact' (the KL-geometry bounds are exact and global)")
-    if region is not None:
-        raise ValueError(f"expected no region for the mirror geometry of {game.name!r} (its bounds are global), "
-                         f"got {region.to_dict()}")
+def _mirror_route(game, method) -> Route:
     bb, extra = mirror_bounds(game)
     rule = mirror_step_bounds(float(game.data["tau"]), bb.coupling)
     extra["loop_gain"] = rule["loop_gain"]
-    return Route("mirror", bb, None, mirror_steps(rule), bounds_lib.Exact().settings(), extra)
+    return Route("mirror", bb, None, mirror_steps(rule), method.settings(), extra)
 
 
-def _fisher_route(game, region, spec, *, n_samples, seed, margin_tol, weights):
-    if isinstance(spec, bounds_lib.Sampled):
-        n_samples, seed = spec.n_samples, spec.seed
-    elif spec not in ("auto", "sampled"):
-        raise _not_applicable(game, spec, "'auto' or 'sampled' (the paper's sampled Fisher bounds)")
-    n_samples = 0 if n_samples is None else n_samples
-    settings = bounds_lib.Sampled(n_samples=n_samples, seed=seed).settings()
+def _fisher_route(game, region, method, *, margin_tol, weights):
     theta, res = fisher_equilibrium(game)
     if not res < RESIDUAL_TOL:
         return refuse(game, status=Status.NOT_CERTIFIED, reason=f"no stationary point found (residual {res:.3g})",
                       geometry="fisher", region=None, bounds_kind="sampled", n_points=0, weights=weights,
-                      margin_tol=margin_tol, seed=seed, extra={**settings, "residual": res})
-    fb = fisher_bounds(game, region, n_samples=n_samples, seed=seed, equilibrium=(theta, res))
-    return Route("fisher", fb.bounds, fb.region, natural_gradient_steps, settings, fb.extra, fb.details)
+                      margin_tol=margin_tol, seed=method.seed, extra={**method.settings(), "residual": res})
+    fb = fisher_bounds(game, region, n_samples=method.n_samples, seed=method.seed, equilibrium=(theta, res))
+    return Route("fisher", fb.bounds, fb.region, natural_gradient_steps, method.settings(), fb.extra, fb.details)
 
 
-def certify(game: Game, *, region=None, bounds="auto", weights: str = "perron", n_samples: int | None = None,
-            seed: int = 0, margin_tol: float = MARGIN_TOL, subdivisions: int | None = None,
-            progress: bool = False) -> Certificate:
-    r"""Certifies (or refuses) convergence of gradient play on ``game`` over ``region``.
+def _seed(method) -> int:
+    """The sampling seed recorded in the certificate (0 for methods that draw no random numbers)."""
+    return int(getattr(method, "seed", 0))
 
-    .. math::
 
-       \text{certified} \iff \alpha_*(w) = \lambda_{\min}(S(w)) > \text{tol}
-       \quad\Rightarrow\quad \langle F(x) - F(y), M(w)(x - y)\rangle \ge
-       \alpha_*\lVert x - y\rVert^2_{M(w)} \ \text{on } K .
-
-    Args:
-      game: a :class:`games.Game` (Euclidean, or a tabular game in the mirror/Fisher geometry).
-      region: a :class:`games.Region` (or ``(lo, hi)``); default: the game's own region
-        (affine games need none: their bounds are global).
-      bounds: a :mod:`certify.bounds` method object, or its spelling ``"auto"``, ``"exact"``,
-        ``"sampled"``, ``"interval"``, ``"padded"``, ``"refine"``, ``"matrix_free"``.
-      weights: ``"perron"`` (closed form), ``"auto"``, ``"sdp"`` or ``"lp"``.
-      n_samples: sample points of a spelled sampled / matrix-free method (default: the
-        method's own; 0 extra points for the Fisher geometry, whose cube vertices are used).
-      seed: sampling seed (same inputs and seed give a bit-identical certificate).
-      margin_tol: relative tolerance applied against certifying.
-      subdivisions: sub-boxes per coordinate of a spelled ``"interval"`` method.
-      progress: progress bars on stderr for long bound computations.
-
-    Returns:
-      A :class:`Certificate`; ``status`` says certified / not_certified / invalid.
-
-    Raises:
-      TypeError, ValueError: for malformed arguments (never for a game that merely fails).
-
-    Examples:
-      >>> import games
-      >>> c = certify(games.get_game("sgn-toy"))
-      >>> c.status, round(c.margin, 6), [round(w, 6) for w in c.weights]
-      (<Status.CERTIFIED: 'certified'>, 0.292893, [1.0, 200.0])
-      >>> certify(games.get_game("coordination", tau=1.5)).geometry
-      'mirror'
-    """
+def _check_arguments(game, weights, margin_tol) -> None:
     if not isinstance(game, Game):
         raise TypeError(f"expected a games.Game, got {type(game).__name__}")
-    seed = _checks.check_nonnegative_int(seed, "seed")
-    if n_samples is not None:
-        n_samples = _checks.check_nonnegative_int(n_samples, "n_samples")
     if isinstance(margin_tol, bool) or not (isinstance(margin_tol, int | float) and margin_tol >= 0
                                             and math.isfinite(margin_tol)):
         raise ValueError(f"expected a finite margin_tol >= 0, got {margin_tol!r}")
@@ -167,17 +109,73 @@ def certify(game: Game, *, region=None, bounds="auto", weights: str = "perron", 
         raise ValueError(f"expected a weight method in {WEIGHT_METHODS}, got {weights!r}")
     if game.geometry not in GEOMETRIES:
         raise ValueError(f"expected a game geometry in {GEOMETRIES}, got {game.geometry!r}")
+
+
+def run(game: Game, *, region=None, bounds="auto", weights: str = "perron", margin_tol: float = MARGIN_TOL,
+        progress: bool = False, strongest: bool = True) -> Certificate:
+    """:func:`certify` with the choice of decision rule (``strongest=False``: version-1 certificates).
+
+    Used by :func:`certify.check_certificate` to recompute files written before the strongest
+    test was reported (:func:`certify._decision.decide`).
+    """
+    _check_arguments(game, weights, margin_tol)
     reg = _check_region(game, region)
+    method = bounds_lib.resolve(bounds, game, region=reg)
     with jax.enable_x64(True):
-        if game.geometry == "mirror":
-            route = _mirror_route(game, reg, bounds)
-        elif game.geometry == "fisher":
-            route = _fisher_route(game, reg, bounds, n_samples=n_samples, seed=seed, margin_tol=margin_tol,
-                                  weights=weights)
+        if method.geometry == "mirror":
+            route = _mirror_route(game, method)
+        elif method.geometry == "fisher":
+            route = _fisher_route(game, reg, method, margin_tol=margin_tol, weights=weights)
         else:
-            method = bounds_lib.resolve(bounds, game, n_samples=n_samples, seed=seed, subdivisions=subdivisions)
-            route = _euclidean_route(game, reg, method, margin_tol=margin_tol, progress=progress, weights=weights,
-                                     seed=seed)
+            route = _euclidean_route(game, reg, method, margin_tol=margin_tol, progress=progress, weights=weights)
         if isinstance(route, Certificate):
             return route
-        return assemble(game, route, weights=weights, margin_tol=margin_tol, seed=seed, progress=progress)
+        return assemble(game, route, weights=weights, margin_tol=margin_tol, seed=_seed(method), progress=progress,
+                        strongest=strongest)
+
+
+def certify(game: Game, *, region=None, bounds="auto", weights: str = "perron", margin_tol: float = MARGIN_TOL,
+            progress: bool = False) -> Certificate:
+    r"""Certifies (or refuses) convergence of gradient play on ``game`` over ``region``.
+
+    .. math::
+
+       \text{certified} \iff \alpha(w) > \text{tol}
+       \quad\Rightarrow\quad \langle F(x) - F(y), M(w)(x - y)\rangle \ge
+       \alpha\lVert x - y\rVert^2_{M(w)} \ \text{on } K ,
+
+    where :math:`\alpha(w)` is the margin of the strongest test that passes: the small-gain test
+    at the optimal weights, or the direct test at :math:`w = 1` or at those weights
+    (:mod:`certify._decision`); ``proved_by`` names it.
+
+    Args:
+      game: a :class:`games.Game` (Euclidean, or a tabular game in the mirror/Fisher geometry).
+      region: a :class:`games.Region` (or ``(lo, hi)``); default: the game's own region
+        (global bounds, of affine and mirror games, take none).
+      bounds: a :mod:`certify.bounds` method object (its settings: sample points, seed,
+        subdivisions, ...), or its spelling ``"auto"``, ``"exact"``, ``"sampled"``,
+        ``"interval"``, ``"padded"``, ``"refine"``, ``"matrix_free"``, ``"mirror"``, ``"fisher"``
+        (with the method's default settings; :func:`certify.bounds.resolve` checks that it applies).
+      weights: ``"perron"`` (closed form), ``"auto"``, ``"sdp"`` or ``"lp"``.
+      margin_tol: relative tolerance applied against certifying.
+      progress: progress bars on stderr for long bound computations.
+
+    Returns:
+      A :class:`Certificate`; ``status`` says certified / not_certified / invalid.
+
+    Raises:
+      TypeError, ValueError: for malformed arguments or options that do not apply to the game
+        (never for a game that merely fails).
+
+    Examples:
+      >>> import games
+      >>> from certify.bounds import Sampled
+      >>> c = certify(games.get_game("sgn-toy"))
+      >>> c.status, round(c.margin, 6), [round(w, 6) for w in c.weights], c.proved_by
+      (<Status.CERTIFIED: 'certified'>, 0.292893, [1.0, 200.0], 'small-gain')
+      >>> certify(games.get_game("coordination", tau=1.5)).geometry
+      'mirror'
+      >>> certify(games.get_game("tanh-sin"), bounds=Sampled(n_samples=64, seed=1)).seed
+      1
+    """
+    return run(game, region=region, bounds=bounds, weights=weights, margin_tol=margin_tol, progress=progress)

@@ -65,10 +65,11 @@ from jax.sharding import PartitionSpec as P
 import games
 import sgn
 from certify import _json
-from certify._assemble import MARGIN_TOL, direct_choice
 from certify._bound_types import BlockBounds
+from certify._decision import MARGIN_TOL, decide
 from certify._pipeline import certify as certify_one
 from certify._progress import track
+from certify.bounds._methods import resolve
 from certify.bounds._sampled import gram_spectral_norm
 from certify.bounds._sampling import sample_points
 from games import Game, Region
@@ -198,10 +199,17 @@ def _kernel(kind: str, dims: tuple, mesh: Mesh):
         _TRACES["full_norm"] += 1
         return _norm2(jac)
 
+    def scaled(jac, w):  # M^1/2 J M^-1/2
+        s = jnp.repeat(jnp.sqrt(w), np.asarray(dims), total_repeat_length=int(off[-1]))
+        return s[:, None] * jac / s[None, :]
+
     def weighted_norm(jac, w):
         _TRACES["weighted_norm"] += 1
-        s = jnp.repeat(jnp.sqrt(w), np.asarray(dims), total_repeat_length=int(off[-1]))
-        return _norm2(s[:, None] * jac / s[None, :])
+        return _norm2(scaled(jac, w))
+
+    def weighted_min(jac, w):
+        _TRACES["weighted_min"] += 1
+        return _lambda_min_sym(scaled(jac, w))
 
     def weights(mu, coupling):
         _TRACES["weights"] += 1
@@ -209,7 +217,8 @@ def _kernel(kind: str, dims: tuple, mesh: Mesh):
         return w, lo, hi, _lambda_min_sym(sgn.gain_matrix(mu, coupling, w))
 
     table = {"diag_min": (diag_min, 1), "block_norms": (block_norms, 1), "full_min": (full_min, 1),
-             "full_norm": (full_norm, 1), "weighted_norm": (weighted_norm, 2), "weights": (weights, 2)}
+             "full_norm": (full_norm, 1), "weighted_norm": (weighted_norm, 2), "weighted_min": (weighted_min, 2),
+             "weights": (weights, 2)}
     fn, n_in = table[kind]
     return _sharded(fn, mesh, n_in)
 
@@ -231,11 +240,6 @@ def _split_norms(norms: np.ndarray):
     return block, coupling
 
 
-def _scale(mu, coupling):
-    flat = np.concatenate([np.abs(mu).reshape(mu.shape[0], -1), coupling.reshape(coupling.shape[0], -1)], axis=1)
-    return np.maximum(1.0, np.max(flat, axis=1))
-
-
 # --- results -----------------------------------------------------------------------------------
 
 
@@ -254,6 +258,7 @@ class SweepResult:
       margin: ``(n_values,)`` the certified margin: the SGN margin :math:`\alpha_*(w)` of the
         weights, or where the comparison matrix refuses and a direct test proves more, that test's
         :math:`\lambda_{\min}(\operatorname{sym}(M^{1/2}DF M^{-1/2}))` (as :func:`certify.certify`).
+      sgn_margin: ``(n_values,)`` the small-gain margin :math:`\alpha_*(w)` at the SGN weights.
       perron_lower: ``(n_values,)`` Collatz–Wielandt lower bound on the optimum.
       perron_upper: ``(n_values,)`` Collatz–Wielandt upper bound on the optimum.
       euclidean_margin: ``(n_values,)`` :math:`\lambda_{\min}(\operatorname{sym}J)` (Rosen, w = 1).
@@ -281,6 +286,7 @@ class SweepResult:
     coupling: np.ndarray
     weights: np.ndarray
     margin: np.ndarray
+    sgn_margin: np.ndarray
     perron_lower: np.ndarray
     perron_upper: np.ndarray
     euclidean_margin: np.ndarray
@@ -352,15 +358,20 @@ def _ranges_text(ranges) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class RegionMap:
-    """A certification map over a tiling of a box (sampled bounds per tile: an estimate).
+    r"""A certification map over a tiling of a box (sampled bounds per tile: an estimate).
 
     Attributes:
       lo: ``(n_tiles, dim)`` tile lower corners.
       hi: ``(n_tiles, dim)`` tile upper corners.
       divisions: tiles per coordinate.
       mu: ``(n_tiles, n_players)``; coupling: ``(n_tiles, n_players, n_players)``.
-      weights: ``(n_tiles, n_players)``; margin, euclidean_margin, beta: ``(n_tiles,)``.
+      weights: ``(n_tiles, n_players)`` the proving test's weights (the SGN weights where not certified).
+      margin, euclidean_margin, beta: ``(n_tiles,)``: the proving test's margin and :math:`\beta`, as
+        :func:`certify.certify` decides (:mod:`certify._decision`); the Euclidean margin beside them.
+      sgn_margin: ``(n_tiles,)`` the small-gain margin :math:`\alpha_*(w)` at the SGN weights.
+      euler_step: ``(n_tiles,)`` :math:`2\alpha/\beta^2` where certified, else 0.
       certified: ``(n_tiles,)`` (estimate).
+      proved_by: ``(n_tiles,)`` the test that certified each tile, ``""`` where none.
       n_points: sample points per tile.
       n_devices: devices the tiles were sharded over.
 
@@ -378,9 +389,12 @@ class RegionMap:
     coupling: np.ndarray
     weights: np.ndarray
     margin: np.ndarray
+    sgn_margin: np.ndarray
     euclidean_margin: np.ndarray
     beta: np.ndarray
+    euler_step: np.ndarray
     certified: np.ndarray
+    proved_by: np.ndarray
     n_points: int
     n_devices: int
 
@@ -393,7 +407,7 @@ class RegionMap:
 
 
 def _certify_jacobians(jacs: np.ndarray, dims: tuple, mesh: Mesh, margin_tol: float):
-    """Batched exact SGN quantities of constant Jacobians ``(B, d, d)``."""
+    """Batched exact SGN quantities of constant Jacobians ``(B, d, d)``, decided by :func:`_decided`."""
     b = jacs.shape[0]
     jd = _put(jacs, mesh)
     mu_d, norms_d, lip_d, euc_d = _matrix_quantities(jd, dims, mesh)
@@ -401,31 +415,24 @@ def _certify_jacobians(jacs: np.ndarray, dims: tuple, mesh: Mesh, margin_tol: fl
     _, coupling = _split_norms(norms)
     w_d, lo_d, hi_d, margin_d = _kernel("weights", dims, mesh)(mu_d, _put(coupling, mesh))
     beta = _fetch(_kernel("weighted_norm", dims, mesh)(jd, w_d), b)
-    mu = _fetch(mu_d, b)
-    q = {"mu": mu, "coupling": coupling, "weights": _fetch(w_d, b), "margin": _fetch(margin_d, b),
+    direct = _fetch(_kernel("weighted_min", dims, mesh)(jd, w_d), b)
+    q = {"mu": _fetch(mu_d, b), "coupling": coupling, "weights": _fetch(w_d, b), "margin": _fetch(margin_d, b),
          "perron_lower": _fetch(lo_d, b), "perron_upper": _fetch(hi_d, b),
-         "euclidean_margin": _fetch(euc_d, b), "beta": beta, "lipschitz": _fetch(lip_d, b)}
-    return _with_direct_tests(q, jacs, dims, margin_tol * _scale(mu, coupling))
+         "euclidean_margin": _fetch(euc_d, b), "beta": beta}
+    return _decided(q, direct, _fetch(lip_d, b), margin_tol)
 
 
-def _with_direct_tests(q: dict, jacs: np.ndarray, dims: tuple, tol: np.ndarray) -> dict:
-    r"""Where the comparison matrix refuses, the direct tests of :func:`certify.certify` (host, float64).
+def _decided(q: dict, direct: np.ndarray, lipschitz: np.ndarray, margin_tol: float) -> dict:
+    r"""Per item, the decision of :func:`certify._decision.decide` (as :func:`certify.certify` makes it).
 
-    :math:`\lambda_{\min}(\operatorname{sym}(M^{1/2}JM^{-1/2})) > \text{tol}` for :math:`w = 1` (the
-    Euclidean margin) or the SGN weights proves strong monotonicity in :math:`M(w)`; the larger
-    certifying margin wins, with :math:`\beta` of its weights (:math:`\lVert J\rVert_2` for :math:`w = 1`).
+    ``q`` holds the SGN quantities (``margin``, ``weights``, ``beta`` at the SGN weights,
+    ``euclidean_margin``); ``direct`` is the direct modulus at the SGN weights and ``lipschitz``
+    :math:`\beta(1)`. The proving test's margin, weights and :math:`\beta` replace the SGN ones.
     """
-    s = np.sqrt(np.repeat(q["weights"], dims, axis=1))
-    scaled = s[:, :, None] * jacs / s[:, None, :]
-    d1, d2 = q["euclidean_margin"], np.linalg.eigvalsh(0.5 * (scaled + np.swapaxes(scaled, 1, 2)))[:, 0]
-    sgn_ok = q["margin"] > tol
-    proved = np.asarray(["small-gain" if ok else direct_choice(float(a), float(b), float(t)) or ""
-                         for ok, a, b, t in zip(sgn_ok, d1, d2, np.broadcast_to(tol, d1.shape), strict=True)])
-    use1, use2 = proved == "direct (w = 1)", proved == "direct (SGN weights)"
-    return {**q, "margin": np.where(use1, d1, np.where(use2, d2, q["margin"])),
-            "weights": np.where(use1[:, None], 1.0, q["weights"]),
-            "beta": np.where(use1, q["lipschitz"], q["beta"]),
-            "certified": sgn_ok | use1 | use2, "proved_by": proved}
+    d = decide(np.stack([q["margin"], q["euclidean_margin"], direct], axis=1), q["mu"], q["coupling"],
+               margin_tol=margin_tol)
+    return {**q, "margin": d.margin, "sgn_margin": q["margin"], "weights": d.choose(q["weights"], 1.0, q["weights"]),
+            "beta": d.choose(q["beta"], lipschitz, q["beta"]), "certified": d.certified, "proved_by": d.proved_by}
 
 
 def _dense(jac):
@@ -433,13 +440,14 @@ def _dense(jac):
     return jac.toarray() if is_sparse(jac) else np.asarray(jac)
 
 
-def _finish(game_name, param, values, params, q, kind, batched, n_devices, margin_tol):
+def _finish(game_name, param, values, params, q, kind, batched, n_devices):
     margin, beta = q["margin"], q["beta"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        euler = np.where(q["certified"], 2.0 * margin / beta**2, 0.0)
+        euler = np.where(q["certified"], np.asarray(sgn.euler_step_bound(margin, beta)), 0.0)
     return SweepResult(game=game_name, param=param, values=np.asarray(values, dtype=np.float64),
                        params=dict(params), mu=q["mu"], coupling=q["coupling"], weights=q["weights"],
-                       margin=margin, perron_lower=q["perron_lower"], perron_upper=q["perron_upper"],
+                       margin=margin, sgn_margin=q["sgn_margin"], perron_lower=q["perron_lower"],
+                       perron_upper=q["perron_upper"],
                        euclidean_margin=q["euclidean_margin"], beta=beta, euler_step=euler,
                        certified=np.asarray(q["certified"], dtype=bool),
                        euclidean_certified=np.asarray(q["euclidean_margin"] > 0, dtype=bool),
@@ -490,28 +498,28 @@ def sweep_games(games_list, *, mesh: Mesh | None = None, margin_tol: float = MAR
         jacs = np.stack([_dense(g.constant_jacobian) for g in games_list]).astype(np.float64)
         q = _certify_jacobians(jacs, tuple(dims), mesh, margin_tol)
     return _finish(game_name or games_list[0].name, param, vals, params or {}, q, "exact", True,
-                   mesh.devices.size, margin_tol)
+                   mesh.devices.size)
 
 
 def _fallback_loop(name, param, built, values, params, margin_tol, options, progress):
     """Per-value :func:`certify.certify` for games the batched path cannot take."""
-    certs = [certify_one(g, margin_tol=margin_tol, **options)
+    certs = [certify_one(g, margin_tol=margin_tol, region=options["region"], bounds=resolve(game=g, **options))
              for g in track(built, desc=f"sweep {param}", enabled=progress)]
     def arr(key):
         return np.asarray([getattr(c, key) for c in certs], dtype=np.float64)
 
     q = {"mu": arr("mu"), "coupling": arr("coupling"), "weights": arr("weights"), "margin": arr("margin"),
-         "perron_lower": arr("margin"), "perron_upper": np.full(len(certs), np.nan),
+         "sgn_margin": arr("sgn_margin"), "perron_lower": arr("sgn_margin"),
+         "perron_upper": np.full(len(certs), np.nan),
          "euclidean_margin": arr("euclidean_margin"), "beta": arr("weighted_lipschitz"),
          "certified": np.asarray([c.certified for c in certs]),
-         "proved_by": np.asarray([c.extra.get("proved_by", "") if c.certified else "" for c in certs],
-                                 dtype=str)}
-    return _finish(name, param, values, params, q, certs[0].bounds_kind, False, 1, margin_tol)
+         "proved_by": np.asarray([c.proved_by for c in certs], dtype=str)}
+    return _finish(name, param, values, params, q, certs[0].bounds_kind, False, 1)
 
 
 def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | None = None,
-                    margin_tol: float = MARGIN_TOL, n_samples: int = 1024, seed: int = 0, bounds="auto",
-                    region=None, progress: bool = False) -> SweepResult:
+                    margin_tol: float = MARGIN_TOL, n_samples: int | None = None, seed: int | None = None,
+                    bounds="auto", region=None, progress: bool = False) -> SweepResult:
     r"""Certification map of a registered game over one parameter, in one batched call.
 
     Affine games (constant Jacobian, e.g. ``lq64`` over ``lam``) are certified with exact bounds
@@ -527,8 +535,9 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
       params: other parameters of the game, fixed.
       mesh: device mesh (default: all devices).
       margin_tol: relative tolerance applied against certifying.
-      n_samples: sample points per value on the fallback path.
-      seed: sampling seed on the fallback path.
+      n_samples: sample points per value on the fallback path (default: the method's own);
+        refused where the bound method takes none (:func:`certify.bounds.resolve`).
+      seed: sampling seed on the fallback path (default: the method's own); refused likewise.
       bounds: bound method per value, as in :func:`certify.certify` (``"auto"``: the batched
         exact path for affine games); any other method takes the per-value path.
       region: region per value (as in :func:`certify.certify`); forces the per-value path.
@@ -559,11 +568,13 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
     if len(players) > 1:
         raise ValueError(f"expected a parameter that keeps the number of players, got {param!r} giving "
                          f"{players[0]} to {players[-1]} players (certify each size on its own)")
-    batched = bounds in ("auto", "exact") and region is None
+    options = {"spec": bounds, "n_samples": n_samples, "seed": seed, "region": region}
+    for g in (built[0], built[-1]):  # options that do not apply are refused before any work
+        resolve(game=g, **options)
+    batched = bounds in ("auto", "exact") and region is None and n_samples is None and seed is None
     if batched and all(g.is_affine and g.geometry == "euclidean" and g.dims == built[0].dims for g in built):
         return sweep_games(built, mesh=mesh, margin_tol=margin_tol, param=param, values=values,
                            game_name=game, params=params)
-    options = {"n_samples": n_samples, "seed": seed, "bounds": bounds, "region": region}
     return _fallback_loop(game, param, built, values, params, margin_tol, options, progress)
 
 
@@ -709,7 +720,7 @@ def certify_region_grid(game: Game, region=None, *, divisions=4, n_samples: int 
         flat = points.reshape(-1, d)
         if not game.is_unconstrained:
             flat = np.asarray(jax.vmap(game.project)(jnp.asarray(flat)))
-        j_d, finite, mu_p, norms_p, _, euc_p = _point_quantities(game, flat, mesh)
+        j_d, finite, mu_p, norms_p, lip_p, euc_p = _point_quantities(game, flat, mesh)
         shape = (t, per_tile)
         ok = finite.reshape(shape).all(1)
         mu = mu_p.reshape(shape + mu_p.shape[1:]).min(1)
@@ -718,10 +729,17 @@ def certify_region_grid(game: Game, region=None, *, divisions=4, n_samples: int 
         mu = np.where(ok[:, None], mu, np.nan)
         w_d, _, _, margin_d = _kernel("weights", dims, mesh)(_put(mu, mesh), _put(coupling, mesh))
         weights, margin = _fetch(w_d, t), _fetch(margin_d, t)
-        w_points = np.repeat(weights, per_tile, axis=0)
-        wn = _fetch(_kernel("weighted_norm", dims, mesh)(j_d, _put(w_points, mesh)), t * per_tile)
-        beta = wn.reshape(shape).max(1)
-    certified = margin > margin_tol * _scale(np.nan_to_num(mu), coupling)
-    return RegionMap(lo=lo, hi=hi, divisions=div, mu=mu, coupling=coupling, weights=weights, margin=margin,
-                     euclidean_margin=euc, beta=beta, certified=certified & ok, n_points=per_tile,
+        w_points = _put(np.repeat(weights, per_tile, axis=0), mesh)
+        wn = _fetch(_kernel("weighted_norm", dims, mesh)(j_d, w_points), t * per_tile)
+        wmin = _fetch(_kernel("weighted_min", dims, mesh)(j_d, w_points), t * per_tile)
+    bad = np.where(ok, 0.0, np.nan)  # a tile with a non-finite point decides nothing
+    q = {"mu": mu, "coupling": coupling, "weights": weights, "margin": margin + bad,
+         "euclidean_margin": euc + bad, "beta": wn.reshape(shape).max(1)}
+    q = _decided(q, wmin.reshape(shape).min(1) + bad, lip_p.reshape(shape).max(1), margin_tol)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        euler = np.where(q["certified"], np.asarray(sgn.euler_step_bound(q["margin"], q["beta"])), 0.0)
+    return RegionMap(lo=lo, hi=hi, divisions=div, mu=mu, coupling=coupling, weights=q["weights"],
+                     margin=q["margin"], sgn_margin=q["sgn_margin"], euclidean_margin=euc, beta=q["beta"],
+                     euler_step=euler,
+                     certified=q["certified"], proved_by=q["proved_by"], n_points=per_tile,
                      n_devices=mesh.devices.size)

@@ -46,8 +46,11 @@ from certify.bounds._matrix_free import matrix_free_weighted_lipschitz as matrix
 from certify.bounds._methods import NAMES as NAMES
 from certify.bounds._methods import BoundsMethod as BoundsMethod
 from certify.bounds._methods import Exact as Exact
+from certify.bounds._methods import Fisher as Fisher
 from certify.bounds._methods import Interval as Interval
 from certify.bounds._methods import MatrixFree as MatrixFree
+from certify.bounds._methods import Mirror as Mirror
+from certify.bounds._methods import NotApplicable as NotApplicable
 from certify.bounds._methods import Padded as Padded
 from certify.bounds._methods import Refine as Refine
 from certify.bounds._methods import Sampled as Sampled

@@ -32,7 +32,7 @@ from certify._progress import ticks
 from certify.bounds._exact import exact_block_bounds
 from certify.bounds._matrix_free import MATRIX_FREE_METHODS, matrix_free_region_bounds
 from certify.bounds._sampled import sampled_block_bounds
-from certify.bounds._sampling import MAX_VERTEX_DIM
+from certify.bounds._tabular import fisher_bounds, mirror_bounds
 from games import Game, Region
 
 
@@ -58,6 +58,20 @@ class BoundsMethod:
 
     name: ClassVar[str] = ""
     kind: ClassVar[str] = ""
+    geometry: ClassVar[str] = "euclidean"
+    """The geometry the bounds are in: ``"euclidean"``, ``"mirror"`` (KL) or ``"fisher"``."""
+    takes_region: ClassVar[bool] = True
+    """Whether the bounds hold on a region (``False``: global bounds, a region does not apply)."""
+
+    @classmethod
+    def options(cls) -> tuple[str, ...]:
+        """The settings a caller may fill by name (``n_samples``, ``seed``, ``subdivisions``, ...).
+
+        Examples:
+          >>> Sampled.options(), Exact.options()
+          (('n_samples', 'seed', 'vertices'), ())
+        """
+        return tuple(f.name for f in dataclasses.fields(cls))
 
     def __call__(self, game: Game, region: Region | None = None, *, decide: Callable | None = None,
                  progress: bool = False) -> BlockBounds:
@@ -109,9 +123,10 @@ class Exact(BoundsMethod):
 
     name: ClassVar[str] = "exact"
     kind: ClassVar[str] = "exact"
+    takes_region: ClassVar[bool] = False
 
     def _region(self, game, region):
-        return region
+        return None
 
     def _bound(self, game, region, *, decide, progress):
         return exact_block_bounds(game, progress=progress)
@@ -142,13 +157,10 @@ class Sampled(BoundsMethod):
     kind: ClassVar[str] = "sampled"
 
     def __post_init__(self):
-        _check_count(self.n_samples, "n_samples", 0)
+        _check_count(self.n_samples, "n_samples", 1)  # a few vertices and the centre are no region estimate
         _check_count(self.seed, "seed", 0)
 
     def _bound(self, game, region, *, decide, progress):
-        if self.n_samples == 0 and not (self.vertices and game.dim <= MAX_VERTEX_DIM):
-            raise ValueError(f"expected n_samples >= 1 for sampled bounds in dimension {game.dim} (no vertices are "
-                             "sampled there: the centre alone is no region estimate), got 0")
         return sampled_block_bounds(game, region, n_samples=self.n_samples, seed=self.seed,
                                     vertices=self.vertices, progress=progress)
 
@@ -307,33 +319,179 @@ class MatrixFree(BoundsMethod):
                                          iterations=self.iterations, method=self.method, full=self.full)
 
 
-METHODS = {cls.name: cls for cls in (Exact, Sampled, Interval, Padded, Refine, MatrixFree)}
+@dataclasses.dataclass(frozen=True)
+class Mirror(BoundsMethod):
+    r"""Exact, global ℓ1/KL bounds of an entropy-regularised normal-form game (:math:`\mu_i = \tau`).
+
+    Examples:
+      >>> import games
+      >>> Mirror()(games.get_game("coordination", tau=1.5)).mu.tolist()
+      [1.5, 1.5]
+    """
+
+    name: ClassVar[str] = "mirror"
+    kind: ClassVar[str] = "exact"
+    geometry: ClassVar[str] = "mirror"
+    takes_region: ClassVar[bool] = False
+
+    def _region(self, game, region):
+        return None
+
+    def _bound(self, game, region, *, decide, progress):
+        return mirror_bounds(game)[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class Fisher(BoundsMethod):
+    """The paper's sampled bounds of a Markov game's Fisher-normalised Jacobian on a logit box.
+
+    Points: the box's vertices and ``n_samples`` seeded uniform points; the box defaults to a cube
+    around the equilibrium (:func:`certify.bounds.fisher_bounds`). An estimate, never a guarantee.
+
+    Attributes:
+      n_samples: seeded uniform points besides the vertices.
+      seed: sampling seed.
+
+    Examples:
+      >>> import games
+      >>> Fisher()(games.get_game("markov-coop")).kind
+      'sampled'
+    """
+
+    n_samples: int = 0
+    seed: int = 0
+    name: ClassVar[str] = "fisher"
+    kind: ClassVar[str] = "sampled"
+    geometry: ClassVar[str] = "fisher"
+
+    def __post_init__(self):
+        _check_count(self.n_samples, "n_samples", 0)
+        _check_count(self.seed, "seed", 0)
+
+    def _region(self, game, region):
+        if region is not None and region.dim != game.dim:
+            raise ValueError(f"expected a region of dimension {game.dim}, got {region.dim}")
+        return region
+
+    def _bound(self, game, region, *, decide, progress):
+        return fisher_bounds(game, region, n_samples=self.n_samples, seed=self.seed).bounds
+
+
+METHODS = {cls.name: cls for cls in (Exact, Sampled, Interval, Padded, Refine, MatrixFree, Mirror, Fisher)}
 NAMES = ("auto", *METHODS)
 """The CLI spellings of the bound methods."""
+OPTIONS = ("n_samples", "seed", "subdivisions")
+"""The settings :func:`resolve` fills by name where the method has them (the CLI's ``--samples``, ``--seed``)."""
+_GEOMETRY_TEXT = {"mirror": "the mirror (KL) geometry with exact, global bounds",
+                  "fisher": "the Fisher geometry with the paper's sampled bounds"}
+_SPELLINGS = {"mirror": ("auto", "exact", "mirror"), "fisher": ("auto", "sampled", "fisher")}
+"""The spellings that name a geometry's own method (``auto`` and the method of the same meaning)."""
+_WHY_NOT = {"n_samples": "it takes no sample points", "seed": "its bounds use no random numbers",
+            "subdivisions": "it cuts the region into no sub-boxes"}
 
 
-def resolve(spec, game: Game, *, n_samples: int | None = None, seed: int = 0, subdivisions=None) -> BoundsMethod:
-    """The bound method an argument names: a :class:`BoundsMethod` as is, or a CLI spelling.
+class NotApplicable(ValueError):
+    """An option that does not apply to the bound method (or geometry) of a game.
 
-    ``"auto"`` is :class:`Exact` for affine games and :class:`Sampled` otherwise. ``n_samples``,
-    ``seed`` and ``subdivisions`` fill the spelled method's settings where they apply (defaults:
-    the method's own).
+    The library and the command line state the same rule; :meth:`text` words it with the
+    caller's names for the options (``n_samples`` or ``--samples``).
+
+    Attributes:
+      option: ``"bounds"``, ``"region"``, ``"n_samples"``, ``"seed"`` or ``"subdivisions"``.
+    """
+
+    LIBRARY = {"bounds": "bounds", "region": "region", "n_samples": "n_samples", "seed": "seed",
+               "subdivisions": "subdivisions"}
+
+    def __init__(self, option: str, template: str):
+        self.option, self.template = option, template
+        super().__init__(self.text(self.LIBRARY))
+
+    def text(self, names: dict) -> str:
+        """The message with ``names[option]`` for each option (e.g. ``{"n_samples": "--samples"}``)."""
+        return self.template.format(**{**self.LIBRARY, **names})
+
+
+def _spelled(spec) -> str:
+    return spec if isinstance(spec, str) else spec.name
+
+
+def _for_geometry(spec, game: Game):
+    """The method a spelling or object means in the game's geometry, or the reason it does not apply."""
+    if game.geometry in _SPELLINGS:
+        legacy = isinstance(spec, Exact | Sampled) and _spelled(spec) in _SPELLINGS[game.geometry]
+        if isinstance(spec, BoundsMethod) and spec.geometry == game.geometry:
+            return spec
+        if legacy and isinstance(spec, Sampled):  # files from before the Fisher method had its own name
+            return Fisher(n_samples=spec.n_samples, seed=spec.seed)
+        if legacy or spec in _SPELLINGS[game.geometry]:
+            return METHODS[game.geometry]()
+        first, second = _SPELLINGS[game.geometry][:2]
+        raise NotApplicable("bounds", f"{{bounds}} {_spelled(spec)} does not apply: {game.name} is certified in "
+                            f"{_GEOMETRY_TEXT[game.geometry]}; use {{bounds}} {first} or {second} "
+                            f"(expected bounds {first!r} or {second!r})")
+    if isinstance(spec, BoundsMethod):
+        method = spec
+    else:
+        method = METHODS["exact" if game.is_affine else "sampled"]() if spec == "auto" else METHODS[spec]()
+    if method.geometry != game.geometry:
+        raise NotApplicable("bounds", f"{{bounds}} {method.name} does not apply: {game.name} is certified in the "
+                            f"{game.geometry} geometry; use {{bounds}} auto")
+    if isinstance(method, Exact) and not game.is_affine:
+        raise NotApplicable("bounds", f"{{bounds}} exact needs an affine game (constant Jacobian), got the nonlinear "
+                            f"{game.name}; use {{bounds}} sampled, interval, padded or refine")
+    return method
+
+
+def resolve(spec, game: Game, *, region=None, n_samples: int | None = None, seed: int | None = None,
+            subdivisions=None) -> BoundsMethod:
+    """The bound method an argument names, checked against the game: the one "does not apply" rule.
+
+    ``spec`` is a :class:`BoundsMethod` or a spelling in :data:`NAMES`; ``"auto"`` is the game's
+    own method (:class:`Exact` for affine games, :class:`Sampled` for other Euclidean ones,
+    :class:`Mirror` / :class:`Fisher` for tabular games). Each method declares its geometry,
+    whether it takes a region and its settings; an option given where the method does not
+    declare it is refused (a ``region`` where the bounds are global, ``n_samples`` where no
+    points are sampled, ``seed`` where nothing is random, ``subdivisions`` where no boxes are
+    cut), as is a method of another geometry. Given options fill a spelled method's settings.
 
     Raises:
+      NotApplicable: (a ``ValueError``) naming the option that does not apply and what would.
       ValueError: for an unknown spelling or invalid settings.
 
     Examples:
       >>> import games
       >>> resolve("auto", games.get_game("sgn-toy")), resolve("sampled", games.get_game("tanh-sin"), n_samples=8)
       (Exact(), Sampled(n_samples=8, seed=0, vertices=True))
+      >>> try:
+      ...     resolve("interval", games.get_game("tanh-sin"), seed=3)
+      ... except NotApplicable as err:
+      ...     print(err.text({"seed": "--seed", "bounds": "--bounds"}))
+      --seed does not apply to --bounds interval: its bounds use no random numbers; drop --seed
     """
-    if isinstance(spec, BoundsMethod):
-        return spec
-    if spec not in NAMES:
+    if not isinstance(spec, BoundsMethod) and spec not in NAMES:
         raise ValueError(f"expected a bounds method in {NAMES} or a certify.bounds method object, got {spec!r}")
-    if spec == "auto":
-        spec = "exact" if game.is_affine else "sampled"
-    cls = METHODS[spec]
-    options = {"seed": seed, "n_samples": n_samples, "subdivisions": subdivisions}
-    fields = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in options.items() if k in fields and v is not None})
+    method = _for_geometry(spec, game)
+    given = {k: v for k, v in {"n_samples": n_samples, "seed": seed, "subdivisions": subdivisions}.items()
+             if v is not None}
+    for option in given:
+        if option in method.options():
+            continue
+        if method.geometry != "euclidean":
+            raise NotApplicable(option, f"{{{option}}} does not apply: {game.name} is certified in "
+                                f"{_GEOMETRY_TEXT[method.geometry]} ({_WHY_NOT[option]}); drop {{{option}}}")
+        auto = " (what {bounds} auto means for this affine game)" if spec == "auto" else ""
+        use = {"n_samples": "use {bounds} sampled or matrix_free, or drop {n_samples}",
+               "seed": "drop {seed}", "subdivisions": "use {bounds} interval, or drop {subdivisions}"}[option]
+        raise NotApplicable(option, f"{{{option}}} does not apply to {{bounds}} {method.name}{auto}: "
+                            f"{_WHY_NOT[option]}; {use}")
+    if region is not None and not method.takes_region:
+        if method.geometry != "euclidean":
+            raise NotApplicable("region", f"{{region}} does not apply: {game.name} is certified in "
+                                f"{_GEOMETRY_TEXT[method.geometry]}; expected no region: drop {{region}}")
+        raise NotApplicable("region", f"{{region}} does not apply to the exact bounds of the affine game {game.name}: "
+                            "they hold on all of R^d; drop {region}, or use {bounds} sampled or interval to bound "
+                            "a region")
+    if given and isinstance(spec, BoundsMethod):
+        raise ValueError(f"expected {sorted(given)} as settings of the method object {spec!r}, got them beside it")
+    return dataclasses.replace(method, **given) if given else method

@@ -8,7 +8,6 @@ place together (:class:`certify.cli._outputs.Outputs`) and then prints.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import sys
 
@@ -44,9 +43,12 @@ def _build_game(ref, params):
         return games.load_game(ref, **params)
 
 
-def _check_samples(samples):
-    if samples is not None and not 1 <= samples <= MAX_SAMPLES:
-        raise UsageError(f"expected --samples between 1 and {MAX_SAMPLES}, got {samples}")
+def _check_samples(samples, seed):
+    """Ranges the command line allows (a method's own least number of points is its rule, see ``resolve``)."""
+    if samples is not None and not 0 <= samples <= MAX_SAMPLES:
+        raise UsageError(f"expected --samples between 0 and {MAX_SAMPLES}, got {samples}")
+    if seed is not None and not 0 <= seed < 2**63:
+        raise UsageError(f"expected --seed between 0 and 2**63 - 1, got {seed}")
 
 
 def _show_progress(args) -> bool:
@@ -57,49 +59,35 @@ def _show_progress(args) -> bool:
         return False
 
 
-def check_options(game, args) -> None:
-    """Refuses ``--bounds``, ``--samples`` and ``--region`` where they do not apply to ``game``.
+FLAGS = {"bounds": "--bounds", "region": "--region", "n_samples": "--samples", "seed": "--seed"}
+"""The command line's names for the options of :func:`certify.bounds.resolve`."""
 
-    Mirror (KL) games have exact global bounds: no region, no samples, bounds ``auto``/``exact``.
-    Fisher (Markov) games take ``auto``/``sampled`` bounds, extra sample points and a logit box.
-    Euclidean games: ``--samples`` only with sampled or matrix-free bounds, ``--region`` not with
-    the exact (global) bounds of an affine game, and a nonlinear game without a region of its own
-    needs ``--region``.
+
+def check_options(game, args):
+    """The ``--bounds`` method for ``game``; ``--samples``, ``--seed``, ``--region`` refused where they do not apply.
+
+    One rule with the library: :func:`certify.bounds.resolve` derives "does not apply" from what
+    each bound method declares (geometry, region, settings); here its message names the flags. A
+    nonlinear game without a region of its own also needs ``--region``.
+
+    Returns:
+      The resolved :class:`certify.bounds.BoundsMethod` (the command passes it on: resolved once).
 
     Raises:
       UsageError: naming the option that does not apply, and what would.
     """
-    name, spelled = game.name, args.bounds
-    if game.geometry == "mirror":
-        why = f"{name} is certified in the mirror (KL) geometry with exact, global bounds"
-        if spelled not in ("auto", "exact"):
-            raise UsageError(f"--bounds {spelled} does not apply: {why}; use --bounds auto or exact")
-        if args.region is not None:
-            raise UsageError(f"--region does not apply: {why}; drop --region")
-        if args.samples is not None:
-            raise UsageError(f"--samples does not apply: {why} (no sample points); drop --samples")
-        return
-    if game.geometry == "fisher":
-        if spelled not in ("auto", "sampled"):
-            raise UsageError(f"--bounds {spelled} does not apply: {name} is certified in the Fisher geometry with "
-                             "the paper's sampled bounds; use --bounds auto or sampled")
-        return
-    if spelled == "exact" and not game.is_affine:
-        raise UsageError(f"--bounds exact needs an affine game (constant Jacobian), got the nonlinear {name}; use "
-                         "--bounds sampled, interval, padded or refine")
-    with _as_usage_error(f"cannot use --bounds {spelled}"):
-        method = bounds_lib.resolve(spelled, game)
-    fields = {f.name for f in dataclasses.fields(method)}
-    if args.samples is not None and "n_samples" not in fields:
-        auto = " (what --bounds auto means for this affine game)" if spelled == "auto" else ""
-        raise UsageError(f"--samples does not apply to --bounds {method.name}{auto}: it takes no sample points; "
-                         "use --bounds sampled or matrix_free, or drop --samples")
-    if method.name == "exact" and args.region is not None:
-        raise UsageError(f"--region does not apply to the exact bounds of the affine game {name}: they hold on all "
-                         "of R^d; drop --region, or use --bounds sampled or interval to bound a region")
-    if method.name != "exact" and args.region is None and game.default_region() is None:
-        raise UsageError(f"{name} has no region of its own and its strategy sets are unbounded: use --region LO:HI "
-                         "(e.g. --region -1:1)")
+    given_region = args.region is not None or None  # only whether it was given matters here
+    try:
+        method = bounds_lib.resolve(args.bounds, game, region=given_region, n_samples=args.samples, seed=args.seed)
+    except bounds_lib.NotApplicable as err:
+        raise UsageError(err.text(FLAGS)) from None
+    except (TypeError, ValueError) as err:
+        raise UsageError(f"cannot use --bounds {args.bounds}: {err}") from None
+    needs_region = method.takes_region and method.geometry == "euclidean"
+    if needs_region and args.region is None and game.default_region() is None:
+        raise UsageError(f"{game.name} has no region of its own and its strategy sets are unbounded: use --region "
+                         "LO:HI (e.g. --region -1:1)")
+    return method
 
 
 def _cert_json(cert, basin) -> str:
@@ -112,18 +100,16 @@ def cmd_certify(args) -> int:
     """``sgn certify [GAME]``: 0 certified, 1 not certified, 2 bad input."""
     with Outputs({"--out": args.out, "--plot": args.plot, "--phase-plot": args.phase_plot}) as outputs:
         game = _build_game(args.game, parse_params(args.param))
-        _check_samples(args.samples)
-        if args.seed < 0:
-            raise UsageError(f"expected --seed >= 0, got {args.seed}")
-        check_options(game, args)
+        _check_samples(args.samples, args.seed)
+        method = check_options(game, args)
         _check_plots(outputs, game)
         region = parse_region(args.region, game.dim)
         if not args.json:
             print(f"certifying {game.name}: bounds={args.bounds}, weights={args.method} ...", file=sys.stderr)
         with run_bar(f"certify {game.name}", enabled=_show_progress(args)) as bar:
             with _as_usage_error(f"cannot bound {game.name} with --bounds {args.bounds}"):
-                cert = certify.certify(game, region=region, bounds=args.bounds, weights=args.method,
-                                       n_samples=args.samples, seed=args.seed, progress=bar is not None)
+                cert = certify.certify(game, region=region, bounds=method, weights=args.method,
+                                       progress=bar is not None)
             basin = certify.certified_basin(cert, game) if args.basin else None
             if outputs.wants("--out"):
                 outputs.stage_text("--out", cert.to_json() + "\n")
@@ -223,9 +209,7 @@ def cmd_sweep(args) -> int:
     """``sgn sweep GAME --param KEY=START:STOP:COUNT``: 0 when some value is certified, 1 when none, 2 bad input."""
     with Outputs({"--out": args.out, "--plot": args.plot}) as outputs:
         key, values, params = split_sweep_params(args.param)
-        _check_samples(args.samples)
-        if args.seed < 0:
-            raise UsageError(f"expected --seed >= 0, got {args.seed}")
+        _check_samples(args.samples, args.seed)
         if args.game not in games.game_names():
             raise UsageError(f"expected a registered game for sgn sweep ({', '.join(games.game_names())}), "
                              f"got {args.game!r}")
@@ -237,8 +221,7 @@ def cmd_sweep(args) -> int:
         region = parse_region(args.region, first.dim)
         with run_bar(f"sweep {args.game}", enabled=_show_progress(args)) as bar:
             with _as_usage_error(f"cannot sweep {args.game}"):
-                result = certify.sweep_parameter(args.game, key, values, params=params,
-                                                 n_samples=1024 if args.samples is None else args.samples,
+                result = certify.sweep_parameter(args.game, key, values, params=params, n_samples=args.samples,
                                                  seed=args.seed, bounds=args.bounds, region=region,
                                                  progress=bar is not None)
             text = result.to_json()

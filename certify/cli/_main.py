@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--bounds", default="auto", choices=list(bounds_lib.NAMES))
     c.add_argument("--samples", type=int, default=None,
                    help="sample points for sampled / matrix-free bounds (default: the method's own)")
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--seed", type=int, default=None, help="sampling seed of sampled bounds (default 0)")
     c.add_argument("--json", action="store_true", help="print the certificate as JSON")
     c.add_argument("--full", action="store_true", help="print every entry of mu, L and the weights (many players)")
     c.add_argument("--out", help="write the JSON certificate to FILE")
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bound method per value, as for certify (auto: one batched exact call for affine games)")
     s.add_argument("--region", help="box LO:HI for every value, as for certify")
     s.add_argument("--samples", type=int, default=None, help="sample points per value (non-affine games)")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=int, default=None, help="sampling seed of sampled bounds (default 0)")
     s.add_argument("--json", action="store_true", help="print the map as JSON instead of a table")
     s.add_argument("--out", help="write the JSON map to FILE")
     s.add_argument("--plot", help="plot margins against the parameter to FILE")

@@ -197,7 +197,7 @@ def format_report(cert, *, full: bool = False) -> str:
         "",
     ]
     if cert.certified:
-        proved_by = (cert.extra or {}).get("proved_by", "small-gain")
+        proved_by = cert.proved_by
         if proved_by == "small-gain":
             lines.append(f"loop gain rho(D^-1 L)   {fmt(cert.gain)} < 1")
         else:  # the comparison matrix refused; lambda_min(sym(W^1/2 DF W^-1/2)) > 0 proved it

@@ -25,7 +25,7 @@ def test_solution_residual_matches_closed_form():
     g, jac, b = affine_box_game()
     x_star = np.array([1.0, 0.0])
     np.testing.assert_allclose(jac @ x_star + b, 0.0)
-    c = certify.certify(g, bounds="sampled", n_samples=16)  # region-based certificate
+    c = certify.certify(g, bounds=certify.bounds.Sampled(n_samples=16))  # region-based certificate
     assert c.certified
     basin = certified_basin(c, g, tol=1e-14)
     np.testing.assert_allclose(basin.solution, x_star, atol=1e-12)
@@ -57,7 +57,7 @@ def test_basin_radius_by_hand():
 def test_forward_invariance_of_the_ball():
     # Start on the ball's boundary: every Euler iterate stays within the ball (M-distance nonincreasing).
     g, jac, b = affine_box_game()
-    c = certify.certify(g, bounds="sampled", n_samples=16)
+    c = certify.certify(g, bounds=certify.bounds.Sampled(n_samples=16))
     basin = certified_basin(c, g)
     w = np.asarray(c.weights)
     x_star = np.asarray(basin.solution)
@@ -86,7 +86,7 @@ def test_global_certificate_has_infinite_radius():
 def test_solution_on_region_boundary_is_reported():
     # x* = (3, 0) lies outside the region [-1, 1]^2: the dynamics leave it, no basin is claimed.
     g = games.quadratic(np.eye(2), b=[-3.0, 0.0], region=games.Region([-1.0, -1.0], [1.0, 1.0]))
-    c = certify.certify(g, bounds="sampled", n_samples=4)
+    c = certify.certify(g, bounds=certify.bounds.Sampled(n_samples=4))
     basin = certified_basin(c, g)
     assert not basin.in_region
     assert math.isnan(basin.radius)

@@ -18,8 +18,8 @@ def test_tanh_sin_strongly_monotone_game_refused_by_sgn_is_certified_by_the_dire
     c = certify.certify(games.get_game("tanh-sin", coupling=1.6), bounds="interval")
     assert c.status == "certified"
     assert c.bounds_kind == "sound"
-    assert c.extra["proved_by"].startswith("direct")
-    assert c.extra["sgn_margin"] <= 0  # L12 L21 = 0.8 * 1.28 > mu1 mu2 = 1: the comparison matrix refuses
+    assert c.proved_by.startswith("direct")
+    assert c.sgn_margin <= 0  # L12 L21 = 0.8 * 1.28 > mu1 mu2 = 1: the comparison matrix refuses
     # The certified margin is a sound lower bound on min_K lambda_min(sym(W^1/2 J W^-1/2)), W the
     # certificate's weights: check it against the analytic Jacobian on a fine grid.
     s = np.sqrt(np.asarray(c.weights))
@@ -36,6 +36,7 @@ def test_sound_euclidean_margin_reported_when_nothing_certifies():
     c = certify.certify(games.get_game("impossibility"), bounds="interval")
     assert c.status == "not_certified"
     assert "direct tests" in c.reason
+    assert c.proved_by == ""
     assert "proved_by" not in c.extra
 
 

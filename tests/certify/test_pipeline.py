@@ -45,8 +45,8 @@ def test_tc5_rotation_certified_by_the_direct_test_not_by_sgn():
     # rho(D^-1 L) = 2) but sym J = I, so F is 1-strongly monotone in the Euclidean metric.
     c = certify.certify(games.get_game("rotation"))
     assert c.status == "certified"
-    assert c.extra["proved_by"] == "direct (w = 1)"
-    assert c.extra["sgn_margin"] == pytest.approx(-1.0, abs=1e-12)
+    assert c.proved_by == "direct (w = 1)"
+    assert c.sgn_margin == pytest.approx(-1.0, abs=1e-12)
     assert "rho(D^-1 L) = 2 >= 1" in c.extra["sgn_refusal"]
     assert c.margin == pytest.approx(1.0, abs=1e-12)
     assert c.weights == [1.0, 1.0]
@@ -63,15 +63,31 @@ def test_tc8_and_own_three_player_case_all_methods_agree():
     results = {m: certify.certify(cyc, weights=m) for m in ("perron", "sdp", "lp")}
     for c in results.values():
         assert c.status == "certified"
-        assert c.margin == pytest.approx(1 - 0.4 ** (1 / 3), abs=1e-6)
+        assert c.sgn_margin == pytest.approx(1 - 0.4 ** (1 / 3), abs=1e-6)
+        _assert_strongest(c, cyc.constant_jacobian)
     # own case: mu = (2, 1, 3), asymmetric couplings; the Perron value lambda_P(K) by numpy eigvals
     J = np.array([[2.0, 0.9, -0.4], [1.2, 1.0, 0.3], [0.2, -1.5, 3.0]])
     K = np.diag(np.diag(J)) - np.abs(J - np.diag(np.diag(J)))
     lam_p = np.min(np.linalg.eigvals(K).real)
     for m in ("perron", "sdp", "lp"):
         c = certify.certify(games.quadratic(J), weights=m)
-        assert c.margin == pytest.approx(lam_p, abs=1e-6)
+        assert c.sgn_margin == pytest.approx(lam_p, abs=1e-6)
         assert c.status == ("certified" if lam_p > 0 else "not_certified")
+        _assert_strongest(c, J)
+
+
+def _assert_strongest(c, jac):
+    """The reported margin is the largest of the three tests, each recomputed here in numpy (scalar blocks)."""
+    jac = np.asarray(jac, dtype=float)
+    tests = {"small-gain": c.sgn_margin, "direct (w = 1)": np.linalg.eigvalsh(0.5 * (jac + jac.T))[0]}
+    if c.proved_by != "direct (w = 1)":  # then the certificate's weights are the SGN weights
+        s = np.sqrt(np.asarray(c.weights, dtype=float))
+        scaled = s[:, None] * jac / s[None, :]
+        tests["direct (SGN weights)"] = np.linalg.eigvalsh(0.5 * (scaled + scaled.T))[0]
+    best = max(tests, key=tests.get)
+    assert c.proved_by == best
+    assert c.margin == pytest.approx(tests[best], abs=1e-6)
+    assert c.margin >= c.sgn_margin - 1e-12
 
 
 def test_lq64_sweep_thresholds():
@@ -88,7 +104,7 @@ def test_lq64_sweep_thresholds():
 
 
 def test_sampled_nonlinear_game_is_marked_estimate():
-    c = certify.certify(games.get_game("tanh-sin"), n_samples=256)
+    c = certify.certify(games.get_game("tanh-sin"), bounds=certify.bounds.Sampled(n_samples=256))
     assert c.bounds_kind == "sampled"
     assert c.certified
     assert c.is_estimate
@@ -171,11 +187,16 @@ def test_refine_certifies_what_one_interval_box_refuses():
     g = games.from_pseudo_gradient(coupled, (1, 1), region=games.Region([-1.0, -1.0], [1.0, 1.0]))
     one = certify.certify(g, bounds="interval")
     assert one.bounds_kind == "sound"
-    assert one.extra["sgn_margin"] < 0  # the comparison matrix refuses on one box
-    assert one.extra["proved_by"].startswith("direct")  # (the direct monotonicity test still certifies)
+    assert one.sgn_margin < 0  # the comparison matrix refuses on one box
+    assert one.proved_by.startswith("direct")  # (the direct monotonicity test still certifies)
     refined = certify.certify(g, bounds="refine")
     assert refined.status == "certified"
-    assert refined.extra["proved_by"] == "small-gain"
+    # on the refined boxes the small-gain test passes with the true ranges: alpha_* = 1 - sqrt(0.9 * 0.9) = 0.1
+    assert refined.sgn_margin == pytest.approx(0.1, abs=1e-9)
+    assert refined.band is not None  # (the timescale band belongs to the small-gain test, which passes)
+    # ... and the strongest claim is the Euclidean direct test's, whose margin is the bounds' own
+    assert refined.proved_by == "direct (w = 1)"
+    assert refined.margin == refined.euclidean_margin > refined.sgn_margin
     assert refined.bounds_kind == "sound"
     assert not refined.is_estimate
     assert refined.coupling[0][1] >= 0.9 - 1e-12

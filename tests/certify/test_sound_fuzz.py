@@ -23,7 +23,7 @@ samples). With :math:`M = \operatorname{diag}(w_i I_{d_i})` (``weights``), :math
   :math:`\lambda_{\min}(\operatorname{sym}DF)\ge` ``euclidean_margin``,
   :math:`\lVert M^{1/2}DF M^{-1/2}\rVert\le\beta` and
   :math:`\lambda_{\min}(\operatorname{sym}(M^{1/2}DF M^{-1/2}))\ge\alpha` (whichever test proved
-  the certificate, ``extra["proved_by"]``, small-gain or direct, its margin claims this);
+  the certificate, ``proved_by``, small-gain or direct, its margin claims this);
 * pairs in :math:`K`: :math:`\langle F(x)-F(y),M(x-y)\rangle\ge\alpha\lVert x-y\rVert_M^2`,
   :math:`\lVert F(x)-F(y)\rVert_M\le\beta\lVert x-y\rVert_M`, and one unprojected Euler step
   :math:`E_h(x)=x-hF(x)` (the games are unconstrained; a projection onto a box only shrinks
@@ -595,7 +595,7 @@ def fuzz(n_games, plan, seed, budget, padded_every=1):
                 stats[f"{'invalid' if cert.status == 'invalid' else 'refused'}_{mode}"] += 1
                 continue
             stats[f"certified_{mode}"] += 1
-            stats[f"direct_{mode}"] += cert.extra["proved_by"].startswith("direct")
+            stats[f"direct_{mode}"] += cert.proved_by.startswith("direct")
             stats[f"rk4_{mode}"] += cert.rk4_step > 0
             slacks = check_certificate(values_fn, jac_fn, theta, cert, dims, np.random.default_rng([seed, g, k]))
             by_claim = stats["min_slack_by_claim"]
@@ -669,7 +669,7 @@ def _linear_certificate():
     cert = certify.certify(game, bounds=certify.bounds.Interval())
     # The small-gain matrix [[1, -2], [-2, 1]] refuses; the direct test at w = 1 proves alpha = 1.
     assert cert.status == "certified", cert
-    assert cert.extra["proved_by"] == "direct (w = 1)", cert
+    assert cert.proved_by == "direct (w = 1)", cert
     assert abs(cert.margin - 1.0) <= 1e-12, cert
     assert abs(cert.weighted_lipschitz - 5**0.5) <= 1e-12, cert
     return cert, values_fn, jac_fn, jnp.asarray(th)

@@ -106,17 +106,19 @@ API_ERRORS = [
      "bounds method"),
     ("unknown weight method", lambda: certify.certify(games.get_game("sgn-toy"), weights="magic"), ValueError,
      "weight method"),
-    ("negative seed", lambda: certify.certify(games.get_game("sgn-toy"), seed=-1), ValueError,
-     "nonnegative integer seed"),
-    ("boolean n_samples", lambda: certify.certify(games.get_game("sgn-toy"), n_samples=True), TypeError,
-     "n_samples to be an integer"),
+    ("negative seed", lambda: certify.bounds.Sampled(seed=-1), ValueError, "expected an int seed >= 0, got -1"),
+    ("boolean n_samples", lambda: certify.bounds.Sampled(n_samples=True), ValueError,
+     "expected an int n_samples >= 1, got True"),
+    ("a seed where nothing is random", lambda: certify.bounds.resolve("auto", games.get_game("sgn-toy"), seed=1),
+     ValueError, "seed does not apply to bounds exact"),
     ("negative margin_tol", lambda: certify.certify(games.get_game("sgn-toy"), margin_tol=-1.0), ValueError,
      "margin_tol >= 0"),
     ("zero bisection tol", lambda: certify.optimize_block_weights(np.ones(2), np.zeros((2, 2)), method="lp", tol=0.0),
      ValueError, "finite tol > 0"),
     ("sampled bounds with no sample point in dim 12 (no vertices there)",
      lambda: certify.certify(games.from_pseudo_gradient(jnp.tanh, (6, 6), region=Region.around(np.zeros(12), 1.0)),
-                             n_samples=0), ValueError, "n_samples >= 1"),
+                             bounds=certify.bounds.resolve("sampled", games.get_game("sgn-toy"), n_samples=0)),
+     ValueError, "n_samples >= 1"),
     ("exact bounds of a nonlinear game", lambda: certify.certify(_nonlinear(), bounds="exact"), ValueError,
      "affine game"),
     ("sampled bounds too large for memory (dim 1e4)",
@@ -178,9 +180,12 @@ def test_nonfinite_game_output_is_invalid_never_certified(case, f):
     assert cert.euler_step == 0.0
 
 
-def test_zero_volume_region_is_legitimate_for_exact_bounds():
-    # Affine game: exact bounds are global, the region plays no role (recorded as None).
-    cert = certify.certify(games.quadratic(TOY), region=Region([0.0, 0.0], [0.0, 0.0]))
+def test_a_region_does_not_apply_to_exact_bounds():
+    # Affine game: exact bounds are global, so a region (even a zero-volume one) is refused as not applying
+    # (issue 24: one rule with the CLI's --region); without one the certificate is TC1's.
+    with pytest.raises(ValueError, match="region does not apply to the exact bounds of the affine game"):
+        certify.certify(games.quadratic(TOY), region=Region([0.0, 0.0], [0.0, 0.0]))
+    cert = certify.certify(games.quadratic(TOY))
     assert cert.status == certify.Status.CERTIFIED
     assert cert.region is None
     assert cert.margin == pytest.approx(1 - 1 / np.sqrt(2), rel=1e-12)  # spec TC1: 1 - 1/sqrt(2)

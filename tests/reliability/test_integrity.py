@@ -101,7 +101,7 @@ def test_check_certificate_needs_a_certificate():
 @pytest.mark.parametrize(("name", "kwargs"), [
     ("sgn-toy", {"weights": "sdp"}),
     ("cyclic3", {"weights": "lp"}),
-    ("tanh-sin", {"n_samples": 64, "seed": 7}),
+    ("tanh-sin", {"bounds": certify.bounds.Sampled(n_samples=64, seed=7)}),
 ])
 def test_same_inputs_same_seed_bit_identical_json(name, kwargs):
     a = certify.certify(games.get_game(name), **kwargs).to_json()
@@ -110,13 +110,13 @@ def test_same_inputs_same_seed_bit_identical_json(name, kwargs):
 
 
 def test_different_seed_changes_sampled_bounds():
-    a = certify.certify(games.get_game("tanh-sin"), n_samples=64, seed=1)
-    b = certify.certify(games.get_game("tanh-sin"), n_samples=64, seed=2)
+    a = certify.certify(games.get_game("tanh-sin"), bounds=certify.bounds.Sampled(n_samples=64, seed=1))
+    b = certify.certify(games.get_game("tanh-sin"), bounds=certify.bounds.Sampled(n_samples=64, seed=2))
     assert a.to_json() != b.to_json()
 
 
 def test_floats_read_back_exactly():
-    cert = certify.certify(games.get_game("tanh-sin"), n_samples=64, seed=3)
+    cert = certify.certify(games.get_game("tanh-sin"), bounds=certify.bounds.Sampled(n_samples=64, seed=3))
     back = certify.Certificate.from_json(cert.to_json())
     for field in ("mu", "coupling", "weights", "margin", "weighted_lipschitz", "euler_step", "band"):
         assert getattr(back, field) == getattr(cert, field), field  # == on floats: bit for bit

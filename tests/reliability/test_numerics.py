@@ -14,7 +14,7 @@ TOY_MU, TOY_L = np.ones(2), np.array([[0.0, 10.0], [0.05, 0.0]])
 def test_tandem_is_on_the_boundary_and_refused():
     # Tandem: J = [[2, 2], [2, 2]] everywhere, so mu = (2, 2), L12 = L21 = 2 and L12 L21 = mu1 mu2:
     # alpha_max = 2 - 2 = 0 exactly (small-gain boundary). Must be refused.
-    cert = certify.certify(games.get_game("tandem"), n_samples=16)
+    cert = certify.certify(games.get_game("tandem"), bounds=certify.bounds.Sampled(n_samples=16))
     assert cert.status == certify.Status.NOT_CERTIFIED
     assert abs(cert.margin) <= certify.MARGIN_TOL * 2
 

@@ -79,10 +79,14 @@ def test_region_grid_tiles_match_per_tile_bounds():
     assert np.all(m.mu[:, 1] == 1.0)
     assert np.all(m.coupling[:, 1, 0] <= 0.8 + 1e-12)
     assert np.all(m.coupling[:, 0, 1] <= 0.5 + 1e-12)
-    # each tile's margin equals the 2x2 Perron value of its own bounds
+    # each tile's small-gain margin equals the 2x2 Perron value of its own bounds
     lam = [np.min(np.linalg.eigvals(np.array([[a[0], -c[0, 1]], [-c[1, 0], a[1]]])).real)
            for a, c in zip(m.mu, m.coupling, strict=True)]
-    np.testing.assert_allclose(m.margin, lam, atol=1e-10)
+    np.testing.assert_allclose(m.sgn_margin, lam, atol=1e-10)
+    # and its certified margin is the strongest test's, as certify decides on the same tile and points
+    assert np.all(m.margin >= m.sgn_margin)
+    assert m.certified.all()
+    assert np.all(m.margin >= m.euclidean_margin)
 
 
 def test_sweep_errors():
@@ -111,9 +115,10 @@ def test_nonlinear_sweep_falls_back_to_pipeline():
     # same numbers as one certify() per value (tanh-sin's couplings have opposite signs, so the
     # direct weighted test certifies coupling 3 where the comparison matrix alone refuses)
     for k, v in enumerate([0.5, 3.0]):
-        c = certify.certify(games.get_game("tanh-sin", coupling=v), n_samples=64)
+        c = certify.certify(games.get_game("tanh-sin", coupling=v), bounds=certify.bounds.Sampled(n_samples=64))
         assert r.certified[k] == c.certified
         assert r.margin[k] == c.margin
+        assert r.proved_by[k] == c.proved_by
     # a coercive game whose only critical point is a strict maximum: refused at every radius
     refused = sweep_parameter("impossibility", "radius", [0.5, 1.0], n_samples=64)
     assert refused.certified.tolist() == [False, False]
@@ -163,7 +168,7 @@ def test_sweep_agrees_with_certify_where_the_direct_test_proves():
     np.testing.assert_allclose(r.euler_step, [2.0 / (1.0 + c * c) for c in vals], rtol=1e-12)
     for k, c in enumerate(vals):  # the same decision and numbers as a single certification
         cert = certify.certify(games.get_game("rotation", c=c))
-        assert cert.extra["proved_by"] == r.proved_by[k]
+        assert cert.proved_by == r.proved_by[k]
         assert cert.euler_step == pytest.approx(r.euler_step[k], rel=1e-12)
     assert "direct monotonicity test where the small-gain test refuses: 1, 2, 3" in r.table()
 

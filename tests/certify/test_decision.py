@@ -1,0 +1,205 @@
+"""One decision (issue 20 step 1, issue 19 "the strongest claim the run proves") and one rule for
+options that do not apply (issue 24), in the library and on the command line."""
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import certify
+import games
+from certify import cli
+from certify._decision import TESTS, decide, tolerance_scale
+from certify.bounds import Exact, Interval, NotApplicable, Sampled
+
+V1 = Path(__file__).parent.parent / "data" / "certificates_v1"
+
+
+def _tanh_sin_jacobian(x, y, c):
+    # F = (x + c/2 tanh y + x^3/10, y - 0.8 c sin x): derived by hand.
+    return np.array([[1 + 0.3 * x**2, 0.5 * c / np.cosh(y) ** 2], [-0.8 * c * np.cos(x), 1.0]])
+
+
+def _worst_direct(c, weights):
+    """min over a fine grid of lambda_min(sym(W^1/2 J W^-1/2)) on [-1, 1]^2 (an upper bound on the infimum)."""
+    s = np.sqrt(np.asarray(weights, float))
+    grid = np.linspace(-1.0, 1.0, 201)
+    return min(np.linalg.eigvalsh(0.5 * (a + a.T))[0] for x in grid for y in grid
+               for a in [s[:, None] * _tanh_sin_jacobian(x, y, c) / s[None, :]])
+
+
+# --- the decision itself -------------------------------------------------------------------------------
+
+
+def test_decide_picks_the_largest_passing_margin_and_breaks_ties_in_test_order():
+    nan = float("nan")
+    margins = [[0.3, 0.3, 0.3],     # a tie: the small-gain test (first) wins
+               [0.1, 0.5, 0.4],     # w = 1 strongest
+               [-1.0, nan, 0.2],    # NaN never passes
+               [0.2, -1.0, 0.2],    # tie between small-gain and SGN weights
+               [5e-10, 1e-10, nan]]  # within the tolerance 1e-9 * max(1, |mu|, L) = 1e-9: refused
+    d = decide(margins, np.ones((5, 2)), np.zeros((5, 2, 2)), margin_tol=1e-9)
+    assert d.proved_by.tolist() == ["small-gain", "direct (w = 1)", "direct (SGN weights)", "small-gain", ""]
+    assert d.certified.tolist() == [True, True, True, True, False]
+    np.testing.assert_array_equal(d.margin, [0.3, 0.5, 0.2, 0.2, 5e-10])  # the SGN margin where refused
+    np.testing.assert_array_equal(d.choose([1.0] * 5, [2.0] * 5, [3.0] * 5), [1.0, 2.0, 3.0, 1.0, 1.0])
+
+
+def test_decide_tolerance_scales_with_the_bounds_and_needs_clean_weights():
+    # scale max(1, |mu|, L) = 1000: tol = 1e-6, so 5e-7 is refused and 2e-6 passes
+    d = decide([[5e-7, nan_, nan_], [2e-6, nan_, nan_]], np.array([[1000.0, 1.0]] * 2), np.zeros((2, 2, 2)))
+    assert d.certified.tolist() == [False, True]
+    assert tolerance_scale(np.array([1.0, -3.0]), np.array([[0.0, 2.0], [0.5, 0.0]])) == 3.0
+    # weights obtained uncleanly: the small-gain test cannot pass, a direct test still can
+    d = decide([[0.5, nan_, 0.4], [0.5, nan_, nan_]], np.ones(2), np.zeros((2, 2)), weights_ok=False)
+    assert d.proved_by.tolist() == ["direct (SGN weights)", ""]
+    # the version-1 rule: the small-gain test first, even when a direct test proves more
+    d = decide([[0.1, 0.5, 0.4], [-0.1, 0.5, 0.4]], np.ones(2), np.zeros((2, 2)), strongest=False)
+    assert d.proved_by.tolist() == ["small-gain", "direct (w = 1)"]
+    assert TESTS == ("small-gain", "direct (w = 1)", "direct (SGN weights)")
+
+
+nan_ = float("nan")
+
+
+def test_tanh_sin_reports_the_strongest_claim_the_sound_bounds_prove():
+    # issue 19: with interval bounds at coupling 1.5 the small-gain margin is 0.0513 while the direct test
+    # at w = 1 proves 0.557; the direct test at the SGN weights proves more still, and that is reported.
+    c = certify.certify(games.get_game("tanh-sin", coupling=1.5), bounds="interval")
+    assert c.certified
+    assert c.bounds_kind == "sound"
+    assert c.sgn_margin == pytest.approx(0.0513, abs=1e-4)
+    assert c.euclidean_margin == pytest.approx(0.557, abs=1e-3)
+    assert c.proved_by == "direct (SGN weights)"
+    assert c.margin == c.extra["direct_margin"] == max(c.sgn_margin, c.euclidean_margin, c.extra["direct_margin"])
+    assert 0.557 < c.margin <= _worst_direct(1.5, c.weights) + 1e-12  # sound: below the true infimum
+    assert c.euler_step == pytest.approx(2 * c.margin / c.weighted_lipschitz**2, rel=1e-12)
+    assert c.band is not None  # the small-gain test passes too: its band is kept
+    # coupling 2.0 no longer gets a step ten times larger than 1.5 (1.5 was held to the weaker small-gain
+    # margin): both are proved by the same test, and the step shrinks as the coupling grows
+    steps = [certify.certify(games.get_game("tanh-sin", coupling=k), bounds="interval") for k in (1.0, 1.5, 2.0)]
+    assert [s.proved_by for s in steps] == ["direct (SGN weights)"] * 3
+    assert steps[0].euler_step > steps[1].euler_step > steps[2].euler_step
+    report = certify.verify(c, games.get_game("tanh-sin", coupling=1.5), n_pairs=16, n_steps=40)
+    assert report.ok
+
+
+def test_grid_tile_sweep_point_and_certify_decide_identically_where_only_the_direct_test_proves():
+    # rotation J = [[1, c], [-c, 1]]: sym J = I proves margin 1 at w = 1, while the comparison matrix
+    # [[1, -c], [-c, 1]] refuses for c >= 1 (alpha_* = 1 - c). At c = 2: beta = ||J|| = sqrt 5, h < 2/5.
+    game = games.get_game("rotation", c=2.0)
+    box = games.Region([-1.0, -1.0], [1.0, 1.0])
+    one = certify.certify(game)
+    tile = certify.certify_region_grid(game, box, divisions=1, n_samples=4)
+    sweep = certify.sweep_parameter("rotation", "c", [2.0])
+    sampled = certify.certify(game, region=box, bounds=Sampled(n_samples=4))
+    for label, got in [("grid", tile), ("sweep", sweep)]:
+        assert got.certified.tolist() == [True], label
+        assert got.proved_by.tolist() == [one.proved_by] == ["direct (w = 1)"], label
+        np.testing.assert_allclose(got.margin, [one.margin], rtol=1e-12, err_msg=label)
+        np.testing.assert_allclose(got.margin, [1.0], rtol=1e-12, err_msg=label)
+        np.testing.assert_allclose(got.sgn_margin, [one.sgn_margin], rtol=1e-12, atol=1e-12, err_msg=label)
+        np.testing.assert_allclose(got.weights, [one.weights], rtol=1e-12, err_msg=label)
+        np.testing.assert_allclose(got.euler_step, [one.euler_step], rtol=1e-12, err_msg=label)
+    assert one.sgn_margin == pytest.approx(-1.0, abs=1e-12)
+    assert one.euler_step == pytest.approx(0.4, rel=1e-12)
+    assert (sampled.proved_by, sampled.margin, sampled.euler_step) == (one.proved_by, pytest.approx(1.0),
+                                                                       pytest.approx(0.4))
+
+
+# --- version-1 certificates ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in V1.glob("*.json")))
+def test_version_1_certificate_files_still_verify(name):
+    data = json.loads((V1 / f"{name}.json").read_text())
+    assert data["schema_version"] == 1
+    assert "proved_by" not in data
+    cert = certify.Certificate.from_dict(data)
+    assert cert.schema_version == 1
+    assert cert.proved_by == data["extra"].get("proved_by", "")
+    result = certify.check_certificate(cert)
+    assert result.consistent, result.message
+    assert certify.check_certificate(dataclasses.replace(cert, margin=cert.margin * 1.5)).consistent is False
+    # a JSON round trip keeps it a version-1 certificate that verifies
+    again = certify.Certificate.from_json(cert.to_json())
+    assert again == cert
+    assert certify.check_certificate(again).consistent
+
+
+def test_version_2_is_written_with_proved_by_as_a_field():
+    c = certify.certify(games.get_game("rotation"))
+    data = c.to_dict()
+    assert data["schema_version"] == 2
+    assert data["proved_by"] == "direct (w = 1)"
+    assert "proved_by" not in data["extra"]
+    assert data["sgn_margin"] == pytest.approx(-1.0)
+    assert certify.check_certificate(certify.Certificate.from_dict(data)).consistent
+    with pytest.raises(ValueError, match="expected schema_version 1 or 2, got 3"):
+        certify.Certificate.from_dict({**data, "schema_version": 3})
+
+
+def test_certify_has_at_most_six_parameters():
+    import inspect
+
+    assert len(inspect.signature(certify.certify).parameters) <= 6
+
+
+# --- options that do not apply: one rule for the library and the command line -------------------------
+
+NOT_APPLICABLE = [
+    # (game, library call kwargs for resolve, CLI argv tail, library fragment, CLI fragment)
+    ("sgn-toy", {"spec": "exact", "seed": 3}, ["--bounds", "exact", "--seed", "3"],
+     "seed does not apply to bounds exact", "--seed does not apply to --bounds exact"),
+    ("tanh-sin", {"spec": "interval", "seed": 3}, ["--bounds", "interval", "--seed", "3"],
+     "seed does not apply to bounds interval", "--seed does not apply to --bounds interval"),
+    ("coordination", {"spec": "auto", "seed": 3}, ["--seed", "3"],
+     "seed does not apply: coordination is certified in the mirror (KL) geometry",
+     "--seed does not apply: coordination is certified in the mirror (KL) geometry"),
+    ("sgn-toy", {"spec": "exact", "n_samples": 8}, ["--bounds", "exact", "--samples", "8"],
+     "n_samples does not apply to bounds exact", "--samples does not apply to --bounds exact"),
+    ("sgn-toy", {"spec": "auto", "region": games.Region([-1.0, -1.0], [1.0, 1.0])}, ["--region", "-1:1"],
+     "region does not apply to the exact bounds of the affine game sgn-toy",
+     "--region does not apply to the exact bounds of the affine game sgn-toy"),
+    ("tanh-sin", {"spec": "sampled", "subdivisions": 2}, None,
+     "subdivisions does not apply to bounds sampled", None),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "argv", "lib", "flag"), NOT_APPLICABLE,
+                         ids=[f"{r[0]}-{sorted(r[1])}" for r in NOT_APPLICABLE])
+def test_options_that_do_not_apply_are_refused_by_library_and_cli(name, kwargs, argv, lib, flag, capsys):
+    game = games.get_game(name)
+    with pytest.raises(NotApplicable, match=re.escape(lib)):
+        certify.bounds.resolve(game=game, **kwargs)
+    if "region" in kwargs:  # through certify itself
+        with pytest.raises(ValueError, match=re.escape(lib)):
+            certify.certify(game, region=kwargs["region"])
+    if argv is not None:
+        assert cli.main(["certify", name, *argv]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1, err
+        assert err[0].startswith("sgn: error: ")
+        assert flag in err[0]
+
+
+def test_method_objects_carry_their_settings_and_zero_samples_is_refused_in_both(capsys):
+    game = games.get_game("tanh-sin")
+    with pytest.raises(ValueError, match="expected an int n_samples >= 1, got 0"):
+        Sampled(n_samples=0)
+    with pytest.raises(ValueError, match="n_samples >= 1"):
+        certify.bounds.resolve("sampled", game, n_samples=0)
+    assert cli.main(["certify", "tanh-sin", "--samples", "0"]) == 2
+    assert "n_samples >= 1, got 0" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="as settings of the method object"):
+        certify.bounds.resolve(Sampled(), game, n_samples=8)
+    with pytest.raises(NotApplicable, match="bounds exact needs an affine game"):
+        certify.certify(game, bounds=Exact())
+    assert certify.certify(game, bounds=Sampled(n_samples=8, seed=5)).seed == 5
+    assert certify.certify(game, bounds=Interval(subdivisions=2)).n_points == 4
+    # the sweep applies the same rule before any work
+    with pytest.raises(NotApplicable, match="seed does not apply to bounds exact"):
+        certify.sweep_parameter("lq64", "lam", [0.0, 1.0], seed=1)

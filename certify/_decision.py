@@ -44,8 +44,8 @@ def tolerance_scale(mu, coupling) -> np.ndarray:
 
     Examples:
       >>> import numpy as np
-      >>> tolerance_scale(np.ones(2), np.array([[0, 10.0], [0.05, 0]]))
-      array(10.)
+      >>> float(tolerance_scale(np.ones(2), np.array([[0, 10.0], [0.05, 0]])))
+      10.0
       >>> tolerance_scale(np.array([[1.0, np.nan], [3.0, 1.0]]), np.zeros((2, 2, 2)))
       array([1., 3.])
     """

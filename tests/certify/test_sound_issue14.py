@@ -289,7 +289,7 @@ def test_huge_subdivisions_are_a_value_error_up_front():
         sound_block_bounds(leaky, LO, HI, (1, 1), subdivisions=10**6)
     g = games.from_pseudo_gradient(leaky, (1, 1), region=games.Region(LO, HI))
     with pytest.raises(ValueError, match="sub-boxes"):
-        certify.certify(g, bounds="interval", subdivisions=10**6)
+        certify.certify(g, bounds=certify.bounds.Interval(subdivisions=10**6))
 
 
 def test_affine_game_above_32_dimensions():

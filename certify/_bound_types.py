@@ -72,8 +72,11 @@ class BlockBounds:
       n_points: number of points (sampled) or boxes (sound) the bounds were computed from.
       reason: why some bounds are NaN (``F`` may be NaN or undefined on the region) or infinite
         (the Jacobian enclosure is unbounded); empty when all are finite.
-      weighted: the producing method's ``weights -> WeightedBounds`` (same points, boxes or
-        matrix), used by :meth:`at_weights`; ``None`` falls back to the block bound.
+      weighted: the producing method's ``weights -> WeightedBounds``, a pure function of the
+        evidence the method stored (its points' Jacobians, boxes' interval Jacobians or matrix),
+        used by :meth:`at_weights`; ``None`` falls back to the block bound.
+      center_value: ``(d,)`` upper bound on :math:`|F(c)|` at the region's centre, enclosed with
+        rounding (sound methods; ``None`` otherwise): what the RK4 region needs of :math:`F`.
 
     Examples:
       >>> import numpy as np
@@ -92,6 +95,7 @@ class BlockBounds:
     n_points: int = 1
     reason: str = ""
     weighted: Callable | None = dataclasses.field(default=None, repr=False, compare=False)
+    center_value: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         if self.kind not in BOUND_KINDS:

@@ -233,11 +233,6 @@ class Certificate:
         shape, rows, cols, values = parts
         return sp.csr_matrix((np.asarray(values, dtype=np.float64), (rows, cols)), shape=shape)
 
-    @property
-    def rate(self) -> float:
-        """Contraction rate of the continuous flow in ``M(w)`` (equals the margin)."""
-        return self.margin
-
     def optimizer(self, *, per_player_rates: bool = False):
         """An ``optax.GradientTransformation`` applying the certified best Euler step.
 

@@ -28,27 +28,12 @@ from certify._certificate import Certificate, Status
 from certify._decision import MARGIN_TOL, decide
 from certify._interval import NotEnclosable
 from certify._weights import WEIGHT_METHODS
+from certify.bounds._methods import as_region
 from certify.bounds._tabular import RESIDUAL_TOL, fisher_bounds, fisher_equilibrium, mirror_bounds, mirror_step_bounds
-from games import Game, Region
+from games import Game
 from sgn import _checks
 
 GEOMETRIES = ("euclidean", "mirror", "fisher")
-
-
-def _check_region(game: Game, region) -> Region | None:
-    if region is None:
-        return None
-    if isinstance(region, Region):
-        reg = region
-    elif isinstance(region, dict):
-        reg = Region.from_dict(region)
-    elif isinstance(region, tuple | list) and len(region) == 2:
-        reg = Region(*region)
-    else:
-        raise TypeError(f"expected a games.Region or (lo, hi), got {type(region).__name__}")
-    if reg.dim != game.dim:
-        raise ValueError(f"expected a region of dimension {game.dim}, got {reg.dim}")
-    return reg
 
 
 def _sgn_decides(margin_tol: float):
@@ -119,7 +104,7 @@ def run(game: Game, *, region=None, bounds="auto", weights: str = "perron", marg
     test was reported (:func:`certify._decision.decide`).
     """
     _check_arguments(game, weights, margin_tol)
-    reg = _check_region(game, region)
+    reg = as_region(game, region, default=False)
     method = bounds_lib.resolve(bounds, game, region=reg)
     with jax.enable_x64(True):
         if method.geometry == "mirror":

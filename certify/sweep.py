@@ -69,7 +69,7 @@ from certify._bound_types import BlockBounds
 from certify._decision import MARGIN_TOL, decide
 from certify._pipeline import certify as certify_one
 from certify._progress import track
-from certify.bounds._methods import resolve
+from certify.bounds._methods import as_region, resolve
 from certify.bounds._sampled import gram_spectral_norm
 from certify.bounds._sampling import sample_points
 from games import Game, Region
@@ -628,7 +628,7 @@ def sampled_block_bounds_sharded(game: Game, region=None, *, n_samples: int = 10
       >>> b.kind, b.n_points  # 4 vertices + 8 points + the centre
       ('sampled', 13)
     """
-    reg = _region(game, region)
+    reg = as_region(game, region)
     if reg is None:
         raise ValueError(f"expected a compact region for sampled bounds on {game.name!r}, got none")
     mesh = make_mesh() if mesh is None else mesh
@@ -645,13 +645,6 @@ def sampled_block_bounds_sharded(game: Game, region=None, *, n_samples: int = 10
     block, coupling = _split_norms(norms)
     return BlockBounds(mu.min(0), coupling.max(0), block.max(0), float(lip.max()), float(euc.min()),
                        kind="sampled", n_points=points.shape[0])
-
-
-def _region(game: Game, region) -> Region | None:
-    reg = game.default_region() if region is None else region
-    if reg is not None and reg.dim != game.dim:
-        raise ValueError(f"expected a region of dimension {game.dim}, got {reg.dim}")
-    return reg
 
 
 def _tiles(reg: Region, divisions):
@@ -699,7 +692,7 @@ def certify_region_grid(game: Game, region=None, *, divisions=4, n_samples: int 
       >>> m.margin.shape, bool(m.certified.all())
       ((4,), True)
     """
-    reg = _region(game, region)
+    reg = as_region(game, region)
     if reg is None:
         raise ValueError(f"expected a compact region to tile for {game.name!r}, got none")
     if not isinstance(n_samples, int | np.integer) or n_samples < 0:

@@ -36,6 +36,34 @@ from certify.bounds._tabular import fisher_bounds, mirror_bounds
 from games import Game, Region
 
 
+def as_region(game: Game, region, *, default: bool = True) -> Region | None:
+    """The one region check: a :class:`games.Region`, ``(lo, hi)`` or ``{"lo", "hi"}`` of the game's dimension.
+
+    ``None`` gives the game's own region when ``default`` (which may be ``None`` too), else ``None``.
+
+    Raises:
+      TypeError: for anything else; ValueError: for a region of another dimension.
+
+    Examples:
+      >>> import games
+      >>> as_region(games.get_game("tanh-sin"), ([-1.0, -1.0], [1.0, 1.0])).to_dict()
+      {'lo': [-1.0, -1.0], 'hi': [1.0, 1.0]}
+    """
+    if region is None:
+        return game.default_region() if default else None
+    if isinstance(region, Region):
+        reg = region
+    elif isinstance(region, dict):
+        reg = Region.from_dict(region)
+    elif isinstance(region, tuple | list) and len(region) == 2:
+        reg = Region(*region)
+    else:
+        raise TypeError(f"expected a games.Region or (lo, hi), got {type(region).__name__}")
+    if reg.dim != game.dim:
+        raise ValueError(f"expected a region of dimension {game.dim}, got {reg.dim}")
+    return reg
+
+
 def _check_count(value, name, least):
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
         raise ValueError(f"expected an int {name} >= {least}, got {value!r}")
@@ -92,12 +120,10 @@ class BoundsMethod:
         raise NotImplementedError
 
     def _region(self, game: Game, region) -> Region:
-        reg = game.default_region() if region is None else region
+        reg = as_region(game, region)
         if reg is None:
             raise ValueError(f"expected a compact region for {self.name} bounds on {game.name!r}, got none "
                              "(pass region=games.Region(lo, hi), or --region LO:HI on the command line)")
-        if reg.dim != game.dim:
-            raise ValueError(f"expected a region of dimension {game.dim}, got {reg.dim}")
         reg.check_full_dimensional(f"{self.name} bounds")
         return reg
 
@@ -165,25 +191,25 @@ class Sampled(BoundsMethod):
                                     vertices=self.vertices, progress=progress)
 
 
-def _with_sound_beta(game, bb: BlockBounds, jacobians: Callable) -> BlockBounds:
-    r"""Attaches the sound :math:`\beta(w)` and direct modulus of the same boxes: worst case over boxes.
+def _with_sound_evidence(game, region, bb: BlockBounds, jlo, jhi) -> BlockBounds:
+    r"""Attaches the sound :math:`\beta(w)` and direct modulus of the boxes, and :math:`|F|` at the centre.
 
-    ``jacobians()`` returns the interval Jacobians ``(jlo, jhi)`` of the boxes, ``(n_boxes, d, d)``.
+    ``jlo, jhi`` are the interval Jacobians ``(n_boxes, d, d)`` the bounds were computed from (stored:
+    each weighted question is a pure function of them, worst case over the boxes, and never re-runs
+    the engine). The centre value is enclosed once, by the same compiled engine.
     """
+    jlo, jhi = np.asarray(jlo), np.asarray(jhi)
+    c = np.asarray(region.center, dtype=np.float64)[None]
+    box = _sound.enclose_boxes(game.pseudo_gradient, c, c, assume_continuous=False)
+    center = np.maximum(np.abs(box.flo[0]), np.abs(box.fhi[0]))
 
     def weighted(weights):
-        jlo, jhi = (np.asarray(a) for a in jacobians())
         sound = float(interval_weighted_lipschitz(jlo, jhi, game.dims, weights))
         slo, shi, _, _ = _scaled(jlo, jhi, game.dims, weights)  # M^1/2 [J] M^-1/2, rounded outward
         block = float(sgn.block_lipschitz_bound(bb.block_norm, bb.coupling, weights))
         return WeightedBounds(min(block, sound), float(np.min(interval_lambda_min(slo, shi))))
 
-    return dataclasses.replace(bb, weighted=weighted)
-
-
-def _grid_jacobians(game, region, subdivisions):
-    return lambda: _sound.interval_jacobian_grid(game.pseudo_gradient, region.lo, region.hi,
-                                                 subdivisions=subdivisions)[2:]
+    return dataclasses.replace(bb, weighted=weighted, center_value=center)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,9 +231,9 @@ class Interval(BoundsMethod):
     kind: ClassVar[str] = "sound"
 
     def _bound(self, game, region, *, decide, progress):
-        bb = _sound.sound_block_bounds(game.pseudo_gradient, region.lo, region.hi, game.dims,
-                                       subdivisions=self.subdivisions)
-        return _with_sound_beta(game, bb, _grid_jacobians(game, region, self.subdivisions))
+        bb, (jlo, jhi) = _sound.sound_grid_bounds(game.pseudo_gradient, region.lo, region.hi, game.dims,
+                                                  subdivisions=self.subdivisions)
+        return _with_sound_evidence(game, region, bb, jlo, jhi)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -233,7 +259,8 @@ class Padded(BoundsMethod):
     def _bound(self, game, region, *, decide, progress):
         bb = _sound.lipschitz_padded_bounds(game.pseudo_gradient, region.lo, region.hi, game.dims, grid=self.grid,
                                             hessian_bound=self.hessian_bound)
-        return _with_sound_beta(game, bb, _grid_jacobians(game, region, 1))
+        _, _, jlo, jhi = _sound.interval_jacobian_grid(game.pseudo_gradient, region.lo, region.hi)
+        return _with_sound_evidence(game, region, bb, jlo, jhi)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -274,9 +301,7 @@ class Refine(BoundsMethod):
             bb, record = _sound.refine_block_bounds(game.pseudo_gradient, region.lo, region.hi, game.dims,
                                                     decide=counted, max_rounds=self.max_rounds,
                                                     max_boxes=self.max_boxes)
-        boxes = np.asarray(record.box_lo), np.asarray(record.box_hi)
-        return _with_sound_beta(game, bb, lambda: _sound._evaluate(game.pseudo_gradient, *boxes,
-                                                                    assume_continuous=False))
+        return _with_sound_evidence(game, region, bb, record.box_jlo, record.box_jhi)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -369,9 +394,7 @@ class Fisher(BoundsMethod):
         _check_count(self.seed, "seed", 0)
 
     def _region(self, game, region):
-        if region is not None and region.dim != game.dim:
-            raise ValueError(f"expected a region of dimension {game.dim}, got {region.dim}")
-        return region
+        return as_region(game, region, default=False)
 
     def _bound(self, game, region, *, decide, progress):
         return fisher_bounds(game, region, n_samples=self.n_samples, seed=self.seed).bounds

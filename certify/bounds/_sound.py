@@ -275,13 +275,6 @@ def _bounds(boxes: _Boxes, dims, exact_max_dim, per=None):
     return b, per
 
 
-def _evaluate(F, blo, bhi, *, assume_continuous, pad=True):
-    """Interval Jacobians ``(jlo, jhi)`` of many boxes (non-finite where they cannot be bounded)."""
-    del pad  # batches are always padded to a few fixed sizes
-    boxes = enclose_boxes(F, np.asarray(blo), np.asarray(bhi), assume_continuous=assume_continuous)
-    return boxes.jlo, boxes.jhi
-
-
 def interval_jacobian_grid(F, lo, hi, *, subdivisions=1, assume_continuous=False, max_boxes=MAX_BOXES):
     """Interval Jacobians of a uniform grid of sub-boxes of ``[lo, hi]``.
 
@@ -356,13 +349,24 @@ def sound_block_bounds(F, lo, hi, dims, *, subdivisions=1, assume_continuous=Fal
       >>> round(float(b.coupling[0, 1]), 9), round(float(b.coupling[1, 0]), 9)
       (0.5, 0.8)
     """
+    return sound_grid_bounds(F, lo, hi, dims, subdivisions=subdivisions, assume_continuous=assume_continuous,
+                             exact_max_dim=exact_max_dim, max_boxes=max_boxes)[0]
+
+
+def sound_grid_bounds(F, lo, hi, dims, *, subdivisions=1, assume_continuous=False, exact_max_dim=10,
+                      max_boxes=MAX_BOXES):
+    """:func:`sound_block_bounds` and the evidence it rests on: ``(bounds, (Jlo, Jhi))``.
+
+    ``(Jlo, Jhi)`` are the ``(n_boxes, d, d)`` interval Jacobians of the sub-boxes, from the same
+    single evaluation (weighted quantities are derived from them without re-running the engine).
+    """
     lo, hi = _check_box(lo, hi)
     _check_dims(dims, lo.shape[0])
     ks = _counts(subdivisions, lo.shape[0], "subdivisions", 1)
     _check_budget(ks, max_boxes, "sub-boxes", "use fewer subdivisions or refine bounds")
     blo, bhi = _subdivide(lo, hi, ks)
     boxes = enclose_boxes(F, blo, bhi, assume_continuous=assume_continuous)
-    return _bounds(boxes, dims, exact_max_dim)[0]
+    return _bounds(boxes, dims, exact_max_dim)[0], (boxes.jlo, boxes.jhi)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -376,6 +380,8 @@ class RefineRecord:
       evaluations: boxes whose interval Jacobian was computed (all rounds).
       box_lo: ``(boxes, d)`` lower corners of the final partition.
       box_hi: ``(boxes, d)`` upper corners.
+      box_jlo: ``(boxes, d, d)`` interval Jacobians of the final partition (lower ends).
+      box_jhi: ``(boxes, d, d)`` upper ends.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -391,6 +397,8 @@ class RefineRecord:
     evaluations: int
     box_lo: np.ndarray
     box_hi: np.ndarray
+    box_jlo: np.ndarray | None = None
+    box_jhi: np.ndarray | None = None
 
 
 def _badness(per, quantities):
@@ -535,7 +543,7 @@ def refine_block_bounds(
 
     def record(rounds, decided, evaluations, bx):
         return RefineRecord(rounds=rounds, boxes=int(bx.blo.shape[0]), decided=decided, evaluations=evaluations,
-                            box_lo=bx.blo, box_hi=bx.bhi)  # fmt: skip
+                            box_lo=bx.blo, box_hi=bx.bhi, box_jlo=bx.jlo, box_jhi=bx.jhi)  # fmt: skip
 
     width0 = np.where(hi > lo, hi - lo, 1.0)
     enclose = _Encloser(F, lo.shape[0], lo.dtype, assume_continuous=assume_continuous)

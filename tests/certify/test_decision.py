@@ -110,6 +110,32 @@ def test_grid_tile_sweep_point_and_certify_decide_identically_where_only_the_dir
                                                                        pytest.approx(0.4))
 
 
+def test_interval_certificate_compiles_the_engine_once_and_encloses_each_box_once(monkeypatch):
+    from certify._interval import _interpreter
+
+    counts = {"traces": 0, "runs": 0}
+    enclose, run = _interpreter._enclose, _interpreter.CompiledEnclosure.__call__
+
+    def traced(*args, **kwargs):  # called once per trace of the engine's jitted program
+        counts["traces"] += 1
+        return enclose(*args, **kwargs)
+
+    def ran(self, *args, **kwargs):
+        counts["runs"] += 1
+        return run(self, *args, **kwargs)
+
+    monkeypatch.setattr(_interpreter, "_enclose", traced)
+    monkeypatch.setattr(_interpreter.CompiledEnclosure, "__call__", ran)
+    # a coupling no other test uses: its literal makes a program structure of its own (nothing cached)
+    c = certify.certify(games.get_game("tanh-sin", coupling=1.2345), bounds="interval")
+    assert c.certified
+    assert c.rk4_step > 0  # the RK4 region used F at the centre, enclosed by the same compiled engine
+    assert counts == {"traces": 1, "runs": 2}  # the boxes once (beta(w) at any w reuses them), the centre once
+    again = certify.certify(games.get_game("tanh-sin", coupling=1.2345), bounds="interval")
+    assert again == c
+    assert counts == {"traces": 1, "runs": 4}  # cached by program structure: no new trace
+
+
 # --- version-1 certificates ----------------------------------------------------------------------------
 
 

@@ -344,7 +344,7 @@ class SweepResult:
         rows.append(f"certified {self.param}: {_ranges_text(self.certified_ranges())}{estimate}")
         direct = [self.values[k] for k in range(len(self.values)) if self.proved_by[k].startswith("direct")]
         if direct:
-            rows.append(f"  (by the direct monotonicity test where the small-gain test refuses: "
+            rows.append(f"  (by a direct monotonicity test, the strongest that passes there: "
                         f"{', '.join(f'{v:.6g}' for v in direct)})")
         rows.append(f"Euclidean test passes {self.param}: {_ranges_text(self.certified_ranges(euclidean=True))}")
         return "\n".join(rows)

@@ -170,7 +170,7 @@ def test_sweep_agrees_with_certify_where_the_direct_test_proves():
         cert = certify.certify(games.get_game("rotation", c=c))
         assert cert.proved_by == r.proved_by[k]
         assert cert.euler_step == pytest.approx(r.euler_step[k], rel=1e-12)
-    assert "direct monotonicity test where the small-gain test refuses: 1, 2, 3" in r.table()
+    assert "by a direct monotonicity test, the strongest that passes there: 1, 2, 3" in r.table()
 
 
 def test_sweep_over_the_number_of_players_is_refused_up_front():

@@ -237,7 +237,7 @@ def _loss_fn(cfg, model):
         extra = {"key": key} if cfg.method == "clip_cov" else {}
         if cfg.method == "entropy":
             extra["entropy_coef"] = ent_coef
-        return loss_fn(logp, old_logp, adv, mask, entropy=ent, **extra)
+        return loss_fn(logp=logp, old_logp=old_logp, advantages=adv, mask=mask, entropy=ent, **extra)
 
     return loss
 

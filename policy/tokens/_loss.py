@@ -17,7 +17,11 @@ A loss is built, like an optax ``chain``, from parts of four kinds, applied in t
 
 with one aggregation :math:`\operatorname{Agg}_m` (mode, mask and denominator) for every per-token
 term: with micro-batches and a global ``denominator`` the sum of the micro-batch losses is the
-batch loss, penalties included. Every term is linear in :math:`\ell`, so the returned metrics add
+batch loss, penalties included, provided every batch-level quantity is computed once on the whole
+batch and passed in: the advantages, and the selections of Clip-Cov and KL-Cov (inputs
+``clip_cov_keep`` / ``kl_cov_selected``), which a per-call selection would otherwise recompute on
+each micro-batch. Parts that aggregate on their own (HPT's SFT and entropy token means, SIREN's
+anchor, EPO's smoothing, DSDR) are normalised over the tokens of the call. Every term is linear in :math:`\ell`, so the returned metrics add
 up: ``loss = pg_loss + sum of the penalties' contributions``.
 
 Metrics (stop-gradient, means over valid tokens unless stated; names follow verl, TRL's names where
@@ -232,7 +236,7 @@ def standard_metrics(ctx: Context, info: ClipInfo) -> dict:
 
 
 _TOKEN_INPUTS = ("entropy", "ref_logp", "proxy_logp", "topp_entropy", "discriminator",
-                 "old_logp_temp", "step_ids")
+                 "old_logp_temp", "step_ids", "clip_cov_keep", "kl_cov_selected")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -253,7 +257,7 @@ class TokenLoss:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip
       >>> loss_fn = chain(PPOClip(eps_low=0.2))
-      >>> loss, met = loss_fn(jnp.zeros((1, 2)), jnp.zeros((1, 2)), jnp.ones(1), jnp.ones((1, 2)))
+      >>> loss, met = loss_fn(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)), advantages=jnp.ones(1), mask=jnp.ones((1, 2)))
       >>> float(loss), float(met["pg_clipfrac"])
       (-1.0, 0.0)
     """
@@ -276,8 +280,12 @@ class TokenLoss:
         """The loss's surrogate part."""
         return next(p for p in self.parts if p.is_surrogate)
 
-    def __call__(self, logp, old_logp, advantages, mask, *, denominator=None, **inputs):
-        """Evaluates the loss.
+    def __call__(self, *args, logp, old_logp, advantages, mask, denominator=None, **inputs):
+        """Evaluates the loss; every argument is a keyword.
+
+        ``logp`` and ``old_logp`` are keyword-only so that they cannot be swapped silently: verl's
+        functions take ``(old_log_prob, log_prob, ...)``, and the swapped call of an on-policy batch
+        gives a loss of the right value with a zero gradient.
 
         Args:
           logp: ``[batch, seq]`` current log-probs (differentiable).
@@ -294,9 +302,13 @@ class TokenLoss:
           ``(loss, metrics)``.
 
         Raises:
+          TypeError: for positional arguments.
           ValueError: on bad shapes or masks, a missing or unexpected input, or two parts emitting
             one metric.
         """
+        if args:
+            raise TypeError(f"expected keyword arguments logp=, old_logp=, advantages=, mask= (verl's order is "
+                            f"old_log_prob, log_prob), got {len(args)} positional argument(s)")
         _check_rank("logp", logp, 2)
         _check_same_shape("logp", logp, "old_logp", old_logp)
         _check_same_shape("logp", logp, "mask", mask)
@@ -377,7 +389,7 @@ def chain(*parts: Part, aggregation: str = "token-mean", constant: float | None 
       >>> import jax.numpy as jnp
       >>> from policy.tokens import EntropyBonus, PPOClip
       >>> loss_fn = chain(PPOClip(eps_low=0.2, eps_high=0.28), EntropyBonus(coef=0.1))
-      >>> loss, met = loss_fn(jnp.zeros((1, 2)), jnp.zeros((1, 2)), jnp.zeros(1), jnp.ones((1, 2)),
+      >>> loss, met = loss_fn(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)), advantages=jnp.zeros(1), mask=jnp.ones((1, 2)),
       ...                     entropy=jnp.array([[1.0, 3.0]]))
       >>> round(float(loss), 6), float(met["entropy_agg"])
       (-0.2, 2.0)

@@ -71,6 +71,9 @@ from policy.tokens._loss import TokenLoss as TokenLoss
 from policy.tokens._loss import chain as chain
 from policy.tokens._loss import standard_metrics as standard_metrics
 from policy.tokens._pairs import aepo_loss as aepo_loss
+from policy.tokens._ports import Port as Port
+from policy.tokens._ports import from_trl as from_trl
+from policy.tokens._ports import from_verl as from_verl
 from policy.tokens._pairs import contrastive_pg_loss as contrastive_pg_loss
 from policy.tokens._pairs import rpo_loss as rpo_loss
 from policy.tokens._parts import EMPG as EMPG
@@ -167,6 +170,7 @@ __all__ = [
     "NoClip",
     "PPOClip",
     "Part",
+    "Port",
     "ReferenceKL",
     "SAPO",
     "SNRTransformation",
@@ -219,6 +223,8 @@ __all__ = [
     "epo",
     "epo_phase_weight",
     "epo_smoothing_penalty",
+    "from_trl",
+    "from_verl",
     "grpo",
     "grpo_advantages",
     "hapo",

@@ -280,7 +280,7 @@ class TokenLoss:
         """The loss's surrogate part."""
         return next(p for p in self.parts if p.is_surrogate)
 
-    def __call__(self, *args, logp, old_logp, advantages, mask, denominator=None, **inputs):
+    def __call__(self, *args, logp=None, old_logp=None, advantages=None, mask=None, denominator=None, **inputs):
         """Evaluates the loss; every argument is a keyword.
 
         ``logp`` and ``old_logp`` are keyword-only so that they cannot be swapped silently: verl's
@@ -309,6 +309,10 @@ class TokenLoss:
         if args:
             raise TypeError(f"expected keyword arguments logp=, old_logp=, advantages=, mask= (verl's order is "
                             f"old_log_prob, log_prob), got {len(args)} positional argument(s)")
+        missing = [k for k, v in (("logp", logp), ("old_logp", old_logp), ("advantages", advantages),
+                                  ("mask", mask)) if v is None]
+        if missing:
+            raise TypeError(f"expected keyword arguments {missing}, got none")
         _check_rank("logp", logp, 2)
         _check_same_shape("logp", logp, "old_logp", old_logp)
         _check_same_shape("logp", logp, "mask", mask)

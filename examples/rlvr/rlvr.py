@@ -364,7 +364,7 @@ def run(cfg: Config, *, out: str | None = None, progress: bool = True) -> dict[s
                 params, ostate, met = update(params, ostate, seqs[idx], old_logp[idx], adv[idx],
                                              jax.random.fold_in(k, 100 + u), ent_coef)
             rec.update({key_: float(met[key_]) for key_ in
-                        ("pg_clipfrac", "ppo_kl", "cov_logp_adv", "adv/frac_zero")})
+                        ("pg_clipfrac", "ppo_kl", "cov_logp_adv", "adv/frac_zero_seq")})
             if cfg.method in _SELECTED:
                 rec["n_selected"] = float(met[_SELECTED[cfg.method]])
         history.append(rec)

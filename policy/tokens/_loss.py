@@ -35,14 +35,21 @@ only TRL has the quantity):
   :math:`A < 0`, and :math:`r > 1+\epsilon_h` with :math:`A > 0`.
 * ``ppo_kl``: :math:`\operatorname{mean}(\log\pi_{\rm old} - \log\pi)`.
 * ``ratio/mean``, ``ratio/max``: the importance ratio :math:`r` (the sequence ratio for GSPO).
-* ``entropy``: token-mean full-vocabulary entropy (input ``entropy``; ``nan`` without it);
-  ``entropy/seq_mean``: mean over sequences of their token-mean entropy.
+* ``entropy``: the full-vocabulary entropy (input ``entropy``; ``nan`` without it) aggregated
+  like the loss, as verl's ``actor/entropy`` (``agg_loss(entropy, mask, loss_agg_mode)``);
+  ``entropy/token_mean``: its mean over valid tokens; ``entropy/seq_mean``: mean over non-empty
+  sequences of their token-mean entropy.
 * ``cov_logp_adv``: :math:`\operatorname{mean}\,(A-\bar A)(\log\pi - \overline{\log\pi})`.
-* ``adv/mean``, ``adv/std``: advantages after the transforms; ``adv/frac_zero``: fraction of
-  sequences with zero mean advantage (TRL's ``frac_reward_zero_std`` for group advantages).
+* ``adv/mean``, ``adv/std``: advantages after the transforms over valid tokens;
+  ``adv/frac_zero_seq``: fraction of the non-empty sequences whose mean advantage is exactly 0.
+  (TRL's ``frac_reward_zero_std`` is a property of the rewards, the fraction of *groups* whose
+  rewards have zero std; compute it from the rewards, it is not a loss metric.)
 * ``token_weight/mean|min|max``: the product of the weight parts.
 * ``response_length/mean`` (TRL: ``completions/mean_length``); ``response_length/clip_ratio``:
   sequences whose last position is valid, i.e. truncated (TRL: ``completions/clipped_ratio``).
+
+``chain(..., metric_prefix="actor/")`` prefixes every name (verl's dashboards: ``actor/pg_loss``,
+``actor/entropy``, ...; :func:`from_verl` does so by default).
 
 Parts add their own metrics under their own names (``kl_loss`` and ``kl_coef`` for the reference
 KL as in verl; ``entropy_agg``, ``entropy_coef`` for the bonus; ``clip_cov/n_selected``, ...).
@@ -217,7 +224,7 @@ def standard_metrics(ctx: Context, info: ClipInfo) -> dict:
         "cov_logp_adv": masked_mean(token_covariance(lp, adv, m), m),
         "adv/mean": masked_mean(adv, m),
         "adv/std": jnp.sqrt(masked_mean((adv - masked_mean(adv, m)) ** 2, m)),
-        "adv/frac_zero": jnp.mean((seq_adv == 0).astype(lp.dtype)),
+        "adv/frac_zero_seq": masked_mean((seq_adv == 0).astype(lp.dtype), (n_i > 0).astype(lp.dtype)),
         "token_weight/mean": masked_mean(w, m),
         "token_weight/min": jnp.min(jnp.where(m > 0, w, jnp.inf)),
         "token_weight/max": jnp.max(jnp.where(m > 0, w, -jnp.inf)),
@@ -226,10 +233,11 @@ def standard_metrics(ctx: Context, info: ClipInfo) -> dict:
     }
     h = ctx.inputs.get("entropy")
     if h is None:
-        out["entropy"] = out["entropy/seq_mean"] = jnp.asarray(jnp.nan, lp.dtype)
+        out["entropy"] = out["entropy/token_mean"] = out["entropy/seq_mean"] = jnp.asarray(jnp.nan, lp.dtype)
     else:
         h = sg(jnp.asarray(h, lp.dtype))
-        out["entropy"] = masked_mean(h, m)
+        out["entropy"] = ctx.aggregate(h)
+        out["entropy/token_mean"] = masked_mean(h, m)
         seq_h = jnp.sum(h * m, axis=1) / jnp.where(n_i > 0, n_i, 1.0)
         out["entropy/seq_mean"] = masked_mean(seq_h, (n_i > 0).astype(lp.dtype))
     return out
@@ -252,6 +260,7 @@ class TokenLoss:
       aggregation: one of ``"token-mean"``, ``"seq-mean-token-mean"``, ``"seq-mean-token-sum"``,
         ``"seq-mean-token-sum-norm"`` (:func:`aggregate_loss`).
       constant: :math:`C` of ``"seq-mean-token-sum-norm"`` (``None``: the padded length).
+      metric_prefix: prefixed to every metric name (``"actor/"`` for verl dashboards).
 
     Examples:
       >>> import jax.numpy as jnp
@@ -265,6 +274,7 @@ class TokenLoss:
     parts: tuple[Part, ...]
     aggregation: str = "token-mean"
     constant: float | None = None
+    metric_prefix: str = ""
 
     def __post_init__(self):
         _check_choice("aggregation", self.aggregation, AGG_MODES)
@@ -366,10 +376,13 @@ class TokenLoss:
         metrics = standard_metrics(ctx, info)
         metrics.update(loss=sg(loss), pg_loss=sg(pg_loss))
         _add_metrics(metrics, part_metrics, "the parts")
+        if self.metric_prefix:
+            metrics = {self.metric_prefix + k: v for k, v in metrics.items()}
         return loss, metrics
 
 
-def chain(*parts: Part, aggregation: str = "token-mean", constant: float | None = None) -> TokenLoss:
+def chain(*parts: Part, aggregation: str = "token-mean", constant: float | None = None,
+          metric_prefix: str = "") -> TokenLoss:
     r"""Chains parts into a :class:`TokenLoss` (like ``optax.chain`` for updates).
 
     Args:
@@ -378,6 +391,7 @@ def chain(*parts: Part, aggregation: str = "token-mean", constant: float | None 
       aggregation: ``"token-mean"``, ``"seq-mean-token-mean"``, ``"seq-mean-token-sum"`` or
         ``"seq-mean-token-sum-norm"``.
       constant: :math:`C` of ``"seq-mean-token-sum-norm"`` (default: padded length).
+      metric_prefix: prefixed to every metric name, e.g. ``"actor/"`` (verl).
 
     Returns:
       The :class:`TokenLoss`.
@@ -398,4 +412,4 @@ def chain(*parts: Part, aggregation: str = "token-mean", constant: float | None 
       >>> round(float(loss), 6), float(met["entropy_agg"])
       (-0.2, 2.0)
     """
-    return TokenLoss(tuple(parts), aggregation, constant)
+    return TokenLoss(tuple(parts), aggregation, constant, metric_prefix)

@@ -100,12 +100,12 @@ def _keep_mask(mask, truncated=None):
     return mask
 
 
-def from_verl(config: Mapping) -> Port:
+def from_verl(config: Mapping, *, metric_prefix: str = "actor/") -> Port:
     r"""The :class:`Port` of a verl actor config (``actor_rollout_ref.actor`` as a dict).
 
     See the module docstring for the keys read. The loss takes the inputs of its parts:
     ``entropy`` when ``entropy_coeff`` is non-zero, ``ref_logp`` with ``use_kl_loss``, ``key`` (or
-    ``clip_cov_keep``) for ``clip_cov``.
+    ``clip_cov_keep``) for ``clip_cov``. Metric names carry ``metric_prefix`` (verl's ``actor/``).
 
     Raises:
       TypeError: if ``config`` is not a mapping.
@@ -156,7 +156,8 @@ def from_verl(config: Mapping) -> Port:
         if base not in _VERL_KL or (plus and _VERL_KL[base] != "k3"):
             raise ValueError(f"expected kl_loss_type in {sorted(_VERL_KL)} (or k3+/low_var_kl+), got {kind!r}")
         parts.append(ReferenceKL(coef=float(_get(config, "kl_loss_coef", 0.001)), estimator=_VERL_KL[base] + plus))
-    loss = chain(*parts, aggregation=agg, constant=None if constant is None else float(constant))
+    loss = chain(*parts, aggregation=agg, constant=None if constant is None else float(constant),
+                 metric_prefix=metric_prefix)
     scale = "group" if _get(config, "norm_adv_by_std_in_grpo", True) else "none"
 
     def advantages(rewards, group_ids, *, num_groups):

@@ -58,13 +58,16 @@ def test_grpo_value_numpy_and_metric_names():
     assert float(met["kl_loss"]) == pytest.approx(kl, rel=1e-6)
     assert float(met["kl_coef"]) == 0.04
     assert float(met["loss"]) == pytest.approx(float(loss))
-    assert float(met["entropy"]) == pytest.approx(np_tokmean(H, M))
+    # entropy follows the loss aggregation (verl's actor/entropy); the token mean has its own name
+    assert float(met["entropy"]) == pytest.approx(np_seqmean(H, M), rel=1e-12)
+    assert float(met["entropy/token_mean"]) == pytest.approx(np_tokmean(H, M))
+    assert float(met["adv/frac_zero_seq"]) == 0.0
     assert float(met["ppo_kl"]) == pytest.approx(np_tokmean(np.asarray(OLP - LP), M))
     r = np.exp(np.asarray(LP - OLP))
     assert float(met["ratio/mean"]) == pytest.approx(np_tokmean(r, M))
     assert float(met["ratio/max"]) == pytest.approx(r[np.asarray(M) > 0].max())
     for key in ("pg_clipfrac", "pg_clipfrac_lower", "clip_ratio/low_mean", "clip_ratio/high_mean",
-                "cov_logp_adv", "adv/mean", "adv/std", "adv/frac_zero", "token_weight/mean",
+                "cov_logp_adv", "adv/mean", "adv/std", "adv/frac_zero_seq", "token_weight/mean",
                 "response_length/mean", "response_length/clip_ratio", "entropy/seq_mean"):
         assert key in met
     assert float(met["response_length/mean"]) == 3.0

@@ -278,3 +278,20 @@ def test_from_trl_advantages_mask_and_errors():
         tokens.from_trl({"loss_type": "sapo"})
     with pytest.raises(ValueError, match="expected scale_rewards"):
         tokens.from_trl({"scale_rewards": "prompt"})
+
+
+def test_metric_names_and_prefix():
+    port = tokens.from_verl({"loss_agg_mode": "seq-mean-token-mean"})
+    _, met = port.loss(logp=jnp.asarray(LP), old_logp=jnp.asarray(OLP), advantages=jnp.asarray(A),
+                       mask=jnp.asarray(M), entropy=jnp.asarray(H))
+    assert all(k.startswith("actor/") for k in met)
+    # verl's actor/entropy: agg_loss(entropy, mask, loss_agg_mode)
+    assert float(met["actor/entropy"]) == pytest.approx(verl_agg(H, M, "seq-mean-token-mean"), rel=1e-12)
+    # a fully masked row is not a zero-advantage sequence; an all-zero-advantage row is
+    m = M.copy()
+    m[4] = 0
+    a = A.copy()
+    a[1] = 0.0
+    _, met = tokens.from_trl({}).loss(logp=jnp.asarray(LP), old_logp=jnp.asarray(OLP), advantages=jnp.asarray(a),
+                                      mask=jnp.asarray(m))
+    assert float(met["adv/frac_zero_seq"]) == 0.25

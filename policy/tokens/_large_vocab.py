@@ -146,9 +146,11 @@ def _chunks(rows, chunk, step, carry):
 
 
 def _shifted(zc, temperature, top=None):
-    r"""``(s, top)``: :math:`s = (z - \max z)/\tau` per row (the maximum ``top`` given or found; 0
-    when a row has no finite maximum). Shifting before the division keeps every later quantity
-    accurate at any offset of the logits (:math:`z/\tau` itself would be rounded at the offset)."""
+    r"""``(s, top)``: :math:`s = (z - \max z)/\tau` per row, the maximum ``top`` given or found.
+
+    ``top`` is 0 when a row has no finite maximum. Shifting before the division keeps every later quantity
+    accurate at any offset of the logits (:math:`z/\tau` itself would be rounded at the offset).
+    """
     u = zc.astype(_cdt(zc.dtype))
     if top is None:
         top = jnp.max(u, axis=-1)
@@ -166,10 +168,10 @@ def _chunk_stats(zc, tc, temperature):
 
 
 def _forward(z, t, temperature, chunk):
-    """Per-row ``(logp, entropy, shifted logsumexp, row maximum)`` of ``z`` (``[..., vocab]``) as
-    ``(n,)`` arrays, and the last panel.
+    """Per-row ``(logp, entropy, shifted logsumexp, row maximum)`` of ``z`` and the last panel.
 
-    The backward pass starts in the last panel's rows, so that panel is not copied twice.
+    ``z`` is ``[..., vocab]``; the four are ``(n,)`` arrays. The backward pass starts in the last panel's rows,
+    so that panel is not copied twice.
     """
     tf = t.reshape(-1)
     outs, guard = [], None

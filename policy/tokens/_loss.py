@@ -21,7 +21,8 @@ batch loss, penalties included, provided every batch-level quantity is computed 
 batch and passed in: the advantages, and the selections of Clip-Cov and KL-Cov (inputs
 ``clip_cov_keep`` / ``kl_cov_selected``), which a per-call selection would otherwise recompute on
 each micro-batch. Parts that aggregate on their own (HPT's SFT and entropy token means, SIREN's
-anchor, EPO's smoothing, DSDR) are normalised over the tokens of the call. Every term is linear in :math:`\ell`, so the returned metrics add
+anchor, EPO's smoothing, DSDR) are normalised over the tokens of the call. Every term is linear
+in :math:`\ell`, so the returned metrics add
 up: ``loss = pg_loss + sum of the penalties' contributions``.
 
 Metrics (stop-gradient, means over valid tokens unless stated; names follow verl, TRL's names where
@@ -266,7 +267,8 @@ class TokenLoss:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip
       >>> loss_fn = chain(PPOClip(eps_low=0.2))
-      >>> loss, met = loss_fn(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)), advantages=jnp.ones(1), mask=jnp.ones((1, 2)))
+      >>> loss, met = loss_fn(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)), advantages=jnp.ones(1),
+      ...                     mask=jnp.ones((1, 2)))
       >>> float(loss), float(met["pg_clipfrac"])
       (-1.0, 0.0)
     """
@@ -298,6 +300,7 @@ class TokenLoss:
         gives a loss of the right value with a zero gradient.
 
         Args:
+          *args: refused (every argument is a keyword).
           logp: ``[batch, seq]`` current log-probs (differentiable).
           old_logp: ``[batch, seq]`` behaviour log-probs.
           advantages: ``[batch]`` (broadcast over tokens) or ``[batch, seq]``.
@@ -407,7 +410,8 @@ def chain(*parts: Part, aggregation: str = "token-mean", constant: float | None 
       >>> import jax.numpy as jnp
       >>> from policy.tokens import EntropyBonus, PPOClip
       >>> loss_fn = chain(PPOClip(eps_low=0.2, eps_high=0.28), EntropyBonus(coef=0.1))
-      >>> loss, met = loss_fn(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)), advantages=jnp.zeros(1), mask=jnp.ones((1, 2)),
+      >>> loss, met = loss_fn(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)), advantages=jnp.zeros(1),
+      ...                     mask=jnp.ones((1, 2)),
       ...                     entropy=jnp.array([[1.0, 3.0]]))
       >>> round(float(loss), 6), float(met["entropy_agg"])
       (-0.2, 2.0)

@@ -60,7 +60,8 @@ def aepo_loss(
       >>> import jax.numpy as jnp
       >>> from policy.tokens import grpo
       >>> z = jnp.zeros((2, 1))
-      >>> loss, met = aepo_loss(grpo(kl_coef=0.0), logp=z, old_logp=z, advantages=jnp.zeros(2), mask=jnp.ones((2, 1)), reg_logp=z, reg_old_logp=z,
+      >>> loss, met = aepo_loss(grpo(kl_coef=0.0), logp=z, old_logp=z, advantages=jnp.zeros(2), mask=jnp.ones((2, 1)),
+      ...                       reg_logp=z, reg_old_logp=z,
       ...                       reg_advantages=jnp.array([1.0, -1.0]), reg_mask=jnp.ones((2, 1)), alpha=0.5)
       >>> float(loss), float(met["aepo/n_reg_seqs"])
       (-0.5, 1.0)
@@ -72,7 +73,8 @@ def aepo_loss(
     _check_rank("reg_advantages", reg_advantages, 1)
     keep = (sg(jnp.asarray(reg_advantages)) > threshold).astype(jnp.asarray(reg_logp).dtype)
     rm = jnp.asarray(reg_mask, keep.dtype) * keep[:, None]
-    reg, _ = chain(PPOClip(eps_low=eps_low, eps_high=eps_high))(logp=reg_logp, old_logp=reg_old_logp, advantages=jnp.ones_like(keep), mask=rm)
+    reg, _ = chain(PPOClip(eps_low=eps_low, eps_high=eps_high))(logp=reg_logp, old_logp=reg_old_logp,
+                                                                advantages=jnp.ones_like(keep), mask=rm)
     met.update({"aepo/reg_loss": sg(reg), "aepo/n_reg_seqs": jnp.sum(keep),
                 "aepo/alpha": jnp.asarray(alpha, keep.dtype)})
     return loss + alpha * reg, met

@@ -88,7 +88,8 @@ class EMPG(Part):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import NoClip, chain
       >>> loss, _ = chain(EMPG(num_steps=2, zeta=0.0), NoClip())(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)),
-      ...     advantages=jnp.ones(1), mask=jnp.ones((1, 2)), entropy=jnp.array([[0.0, 1.0]]), step_ids=jnp.array([[0, 1]]))
+      ...     advantages=jnp.ones(1), mask=jnp.ones((1, 2)), entropy=jnp.array([[0.0, 1.0]]), step_ids=jnp.array([[0,
+      ...                                                                                                          1]]))
       >>> round(float(loss), 4)  # -(1.4621 + 0.5379) / 2
       -1.0
     """
@@ -123,7 +124,8 @@ class DCPOMix(Part):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import NoClip, chain
       >>> z = jnp.zeros((2, 1))
-      >>> _, met = chain(DCPOMix(), NoClip())(logp=z, old_logp=z, advantages=jnp.array([1.0, -1.0]), mask=jnp.ones((2, 1)),
+      >>> _, met = chain(DCPOMix(), NoClip())(logp=z, old_logp=z, advantages=jnp.array([1.0, -1.0]), mask=jnp.ones((2,
+      ...                                                                                                           1)),
       ...     rewards=jnp.array([1.0, 0.0]), old_logp_temp=z, entropy_prev=0.4)
       >>> round(float(met["dcpo/alpha"]), 4)  # a = 0.1 / 0.5, alpha = a / (1 + a)
       0.1667
@@ -214,7 +216,8 @@ class ClipCov(Part):
       >>> import jax, jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
       >>> lp = jnp.array([[0.0, -4.0, -4.0, 0.0]])
-      >>> loss, met = chain(ClipCov(fraction=0.25), PPOClip())(logp=lp, old_logp=lp, advantages=jnp.array([[1.0, -1.0, 1.0, -1.0]]),
+      >>> loss, met = chain(ClipCov(fraction=0.25), PPOClip())(logp=lp, old_logp=lp,
+      ...                                                      advantages=jnp.array([[1.0, -1.0, 1.0, -1.0]]),
       ...                                                      mask=jnp.ones((1, 4)), key=jax.random.key(0))
       >>> float(met["clip_cov/n_selected"]), float(met["clip_cov/frac_selected"])
       (1.0, 0.25)
@@ -269,7 +272,8 @@ class TopEntropy(Part):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
-      >>> loss, met = chain(TopEntropy(keep_fraction=0.5), PPOClip())(logp=jnp.zeros((1, 4)), old_logp=jnp.zeros((1, 4)),
+      >>> loss, met = chain(TopEntropy(keep_fraction=0.5), PPOClip())(logp=jnp.zeros((1, 4)), old_logp=jnp.zeros((1,
+      ...                                                                                                         4)),
       ...     advantages=jnp.ones(1), mask=jnp.ones((1, 4)), entropy=jnp.array([[0.1, 0.9, 0.5, 2.0]]))
       >>> float(loss), float(met["top_entropy/n_selected"])
       (-0.5, 2.0)
@@ -304,7 +308,8 @@ class Steer(Part):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
       >>> lp = jnp.log(jnp.array([[0.5, 0.5]]))
-      >>> loss, met = chain(Steer(), PPOClip())(logp=lp, old_logp=lp, advantages=jnp.array([[1.0, 0.0]]), mask=jnp.ones((1, 2)),
+      >>> loss, met = chain(Steer(), PPOClip())(logp=lp, old_logp=lp, advantages=jnp.array([[1.0, 0.0]]),
+      ...                                       mask=jnp.ones((1, 2)),
       ...                                     entropy=jnp.ones((1, 2)))
       >>> round(float(loss), 4), round(float(met["token_weight/min"]), 4)
       (-0.4, 0.8)
@@ -324,7 +329,8 @@ class Steer(Part):
 
     def weights(self, ctx):
         """STEER weights."""
-        return sel_lib.steer_weights(logp=ctx.logp, old_logp=ctx.old_logp, advantages=ctx.advantages, entropy=_entropy(ctx), mask=ctx.mask,
+        return sel_lib.steer_weights(logp=ctx.logp, old_logp=ctx.old_logp, advantages=ctx.advantages,
+                                     entropy=_entropy(ctx), mask=ctx.mask,
                                      mode=self.mode, lam_min=self.lam_min, lam_max=self.lam_max), {}
 
 
@@ -376,7 +382,8 @@ class EntropyDiscriminatorClip(Part):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
       >>> loss, met = chain(EntropyDiscriminatorClip(threshold=1.5), PPOClip())(logp=jnp.zeros((1, 4)),
-      ...     old_logp=jnp.zeros((1, 4)), advantages=jnp.ones(1), mask=jnp.ones((1, 4)), discriminator=jnp.array([[0.0, 0.0, 0.0, 1.0]]))
+      ...     old_logp=jnp.zeros((1, 4)), advantages=jnp.ones(1), mask=jnp.ones((1, 4)),
+      ...     discriminator=jnp.array([[0.0, 0.0, 0.0, 1.0]]))
       >>> float(loss), float(met["entropy_discriminator/n_dropped"])
       (-0.75, 1.0)
 
@@ -562,7 +569,8 @@ class LpReg(Part):
       >>> from policy.tokens import PPOClip, chain
       >>> lp = jnp.log(jnp.array([[0.1, 0.2, 0.5, 0.9]]))
       >>> px = jnp.log(jnp.array([[0.2, 0.3, 0.6, 0.95]]))
-      >>> loss, met = chain(LpReg(neg_fraction=0.5), PPOClip())(logp=lp, old_logp=lp, advantages=-jnp.ones(1), mask=jnp.ones((1, 4)),
+      >>> loss, met = chain(LpReg(neg_fraction=0.5), PPOClip())(logp=lp, old_logp=lp, advantages=-jnp.ones(1),
+      ...                                                       mask=jnp.ones((1, 4)),
       ...                                                       proxy_logp=px)
       >>> float(met["lp_reg/n_selected"])
       2.0
@@ -655,7 +663,8 @@ class EPOSmoothing(Part):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
-      >>> loss, met = chain(PPOClip(), EPOSmoothing())(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)), advantages=jnp.zeros(1),
+      >>> loss, met = chain(PPOClip(), EPOSmoothing())(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)),
+      ...                                              advantages=jnp.zeros(1),
       ...     mask=jnp.ones((1, 2)), entropy=jnp.full((1, 2), 2.0), entropy_hist=1.0)
       >>> round(float(loss), 4)  # 2 - 1.1
       0.9

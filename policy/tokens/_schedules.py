@@ -22,7 +22,8 @@ The uncorrected ratio :math:`\sum\hat m^2/\sum(\hat v - \hat m^2)` has a floor o
 SNR of 0.083 as 0.146; the corrected estimate is within a few percent of the truth on such
 synthetic gradients (``tests/policy/test_token_schedules.py``), and is 0 on pure noise up to its
 sampling error (it is a ratio of unbiased estimates, not itself unbiased). The first step
-(:math:`S_1 = 1`) has no noise estimate: scale 1. The transformation multiplies the updates by :math:`\widehat{\mathrm{SNR}}_k / (1 + \widehat{\mathrm{SNR}}_k) \in [0, 1)`;
+(:math:`S_1 = 1`) has no noise estimate: scale 1. The transformation multiplies the updates by
+:math:`\widehat{\mathrm{SNR}}_k / (1 + \widehat{\mathrm{SNR}}_k) \in [0, 1)`;
 chained before ``optax.sgd(lr)`` / ``optax.adam(lr)`` the learning rate becomes
 :math:`\eta_k = \eta\,\widehat{\mathrm{SNR}}_k/(1+\widehat{\mathrm{SNR}}_k)`, proportional to the SNR
 when it is small. The paper's exact estimator was not available (code not public); this

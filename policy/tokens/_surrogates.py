@@ -83,7 +83,8 @@ class PPOClip(Surrogate):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
       >>> loss_fn = chain(PPOClip(eps_low=0.2, eps_high=0.28))
-      >>> loss, met = loss_fn(logp=jnp.log(jnp.array([[1.5]])), old_logp=jnp.zeros((1, 1)), advantages=jnp.ones(1), mask=jnp.ones((1, 1)))
+      >>> loss, met = loss_fn(logp=jnp.log(jnp.array([[1.5]])), old_logp=jnp.zeros((1, 1)), advantages=jnp.ones(1),
+      ...                     mask=jnp.ones((1, 1)))
       >>> round(float(loss), 4), float(met["pg_clipfrac"]), float(met["clip_ratio/high_mean"])
       (-1.28, 1.0, 1.0)
 
@@ -175,7 +176,8 @@ class GradientPreservingClip(Surrogate):
       >>> import jax
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
-      >>> f = lambda lp: chain(GradientPreservingClip())(logp=lp, old_logp=jnp.zeros((1, 1)), advantages=jnp.ones(1), mask=jnp.ones((1, 1)))[0]
+      >>> f = lambda lp: chain(GradientPreservingClip())(logp=lp, old_logp=jnp.zeros((1, 1)), advantages=jnp.ones(1),
+      ...                                                mask=jnp.ones((1, 1)))[0]
       >>> round(float(jax.grad(f)(jnp.log(jnp.array([[2.0]])))[0, 0]), 4)
       -1.28
 
@@ -215,7 +217,8 @@ class NoClip(Surrogate):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
-      >>> loss, _ = chain(NoClip())(logp=jnp.log(jnp.array([[3.0]])), old_logp=jnp.zeros((1, 1)), advantages=jnp.ones(1), mask=jnp.ones((1, 1)))
+      >>> loss, _ = chain(NoClip())(logp=jnp.log(jnp.array([[3.0]])), old_logp=jnp.zeros((1, 1)),
+      ...                           advantages=jnp.ones(1), mask=jnp.ones((1, 1)))
       >>> round(float(loss), 4)
       -3.0
     """
@@ -239,7 +242,8 @@ class CISPO(Surrogate):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
-      >>> loss, _ = chain(CISPO())(logp=-jnp.ones((1, 1)), old_logp=-jnp.ones((1, 1)), advantages=jnp.ones(1), mask=jnp.ones((1, 1)))
+      >>> loss, _ = chain(CISPO())(logp=-jnp.ones((1, 1)), old_logp=-jnp.ones((1, 1)), advantages=jnp.ones(1),
+      ...                          mask=jnp.ones((1, 1)))
       >>> float(loss)
       1.0
 
@@ -275,7 +279,8 @@ class SAPO(Surrogate):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
-      >>> loss, _ = chain(SAPO())(logp=jnp.zeros((1, 1)), old_logp=jnp.zeros((1, 1)), advantages=jnp.ones(1), mask=jnp.ones((1, 1)))
+      >>> loss, _ = chain(SAPO())(logp=jnp.zeros((1, 1)), old_logp=jnp.zeros((1, 1)), advantages=jnp.ones(1),
+      ...                         mask=jnp.ones((1, 1)))
       >>> float(loss)
       -2.0
 
@@ -326,7 +331,8 @@ class GSPOClip(Surrogate):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
       >>> loss_fn = chain(GSPOClip(eps_low=0.05, eps_high=0.05), aggregation="seq-mean-token-mean")
-      >>> loss, met = loss_fn(logp=jnp.array([[0.2, 0.0]]), old_logp=jnp.zeros((1, 2)), advantages=jnp.ones(1), mask=jnp.ones((1, 2)))
+      >>> loss, met = loss_fn(logp=jnp.array([[0.2, 0.0]]), old_logp=jnp.zeros((1, 2)), advantages=jnp.ones(1),
+      ...                     mask=jnp.ones((1, 2)))
       >>> round(float(loss), 6), round(float(met["ratio/mean"]), 6)
       (-1.05, 1.105171)
 
@@ -465,7 +471,8 @@ class HAPOClip(Surrogate):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
       >>> lp = jnp.log(jnp.array([[0.7, 0.7, 0.7]]))
-      >>> loss, met = chain(HAPOClip(pivot=0.5))(logp=lp, old_logp=jnp.zeros((1, 3)), advantages=-jnp.ones(1), mask=jnp.ones((1, 3)),
+      >>> loss, met = chain(HAPOClip(pivot=0.5))(logp=lp, old_logp=jnp.zeros((1, 3)), advantages=-jnp.ones(1),
+      ...                                        mask=jnp.ones((1, 3)),
       ...                                      entropy=jnp.array([[0.1, 1.0, 10.0]]))
       >>> round(float(met["pg_clipfrac"]), 4)
       0.6667

@@ -169,4 +169,5 @@ def test_errors():
     with pytest.raises(ValueError, match="expected tau_pos, tau_neg > 0"):
         tokens.SAPO(tau_neg=0.0)
     with pytest.raises(ValueError, match="expected advantages of shape"):
-        tokens.dapo()(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)), advantages=jnp.zeros(3), mask=jnp.ones((1, 2)))
+        tokens.dapo()(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)), advantages=jnp.zeros(3), mask=jnp.ones((1,
+                                                                                                                  2)))

@@ -91,7 +91,8 @@ def test_entropy_bonus_aggregates_like_the_surrogate_and_adaptive():
     assert float(loss) == pytest.approx(pg - 0.1 * np_tokmean(H, M), rel=1e-6)
     assert float(met["pg_loss"]) == pytest.approx(pg, rel=1e-6)  # not including the bonus
     assert float(met["entropy_agg"]) == pytest.approx(np_tokmean(H, M), rel=1e-6)
-    g = jax.grad(lambda h: tokens.ppo_entropy_bonus(coef=0.1)(logp=LP, old_logp=OLP, advantages=A, mask=M, entropy=h)[0])(H)
+    g = jax.grad(lambda h: tokens.ppo_entropy_bonus(coef=0.1)(logp=LP, old_logp=OLP, advantages=A, mask=M,
+                                                              entropy=h)[0])(H)
     np.testing.assert_allclose(g, -0.1 * M / M.sum())
     # with an 80/20 token mask the bonus covers the same tokens and the same denominator
     loss2, met2 = tokens.chain(tokens.TopEntropy(keep_fraction=0.2), tokens.PPOClip(),
@@ -103,7 +104,8 @@ def test_entropy_bonus_aggregates_like_the_surrogate_and_adaptive():
     assert float(loss2) == pytest.approx(float(exp2), rel=1e-6)
     assert float(met2["top_entropy/n_selected"]) == sel.sum()
     # a traced coefficient (Skywork-OR1's adaptive one) through the input entropy_coef
-    f = jax.jit(lambda c: tokens.ppo_entropy_bonus(coef=None)(logp=LP, old_logp=OLP, advantages=A, mask=M, entropy=H, entropy_coef=c)[0])
+    f = jax.jit(lambda c: tokens.ppo_entropy_bonus(coef=None)(logp=LP, old_logp=OLP, advantages=A, mask=M, entropy=H,
+                                                              entropy_coef=c)[0])
     assert float(f(0.1)) == pytest.approx(float(loss), rel=1e-12)
     s = adaptive_entropy_init(0.0)
     s, c = adaptive_entropy_update(s, 0.1, target=0.2, delta=0.005)
@@ -122,7 +124,8 @@ def test_micro_batches_with_global_denominator_sum_to_the_batch_loss():
     loss_fn = tokens.chain(tokens.PPOClip(), tokens.ReferenceKL(coef=0.1), tokens.EntropyBonus(coef=0.5))
     full, _ = loss_fn(logp=LP, old_logp=OLP, advantages=A, mask=M, entropy=H, ref_logp=REF)
     n = jnp.sum(M)
-    halves = [loss_fn(logp=LP[i:i + 2], old_logp=OLP[i:i + 2], advantages=A[i:i + 2], mask=M[i:i + 2], entropy=H[i:i + 2],
+    halves = [loss_fn(logp=LP[i:i + 2], old_logp=OLP[i:i + 2], advantages=A[i:i + 2], mask=M[i:i + 2],
+                      entropy=H[i:i + 2],
                       ref_logp=REF[i:i + 2], denominator=n)[0] for i in (0, 2)]
     assert float(sum(halves)) == pytest.approx(float(full), rel=1e-12)
     h, m = np.asarray(H), np.asarray(M)
@@ -132,7 +135,8 @@ def test_micro_batches_with_global_denominator_sum_to_the_batch_loss():
     # the same with the seq-mean mode (global sequence count)
     loss_fn = tokens.chain(tokens.PPOClip(), tokens.EntropyBonus(coef=0.5), aggregation="seq-mean-token-mean")
     full, _ = loss_fn(logp=LP, old_logp=OLP, advantages=A, mask=M, entropy=H)
-    halves = [loss_fn(logp=LP[i:i + 2], old_logp=OLP[i:i + 2], advantages=A[i:i + 2], mask=M[i:i + 2], entropy=H[i:i + 2],
+    halves = [loss_fn(logp=LP[i:i + 2], old_logp=OLP[i:i + 2], advantages=A[i:i + 2], mask=M[i:i + 2],
+                      entropy=H[i:i + 2],
                       denominator=4.0)[0] for i in (0, 2)]
     assert float(sum(halves)) == pytest.approx(float(full), rel=1e-12)
 
@@ -141,7 +145,8 @@ def test_clip_cov_zeroes_selected():
     key = jax.random.key(1)
     loss_fn = tokens.clip_cov(fraction=0.2, cov_low=-10.0, cov_high=10.0)
     loss, met = loss_fn(logp=LP, old_logp=OLP, advantages=A, mask=M, key=key)
-    keep, _ = clip_cov_mask(logp=LP, old_logp=OLP, advantages=A[:, None] * M, mask=M, key=key, fraction=0.2, cov_low=-10.0, cov_high=10.0)
+    keep, _ = clip_cov_mask(logp=LP, old_logp=OLP, advantages=A[:, None] * M, mask=M, key=key, fraction=0.2,
+                            cov_low=-10.0, cov_high=10.0)
     exp = np_tokmean(np_ppo(LP, OLP, A, 0.2, 0.2) * np.asarray(keep), M)
     assert float(loss) == pytest.approx(float(exp), rel=1e-6)
     assert float(met["clip_cov/n_selected"]) == np.floor(0.2 * 12)  # 12 valid tokens
@@ -193,12 +198,14 @@ def test_lp_reg_numpy():
     assert float(met["lp_reg/n_selected"]) == k
     assert float(loss) == pytest.approx(np_tokmean(np.where(sel, reg, base), M), rel=1e-6)
     assert float(met["pg_loss"]) == pytest.approx(np_tokmean(np.where(sel, 0.0, base), M), rel=1e-6)
-    grad = jax.grad(lambda x: tokens.lp_reg()(logp=x, old_logp=OLP, advantages=a, mask=M, proxy_logp=jnp.full((B, T), -jnp.inf))[0])(LP)
+    grad = jax.grad(lambda x: tokens.lp_reg()(logp=x, old_logp=OLP, advantages=a, mask=M,
+                                              proxy_logp=jnp.full((B, T), -jnp.inf))[0])(LP)
     assert np.all(np.isfinite(np.asarray(grad)))
 
 
 def test_siren_metrics_and_regularizers():
-    loss, met = tokens.siren(coef=0.1, constant=5.0)(logp=LP, old_logp=OLP, advantages=A, mask=M, topp_entropy=H, entropy_anchor=0.5,
+    loss, met = tokens.siren(coef=0.1, constant=5.0)(logp=LP, old_logp=OLP, advantages=A, mask=M, topp_entropy=H,
+                                                     entropy_anchor=0.5,
                                                      entropy=H + 1.0)
     pg = (np_ppo(LP, OLP, A, 0.28, 0.28) * M).sum() / 5.0
     h, m = np.asarray(H), np.asarray(M)
@@ -221,7 +228,8 @@ def test_siren_metrics_and_regularizers():
 
 
 def test_epo_copo_numpy():
-    loss, _ = tokens.epo(entropy_coef=0.1, smooth_coef=2.0)(logp=LP, old_logp=OLP, advantages=A, mask=M, entropy=H, entropy_hist=10.0)
+    loss, _ = tokens.epo(entropy_coef=0.1, smooth_coef=2.0)(logp=LP, old_logp=OLP, advantages=A, mask=M, entropy=H,
+                                                            entropy_hist=10.0)
     hb = np_tokmean(H, M)
     exp = np_tokmean(np_ppo(LP, OLP, A, 0.2, 0.2), M) - 0.1 * hb + 2.0 * max(0, 9.0 - hb)
     assert float(loss) == pytest.approx(float(exp), rel=1e-6)
@@ -239,7 +247,8 @@ def test_copo_soft_forced_gates_every_token():
     a_loc = jnp.array(RNG.normal(size=(B, T))).at[0, 0].set(0.0).at[2, 3].set(0.0)
     ag = jnp.array([0.5, 0.5, -0.5, -0.5])
     he = jnp.array([2.0, 2.0, 2.0, 2.0])
-    loss, met = tokens.copo(k=5.0, b=1.0, weight_mode="soft_forced")(logp=LP, old_logp=OLP, advantages=a_loc, mask=M, adv_global=ag,
+    loss, met = tokens.copo(k=5.0, b=1.0, weight_mode="soft_forced")(logp=LP, old_logp=OLP, advantages=a_loc, mask=M,
+                                                                     adv_global=ag,
                                                                      answer_entropy=he)
     w = 1 / (1 + np.exp(-5.0)) * (np.asarray(a_loc) != 0)
     per = (1 - w) * np_ppo(LP, OLP, ag, 0.2, 0.2) + w * np_ppo(LP, OLP, a_loc, .2, .2)
@@ -264,7 +273,8 @@ def test_pairs_rpo_cpg_aepo_numpy():
     rb1 = 1.0 - 0.3 * (-1.5 + 1.6)
     rb2 = 0.0 - 0.3 * (-2.1 + 1.3)
     np.testing.assert_allclose(g1, -(rb1 - rb2) * np.ones((1, 2)), rtol=1e-10)
-    loss, met = tokens.aepo_loss(loss_fn=tokens.grpo(kl_coef=0.0, aggregation="token-mean"), logp=LP, old_logp=OLP, advantages=A, mask=M, reg_logp=LP, reg_old_logp=OLP,
+    loss, met = tokens.aepo_loss(loss_fn=tokens.grpo(kl_coef=0.0, aggregation="token-mean"), logp=LP, old_logp=OLP,
+                                 advantages=A, mask=M, reg_logp=LP, reg_old_logp=OLP,
                                  reg_advantages=jnp.array([1.0, 0.01, 0.5, -1.0]), reg_mask=M, alpha=0.5)
     keep = np.array([1, 0, 1, 0], float)[:, None] * np.asarray(M)
     r = np.exp(np.asarray(LP - OLP))
@@ -313,7 +323,8 @@ def test_unified_pg_references_and_stabilisation():
     r = np.exp(np.asarray(lp - olp))
     p = np.exp(np.asarray(lp))
     for ref, grad in (("old", -np.asarray(a) * r), ("current", -np.asarray(a)), ("one", -np.asarray(a) * p)):
-        g = jax.grad(lambda x, ref=ref: tokens.chain(tokens.UnifiedPG(reference=ref))(logp=x, old_logp=olp, advantages=a, mask=m)[0])(lp)
+        g = jax.grad(lambda x, ref=ref: tokens.chain(tokens.UnifiedPG(reference=ref))(logp=x, old_logp=olp,
+                                                                                      advantages=a, mask=m)[0])(lp)
         np.testing.assert_allclose(g, grad / 3, rtol=1e-12)  # d(-A w)/d log pi = -A w
     # PPO's stabilisation mask: token 0 (A > 0, r = 2) and token 2 (r = 3) are cut at eps = 0.2
     g = jax.grad(lambda x: tokens.chain(tokens.UnifiedPG(eps=0.2))(logp=x, old_logp=olp, advantages=a, mask=m)[0])(lp)
@@ -363,7 +374,8 @@ def test_all_parts_run_with_finite_values_and_gradients():
         assert np.isfinite(float(val))
         assert np.all(np.isfinite(np.asarray(g)))
         assert "pg_clipfrac" in met
-    _, met = tokens.dcpo()(logp=LP, old_logp=OLP, advantages=A, mask=M, rewards=rewards, old_logp_temp=OLP, entropy_prev=0.45)
+    _, met = tokens.dcpo()(logp=LP, old_logp=OLP, advantages=A, mask=M, rewards=rewards, old_logp_temp=OLP,
+                           entropy_prev=0.45)
     assert float(met["dcpo/alpha"]) == pytest.approx(0.1 / 1.1)  # a = 0.05 / 0.5
 
 
@@ -389,7 +401,8 @@ ALL = {
 def _call(name, lp, a, m):
     loss_fn, extra = ALL[name]
     olp = jax.lax.stop_gradient(lp) if extra is None else OLP
-    return loss_fn(logp=lp, old_logp=olp, advantages=a, mask=m, **({} if extra is None else extra(jax.lax.stop_gradient(lp))))
+    return loss_fn(logp=lp, old_logp=olp, advantages=a, mask=m,
+                   **({} if extra is None else extra(jax.lax.stop_gradient(lp))))
 
 
 @pytest.mark.parametrize("name", sorted(ALL))
@@ -418,7 +431,8 @@ def test_check_grads_composed_loss():
     lp = LP + 0.05  # stay away from the clip kinks
     loss_fn = tokens.chain(tokens.PPOClip(), tokens.ReferenceKL(coef=0.1), tokens.EntropyBonus(coef=0.01),
                            aggregation="seq-mean-token-mean")
-    check_grads(lambda x: loss_fn(logp=x, old_logp=OLP, advantages=A, mask=M, ref_logp=REF, entropy=H)[0], (lp,), order=1, modes=["rev"])
+    check_grads(lambda x: loss_fn(logp=x, old_logp=OLP, advantages=A, mask=M, ref_logp=REF, entropy=H)[0], (lp,),
+                order=1, modes=["rev"])
     check_grads(lambda x: tokens.rpo_loss(x, LP, REF, REF, M, M)[0], (LP,), order=2)
 
 
@@ -427,7 +441,8 @@ def test_jit_matches_eager_and_loss_is_static():
     f = jax.jit(lambda lp: loss_fn(logp=lp, old_logp=OLP, advantages=A, mask=M, key=jax.random.key(3))[0])
     eager = loss_fn(logp=LP, old_logp=OLP, advantages=A, mask=M, key=jax.random.key(3))[0]
     assert float(f(LP)) == pytest.approx(float(eager), rel=1e-12)
-    g = jax.jit(lambda fn, lp: fn(logp=lp, old_logp=OLP, advantages=A, mask=M, key=jax.random.key(3))[0], static_argnums=0)
+    g = jax.jit(lambda fn, lp: fn(logp=lp, old_logp=OLP, advantages=A, mask=M, key=jax.random.key(3))[0],
+                static_argnums=0)
     assert float(g(loss_fn, LP)) == pytest.approx(float(eager), rel=1e-12)
     assert hash(loss_fn) == hash(tokens.clip_cov(fraction=0.3, cov_low=-9.0))
 
@@ -452,9 +467,11 @@ def test_errors():
     with pytest.raises(ValueError, match="expected aggregation in"):
         tokens.chain(tokens.PPOClip(), aggregation="sum")
     with pytest.raises(ValueError, match="expected distinct metric names"):
-        tokens.chain(tokens.PPOClip(), tokens.ReferenceKL(), tokens.ReferenceKL())(logp=LP, old_logp=OLP, advantages=A, mask=M, ref_logp=REF)
+        tokens.chain(tokens.PPOClip(), tokens.ReferenceKL(), tokens.ReferenceKL())(logp=LP, old_logp=OLP,
+                                                                                   advantages=A, mask=M, ref_logp=REF)
     with pytest.raises(ValueError, match="expected input rewards for weight_mode='soft_zero'"):
-        tokens.copo(weight_mode="soft_zero")(logp=LP, old_logp=OLP, advantages=A, mask=M, adv_global=A, answer_entropy=A)
+        tokens.copo(weight_mode="soft_zero")(logp=LP, old_logp=OLP, advantages=A, mask=M, adv_global=A,
+                                             answer_entropy=A)
     with pytest.raises(ValueError, match="expected input entropy_coef for EntropyBonus"):
         tokens.ppo_entropy_bonus(coef=None)(logp=LP, old_logp=OLP, advantages=A, mask=M, entropy=H)
     with pytest.raises(ValueError, match="expected 0 <= kappa_low <= 1 <= kappa_high"):

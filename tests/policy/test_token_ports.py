@@ -267,7 +267,8 @@ def test_from_trl_advantages_mask_and_errors():
     port = tokens.from_trl({"loss_type": "grpo", "mask_truncated_completions": True})
     trunc = np.array([False, False, True, False, False])
     m = np.asarray(port.mask(jnp.asarray(M), jnp.asarray(trunc)))
-    assert m[2].sum() == 0 and np.all(m[~trunc] == M[~trunc])
+    assert m[2].sum() == 0
+    assert np.all(m[~trunc] == M[~trunc])
     # TRL's grpo averages over all rows, the emptied one included: denominator = B
     val = float(port.loss(logp=jnp.asarray(LP), old_logp=jnp.asarray(OLP), advantages=jnp.asarray(A),
                           mask=jnp.asarray(m), denominator=B)[0])

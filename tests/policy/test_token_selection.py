@@ -58,7 +58,8 @@ def test_clip_cov_subset_properties():
     n_clip = max(int(np.floor(0.25 * M.sum())), 1)
     keeps = []
     for s in range(20):
-        keep, _ = clip_cov_mask(logp=LP, old_logp=OLP, advantages=ADV, mask=M, key=jax.random.key(s), fraction=0.25, cov_low=lo,
+        keep, _ = clip_cov_mask(logp=LP, old_logp=OLP, advantages=ADV, mask=M, key=jax.random.key(s), fraction=0.25,
+                                cov_low=lo,
                                 cov_high=hi)
         sel = np.asarray(keep) == 0
         assert sel.sum() == min(n_clip, cand.sum())
@@ -68,7 +69,8 @@ def test_clip_cov_subset_properties():
     assert cand.sum() > n_clip
     assert len({k.tobytes() for k in keeps}) > 1
     # all candidates taken when they are fewer than n_clip: deterministic
-    keep, _ = clip_cov_mask(logp=LP, old_logp=OLP, advantages=ADV, mask=M, key=jax.random.key(0), fraction=1.0, cov_low=lo,
+    keep, _ = clip_cov_mask(logp=LP, old_logp=OLP, advantages=ADV, mask=M, key=jax.random.key(0), fraction=1.0,
+                            cov_low=lo,
                             cov_high=hi)
     np.testing.assert_array_equal(np.asarray(keep) == 0, cand)
 

@@ -18,7 +18,9 @@ token entropy of the sampled policy, clip fractions; every ``eval_every`` steps:
 and pass@k on ``eval_prompts`` held-out prompts. :math:`R = -a e^{H} + b` (Cui et al.'s empirical
 law) is fitted by least squares over the (entropy, reward) pairs of all steps.
 
-Protocol. Hyperparameters were chosen on the tuning seeds 0-3 only (150 steps); the reported
+Protocol. Hyperparameters were chosen by hand on the tuning seeds 0-3 only (150 steps). Those
+tuning runs are not stored, so the tuning observations quoted below are notes that motivated the
+settings, not results the repository reproduces (``--seeds 0 1 2 3`` reruns them); the reported
 results use the evaluation seeds 100-104, never looked at while tuning, and 512 evaluation prompts
 per run (standard error of an accuracy near 0.02 per run). :func:`report` gives, per variant,
 the mean and standard deviation over seeds, a 95% t-interval of the mean, and the difference to

@@ -220,7 +220,9 @@ def test_siren_metrics_and_regularizers():
     assert float(met["siren/topp_entropy_agg"]) == pytest.approx(hag, rel=1e-6)
     assert float(loss) == pytest.approx(float(pg + 0.1 * (hag - 0.5) ** 2), rel=1e-6)
     # the entropy metric is the full-vocabulary entropy, not the top-p one
-    assert float(met["entropy"]) == pytest.approx(np_tokmean(h + 1.0, m))
+    # (aggregated like the loss: sum over valid tokens / C = 5, and its token mean)
+    assert float(met["entropy"]) == pytest.approx(((h + 1.0) * m).sum() / 5.0, rel=1e-12)
+    assert float(met["entropy/token_mean"]) == pytest.approx(np_tokmean(h + 1.0, m))
     assert float(siren_anchor_penalty(1.0, 0.5, coef=2.0)) == 0.5
     assert float(epo_smoothing_penalty(2.0, 1.0, kappa_low=0.5, kappa_high=1.5)) == 0.5
     assert float(epo_smoothing_penalty(0.2, 1.0, kappa_low=0.5, kappa_high=1.5)) == pytest.approx(0.3)
@@ -412,7 +414,7 @@ def test_all_equal_rewards_give_zero_loss_and_grad(name):
     g = jax.grad(lambda x: _call(name, x, a, M)[0])(LP)
     assert float(loss) == 0.0
     assert np.all(np.asarray(g) == 0.0)
-    assert float(met["adv/frac_zero"]) == 1.0
+    assert float(met["adv/frac_zero_seq"]) == 1.0
 
 
 @pytest.mark.parametrize("name", sorted(ALL))

@@ -160,7 +160,8 @@ def entropy_from_logits(logits: ArrayLike, *, temperature: ArrayLike = 1.0, axis
     Accuracy: bfloat16/float16 logits are computed in float32 (float64 logits in float64). The
     result is the exact entropy of the given (rounded) logits to float32 rounding: measured
     within 1e-5 nats and 2e-6 per gradient entry for :math:`z \sim N(0, 3)` plus any offset up
-    to :math:`3\times10^4`, :math:`V = 1000` (``tests/policy/test_token_numerics.py``).
+    to :math:`3\times10^4`, :math:`V = 1000` (``tests/policy/test_token_numerics.py``); a gradient
+    returned to 16-bit logits also carries the rounding to their dtype.
     A row without a finite logit (or with a :math:`+\infty` one) has no distribution: NaN.
 
     Args:

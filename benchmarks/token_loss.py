@@ -14,7 +14,10 @@ otherwise widens a bfloat16 loop buffer to float32: a float32 copy of all logits
 panel of rows at a time (about 8 panels; one bit-pattern copy of all logits made the peak 2x).
 Measured on the 2-core CPU of this project: float32 1.06x / 1.03x, bfloat16 1.25x / 1.19x for the
 two shapes, against 6x / 12x for the plain version; time 0.24x / 0.23x (float32) and 0.43x / 0.55x
-(bfloat16) of the plain version's.
+(bfloat16) of the plain version's. With the shifted, -inf-safe forms of the entropy (issue 23) the
+peaks are unchanged (1.06x / 1.03x, 1.25x / 1.19x); one loaded-machine run gave time ratios 0.25x /
+0.14x (float32) and 0.33x / 0.29x (bfloat16), against 0.23x / 0.11x and 0.16x / 0.23x for the
+previous kernel in the run just before it (timings on this shared CPU vary by 2x).
 
 Usage: ``python benchmarks/token_loss.py [--small] [--chunk 256]``.
 """

@@ -7,10 +7,12 @@ module computes
 .. math::
 
     \log p_a = z_a/\tau - \operatorname{logsumexp}(z/\tau), \qquad
-    H(p) = \operatorname{logsumexp}(z/\tau) - \sum_v p_v\, z_v/\tau,
+    H(p) = \ell + \sum_v p_v\,(-s_v), \quad s = (z - \max z)/\tau,\ \ell = \log\textstyle\sum_v e^{s_v},
 
-the second form never evaluates :math:`0 \cdot \log 0`, so it is finite for peaked logits and is
-exactly 0 for a vocabulary of size one. The KL estimators are Schulman's
+both in the shifted variables, so they are accurate at any offset of the logits; the entropy is a
+sum of two non-negative terms, never evaluates :math:`0 \cdot \log 0` (finite for peaked logits,
+exactly 0 for a vocabulary of size one) and gives :math:`-\infty` logits (masked vocabularies)
+zero weight in value and gradient. 16-bit logits are computed in float32. The KL estimators are Schulman's
 :math:`k_1 = x`, :math:`k_2 = x^2/2`, :math:`k_3 = e^{-x} + x - 1` for :math:`x = \log\pi - \log
 \pi_{\rm ref}` (``k3+`` = value of :math:`k_3`, gradient of :math:`k_2`), the importance ratio is
 :math:`r = \exp(\operatorname{clip}(\log\pi - \log\pi_{\rm old}, -c, c))`, and masked means are
@@ -126,19 +128,41 @@ def log_softmax_temperature(logits: ArrayLike, *, temperature: ArrayLike = 1.0, 
       -1.38629
     """
     _check_positive("temperature", temperature)
+    z = _widen(logits)
+    top = jax.lax.stop_gradient(jnp.max(z, axis=axis, keepdims=True))
+    return jax.nn.log_softmax((z - jnp.where(jnp.isfinite(top), top, 0.0)) / temperature, axis=axis)
+
+
+def _widen(logits: ArrayLike):
+    """The logits as an array of at least float32 (16-bit logits are computed in float32)."""
     z = jnp.asarray(logits)
-    return jax.nn.log_softmax(z / temperature, axis=axis)
+    return z.astype(jnp.promote_types(z.dtype, jnp.float32))
 
 
 def entropy_from_logits(logits: ArrayLike, *, temperature: ArrayLike = 1.0, axis: int = -1):
-    r"""Entropy of :math:`\operatorname{softmax}(z/\tau)` in the logsumexp form.
+    r"""Entropy of :math:`\operatorname{softmax}(z/\tau)`, shift-invariant and safe for :math:`-\infty` logits.
+
+    With the shifted logits :math:`s = (z - \max_v z_v)/\tau \le 0` (shifted before the division, so
+    :math:`z/\tau` is never rounded at a large offset) and
+    :math:`\ell = \log\sum_v e^{s_v} \in [0, \log V]`,
 
     .. math::
 
-        H = \operatorname{logsumexp}(z/\tau) - \sum_v \operatorname{softmax}(z/\tau)_v\, z_v/\tau.
+        H = \ell + \sum_v p_v\,(-s_v), \qquad p_v = e^{s_v - \ell},
 
-    No :math:`0\log 0` is ever formed, so peaked logits give a finite (tiny) entropy and a
-    vocabulary of size one gives exactly 0.
+    a sum of two non-negative terms: no cancellation whatever the offset of the logits (the
+    unshifted form :math:`\operatorname{logsumexp}(u) - \sum_v p_v u_v` loses 26 nats at an
+    offset of :math:`3\times10^4` in float32), no :math:`0\log 0`, and entries
+    :math:`z_v = -\infty` (masked vocabulary, top-k/top-p, constrained decoding) contribute
+    exactly 0 to the value and the gradient :math:`\partial H/\partial z_v = -p_v(\log p_v + H)/\tau`.
+    The maximum is a constant of the autodiff (the entropy does not depend on it).
+
+    Accuracy: bfloat16/float16 logits are computed in float32 (float64 logits in float64). The
+    result is the exact entropy of the given (rounded) logits to float32 rounding: measured
+    within 1e-5 nats and 2e-6 per gradient entry for :math:`z \sim N(0, 3)` plus any offset up
+    to :math:`3\times10^4`, :math:`V = 1000` (``tests/policy/test_token_numerics.py``); a gradient
+    returned to 16-bit logits also carries the rounding to their dtype.
+    A row without a finite logit (or with a :math:`+\infty` one) has no distribution: NaN.
 
     Args:
       logits: real array ``[..., vocab]``.
@@ -146,7 +170,7 @@ def entropy_from_logits(logits: ArrayLike, *, temperature: ArrayLike = 1.0, axis
       axis: vocabulary axis.
 
     Returns:
-      Array ``[...]`` of entropies in nats.
+      Array ``[...]`` of entropies in nats, float32 for 16-bit logits.
 
     Raises:
       ValueError: if a concrete ``temperature`` is not positive.
@@ -157,12 +181,16 @@ def entropy_from_logits(logits: ArrayLike, *, temperature: ArrayLike = 1.0, axis
       1.38629
       >>> float(entropy_from_logits(jnp.array([1000.0, 0.0, 0.0])))
       0.0
+      >>> round(float(entropy_from_logits(jnp.array([0.0, -jnp.inf, 1.0]))), 6)
+      0.582203
     """
     _check_positive("temperature", temperature)
-    z = jnp.asarray(logits) / temperature
-    lse = jax.nn.logsumexp(z, axis=axis, keepdims=True)
-    p = jnp.exp(z - lse)
-    return jnp.squeeze(lse, axis) - jnp.sum(p * z, axis=axis)
+    z = _widen(logits)
+    top = jax.lax.stop_gradient(jnp.max(z, axis=axis, keepdims=True))
+    s = (z - jnp.where(jnp.isfinite(top), top, 0.0)) / temperature  # shift, then scale: no rounding of z/T
+    lse = jax.nn.logsumexp(s, axis=axis, keepdims=True)
+    p = jnp.exp(s - lse)
+    return jnp.squeeze(lse, axis) - jnp.sum(p * jnp.where(s > -jnp.inf, s, 0.0), axis=axis)
 
 
 def log_probs_from_logits(logits: ArrayLike, tokens: ArrayLike, *, temperature: ArrayLike = 1.0):
@@ -172,6 +200,10 @@ def log_probs_from_logits(logits: ArrayLike, tokens: ArrayLike, *, temperature: 
       logits: real array ``[..., vocab]``.
       tokens: integer array ``[...]`` of token ids in ``[0, vocab)``.
       temperature: positive scalar :math:`\tau`.
+
+    Computed as :math:`s_a - \log\sum_v e^{s_v}` with :math:`s = (z - \max z)/\tau` (shift-invariant,
+    float32 for 16-bit logits); :math:`-\infty` logits are exact: probability 0, a sampled one has
+    :math:`\log p_a = -\infty`, and the gradient :math:`(\mathbb 1[v=a] - p_v)/\tau` stays finite.
 
     Returns:
       Array ``[...]``: :math:`\log p_{a}`.
@@ -256,7 +288,7 @@ def kl_estimate(logp: ArrayLike, ref_logp: ArrayLike, *, kind: str = "k3", clamp
     return k2 + jax.lax.stop_gradient(k3 - k2)
 
 
-def importance_ratio(logp: ArrayLike, old_logp: ArrayLike, *, clamp: float | None = 20.0):
+def importance_ratio(*, logp: ArrayLike, old_logp: ArrayLike, clamp: float | None = 20.0):
     r"""Importance ratio :math:`r = \exp(\operatorname{clip}(\log\pi - \log\pi_{\rm old}, -c, c))`.
 
     Args:
@@ -272,7 +304,7 @@ def importance_ratio(logp: ArrayLike, old_logp: ArrayLike, *, clamp: float | Non
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> r, lr = importance_ratio(jnp.array([0.0, 30.0]), jnp.zeros(2))
+      >>> r, lr = importance_ratio(logp=jnp.array([0.0, 30.0]), old_logp=jnp.zeros(2))
       >>> [round(float(v), 3) for v in lr]
       [0.0, 20.0]
     """

@@ -69,7 +69,7 @@ def _token_claims(nb):
 NOTEBOOKS = [("01_quadratic_games.ipynb", _quadratic_claims, FOLDER),
              ("02_nonlinear_games.ipynb", _nonlinear_claims, FOLDER),
              ("03_markov_games.ipynb", _markov_claims, ROOT),
-             ("04_token_entropy.ipynb", _token_claims, ROOT)]
+             ("04_token_entropy.ipynb", _token_claims, FOLDER)]
 
 
 @pytest.mark.parametrize(("name", "claims", "cwd"), NOTEBOOKS)

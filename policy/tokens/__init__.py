@@ -11,7 +11,9 @@ kernel, and OBLR-PO's SNR learning-rate rule (:func:`scale_by_snr`).
 Vocabulary (one name per meaning): ``eps_low``/``eps_high`` are PPO's clip bounds, ``ratio`` only
 ever the importance ratio :math:`\pi_\theta/\pi_{\rm old}`, ``fraction`` a fraction of tokens
 selected, ``kl_coef`` the reference-KL weight, ``coef`` a part's own weight; metric names follow
-verl (table in :mod:`policy.tokens._loss`, with TRL's aliases).
+verl (table in :mod:`policy.tokens._loss`, with TRL's aliases). Losses take every argument by
+keyword (``logp=``, ``old_logp=``, ...): verl's own functions take ``(old_log_prob, log_prob)``.
+:func:`from_verl` and :func:`from_trl` port a verl actor config or a TRL ``GRPOConfig`` in one call.
 
 Examples:
   >>> import jax
@@ -22,7 +24,8 @@ Examples:
   >>> lp = jnp.log(jnp.full((4, 3), 0.5))
   >>> loss_fn = tokens.chain(tokens.PPOClip(eps_low=0.2, eps_high=0.28),
   ...                        tokens.EntropyBonus(coef=0.01))
-  >>> loss, metrics = jax.jit(loss_fn)(lp, lp, adv, jnp.ones((4, 3)), entropy=jnp.ones((4, 3)))
+  >>> loss, metrics = jax.jit(loss_fn)(logp=lp, old_logp=lp, advantages=adv, mask=jnp.ones((4, 3)),
+  ...                                   entropy=jnp.ones((4, 3)))
   >>> round(float(loss), 6), round(float(metrics["pg_loss"]), 6)
   (-0.01, 0.0)
 """
@@ -89,6 +92,9 @@ from policy.tokens._parts import ReferenceKL as ReferenceKL
 from policy.tokens._parts import SirenAnchor as SirenAnchor
 from policy.tokens._parts import Steer as Steer
 from policy.tokens._parts import TopEntropy as TopEntropy
+from policy.tokens._ports import Port as Port
+from policy.tokens._ports import from_trl as from_trl
+from policy.tokens._ports import from_verl as from_verl
 from policy.tokens._presets import agentic_ebpo as agentic_ebpo
 from policy.tokens._presets import clip_cov as clip_cov
 from policy.tokens._presets import copo as copo
@@ -167,6 +173,7 @@ __all__ = [
     "NoClip",
     "PPOClip",
     "Part",
+    "Port",
     "ReferenceKL",
     "SAPO",
     "SNRTransformation",
@@ -219,6 +226,8 @@ __all__ = [
     "epo",
     "epo_phase_weight",
     "epo_smoothing_penalty",
+    "from_trl",
+    "from_verl",
     "grpo",
     "grpo_advantages",
     "hapo",

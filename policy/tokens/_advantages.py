@@ -221,7 +221,9 @@ def empo_cluster_rewards(group_ids, answer_ids, *, num_groups: int, num_answers:
 
     .. math:: R_i = |C(o_i)| / n_{g(i)}
 
-    Maximising it with a GRPO advantage minimises the semantic entropy of the answers.
+    Maximising it with a GRPO advantage minimises the semantic entropy of the answers. Empty
+    (unextractable) answers: EMPO's code puts each one in a cluster of its own (reward
+    :math:`1/n`), never with another empty answer; give each a distinct ``answer_id``.
 
     Examples:
       >>> import jax.numpy as jnp

@@ -17,7 +17,12 @@ A loss is built, like an optax ``chain``, from parts of four kinds, applied in t
 
 with one aggregation :math:`\operatorname{Agg}_m` (mode, mask and denominator) for every per-token
 term: with micro-batches and a global ``denominator`` the sum of the micro-batch losses is the
-batch loss, penalties included. Every term is linear in :math:`\ell`, so the returned metrics add
+batch loss, penalties included, provided every batch-level quantity is computed once on the whole
+batch and passed in: the advantages, and the selections of Clip-Cov and KL-Cov (inputs
+``clip_cov_keep`` / ``kl_cov_selected``), which a per-call selection would otherwise recompute on
+each micro-batch. Parts that aggregate on their own (HPT's SFT and entropy token means, SIREN's
+anchor, EPO's smoothing, DSDR) are normalised over the tokens of the call. Every term is linear
+in :math:`\ell`, so the returned metrics add
 up: ``loss = pg_loss + sum of the penalties' contributions``.
 
 Metrics (stop-gradient, means over valid tokens unless stated; names follow verl, TRL's names where
@@ -31,14 +36,21 @@ only TRL has the quantity):
   :math:`A < 0`, and :math:`r > 1+\epsilon_h` with :math:`A > 0`.
 * ``ppo_kl``: :math:`\operatorname{mean}(\log\pi_{\rm old} - \log\pi)`.
 * ``ratio/mean``, ``ratio/max``: the importance ratio :math:`r` (the sequence ratio for GSPO).
-* ``entropy``: token-mean full-vocabulary entropy (input ``entropy``; ``nan`` without it);
-  ``entropy/seq_mean``: mean over sequences of their token-mean entropy.
+* ``entropy``: the full-vocabulary entropy (input ``entropy``; ``nan`` without it) aggregated
+  like the loss, as verl's ``actor/entropy`` (``agg_loss(entropy, mask, loss_agg_mode)``);
+  ``entropy/token_mean``: its mean over valid tokens; ``entropy/seq_mean``: mean over non-empty
+  sequences of their token-mean entropy.
 * ``cov_logp_adv``: :math:`\operatorname{mean}\,(A-\bar A)(\log\pi - \overline{\log\pi})`.
-* ``adv/mean``, ``adv/std``: advantages after the transforms; ``adv/frac_zero``: fraction of
-  sequences with zero mean advantage (TRL's ``frac_reward_zero_std`` for group advantages).
+* ``adv/mean``, ``adv/std``: advantages after the transforms over valid tokens;
+  ``adv/frac_zero_seq``: fraction of the non-empty sequences whose mean advantage is exactly 0.
+  (TRL's ``frac_reward_zero_std`` is a property of the rewards, the fraction of *groups* whose
+  rewards have zero std; compute it from the rewards, it is not a loss metric.)
 * ``token_weight/mean|min|max``: the product of the weight parts.
 * ``response_length/mean`` (TRL: ``completions/mean_length``); ``response_length/clip_ratio``:
   sequences whose last position is valid, i.e. truncated (TRL: ``completions/clipped_ratio``).
+
+``chain(..., metric_prefix="actor/")`` prefixes every name (verl's dashboards: ``actor/pg_loss``,
+``actor/entropy``, ...; :func:`from_verl` does so by default).
 
 Parts add their own metrics under their own names (``kl_loss`` and ``kl_coef`` for the reference
 KL as in verl; ``entropy_agg``, ``entropy_coef`` for the bonus; ``clip_cov/n_selected``, ...).
@@ -213,7 +225,7 @@ def standard_metrics(ctx: Context, info: ClipInfo) -> dict:
         "cov_logp_adv": masked_mean(token_covariance(lp, adv, m), m),
         "adv/mean": masked_mean(adv, m),
         "adv/std": jnp.sqrt(masked_mean((adv - masked_mean(adv, m)) ** 2, m)),
-        "adv/frac_zero": jnp.mean((seq_adv == 0).astype(lp.dtype)),
+        "adv/frac_zero_seq": masked_mean((seq_adv == 0).astype(lp.dtype), (n_i > 0).astype(lp.dtype)),
         "token_weight/mean": masked_mean(w, m),
         "token_weight/min": jnp.min(jnp.where(m > 0, w, jnp.inf)),
         "token_weight/max": jnp.max(jnp.where(m > 0, w, -jnp.inf)),
@@ -222,17 +234,18 @@ def standard_metrics(ctx: Context, info: ClipInfo) -> dict:
     }
     h = ctx.inputs.get("entropy")
     if h is None:
-        out["entropy"] = out["entropy/seq_mean"] = jnp.asarray(jnp.nan, lp.dtype)
+        out["entropy"] = out["entropy/token_mean"] = out["entropy/seq_mean"] = jnp.asarray(jnp.nan, lp.dtype)
     else:
         h = sg(jnp.asarray(h, lp.dtype))
-        out["entropy"] = masked_mean(h, m)
+        out["entropy"] = ctx.aggregate(h)
+        out["entropy/token_mean"] = masked_mean(h, m)
         seq_h = jnp.sum(h * m, axis=1) / jnp.where(n_i > 0, n_i, 1.0)
         out["entropy/seq_mean"] = masked_mean(seq_h, (n_i > 0).astype(lp.dtype))
     return out
 
 
 _TOKEN_INPUTS = ("entropy", "ref_logp", "proxy_logp", "topp_entropy", "discriminator",
-                 "old_logp_temp", "step_ids")
+                 "old_logp_temp", "step_ids", "clip_cov_keep", "kl_cov_selected")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -248,12 +261,14 @@ class TokenLoss:
       aggregation: one of ``"token-mean"``, ``"seq-mean-token-mean"``, ``"seq-mean-token-sum"``,
         ``"seq-mean-token-sum-norm"`` (:func:`aggregate_loss`).
       constant: :math:`C` of ``"seq-mean-token-sum-norm"`` (``None``: the padded length).
+      metric_prefix: prefixed to every metric name (``"actor/"`` for verl dashboards).
 
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip
       >>> loss_fn = chain(PPOClip(eps_low=0.2))
-      >>> loss, met = loss_fn(jnp.zeros((1, 2)), jnp.zeros((1, 2)), jnp.ones(1), jnp.ones((1, 2)))
+      >>> loss, met = loss_fn(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)), advantages=jnp.ones(1),
+      ...                     mask=jnp.ones((1, 2)))
       >>> float(loss), float(met["pg_clipfrac"])
       (-1.0, 0.0)
     """
@@ -261,6 +276,7 @@ class TokenLoss:
     parts: tuple[Part, ...]
     aggregation: str = "token-mean"
     constant: float | None = None
+    metric_prefix: str = ""
 
     def __post_init__(self):
         _check_choice("aggregation", self.aggregation, AGG_MODES)
@@ -276,10 +292,15 @@ class TokenLoss:
         """The loss's surrogate part."""
         return next(p for p in self.parts if p.is_surrogate)
 
-    def __call__(self, logp, old_logp, advantages, mask, *, denominator=None, **inputs):
-        """Evaluates the loss.
+    def __call__(self, *args, logp=None, old_logp=None, advantages=None, mask=None, denominator=None, **inputs):
+        """Evaluates the loss; every argument is a keyword.
+
+        ``logp`` and ``old_logp`` are keyword-only so that they cannot be swapped silently: verl's
+        functions take ``(old_log_prob, log_prob, ...)``, and the swapped call of an on-policy batch
+        gives a loss of the right value with a zero gradient.
 
         Args:
+          *args: refused (every argument is a keyword).
           logp: ``[batch, seq]`` current log-probs (differentiable).
           old_logp: ``[batch, seq]`` behaviour log-probs.
           advantages: ``[batch]`` (broadcast over tokens) or ``[batch, seq]``.
@@ -294,9 +315,17 @@ class TokenLoss:
           ``(loss, metrics)``.
 
         Raises:
+          TypeError: for positional arguments.
           ValueError: on bad shapes or masks, a missing or unexpected input, or two parts emitting
             one metric.
         """
+        if args:
+            raise TypeError(f"expected keyword arguments logp=, old_logp=, advantages=, mask= (verl's order is "
+                            f"old_log_prob, log_prob), got {len(args)} positional argument(s)")
+        missing = [k for k, v in (("logp", logp), ("old_logp", old_logp), ("advantages", advantages),
+                                  ("mask", mask)) if v is None]
+        if missing:
+            raise TypeError(f"expected keyword arguments {missing}, got none")
         _check_rank("logp", logp, 2)
         _check_same_shape("logp", logp, "old_logp", old_logp)
         _check_same_shape("logp", logp, "mask", mask)
@@ -350,10 +379,13 @@ class TokenLoss:
         metrics = standard_metrics(ctx, info)
         metrics.update(loss=sg(loss), pg_loss=sg(pg_loss))
         _add_metrics(metrics, part_metrics, "the parts")
+        if self.metric_prefix:
+            metrics = {self.metric_prefix + k: v for k, v in metrics.items()}
         return loss, metrics
 
 
-def chain(*parts: Part, aggregation: str = "token-mean", constant: float | None = None) -> TokenLoss:
+def chain(*parts: Part, aggregation: str = "token-mean", constant: float | None = None,
+          metric_prefix: str = "") -> TokenLoss:
     r"""Chains parts into a :class:`TokenLoss` (like ``optax.chain`` for updates).
 
     Args:
@@ -362,6 +394,7 @@ def chain(*parts: Part, aggregation: str = "token-mean", constant: float | None 
       aggregation: ``"token-mean"``, ``"seq-mean-token-mean"``, ``"seq-mean-token-sum"`` or
         ``"seq-mean-token-sum-norm"``.
       constant: :math:`C` of ``"seq-mean-token-sum-norm"`` (default: padded length).
+      metric_prefix: prefixed to every metric name, e.g. ``"actor/"`` (verl).
 
     Returns:
       The :class:`TokenLoss`.
@@ -377,9 +410,10 @@ def chain(*parts: Part, aggregation: str = "token-mean", constant: float | None 
       >>> import jax.numpy as jnp
       >>> from policy.tokens import EntropyBonus, PPOClip
       >>> loss_fn = chain(PPOClip(eps_low=0.2, eps_high=0.28), EntropyBonus(coef=0.1))
-      >>> loss, met = loss_fn(jnp.zeros((1, 2)), jnp.zeros((1, 2)), jnp.zeros(1), jnp.ones((1, 2)),
+      >>> loss, met = loss_fn(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)), advantages=jnp.zeros(1),
+      ...                     mask=jnp.ones((1, 2)),
       ...                     entropy=jnp.array([[1.0, 3.0]]))
       >>> round(float(loss), 6), float(met["entropy_agg"])
       (-0.2, 2.0)
     """
-    return TokenLoss(tuple(parts), aggregation, constant)
+    return TokenLoss(tuple(parts), aggregation, constant, metric_prefix)

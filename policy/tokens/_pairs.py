@@ -19,8 +19,8 @@ sg = jax.lax.stop_gradient
 
 
 def aepo_loss(
-    loss_fn: TokenLoss, logp, old_logp, advantages, mask, reg_logp, reg_old_logp, reg_advantages,
-    reg_mask, *, alpha=0.25, eps_low=0.2, eps_high=None, threshold=0.05, **inputs,
+    loss_fn: TokenLoss, *, logp, old_logp, advantages, mask, reg_logp, reg_old_logp, reg_advantages,
+    reg_mask, alpha=0.25, eps_low=0.2, eps_high=None, threshold=0.05, **inputs,
 ):
     r"""Arbitrary-Entropy PO: a loss on the batch plus a REINFORCE regulariser on temperature-:math:`T` samples.
 
@@ -60,19 +60,21 @@ def aepo_loss(
       >>> import jax.numpy as jnp
       >>> from policy.tokens import grpo
       >>> z = jnp.zeros((2, 1))
-      >>> loss, met = aepo_loss(grpo(kl_coef=0.0), z, z, jnp.zeros(2), jnp.ones((2, 1)), z, z,
-      ...                       jnp.array([1.0, -1.0]), jnp.ones((2, 1)), alpha=0.5)
+      >>> loss, met = aepo_loss(grpo(kl_coef=0.0), logp=z, old_logp=z, advantages=jnp.zeros(2), mask=jnp.ones((2, 1)),
+      ...                       reg_logp=z, reg_old_logp=z,
+      ...                       reg_advantages=jnp.array([1.0, -1.0]), reg_mask=jnp.ones((2, 1)), alpha=0.5)
       >>> float(loss), float(met["aepo/n_reg_seqs"])
       (-0.5, 1.0)
 
     References:
       `Arbitrary Entropy Policy Optimization <https://arxiv.org/abs/2510.08141>`_, 2025.
     """
-    loss, met = loss_fn(logp, old_logp, advantages, mask, **inputs)
+    loss, met = loss_fn(logp=logp, old_logp=old_logp, advantages=advantages, mask=mask, **inputs)
     _check_rank("reg_advantages", reg_advantages, 1)
     keep = (sg(jnp.asarray(reg_advantages)) > threshold).astype(jnp.asarray(reg_logp).dtype)
     rm = jnp.asarray(reg_mask, keep.dtype) * keep[:, None]
-    reg, _ = chain(PPOClip(eps_low=eps_low, eps_high=eps_high))(reg_logp, reg_old_logp, jnp.ones_like(keep), rm)
+    reg, _ = chain(PPOClip(eps_low=eps_low, eps_high=eps_high))(logp=reg_logp, old_logp=reg_old_logp,
+                                                                advantages=jnp.ones_like(keep), mask=rm)
     met.update({"aepo/reg_loss": sg(reg), "aepo/n_reg_seqs": jnp.sum(keep),
                 "aepo/alpha": jnp.asarray(alpha, keep.dtype)})
     return loss + alpha * reg, met

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 from policy._core import KL_KINDS, _check_choice, _check_fraction, importance_ratio, kl_estimate, masked_mean
 from policy.tokens import _advantages as adv_lib
 from policy.tokens import _selection as sel_lib
-from policy.tokens._aggregation import aggregate_loss
+from policy.tokens._aggregation import AGG_MODES, aggregate_loss
 from policy.tokens._loss import Context, Part
 from policy.tokens._regularizers import epo_smoothing_penalty, siren_anchor_penalty
 
@@ -57,8 +57,8 @@ class EntropyAware(Part):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import NoClip, chain
-      >>> loss, met = chain(EntropyAware(alpha=0.5), NoClip())(jnp.zeros((1, 3)), jnp.zeros((1, 3)),
-      ...     jnp.ones(1), jnp.ones((1, 3)), entropy=jnp.array([[1.0, 2.0, 0.0]]))
+      >>> loss, met = chain(EntropyAware(alpha=0.5), NoClip())(logp=jnp.zeros((1, 3)), old_logp=jnp.zeros((1, 3)),
+      ...     advantages=jnp.ones(1), mask=jnp.ones((1, 3)), entropy=jnp.array([[1.0, 2.0, 0.0]]))
       >>> float(loss), float(met["adv/mean"])  # advantages (1, 1.5, 0.5)
       (-1.0, 1.0)
     """
@@ -87,8 +87,9 @@ class EMPG(Part):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import NoClip, chain
-      >>> loss, _ = chain(EMPG(num_steps=2, zeta=0.0), NoClip())(jnp.zeros((1, 2)), jnp.zeros((1, 2)),
-      ...     jnp.ones(1), jnp.ones((1, 2)), entropy=jnp.array([[0.0, 1.0]]), step_ids=jnp.array([[0, 1]]))
+      >>> loss, _ = chain(EMPG(num_steps=2, zeta=0.0), NoClip())(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)),
+      ...     advantages=jnp.ones(1), mask=jnp.ones((1, 2)), entropy=jnp.array([[0.0, 1.0]]), step_ids=jnp.array([[0,
+      ...                                                                                                          1]]))
       >>> round(float(loss), 4)  # -(1.4621 + 0.5379) / 2
       -1.0
     """
@@ -123,7 +124,8 @@ class DCPOMix(Part):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import NoClip, chain
       >>> z = jnp.zeros((2, 1))
-      >>> _, met = chain(DCPOMix(), NoClip())(z, z, jnp.array([1.0, -1.0]), jnp.ones((2, 1)),
+      >>> _, met = chain(DCPOMix(), NoClip())(logp=z, old_logp=z, advantages=jnp.array([1.0, -1.0]), mask=jnp.ones((2,
+      ...                                                                                                           1)),
       ...     rewards=jnp.array([1.0, 0.0]), old_logp_temp=z, entropy_prev=0.4)
       >>> round(float(met["dcpo/alpha"]), 4)  # a = 0.1 / 0.5, alpha = a / (1 + a)
       0.1667
@@ -159,8 +161,8 @@ class HAPOAdvantages(Part):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import NoClip, chain
-      >>> loss, _ = chain(HAPOAdvantages(pivot=0.5), NoClip())(jnp.zeros((1, 3)), jnp.zeros((1, 3)),
-      ...     jnp.ones(1), jnp.ones((1, 3)), entropy=jnp.array([[0.1, 1.0, 10.0]]))
+      >>> loss, _ = chain(HAPOAdvantages(pivot=0.5), NoClip())(logp=jnp.zeros((1, 3)), old_logp=jnp.zeros((1, 3)),
+      ...     advantages=jnp.ones(1), mask=jnp.ones((1, 3)), entropy=jnp.array([[0.1, 1.0, 10.0]]))
       >>> round(float(loss), 4)  # r = 1 inside the band: A(1 + h) for h <= 0 -> (0, 1, 1)
       -0.6667
     """
@@ -196,6 +198,12 @@ class ClipCov(Part):
     value and stops only the gradient (the paper's pseudo-code). Metrics ``clip_cov/n_selected`` and
     ``clip_cov/frac_selected`` (what verl's ``clip_cov`` reports as ``pg_clipfrac``).
 
+    Micro-batches: the covariance, the count :math:`\lfloor\rho N\rfloor` and the random subset
+    are properties of the whole batch, so a per-call selection differs from the batch's. Compute
+    ``keep, _ = clip_cov_mask(...)`` once on the whole batch and pass each micro-batch its rows as
+    the input ``clip_cov_keep`` (then ``key`` is not needed); with a global ``denominator`` the
+    micro-batch losses and gradients then sum to the batch's.
+
     Attributes:
       fraction: :math:`\rho` (verl's ``clip_cov_ratio``; paper 2e-4).
       cov_low: lower bound of the covariance window (paper 1).
@@ -208,8 +216,9 @@ class ClipCov(Part):
       >>> import jax, jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
       >>> lp = jnp.array([[0.0, -4.0, -4.0, 0.0]])
-      >>> loss, met = chain(ClipCov(fraction=0.25), PPOClip())(lp, lp, jnp.array([[1.0, -1.0, 1.0, -1.0]]),
-      ...                                                      jnp.ones((1, 4)), key=jax.random.key(0))
+      >>> loss, met = chain(ClipCov(fraction=0.25), PPOClip())(logp=lp, old_logp=lp,
+      ...                                                      advantages=jnp.array([[1.0, -1.0, 1.0, -1.0]]),
+      ...                                                      mask=jnp.ones((1, 4)), key=jax.random.key(0))
       >>> float(met["clip_cov/n_selected"]), float(met["clip_cov/frac_selected"])
       (1.0, 0.25)
 
@@ -218,7 +227,7 @@ class ClipCov(Part):
       <https://arxiv.org/abs/2505.22617>`_, 2025.
     """
 
-    requires: ClassVar[tuple[str, ...]] = ("key",)
+    optional: ClassVar[tuple[str, ...]] = ("key", "clip_cov_keep")
     fraction: float = 2e-4
     cov_low: float = 1.0
     cov_high: float = 5.0
@@ -230,8 +239,15 @@ class ClipCov(Part):
         _check_fraction("fraction", self.fraction)
 
     def weights(self, ctx):
-        """0 on the cut tokens, 1 elsewhere."""
-        keep, _ = sel_lib.clip_cov_mask(ctx.logp, ctx.old_logp, ctx.advantages, ctx.mask,
+        """0 on the cut tokens, 1 elsewhere (input ``clip_cov_keep``, or selected here with ``key``)."""
+        keep = ctx.inputs.get("clip_cov_keep")
+        if keep is not None:
+            keep = sg(jnp.asarray(keep, ctx.logp.dtype))
+            sel = (1.0 - keep) * ctx.mask
+            return keep, {"clip_cov/n_selected": jnp.sum(sel), "clip_cov/frac_selected": masked_mean(sel, ctx.mask)}
+        if ctx.inputs.get("key") is None:
+            raise ValueError("expected input key (or a batch-level clip_cov_keep) for ClipCov, got neither")
+        keep, _ = sel_lib.clip_cov_mask(logp=ctx.logp, old_logp=ctx.old_logp, advantages=ctx.advantages, mask=ctx.mask,
                                         key=ctx.inputs["key"], fraction=self.fraction,
                                         cov_low=self.cov_low, cov_high=self.cov_high,
                                         eps_low=self.eps_low, eps_high=self.eps_high)
@@ -256,8 +272,9 @@ class TopEntropy(Part):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
-      >>> loss, met = chain(TopEntropy(keep_fraction=0.5), PPOClip())(jnp.zeros((1, 4)), jnp.zeros((1, 4)),
-      ...     jnp.ones(1), jnp.ones((1, 4)), entropy=jnp.array([[0.1, 0.9, 0.5, 2.0]]))
+      >>> loss, met = chain(TopEntropy(keep_fraction=0.5), PPOClip())(logp=jnp.zeros((1, 4)), old_logp=jnp.zeros((1,
+      ...                                                                                                         4)),
+      ...     advantages=jnp.ones(1), mask=jnp.ones((1, 4)), entropy=jnp.array([[0.1, 0.9, 0.5, 2.0]]))
       >>> float(loss), float(met["top_entropy/n_selected"])
       (-0.5, 2.0)
 
@@ -291,7 +308,8 @@ class Steer(Part):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
       >>> lp = jnp.log(jnp.array([[0.5, 0.5]]))
-      >>> loss, met = chain(Steer(), PPOClip())(lp, lp, jnp.array([[1.0, 0.0]]), jnp.ones((1, 2)),
+      >>> loss, met = chain(Steer(), PPOClip())(logp=lp, old_logp=lp, advantages=jnp.array([[1.0, 0.0]]),
+      ...                                       mask=jnp.ones((1, 2)),
       ...                                     entropy=jnp.ones((1, 2)))
       >>> round(float(loss), 4), round(float(met["token_weight/min"]), 4)
       (-0.4, 0.8)
@@ -311,7 +329,8 @@ class Steer(Part):
 
     def weights(self, ctx):
         """STEER weights."""
-        return sel_lib.steer_weights(ctx.logp, ctx.old_logp, ctx.advantages, _entropy(ctx), ctx.mask,
+        return sel_lib.steer_weights(logp=ctx.logp, old_logp=ctx.old_logp, advantages=ctx.advantages,
+                                     entropy=_entropy(ctx), mask=ctx.mask,
                                      mode=self.mode, lam_min=self.lam_min, lam_max=self.lam_max), {}
 
 
@@ -328,8 +347,8 @@ class D3STokens(Part):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
-      >>> loss, met = chain(D3STokens(keep_fraction=0.5), PPOClip())(jnp.zeros((1, 2)), jnp.zeros((1, 2)),
-      ...     jnp.ones(1), jnp.ones((1, 2)), entropy=jnp.array([[1.0, 0.5]]))
+      >>> loss, met = chain(D3STokens(keep_fraction=0.5), PPOClip())(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)),
+      ...     advantages=jnp.ones(1), mask=jnp.ones((1, 2)), entropy=jnp.array([[1.0, 0.5]]))
       >>> float(loss), float(met["d3s/n_selected"])
       (-0.5, 1.0)
 
@@ -362,8 +381,9 @@ class EntropyDiscriminatorClip(Part):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
-      >>> loss, met = chain(EntropyDiscriminatorClip(threshold=1.5), PPOClip())(jnp.zeros((1, 4)),
-      ...     jnp.zeros((1, 4)), jnp.ones(1), jnp.ones((1, 4)), discriminator=jnp.array([[0.0, 0.0, 0.0, 1.0]]))
+      >>> loss, met = chain(EntropyDiscriminatorClip(threshold=1.5), PPOClip())(logp=jnp.zeros((1, 4)),
+      ...     old_logp=jnp.zeros((1, 4)), advantages=jnp.ones(1), mask=jnp.ones((1, 4)),
+      ...     discriminator=jnp.array([[0.0, 0.0, 0.0, 1.0]]))
       >>> float(loss), float(met["entropy_discriminator/n_dropped"])
       (-0.75, 1.0)
 
@@ -401,8 +421,8 @@ class ReferenceKL(Part):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
-      >>> loss, met = chain(PPOClip(), ReferenceKL(coef=0.5))(jnp.zeros((1, 1)), jnp.zeros((1, 1)),
-      ...     jnp.zeros(1), jnp.ones((1, 1)), ref_logp=jnp.log(jnp.array([[0.5]])))
+      >>> loss, met = chain(PPOClip(), ReferenceKL(coef=0.5))(logp=jnp.zeros((1, 1)), old_logp=jnp.zeros((1, 1)),
+      ...     advantages=jnp.zeros(1), mask=jnp.ones((1, 1)), ref_logp=jnp.log(jnp.array([[0.5]])))
       >>> round(float(met["kl_loss"]), 5), round(float(loss), 5)  # k3 = 1/2 - 1 + log 2
       (0.19315, 0.09657)
     """
@@ -432,14 +452,18 @@ class EntropyBonus(Part):
     ``entropy_coef`` (e.g. the adaptive coefficient of :func:`adaptive_entropy_update`, a traced
     scalar). Metrics ``entropy_agg`` (the aggregated entropy) and ``entropy_coef``.
 
+    ``aggregation`` set (e.g. ``"token-mean"``, HPT's code) aggregates the bonus in that mode over
+    the call's own tokens, whatever the loss's aggregation (no global denominator).
+
     Attributes:
       coef: :math:`c`, or ``None`` for the input ``entropy_coef``.
+      aggregation: ``None`` (the loss's aggregation) or a mode of :func:`aggregate_loss`.
 
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
-      >>> loss, met = chain(PPOClip(), EntropyBonus(coef=0.1))(jnp.zeros((1, 2)), jnp.zeros((1, 2)),
-      ...     jnp.zeros(1), jnp.ones((1, 2)), entropy=jnp.array([[1.0, 3.0]]))
+      >>> loss, met = chain(PPOClip(), EntropyBonus(coef=0.1))(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)),
+      ...     advantages=jnp.zeros(1), mask=jnp.ones((1, 2)), entropy=jnp.array([[1.0, 3.0]]))
       >>> round(float(loss), 6), float(met["entropy_agg"])
       (-0.2, 2.0)
 
@@ -452,6 +476,11 @@ class EntropyBonus(Part):
     requires: ClassVar[tuple[str, ...]] = ("entropy",)
     optional: ClassVar[tuple[str, ...]] = ("entropy_coef",)
     coef: float | None = 1e-3
+    aggregation: str | None = None
+
+    def __post_init__(self):
+        if self.aggregation is not None:
+            _check_choice("aggregation", self.aggregation, AGG_MODES)
 
     def penalty(self, ctx):
         """:math:`-c` times the aggregated entropy."""
@@ -460,7 +489,11 @@ class EntropyBonus(Part):
             coef = ctx.inputs.get("entropy_coef")
             if coef is None:
                 raise ValueError("expected input entropy_coef for EntropyBonus(coef=None), got none")
-        h = ctx.aggregate(_entropy(ctx) * (ctx.weights > 0))
+        h = _entropy(ctx) * (ctx.weights > 0)
+        if self.aggregation is None:
+            h = ctx.aggregate(h)
+        else:
+            h = aggregate_loss(h, ctx.mask, mode=self.aggregation)
         coef = jnp.asarray(coef, h.dtype)
         return -coef * h, {"entropy_agg": sg(h), "entropy_coef": sg(coef)}
 
@@ -474,6 +507,11 @@ class KLCov(Part):
     from the second minibatch update of a rollout on. Metrics ``kl_cov/penalty`` (the aggregated
     :math:`s|\Delta|`), ``kl_cov/coef``, ``kl_cov/n_selected``.
 
+    Micro-batches: the top-:math:`K` set is a property of the whole batch. Compute
+    ``sel, _ = kl_cov_mask(...)`` once on the whole batch and pass each micro-batch its rows as the
+    input ``kl_cov_selected``; with a global ``denominator`` the micro-batch losses and gradients
+    then sum to the batch's.
+
     Attributes:
       fraction: :math:`k` (verl's ``kl_cov_ratio``, a fraction; the paper's ``k_percent`` 0.2 is 2e-3).
       coef: :math:`\beta` (paper 1, verl default 0.1).
@@ -482,8 +520,8 @@ class KLCov(Part):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import NoClip, chain
       >>> lp = jnp.array([[0.0, -2.0]])
-      >>> loss, met = chain(NoClip(), KLCov(fraction=0.5, coef=1.0))(lp, lp - 0.5,
-      ...     jnp.array([[1.0, -1.0]]), jnp.ones((1, 2)))
+      >>> loss, met = chain(NoClip(), KLCov(fraction=0.5, coef=1.0))(logp=lp, old_logp=lp - 0.5,
+      ...     advantages=jnp.array([[1.0, -1.0]]), mask=jnp.ones((1, 2)))
       >>> round(float(loss), 4)  # (-e^0.5 + e^0.5 + 0.5) / 2
       0.25
 
@@ -492,6 +530,7 @@ class KLCov(Part):
       <https://arxiv.org/abs/2505.22617>`_, 2025.
     """
 
+    optional: ClassVar[tuple[str, ...]] = ("kl_cov_selected",)
     fraction: float = 2e-4
     coef: float = 1.0
 
@@ -499,8 +538,11 @@ class KLCov(Part):
         _check_fraction("fraction", self.fraction)
 
     def penalty(self, ctx):
-        """The aggregated penalty."""
-        sel, _ = sel_lib.kl_cov_mask(ctx.logp, ctx.advantages, ctx.mask, fraction=self.fraction)
+        """The aggregated penalty (selection: input ``kl_cov_selected``, or made here)."""
+        sel = ctx.inputs.get("kl_cov_selected")
+        if sel is None:
+            sel, _ = sel_lib.kl_cov_mask(ctx.logp, ctx.advantages, ctx.mask, fraction=self.fraction)
+        sel = sg(jnp.asarray(sel, ctx.logp.dtype))
         d = ctx.logp - ctx.old_logp
         pen = ctx.aggregate(sel * d * jnp.sign(d))  # |d| with derivative sign(0) = 0 (torch's)
         return self.coef * pen, {"kl_cov/penalty": sg(pen), "kl_cov/coef": jnp.asarray(self.coef, pen.dtype),
@@ -527,7 +569,8 @@ class LpReg(Part):
       >>> from policy.tokens import PPOClip, chain
       >>> lp = jnp.log(jnp.array([[0.1, 0.2, 0.5, 0.9]]))
       >>> px = jnp.log(jnp.array([[0.2, 0.3, 0.6, 0.95]]))
-      >>> loss, met = chain(LpReg(neg_fraction=0.5), PPOClip())(lp, lp, -jnp.ones(1), jnp.ones((1, 4)),
+      >>> loss, met = chain(LpReg(neg_fraction=0.5), PPOClip())(logp=lp, old_logp=lp, advantages=-jnp.ones(1),
+      ...                                                       mask=jnp.ones((1, 4)),
       ...                                                       proxy_logp=px)
       >>> float(met["lp_reg/n_selected"])
       2.0
@@ -554,7 +597,7 @@ class LpReg(Part):
     def penalty(self, ctx):
         """The aggregated replacement term."""
         sel = self._selection(ctx)
-        r, _ = importance_ratio(ctx.logp, ctx.old_logp, clamp=20.0)
+        r, _ = importance_ratio(logp=ctx.logp, old_logp=ctx.old_logp, clamp=20.0)
         px = jnp.where(sel > 0, sg(jnp.asarray(ctx.inputs["proxy_logp"], ctx.logp.dtype)), ctx.logp)
         term = ctx.aggregate(sel * (-ctx.advantages * r + self.coef * kl_estimate(ctx.logp, sg(px), kind="k3")))
         return term, {"lp_reg/loss": sg(term)}
@@ -579,8 +622,8 @@ class SirenAnchor(Part):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
       >>> h = jnp.array([[0.1, 0.2, 0.3, 0.4, 2.0]])
-      >>> loss, met = chain(PPOClip(), SirenAnchor(coef=1.0))(jnp.zeros((1, 5)), jnp.zeros((1, 5)),
-      ...     jnp.zeros(1), jnp.ones((1, 5)), topp_entropy=h, entropy_anchor=1.0)
+      >>> loss, met = chain(PPOClip(), SirenAnchor(coef=1.0))(logp=jnp.zeros((1, 5)), old_logp=jnp.zeros((1, 5)),
+      ...     advantages=jnp.zeros(1), mask=jnp.ones((1, 5)), topp_entropy=h, entropy_anchor=1.0)
       >>> round(float(met["siren/topp_entropy_agg"]), 6), round(float(loss), 6)
       (2.0, 1.0)
 
@@ -620,8 +663,9 @@ class EPOSmoothing(Part):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
-      >>> loss, met = chain(PPOClip(), EPOSmoothing())(jnp.zeros((1, 2)), jnp.zeros((1, 2)), jnp.zeros(1),
-      ...     jnp.ones((1, 2)), entropy=jnp.full((1, 2), 2.0), entropy_hist=1.0)
+      >>> loss, met = chain(PPOClip(), EPOSmoothing())(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)),
+      ...                                              advantages=jnp.zeros(1),
+      ...     mask=jnp.ones((1, 2)), entropy=jnp.full((1, 2), 2.0), entropy_hist=1.0)
       >>> round(float(loss), 4)  # 2 - 1.1
       0.9
     """
@@ -662,8 +706,8 @@ class DSDRLocalEntropy(Part):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import PPOClip, chain
-      >>> loss, _ = chain(PPOClip(), DSDRLocalEntropy(coef=0.5, num_groups=1))(jnp.zeros((2, 2)),
-      ...     jnp.zeros((2, 2)), jnp.zeros(2), jnp.ones((2, 2)), entropy=jnp.ones((2, 2)),
+      >>> loss, _ = chain(PPOClip(), DSDRLocalEntropy(coef=0.5, num_groups=1))(logp=jnp.zeros((2, 2)),
+      ...     old_logp=jnp.zeros((2, 2)), advantages=jnp.zeros(2), mask=jnp.ones((2, 2)), entropy=jnp.ones((2, 2)),
       ...     rewards=jnp.array([1.0, 1.0]), tokens=jnp.array([[1, 2], [1, 3]]), group_ids=jnp.zeros(2, int))
       >>> float(loss)  # -0.5 * (1 + 1) / 2
       -0.5

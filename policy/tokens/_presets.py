@@ -1,7 +1,7 @@
 r"""Named presets: each method of the literature as a :class:`TokenLoss` built from parts.
 
 Every preset returns ``chain(...)`` of the parts listed in its docstring with the method's
-defaults; call the result as ``loss_fn(logp, old_logp, advantages, mask, **inputs)``. The
+defaults; call the result as ``loss_fn(logp=logp, old_logp=old_logp, advantages=advantages, mask=mask, **inputs)``. The
 advantages (GRPO, Dr. GRPO, RLOO, ... of :mod:`policy.tokens`) are the caller's, computed once per
 rollout. One name per meaning across presets: ``eps_low``/``eps_high`` are PPO's clip bounds,
 ``kl_coef`` the reference-KL weight (and only that), ``fraction`` a fraction of tokens selected,
@@ -53,8 +53,9 @@ def grpo(*, eps_low=0.2, eps_high=None, kl_coef=0.04, kl_estimator="k3",
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> loss, _ = grpo(kl_coef=0.0)(jnp.zeros((2, 1)), jnp.zeros((2, 1)), jnp.array([1.0, -1.0]),
-      ...                             jnp.ones((2, 1)))
+      >>> loss, _ = grpo(kl_coef=0.0)(logp=jnp.zeros((2, 1)), old_logp=jnp.zeros((2, 1)), advantages=jnp.array([1.0,
+      ...                                                                                                       -1.0]),
+      ...                             mask=jnp.ones((2, 1)))
       >>> float(loss)
       0.0
 
@@ -77,7 +78,8 @@ def dapo(*, eps_low=0.2, eps_high=0.28, dual_clip=None) -> TokenLoss:
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> loss, met = dapo()(jnp.log(jnp.array([[1.5]])), jnp.zeros((1, 1)), jnp.ones(1), jnp.ones((1, 1)))
+      >>> loss, met = dapo()(logp=jnp.log(jnp.array([[1.5]])), old_logp=jnp.zeros((1, 1)), advantages=jnp.ones(1),
+      ...                    mask=jnp.ones((1, 1)))
       >>> round(float(loss), 4), float(met["clip_ratio/high_mean"])
       (-1.28, 1.0)
 
@@ -97,7 +99,8 @@ def dr_grpo(*, eps_low=0.2, eps_high=None, constant=None) -> TokenLoss:
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> loss, _ = dr_grpo()(jnp.zeros((1, 4)), jnp.zeros((1, 4)), jnp.ones(1), jnp.array([[1.0, 1.0, 0.0, 0.0]]))
+      >>> loss, _ = dr_grpo()(logp=jnp.zeros((1, 4)), old_logp=jnp.zeros((1, 4)), advantages=jnp.ones(1),
+      ...                     mask=jnp.array([[1.0, 1.0, 0.0, 0.0]]))
       >>> float(loss)  # -2 / 4
       -0.5
 
@@ -118,8 +121,9 @@ def ppo_entropy_bonus(*, coef=1e-3, eps_low=0.2, eps_high=None, aggregation="tok
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> loss, _ = ppo_entropy_bonus(coef=0.1)(jnp.zeros((1, 2)), jnp.zeros((1, 2)), jnp.zeros(1),
-      ...                                       jnp.ones((1, 2)), entropy=jnp.array([[1.0, 3.0]]))
+      >>> loss, _ = ppo_entropy_bonus(coef=0.1)(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)),
+      ...                                       advantages=jnp.zeros(1),
+      ...                                       mask=jnp.ones((1, 2)), entropy=jnp.array([[1.0, 3.0]]))
       >>> round(float(loss), 6)
       -0.2
 
@@ -141,7 +145,8 @@ def clip_cov(*, fraction=2e-4, cov_low=1.0, cov_high=5.0, eps_low=0.2, eps_high=
     Examples:
       >>> import jax, jax.numpy as jnp
       >>> lp = jnp.array([[0.0, -4.0, -4.0, 0.0]])
-      >>> loss, met = clip_cov(fraction=0.25)(lp, lp, jnp.array([[1.0, -1.0, 1.0, -1.0]]), jnp.ones((1, 4)),
+      >>> loss, met = clip_cov(fraction=0.25)(logp=lp, old_logp=lp, advantages=jnp.array([[1.0, -1.0, 1.0, -1.0]]),
+      ...                                     mask=jnp.ones((1, 4)),
       ...                                     key=jax.random.key(0))
       >>> float(met["clip_cov/n_selected"]), float(met["pg_clipfrac"])
       (1.0, 0.0)
@@ -164,7 +169,8 @@ def kl_cov(*, fraction=2e-4, coef=1.0) -> TokenLoss:
     Examples:
       >>> import jax.numpy as jnp
       >>> lp = jnp.array([[0.0, -2.0]])
-      >>> loss, met = kl_cov(fraction=0.5)(lp, lp - 0.5, jnp.array([[1.0, -1.0]]), jnp.ones((1, 2)))
+      >>> loss, met = kl_cov(fraction=0.5)(logp=lp, old_logp=lp - 0.5, advantages=jnp.array([[1.0, -1.0]]),
+      ...                                  mask=jnp.ones((1, 2)))
       >>> round(float(loss), 4), float(met["kl_cov/n_selected"])
       (0.25, 1.0)
 
@@ -184,7 +190,8 @@ def siren(*, coef=0.005, eps_low=0.28, eps_high=None, quantile=0.8, constant=Non
     Examples:
       >>> import jax.numpy as jnp
       >>> h = jnp.array([[0.1, 0.2, 0.3, 0.4, 2.0]])
-      >>> loss, met = siren(coef=1.0)(jnp.zeros((1, 5)), jnp.zeros((1, 5)), jnp.zeros(1), jnp.ones((1, 5)),
+      >>> loss, met = siren(coef=1.0)(logp=jnp.zeros((1, 5)), old_logp=jnp.zeros((1, 5)), advantages=jnp.zeros(1),
+      ...                             mask=jnp.ones((1, 5)),
       ...                             topp_entropy=h, entropy_anchor=1.0)
       >>> round(float(loss), 6)
       1.0
@@ -206,7 +213,8 @@ def lp_reg(*, neg_fraction=0.01, pos_fraction=0.0, coef=1.0, eps_low=0.2, eps_hi
       >>> import jax.numpy as jnp
       >>> lp = jnp.log(jnp.array([[0.1, 0.2, 0.5, 0.9]]))
       >>> px = jnp.log(jnp.array([[0.2, 0.3, 0.6, 0.95]]))
-      >>> _, met = lp_reg(neg_fraction=0.5)(lp, lp, -jnp.ones(1), jnp.ones((1, 4)), proxy_logp=px)
+      >>> _, met = lp_reg(neg_fraction=0.5)(logp=lp, old_logp=lp, advantages=-jnp.ones(1), mask=jnp.ones((1, 4)),
+      ...                                   proxy_logp=px)
       >>> float(met["lp_reg/n_selected"])
       2.0
 
@@ -227,7 +235,8 @@ def steer(*, mode="linear", lam_min=0.8, lam_max=1.2, eps_low=0.2, eps_high=0.28
     Examples:
       >>> import jax.numpy as jnp
       >>> lp = jnp.log(jnp.array([[0.5, 0.5]]))
-      >>> loss, _ = steer()(lp, lp, jnp.array([[1.0, 0.0]]), jnp.ones((1, 2)), entropy=jnp.ones((1, 2)))
+      >>> loss, _ = steer()(logp=lp, old_logp=lp, advantages=jnp.array([[1.0, 0.0]]), mask=jnp.ones((1, 2)),
+      ...                   entropy=jnp.ones((1, 2)))
       >>> round(float(loss), 4)
       -0.4
 
@@ -248,7 +257,8 @@ def hapo(*, pivot=0.8, alpha=1.0, beta=1.0, eps_low=0.2, eps_high=0.2, dual_clip
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> loss, _ = hapo(pivot=0.5)(jnp.zeros((1, 3)), jnp.zeros((1, 3)), jnp.ones(1), jnp.ones((1, 3)),
+      >>> loss, _ = hapo(pivot=0.5)(logp=jnp.zeros((1, 3)), old_logp=jnp.zeros((1, 3)), advantages=jnp.ones(1),
+      ...                           mask=jnp.ones((1, 3)),
       ...                           entropy=jnp.array([[0.1, 1.0, 10.0]]))
       >>> round(float(loss), 4)  # r = 1 inside the band: A(1 + h) for h <= 0 -> (0, 1, 1)
       -0.6667
@@ -272,7 +282,8 @@ def dcpo(*, target=0.5, eps_low=0.2, eps_high=None, dual_clip=3.0) -> TokenLoss:
     Examples:
       >>> import jax.numpy as jnp
       >>> z = jnp.zeros((2, 1))
-      >>> loss, met = dcpo()(z, z, jnp.array([1.0, -1.0]), jnp.ones((2, 1)), rewards=jnp.array([1.0, 0.0]),
+      >>> loss, met = dcpo()(logp=z, old_logp=z, advantages=jnp.array([1.0, -1.0]), mask=jnp.ones((2, 1)),
+      ...                    rewards=jnp.array([1.0, 0.0]),
       ...                    old_logp_temp=z, entropy_prev=0.4)
       >>> round(float(met["dcpo/alpha"]), 4), round(float(loss), 4)
       (0.1667, -0.0833)
@@ -291,8 +302,9 @@ def empg(*, num_steps: int, k=1.0, k_future=1.0, zeta=0.1, eps_low=0.2, eps_high
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> loss, _ = empg(num_steps=2, zeta=0.0)(jnp.zeros((1, 2)), jnp.zeros((1, 2)), jnp.array([1.0]),
-      ...     jnp.ones((1, 2)), entropy=jnp.array([[0.0, 1.0]]), step_ids=jnp.array([[0, 1]]))
+      >>> loss, _ = empg(num_steps=2, zeta=0.0)(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)),
+      ...                                       advantages=jnp.array([1.0]),
+      ...     mask=jnp.ones((1, 2)), entropy=jnp.array([[0.0, 1.0]]), step_ids=jnp.array([[0, 1]]))
       >>> round(float(loss), 4)
       -1.0
 
@@ -312,7 +324,8 @@ def agentic_ebpo(*, alpha=0.5, eps_low=0.2, eps_high=0.28) -> TokenLoss:
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> loss, _ = agentic_ebpo()(jnp.zeros((1, 3)), jnp.zeros((1, 3)), jnp.ones(1), jnp.ones((1, 3)),
+      >>> loss, _ = agentic_ebpo()(logp=jnp.zeros((1, 3)), old_logp=jnp.zeros((1, 3)), advantages=jnp.ones(1),
+      ...                          mask=jnp.ones((1, 3)),
       ...                          entropy=jnp.array([[1.0, 2.0, 0.0]]))
       >>> float(loss)  # -(1 + 1.5 + 0.5) / 3
       -1.0
@@ -333,7 +346,8 @@ def d3s(*, keep_fraction=0.2, eps_low=0.2, eps_high=None) -> TokenLoss:
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> loss, _ = d3s(keep_fraction=0.5)(jnp.zeros((1, 2)), jnp.zeros((1, 2)), jnp.ones(1), jnp.ones((1, 2)),
+      >>> loss, _ = d3s(keep_fraction=0.5)(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)), advantages=jnp.ones(1),
+      ...                                  mask=jnp.ones((1, 2)),
       ...                                  entropy=jnp.array([[1.0, 0.5]]))
       >>> float(loss)
       -0.5
@@ -352,8 +366,9 @@ def entropy_discriminator_clip(*, threshold=2.0, eps_low=0.2, eps_high=None) -> 
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> loss, _ = entropy_discriminator_clip(threshold=1.5)(jnp.zeros((1, 4)), jnp.zeros((1, 4)), jnp.ones(1),
-      ...     jnp.ones((1, 4)), discriminator=jnp.array([[0.0, 0.0, 0.0, 1.0]]))
+      >>> loss, _ = entropy_discriminator_clip(threshold=1.5)(logp=jnp.zeros((1, 4)), old_logp=jnp.zeros((1, 4)),
+      ...                                                     advantages=jnp.ones(1),
+      ...     mask=jnp.ones((1, 4)), discriminator=jnp.array([[0.0, 0.0, 0.0, 1.0]]))
       >>> float(loss)
       -0.75
 
@@ -373,7 +388,8 @@ def copo(*, k=5.0, b=1.0, weight_mode="soft", eps=0.2, aggregation="seq-mean-tok
     Examples:
       >>> import jax.numpy as jnp
       >>> z = jnp.zeros((2, 1))
-      >>> loss, _ = copo()(z, z, jnp.array([1.0, -1.0]), jnp.ones((2, 1)), adv_global=jnp.zeros(2),
+      >>> loss, _ = copo()(logp=z, old_logp=z, advantages=jnp.array([1.0, -1.0]), mask=jnp.ones((2, 1)),
+      ...                  adv_global=jnp.zeros(2),
       ...                  answer_entropy=jnp.array([1.0, 1.0]))
       >>> float(loss)
       0.0
@@ -395,7 +411,8 @@ def epo(*, entropy_coef=0.01, smooth_coef=1.0, kappa_low=0.9, kappa_high=1.1, ep
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> loss, _ = epo(entropy_coef=0.0)(jnp.zeros((1, 2)), jnp.zeros((1, 2)), jnp.zeros(1), jnp.ones((1, 2)),
+      >>> loss, _ = epo(entropy_coef=0.0)(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)), advantages=jnp.zeros(1),
+      ...                                 mask=jnp.ones((1, 2)),
       ...                                 entropy=jnp.full((1, 2), 2.0), entropy_hist=1.0)
       >>> round(float(loss), 4)  # 2 - 1.1
       0.9
@@ -416,8 +433,9 @@ def dsdr(*, num_groups: int, ent_coef=0.01, tau=1.0, eps_low=0.2, eps_high=None)
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> loss, _ = dsdr(num_groups=1, ent_coef=0.5)(jnp.zeros((2, 2)), jnp.zeros((2, 2)), jnp.zeros(2),
-      ...     jnp.ones((2, 2)), entropy=jnp.ones((2, 2)), rewards=jnp.array([1.0, 1.0]),
+      >>> loss, _ = dsdr(num_groups=1, ent_coef=0.5)(logp=jnp.zeros((2, 2)), old_logp=jnp.zeros((2, 2)),
+      ...                                            advantages=jnp.zeros(2),
+      ...     mask=jnp.ones((2, 2)), entropy=jnp.ones((2, 2)), rewards=jnp.array([1.0, 1.0]),
       ...     tokens=jnp.array([[1, 2], [1, 3]]), group_ids=jnp.zeros(2, int))
       >>> float(loss)
       -0.5
@@ -430,16 +448,20 @@ def dsdr(*, num_groups: int, ent_coef=0.01, tau=1.0, eps_low=0.2, eps_high=None)
                  aggregation="seq-mean-token-mean")
 
 
-def empo(*, eps_low=3e-4, eps_high=4e-4, aggregation="token-mean") -> TokenLoss:
+def empo(*, eps_low=3e-4, eps_high=4e-4, aggregation="seq-mean-token-mean") -> TokenLoss:
     r"""EMPO: the sequence-level (GSPO) clipped loss on label-free semantic-cluster rewards.
 
     Parts: :class:`GSPOClip`. Rewards: :func:`empo_cluster_rewards`, then :func:`grpo_advantages`;
     the prompt filter: :func:`empo_confidence_mask` (multiply ``mask``). Defaults from EMPO's recipe
-    (clip 3e-4 / 4e-4, token-mean).
+    (clip 3e-4 / 4e-4). The aggregation is ``seq-mean-token-mean`` as EMPO's code runs it: its
+    recipe says ``loss_agg_mode=token-mean``, but verl's ``gspo`` policy loss (which EMPO uses)
+    averages over sequences whatever ``loss_agg_mode`` says; pass ``aggregation="token-mean"`` for
+    the configured reading.
 
     Examples:
       >>> import jax.numpy as jnp
-      >>> loss, met = empo()(jnp.zeros((2, 2)), jnp.zeros((2, 2)), jnp.array([1.0, -1.0]), jnp.ones((2, 2)))
+      >>> loss, met = empo()(logp=jnp.zeros((2, 2)), old_logp=jnp.zeros((2, 2)), advantages=jnp.array([1.0, -1.0]),
+      ...                    mask=jnp.ones((2, 2)))
       >>> float(loss), float(met["ratio/mean"])
       (0.0, 1.0)
 
@@ -450,29 +472,40 @@ def empo(*, eps_low=3e-4, eps_high=4e-4, aggregation="token-mean") -> TokenLoss:
     return chain(GSPOClip(eps_low=eps_low, eps_high=eps_high), aggregation=aggregation)
 
 
-def hpt(*, entropy_coef=1e-3, constant=None) -> TokenLoss:
-    r"""HPT: per prompt SFT on a demonstration or unclipped RL, in one loss (input ``sft_mask``).
+def hpt(*, entropy_coef=1e-3, sft_coef=1.0, constant=None) -> TokenLoss:
+    r"""HPT: per prompt SFT on a demonstration or unclipped RL, normalised as HPT's code does (input ``sft_mask``).
 
-    Parts: :class:`UnifiedPG` (reference :math:`\pi_{\rm old}`, no clip), :class:`EntropyBonus`
-    (``entropy_coef``, input ``entropy``; ``0`` drops it), aggregation ``seq-mean-token-sum-norm``
-    (HPT's ``loss_remove_token_mean``: :math:`\sum\ell m / T_{\max}`, ``constant`` = :math:`T_{\max}`).
-    Gate: :func:`hpt_gate`; advantages: :func:`dr_grpo_advantages` (HPT's ``grpo_use_std=False``).
+    .. math::
+
+        L = \frac{1}{T_{\max}}\sum_{i \in {\rm RL}}\sum_t -A_i r_{i,t} m_{i,t}
+            + c_{\rm sft}\,\frac{\sum_{i \in {\rm SFT}}\sum_t -\log\pi_{i,t}\,
+                                 m_{i,t}}{\sum_{i\in{\rm SFT}}\sum_t m_{i,t}}
+            - c_H\,\frac{\sum_{i,t} H_{i,t} m_{i,t}}{\sum_{i,t} m_{i,t}}:
+
+    the RL rows with HPT's ``loss_remove_token_mean`` (:math:`\sum \ell m / T_{\max}`, ``constant`` =
+    :math:`T_{\max}`, default the padded length), the SFT term a token mean over the SFT tokens
+    (``sft_loss_coef`` = 1), the entropy bonus a token mean over all tokens (``entropy_coeff`` =
+    1e-3; ``0`` drops it). Each term is normalised over the tokens of the call, as in HPT's actor.
+    Parts: :class:`UnifiedPG` (reference :math:`\pi_{\rm old}`, no clip, ``sft_token_mean``),
+    :class:`EntropyBonus` (``aggregation="token-mean"``). Gate: :func:`hpt_gate`; advantages:
+    :func:`dr_grpo_advantages` (HPT's ``grpo_use_std=False``).
 
     Examples:
       One RL row (:math:`A = 1`, on-policy) and one SFT row (:math:`\log\pi = -2` per token):
 
       >>> import jax.numpy as jnp
       >>> lp = jnp.array([[0.0, 0.0], [-2.0, -2.0]])
-      >>> loss, _ = hpt(entropy_coef=0.0)(lp, lp, jnp.array([1.0, 0.0]), jnp.ones((2, 2)),
-      ...                                 sft_mask=jnp.array([0.0, 1.0]))
-      >>> float(loss)  # (-1 - 1 + 2 + 2) / 2
+      >>> loss, _ = hpt(entropy_coef=0.0)(logp=lp, old_logp=lp, advantages=jnp.array([1.0, 0.0]),
+      ...                                 mask=jnp.ones((2, 2)), sft_mask=jnp.array([0.0, 1.0]))
+      >>> float(loss)  # (-1 - 1) / 2 + (2 + 2) / 2
       1.0
 
     References:
       Lv et al., `Towards a Unified View of Large Language Model Post-Training
-      <https://arxiv.org/abs/2509.04419>`_, 2025.
+      <https://arxiv.org/abs/2509.04419>`_, 2025; code: TsinghuaC3I/Unify-Post-Training
+      (``hpt/verl/verl/mix_src``).
     """
-    parts = [UnifiedPG(reference="old", eps=None)]
+    parts = [UnifiedPG(reference="old", eps=None, sft_token_mean=True, sft_coef=sft_coef)]
     if entropy_coef:
-        parts.append(EntropyBonus(coef=entropy_coef))
+        parts.append(EntropyBonus(coef=entropy_coef, aggregation="token-mean"))
     return chain(*parts, aggregation="seq-mean-token-sum-norm", constant=constant)

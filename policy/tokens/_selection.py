@@ -168,7 +168,7 @@ def d3s_select_samples(rewards, *, k: int):
 
 
 def steer_weights(
-    logp, old_logp, advantages, entropy, mask, *, mode="linear", lam_min=0.8, lam_max=1.2
+    *, logp, old_logp, advantages, entropy, mask, mode="linear", lam_min=0.8, lam_max=1.2
 ):
     r"""STEER token weights from the first-order entropy change of each token's update.
 
@@ -191,7 +191,8 @@ def steer_weights(
     Examples:
       >>> import jax.numpy as jnp
       >>> lp = jnp.log(jnp.array([[0.5, 0.5]]))
-      >>> w = steer_weights(lp, lp, jnp.array([[1.0, 0.0]]), jnp.ones((1, 2)), jnp.ones((1, 2)))
+      >>> w = steer_weights(logp=lp, old_logp=lp, advantages=jnp.array([[1.0, 0.0]]), entropy=jnp.ones((1, 2)),
+      ...                   mask=jnp.ones((1, 2)))
       >>> [round(float(v), 3) for v in w[0]]  # largest |Omega| -> lam_min
       [0.8, 1.2]
 
@@ -221,7 +222,7 @@ def steer_weights(
 
 
 def clip_cov_mask(
-    logp, old_logp, advantages, mask, *, key, fraction=2e-4, cov_low=1.0, cov_high=5.0,
+    *, logp, old_logp, advantages, mask, key, fraction=2e-4, cov_low=1.0, cov_high=5.0,
     eps_low=0.2, eps_high=0.2,
 ):
     r"""Clip-Cov selection: a random subset of moderate-covariance tokens whose gradient is cut.
@@ -250,7 +251,8 @@ def clip_cov_mask(
     Examples:
       >>> import jax, jax.numpy as jnp
       >>> lp = jnp.array([[0.0, -4.0, -4.0, 0.0]])
-      >>> keep, cov = clip_cov_mask(lp, lp, jnp.array([[1.0, -1.0, 1.0, -1.0]]), jnp.ones((1, 4)),
+      >>> keep, cov = clip_cov_mask(logp=lp, old_logp=lp, advantages=jnp.array([[1.0, -1.0, 1.0, -1.0]]),
+      ...                           mask=jnp.ones((1, 4)),
       ...                           key=jax.random.key(0), fraction=0.25)
       >>> [float(v) for v in cov[0]], float(keep.sum())
       ([2.0, 2.0, -2.0, -2.0], 3.0)

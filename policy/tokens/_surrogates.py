@@ -29,7 +29,7 @@ from typing import ClassVar
 import jax
 import jax.numpy as jnp
 
-from policy._core import _check_choice, _check_rank, importance_ratio
+from policy._core import _check_choice, _check_rank, importance_ratio, masked_mean
 from policy.tokens._advantages import (
     broadcast_advantages,
     hapo_adaptive_eps,
@@ -83,7 +83,8 @@ class PPOClip(Surrogate):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
       >>> loss_fn = chain(PPOClip(eps_low=0.2, eps_high=0.28))
-      >>> loss, met = loss_fn(jnp.log(jnp.array([[1.5]])), jnp.zeros((1, 1)), jnp.ones(1), jnp.ones((1, 1)))
+      >>> loss, met = loss_fn(logp=jnp.log(jnp.array([[1.5]])), old_logp=jnp.zeros((1, 1)), advantages=jnp.ones(1),
+      ...                     mask=jnp.ones((1, 1)))
       >>> round(float(loss), 4), float(met["pg_clipfrac"]), float(met["clip_ratio/high_mean"])
       (-1.28, 1.0, 1.0)
 
@@ -106,7 +107,7 @@ class PPOClip(Surrogate):
     def surrogate(self, ctx: Context):
         """Per-token PPO losses."""
         eh = self.eps_low if self.eps_high is None else self.eps_high
-        r, log_r = importance_ratio(ctx.logp, ctx.old_logp, clamp=self.log_ratio_clamp)
+        r, log_r = importance_ratio(logp=ctx.logp, old_logp=ctx.old_logp, clamp=self.log_ratio_clamp)
         return _ppo(ctx.advantages, r, log_r, self.eps_low, eh, self.dual_clip)
 
 
@@ -125,7 +126,7 @@ class TRLClip(Surrogate):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
       >>> lp, z, m = jnp.log(jnp.array([[5.0]])), jnp.zeros((1, 1)), jnp.ones((1, 1))
-      >>> [float(chain(TRLClip(delta=d))(lp, z, -jnp.ones(1), m)[0]) for d in (None, 2.0)]
+      >>> [float(chain(TRLClip(delta=d))(logp=lp, old_logp=z, advantages=-jnp.ones(1), mask=m)[0]) for d in (None, 2.0)]
       [5.0, 2.0]
 
     References:
@@ -146,7 +147,7 @@ class TRLClip(Surrogate):
         """Per-token TRL losses."""
         eh = self.eps_low if self.eps_high is None else self.eps_high
         adv = ctx.advantages
-        r, log_r = importance_ratio(ctx.logp, ctx.old_logp, clamp=None)
+        r, log_r = importance_ratio(logp=ctx.logp, old_logp=ctx.old_logp, clamp=None)
         r1 = r if self.delta is None else jnp.minimum(r, self.delta)
         t1 = r1 * adv
         t2 = jnp.clip(r, 1.0 - self.eps_low, 1.0 + eh) * adv
@@ -175,7 +176,8 @@ class GradientPreservingClip(Surrogate):
       >>> import jax
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
-      >>> f = lambda lp: chain(GradientPreservingClip())(lp, jnp.zeros((1, 1)), jnp.ones(1), jnp.ones((1, 1)))[0]
+      >>> f = lambda lp: chain(GradientPreservingClip())(logp=lp, old_logp=jnp.zeros((1, 1)), advantages=jnp.ones(1),
+      ...                                                mask=jnp.ones((1, 1)))[0]
       >>> round(float(jax.grad(f)(jnp.log(jnp.array([[2.0]])))[0, 0]), 4)
       -1.28
 
@@ -196,7 +198,7 @@ class GradientPreservingClip(Surrogate):
     def surrogate(self, ctx: Context):
         """Per-token losses."""
         adv = ctx.advantages
-        r, log_r = importance_ratio(ctx.logp, ctx.old_logp, clamp=self.log_ratio_clamp)
+        r, log_r = importance_ratio(logp=ctx.logp, old_logp=ctx.old_logp, clamp=self.log_ratio_clamp)
         high = (adv > 0) & (r > 1.0 + self.eps_high)
         low = (adv < 0) & (r < 1.0 - self.eps_low)
         ppo = jnp.maximum(-adv * r, -adv * jnp.clip(r, 1.0 - self.eps_low, 1.0 + self.eps_high))
@@ -215,14 +217,15 @@ class NoClip(Surrogate):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
-      >>> loss, _ = chain(NoClip())(jnp.log(jnp.array([[3.0]])), jnp.zeros((1, 1)), jnp.ones(1), jnp.ones((1, 1)))
+      >>> loss, _ = chain(NoClip())(logp=jnp.log(jnp.array([[3.0]])), old_logp=jnp.zeros((1, 1)),
+      ...                           advantages=jnp.ones(1), mask=jnp.ones((1, 1)))
       >>> round(float(loss), 4)
       -3.0
     """
 
     def surrogate(self, ctx: Context):
         """Per-token losses."""
-        r, log_r = importance_ratio(ctx.logp, ctx.old_logp, clamp=None)
+        r, log_r = importance_ratio(logp=ctx.logp, old_logp=ctx.old_logp, clamp=None)
         return -ctx.advantages * r, ClipInfo.unclipped(r, log_r)
 
 
@@ -239,7 +242,8 @@ class CISPO(Surrogate):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
-      >>> loss, _ = chain(CISPO())(-jnp.ones((1, 1)), -jnp.ones((1, 1)), jnp.ones(1), jnp.ones((1, 1)))
+      >>> loss, _ = chain(CISPO())(logp=-jnp.ones((1, 1)), old_logp=-jnp.ones((1, 1)), advantages=jnp.ones(1),
+      ...                          mask=jnp.ones((1, 1)))
       >>> float(loss)
       1.0
 
@@ -256,7 +260,7 @@ class CISPO(Surrogate):
     def surrogate(self, ctx: Context):
         """Per-token losses."""
         adv = ctx.advantages
-        r, log_r = importance_ratio(ctx.logp, ctx.old_logp, clamp=None)
+        r, log_r = importance_ratio(logp=ctx.logp, old_logp=ctx.old_logp, clamp=None)
         high = (r > self.eps_max) & (adv != 0)
         f = jnp.zeros(r.shape, bool)
         return -sg(jnp.minimum(r, self.eps_max)) * adv * ctx.logp, ClipInfo(r, log_r, high, f, f, high)
@@ -275,7 +279,8 @@ class SAPO(Surrogate):
     Examples:
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
-      >>> loss, _ = chain(SAPO())(jnp.zeros((1, 1)), jnp.zeros((1, 1)), jnp.ones(1), jnp.ones((1, 1)))
+      >>> loss, _ = chain(SAPO())(logp=jnp.zeros((1, 1)), old_logp=jnp.zeros((1, 1)), advantages=jnp.ones(1),
+      ...                         mask=jnp.ones((1, 1)))
       >>> float(loss)
       -2.0
 
@@ -293,7 +298,7 @@ class SAPO(Surrogate):
     def surrogate(self, ctx: Context):
         """Per-token losses."""
         adv = ctx.advantages
-        r, log_r = importance_ratio(ctx.logp, ctx.old_logp, clamp=None)
+        r, log_r = importance_ratio(logp=ctx.logp, old_logp=ctx.old_logp, clamp=None)
         tau = jnp.where(adv > 0, self.tau_pos, self.tau_neg)
         return -jax.nn.sigmoid(tau * (r - 1.0)) * 4.0 / tau * adv, ClipInfo.unclipped(r, log_r)
 
@@ -326,7 +331,8 @@ class GSPOClip(Surrogate):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
       >>> loss_fn = chain(GSPOClip(eps_low=0.05, eps_high=0.05), aggregation="seq-mean-token-mean")
-      >>> loss, met = loss_fn(jnp.array([[0.2, 0.0]]), jnp.zeros((1, 2)), jnp.ones(1), jnp.ones((1, 2)))
+      >>> loss, met = loss_fn(logp=jnp.array([[0.2, 0.0]]), old_logp=jnp.zeros((1, 2)), advantages=jnp.ones(1),
+      ...                     mask=jnp.ones((1, 2)))
       >>> round(float(loss), 6), round(float(met["ratio/mean"]), 6)
       (-1.05, 1.105171)
 
@@ -371,17 +377,24 @@ class UnifiedPG(Surrogate):
     (the negative log-likelihood of a demonstration, i.e. :math:`\hat A = 1` with the ``"current"``
     reference).
 
+    With ``sft_token_mean=True`` (HPT's code) the SFT rows leave the shared aggregation: their
+    surrogate entries are 0 and a separate term :math:`c_{\rm sft}\,\sum_{\rm SFT}(-\log\pi)m /
+    \sum_{\rm SFT} m`, a token mean over the SFT tokens of the call, is added (metric
+    ``unified_pg/sft_loss``).
+
     Attributes:
       reference: ``"old"``, ``"current"`` or ``"one"``.
       eps: PPO clip of the stabilisation mask, or ``None`` (HPT removes the clip).
+      sft_token_mean: aggregate the SFT rows on their own, as a token mean (HPT).
+      sft_coef: :math:`c_{\rm sft}` of that term (HPT's ``sft_loss_coef``, 1.0).
 
     Examples:
       One RL row (:math:`A = 1`, on-policy: :math:`\ell = -1`) and one SFT row (:math:`\log\pi = -2`):
 
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
-      >>> loss, met = chain(UnifiedPG())(jnp.array([[0.0], [-2.0]]), jnp.array([[0.0], [-2.0]]),
-      ...                               jnp.array([1.0, 0.0]), jnp.ones((2, 1)),
+      >>> loss, met = chain(UnifiedPG())(logp=jnp.array([[0.0], [-2.0]]), old_logp=jnp.array([[0.0], [-2.0]]),
+      ...                               advantages=jnp.array([1.0, 0.0]), mask=jnp.ones((2, 1)),
       ...                               sft_mask=jnp.array([0.0, 1.0]))
       >>> float(loss), float(met["unified_pg/sft_frac"])
       (0.5, 0.5)
@@ -395,6 +408,8 @@ class UnifiedPG(Surrogate):
 
     reference: str = "old"
     eps: float | None = None
+    sft_token_mean: bool = False
+    sft_coef: float = 1.0
 
     def __post_init__(self):
         _check_choice("reference", self.reference, ("old", "current", "one"))
@@ -403,7 +418,7 @@ class UnifiedPG(Surrogate):
     def surrogate(self, ctx: Context):
         """Per-token losses (SFT rows: negative log-likelihood)."""
         lp, adv = ctx.logp, ctx.advantages
-        r, log_r = importance_ratio(lp, ctx.old_logp, clamp=None)
+        r, log_r = importance_ratio(logp=lp, old_logp=ctx.old_logp, clamp=None)
         if self.reference == "old":
             w = r
         elif self.reference == "current":
@@ -417,15 +432,19 @@ class UnifiedPG(Surrogate):
         sft = ctx.inputs.get("sft_mask")
         if sft is not None:
             _check_rank("sft_mask", sft, 1)
-            rl = jnp.where(jnp.asarray(sft)[:, None] > 0, -lp, rl)
+            rl = jnp.where(jnp.asarray(sft)[:, None] > 0, 0.0 if self.sft_token_mean else -lp, rl)
         info = ClipInfo.unclipped(r, log_r)._replace(clipped=~stable)
         return rl, info
 
     def penalty(self, ctx: Context):
-        """No loss term; reports the fraction of SFT rows (``unified_pg/sft_frac``)."""
+        """The separate SFT token mean (``sft_token_mean``), and the fraction of SFT rows."""
         sft = ctx.inputs.get("sft_mask")
         frac = jnp.zeros(()) if sft is None else jnp.mean((jnp.asarray(sft) > 0).astype(ctx.logp.dtype))
-        return jnp.zeros((), ctx.logp.dtype), {"unified_pg/sft_frac": frac}
+        if not self.sft_token_mean or sft is None:
+            return jnp.zeros((), ctx.logp.dtype), {"unified_pg/sft_frac": frac}
+        sm = ctx.mask * (jnp.asarray(sft, ctx.logp.dtype)[:, None] > 0)
+        nll = masked_mean(-ctx.logp, sm)
+        return self.sft_coef * nll, {"unified_pg/sft_frac": frac, "unified_pg/sft_loss": sg(nll)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -452,7 +471,8 @@ class HAPOClip(Surrogate):
       >>> import jax.numpy as jnp
       >>> from policy.tokens import chain
       >>> lp = jnp.log(jnp.array([[0.7, 0.7, 0.7]]))
-      >>> loss, met = chain(HAPOClip(pivot=0.5))(lp, jnp.zeros((1, 3)), -jnp.ones(1), jnp.ones((1, 3)),
+      >>> loss, met = chain(HAPOClip(pivot=0.5))(logp=lp, old_logp=jnp.zeros((1, 3)), advantages=-jnp.ones(1),
+      ...                                        mask=jnp.ones((1, 3)),
       ...                                      entropy=jnp.array([[0.1, 1.0, 10.0]]))
       >>> round(float(met["pg_clipfrac"]), 4)
       0.6667
@@ -478,7 +498,7 @@ class HAPOClip(Surrogate):
         h = hapo_normalized_entropy(ctx.inputs["entropy"], ctx.mask, pivot=self.pivot,
                                     faithful_sign=self.faithful_sign)
         lo, hi = hapo_adaptive_eps(h, eps_low=self.eps_low, eps_high=self.eps_high, alpha=self.alpha)
-        r, log_r = importance_ratio(ctx.logp, ctx.old_logp, clamp=20.0)
+        r, log_r = importance_ratio(logp=ctx.logp, old_logp=ctx.old_logp, clamp=20.0)
         return _ppo(ctx.advantages, r, log_r, lo, hi, self.dual_clip)
 
 
@@ -508,7 +528,7 @@ class COPOBlend(Surrogate):
       >>> from policy.tokens import chain
       >>> z = jnp.zeros((2, 1))
       >>> loss, met = chain(COPOBlend(), aggregation="seq-mean-token-mean")(
-      ...     z, z, jnp.array([1.0, -1.0]), jnp.ones((2, 1)), adv_global=jnp.zeros(2),
+      ...     logp=z, old_logp=z, advantages=jnp.array([1.0, -1.0]), mask=jnp.ones((2, 1)), adv_global=jnp.zeros(2),
       ...     answer_entropy=jnp.array([1.0, 1.0]))
       >>> float(met["copo/w_mean"]), float(loss)
       (0.5, 0.0)
@@ -547,7 +567,7 @@ class COPOBlend(Surrogate):
 
     def surrogate(self, ctx: Context):
         """Per-token blended losses."""
-        r, log_r = importance_ratio(ctx.logp, ctx.old_logp, clamp=20.0)
+        r, log_r = importance_ratio(logp=ctx.logp, old_logp=ctx.old_logp, clamp=20.0)
         a_g = sg(broadcast_advantages(ctx.inputs["adv_global"], ctx.mask).astype(ctx.logp.dtype))
         local, info = _ppo(ctx.advantages, r, log_r, self.eps, self.eps, None)
         glob, _ = _ppo(a_g, r, log_r, self.eps, self.eps, None)

@@ -93,7 +93,7 @@ def test_t4_vanilla_dual_clip():
     assert float(jnp.mean(-info.log_ratio)) == pytest.approx(-0.120653, abs=1e-6)
     # the same through the loss: verl's metric names mean the same quantities
     total, met = tokens.chain(tokens.PPOClip(eps_low=0.2, eps_high=0.28, dual_clip=3.0))(
-        lp, jnp.zeros_like(lp), a, m)
+        logp=lp, old_logp=jnp.zeros_like(lp), advantages=a, mask=m)
     assert float(total) == pytest.approx(0.353333, abs=1e-6)
     assert float(met["pg_clipfrac"]) == pytest.approx(2 / 6)
     assert float(met["pg_clipfrac_lower"]) == pytest.approx(1 / 6)
@@ -115,7 +115,7 @@ def test_t4_trl():
     loss_d, _ = per_token(tokens.TRLClip(eps_low=0.2, eps_high=0.28, delta=4.0), lp, jnp.zeros_like(lp), a)
     assert float(loss_d[0, 3]) == 4.0
     total, _ = tokens.chain(tokens.TRLClip(eps_low=0.2, eps_high=0.28, delta=4.0))(
-        lp, jnp.zeros_like(lp), a, jnp.ones_like(lp))
+        logp=lp, old_logp=jnp.zeros_like(lp), advantages=a, mask=jnp.ones_like(lp))
     assert float(total) == pytest.approx((-1.28 - 0.5 + 0.8 + 4.0 + 1.1 - 1.0) / 6)
 
 
@@ -169,4 +169,5 @@ def test_errors():
     with pytest.raises(ValueError, match="expected tau_pos, tau_neg > 0"):
         tokens.SAPO(tau_neg=0.0)
     with pytest.raises(ValueError, match="expected advantages of shape"):
-        tokens.dapo()(jnp.zeros((1, 2)), jnp.zeros((1, 2)), jnp.zeros(3), jnp.ones((1, 2)))
+        tokens.dapo()(logp=jnp.zeros((1, 2)), old_logp=jnp.zeros((1, 2)), advantages=jnp.zeros(3), mask=jnp.ones((1,
+                                                                                                                  2)))

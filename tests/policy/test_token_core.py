@@ -93,10 +93,10 @@ def test_kl_estimators_numpy():
 
 
 def test_importance_ratio_clamp():
-    r, lr = importance_ratio(jnp.array([0.5, -30.0]), jnp.array([0.0, 0.0]))
+    r, lr = importance_ratio(logp=jnp.array([0.5, -30.0]), old_logp=jnp.array([0.0, 0.0]))
     np.testing.assert_allclose(lr, [0.5, -20.0])
     np.testing.assert_allclose(r, np.exp([0.5, -20.0]))
-    g = jax.grad(lambda a: importance_ratio(a, jnp.zeros(2))[0].sum())(jnp.array([0.5, 0.1]))
+    g = jax.grad(lambda a: importance_ratio(logp=a, old_logp=jnp.zeros(2))[0].sum())(jnp.array([0.5, 0.1]))
     np.testing.assert_allclose(g, np.exp([0.5, 0.1]))
 
 

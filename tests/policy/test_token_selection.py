@@ -58,7 +58,8 @@ def test_clip_cov_subset_properties():
     n_clip = max(int(np.floor(0.25 * M.sum())), 1)
     keeps = []
     for s in range(20):
-        keep, _ = clip_cov_mask(LP, OLP, ADV, M, key=jax.random.key(s), fraction=0.25, cov_low=lo,
+        keep, _ = clip_cov_mask(logp=LP, old_logp=OLP, advantages=ADV, mask=M, key=jax.random.key(s), fraction=0.25,
+                                cov_low=lo,
                                 cov_high=hi)
         sel = np.asarray(keep) == 0
         assert sel.sum() == min(n_clip, cand.sum())
@@ -68,7 +69,8 @@ def test_clip_cov_subset_properties():
     assert cand.sum() > n_clip
     assert len({k.tobytes() for k in keeps}) > 1
     # all candidates taken when they are fewer than n_clip: deterministic
-    keep, _ = clip_cov_mask(LP, OLP, ADV, M, key=jax.random.key(0), fraction=1.0, cov_low=lo,
+    keep, _ = clip_cov_mask(logp=LP, old_logp=OLP, advantages=ADV, mask=M, key=jax.random.key(0), fraction=1.0,
+                            cov_low=lo,
                             cov_high=hi)
     np.testing.assert_array_equal(np.asarray(keep) == 0, cand)
 
@@ -113,10 +115,10 @@ def np_steer(lp, olp, a, h, m, mode, lmin, lmax):
 
 @pytest.mark.parametrize(("mode", "lmin", "lmax"), [("linear", 0.8, 1.2), ("exp", 0.8, 1.0)])
 def test_steer_numpy(mode, lmin, lmax):
-    got = steer_weights(LP, OLP, ADV, H, M, mode=mode, lam_min=lmin, lam_max=lmax)
+    got = steer_weights(logp=LP, old_logp=OLP, advantages=ADV, entropy=H, mask=M, mode=mode, lam_min=lmin, lam_max=lmax)
     np.testing.assert_allclose(got, np_steer(LP, OLP, ADV, H, M, mode, lmin, lmax), rtol=1e-10)
     # all-equal |Omega| (A = 0) -> midpoint
-    w0 = steer_weights(LP, OLP, np.zeros_like(ADV), H, M)
+    w0 = steer_weights(logp=LP, old_logp=OLP, advantages=np.zeros_like(ADV), entropy=H, mask=M)
     np.testing.assert_allclose(np.asarray(w0)[M > 0], 1.0)
 
 
@@ -195,6 +197,6 @@ def test_errors():
     with pytest.raises(ValueError, match="expected 1 <= k <= group_size = 6"):
         d3s_select_samples(np.zeros((2, 6)), k=7)
     with pytest.raises(ValueError, match="expected mode in"):
-        steer_weights(LP, OLP, ADV, H, M, mode="cubic")
+        steer_weights(logp=LP, old_logp=OLP, advantages=ADV, entropy=H, mask=M, mode="cubic")
     with pytest.raises(ValueError, match="expected temperature > 0"):
         siren_top_p_entropy(jnp.zeros(3), temperature=0.0)

@@ -29,14 +29,15 @@ SCRIPT = textwrap.dedent(
         out = {}
         out["top_entropy"] = top_entropy_mask(h, m, keep_fraction=0.2)
         out["kl_cov_sel"] = kl_cov_mask(lp, adv, m, fraction=0.05)[0]
-        out["clip_cov_keep"] = clip_cov_mask(lp, olp, adv, m, key=key, fraction=0.05,
+        out["clip_cov_keep"] = clip_cov_mask(logp=lp, old_logp=olp, advantages=adv, mask=m, key=key, fraction=0.05,
                                              cov_low=-5.0, cov_high=5.0)[0]
         out["lp_reg_sel"] = lp_reg_mask(lp, lp + 0.5, -jnp.abs(adv), m, neg_fraction=0.1)
-        out["clip_cov_loss"] = tokens.clip_cov(fraction=0.05, cov_low=-5.0)(lp, olp, adv, m, key=key)[0]
-        out["kl_cov_loss"] = tokens.kl_cov(fraction=0.05)(lp, olp, adv, m)[0]
-        out["lp_reg_loss"] = tokens.lp_reg(neg_fraction=0.1)(lp, olp, -jnp.abs(adv), m,
+        out["clip_cov_loss"] = tokens.clip_cov(fraction=0.05, cov_low=-5.0)(logp=lp, old_logp=olp, advantages=adv,
+                                                                            mask=m, key=key)[0]
+        out["kl_cov_loss"] = tokens.kl_cov(fraction=0.05)(logp=lp, old_logp=olp, advantages=adv, mask=m)[0]
+        out["lp_reg_loss"] = tokens.lp_reg(neg_fraction=0.1)(logp=lp, old_logp=olp, advantages=-jnp.abs(adv), mask=m,
                                                              proxy_logp=lp + 0.5)[0]
-        out["dapo_loss"] = tokens.dapo()(lp, olp, adv, m)[0]
+        out["dapo_loss"] = tokens.dapo()(logp=lp, old_logp=olp, advantages=adv, mask=m)[0]
         return out
 
     args = [jnp.asarray(x) for x in (lp, olp, adv, m, h)]
@@ -55,7 +56,8 @@ SCRIPT = textwrap.dedent(
             assert 0 < a.sum() < a.size or k == "clip_cov_keep", k
     # also: micro-batch split (2 x 4 rows) with the global denominator reproduces the batch loss
     n = float(m.sum())
-    parts = [tokens.dapo()(args[0][i:i + 4], args[1][i:i + 4], args[2][i:i + 4], args[3][i:i + 4],
+    parts = [tokens.dapo()(logp=args[0][i:i + 4], old_logp=args[1][i:i + 4], advantages=args[2][i:i + 4],
+                           mask=args[3][i:i + 4],
                            denominator=n)[0] for i in (0, 4)]
     np.testing.assert_allclose(float(sum(parts)), float(one["dapo_loss"]), rtol=1e-12)
     print("OK", sorted(one))

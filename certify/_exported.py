@@ -100,7 +100,7 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def _write_atomically(path: pathlib.Path, data: bytes) -> None:
-    """Writes ``data`` to a fresh temporary file beside ``path`` (``mkstemp``), then renames it (skipped if unwritable)."""
+    """Writes ``data`` to a fresh ``mkstemp`` file beside ``path``, then renames it (skipped if unwritable)."""
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError:

@@ -85,7 +85,7 @@ def _bounded_int(value, name, lo, hi) -> int:
 
 
 def _recorded_method(cert: Certificate, game):
-    """The bound method recorded in ``cert.extra`` (already checked against ``SETTING_LIMITS``: :func:`_check_sizes`)."""
+    """The bound method recorded in ``cert.extra`` (its settings already checked by :func:`_check_sizes`)."""
     extra = cert.extra or {}
     name = extra.get("bounds_method", cert.bounds_kind)
     if not isinstance(name, str) or (name not in METHODS and name != "auto"):

@@ -95,7 +95,8 @@ def _loose(st: os.stat_result) -> str:
     if uid is not None and st.st_uid != uid:
         return f"it is owned by another user (uid {st.st_uid})"
     if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return f"it is writable by {'others' if st.st_mode & stat.S_IWOTH else 'its group'} (mode {st.st_mode & 0o777:o})"
+        who = "others" if st.st_mode & stat.S_IWOTH else "its group"
+        return f"it is writable by {who} (mode {st.st_mode & 0o777:o})"
     return ""
 
 
@@ -163,8 +164,9 @@ def distributed_setting(environ=None) -> dict | None:
       True
       >>> distributed_setting({"SGN_COORDINATOR": "auto"})
       {}
-      >>> distributed_setting({"SGN_COORDINATOR": "10.0.0.1:1234", "SGN_NUM_PROCESSES": "2", "SGN_PROCESS_ID": "1"})
-      {'coordinator_address': '10.0.0.1:1234', 'num_processes': 2, 'process_id': 1, 'coordinator_bind_address': '10.0.0.1:1234'}
+      >>> s = distributed_setting({"SGN_COORDINATOR": "10.0.0.1:1234", "SGN_NUM_PROCESSES": "2", "SGN_PROCESS_ID": "1"})
+      >>> s["coordinator_address"], s["num_processes"], s["process_id"], s["coordinator_bind_address"]
+      ('10.0.0.1:1234', 2, 1, '10.0.0.1:1234')
     """
     env = os.environ if environ is None else environ
     address = env.get("SGN_COORDINATOR", "").strip()

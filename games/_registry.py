@@ -24,7 +24,6 @@ from games._constructors import bilinear, bimatrix, from_losses, from_pseudo_gra
 from games._game import Game
 from games._region import Region
 
-
 MEMORY_BUDGET = 2 * 2**30
 """Bytes a game's construction and certification may be estimated to need (2 GiB): larger sizes, set by a
 parameter, a game file or a certificate, are refused before anything is allocated."""
@@ -56,7 +55,8 @@ def check_dense_dim(dim: int, what: str) -> None:
     Examples:
       >>> check_dense_dim(64, "lq64")
     """
-    check_memory(DENSE_BYTES_PER_ENTRY * float(min(int(dim), 10**15)) ** 2, f"{what} of joint dimension {dim} (dense Jacobian)")
+    entries = float(min(int(dim), 10**15)) ** 2
+    check_memory(DENSE_BYTES_PER_ENTRY * entries, f"{what} of joint dimension {dim} (dense Jacobian)")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -166,7 +166,9 @@ def test_code_runs_when_named_or_allowed_and_the_output_says_so(tmp_path, capsys
     assert source["relative_path"] == "../defs/duel.py"
     assert source["path"] == str(games_dir / "duel.py")
     code, out, err = _verify(capsys, "certs/c.json")
-    assert code == 2 and "--trust-recorded-code" in err and not out
+    assert code == 2
+    assert "--trust-recorded-code" in err
+    assert not out
     code, out, _ = _verify(capsys, "certs/c.json", "--trust-recorded-code")
     assert code == 0
     assert out.splitlines()[0] == (f"running game code {games_dir / 'duel.py'}:make_game (SHA-256 "
@@ -176,19 +178,24 @@ def test_code_runs_when_named_or_allowed_and_the_output_says_so(tmp_path, capsys
     shutil.move(str(games_dir), moved / "defs")
     shutil.move(str(certs), moved / "certs")
     code, out, _ = _verify(capsys, moved / "certs" / "c.json", "--trust-recorded-code")
-    assert code == 0 and str(moved / "defs" / "duel.py") in out
+    assert code == 0
+    assert str(moved / "defs" / "duel.py") in out
     # The certificate alone elsewhere: --game names the file; its hash still guards the content.
     alone = tmp_path / "inbox"
     alone.mkdir()
     shutil.copy(moved / "certs" / "c.json", alone / "c.json")
     code, out, _ = _verify(capsys, alone / "c.json", "--game", moved / "defs" / "duel.py")
-    assert code == 0 and "named by --game" in out and "recomputed and consistent" in out
+    assert code == 0
+    assert "named by --game" in out
+    assert "recomputed and consistent" in out
     edited = tmp_path / "edited.py"
     edited.write_text((moved / "defs" / "duel.py").read_text().replace("0.3", "0.4"))
     code, _, err = _verify(capsys, alone / "c.json", "--game", edited)
-    assert code == 2 and "changed since the certificate was issued" in err
+    assert code == 2
+    assert "changed since the certificate was issued" in err
     code, _, err = _verify(capsys, alone / "c.json", "--game", f"{moved / 'defs' / 'duel.py'}:other")
-    assert code == 2 and "expected --game to name the certificate's factory 'make_game', got 'other'" in err
+    assert code == 2
+    assert "expected --game to name the certificate's factory 'make_game', got 'other'" in err
 
 
 def test_declarative_and_registered_games_verify_without_running_code(tmp_path, capsys):
@@ -198,9 +205,12 @@ def test_declarative_and_registered_games_verify_without_running_code(tmp_path, 
     capsys.readouterr()
     for cert in ("c.json", "toy.json"):
         code, out, _ = _verify(capsys, tmp_path / cert)
-        assert code == 0 and "running game code" not in out and "recomputed and consistent" in out
+        assert code == 0
+        assert "running game code" not in out
+        assert "recomputed and consistent" in out
     code, _, err = _verify(capsys, tmp_path / "toy.json", "--game", tmp_path / "g.toml")
-    assert code == 2 and "expected --game only for a game defined in a file or module" in err
+    assert code == 2
+    assert "expected --game only for a game defined in a file or module" in err
 
 
 # --- 2, 3. the stored programs: private, authenticated, never through a link ----------------------------------
@@ -223,6 +233,18 @@ def _plant_tripler(path):
     real = jax.export.deserialize(bytearray(path.read_bytes()))
     fake = jax.export.export(jax.jit(lambda x: (3.0 * x,)))(*[jax.ShapeDtypeStruct(a.shape, a.dtype)
                                                               for a in real.in_avals])
+    path.write_bytes(bytes(fake.serialize()))
+
+
+def _plant_zeros(path):
+    """Replaces the stored program at ``path`` by one of the same signature that returns zeros."""
+    with jax.enable_x64(True):
+        real = jax.export.deserialize(bytearray(path.read_bytes()))
+
+        def zeros(*_):
+            return jax.tree_util.tree_unflatten(real.out_tree, [jnp.zeros(a.shape, a.dtype) for a in real.out_avals])
+
+        fake = jax.export.export(jax.jit(zeros))(*[jax.ShapeDtypeStruct(a.shape, a.dtype) for a in real.in_avals])
     path.write_bytes(bytes(fake.serialize()))
 
 
@@ -284,7 +306,8 @@ def test_planted_symlinks_do_not_clobber_a_victim_file(tmp_path, store):
         (store / f".{target.name}.{pid}.tmp").symlink_to(victim)
     _exported._write_atomically(target, b"program")
     assert victim.read_text() == "precious"
-    assert target.read_bytes() == b"program" and not target.is_symlink()
+    assert target.read_bytes() == b"program"
+    assert not target.is_symlink()
     # A link planted where the key goes: no key is made through it, and there is no store.
     (store / ".key").symlink_to(victim)
     assert _exported._store_key(store) is None
@@ -327,7 +350,8 @@ def test_lq64_certificate_asking_for_a_million_matrix_free_points_is_refused(tmp
     assert "got bounds 'matrix_free' with the recorded settings in dimension 64 (about 72.5 GiB)" in err
     doc["game"]["dims"] = [10**8]
     code, _, err = _verify(capsys, _write_cert(tmp_path / "lq.json", doc))
-    assert code == 2 and "expected field 'game.dims' as a list of positive integers" in err
+    assert code == 2
+    assert "expected field 'game.dims' as a list of positive integers" in err
 
 
 def test_polymatrix_file_without_tau_asking_for_huge_actions_is_refused(tmp_path):
@@ -397,15 +421,19 @@ def test_malformed_numbers_and_nesting_are_clear_input_errors(tmp_path, capsys, 
     (tmp_path / name).write_text(text)
     assert main(["certify", str(tmp_path / name)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith(f"sgn: error: {name}: ")
-    assert message in err and "internal error" not in err
+    assert err.count("\n") == 1
+    assert err.startswith(f"sgn: error: {name}: ")
+    assert message in err
+    assert "internal error" not in err
 
 
 def test_deeply_nested_certificate_is_a_clear_input_error(tmp_path, capsys):
     path = tmp_path / "deep.json"
     path.write_text('{"game": ' + "[" * 100_000 + "]" * 100_000 + "}")
     code, _, err = _verify(capsys, path)
-    assert code == 2 and "nesting too deep" in err and "internal error" not in err
+    assert code == 2
+    assert "nesting too deep" in err
+    assert "internal error" not in err
 
 
 def test_security_section_of_the_readme_names_what_verify_trusts():
@@ -415,3 +443,19 @@ def test_security_section_of_the_readme_names_what_verify_trusts():
                    "compilation cache"):
         assert phrase in section, phrase
 
+
+
+@needs_sgn
+def test_poisoned_kernel_store_cannot_forge_a_markov_certificate(tmp_path):
+    """The reviewer's attack: planted programs under the stored Fisher kernel's file names (derived from public data)."""
+    env = {**os.environ, "SGN_COMPILATION_CACHE": str(tmp_path / "cache")}
+    command = [str(SGN), "certify", "markov-coop", "--param", "tau=0.05", "--json"]
+    honest = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert honest.returncode == 1, honest.stderr  # not certified (margin -0.598 in the issue)
+    programs = sorted((tmp_path / "cache" / _exported.SUBFOLDER).glob("*.bin"))
+    assert programs
+    for path in programs:  # every stored program now returns zeros (a store that trusts file names: margin 0.0)
+        _plant_zeros(path)
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert again.returncode == 1, again.stderr
+    assert json.loads(again.stdout)["margin"] == json.loads(honest.stdout)["margin"] < 0

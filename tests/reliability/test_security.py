@@ -447,7 +447,7 @@ def test_security_section_of_the_readme_names_what_verify_trusts():
 
 @needs_sgn
 def test_poisoned_kernel_store_cannot_forge_a_markov_certificate(tmp_path):
-    """The reviewer's attack: planted programs under the stored Fisher kernel's file names (derived from public data)."""
+    """The reviewer's attack: planted programs under the Fisher kernel's stored file names (public data)."""
     env = {**os.environ, "SGN_COMPILATION_CACHE": str(tmp_path / "cache")}
     command = [str(SGN), "certify", "markov-coop", "--param", "tau=0.05", "--json"]
     honest = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)

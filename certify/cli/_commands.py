@@ -24,6 +24,7 @@ from certify.cli._args import UsageError, parse_params, parse_region, split_swee
 from certify.cli._outputs import Outputs
 from certify.cli._report import basin_text, describe_game, format_report
 from games._files import with_relative_path
+from games._registry import check_memory
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 MAX_SAMPLES = 1_000_000
@@ -109,6 +110,18 @@ def _relocatable(cert, path):
     return dataclasses.replace(cert, game=with_relative_path(cert.game, path))
 
 
+def _check_memory(game, args) -> None:
+    """Sample counts that would not fit the memory budget are refused before any work (issue 25)."""
+    if args.samples is None or game.geometry != "euclidean":
+        return
+    from certify._integrity import method_memory  # only when --samples is given: no cost to a first answer
+
+    with _as_usage_error(f"cannot use --samples {args.samples}"):
+        method = bounds_lib.resolve(args.bounds, game, n_samples=args.samples, seed=args.seed)
+        check_memory(method_memory(method.name, method.settings(), game.dim),
+                     f"--bounds {method.name} with --samples {args.samples} in dimension {game.dim}")
+
+
 def _cert_json(cert, basin) -> str:
     if basin is None:
         return cert.to_json()
@@ -123,6 +136,7 @@ def cmd_certify(args) -> int:
         if args.seed < 0:
             raise UsageError(f"expected --seed >= 0, got {args.seed}")
         check_options(game, args)
+        _check_memory(game, args)
         _check_plots(outputs, game)
         region = parse_region(args.region, game.dim)
         if not args.json:

@@ -354,6 +354,14 @@ def test_lq64_certificate_asking_for_a_million_matrix_free_points_is_refused(tmp
     assert "expected field 'game.dims' as a list of positive integers" in err
 
 
+def test_sample_count_beyond_the_memory_budget_is_refused_before_any_work(capsys):
+    assert main(["certify", "lq64", "--bounds", "matrix_free", "--samples", "1000000", "--region", "-1:1"]) == 2
+    # The same estimate as for a certificate: 32 x (1e6 + 1) x 64 x 38 bytes.
+    assert capsys.readouterr().err.strip() == (
+        "sgn: error: expected a game that fits the memory budget of 2 GiB, got --bounds matrix_free with --samples "
+        "1000000 in dimension 64 (about 72.5 GiB)")
+
+
 def test_polymatrix_file_without_tau_asking_for_huge_actions_is_refused(tmp_path):
     path = tmp_path / "p.toml"  # 124 bytes or so: one real pair and a player with 10^5 actions
     path.write_text('kind="polymatrix"\nplayers=[{actions=1},{actions=1},{actions=100000}]\n'

@@ -18,7 +18,9 @@ otherwise there is no store). Each program is accepted only with its digest, an 
 a per-user key (file ``.key``, mode 0600) kept in a separate ``.mac`` file beside it, and only
 from a regular file owned by the user (opened without following links); anything else is
 rebuilt. Files are written through a fresh temporary file (``mkstemp``: exclusive creation,
-unpredictable name, no link followed), then renamed into place. Without a persistent cache (a library user who did not
+unpredictable name, no link followed), then renamed into place.
+
+Without a persistent cache (a library user who did not
 set one, ``SGN_COMPILATION_CACHE=off``), in a multi-process run, under an outer transformation,
 or when serialisation is unavailable, the kernel is plain :func:`jax.jit`.
 """
@@ -134,7 +136,11 @@ def _store_key(folder: pathlib.Path) -> bytes | None:
     key = _read_own(path)
     if key is not None and len(key) == 32:
         return key
-    if key is None and path.exists():
+    if key is not None:  # ours but damaged: a new key (programs stored under the old one are rebuilt)
+        key = os.urandom(32)
+        _write_atomically(path, key)
+        return key if _read_own(path) == key else None
+    if os.path.lexists(path):
         return None  # someone else's file, or a link: no store
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)

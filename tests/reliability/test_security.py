@@ -261,6 +261,11 @@ def test_planted_program_is_not_run(store):
     _plant_tripler(program)
     program.with_name(program.name + ".mac").write_text(_exported._mac(b"k" * 32, program, program.read_bytes()))
     assert _exported.StoredKernel(lambda v: (2.0 * v,), "sec_double")(x)[0].tolist() == [0.0, 2.0, 4.0]
+    # A damaged key of ours is replaced (its programs no longer match and are rebuilt), never trusted.
+    (store / ".key").write_bytes(b"short")
+    os.chmod(store / ".key", 0o600)
+    assert _exported.StoredKernel(lambda v: (2.0 * v,), "sec_double")(x)[0].tolist() == [0.0, 2.0, 4.0]
+    assert len((store / ".key").read_bytes()) == 32
 
 
 @pytest.mark.parametrize("how", ["world-writable", "group-writable", "foreign-owned"])

@@ -42,10 +42,10 @@ def check_memory(estimate: float, what: str) -> None:
       >>> check_memory(1e12, "a huge game")
       Traceback (most recent call last):
         ...
-      ValueError: expected a game that fits the memory budget of 2 GiB, got a huge game (about 931 GiB)
+      ValueError: expected sizes that fit the memory budget of 2 GiB, got a huge game (about 931 GiB)
     """
     if not estimate <= MEMORY_BUDGET:
-        raise ValueError(f"expected a game that fits the memory budget of {MEMORY_BUDGET / 2**30:g} GiB, got {what} "
+        raise ValueError(f"expected sizes that fit the memory budget of {MEMORY_BUDGET / 2**30:g} GiB, got {what} "
                          f"(about {estimate / 2**30:.3g} GiB)")
 
 

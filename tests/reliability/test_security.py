@@ -363,7 +363,7 @@ def test_sample_count_beyond_the_memory_budget_is_refused_before_any_work(capsys
     assert main(["certify", "lq64", "--bounds", "matrix_free", "--samples", "1000000", "--region", "-1:1"]) == 2
     # The same estimate as for a certificate: 32 x (1e6 + 1) x 64 x 38 bytes.
     assert capsys.readouterr().err.strip() == (
-        "sgn: error: expected a game that fits the memory budget of 2 GiB, got --bounds matrix_free with --samples "
+        "sgn: error: expected sizes that fit the memory budget of 2 GiB, got --bounds matrix_free with --samples "
         "1000000 in dimension 64 (about 72.5 GiB)")
 
 
@@ -377,12 +377,18 @@ def test_polymatrix_file_without_tau_asking_for_huge_actions_is_refused(tmp_path
     assert games.load_game(str(path)).dim == 12
 
 
-@pytest.mark.parametrize("pairs", [10_000])
-def test_verify_simulation_memory_is_bounded(pairs):
+def test_verify_simulation_memory_is_bounded(tmp_path, capsys):
     game = games.get_game("sgn-toy")
     cert = certify.certify(game)
-    with pytest.raises(ValueError, match="memory budget"):
-        certify.verify(cert, game, n_pairs=pairs, n_steps=100_000)
+    # 48 bytes x 1e4 pairs x (1e5 + 1) steps x 2 coordinates = 89 GiB
+    with pytest.raises(ValueError, match=r"memory budget of 2 GiB, got 10000 trajectory pairs x 100000 steps in "
+                                         r"dimension 2 \(about 89.4 GiB\)"):
+        certify.verify(cert, game, n_pairs=10_000, n_steps=100_000)
+    code, out, err = _verify(capsys, _write_cert(tmp_path / "c.json", json.loads(cert.to_json())), "--pairs",
+                             "10000", "--steps", "100000")
+    assert code == 0  # the recomputation is consistent; the simulation is skipped, saying why
+    assert "recomputed and consistent" in out
+    assert err.startswith("note: simulation skipped: expected sizes that fit the memory budget")
 
 
 # --- 5. launch forms, coordinator, malformed numbers ----------------------------------------------------------

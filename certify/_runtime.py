@@ -37,7 +37,8 @@ with ``SGN_NUM_PROCESSES`` and ``SGN_PROCESS_ID``, or ``auto`` to let JAX read a
 The coordinator of process 0 listens, unauthenticated, on the address given in ``SGN_COORDINATOR``
 only (``127.0.0.1:PORT`` is reachable from this machine alone; a host's own address from its
 network); ``SGN_COORDINATOR_BIND=ADDRESS:PORT`` binds elsewhere, e.g. ``0.0.0.0:PORT`` for every
-interface. Anyone who reaches that port can join the run: use it on trusted networks only.
+interface. With ``SGN_COORDINATOR=auto`` JAX binds every interface unless ``SGN_COORDINATOR_BIND``
+is set. Anyone who reaches that port can join the run: use it on trusted networks only.
 """
 
 from __future__ import annotations
@@ -172,8 +173,9 @@ def distributed_setting(environ=None) -> dict | None:
     address = env.get("SGN_COORDINATOR", "").strip()
     if not address:
         return None
-    if address.lower() == "auto":
-        return {}
+    if address.lower() == "auto":  # the cluster manager names the coordinator; JAX binds every interface unless told
+        bind = env.get("SGN_COORDINATOR_BIND", "").strip()
+        return {"coordinator_bind_address": bind} if bind else {}
     try:
         num, pid = int(env.get("SGN_NUM_PROCESSES", "")), int(env.get("SGN_PROCESS_ID", ""))
     except ValueError:

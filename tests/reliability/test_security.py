@@ -421,6 +421,8 @@ def test_coordinator_binds_only_where_the_user_said(monkeypatch):
     assert seen["coordinator_bind_address"] == "127.0.0.1:23456"  # JAX's default is every interface
     _runtime.initialize_distributed({**env, "SGN_COORDINATOR_BIND": "0.0.0.0:23456"})
     assert seen["coordinator_bind_address"] == "0.0.0.0:23456"
+    assert _runtime.distributed_setting({"SGN_COORDINATOR": "auto", "SGN_COORDINATOR_BIND": "10.0.0.5:1"}) == {
+        "coordinator_bind_address": "10.0.0.5:1"}
 
 
 @pytest.mark.parametrize(("name", "text", "message"), [

@@ -20,6 +20,7 @@ import games
 from certify._certificate import Certificate, sparse_parts
 from certify._pipeline import run
 from certify.bounds._methods import METHODS, resolve
+from games._registry import check_memory
 
 NUMERIC_FIELDS = ("mu", "coupling", "block_norm", "lipschitz", "euclidean_margin", "gain",
                   "weights", "margin", "sgn_margin", "weighted_lipschitz", "euler_step", "euler_best_step",
@@ -30,6 +31,8 @@ SETTING_LIMITS = {"n_samples": 1_000_000, "seed": 2**63 - 1, "subdivisions": 64,
                   "max_boxes": 1_000_000, "iterations": 1000}
 """Largest value of each recorded integer setting a certificate file may ask the recomputation for
 (a hand-edited file must not make ``sgn verify`` run for hours)."""
+MAX_DIM = 10**7
+"""Largest joint dimension a certificate may record (the memory estimate then decides)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,11 +86,8 @@ def _bounded_int(value, name, lo, hi) -> int:
 
 
 def _recorded_method(cert: Certificate, game):
-    """The bound method recorded in ``cert.extra`` (checked against ``SETTING_LIMITS``)."""
+    """The bound method recorded in ``cert.extra`` (its settings already checked by :func:`_check_sizes`)."""
     extra = cert.extra or {}
-    for key, limit in SETTING_LIMITS.items():
-        if key in extra:
-            _bounded_int(extra[key], f"extra.{key}", 0, limit)
     name = extra.get("bounds_method", cert.bounds_kind)
     if not isinstance(name, str) or (name not in METHODS and name != "auto"):
         raise ValueError(f"expected a bounds method name in field 'extra.bounds_method', got {name!r}")
@@ -107,12 +107,76 @@ def _recorded_method(cert: Certificate, game):
         raise ValueError(f"expected valid bound settings in field 'extra', got {err}") from None
 
 
-def check_certificate(cert: Certificate, *, rtol: float | None = None) -> IntegrityResult:
+def _recorded_dims(cert: Certificate) -> tuple[int, ...]:
+    dims = cert.game.get("dims") if isinstance(cert.game, dict) else None
+    if (not isinstance(dims, list) or not dims or len(dims) > MAX_DIM
+            or any(isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= MAX_DIM for d in dims)
+            or sum(dims) > MAX_DIM):
+        raise ValueError(f"expected field 'game.dims' as a list of positive integers summing to at most {MAX_DIM}, "
+                         f"got {_shown(dims)}")
+    return tuple(dims)
+
+
+def method_memory(name: str, settings: dict, dim: int) -> float:
+    """Estimated peak bytes of the bound method ``name`` with ``settings`` in joint dimension ``dim``.
+
+    Sampled bounds hold every point's Jacobian (:math:`P d^2` floats, with copies); matrix-free
+    bounds a Krylov basis per point (:math:`P d (k + 8)`). Other methods are bounded by their own
+    settings' limits (:data:`SETTING_LIMITS`).
+
+    Examples:
+      >>> method_memory("sampled", {"n_samples": 1024}, 2) < 2**20
+      True
+      >>> method_memory("matrix_free", {"n_samples": 10**6}, 64) > 2**34  # lq64 with a million points
+      True
+    """
+    cls = METHODS.get(name)
+    if cls not in (METHODS.get("sampled"), METHODS.get("matrix_free")):
+        return 0.0
+    defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+    n = settings.get("n_samples", defaults.get("n_samples", 0))
+    n = n if isinstance(n, int) and not isinstance(n, bool) else 0
+    if name == "sampled":
+        points = n + 1 + (2**dim if dim <= 10 else 0)
+        return 24.0 * points * float(dim) ** 2
+    iterations = settings.get("iterations", defaults.get("iterations", 1))
+    iterations = iterations if isinstance(iterations, int) and not isinstance(iterations, bool) else 1
+    return 32.0 * (n + 1) * dim * (iterations + 8)
+
+
+def _check_sizes(cert: Certificate) -> None:
+    """The recorded sizes and settings fit the memory budget, checked before the game is built."""
+    dim = sum(_recorded_dims(cert))
+    extra = cert.extra or {}
+    if not isinstance(extra, dict):
+        raise ValueError(f"expected field 'extra' as an object, got {type(extra).__name__}")
+    for key, limit in SETTING_LIMITS.items():
+        if key in extra:
+            _bounded_int(extra[key], f"extra.{key}", 0, limit)
+    name = extra.get("bounds_method", cert.bounds_kind)
+    if name == "auto":
+        name = "sampled"
+    if isinstance(name, str):
+        check_memory(method_memory(name, extra, dim), f"bounds {name!r} with the recorded settings in dimension {dim}")
+
+
+def check_certificate(cert: Certificate, *, rtol: float | None = None, game=None, allow_code: bool = False,
+                      base=None, announce=None) -> IntegrityResult:
     """Recomputes ``cert`` from its game and reports whether every number follows.
+
+    Nothing the certificate names is trusted: its sizes and settings are checked against the memory
+    budget before the game is built; a game written in Python runs only when named (``game``) or
+    allowed (``allow_code``), after its SHA-256 is checked (:func:`games.rebuild_game`); the
+    recomputation is the caller's (the ``sgn verify`` command runs it without any cache).
 
     Args:
       cert: a certificate (e.g. read with :meth:`Certificate.from_json`).
       rtol: relative tolerance; default 1e-9 for the closed form, 1e-6 for cvxpy weights.
+      game: the game definition to rebuild from instead of the recorded one: a reference
+        (``FILE``, ``FILE.py:FACTORY``, ``MODULE:FACTORY``) with the recorded SHA-256.
+      allow_code: run the Python game code the certificate records (after checking its hash).
+      base: the folder the certificate was read from (its game file is looked for relative to it).
+      announce: called with one line naming any code about to run.
 
     Returns:
       :class:`IntegrityResult`.
@@ -132,13 +196,16 @@ def check_certificate(cert: Certificate, *, rtol: float | None = None) -> Integr
     """
     if not isinstance(cert, Certificate):
         raise TypeError(f"expected a Certificate, got {type(cert).__name__}")
+    if not isinstance(cert.game, dict):
+        raise ValueError(f"expected field 'game' as an object, got {type(cert.game).__name__}")
     name = cert.game.get("name")
-    game = games.rebuild_game(cert.game)
+    _check_sizes(cert)
+    game = games.rebuild_game(cert.game, game=game, allow_code=allow_code, base=base, announce=announce)
     if game.fingerprint() != cert.game.get("fingerprint"):
         return IntegrityResult(False, f"field 'game.fingerprint' is {cert.game.get('fingerprint')!r}"
                                f" but the game {name!r} with these parameters has {game.fingerprint()!r}",
                                game, None)
-    if cert.game.get("dims") is not None and list(cert.game.get("dims")) != list(game.dims):
+    if list(cert.game.get("dims")) != list(game.dims):
         return IntegrityResult(False, f"field 'game.dims' is {cert.game.get('dims')!r} but the game has "
                                f"{list(game.dims)!r}", game, None)
     kwargs = {"margin_tol": cert.margin_tol, "weights": cert.weight_method, "bounds": _recorded_method(cert, game),

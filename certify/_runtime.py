@@ -20,8 +20,12 @@ JAX writes an entry only when a compilation took at least one second and is larg
 filesystem; the kernels here compile in tens of milliseconds each, so both thresholds are lowered
 (to every entry) unless set through JAX's own ``JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS`` /
 ``JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES``. Size limit and eviction are JAX's
-(``JAX_COMPILATION_CACHE_MAX_SIZE``). The cache is trusted code: keep it in a folder only you can
-write (JAX's warning, which the per-user default follows).
+(``JAX_COMPILATION_CACHE_MAX_SIZE``).
+
+The cache holds programs that run: it is used only in a *private* folder (:func:`private_folder`):
+created owner-only (mode 0700), refused (with a one-line note, and the command runs without it)
+when it or a folder above it is owned by another user or writable by others (unless sticky, as
+``/tmp``). ``sgn verify`` uses no cache at all.
 
 **Many processes** (:func:`initialize_distributed`). ``sgn sweep`` and
 :func:`certify.certify_region_grid` shard their batch over a mesh of all devices of all processes
@@ -29,12 +33,19 @@ write (JAX's warning, which the per-user default follows).
 processes. The command joins when ``SGN_COORDINATOR`` is set: ``host:port`` of process 0 together
 with ``SGN_NUM_PROCESSES`` and ``SGN_PROCESS_ID``, or ``auto`` to let JAX read a cluster manager
 (SLURM, Open MPI, ...). Every process runs the same command and gets the same result.
+
+The coordinator of process 0 listens, unauthenticated, on the address given in ``SGN_COORDINATOR``
+only (``127.0.0.1:PORT`` is reachable from this machine alone; a host's own address from its
+network); ``SGN_COORDINATOR_BIND=ADDRESS:PORT`` binds elsewhere, e.g. ``0.0.0.0:PORT`` for every
+interface. With ``SGN_COORDINATOR=auto`` JAX binds every interface unless ``SGN_COORDINATOR_BIND``
+is set. Anyone who reaches that port can join the run: use it on trusted networks only.
 """
 
 from __future__ import annotations
 
 import os
 import pathlib
+import stat
 import sys
 
 import jax
@@ -79,6 +90,65 @@ def cache_dir_setting(environ=None) -> str | None:
     return env.get("JAX_COMPILATION_CACHE_DIR") or str(default_cache_dir())
 
 
+def _loose(st: os.stat_result) -> str:
+    """Why a folder with this status is not private to the current user (empty when it is)."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    if uid is not None and st.st_uid != uid:
+        return f"it is owned by another user (uid {st.st_uid})"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        who = "others" if st.st_mode & stat.S_IWOTH else "its group"
+        return f"it is writable by {who} (mode {st.st_mode & 0o777:o})"
+    return ""
+
+
+def private_folder(folder) -> str:
+    """Makes ``folder`` (mode 0700) or checks that it is private; returns why it is not (empty when it is).
+
+    Private: a directory owned by the current user and writable by no one else, under folders
+    that only the current user or root can change (a world-writable folder above counts only
+    with the sticky bit, as ``/tmp``). Programs read from a folder that is not private could
+    have been planted by someone else, so callers refuse it.
+
+    Examples:
+      >>> import tempfile, os
+      >>> folder = os.path.join(tempfile.mkdtemp(), "cache")
+      >>> private_folder(folder), oct(os.stat(folder).st_mode & 0o777)
+      ('', '0o700')
+      >>> os.chmod(folder, 0o777); private_folder(folder)
+      'it is writable by others (mode 777)'
+    """
+    if not hasattr(os, "getuid"):  # Windows: per-user folders are private by their ACLs
+        os.makedirs(folder, exist_ok=True)
+        return ""
+    path = pathlib.Path(os.path.abspath(os.fspath(folder)))
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        st = os.stat(path)
+    except OSError as err:
+        return f"it cannot be created ({err.strerror})"
+    if not stat.S_ISDIR(st.st_mode):
+        return "it is not a folder"
+    why = _loose(st)
+    if why:
+        return why
+    if st.st_mode & 0o077:
+        try:
+            os.chmod(path, 0o700)  # ours: keep others from reading it too
+        except OSError:
+            pass
+    uid = os.getuid()
+    for above in pathlib.Path(os.path.realpath(path)).parents:
+        try:
+            st = os.stat(above)
+        except OSError as err:
+            return f"the folder {above} above it cannot be read ({err.strerror})"
+        if st.st_uid not in (uid, 0):
+            return f"the folder {above} above it is owned by another user (uid {st.st_uid})"
+        if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not st.st_mode & stat.S_ISVTX:
+            return f"the folder {above} above it is writable by others (mode {st.st_mode & 0o777:o})"
+    return ""
+
+
 DISTRIBUTED_VARS = ("SGN_COORDINATOR", "SGN_NUM_PROCESSES", "SGN_PROCESS_ID")
 """Environment variables of a multi-process run (module docstring)."""
 
@@ -95,15 +165,17 @@ def distributed_setting(environ=None) -> dict | None:
       True
       >>> distributed_setting({"SGN_COORDINATOR": "auto"})
       {}
-      >>> distributed_setting({"SGN_COORDINATOR": "10.0.0.1:1234", "SGN_NUM_PROCESSES": "2", "SGN_PROCESS_ID": "1"})
-      {'coordinator_address': '10.0.0.1:1234', 'num_processes': 2, 'process_id': 1}
+      >>> s = distributed_setting({"SGN_COORDINATOR": "10.0.0.1:1234", "SGN_NUM_PROCESSES": "2", "SGN_PROCESS_ID": "1"})
+      >>> s["coordinator_address"], s["num_processes"], s["process_id"], s["coordinator_bind_address"]
+      ('10.0.0.1:1234', 2, 1, '10.0.0.1:1234')
     """
     env = os.environ if environ is None else environ
     address = env.get("SGN_COORDINATOR", "").strip()
     if not address:
         return None
-    if address.lower() == "auto":
-        return {}
+    if address.lower() == "auto":  # the cluster manager names the coordinator; JAX binds every interface unless told
+        bind = env.get("SGN_COORDINATOR_BIND", "").strip()
+        return {"coordinator_bind_address": bind} if bind else {}
     try:
         num, pid = int(env.get("SGN_NUM_PROCESSES", "")), int(env.get("SGN_PROCESS_ID", ""))
     except ValueError:
@@ -112,7 +184,8 @@ def distributed_setting(environ=None) -> dict | None:
         raise ValueError(f"expected SGN_NUM_PROCESSES and SGN_PROCESS_ID with 0 <= id < num beside "
                          f"SGN_COORDINATOR={address}, got {env.get('SGN_NUM_PROCESSES')!r} and "
                          f"{env.get('SGN_PROCESS_ID')!r}")
-    return {"coordinator_address": address, "num_processes": num, "process_id": pid}
+    bind = env.get("SGN_COORDINATOR_BIND", "").strip() or address
+    return {"coordinator_address": address, "num_processes": num, "process_id": pid, "coordinator_bind_address": bind}
 
 
 def initialize_distributed(environ=None) -> bool:
@@ -134,8 +207,13 @@ def initialize_distributed(environ=None) -> bool:
     return True
 
 
-def configure_runtime(environ=None) -> str | None:
+def configure_runtime(environ=None, *, caches: bool = True) -> str | None:
     """The CLI's runtime: joins a multi-process run if asked, turns on the compilation cache.
+
+    Args:
+      environ: the environment to read (default ``os.environ``).
+      caches: ``False`` turns every cache off (JAX's, even when set through its own environment
+        variables, and the stored programs): ``sgn verify`` recomputes from nothing it did not make.
 
     Returns:
       The compilation cache folder, or ``None`` when it is off.
@@ -145,6 +223,9 @@ def configure_runtime(environ=None) -> str | None:
       True
     """
     initialize_distributed(environ)
+    if not caches:
+        jax.config.update("jax_enable_compilation_cache", False)
+        return None
     return enable_compilation_cache(environ)
 
 
@@ -168,6 +249,12 @@ def enable_compilation_cache(environ=None) -> str | None:
     env = os.environ if environ is None else environ
     folder = cache_dir_setting(env)
     if folder is None:
+        return None
+    why = private_folder(folder)
+    if why:
+        jax.config.update("jax_enable_compilation_cache", False)
+        print(f"sgn: note: not using the compilation cache {folder}: {why} (set {ENV_VAR} to a folder only you can "
+              "write, or to off)", file=sys.stderr)
         return None
     jax.config.update("jax_compilation_cache_dir", folder)
     if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in env:

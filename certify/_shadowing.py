@@ -1,21 +1,21 @@
-"""A user's ``games.py``, ``policy.py`` or ``sgn.py`` must not silently replace the packages ``certify`` uses.
+"""A user's ``games.py``, ``numpy.py`` or ``sgn.py`` must not replace the packages the command line imports.
 
 Python puts the running script's folder (or, for ``python -m``, the current folder) first on
-``sys.path``, so a file ``games.py`` next to an experiment is what ``import games`` finds, also
-inside ``certify``. This module, imported first by ``certify`` (before anything else of ours),
-checks where ``sgn``, ``games`` and ``policy`` come from:
+``sys.path``, so a file ``games.py`` (or ``numpy.py``, ``jax.py``) next to an experiment is what
+``import games`` finds, also inside ``certify``. Two guards:
 
-* under ``python -m certify.cli`` the current folder was put first only by ``-m``: it is taken off
-  ``sys.path`` (the command line wants its own packages; game files load by path, and
-  ``module:factory`` references append the current folder once our packages are imported), so
-  ``python -m certify.cli certify mygame.py`` works next to a ``games.py``;
-* otherwise a shadowing file raises ``ImportError`` naming the file and the fix (rename it, or run
-  the ``sgn`` command, whose path never starts with the current folder).
+* the command line's launchers (the ``sgn`` console script and ``python -m certify.cli``) call
+  :func:`protect_launch` before importing anything heavy: it takes the working folder off
+  ``sys.path`` (game files load by path, and ``module:factory`` references append the working
+  folder once our packages and their dependencies are imported), then raises if ``sgn``,
+  ``games`` or ``policy`` still resolve elsewhere;
+* ``import certify`` in a user's script only *checks* (it never rewrites ``sys.path``): a
+  shadowing ``games.py``, ``sgn.py`` or ``policy.py`` raises ``ImportError`` naming the file and
+  the fix (rename it, or run the ``sgn`` command). Under ``python -m certify.cli`` the check waits
+  for the launcher.
 
 (A file named ``certify.py`` is found instead of this package, before any of our code runs: the
 error Python gives then names it; the README says so.)
-
-The check runs when this module is imported.
 
 Examples:
   >>> check_packages()  # in a clean environment, nothing to report
@@ -24,6 +24,7 @@ Examples:
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -58,20 +59,8 @@ def shadowing() -> dict:
     return out
 
 
-def check_packages() -> None:
-    """Moves ``python -m``'s current folder to the end of ``sys.path``, or raises naming a shadowing file.
-
-    Raises:
-      ImportError: a module of the user's replaces ``sgn``, ``games`` or ``policy``.
-    """
+def _raise_if_shadowed() -> None:
     bad = shadowing()
-    if not bad:
-        return
-    first = sys.path[0] if sys.path else None
-    if sys.argv[:1] == ["-m"] and first is not None and Path(first or ".").resolve() == Path.cwd().resolve():
-        del sys.path[0]  # `python -m certify.cli` from the user's folder (game files load by path)
-        importlib.invalidate_caches()
-        bad = shadowing()
     if bad:
         name, path = next(iter(bad.items()))
         raise ImportError(f"a file of yours, {path}, shadows the package {name!r} that certify needs (Python puts "
@@ -79,4 +68,32 @@ def check_packages() -> None:
                           "`sgn` command")
 
 
-check_packages()
+def check_packages() -> None:
+    """Raises when a module of the user's replaces ``sgn``, ``games`` or ``policy`` (``sys.path`` is left alone).
+
+    Raises:
+      ImportError: naming the shadowing file and the fix.
+    """
+    _raise_if_shadowed()
+
+
+def protect_launch() -> None:
+    """The command line's first step: the working folder off ``sys.path``, then :func:`check_packages`.
+
+    Removes every entry that names the working folder (``""``, ``"."``, its absolute path: what
+    ``python -m`` and some ``PYTHONPATH`` settings put there), so that no ``numpy.py``,
+    ``jax.py`` or ``games.py`` of the user's is imported in place of a dependency.
+
+    Raises:
+      ImportError: a package of ours is still shadowed (e.g. through ``PYTHONPATH``).
+    """
+    cwd = os.path.realpath(os.getcwd())
+    kept = [p for p in sys.path if os.path.realpath(p or ".") != cwd]
+    if len(kept) != len(sys.path):
+        sys.path[:] = kept
+        importlib.invalidate_caches()
+    _raise_if_shadowed()
+
+
+if sys.argv[:1] != ["-m"]:  # `python -m certify.cli` is guarded by its launcher (certify/cli/__main__.py)
+    check_packages()

@@ -42,6 +42,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
+import importlib.machinery
 import importlib.util
 import json
 import math
@@ -60,7 +61,7 @@ from games._game import Game
 from games._markov import markov_game
 from games._matrix import matrix_game
 from games._region import Region
-from games._registry import call_factory, game_names, get_game
+from games._registry import call_factory, check_dense_dim, game_names, get_game
 from games._sets import Ball, Box, Simplex, Unconstrained
 
 SUFFIXES = (".py", ".toml", ".json")
@@ -68,7 +69,7 @@ SUFFIXES = (".py", ".toml", ".json")
 MAX_FILE_BYTES = 16 * 2**20
 """Largest game definition file read (a hand-edited huge file is refused before it is parsed)."""
 MAX_TENSOR = 10**6
-"""Largest payoff tensor a polymatrix game with entropy expands to (entries per player)."""
+"""Most payoff entries (all players' tensors together) a polymatrix game with entropy expands to."""
 KINDS = ("quadratic", "matrix", "polymatrix", "markov")
 """The ``kind`` values of declarative game files."""
 _DEFAULT_NAMES = {"custom", "quadratic", "bilinear", "bimatrix", "polymatrix", "matrix", "markov"}
@@ -144,15 +145,32 @@ def load_game(ref: str, /, **params) -> Game:
     return _load_file(Path(target), attr, params, expected_sha=None)
 
 
-def rebuild_game(description: Mapping) -> Game:
-    """Rebuilds the game of a certificate's ``game`` entry (:meth:`games.Game.describe`).
+def rebuild_game(description: Mapping, *, game: str | None = None, allow_code: bool = False,
+                 base: str | os.PathLike | None = None, announce=None) -> Game:
+    """Rebuilds the game of a certificate's ``game`` entry (:meth:`games.Game.describe`), running no unnamed code.
 
-    Registered games are rebuilt from name and parameters; file games from their recorded source,
-    after checking that the definition file still has the recorded SHA-256 (a changed file is
-    refused before it is run).
+    Registered games are rebuilt from name and parameters, declarative files (TOML / JSON) by
+    parsing them: neither runs code. A game written in Python (a ``.py`` file or a module) is run
+    only when the caller names it (``game``, e.g. the ``--game`` of ``sgn verify``) or opts in with
+    ``allow_code``: a certificate is data, and whoever wrote it also wrote its hash. The recorded
+    SHA-256 is required and is checked against exactly the bytes that run, before anything runs
+    (no bytecode caches; a module's parent packages are hashed too).
+
+    A file game is looked for at ``game`` when given, else at the path recorded relative to the
+    certificate (``relative_path``, resolved against ``base``, the certificate's folder), then at
+    the recorded absolute ``path``; the first file with the recorded SHA-256 is used.
+
+    Args:
+      description: the ``game`` entry of a certificate.
+      game: the game definition the user names: ``FILE`` (``.py`` / ``.toml`` / ``.json``),
+        ``FILE.py:FACTORY`` or ``MODULE:FACTORY``; it must have the recorded SHA-256.
+      allow_code: run the Python code the certificate names (after checking its SHA-256).
+      base: the folder the certificate was read from (for ``relative_path``).
+      announce: called with one line saying which code is about to run (e.g. ``print``).
 
     Raises:
-      ValueError: unknown game, a missing or changed definition file, malformed source.
+      ValueError: unknown game, a missing or changed definition file, malformed source, a
+        missing SHA-256, Python code that was neither named nor allowed.
 
     Examples:
       >>> from games import get_game
@@ -167,7 +185,10 @@ def rebuild_game(description: Mapping) -> Game:
     source = description.get("source")
     if source is None:
         name = description.get("name")
-        if name not in game_names():
+        if game is not None:
+            raise ValueError(f"expected --game only for a game defined in a file or module, got the registered "
+                             f"game {name!r}")
+        if not isinstance(name, str) or name not in game_names():
             raise ValueError(f"expected a certificate for a registered game or a game file, got game name {name!r}")
         return get_game(name, **params)
     if not isinstance(source, Mapping):
@@ -175,13 +196,126 @@ def rebuild_game(description: Mapping) -> Game:
     kind, sha, factory = source.get("kind"), source.get("sha256"), source.get("factory")
     given = source.get("params", {})
     if not isinstance(given, Mapping) or not (factory is None or isinstance(factory, str)):
-        raise ValueError(f"expected a game source with params (object) and factory (str or null), got {dict(source)}")
-    if kind == "module" and isinstance(source.get("module"), str) and factory:
-        return _load_module(source["module"], factory, dict(given), expected_sha=sha)
-    if kind == "file" and isinstance(source.get("path"), str) and isinstance(sha, str):
-        return _load_file(Path(source["path"]), factory, dict(given), expected_sha=sha)
-    raise ValueError(f"expected a game source of kind 'file' (with path, sha256) or 'module' (with module, "
-                     f"factory), got {dict(source)}")
+        raise ValueError(f"expected a game source with params (object) and factory (str or null), got "
+                         f"{_shown(dict(source))}")
+    if kind not in ("file", "module"):
+        raise ValueError(f"expected a game source of kind 'file' (with path, sha256) or 'module' (with module, "
+                         f"factory), got {_shown(dict(source))}")
+    if not (isinstance(sha, str) and len(sha) == 64 and all(c in "0123456789abcdef" for c in sha)):
+        raise ValueError(f"expected the certificate to record the SHA-256 of its game definition (source.sha256, "
+                         f"64 hex digits), got {_shown(sha)}: without it the definition cannot be checked")
+    stem = description.get("name") if isinstance(description.get("name"), str) else None
+    request = _Request(dict(given), sha, stem, allow_code or game is not None, announce,
+                       "named by --game" if game is not None else "allowed by --trust-recorded-code")
+    if game is not None:
+        return _rebuild_named(game, kind, source, factory, request)
+    if kind == "module":
+        module = source.get("module")
+        if not (isinstance(module, str) and factory and all(p.isidentifier() for p in module.split("."))):
+            raise ValueError(f"expected a module game source with module and factory, got {_shown(dict(source))}")
+        _refuse_code(request, f"{module}:{factory}", f"--game {module}:{factory}")
+        return _load_module(module, factory, request.params, expected_sha=sha, request=request,
+                            packages=source.get("packages"))
+    candidates = _recorded_paths(source, base)
+    if not candidates:
+        raise ValueError(f"expected a game source of kind 'file' with a path, got {_shown(dict(source))}")
+    if any(p.suffix.lower() == ".py" for p in candidates):
+        shown = f"{candidates[0]}{':' + factory if factory else ''}"
+        _refuse_code(request, shown, f"--game {shown}")
+    return _load_file(_first_matching(candidates, sha), factory, request.params, expected_sha=sha, request=request)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Request:
+    """How a certificate's game is rebuilt: its recorded parameters, hash and name, and whether code may run."""
+
+    params: dict
+    sha: str
+    stem: str | None
+    code_ok: bool
+    announce: object
+    why: str
+
+    def running(self, what: str) -> None:
+        if self.announce is not None:
+            self.announce(f"running game code {what} (SHA-256 {self.sha[:16]}... checked; {self.why})")
+
+
+def _refuse_code(request: _Request, what: str, how: str) -> None:
+    if not request.code_ok:
+        raise GameFileError(f"the certificate's game is Python code ({what}); verifying runs it only when you name "
+                            f"it: {how}, or --trust-recorded-code (check the code first)")
+
+
+def _recorded_paths(source: Mapping, base) -> list[Path]:
+    """The game file recorded relative to the certificate (first), then at its absolute path."""
+    out = []
+    rel, path = source.get("relative_path"), source.get("path")
+    if isinstance(rel, str) and rel and base is not None:
+        out.append((Path(base) / rel).resolve())
+    if isinstance(path, str) and path:
+        out.append(Path(path).expanduser().resolve())
+    for p in out:
+        if p.suffix.lower() not in SUFFIXES:
+            raise GameFileError(f"expected a game file ending in {', '.join(SUFFIXES)}, got {p}")
+    return list(dict.fromkeys(out))
+
+
+def _first_matching(candidates: list[Path], sha: str) -> Path:
+    """The first candidate whose content has the SHA-256 ``sha`` (else the first that exists, or the last)."""
+    existing = [p for p in candidates if p.is_file()]
+    for p in existing:
+        try:
+            if _read(p, None)[1] == sha:
+                return p
+        except GameFileError:
+            continue
+    return existing[0] if existing else candidates[-1]
+
+
+def _rebuild_named(ref: str, kind: str, source: Mapping, factory: str | None, request: _Request) -> Game:
+    """Rebuilds from the definition the user named (``--game``), which must match the recorded one."""
+    if not isinstance(ref, str) or not ref:
+        raise ValueError(f"expected --game FILE or MODULE:FACTORY, got {ref!r}")
+    split = _split_ref(ref)
+    if split is None:
+        raise ValueError(f"expected --game FILE (.py, .toml, .json), FILE.py:FACTORY or MODULE:FACTORY, got {ref!r}")
+    named_kind, target, attr = split
+    if attr is not None and attr != factory:
+        raise ValueError(f"expected --game to name the certificate's factory {factory!r}, got {attr!r}")
+    if named_kind != kind:
+        recorded = source.get("module") if kind == "module" else source.get("path")
+        raise ValueError(f"expected --game to name a {'module' if kind == 'module' else 'file'} like the "
+                         f"certificate's game ({recorded}), got {ref!r}")
+    if kind == "module":
+        if target != source.get("module"):
+            raise ValueError(f"expected --game to name the certificate's module {source.get('module')!r}, "
+                             f"got {target!r}")
+        return _load_module(target, factory, request.params, expected_sha=request.sha, request=request,
+                            packages=source.get("packages"))
+    return _load_file(Path(target), factory, request.params, expected_sha=request.sha, request=request)
+
+
+def with_relative_path(description: Mapping, certificate_path: str | os.PathLike) -> dict:
+    """The game entry with the definition file's path relative to the certificate's folder added.
+
+    A certificate moved together with its game file (committed, checked out elsewhere, mailed)
+    then still finds it (:func:`rebuild_game`); the SHA-256 guards the content.
+
+    Examples:
+      >>> d = {"name": "g", "source": {"kind": "file", "path": "/data/games/g.toml", "sha256": "0" * 64}}
+      >>> with_relative_path(d, "/data/certs/g.cert.json")["source"]["relative_path"]
+      '../games/g.toml'
+    """
+    source = description.get("source")
+    if not isinstance(source, Mapping) or not isinstance(source.get("path"), str):
+        return dict(description)
+    folder = os.path.dirname(os.path.abspath(os.fspath(certificate_path)))
+    try:
+        rel = os.path.relpath(source["path"], folder)
+    except ValueError:  # another drive (Windows): the absolute path is all there is
+        return dict(description)
+    return {**description, "source": {**source, "relative_path": Path(rel).as_posix()}}
 
 
 # --- reading and checking files ---------------------------------------------------------------
@@ -215,7 +349,8 @@ def _finish(game: Game, source: dict, *, stem: str, params: dict | None) -> Game
     return dataclasses.replace(game, **changes)
 
 
-def _load_file(path: Path, attr: str | None, params: dict, *, expected_sha: str | None) -> Game:
+def _load_file(path: Path, attr: str | None, params: dict, *, expected_sha: str | None,
+               request: _Request | None = None) -> Game:
     path = path.expanduser().resolve()
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
@@ -223,21 +358,26 @@ def _load_file(path: Path, attr: str | None, params: dict, *, expected_sha: str 
     if suffix != ".py" and attr is not None:
         raise GameFileError(f"expected FILE.py:NAME for a factory, got {path.name}:{attr} (a {suffix} file "
                             "defines one game)")
+    if suffix == ".py" and request is not None:
+        _refuse_code(request, str(path), f"--game {path}")
     data, sha = _read(path, expected_sha)
+    stem = request.stem if request is not None and request.stem else path.stem
     source = {"kind": "file", "path": str(path), "factory": attr, "params": dict(params), "sha256": sha}
     if suffix == ".py":
+        if request is not None:
+            request.running(f"{path}{':' + attr if attr else ''}")
         module = _run_python(path, data)
         game, merged = _pick(module, attr, params, f"{path.name}:{attr}" if attr else path.name, path)
-        return _finish(game, source, stem=path.stem, params=merged)
+        return _finish(game, source, stem=stem, params=merged)
     if params:
         raise GameFileError(f"expected no parameters for the declarative game {path.name} (edit the file), "
                             f"got {sorted(params)}")
     doc = _parse(path, data)
     try:
-        game = _declarative(doc, path.stem)
-    except (TypeError, ValueError) as err:
-        raise GameFileError(f"{path.name}: {err}") from None
-    return _finish(game, source, stem=path.stem, params=None)
+        game = _declarative(doc, path.stem if request is None else stem)
+    except (TypeError, ValueError, OverflowError, RecursionError) as err:
+        raise GameFileError(f"{path.name}: {_input_error(err)}") from None
+    return _finish(game, source, stem=stem, params=None)
 
 
 def _module_name(path: Path) -> str:
@@ -310,35 +450,131 @@ def _raised_in(err: BaseException, path: Path | None) -> bool:
     return path is not None and any(Path(f.filename) == path for f in traceback.extract_tb(err.__traceback__))
 
 
-def _load_module(module_name: str, attr: str, params: dict, *, expected_sha: str | None) -> Game:
+def _locate_module(module_name: str) -> list[tuple[str, object]]:
+    """``[(name, spec), ...]`` of the module and its parent packages, found on ``sys.path`` without running any.
+
+    (``importlib.util.find_spec("pkg.mod")`` imports ``pkg`` first, running its ``__init__.py``.)
+    """
+    chain, search = [], None
+    parts = module_name.split(".")
+    for k in range(len(parts)):
+        name = ".".join(parts[: k + 1])
+        loaded = sys.modules.get(name)
+        if loaded is not None and k < len(parts) - 1 and getattr(loaded, "__spec__", None) is not None:
+            spec = loaded.__spec__
+        else:
+            try:
+                spec = importlib.machinery.PathFinder.find_spec(name, search)
+            except (ImportError, ValueError) as err:
+                raise GameFileError(f"cannot import module {module_name!r}: {err}") from None
+        if spec is None:
+            raise GameFileError(f"expected an importable module {module_name!r} (run sgn from the folder that holds "
+                                f"it, or install it), got none")
+        if k < len(parts) - 1 and spec.submodule_search_locations is None:
+            raise GameFileError(f"expected {name!r} to be a package holding {module_name!r}, got a module")
+        chain.append((name, spec))
+        search = list(spec.submodule_search_locations or [])
+    return chain
+
+
+def _source_file(spec) -> Path | None:
+    origin = getattr(spec, "origin", None)
+    if not origin or not os.path.isfile(origin) or not origin.endswith(".py"):
+        return None
+    return Path(origin).resolve()
+
+
+def _load_module(module_name: str, attr: str, params: dict, *, expected_sha: str | None,
+                 request: _Request | None = None, packages=None) -> Game:
+    """Runs the module's hashed source (and its parent packages' hashed ``__init__.py``), never bytecode."""
     cwd = os.getcwd()
     if cwd not in sys.path:
         sys.path.append(cwd)  # appended: the user's packages import, ours are not shadowed
-    try:
-        spec = importlib.util.find_spec(module_name)
-    except ModuleNotFoundError:
-        spec = None
-    except (ImportError, ValueError) as err:
-        raise GameFileError(f"cannot import module {module_name!r}: {err}") from None
-    if spec is None:
-        raise GameFileError(f"expected an importable module {module_name!r} (run sgn from the folder that holds "
-                            f"it, or install it), got none")
-    origin = Path(spec.origin).resolve() if spec.origin and os.path.isfile(spec.origin) else None
-    sha = _read(origin, expected_sha)[1] if origin is not None else None
-    if expected_sha is not None and origin is None:
-        raise GameFileError(f"expected module {module_name!r} to come from a file (its SHA-256 was recorded), got "
-                            f"{spec.origin!r}")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as err:  # the user's module failed to import: one line
-        raise GameFileError(f"importing {module_name} raised {_user_error(err, origin)}") from None
+    chain = _locate_module(module_name)
+    origin = _source_file(chain[-1][1])
+    if origin is None:
+        raise GameFileError(f"expected module {module_name!r} to come from a Python source file (its SHA-256 is "
+                            f"recorded and checked), got {chain[-1][1].origin!r}")
+    recorded = packages if isinstance(packages, Mapping) else {}
+    if expected_sha is not None and packages is not None and not isinstance(packages, Mapping):
+        raise GameFileError(f"expected source.packages as an object of SHA-256 digests, got {_shown(packages)}")
+    hashed, texts = {}, []
+    for name, spec in chain[:-1]:  # parent packages: hashed before any of them runs
+        init = _source_file(spec)
+        if init is None:
+            continue  # a namespace package: no code
+        data, sha = _read(init, recorded.get(name) if expected_sha is not None else None)
+        if expected_sha is not None and name not in recorded and name not in sys.modules:
+            raise GameFileError(f"expected the certificate to record the SHA-256 of package {name!r} ({init}), "
+                                "which runs before the game's module, got none")
+        hashed[name] = sha
+        texts.append((name, spec, init, data))
+    data, sha = _read(origin, expected_sha)
+    texts.append((module_name, chain[-1][1], origin, data))
+    if request is not None:
+        request.running(f"{module_name}:{attr} ({origin})")
+    module = None
+    for name, spec, path, text in texts:
+        module = _exec_module(name, spec, path, text, origin)
     game, merged = _pick(module, attr, params, f"{module_name}:{attr}", origin)
-    source = {"kind": "module", "module": module_name, "path": None if origin is None else str(origin),
-              "factory": attr, "params": dict(params), "sha256": sha}
-    return _finish(game, source, stem=module_name.rpartition(".")[2], params=merged)
+    source = {"kind": "module", "module": module_name, "path": str(origin), "factory": attr, "params": dict(params),
+              "sha256": sha}
+    if hashed:
+        source["packages"] = hashed
+    stem = request.stem if request is not None and request.stem else module_name.rpartition(".")[2]
+    return _finish(game, source, stem=stem, params=merged)
+
+
+def _exec_module(name: str, spec, path: Path, data: bytes, origin: Path):
+    """The module ``name`` from exactly ``data`` (reused when already imported from a file with these bytes)."""
+    loaded = sys.modules.get(name)
+    if loaded is not None and getattr(loaded, "__file__", None):
+        try:
+            if Path(loaded.__file__).resolve() == path and Path(loaded.__file__).read_bytes() == data:
+                return loaded
+        except OSError:
+            pass
+    module = importlib.util.module_from_spec(spec)
+    module.__file__ = str(path)
+    module.__cached__ = None  # never read or written: the hashed source is what runs
+    sys.modules[name] = module
+    try:
+        exec(compile(data, str(path), "exec"), module.__dict__)
+    except Exception as err:  # the user's module failed to import: one line
+        sys.modules.pop(name, None)
+        raise GameFileError(f"importing {name} raised {_user_error(err, origin)}") from None
+    parent, _, child = name.rpartition(".")
+    if parent and parent in sys.modules:
+        setattr(sys.modules[parent], child, module)
+    return module
 
 
 # --- declarative games --------------------------------------------------------------------------
+
+
+MAX_DEPTH = 32
+"""Deepest nesting of lists and tables a declarative game file may have (a payoff tensor of rank 30 is deep)."""
+
+
+def _too_deep(doc, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``doc`` nests lists / tables deeper than ``limit`` (checked without recursion)."""
+    stack = [(doc, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth >= limit:
+                return True
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
+def _input_error(err: BaseException) -> str:
+    """A parser's or builder's complaint about malformed numbers or nesting, as one clear line."""
+    if isinstance(err, RecursionError):
+        return f"expected lists and tables nested at most {MAX_DEPTH} deep, got deeper nesting"
+    if isinstance(err, OverflowError):
+        return "expected numbers within float64 range (about 1.8e308), got a larger one"
+    return str(err)
 
 
 def _parse(path: Path, data: bytes) -> dict:
@@ -352,8 +588,15 @@ def _parse(path: Path, data: bytes) -> dict:
         raise GameFileError(f"{path.name}: invalid TOML ({err})") from None
     except json.JSONDecodeError as err:
         raise GameFileError(f"{path.name}: invalid JSON ({err.msg} at line {err.lineno}, column {err.colno})") from None
+    except RecursionError as err:
+        raise GameFileError(f"{path.name}: {_input_error(err)}") from None
+    except ValueError as err:  # e.g. an integer of more digits than Python converts
+        raise GameFileError(f"{path.name}: expected numbers of reasonable size, got {' '.join(str(err).split())}") \
+            from None
     if not isinstance(doc, dict):
         raise GameFileError(f"{path.name}: expected a table/object at the top level, got {type(doc).__name__}")
+    if _too_deep(doc):
+        raise GameFileError(f"{path.name}: {_input_error(RecursionError())}")
     return doc
 
 
@@ -372,7 +615,10 @@ def _keys(doc: dict, where: str, allowed: tuple, required: tuple = ()):
 
 
 def _is_number(x) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool)
+    """A TOML/JSON number that is a float64 (an integer beyond float range is not)."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return False
+    return not isinstance(x, int) or abs(x) < 2**1023
 
 
 def _number(value, path: str, *, least: float | None = None, below: float | None = None) -> float:
@@ -533,6 +779,7 @@ def _polymatrix(doc: dict, name: str, description: str) -> Game:
     for i, p in enumerate(players):
         _keys(p, f"players[{i}].", ("actions", "name"), ("actions",))
         actions.append(_positive_int(p["actions"], f"players[{i}].actions"))
+    check_dense_dim(sum(actions), "players: a polymatrix game")
     n = len(actions)
     edges = doc["payoffs"]
     if not isinstance(edges, list) or not edges:
@@ -559,9 +806,10 @@ def _polymatrix(doc: dict, name: str, description: str) -> Game:
         blocks[(i, j)] = a
     if "tau" not in doc:
         return polymatrix(blocks, tuple(actions), name=name, description=description)
-    size = int(np.prod(actions))
+    size = math.prod(actions) * n
     if size > MAX_TENSOR:
-        raise ValueError(f"players: expected at most {MAX_TENSOR} joint action profiles for tau, got {size}")
+        raise ValueError(f"players: expected at most {MAX_TENSOR} payoff entries in all with tau (players x "
+                         f"joint action profiles), got {size}")
     tensors = []
     for i in range(n):
         t = np.zeros(actions)

@@ -31,7 +31,7 @@ import numpy as np
 
 from games._constructors import quadratic
 from games._game import Game
-from games._registry import register
+from games._registry import check_memory, register
 
 MAX_PLAYERS = 250_000
 """Largest network game (a ring of 100,000 players certifies in about 30 s and 0.3 GB on 2 cores)."""
@@ -180,11 +180,15 @@ def erdos_renyi_game(n: int = 64, coupling: float = 0.2, seed: int = 0, degree: 
     if not (np.isfinite(deg) and deg >= 0):
         raise ValueError(f"expected a finite degree >= 0, got {degree!r}")
     p = min(1.0, deg / (n - 1))
+    edges = p * n * (n - 1) / 2
+    check_memory(BYTES_PER_EDGE * edges, f"erdos-renyi with n={n} and degree={deg:g} (about {edges:.3g} edges)")
     src, dst = _bernoulli_pairs(n, p, np.random.default_rng([int(seed), 7919]))
     return network_game(n, src, dst, coupling=coupling, seed=seed, name="erdos-renyi",
                         params={"n": n, "coupling": float(coupling), "seed": seed, "degree": deg})
 
 
+BYTES_PER_EDGE = 128
+"""Estimated bytes per edge of a network game: its pair, two stored couplings and their sorting copies."""
 ER_BLOCK = 1 << 22
 """Pairs drawn per block by :func:`erdos_renyi_game` (32 MiB of uniforms)."""
 

@@ -24,6 +24,40 @@ from games._constructors import bilinear, bimatrix, from_losses, from_pseudo_gra
 from games._game import Game
 from games._region import Region
 
+MEMORY_BUDGET = 2 * 2**30
+"""Bytes a game's construction and certification may be estimated to need (2 GiB): larger sizes, set by a
+parameter, a game file or a certificate, are refused before anything is allocated."""
+DENSE_BYTES_PER_ENTRY = 32
+"""Estimated bytes per entry of a dense ``d x d`` Jacobian, with the copies and workspace of its eigenvalues."""
+
+
+def check_memory(estimate: float, what: str) -> None:
+    """Refuses ``what`` when its estimated memory ``estimate`` (bytes) exceeds :data:`MEMORY_BUDGET`.
+
+    Raises:
+      ValueError: naming what was asked for, the estimate and the budget.
+
+    Examples:
+      >>> check_memory(1e6, "a small game")
+      >>> check_memory(1e12, "a huge game")
+      Traceback (most recent call last):
+        ...
+      ValueError: expected sizes that fit the memory budget of 2 GiB, got a huge game (about 931 GiB)
+    """
+    if not estimate <= MEMORY_BUDGET:
+        raise ValueError(f"expected sizes that fit the memory budget of {MEMORY_BUDGET / 2**30:g} GiB, got {what} "
+                         f"(about {estimate / 2**30:.3g} GiB)")
+
+
+def check_dense_dim(dim: int, what: str) -> None:
+    """Refuses a dense joint dimension whose Jacobian would not fit :data:`MEMORY_BUDGET`.
+
+    Examples:
+      >>> check_dense_dim(64, "lq64")
+    """
+    entries = float(min(int(dim), 10**15)) ** 2
+    check_memory(DENSE_BYTES_PER_ENTRY * entries, f"{what} of joint dimension {dim} (dense Jacobian)")
+
 
 @dataclasses.dataclass(frozen=True)
 class _Entry:

@@ -8,7 +8,9 @@ place together (:class:`certify.cli._outputs.Outputs`) and then prints.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import os
 import sys
 
 import jax
@@ -21,6 +23,8 @@ from certify._progress import run_bar
 from certify.cli._args import UsageError, parse_params, parse_region, split_sweep_params
 from certify.cli._outputs import Outputs
 from certify.cli._report import basin_text, describe_game, format_report
+from games._files import with_relative_path
+from games._registry import check_memory
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 MAX_SAMPLES = 1_000_000
@@ -90,6 +94,22 @@ def check_options(game, args):
     return method
 
 
+def _relocatable(cert, path):
+    """The certificate with its game file's path relative to ``path`` recorded too (issue 24)."""
+    return dataclasses.replace(cert, game=with_relative_path(cert.game, path))
+
+
+def _check_memory(game, method, n_samples) -> None:
+    """Sample counts that would not fit the memory budget are refused before any work (issue 25)."""
+    if n_samples is None or method.geometry != "euclidean":
+        return
+    from certify._integrity import method_memory  # only when --samples is given: no cost to a first answer
+
+    with _as_usage_error(f"cannot use --samples {n_samples}"):
+        check_memory(method_memory(method.name, method.settings(), game.dim),
+                     f"--bounds {method.name} with --samples {n_samples} in dimension {game.dim}")
+
+
 def _cert_json(cert, basin) -> str:
     if basin is None:
         return cert.to_json()
@@ -102,6 +122,7 @@ def cmd_certify(args) -> int:
         game = _build_game(args.game, parse_params(args.param))
         _check_samples(args.samples, args.seed)
         method = check_options(game, args)
+        _check_memory(game, method, args.samples)
         _check_plots(outputs, game)
         region = parse_region(args.region, game.dim)
         if not args.json:
@@ -112,7 +133,7 @@ def cmd_certify(args) -> int:
                                        progress=bar is not None)
             basin = certify.certified_basin(cert, game) if args.basin else None
             if outputs.wants("--out"):
-                outputs.stage_text("--out", cert.to_json() + "\n")
+                outputs.stage_text("--out", _relocatable(cert, args.out).to_json() + "\n")
             _stage_plots(outputs, cert, game, basin)
         outputs.commit()
     print(_cert_json(cert, basin) if args.json else format_report(cert, full=args.full))
@@ -144,10 +165,18 @@ def _stage_plots(outputs, cert, game, basin) -> None:
                   file=sys.stderr)
 
 
+MAX_CERTIFICATE_BYTES = 64 * 2**20
+"""Largest certificate file ``sgn verify`` reads."""
+
+
 def _read_certificate(path):
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_CERTIFICATE_BYTES + 1)
+        if len(raw) > MAX_CERTIFICATE_BYTES:
+            raise UsageError(f"invalid certificate {path}: expected at most {MAX_CERTIFICATE_BYTES // 2**20} MiB, "
+                             "got a larger file")
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         detail = getattr(err, "strerror", None) or err
         raise UsageError(f"cannot read certificate {path}: {detail}") from None
@@ -156,29 +185,45 @@ def _read_certificate(path):
     except json.JSONDecodeError as err:
         raise UsageError(f"invalid certificate {path}: expected a JSON certificate, got unreadable text "
                          f"({err.msg})") from None
+    except RecursionError:
+        raise UsageError(f"invalid certificate {path}: expected a JSON certificate, got nesting too deep") from None
+    except ValueError as err:  # an integer of more digits than Python converts
+        raise UsageError(f"invalid certificate {path}: expected numbers of reasonable size, got "
+                         f"{' '.join(str(err).split())}") from None
     if isinstance(data, dict):
         data.pop("basin", None)  # `sgn certify --json --basin` adds it; it is derived, not certified
     try:
         return certify.Certificate.from_dict(data)
-    except (TypeError, ValueError, KeyError) as err:
+    except (TypeError, ValueError, KeyError, OverflowError, RecursionError) as err:
         raise UsageError(f"invalid certificate {path}: {err}") from None
 
 
 def cmd_verify(args) -> int:
-    """``sgn verify CERT.json``: 0 consistent, 1 contraction violated, 2 bad or tampered file."""
+    """``sgn verify CERT.json [--game FILE]``: 0 consistent, 1 contraction violated, 2 bad or tampered file.
+
+    Recomputes with no compilation cache or stored program (:func:`certify.cli._main.main` turns
+    them off for ``verify``) and runs Python game code only when named (``--game``) or allowed
+    (``--trust-recorded-code``), saying what it runs.
+    """
     if not 1 <= args.pairs <= MAX_PAIRS or not 1 <= args.steps <= MAX_STEPS:
         raise UsageError(f"expected --pairs in [1, {MAX_PAIRS}] and --steps in [1, {MAX_STEPS}], "
                          f"got {args.pairs} and {args.steps}")
     cert = _read_certificate(args.certificate)
+    base = os.path.dirname(os.path.abspath(args.certificate))
     try:
-        result = certify.check_certificate(cert)
-    except (TypeError, ValueError, KeyError) as err:
+        result = certify.check_certificate(cert, game=args.game, allow_code=args.trust_recorded_code, base=base,
+                                           announce=print)
+    except (TypeError, ValueError, KeyError, OverflowError, RecursionError) as err:
         raise UsageError(f"cannot verify {args.certificate}: {err}") from None
     if not result.consistent:
         raise UsageError(f"certificate {args.certificate} does not follow from its game: {result.message}")
     print(f"certificate {args.certificate}: recomputed and consistent ({cert.status}).")
     if cert.certified and cert.geometry == "euclidean":
-        report = certify.verify(cert, result.game, n_pairs=args.pairs, n_steps=args.steps)
+        try:
+            report = certify.verify(cert, result.game, n_pairs=args.pairs, n_steps=args.steps)
+        except ValueError as err:  # the trajectories would not fit the memory budget: say so, keep the answer
+            print(f"note: simulation skipped: {err}; lower --pairs or --steps", file=sys.stderr)
+            return EXIT_OK
         print(f"simulated {report.n_pairs} trajectory pairs x {report.n_steps} Euler steps at h = {report.step:.6g}: "
               f"worst ratio {report.worst_ratio:.6f} <= certified {report.certified_factor:.6f}: "
               f"{'OK' if report.ok else 'VIOLATED'}")

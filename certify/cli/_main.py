@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("certificate")
     v.add_argument("--pairs", type=int, default=32)
     v.add_argument("--steps", type=int, default=100)
+    v.add_argument("--game", metavar="FILE|MODULE:FACTORY",
+                   help="the game definition to rebuild from (it must have the recorded SHA-256); a game written "
+                        "in Python runs only when named here or with --trust-recorded-code")
+    v.add_argument("--trust-recorded-code", action="store_true",
+                   help="run the Python game file or module the certificate records (after checking its SHA-256)")
     v.set_defaults(handler=cmd_verify)
     g = sub.add_parser("games", help="list registered games and their parameters, or describe one")
     g.add_argument("name", nargs="?", help="a registered game or a game file to describe")
@@ -109,8 +114,9 @@ def main(argv=None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        configure_runtime()  # compilation cache (no compile on a second run); many processes if asked
         args = parser.parse_args(join_negative_values(argv))
+        # compilation cache (no compile on a second run); many processes if asked. `verify` trusts no cache.
+        configure_runtime(caches=args.command != "verify")
         if args.command is None:
             raise UsageError("expected a command: certify, verify, games or sweep (see sgn --help)")
         return args.handler(args)

@@ -129,8 +129,10 @@ def test_three_file_games_certify_verify_and_refuse_edits(tmp_path):
     assert cert["coupling"][1][0] == pytest.approx(0.3, rel=1e-9)
     assert cert["margin"] == pytest.approx(0.7, rel=1e-9)
 
+    # Python code runs in verify only when named (--game; issue 25); declarative files need nothing.
+    named = {"firms": [], "coord": [], "duel": ["--game", "duel.py"]}
     for name in ("firms", "coord", "duel"):
-        proc = sgn("verify", f"{name}.cert.json", "--pairs", "4", "--steps", "20", cwd=tmp_path)
+        proc = sgn("verify", f"{name}.cert.json", "--pairs", "4", "--steps", "20", *named[name], cwd=tmp_path)
         assert proc.returncode == 0, (name, proc.stderr)
         assert "recomputed and consistent" in proc.stdout
 
@@ -139,7 +141,7 @@ def test_three_file_games_certify_verify_and_refuse_edits(tmp_path):
     (tmp_path / "coord.json").write_text(json.dumps({**JSON_GAME, "tau": 2.0}))
     (tmp_path / "duel.py").write_text(PY_GAME + "\nraise SystemExit('the edited file must not run')\n")
     for name, file in (("firms", "firms.toml"), ("coord", "coord.json"), ("duel", "duel.py")):
-        proc = sgn("verify", f"{name}.cert.json", cwd=tmp_path)
+        proc = sgn("verify", f"{name}.cert.json", *named[name], cwd=tmp_path)
         assert proc.returncode == 2
         line = _one_error_line(proc)
         assert str(tmp_path / file) in line
@@ -230,7 +232,7 @@ def test_module_factory_and_sibling_imports(tmp_path, monkeypatch):
     assert g.source["kind"] == "module"
     assert g.source["module"] == "mylab.duels"
     assert g.source["path"] == str(pkg / "duels.py")
-    rebuilt = games.rebuild_game(g.describe())
+    rebuilt = games.rebuild_game(g.describe(), allow_code=True)
     assert rebuilt.fingerprint() == g.fingerprint()
     # A file beside a helper module imports it (its folder is appended to sys.path, never prepended).
     (tmp_path / "consts.py").write_text("K = 7.0\n")

@@ -39,6 +39,12 @@ def _as_usage_error(unsupported: str):
         raise UsageError(str(err)) from None
 
 
+def _game_files(game) -> list[str]:
+    """The files a game was built from (its definition), which no output may replace."""
+    path = (game.source or {}).get("path")
+    return [path] if path else []
+
+
 def _build_game(ref, params):
     with _as_usage_error(f"cannot build {ref}"):
         return games.load_game(ref, **params)
@@ -112,6 +118,7 @@ def cmd_certify(args) -> int:
     """``sgn certify [GAME]``: 0 certified, 1 not certified, 2 bad input."""
     with Outputs({"--out": args.out, "--plot": args.plot, "--phase-plot": args.phase_plot}) as outputs:
         game = _build_game(args.game, parse_params(args.param))
+        outputs.check_inputs(_game_files(game))
         _check_samples(args.samples)
         if args.seed < 0:
             raise UsageError(f"expected --seed >= 0, got {args.seed}")
@@ -126,7 +133,7 @@ def cmd_certify(args) -> int:
                                        n_samples=args.samples, seed=args.seed, progress=bar is not None)
             basin = certify.certified_basin(cert, game) if args.basin else None
             if outputs.wants("--out"):
-                outputs.stage_text("--out", cert.to_json() + "\n")
+                outputs.stage_text("--out", _cert_json(cert, basin) + "\n")  # what --json prints
             _stage_plots(outputs, cert, game, basin)
         outputs.commit()
     print(_cert_json(cert, basin) if args.json else format_report(cert, full=args.full))

@@ -62,13 +62,13 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-import games
 import sgn
 from certify import _json
 from certify._assemble import MARGIN_TOL, direct_choice
 from certify._bound_types import BlockBounds
 from certify._pipeline import certify as certify_one
 from certify._progress import track
+from certify._sweep_source import game_family, recorded_source
 from certify.bounds._sampled import gram_spectral_norm
 from certify.bounds._sampling import sample_points
 from games import Game, Region
@@ -266,6 +266,8 @@ class SweepResult:
       bounds_kind: ``"exact"`` (batched affine path) or what :func:`certify.certify` reported.
       batched: True for the one-call batched path, False for the per-value fallback loop.
       n_devices: devices the batch was sharded over.
+      source: the definition of a game from a file or module (kind, path or module, factory,
+        fixed parameters and its SHA-256, as certificates record it); ``None`` for registered games.
 
     Examples:
       >>> r = sweep_parameter("lq64", "lam", [0.0, 2.0], params={"half": 4})  # certified iff |lam| < sqrt 2
@@ -292,6 +294,7 @@ class SweepResult:
     bounds_kind: str
     batched: bool
     n_devices: int
+    source: dict | None = None
 
     def certified_ranges(self, *, euclidean: bool = False) -> list[tuple[float, float]]:
         """The runs of consecutive certified values as ``(first, last)`` pairs, in sweep order.
@@ -341,6 +344,10 @@ class SweepResult:
             rows.append(f"  (by the direct monotonicity test where the small-gain test refuses: "
                         f"{', '.join(f'{v:.6g}' for v in direct)})")
         rows.append(f"Euclidean test passes {self.param}: {_ranges_text(self.certified_ranges(euclidean=True))}")
+        if self.source:
+            where = self.source.get("path") or self.source.get("module")
+            factory = f":{self.source['factory']}" if self.source.get("factory") else ""
+            rows.append(f"definition {where}{factory} (SHA-256 {self.source.get('sha256')})")
         return "\n".join(rows)
 
 
@@ -512,7 +519,7 @@ def _fallback_loop(name, param, built, values, params, margin_tol, options, prog
 def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | None = None,
                     margin_tol: float = MARGIN_TOL, n_samples: int = 1024, seed: int = 0, bounds="auto",
                     region=None, progress: bool = False) -> SweepResult:
-    r"""Certification map of a registered game over one parameter, in one batched call.
+    r"""Certification map of a game over one parameter, in one batched call.
 
     Affine games (constant Jacobian, e.g. ``lq64`` over ``lam``) are certified with exact bounds
     in one sharded batch: per value, blockwise ``eigvalsh``/``svd``, the Perron weights by dense
@@ -521,8 +528,10 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
     one :func:`certify.certify` per value, and the result says so (``batched=False``).
 
     Args:
-      game: a registered game name.
-      param: the parameter to sweep.
+      game: a registered game name, ``FILE.py:FACTORY``, ``MODULE:FACTORY``, a declarative
+        ``FILE.toml``/``FILE.json``, or a Python factory returning a :class:`games.Game`
+        (:func:`certify._sweep_source.game_family`).
+      param: the parameter to sweep (for a declarative file, any numeric key: ``tau``, ``J[0][1]``).
       values: ``(n_values,)`` finite values.
       params: other parameters of the game, fixed.
       mesh: device mesh (default: all devices).
@@ -547,24 +556,25 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
       (1.375, 0.166667)
     """
     params = dict(params or {})
-    allowed = games.game_parameters(game)
-    if param not in allowed:
-        raise ValueError(f"expected a parameter of {game!r} among {sorted(allowed)}, got {param!r}")
+    family = game_family(game, param, params)
     values = np.atleast_1d(np.asarray(values, dtype=np.float64))
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"expected a non-empty 1-D array of values, got shape {values.shape}")
     _checks.check_finite(values, "values")
-    built = [games.get_game(game, **{**params, param: float(v)}) for v in values]  # the registry makes whole ints int
+    built = [family.build(float(v)) for v in values]  # the registry makes whole ints int
+    source = recorded_source(family, built)
     players = sorted({g.n_players for g in built})
     if len(players) > 1:
         raise ValueError(f"expected a parameter that keeps the number of players, got {param!r} giving "
                          f"{players[0]} to {players[-1]} players (certify each size on its own)")
     batched = bounds in ("auto", "exact") and region is None
     if batched and all(g.is_affine and g.geometry == "euclidean" and g.dims == built[0].dims for g in built):
-        return sweep_games(built, mesh=mesh, margin_tol=margin_tol, param=param, values=values,
-                           game_name=game, params=params)
+        result = sweep_games(built, mesh=mesh, margin_tol=margin_tol, param=param, values=values,
+                             game_name=family.name, params=params)
+        return dataclasses.replace(result, source=source)
     options = {"n_samples": n_samples, "seed": seed, "bounds": bounds, "region": region}
-    return _fallback_loop(game, param, built, values, params, margin_tol, options, progress)
+    result = _fallback_loop(family.name, param, built, values, params, margin_tol, options, progress)
+    return dataclasses.replace(result, source=source)
 
 
 # --- sampled bounds and region tilings ----------------------------------------------------------

@@ -19,6 +19,7 @@ import games
 from certify import bounds as bounds_lib
 from certify import plots
 from certify._progress import run_bar
+from certify._sweep_source import game_family
 from certify.cli._args import UsageError, parse_params, parse_region, split_sweep_params
 from certify.cli._outputs import Outputs
 from certify.cli._report import basin_text, describe_game, format_report
@@ -233,13 +234,10 @@ def cmd_sweep(args) -> int:
         _check_samples(args.samples)
         if args.seed < 0:
             raise UsageError(f"expected --seed >= 0, got {args.seed}")
-        if args.game not in games.game_names():
-            raise UsageError(f"expected a registered game for sgn sweep ({', '.join(games.game_names())}), "
-                             f"got {args.game!r}")
-        if key not in games.game_parameters(args.game):
-            raise UsageError(f"expected a parameter of {args.game!r} to sweep among "
-                             f"{sorted(games.game_parameters(args.game))}, got {key!r}")
-        first = _build_game(args.game, {**params, key: values[0].item()})
+        with _as_usage_error(f"cannot sweep {args.game}"):
+            family = game_family(args.game, key, params)
+            first = family.build(values[0].item())
+        outputs.check_inputs(family.files or _game_files(first))
         check_options(first, args)
         region = parse_region(args.region, first.dim)
         with run_bar(f"sweep {args.game}", enabled=_show_progress(args)) as bar:

@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("name", nargs="?", help="a registered game or a game file to describe")
     g.set_defaults(handler=cmd_games)
     s = sub.add_parser("sweep", help="certification map over a game parameter (batched, sharded)")
-    s.add_argument("game", help="registered game, e.g. lq64")
+    s.add_argument("game", help="a registered game (e.g. lq64), FILE.py:FACTORY, MODULE:FACTORY, FILE.toml or "
+                   "FILE.json (sweep any numeric key, e.g. tau or J[0][1])")
     s.add_argument("--param", action="append", metavar="KEY=START:STOP:COUNT|KEY=VALUE",
                    help="the swept range (exactly one) and fixed parameters (repeatable)")
     s.add_argument("--bounds", default="auto", choices=list(bounds_lib.NAMES),

@@ -74,6 +74,8 @@ class BlockBounds:
         (the Jacobian enclosure is unbounded); empty when all are finite.
       weighted: the producing method's ``weights -> WeightedBounds`` (same points, boxes or
         matrix), used by :meth:`at_weights`; ``None`` falls back to the block bound.
+      info: JSON-able record of what the method did (e.g. ``refine``'s rounds and boxes), kept
+        in the certificate's ``extra``.
 
     Examples:
       >>> import numpy as np
@@ -92,6 +94,7 @@ class BlockBounds:
     n_points: int = 1
     reason: str = ""
     weighted: Callable | None = dataclasses.field(default=None, repr=False, compare=False)
+    info: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
         if self.kind not in BOUND_KINDS:

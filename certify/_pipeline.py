@@ -80,7 +80,7 @@ def _euclidean_route(game, region, method, *, margin_tol, progress, weights, see
                       geometry="euclidean", region=recorded, bounds_kind=method.kind, n_points=0, weights=weights,
                       margin_tol=margin_tol, seed=seed, extra={**method.settings(), "not_enclosable": err.kind})
     recorded = None if bb.kind == "exact" else (region or game.default_region())
-    return Route("euclidean", bb, recorded, euclidean_steps(game, recorded, bb), method.settings())
+    return Route("euclidean", bb, recorded, euclidean_steps(game, recorded, bb), method.settings(), dict(bb.info))
 
 
 def _not_applicable(game, spec, allowed: str) -> ValueError:

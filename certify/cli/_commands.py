@@ -20,7 +20,7 @@ from certify import bounds as bounds_lib
 from certify import plots
 from certify._progress import run_bar
 from certify._sweep_source import game_family
-from certify.cli._args import UsageError, parse_params, parse_region, split_sweep_params
+from certify.cli._args import UsageError, check_seed, parse_params, parse_region, split_sweep_params
 from certify.cli._outputs import Outputs
 from certify.cli._report import basin_text, describe_game, format_report
 
@@ -109,6 +109,26 @@ def check_options(game, args) -> None:
                          "(e.g. --region -1:1)")
 
 
+MAX_REFINE_ROUNDS, MAX_REFINE_BOXES = 64, 10**6
+
+
+def _bounds_spec(args):
+    """``--bounds`` as :func:`certify.certify` takes it: ``refine`` with the budget of ``--max-rounds/--max-boxes``."""
+    rounds, boxes = getattr(args, "max_rounds", None), getattr(args, "max_boxes", None)
+    if rounds is None and boxes is None:
+        return args.bounds
+    if args.bounds != "refine":
+        given = "--max-rounds" if rounds is not None else "--max-boxes"
+        raise UsageError(f"{given} does not apply to --bounds {args.bounds}: it is the budget of --bounds refine")
+    if rounds is not None and not 0 <= rounds <= MAX_REFINE_ROUNDS:
+        raise UsageError(f"expected --max-rounds between 0 and {MAX_REFINE_ROUNDS}, got {rounds}")
+    if boxes is not None and not 1 <= boxes <= MAX_REFINE_BOXES:
+        raise UsageError(f"expected --max-boxes between 1 and {MAX_REFINE_BOXES}, got {boxes}")
+    default = bounds_lib.Refine()
+    return bounds_lib.Refine(max_rounds=default.max_rounds if rounds is None else rounds,
+                             max_boxes=default.max_boxes if boxes is None else boxes)
+
+
 def _cert_json(cert, basin) -> str:
     if basin is None:
         return cert.to_json()
@@ -121,16 +141,16 @@ def cmd_certify(args) -> int:
         game = _build_game(args.game, parse_params(args.param))
         outputs.check_inputs(_game_files(game))
         _check_samples(args.samples)
-        if args.seed < 0:
-            raise UsageError(f"expected --seed >= 0, got {args.seed}")
+        check_seed(args.seed)
         check_options(game, args)
+        _bounds_spec(args)
         _check_plots(outputs, game)
         region = parse_region(args.region, game.dim)
         if not args.json:
             print(f"certifying {game.name}: bounds={args.bounds}, weights={args.method} ...", file=sys.stderr)
         with run_bar(f"certify {game.name}", enabled=_show_progress(args)) as bar:
             with _as_usage_error(f"cannot bound {game.name} with --bounds {args.bounds}"):
-                cert = certify.certify(game, region=region, bounds=args.bounds, weights=args.method,
+                cert = certify.certify(game, region=region, bounds=_bounds_spec(args), weights=args.method,
                                        n_samples=args.samples, seed=args.seed, progress=bar is not None)
             basin = certify.certified_basin(cert, game) if args.basin else None
             if outputs.wants("--out"):
@@ -140,6 +160,8 @@ def cmd_certify(args) -> int:
     print(_cert_json(cert, basin) if args.json else format_report(cert, full=args.full))
     if basin is not None and not args.json:
         print(basin_text(basin, full=args.full))
+    sys.stdout.flush()
+    outputs.announce()
     return EXIT_OK if cert.certified else EXIT_REFUSED
 
 
@@ -173,11 +195,17 @@ def _read_certificate(path):
     except (OSError, UnicodeDecodeError) as err:
         detail = getattr(err, "strerror", None) or err
         raise UsageError(f"cannot read certificate {path}: {detail}") from None
+    if str(path).lower().endswith((".py", ".toml")):
+        raise UsageError(f"{path} is a game definition, not a certificate: certify it first "
+                         f"(sgn certify {path} --out cert.json), then sgn verify cert.json")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise UsageError(f"invalid certificate {path}: expected a JSON certificate, got unreadable text "
                          f"({err.msg})") from None
+    if isinstance(data, dict) and "schema_version" not in data and "kind" in data:
+        raise UsageError(f"{path} is a game definition, not a certificate: certify it first "
+                         f"(sgn certify {path} --out cert.json), then sgn verify cert.json")
     if isinstance(data, dict):
         data.pop("basin", None)  # `sgn certify --json --basin` adds it; it is derived, not certified
     try:
@@ -232,8 +260,7 @@ def cmd_sweep(args) -> int:
     with Outputs({"--out": args.out, "--plot": args.plot}) as outputs:
         key, values, params = split_sweep_params(args.param)
         _check_samples(args.samples)
-        if args.seed < 0:
-            raise UsageError(f"expected --seed >= 0, got {args.seed}")
+        check_seed(args.seed)
         with _as_usage_error(f"cannot sweep {args.game}"):
             family = game_family(args.game, key, params)
             first = family.build(values[0].item())
@@ -256,4 +283,6 @@ def cmd_sweep(args) -> int:
             outputs.commit()
     if primary:
         print(text if args.json else result.table())
+        sys.stdout.flush()
+        outputs.announce()
     return EXIT_OK if result.certified.any() else EXIT_REFUSED

@@ -15,14 +15,14 @@ pipe) are never replaced: they are opened for writing up front (a pipe without a
 refused, not waited for) and written through at commit time, as ``cp`` or a shell redirection
 would (``/dev/full`` then reports "No space left on device", exit 2). Directories are refused.
 
-Each committed output is confirmed with one line ``wrote OPTION PATH`` on stderr.
+Each committed output is confirmed with one line ``wrote OPTION PATH`` on stderr (:meth:`Outputs.announce`).
 
 Examples:
   >>> import pathlib, tempfile
   >>> folder = pathlib.Path(tempfile.mkdtemp())
   >>> with Outputs({"--out": str(folder / "c.json")}) as out:
   ...     out.stage_text("--out", "{}")
-  ...     out.commit(announce=False)
+  ...     out.commit()
   >>> (folder / "c.json").read_text(), sorted(p.name for p in folder.iterdir())
   ('{}', ['c.json'])
 """
@@ -165,6 +165,7 @@ class Outputs:
     def __init__(self, targets: dict, inputs: Iterable[str] = ()):
         self._targets: dict[str, _Target] = {}
         self._staged: set[str] = set()
+        self._written: list[_Target] = []
         try:
             for opt, path in targets.items():
                 if path is None:
@@ -240,14 +241,13 @@ class Outputs:
 
         self.stage(option, write)
 
-    def commit(self, *, announce: bool = True) -> None:
-        """Puts every staged file in place (keeping an existing file's permissions); one stderr line each.
+    def commit(self) -> None:
+        """Puts every staged file in place (keeping an existing file's permissions); see :meth:`announce`.
 
         Raises:
           UsageError: a device refused the bytes (e.g. ``/dev/full``: no space left).
         """
         mode = 0o666 & ~_umask()
-        written = []
         with committing():
             staged = [self._targets[o] for o in self._targets if o in self._staged]
             for target in sorted(staged, key=lambda t: not t.through):  # devices first: one may refuse
@@ -262,11 +262,13 @@ class Outputs:
                     os.replace(target.tmp, target.path)
                     discard_temp(target.tmp)
                     target.tmp = None
-                written.append(target)
+            self._written = [t for t in self._targets.values() if t in staged]
             self._staged.clear()
-        if announce:
-            for target in written:
-                print(f"wrote {target.option} {target.path}", file=sys.stderr)
+
+    def announce(self) -> None:
+        """One line ``wrote OPTION PATH`` on stderr for each committed output (after the report)."""
+        for target in self._written:
+            print(f"wrote {target.option} {target.path}", file=sys.stderr)
 
     @staticmethod
     def _write_through(target: _Target) -> None:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import stat
 import threading
 
@@ -131,3 +132,21 @@ def test_basin_out_holds_what_json_prints_and_each_output_is_confirmed(tmp_path,
     assert "basin" in json.loads(out.read_text())
     assert captured.err.splitlines()[-2:] == [f"wrote --out {out}", f"wrote --plot {band}"]
     assert cli.main(["verify", str(out), "--pairs", "4", "--steps", "10"]) == 0  # the basin is not certified data
+
+
+def test_refine_report_says_rounds_boxes_budget_and_why_it_stopped(capsys):
+    # tanh-sin with coupling 3 on [-1, 1]^2 is not decided by the small-gain test on one or a few boxes; with a
+    # budget of 2 rounds the search stops on the budget, and the report says so (2 of 2 rounds).
+    argv = ["certify", "tanh-sin", "--param", "coupling=3", "--bounds", "refine", "--max-rounds", "2"]
+    cli.main(argv)
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("refinement")]
+    assert len(lines) == 1
+    assert re.match(r"refinement +2 of 2 rounds, \d+ of 4096 boxes \(\d+ evaluated\); stopped: the round budget "
+                    r"was spent before the small-gain test decided \(raise it with --max-rounds\)$", lines[0])
+    assert cli.main([*argv, "--json"]) in (0, 1)
+    refine = json.loads(capsys.readouterr().out)["extra"]["refine"]
+    assert refine["rounds"] == 2
+    assert refine["budget_spent"] is True
+    assert refine["stopped"] == "max_rounds"
+    assert cli.main(["certify", "tanh-sin", "--bounds", "interval", "--max-boxes", "9"]) == 2
+    assert "--max-boxes does not apply to --bounds interval" in capsys.readouterr().err

@@ -266,6 +266,9 @@ class SweepResult:
       bounds_kind: ``"exact"`` (batched affine path) or what :func:`certify.certify` reported.
       batched: True for the one-call batched path, False for the per-value fallback loop.
       n_devices: devices the batch was sharded over.
+      geometry: ``"euclidean"``, or ``"mirror"`` / ``"fisher"`` for tabular games, whose
+        ``euler_step`` is the geometry's own step (mirror-descent / natural-gradient) and whose
+        Euclidean test does not apply (``euclidean_margin`` NaN).
       source: the definition of a game from a file or module (kind, path or module, factory,
         fixed parameters and its SHA-256, as certificates record it); ``None`` for registered games.
 
@@ -295,6 +298,7 @@ class SweepResult:
     batched: bool
     n_devices: int
     source: dict | None = None
+    geometry: str = "euclidean"
 
     def certified_ranges(self, *, euclidean: bool = False) -> list[tuple[float, float]]:
         """The runs of consecutive certified values as ``(first, last)`` pairs, in sweep order.
@@ -327,23 +331,32 @@ class SweepResult:
         return json.dumps(self.to_dict(), indent=1, allow_nan=False)
 
     def table(self) -> str:
-        """A fixed-width text table: value, Euclidean margin, SGN margin, weights, step."""
-        head = f"{self.param:>10s}  {'euclidean':>11s}  {'margin':>11s}  {'certified':>9s}  " \
-               f"{'w2/w1':>10s}  {'euler h<':>10s}"
+        """A fixed-width text table: value, Euclidean margin, SGN margin, weights, step.
+
+        Tabular games (mirror / Fisher geometry) show their own step (mirror-descent or
+        natural-gradient) and leave out the Euclidean test, which does not apply to them.
+        """
+        euclidean = self.geometry == "euclidean"
+        step_head = {"euclidean": "euler h<", "mirror": "mirror h<", "fisher": "NPG h<"}.get(self.geometry, "step h<")
+        head = f"{self.param:>10s}  " + (f"{'euclidean':>11s}  " if euclidean else "") + \
+            f"{'margin':>11s}  {'certified':>9s}  {'w2/w1':>10s}  {step_head:>10s}"
         rows = [head]
         for k, v in enumerate(self.values):
             ratio = self.weights[k, 1] / self.weights[k, 0] if self.weights.shape[1] > 1 else 1.0
             verdict = ("yes" if self.proved_by[k] in ("small-gain", "") else "direct") if self.certified[k] else "no"
             step = f"{self.euler_step[k]:10.4g}" if self.certified[k] else f"{'-':>10s}"
-            rows.append(f"{v:10.6g}  {self.euclidean_margin[k]:11.6g}  {self.margin[k]:11.6g}  "
-                        f"{verdict:>9s}  {ratio:10.4g}  {step}")
+            euc = f"{self.euclidean_margin[k]:11.6g}  " if euclidean else ""
+            rows.append(f"{v:10.6g}  {euc}{self.margin[k]:11.6g}  {verdict:>9s}  {ratio:10.4g}  {step}")
         estimate = " (ESTIMATE: sampled bounds, not a guarantee)" if self.bounds_kind == "sampled" else ""
         rows.append(f"certified {self.param}: {_ranges_text(self.certified_ranges())}{estimate}")
         direct = [self.values[k] for k in range(len(self.values)) if self.proved_by[k].startswith("direct")]
         if direct:
             rows.append(f"  (by the direct monotonicity test where the small-gain test refuses: "
                         f"{', '.join(f'{v:.6g}' for v in direct)})")
-        rows.append(f"Euclidean test passes {self.param}: {_ranges_text(self.certified_ranges(euclidean=True))}")
+        if euclidean:
+            rows.append(f"Euclidean test passes {self.param}: {_ranges_text(self.certified_ranges(euclidean=True))}")
+        else:
+            rows.append(f"(the Euclidean test does not apply: {self.geometry} geometry)")
         if self.source:
             where = self.source.get("path") or self.source.get("module")
             factory = f":{self.source['factory']}" if self.source.get("factory") else ""
@@ -513,7 +526,11 @@ def _fallback_loop(name, param, built, values, params, margin_tol, options, prog
          "certified": np.asarray([c.certified for c in certs]),
          "proved_by": np.asarray([c.extra.get("proved_by", "") if c.certified else "" for c in certs],
                                  dtype=str)}
-    return _finish(name, param, values, params, q, certs[0].bounds_kind, False, 1, margin_tol)
+    result = _finish(name, param, values, params, q, certs[0].bounds_kind, False, 1, margin_tol)
+    if certs[0].geometry == "euclidean":
+        return result
+    steps = np.where(result.certified, arr("euler_step"), 0.0)  # the mirror-descent / NPG step of each certificate
+    return dataclasses.replace(result, euler_step=steps, geometry=certs[0].geometry)
 
 
 def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | None = None,

@@ -86,3 +86,18 @@ def test_library_takes_a_python_factory_and_a_declared_tau():
     assert r.source is None
     with pytest.raises(TypeError, match="expected a game name, a game file reference or a factory"):
         certify.sweep_parameter(3, "coupling", [0.0])
+
+
+def test_mirror_sweep_prints_the_mirror_step_and_no_euclidean_test(capsys):
+    assert cli.main(["sweep", "coordination", "--param", "tau=0.5:2:4"]) == 0
+    text = capsys.readouterr().out
+    assert "nan" not in text
+    assert "Euclidean test passes" not in text
+    assert "(the Euclidean test does not apply: mirror geometry)" in text
+    assert text.splitlines()[0].split() == ["tau", "margin", "certified", "w2/w1", "mirror", "h<"]
+    r = certify.sweep_parameter("coordination", "tau", [1.5, 2.0])
+    for v, step, margin in zip([1.5, 2.0], r.euler_step, r.margin, strict=True):
+        cert = certify.certify(games.get_game("coordination", tau=v))  # the step a certificate reports
+        assert step == pytest.approx(cert.euler_step, rel=1e-12)
+        assert margin == pytest.approx(cert.margin, rel=1e-12)
+    assert r.geometry == "mirror"

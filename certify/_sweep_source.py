@@ -27,7 +27,7 @@ from pathlib import Path
 
 import games
 from games import Game, _files
-from games._registry import call_factory
+from games._registry import call_factory, did_you_mean
 
 _TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|(\.)")
 
@@ -158,9 +158,9 @@ def game_family(game, param: str, params: dict | None = None) -> GameFamily:
     if game.lower().endswith((".toml", ".json")):
         return _declarative_family(Path(game), param, params)
     if ":" not in game:
+        why = " (a game file without a factory has no parameter to vary)" if game.endswith(".py") else ""
         raise ValueError(f"expected a registered game ({', '.join(games.game_names())}), FILE.py:FACTORY, "
-                         f"MODULE:FACTORY, FILE.toml or FILE.json to sweep, got {game!r} (a game file without a "
-                         "factory has no parameter to vary)")
+                         f"MODULE:FACTORY, FILE.toml or FILE.json to sweep, got {game!r}{why}{did_you_mean(game)}")
     return GameFamily(game, param, lambda v: games.load_game(game, **{**params, param: v}), None)
 
 

@@ -7,16 +7,19 @@ JOBS ?= 2
 
 .PHONY: demo test test-slow lint clean
 
+# pip's and setuptools' chatter (e.g. the editable-install warning box) goes to .venv/install.log,
+# shown only when the install fails.
 $(STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,openspiel]'
-	touch $(STAMP)
+	@echo "installing sgn into $(VENV) (once; about a minute) ..."
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip > $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@$(PY) -m pip install --quiet -e '.[dev,openspiel]' >> $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@touch $(STAMP)
 
 ## Certify the default game (sgn-toy) and write out/certificate.json, out/band.png, out/phase.png.
 demo: $(STAMP)
-	mkdir -p out
-	$(VENV)/bin/sgn certify sgn-toy --out out/certificate.json --plot out/band.png --phase-plot out/phase.png
+	@mkdir -p out
+	@$(VENV)/bin/sgn certify sgn-toy --out out/certificate.json --plot out/band.png --phase-plot out/phase.png
 
 ## Run the whole default suite: unit tests, doctests and the notebooks.
 test: $(STAMP)

@@ -22,7 +22,7 @@ Examples:
   (<Status.CERTIFIED: 'certified'>, 0.292893, True)
 """
 
-import importlib
+import importlib as _importlib
 
 from certify import _shadowing as _shadowing  # first: checks that a user's games.py does not replace ours
 
@@ -55,9 +55,9 @@ __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 def __getattr__(name: str):
     """Loads a public name (or the ``bounds`` / ``plots`` submodule) on first access."""
     if name in _SUBMODULES:
-        value = importlib.import_module(f"certify.{name}")
+        value = _importlib.import_module(f"certify.{name}")
     elif name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        value = getattr(_importlib.import_module(_EXPORTS[name]), name)
     else:
         raise AttributeError(f"module 'certify' has no attribute {name!r}")
     globals()[name] = value
@@ -65,5 +65,5 @@ def __getattr__(name: str):
 
 
 def __dir__():
-    """The public names beside what is already loaded."""
-    return sorted(set(globals()) | set(__all__))
+    """The public names beside the loaded submodules (private helpers such as ``_importlib`` stay out)."""
+    return sorted({k for k in globals() if not k.startswith("_") or k.startswith("__")} | set(__all__))

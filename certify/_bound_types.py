@@ -77,6 +77,8 @@ class BlockBounds:
         used by :meth:`at_weights`; ``None`` falls back to the block bound.
       center_value: ``(d,)`` upper bound on :math:`|F(c)|` at the region's centre, enclosed with
         rounding (sound methods; ``None`` otherwise): what the RK4 region needs of :math:`F`.
+      info: JSON-able record of what the method did (e.g. ``refine``'s rounds and boxes), kept
+        in the certificate's ``extra``.
 
     Examples:
       >>> import numpy as np
@@ -96,6 +98,7 @@ class BlockBounds:
     reason: str = ""
     weighted: Callable | None = dataclasses.field(default=None, repr=False, compare=False)
     center_value: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)
+    info: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
         if self.kind not in BOUND_KINDS:

@@ -207,6 +207,12 @@ class Certificate:
 
     __hash__ = None  # mutable fields (lists, dicts): unhashable, as a dataclass with eq would be
 
+    def __repr__(self) -> str:
+        """One line: game, status, margin, bounds and geometry (``to_json()`` has everything)."""
+        name = (self.game or {}).get("name", "?")
+        return (f"Certificate({name!r}, {self.status}, margin={self.margin:.6g}, bounds={self.bounds_kind!r}, "
+                f"geometry={self.geometry!r}, players={len(self.mu)})")
+
     @property
     def certified(self) -> bool:
         """True only for status ``certified``."""

@@ -59,7 +59,7 @@ def _euclidean_route(game, region, method, *, margin_tol, progress, weights) -> 
                       margin_tol=margin_tol, seed=_seed(method), extra={**method.settings(),
                                                                         "not_enclosable": err.kind})
     recorded = None if bb.kind == "exact" else (region or game.default_region())
-    return Route("euclidean", bb, recorded, euclidean_steps(game, recorded, bb), method.settings())
+    return Route("euclidean", bb, recorded, euclidean_steps(game, recorded, bb), method.settings(), dict(bb.info))
 
 
 def _mirror_route(game, method) -> Route:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 
 DELAY = 1.5
@@ -52,6 +53,7 @@ def run_bar(desc: str, *, enabled: bool, delay: float | None = None) -> Iterator
         return
     bar = _tqdm()(total=None, desc=desc, file=sys.stderr, leave=False, delay=DELAY if delay is None else delay,
                   bar_format=_ELAPSED)
+    shown = _draw_after(bar, time.monotonic() + (DELAY if delay is None else delay))
     stop = threading.Event()
 
     def refresh():
@@ -67,7 +69,28 @@ def run_bar(desc: str, *, enabled: bool, delay: float | None = None) -> Iterator
         _ACTIVE.remove(bar)
         stop.set()
         thread.join()
+        if shown():
+            bar.clear()  # erase the line (tqdm's close skips it: it counts only its own draws)
         bar.close()
+
+
+def _draw_after(bar, due: float) -> Callable[[], bool]:
+    """Makes ``bar`` draw nothing before ``due`` (``time.monotonic``); returns "has it been drawn?".
+
+    tqdm's own ``delay`` counts only ``update`` calls, while our refresh thread and ``reset``
+    redraw directly; this one gate covers every path.
+    """
+    drawn = [False]
+    display = bar.display
+
+    def gated(msg=None, pos=None):
+        if not drawn[0] and (msg == "" or time.monotonic() < due):
+            return False
+        drawn[0] = True
+        return display(msg=msg, pos=pos)
+
+    bar.display = gated
+    return lambda: drawn[0]
 
 
 @contextlib.contextmanager
@@ -80,16 +103,18 @@ def ticks(*, total: int | None, desc: str, enabled: bool) -> Iterator[Callable[.
     """
     if _ACTIVE:
         bar = _ACTIVE[-1]
-        old_desc, old_format = bar.desc, bar.bar_format
-        bar.reset(total=total)
+        old_desc, old_format, started = bar.desc, bar.bar_format, bar.start_t
         bar.bar_format = _COUNTING
         bar.set_description_str(desc, refresh=False)
+        bar.reset(total=total)
         try:
             yield lambda k=1: bar.update(k)
         finally:
-            bar.reset()
-            bar.total, bar.bar_format = None, old_format
+            bar.total, bar.bar_format = None, old_format  # back to the run's elapsed-time line
             bar.set_description_str(old_desc, refresh=False)
+            bar.reset()
+            bar.start_t = started  # the run's elapsed time goes on from its start
+            bar.refresh()
         return
     if not enabled:
         yield lambda k=1: None

@@ -149,7 +149,7 @@ def plot_phase(cert: Certificate, game, path: str, *, basin=None, x0=None, step:
     stays_in_ellipse = bool(np.all(np.diff(wnorm) <= 1e-12 * wnorm[0]))
     t = np.linspace(0, 2 * np.pi, 400)
     r0, m0 = euclid[0], wnorm[0]
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = plt.subplots(figsize=(5, 5.6))
     ax.plot(centre[0] + r0 * np.cos(t), centre[1] + r0 * np.sin(t), "--", color="tab:gray", label="Euclidean ball")
     ax.plot(centre[0] + m0 / np.sqrt(w[0]) * np.cos(t), centre[1] + m0 / np.sqrt(w[1]) * np.sin(t),
             color="tab:green", label="SGN ellipse (forward-invariant)")
@@ -164,10 +164,11 @@ def plot_phase(cert: Certificate, game, path: str, *, basin=None, x0=None, step:
         ax.set_ylabel("$x_2$ (axes not to scale)")
     verdict = (("leaves" if leaves_ball else "stays in") + " the Euclidean ball, "
                + ("stays in" if stays_in_ellipse else "leaves") + " the SGN ellipse")
-    ax.set_title(f"{cert.game['name']}: {verdict}", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.set_title(f"{cert.game['name']}\n{verdict}", fontsize=10)  # two short lines: fits the canvas
+    # below the axes: the legend never covers the ball, the ellipse or the trajectory
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -205,7 +206,7 @@ def plot_decay(cert: Certificate, game, path: str, *, n_steps=200, seed=0) -> No
 
 
 def plot_sweep(result, path: str) -> None:
-    """Margins (SGN and Euclidean) against the swept parameter of a :class:`certify.SweepResult`.
+    """Margins (SGN; Euclidean where that test applies) against the parameter of a :class:`certify.SweepResult`.
 
     Examples:
       >>> import os, tempfile, certify
@@ -217,7 +218,8 @@ def plot_sweep(result, path: str) -> None:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(result.values, result.margin, "o-", ms=3, label="SGN margin α*(w), Perron w")
-    ax.plot(result.values, result.euclidean_margin, "s-", ms=3, label="Euclidean margin λmin(sym J)")
+    if getattr(result, "geometry", "euclidean") == "euclidean":  # the Euclidean test does not apply to tabular games
+        ax.plot(result.values, result.euclidean_margin, "s-", ms=3, label="Euclidean margin λmin(sym J)")
     ax.fill_between(result.values, 0, 1, where=result.certified, transform=ax.get_xaxis_transform(),
                     alpha=0.12, color="tab:green", label="SGN certified")
     ax.axhline(0.0, color="k", lw=0.8)

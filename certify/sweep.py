@@ -62,13 +62,13 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-import games
 import sgn
 from certify import _json
 from certify._bound_types import BlockBounds
 from certify._decision import MARGIN_TOL, decide
 from certify._pipeline import certify as certify_one
 from certify._progress import track
+from certify._sweep_source import game_family, recorded_source
 from certify.bounds._methods import as_region, resolve
 from certify.bounds._sampled import gram_spectral_norm
 from certify.bounds._sampling import sample_points
@@ -271,6 +271,11 @@ class SweepResult:
       bounds_kind: ``"exact"`` (batched affine path) or what :func:`certify.certify` reported.
       batched: True for the one-call batched path, False for the per-value fallback loop.
       n_devices: devices the batch was sharded over.
+      geometry: ``"euclidean"``, or ``"mirror"`` / ``"fisher"`` for tabular games, whose
+        ``euler_step`` is the geometry's own step (mirror-descent / natural-gradient) and whose
+        Euclidean test does not apply (``euclidean_margin`` NaN).
+      source: the definition of a game from a file or module (kind, path or module, factory,
+        fixed parameters and its SHA-256, as certificates record it); ``None`` for registered games.
 
     Examples:
       >>> r = sweep_parameter("lq64", "lam", [0.0, 2.0], params={"half": 4})  # certified iff |lam| < sqrt 2
@@ -298,6 +303,8 @@ class SweepResult:
     bounds_kind: str
     batched: bool
     n_devices: int
+    source: dict | None = None
+    geometry: str = "euclidean"
 
     def certified_ranges(self, *, euclidean: bool = False) -> list[tuple[float, float]]:
         """The runs of consecutive certified values as ``(first, last)`` pairs, in sweep order.
@@ -330,23 +337,36 @@ class SweepResult:
         return json.dumps(self.to_dict(), indent=1, allow_nan=False)
 
     def table(self) -> str:
-        """A fixed-width text table: value, Euclidean margin, SGN margin, weights, step."""
-        head = f"{self.param:>10s}  {'euclidean':>11s}  {'margin':>11s}  {'certified':>9s}  " \
-               f"{'w2/w1':>10s}  {'euler h<':>10s}"
+        """A fixed-width text table: value, Euclidean margin, SGN margin, weights, step.
+
+        Tabular games (mirror / Fisher geometry) show their own step (mirror-descent or
+        natural-gradient) and leave out the Euclidean test, which does not apply to them.
+        """
+        euclidean = self.geometry == "euclidean"
+        step_head = {"euclidean": "euler h<", "mirror": "mirror h<", "fisher": "NPG h<"}.get(self.geometry, "step h<")
+        head = f"{self.param:>10s}  " + (f"{'euclidean':>11s}  " if euclidean else "") + \
+            f"{'margin':>11s}  {'certified':>9s}  {'w2/w1':>10s}  {step_head:>10s}"
         rows = [head]
         for k, v in enumerate(self.values):
             ratio = self.weights[k, 1] / self.weights[k, 0] if self.weights.shape[1] > 1 else 1.0
             verdict = ("yes" if self.proved_by[k] in ("small-gain", "") else "direct") if self.certified[k] else "no"
             step = f"{self.euler_step[k]:10.4g}" if self.certified[k] else f"{'-':>10s}"
-            rows.append(f"{v:10.6g}  {self.euclidean_margin[k]:11.6g}  {self.margin[k]:11.6g}  "
-                        f"{verdict:>9s}  {ratio:10.4g}  {step}")
+            euc = f"{self.euclidean_margin[k]:11.6g}  " if euclidean else ""
+            rows.append(f"{v:10.6g}  {euc}{self.margin[k]:11.6g}  {verdict:>9s}  {ratio:10.4g}  {step}")
         estimate = " (ESTIMATE: sampled bounds, not a guarantee)" if self.bounds_kind == "sampled" else ""
         rows.append(f"certified {self.param}: {_ranges_text(self.certified_ranges())}{estimate}")
         direct = [self.values[k] for k in range(len(self.values)) if self.proved_by[k].startswith("direct")]
         if direct:
             rows.append(f"  (by a direct monotonicity test, the strongest that passes there: "
                         f"{', '.join(f'{v:.6g}' for v in direct)})")
-        rows.append(f"Euclidean test passes {self.param}: {_ranges_text(self.certified_ranges(euclidean=True))}")
+        if euclidean:
+            rows.append(f"Euclidean test passes {self.param}: {_ranges_text(self.certified_ranges(euclidean=True))}")
+        else:
+            rows.append(f"(the Euclidean test does not apply: {self.geometry} geometry)")
+        if self.source:
+            where = self.source.get("path") or self.source.get("module")
+            factory = f":{self.source['factory']}" if self.source.get("factory") else ""
+            rows.append(f"definition {where}{factory} (SHA-256 {self.source.get('sha256')})")
         return "\n".join(rows)
 
 
@@ -514,13 +534,17 @@ def _fallback_loop(name, param, built, values, params, margin_tol, options, prog
          "euclidean_margin": arr("euclidean_margin"), "beta": arr("weighted_lipschitz"),
          "certified": np.asarray([c.certified for c in certs]),
          "proved_by": np.asarray([c.proved_by for c in certs], dtype=str)}
-    return _finish(name, param, values, params, q, certs[0].bounds_kind, False, 1)
+    result = _finish(name, param, values, params, q, certs[0].bounds_kind, False, 1)
+    if certs[0].geometry == "euclidean":
+        return result
+    steps = np.where(result.certified, arr("euler_step"), 0.0)  # the mirror-descent / NPG step of each certificate
+    return dataclasses.replace(result, euler_step=steps, geometry=certs[0].geometry)
 
 
 def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | None = None,
                     margin_tol: float = MARGIN_TOL, n_samples: int | None = None, seed: int | None = None,
                     bounds="auto", region=None, progress: bool = False) -> SweepResult:
-    r"""Certification map of a registered game over one parameter, in one batched call.
+    r"""Certification map of a game over one parameter, in one batched call.
 
     Affine games (constant Jacobian, e.g. ``lq64`` over ``lam``) are certified with exact bounds
     in one sharded batch: per value, blockwise ``eigvalsh``/``svd``, the Perron weights by dense
@@ -529,8 +553,10 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
     one :func:`certify.certify` per value, and the result says so (``batched=False``).
 
     Args:
-      game: a registered game name.
-      param: the parameter to sweep.
+      game: a registered game name, ``FILE.py:FACTORY``, ``MODULE:FACTORY``, a declarative
+        ``FILE.toml``/``FILE.json``, or a Python factory returning a :class:`games.Game`
+        (:func:`certify._sweep_source.game_family`).
+      param: the parameter to sweep (for a declarative file, any numeric key: ``tau``, ``J[0][1]``).
       values: ``(n_values,)`` finite values.
       params: other parameters of the game, fixed.
       mesh: device mesh (default: all devices).
@@ -556,14 +582,13 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
       (1.375, 0.166667)
     """
     params = dict(params or {})
-    allowed = games.game_parameters(game)
-    if param not in allowed:
-        raise ValueError(f"expected a parameter of {game!r} among {sorted(allowed)}, got {param!r}")
+    family = game_family(game, param, params)
     values = np.atleast_1d(np.asarray(values, dtype=np.float64))
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"expected a non-empty 1-D array of values, got shape {values.shape}")
     _checks.check_finite(values, "values")
-    built = [games.get_game(game, **{**params, param: float(v)}) for v in values]  # the registry makes whole ints int
+    built = [family.build(float(v)) for v in values]  # the registry makes whole ints int
+    source = recorded_source(family, built)
     players = sorted({g.n_players for g in built})
     if len(players) > 1:
         raise ValueError(f"expected a parameter that keeps the number of players, got {param!r} giving "
@@ -573,9 +598,11 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
         resolve(game=g, **options)
     batched = bounds in ("auto", "exact") and region is None and n_samples is None and seed is None
     if batched and all(g.is_affine and g.geometry == "euclidean" and g.dims == built[0].dims for g in built):
-        return sweep_games(built, mesh=mesh, margin_tol=margin_tol, param=param, values=values,
-                           game_name=game, params=params)
-    return _fallback_loop(game, param, built, values, params, margin_tol, options, progress)
+        result = sweep_games(built, mesh=mesh, margin_tol=margin_tol, param=param, values=values,
+                             game_name=family.name, params=params)
+        return dataclasses.replace(result, source=source)
+    result = _fallback_loop(family.name, param, built, values, params, margin_tol, options, progress)
+    return dataclasses.replace(result, source=source)
 
 
 # --- sampled bounds and region tilings ----------------------------------------------------------

@@ -61,7 +61,7 @@ from games._game import Game
 from games._markov import markov_game
 from games._matrix import matrix_game
 from games._region import Region
-from games._registry import call_factory, check_dense_dim, game_names, get_game
+from games._registry import call_factory, check_dense_dim, did_you_mean, game_names, get_game
 from games._sets import Ball, Box, Simplex, Unconstrained
 
 SUFFIXES = (".py", ".toml", ".json")
@@ -138,7 +138,7 @@ def load_game(ref: str, /, **params) -> Game:
     split = _split_ref(ref)
     if split is None:
         raise ValueError(f"expected a registered game ({', '.join(game_names())}), a game file "
-                         f"(.py, .toml, .json) or MODULE:FACTORY, got {ref!r}")
+                         f"(.py, .toml, .json) or MODULE:FACTORY, got {ref!r}{did_you_mean(ref)}")
     kind, target, attr = split
     if kind == "module":
         return _load_module(target, attr, params, expected_sha=None)
@@ -322,6 +322,8 @@ def with_relative_path(description: Mapping, certificate_path: str | os.PathLike
 
 
 def _read(path: Path, expected_sha: str | None) -> tuple[bytes, str]:
+    if path.is_dir():
+        raise GameFileError(f"expected a game file, got the directory {path}")
     if not path.is_file():
         what = "recorded in the certificate " if expected_sha else ""
         raise GameFileError(f"expected the game file {path} {what}to exist, got no such file")
@@ -436,6 +438,8 @@ def _pick(module, attr, params, owner, path):
     found = getattr(module, "game", None)
     if isinstance(found, Game):
         return found, dict(found.params)
+    if found is not None:
+        raise GameFileError(f"expected `game` in {owner} to be a games.Game, got {type(found).__name__} {found!r:.60}")
     candidates = [k for k, v in vars(module).items() if isinstance(v, Game) and not k.startswith("_")]
     if len(candidates) != 1:
         got = f"{len(candidates)} ({', '.join(candidates)})" if candidates else "none"

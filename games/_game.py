@@ -82,8 +82,20 @@ class Game:
                 raise ValueError(f"expected a ({self.dim}, {self.dim}) Jacobian, got {jac.shape}")
             _checks.check_finite(jac, "constant_jacobian")
             object.__setattr__(self, "constant_jacobian", jac)
+        if isinstance(self.region, tuple | list) and len(self.region) == 2:  # (lo, hi), as certify takes it
+            object.__setattr__(self, "region", Region(*self.region))
+        elif self.region is not None and not isinstance(self.region, Region):
+            raise TypeError(f"expected region as a games.Region or (lo, hi), got {type(self.region).__name__}")
         if self.region is not None and self.region.dim != self.dim:
             raise ValueError(f"expected a region of dimension {self.dim}, got {self.region.dim}")
+
+    def __repr__(self) -> str:
+        """A one-line summary (the arrays and callables stay out of it; ``describe()`` has the details)."""
+        kind = "affine" if self.constant_jacobian is not None else "nonlinear"
+        params = ", ".join(f"{k}={v!r}" for k, v in self.params.items() if isinstance(v, int | float | str | bool))
+        dims = self.dims if len(self.dims) <= 8 else f"{len(self.dims)} blocks, joint dimension {self.dim}"
+        return (f"Game({self.name!r}, {self.n_players} players, dims={dims}, {self.geometry}, {kind}"
+                + (f", {params}" if params and len(params) <= 200 else "") + ")")
 
     @property
     def n_players(self) -> int:

@@ -14,6 +14,7 @@ References:
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import inspect
 from collections.abc import Callable, Mapping
 
@@ -141,9 +142,20 @@ def game_parameters(name: str) -> dict:
     return factory_parameters(_entry(name).factory)
 
 
+def did_you_mean(name: str) -> str:
+    """`` (did you mean 'sgn-toy'?)`` for a near miss of a registered name, else ``""``.
+
+    Examples:
+      >>> did_you_mean("sgn_toy"), did_you_mean("zzzz")
+      (" (did you mean 'sgn-toy'?)", '')
+    """
+    close = difflib.get_close_matches(str(name).lower(), game_names(), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _entry(name: str) -> _Entry:
     if name not in _REGISTRY:
-        raise ValueError(f"expected a registered game ({', '.join(game_names())}), got {name!r}")
+        raise ValueError(f"expected a registered game ({', '.join(game_names())}), got {name!r}{did_you_mean(name)}")
     return _REGISTRY[name]
 
 

@@ -293,15 +293,29 @@ class Refine(BoundsMethod):
     def _bound(self, game, region, *, decide, progress):
         decide = decide or (lambda b: False)
         with ticks(total=self.max_rounds + 1, desc="refine rounds", enabled=progress) as tick:
-
-            def counted(b):  # called once per round, after the first evaluation
-                tick()
-                return decide(b)
-
             bb, record = _sound.refine_block_bounds(game.pseudo_gradient, region.lo, region.hi, game.dims,
-                                                    decide=counted, max_rounds=self.max_rounds,
-                                                    max_boxes=self.max_boxes)
+                                                    decide=decide, max_rounds=self.max_rounds,
+                                                    max_boxes=self.max_boxes, on_round=lambda r, n: tick())
+        bb = dataclasses.replace(bb, info={"refine": self.report(record)})
         return _with_sound_evidence(game, region, bb, record.box_jlo, record.box_jhi)
+
+    def report(self, record) -> dict:
+        """Rounds, boxes, evaluations and why the search stopped (recorded in the certificate's ``extra``).
+
+        ``stopped`` is ``decided``, ``max_rounds``, ``max_boxes`` or ``unsplittable`` (no box could be
+        bisected further, or ``F`` is NaN on a whole box).
+        """
+        if record.decided:
+            stopped = "decided"
+        elif record.rounds >= self.max_rounds:
+            stopped = "max_rounds"
+        elif record.boxes >= self.max_boxes:
+            stopped = "max_boxes"
+        else:
+            stopped = "unsplittable"
+        return {"rounds": int(record.rounds), "boxes": int(record.boxes), "evaluations": int(record.evaluations),
+                "max_rounds": int(self.max_rounds), "max_boxes": int(self.max_boxes), "stopped": stopped,
+                "budget_spent": stopped in ("max_rounds", "max_boxes")}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -478,6 +478,7 @@ def refine_block_bounds(
     quantities: Sequence[str] = ("mu", "coupling"),
     assume_continuous: bool = False,
     exact_max_dim: int = 10,
+    on_round: Callable[[int, int], None] | None = None,
 ) -> tuple[BlockBounds, RefineRecord]:
     """Branch and bound on the box until ``decide(bounds)`` holds or the budget is spent.
 
@@ -508,6 +509,7 @@ def refine_block_bounds(
       quantities: which fields of :class:`BlockBounds` the ranking looks at.
       assume_continuous: see :func:`certify._interval.interval_enclosure`.
       exact_max_dim: size limit of the exact vertex formulas.
+      on_round: ``(round, boxes) -> None``, called once per round before its decision (progress).
 
     Returns:
       ``(bounds, record)``: the final sound :class:`BlockBounds` (NaN or infinite with a reason,
@@ -556,8 +558,10 @@ def refine_block_bounds(
         if diag.surely_nan:  # F is NaN on a whole sub-box: no bisection can help
             return _nan_bounds(len(dims), boxes.blo.shape[0], diag.reason), record(rounds, False, evaluations, boxes)
         bounds = _worst_case(per)
-        decided = diag.kind == "ok" and bool(decide(bounds))
         nb = boxes.blo.shape[0]
+        if on_round is not None:
+            on_round(rounds, nb)
+        decided = diag.kind == "ok" and bool(decide(bounds))
         n_split = min(max(1, math.ceil(float(split_fraction) * nb)), int(max_boxes) - nb)
         rel = (boxes.bhi - boxes.blo) / width0
         if decided or rounds >= int(max_rounds) or n_split <= 0 or not np.any(rel > 0):

@@ -12,6 +12,21 @@ from games import Region
 
 MAX_COUNT = 100_000
 """Most values one swept range may hold."""
+MAX_SEED = 2**32 - 1
+"""Largest ``--seed`` (seeds are 32-bit)."""
+
+
+def check_seed(seed: int) -> None:
+    """``--seed`` must be an integer in ``[0, MAX_SEED]``.
+
+    Examples:
+      >>> check_seed(10**20)
+      Traceback (most recent call last):
+        ...
+      certify.cli._args.UsageError: expected --seed between 0 and 4294967295, got 100000000000000000000
+    """
+    if not 0 <= seed <= MAX_SEED:
+        raise UsageError(f"expected --seed between 0 and {MAX_SEED}, got {seed}")
 
 
 class UsageError(Exception):
@@ -148,9 +163,11 @@ def parse_region(text: str | None, dim: int):
             d = json.loads(text)
         except json.JSONDecodeError:
             raise UsageError(f"expected a JSON region like {{\"lo\": [..], \"hi\": [..]}}, got {text!r}") from None
-        lo, hi = d.get("lo") if isinstance(d, dict) else None, d.get("hi") if isinstance(d, dict) else None
-        if lo is None or hi is None:
-            raise UsageError(f"expected a JSON region with 'lo' and 'hi', got {text!r}")
+        if not isinstance(d, dict) or set(d) != {"lo", "hi"}:
+            extra = sorted(set(d) - {"lo", "hi"}) if isinstance(d, dict) else []
+            got = f"unknown keys {extra}" if extra else repr(text)
+            raise UsageError(f"expected a JSON region with exactly the keys 'lo' and 'hi', got {got}")
+        lo, hi = d["lo"], d["hi"]
     else:
         lo_s, sep, hi_s = text.partition(":")
         if not sep:

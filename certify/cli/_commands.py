@@ -20,7 +20,8 @@ import games
 from certify import bounds as bounds_lib
 from certify import plots
 from certify._progress import run_bar
-from certify.cli._args import UsageError, parse_params, parse_region, split_sweep_params
+from certify._sweep_source import game_family
+from certify.cli._args import UsageError, check_seed, parse_params, parse_region, split_sweep_params
 from certify.cli._outputs import Outputs
 from certify.cli._report import basin_text, describe_game, format_report
 from games._files import with_relative_path
@@ -42,6 +43,12 @@ def _as_usage_error(unsupported: str):
         raise UsageError(str(err)) from None
 
 
+def _game_files(game) -> list[str]:
+    """The files a game was built from (its definition), which no output may replace."""
+    path = (game.source or {}).get("path")
+    return [path] if path else []
+
+
 def _build_game(ref, params):
     with _as_usage_error(f"cannot build {ref}"):
         return games.load_game(ref, **params)
@@ -51,8 +58,8 @@ def _check_samples(samples, seed):
     """Ranges the command line allows (a method's own least number of points is its rule, see ``resolve``)."""
     if samples is not None and not 0 <= samples <= MAX_SAMPLES:
         raise UsageError(f"expected --samples between 0 and {MAX_SAMPLES}, got {samples}")
-    if seed is not None and not 0 <= seed < 2**63:
-        raise UsageError(f"expected --seed between 0 and 2**63 - 1, got {seed}")
+    if seed is not None:
+        check_seed(seed)
 
 
 def _show_progress(args) -> bool:
@@ -87,6 +94,7 @@ def check_options(game, args):
         raise UsageError(err.text(FLAGS)) from None
     except (TypeError, ValueError) as err:
         raise UsageError(f"cannot use --bounds {args.bounds}: {err}") from None
+    method = _with_refine_budget(method, args)
     needs_region = method.takes_region and method.geometry == "euclidean"
     if needs_region and args.region is None and game.default_region() is None:
         raise UsageError(f"{game.name} has no region of its own and its strategy sets are unbounded: use --region "
@@ -110,6 +118,25 @@ def _check_memory(game, method, n_samples) -> None:
                      f"--bounds {method.name} with --samples {n_samples} in dimension {game.dim}")
 
 
+MAX_REFINE_ROUNDS, MAX_REFINE_BOXES = 64, 10**6
+
+
+def _with_refine_budget(method, args):
+    """``method`` with the budget of ``--max-rounds/--max-boxes`` (options of ``--bounds refine`` only)."""
+    rounds, boxes = getattr(args, "max_rounds", None), getattr(args, "max_boxes", None)
+    if rounds is None and boxes is None:
+        return method
+    if method.name != "refine":
+        given = "--max-rounds" if rounds is not None else "--max-boxes"
+        raise UsageError(f"{given} does not apply to --bounds {args.bounds}: it is the budget of --bounds refine")
+    if rounds is not None and not 0 <= rounds <= MAX_REFINE_ROUNDS:
+        raise UsageError(f"expected --max-rounds between 0 and {MAX_REFINE_ROUNDS}, got {rounds}")
+    if boxes is not None and not 1 <= boxes <= MAX_REFINE_BOXES:
+        raise UsageError(f"expected --max-boxes between 1 and {MAX_REFINE_BOXES}, got {boxes}")
+    return dataclasses.replace(method, max_rounds=method.max_rounds if rounds is None else rounds,
+                               max_boxes=method.max_boxes if boxes is None else boxes)
+
+
 def _cert_json(cert, basin) -> str:
     if basin is None:
         return cert.to_json()
@@ -120,6 +147,7 @@ def cmd_certify(args) -> int:
     """``sgn certify [GAME]``: 0 certified, 1 not certified, 2 bad input."""
     with Outputs({"--out": args.out, "--plot": args.plot, "--phase-plot": args.phase_plot}) as outputs:
         game = _build_game(args.game, parse_params(args.param))
+        outputs.check_inputs(_game_files(game))
         _check_samples(args.samples, args.seed)
         method = check_options(game, args)
         _check_memory(game, method, args.samples)
@@ -133,12 +161,14 @@ def cmd_certify(args) -> int:
                                        progress=bar is not None)
             basin = certify.certified_basin(cert, game) if args.basin else None
             if outputs.wants("--out"):
-                outputs.stage_text("--out", _relocatable(cert, args.out).to_json() + "\n")
+                outputs.stage_text("--out", _cert_json(_relocatable(cert, args.out), basin) + "\n")  # --json, + relative path
             _stage_plots(outputs, cert, game, basin)
         outputs.commit()
     print(_cert_json(cert, basin) if args.json else format_report(cert, full=args.full))
     if basin is not None and not args.json:
         print(basin_text(basin, full=args.full))
+    sys.stdout.flush()
+    outputs.announce()
     return EXIT_OK if cert.certified else EXIT_REFUSED
 
 
@@ -180,6 +210,9 @@ def _read_certificate(path):
     except (OSError, UnicodeDecodeError) as err:
         detail = getattr(err, "strerror", None) or err
         raise UsageError(f"cannot read certificate {path}: {detail}") from None
+    if str(path).lower().endswith((".py", ".toml")):
+        raise UsageError(f"{path} is a game definition, not a certificate: certify it first "
+                         f"(sgn certify {path} --out cert.json), then sgn verify cert.json")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
@@ -190,6 +223,9 @@ def _read_certificate(path):
     except ValueError as err:  # an integer of more digits than Python converts
         raise UsageError(f"invalid certificate {path}: expected numbers of reasonable size, got "
                          f"{' '.join(str(err).split())}") from None
+    if isinstance(data, dict) and "schema_version" not in data and "kind" in data:
+        raise UsageError(f"{path} is a game definition, not a certificate: certify it first "
+                         f"(sgn certify {path} --out cert.json), then sgn verify cert.json")
     if isinstance(data, dict):
         data.pop("basin", None)  # `sgn certify --json --basin` adds it; it is derived, not certified
     try:
@@ -255,13 +291,10 @@ def cmd_sweep(args) -> int:
     with Outputs({"--out": args.out, "--plot": args.plot}) as outputs:
         key, values, params = split_sweep_params(args.param)
         _check_samples(args.samples, args.seed)
-        if args.game not in games.game_names():
-            raise UsageError(f"expected a registered game for sgn sweep ({', '.join(games.game_names())}), "
-                             f"got {args.game!r}")
-        if key not in games.game_parameters(args.game):
-            raise UsageError(f"expected a parameter of {args.game!r} to sweep among "
-                             f"{sorted(games.game_parameters(args.game))}, got {key!r}")
-        first = _build_game(args.game, {**params, key: values[0].item()})
+        with _as_usage_error(f"cannot sweep {args.game}"):
+            family = game_family(args.game, key, params)
+            first = family.build(values[0].item())
+        outputs.check_inputs(family.files or _game_files(first))
         check_options(first, args)
         region = parse_region(args.region, first.dim)
         with run_bar(f"sweep {args.game}", enabled=_show_progress(args)) as bar:
@@ -279,4 +312,6 @@ def cmd_sweep(args) -> int:
             outputs.commit()
     if primary:
         print(text if args.json else result.table())
+        sys.stdout.flush()
+        outputs.announce()
     return EXIT_OK if result.certified.any() else EXIT_REFUSED

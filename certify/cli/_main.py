@@ -14,6 +14,7 @@ import argparse
 import importlib.metadata
 import os
 import sys
+import traceback
 
 from certify import bounds as bounds_lib
 from certify._runtime import configure_runtime
@@ -28,7 +29,20 @@ GAME_HELP = ("a registered game (sgn games), FILE.py (defining `game`), FILE.py:
              "FILE.toml or FILE.json")
 
 
+EXIT_CODES = """exit codes:
+  0    certified (verify: consistent; sweep: some value certified)
+  1    not certified (verify: contraction violated; sweep: no value certified)
+  2    bad input, or an output that cannot be written (one line 'sgn: error: ...' on stderr)
+  130  interrupted (Ctrl-C); no output file is changed
+set SGN_DEBUG=1 to see the traceback behind an error (also for errors in your own game code)."""
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("epilog", EXIT_CODES)
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message):
         raise UsageError(message)
 
@@ -62,22 +76,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="game or factory parameter (repeatable)")
     c.add_argument("--region", help="box LO:HI, e.g. -1:1 or -1,-2:1,2, or JSON {\"lo\":[..],\"hi\":[..]}")
     c.add_argument("--method", default="perron", choices=list(WEIGHT_METHODS), help="block-weight optimiser")
-    c.add_argument("--bounds", default="auto", choices=list(bounds_lib.NAMES))
+    c.add_argument("--bounds", default="auto", choices=list(bounds_lib.NAMES),
+                   help="how the Jacobian is bounded: auto (exact for affine games, else sampled), exact, sampled "
+                        "(an estimate), interval / padded / refine (sound), matrix_free (an estimate)")
     c.add_argument("--samples", type=int, default=None,
                    help="sample points for sampled / matrix-free bounds (default: the method's own)")
-    c.add_argument("--seed", type=int, default=None, help="sampling seed of sampled bounds (default 0)")
+    c.add_argument("--seed", type=int, default=None,
+                   help="seed of the sample points (sampled / matrix-free bounds; default 0)")
+    c.add_argument("--max-rounds", type=int, default=None, metavar="N",
+                   help=f"--bounds refine: most bisection rounds (default {bounds_lib.Refine.max_rounds})")
+    c.add_argument("--max-boxes", type=int, default=None, metavar="N",
+                   help=f"--bounds refine: most boxes in the partition (default {bounds_lib.Refine.max_boxes})")
     c.add_argument("--json", action="store_true", help="print the certificate as JSON")
     c.add_argument("--full", action="store_true", help="print every entry of mu, L and the weights (many players)")
-    c.add_argument("--out", help="write the JSON certificate to FILE")
-    c.add_argument("--plot", help="write the timescale-band plot (two players) to FILE")
-    c.add_argument("--phase-plot", help="write a phase portrait (2-D games) to FILE")
+    c.add_argument("--out", metavar="FILE", help="write the JSON certificate (what --json prints) to FILE")
+    c.add_argument("--plot", metavar="FILE",
+                   help="write the timescale-band plot (two players) to FILE (.png, .pdf, .svg)")
+    c.add_argument("--phase-plot", metavar="FILE",
+                   help="write a phase portrait (2-D games) to FILE (.png, .pdf, .svg)")
     c.add_argument("--basin", action="store_true",
                    help="locate the solution, report the invariant W-ball and the Nash check (JSON: key 'basin')")
     c.set_defaults(handler=cmd_certify)
     v = sub.add_parser("verify", help="recompute a certificate file (rebuilding its game) and simulate it")
-    v.add_argument("certificate")
-    v.add_argument("--pairs", type=int, default=32)
-    v.add_argument("--steps", type=int, default=100)
+    v.add_argument("certificate", help="a certificate written by sgn certify --out (JSON)")
+    v.add_argument("--pairs", type=int, default=32, help="trajectory pairs simulated (default 32)")
+    v.add_argument("--steps", type=int, default=100, help="Euler steps per trajectory (default 100)")
     v.add_argument("--game", metavar="FILE|MODULE:FACTORY",
                    help="the game definition to rebuild from (it must have the recorded SHA-256); a game written "
                         "in Python runs only when named here or with --trust-recorded-code")
@@ -88,17 +111,19 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("name", nargs="?", help="a registered game or a game file to describe")
     g.set_defaults(handler=cmd_games)
     s = sub.add_parser("sweep", help="certification map over a game parameter (batched, sharded)")
-    s.add_argument("game", help="registered game, e.g. lq64")
+    s.add_argument("game", help="a registered game (e.g. lq64), FILE.py:FACTORY, MODULE:FACTORY, FILE.toml or "
+                   "FILE.json (sweep any numeric key, e.g. tau or J[0][1])")
     s.add_argument("--param", action="append", metavar="KEY=START:STOP:COUNT|KEY=VALUE",
                    help="the swept range (exactly one) and fixed parameters (repeatable)")
     s.add_argument("--bounds", default="auto", choices=list(bounds_lib.NAMES),
                    help="bound method per value, as for certify (auto: one batched exact call for affine games)")
     s.add_argument("--region", help="box LO:HI for every value, as for certify")
     s.add_argument("--samples", type=int, default=None, help="sample points per value (non-affine games)")
-    s.add_argument("--seed", type=int, default=None, help="sampling seed of sampled bounds (default 0)")
+    s.add_argument("--seed", type=int, default=None,
+                   help="seed of the sample points per value (sampled / matrix-free bounds; default 0)")
     s.add_argument("--json", action="store_true", help="print the map as JSON instead of a table")
-    s.add_argument("--out", help="write the JSON map to FILE")
-    s.add_argument("--plot", help="plot margins against the parameter to FILE")
+    s.add_argument("--out", metavar="FILE", help="write the JSON map (what --json prints) to FILE")
+    s.add_argument("--plot", metavar="FILE", help="plot margins against the parameter to FILE (.png, .pdf, .svg)")
     s.set_defaults(handler=cmd_sweep)
     return p
 
@@ -121,6 +146,8 @@ def main(argv=None) -> int:
             raise UsageError("expected a command: certify, verify, games or sweep (see sgn --help)")
         return args.handler(args)
     except UsageError as err:
+        if os.environ.get("SGN_DEBUG"):
+            _print_cause(err)
         return fail(str(err))
     except SystemExit as err:  # argparse --help / --version
         return err.code if isinstance(err.code, int) else EXIT_USAGE
@@ -155,10 +182,39 @@ def run(argv=None) -> int:
       0
     """
     _signals.install()
+    _keep_stdout_ours()
     code = main(argv)
     sys.stdout.flush()
     sys.stderr.flush()
     return code
+
+
+def _keep_stdout_ours() -> None:
+    """Points file descriptor 1 at stderr and keeps ``sys.stdout`` on the real standard output.
+
+    Native libraries write to descriptor 1 directly (in a multi-process run the collective library
+    prints ``[Gloo] Rank 0 is connected to 1 peer ranks ...``); those lines now land on stderr, and
+    stdout holds only what the command prints (``--json`` stays valid JSON).
+    """
+    try:
+        sys.stdout.flush()
+        real = os.dup(1)
+        os.dup2(2, 1)
+    except (OSError, ValueError, AttributeError):  # no usable descriptors (embedded interpreters)
+        return
+    old = sys.stdout
+    sys.stdout = open(real, "w", encoding=getattr(old, "encoding", None) or "utf-8",
+                      errors=getattr(old, "errors", None) or "strict", buffering=1 if os.isatty(real) else -1,
+                      closefd=True)
+
+
+def _print_cause(err: BaseException) -> None:
+    """Prints the traceback of the innermost exception behind ``err`` (e.g. the user's game code raising)."""
+    inner = err
+    while inner.__cause__ is not None or inner.__context__ is not None:
+        inner = inner.__cause__ or inner.__context__
+    if inner is not err:
+        traceback.print_exception(type(inner), inner, inner.__traceback__, file=sys.stderr)
 
 
 def fail(message: str) -> int:

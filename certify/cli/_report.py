@@ -218,10 +218,35 @@ def format_report(cert, *, full: bool = False) -> str:
     else:
         lines.append(f"reason                  {cert.reason}")
         lines.append("note                    SGN is a sufficient test: a refusal is not evidence of divergence.")
+    refine = (cert.extra or {}).get("refine")
+    if refine:
+        lines.append(refine_text(refine))
     if cert.is_estimate:
         lines.append("warning                 bounds were SAMPLED: the certificate is an estimate;"
                      " use --bounds interval for a guarantee.")
     return "\n".join(lines)
+
+
+_STOPPED = {
+    "decided": "the small-gain test certified with these bounds",
+    "max_rounds": "the round budget was spent before the small-gain test decided (raise it with --max-rounds)",
+    "max_boxes": "the box budget was spent before the small-gain test decided (raise it with --max-boxes)",
+    "unsplittable": "no box could be bisected further",
+}
+
+
+def refine_text(refine: dict) -> str:
+    """The ``refinement`` line of a ``--bounds refine`` report: rounds, boxes, budget, why it stopped.
+
+    Examples:
+      >>> print(refine_text({"rounds": 0, "boxes": 1, "evaluations": 1, "max_rounds": 16, "max_boxes": 4096,
+      ...                    "stopped": "decided", "budget_spent": False}))  # doctest: +NORMALIZE_WHITESPACE
+      refinement              0 of 16 rounds, 1 of 4096 boxes (1 evaluated);
+      stopped: the small-gain test certified with these bounds
+    """
+    why = _STOPPED.get(refine.get("stopped"), str(refine.get("stopped")))
+    return (f"{'refinement':24s}{refine['rounds']} of {refine['max_rounds']} rounds, {refine['boxes']} of "
+            f"{refine['max_boxes']} boxes ({refine['evaluations']} evaluated); stopped: {why}")
 
 
 def _point(x, full: bool) -> str:

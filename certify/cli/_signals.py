@@ -68,10 +68,13 @@ def interrupt() -> None:
 
 
 def _silence_standard_streams() -> None:
-    """Points file descriptors 1 and 2 at the null device, so the interrupt line stays the last one."""
+    """Points file descriptors 1 and 2 (and ``sys.stdout``'s) at the null device: the interrupt line stays last."""
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
     os.dup2(null, 2)
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # the CLI's own stdout (see _main.run)
+        if sys.stdout.fileno() not in (1, 2):
+            os.dup2(null, sys.stdout.fileno())
 
 
 def _isatty(stream) -> bool:

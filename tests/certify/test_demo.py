@@ -59,3 +59,22 @@ def test_basin_and_nash_check_lines(capsys):
     assert "Nash check              passed (sound)" in out
     assert cli.main(["certify", "non-nash", "--basin"]) == 1
     assert "Nash check              failed (sound)" in capsys.readouterr().out
+
+
+def test_make_demo_prints_what_the_readme_shows(tmp_path, monkeypatch, capsys):
+    """The README's `make demo` block, line for line (the Makefile runs exactly this command, silently)."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"`make demo` prints[^\n]*\n\n```\n(.*?)```", readme, re.S).group(1)
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    command = re.search(r"@\$\(VENV\)/bin/sgn (certify [^\n]+)", makefile).group(1).split()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    assert cli.main(command) == 0
+    captured = capsys.readouterr()
+    err = captured.err.splitlines()
+    shown = "\n".join([err[0], *captured.out.splitlines(), *err[1:]]) + "\n"  # a terminal interleaves them so
+    assert shown == block

@@ -86,11 +86,11 @@ from games import Region
 from games.tabular import (
     TabularGame,
     flatten_logits,
-    host_stationary_point,
     logit_pseudo_gradient,
     logit_shapes,
     reduced_basis,
     split_logits,
+    stationary_point,
 )
 
 RESIDUAL_TOL = 1e-8
@@ -114,6 +114,11 @@ def host_float64(tg: TabularGame) -> TabularGame:
     if jax.dtypes.canonicalize_dtype(np.float64) != np.float64:
         return tg
     return jax.tree_util.tree_map(lambda a: np.asarray(a, dtype=np.float64), tg)
+
+
+def _numpy64(tg: TabularGame) -> TabularGame:
+    """The game as float64 NumPy arrays: its equilibrium is solved on the host, nothing compiled."""
+    return TabularGame(*(np.asarray(a, dtype=np.float64) for a in tg))
 
 
 def tangent_coupling(block) -> float:
@@ -201,7 +206,8 @@ def mirror_bounds(game) -> tuple[BlockBounds, dict]:
                           "0 < h < 2/(tau + rho(L)) (log-ratio comparison system)",
              "equilibrium": None, "residual": None}
     if tau > 0:
-        z, res = host_stationary_point(game.data["tabular"])
+        qre = stationary_point(_numpy64(game.data["tabular"]))
+        z, res = qre.logits, float(qre.residual)
         probs = [np.exp(zi[0] - np.max(zi[0])) for zi in z]
         extra["equilibrium"] = [(p / np.sum(p)).tolist() for p in probs]
         extra["residual"] = res
@@ -391,8 +397,8 @@ def fisher_equilibrium(game):
       >>> theta.shape, bool(res < RESIDUAL_TOL)
       ((8,), True)
     """
-    z, res = host_stationary_point(game.data["tabular"])
-    return np.concatenate([zi.ravel() for zi in z]), res
+    qre = stationary_point(_numpy64(game.data["tabular"]))
+    return np.concatenate([np.ravel(zi) for zi in qre.logits]), float(qre.residual)
 
 
 def fisher_bounds(game, region: Region | None = None, *, n_samples: int = 0, seed: int = 0,

@@ -180,6 +180,16 @@ def mirror_step_bounds(tau: float, coupling) -> dict:
             "loop_gain": rho}
 
 
+MIRROR_NOT_APPLICABLE = {
+    "weighted_lipschitz": "no finite value: F_i contains tau grad H(x_i), unbounded on the simplex, so F has no "
+                          "l1 -> l_inf Lipschitz constant; the step comes from the log-ratio comparison system",
+    "lipschitz": "no finite value (as weighted_lipschitz)",
+    "block_norm": "not used: the mirror bounds are mu_i = tau and the tangent couplings",
+    "euclidean_margin": "not used: the mirror geometry has no Euclidean (w = 1) test",
+}
+"""Why a mirror-geometry certificate's NaN fields have no value (recorded in its ``extra``)."""
+
+
 def mirror_bounds(game) -> tuple[BlockBounds, dict]:
     r"""Exact ℓ1/KL bounds of an entropy-regularised normal-form game: :math:`\mu_i = \tau`, tangent couplings.
 
@@ -201,7 +211,7 @@ def mirror_bounds(game) -> tuple[BlockBounds, dict]:
     nan = np.full(n, np.nan)
     bounds = BlockBounds(np.full(n, tau), matrix_coupling(payoffs), nan, np.nan, np.nan, kind="exact",
                          n_points=1, weighted=lambda w: WeightedBounds(float("nan")))
-    extra = {"lyapunov": "sum_i w_i KL(x_i* || x_i)",
+    extra = {"lyapunov": "sum_i w_i KL(x_i* || x_i)", "not_applicable": MIRROR_NOT_APPLICABLE,
              "step_rule": "mirror descent x_i+ ~ x_i^(1-h tau) exp(h grad_i u_i): contracts for "
                           "0 < h < 2/(tau + rho(L)) (log-ratio comparison system)",
              "equilibrium": None, "residual": None}

@@ -205,35 +205,40 @@ def _solve(xp, a, b):
 
 
 def _state_entropies(xp, probs) -> jax.Array:
-    """``(N, n_states)`` entropies of per-state probability vectors (``0 log 0 = 0``).
+    """``(..., N, n_states)`` entropies of per-state probability vectors (``0 log 0 = 0``).
 
     On the host the probabilities may be complex (complex-step derivatives): the guard looks at the
     real part.
     """
     if xp is not np:
-        return jnp.stack([jnp.sum(jax.scipy.special.entr(p), axis=-1) for p in probs])
+        return jnp.stack([jnp.sum(jax.scipy.special.entr(p), axis=-1) for p in probs], axis=-2)
     out = []
     for p in probs:
         pos = p.real > 0
         out.append(-np.sum(np.where(pos, p * np.log(np.where(pos, p, 1.0)), 0.0), axis=-1))
-    return np.stack(out)
+    return np.stack(out, axis=-2)
 
 
 def _evaluate(xp, tg: TabularGame, probs, regularised: bool):
-    """:func:`evaluate` written once against the array namespace ``xp`` (NumPy on the host, or JAX)."""
+    """:func:`evaluate` written once against the array namespace ``xp`` (NumPy on the host, or JAX).
+
+    Policies may carry leading batch axes ``(..., n_states, n_i)`` (used on the host, where one
+    call evaluates many points or complex-step directions); the results then carry them too.
+    """
     n = len(probs)
-    letters = player_letters(n)
-    pi = xp.einsum(joint_spec(n), *probs)
+    ls = player_letters(n)
+    pi = xp.einsum(",".join("...s" + c for c in ls) + "->...s" + ls, *probs)
     n_states = tg.initial.shape[0]
-    p_pi = xp.einsum(f"s{letters},s{letters}t->st", pi, tg.transitions)
-    r_pi = xp.einsum(f"s{letters},ps{letters}->ps", pi, tg.rewards)
+    p_pi = xp.einsum(f"...s{ls},s{ls}t->...st", pi, tg.transitions)
+    r_pi = xp.einsum(f"...s{ls},ps{ls}->...ps", pi, tg.rewards)
     if regularised:
         h = _state_entropies(xp, probs)
-        r_pi = r_pi + tg.discounted_entropy * tg.tau * (2.0 * h - xp.sum(h, axis=0, keepdims=True))
+        r_pi = r_pi + tg.discounted_entropy * tg.tau * (2.0 * h - xp.sum(h, axis=-2, keepdims=True))
     a = xp.eye(n_states, dtype=p_pi.dtype) - tg.gamma * p_pi
-    v = _solve(xp, a, r_pi.T).T
-    d = (1.0 - tg.gamma) * _solve(xp, a.T, tg.initial)
-    q = tg.rewards + tg.gamma * xp.einsum(f"s{letters}t,pt->ps{letters}", tg.transitions, v)
+    v = xp.swapaxes(_solve(xp, a, xp.swapaxes(r_pi, -1, -2)), -1, -2)
+    mu0 = xp.broadcast_to(tg.initial, a.shape[:-1])[..., None]
+    d = (1.0 - tg.gamma) * _solve(xp, xp.swapaxes(a, -1, -2), mu0)[..., 0]
+    q = tg.rewards + tg.gamma * xp.einsum(f"s{ls}t,...pt->...ps{ls}", tg.transitions, v)
     return d, v, q
 
 
@@ -277,8 +282,13 @@ def marginal_q(q_i: jax.Array, probs: Sequence[jax.Array], i: int) -> jax.Array:
 def _marginals(xp, tg, probs):
     d, _, q = _evaluate(xp, tg, probs, True)
     n = len(probs)
-    return d, tuple(xp.einsum(marginal_spec(n, i), q[i], *[p for j, p in enumerate(probs) if j != i])
-                    for i in range(n))
+    ls = player_letters(n)
+    out = []
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        spec = ",".join(["...s" + ls] + ["...s" + ls[j] for j in others]) + "->...s" + ls[i]
+        out.append(xp.einsum(spec, q[(Ellipsis, i) + (slice(None),) * (n + 1)], *[probs[j] for j in others]))
+    return d, tuple(out)
 
 
 def payoff_gradients(tg: TabularGame, probs: Sequence[jax.Array]) -> tuple[jax.Array, ...]:
@@ -327,7 +337,7 @@ def payoffs_and_weights(xp, tg: TabularGame, probs):
     k = tg.discounted_entropy
     w = k + (1.0 - k) * d  # u_i = w(s) Qbar_i: d Qbar (states), Qbar (discounted)
     v = k * d + (1.0 - k)  # F_i = -v(s) (diag p - pp^T)(u_i - tau log p)
-    return tuple(w[:, None] * qi for qi in qbar), v
+    return tuple(w[..., None] * qi for qi in qbar), v
 
 
 def _payoffs_and_weights(tg, probs):
@@ -379,6 +389,18 @@ def objectives(tg: TabularGame, logits: Sequence[jax.Array]) -> jax.Array:
     return (1.0 - tg.gamma) * (v @ tg.initial) + (1.0 - tg.discounted_entropy) * tg.tau * ent
 
 
+def pseudo_gradient_in(xp, tg: TabularGame, logits):
+    """:func:`logit_pseudo_gradient` in the namespace ``xp`` (leading batch axes allowed on the host)."""
+    logp = [log_softmax(xp, z) for z in logits]
+    probs = [xp.exp(lp) for lp in logp]
+    u, v = payoffs_and_weights(xp, tg, probs)
+    out = []
+    for lp, p, ui in zip(logp, probs, u, strict=True):
+        e = ui - tg.tau * lp
+        out.append(-v[..., None] * p * (e - xp.sum(p * e, axis=-1, keepdims=True)))
+    return tuple(out)
+
+
 def logit_pseudo_gradient(tg: TabularGame, logits: Sequence[jax.Array]) -> tuple[jax.Array, ...]:
     r""":math:`F_i = \nabla_{\theta_i} f_i` per state (module docstring), per player ``(n_states, n_i)``.
 
@@ -389,14 +411,7 @@ def logit_pseudo_gradient(tg: TabularGame, logits: Sequence[jax.Array]) -> tuple
       >>> [round(float(v), 6) for v in f[0][0]]  # g = 0: F = (s(1-s), -s(1-s)), s = sigmoid(1)
       [0.196612, -0.196612]
     """
-    tg = _as_jax(tg)
-    probs = [jax.nn.softmax(z, axis=-1) for z in logits]
-    u, v = _payoffs_and_weights(tg, probs)
-    out = []
-    for z, p, ui in zip(logits, probs, u, strict=True):
-        e = ui - tg.tau * jax.nn.log_softmax(z, axis=-1)
-        out.append(-v[:, None] * p * (e - jnp.sum(p * e, axis=-1, keepdims=True)))
-    return tuple(out)
+    return pseudo_gradient_in(jnp, _as_jax(tg), [jnp.asarray(z) for z in logits])
 
 
 def split_logits(theta: jax.Array, shapes: Sequence[tuple[int, int]]) -> list[jax.Array]:

@@ -13,9 +13,6 @@ default; :func:`enable_compilation_cache` decides where:
 4. otherwise the per-user cache folder ``$XDG_CACHE_HOME/sgn/jax`` (``~/.cache/sgn/jax``;
    ``~/Library/Caches/sgn/jax`` on macOS, ``%LOCALAPPDATA%\sgn\jax`` on Windows).
 
-The folder also holds the programs of the stored kernels (:mod:`certify._exported`, sub-folder
-``exported``), so that a second run skips their tracing as well as their compilation.
-
 JAX writes an entry only when a compilation took at least one second and is large enough for the
 filesystem; the kernels here compile in tens of milliseconds each, so both thresholds are lowered
 (to every entry) unless set through JAX's own ``JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS`` /

@@ -199,15 +199,47 @@ def solve_diagonally_dominant(a: jax.Array, b: jax.Array) -> jax.Array:
     return x[:, 0] if b.ndim == 1 else x
 
 
-def _state_entropies(probs: Sequence[jax.Array]) -> jax.Array:
-    """``(N, n_states)`` entropies of per-state probability vectors (``0 log 0 = 0``)."""
-    return jnp.stack([jnp.sum(jax.scipy.special.entr(p), axis=-1) for p in probs])
+def _solve(xp, a, b):
+    """``a x = b``: LAPACK on the host (real or complex), :func:`solve_diagonally_dominant` in JAX."""
+    return np.linalg.solve(a, b) if xp is np else solve_diagonally_dominant(a, b)
 
 
-def _entropy_rewards(tg: TabularGame, probs: Sequence[jax.Array]) -> jax.Array:
-    r"""``(N, n_states)`` per-step entropy rewards :math:`\tau(H_i - \sum_{j\ne i} H_j)` of the discounted mode."""
-    h = _state_entropies(probs)
-    return tg.discounted_entropy * tg.tau * (2.0 * h - jnp.sum(h, axis=0, keepdims=True))
+def _state_entropies(xp, probs) -> jax.Array:
+    """``(..., N, n_states)`` entropies of per-state probability vectors (``0 log 0 = 0``).
+
+    On the host the probabilities may be complex (complex-step derivatives): the guard looks at the
+    real part.
+    """
+    if xp is not np:
+        return jnp.stack([jnp.sum(jax.scipy.special.entr(p), axis=-1) for p in probs], axis=-2)
+    out = []
+    for p in probs:
+        pos = p.real > 0
+        out.append(-np.sum(np.where(pos, p * np.log(np.where(pos, p, 1.0)), 0.0), axis=-1))
+    return np.stack(out, axis=-2)
+
+
+def _evaluate(xp, tg: TabularGame, probs, regularised: bool):
+    """:func:`evaluate` written once against the array namespace ``xp`` (NumPy on the host, or JAX).
+
+    Policies may carry leading batch axes ``(..., n_states, n_i)`` (used on the host, where one
+    call evaluates many points or complex-step directions); the results then carry them too.
+    """
+    n = len(probs)
+    ls = player_letters(n)
+    pi = xp.einsum(",".join("...s" + c for c in ls) + "->...s" + ls, *probs)
+    n_states = tg.initial.shape[0]
+    p_pi = xp.einsum(f"...s{ls},s{ls}t->...st", pi, tg.transitions)
+    r_pi = xp.einsum(f"...s{ls},ps{ls}->...ps", pi, tg.rewards)
+    if regularised:
+        h = _state_entropies(xp, probs)
+        r_pi = r_pi + tg.discounted_entropy * tg.tau * (2.0 * h - xp.sum(h, axis=-2, keepdims=True))
+    a = xp.eye(n_states, dtype=p_pi.dtype) - tg.gamma * p_pi
+    v = xp.swapaxes(_solve(xp, a, xp.swapaxes(r_pi, -1, -2)), -1, -2)
+    mu0 = xp.broadcast_to(tg.initial, a.shape[:-1])[..., None]
+    d = (1.0 - tg.gamma) * _solve(xp, xp.swapaxes(a, -1, -2), mu0)[..., 0]
+    q = tg.rewards + tg.gamma * xp.einsum(f"s{ls}t,...pt->...ps{ls}", tg.transitions, v)
+    return d, v, q
 
 
 def evaluate(tg: TabularGame, probs: Sequence[jax.Array], *, regularised: bool = False):
@@ -231,20 +263,7 @@ def evaluate(tg: TabularGame, probs: Sequence[jax.Array], *, regularised: bool =
       >>> float(d[0]), float(v[0, 0])
       (1.0, 0.0)
     """
-    tg = _as_jax(tg)
-    n = len(probs)
-    letters = player_letters(n)
-    pi = joint_policy(probs)
-    n_states = tg.initial.shape[0]
-    p_pi = jnp.einsum(f"s{letters},s{letters}t->st", pi, tg.transitions)
-    r_pi = jnp.einsum(f"s{letters},ps{letters}->ps", pi, tg.rewards)
-    if regularised:
-        r_pi = r_pi + _entropy_rewards(tg, probs)
-    eye = jnp.eye(n_states, dtype=p_pi.dtype)
-    v = solve_diagonally_dominant(eye - tg.gamma * p_pi, r_pi.T).T
-    d = (1.0 - tg.gamma) * solve_diagonally_dominant((eye - tg.gamma * p_pi).T, tg.initial)
-    q = tg.rewards + tg.gamma * jnp.einsum(f"s{letters}t,pt->ps{letters}", tg.transitions, v)
-    return d, v, q
+    return _evaluate(jnp, _as_jax(tg), list(probs), regularised)
 
 
 def marginal_q(q_i: jax.Array, probs: Sequence[jax.Array], i: int) -> jax.Array:
@@ -260,9 +279,16 @@ def marginal_q(q_i: jax.Array, probs: Sequence[jax.Array], i: int) -> jax.Array:
     return jnp.einsum(marginal_spec(len(probs), i), q_i, *others)
 
 
-def _marginals(tg, probs):
-    d, _, q = evaluate(tg, probs, regularised=True)
-    return d, tuple(marginal_q(q[i], probs, i) for i in range(len(probs)))
+def _marginals(xp, tg, probs):
+    d, _, q = _evaluate(xp, tg, probs, True)
+    n = len(probs)
+    ls = player_letters(n)
+    out = []
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        spec = ",".join(["...s" + ls] + ["...s" + ls[j] for j in others]) + "->...s" + ls[i]
+        out.append(xp.einsum(spec, q[(Ellipsis, i) + (slice(None),) * (n + 1)], *[probs[j] for j in others]))
+    return d, tuple(out)
 
 
 def payoff_gradients(tg: TabularGame, probs: Sequence[jax.Array]) -> tuple[jax.Array, ...]:
@@ -280,18 +306,42 @@ def payoff_gradients(tg: TabularGame, probs: Sequence[jax.Array]) -> tuple[jax.A
       >>> [float(v) for v in g[0][0]]
       [-0.5, 0.5]
     """
-    d, qbar = _marginals(tg, probs)
+    d, qbar = _marginals(jnp, _as_jax(tg), list(probs))
     return tuple(d[:, None] * qi for qi in qbar)
 
 
-def _payoffs_and_weights(tg, probs):
-    """Learner payoffs ``u_i`` and the per-state factor ``v(s)`` of the pseudo-gradient."""
-    tg = _as_jax(tg)
-    d, qbar = _marginals(tg, probs)
+def payoffs_and_weights(xp, tg: TabularGame, probs):
+    r"""Learner payoffs :math:`u_i` and the per-state factor :math:`v(s)` of the pseudo-gradient.
+
+    Written once against the array namespace ``xp`` (:mod:`sgn._backend`): NumPy on the host (real or
+    complex float64, for complex-step derivatives) or ``jax.numpy`` (``jit``/``vmap``/autodiff).
+    :math:`u_i = w(s)\bar Q_i` with :math:`w = d^\pi` (states) or :math:`1` (discounted), and
+    :math:`F_i = -v(s)(\operatorname{diag} p - pp^\top)(u_i - \tau\log p)` with :math:`v = 1` (states)
+    or :math:`d^\pi` (discounted).
+
+    Args:
+      xp: ``numpy`` or ``jax.numpy``; the game's arrays and ``probs`` must belong to it.
+      tg: game data.
+      probs: per-player policies ``(n_states, n_i)``.
+
+    Returns:
+      ``(u, v)``: a tuple of per-player ``(n_states, n_i)`` payoffs and ``(n_states,)`` factors.
+
+    Examples:
+      >>> tg = tabular_from_matrix([[[2.0, 0.0], [0.0, 1.0]]] * 2, tau=1.0)
+      >>> u, v = payoffs_and_weights(np, tg, [np.full((1, 2), 0.5)] * 2)
+      >>> u[0].tolist(), v.tolist()
+      ([[1.0, 0.5]], [1.0])
+    """
+    d, qbar = _marginals(xp, tg, list(probs))
     k = tg.discounted_entropy
     w = k + (1.0 - k) * d  # u_i = w(s) Qbar_i: d Qbar (states), Qbar (discounted)
     v = k * d + (1.0 - k)  # F_i = -v(s) (diag p - pp^T)(u_i - tau log p)
-    return tuple(w[:, None] * qi for qi in qbar), v
+    return tuple(w[..., None] * qi for qi in qbar), v
+
+
+def _payoffs_and_weights(tg, probs):
+    return payoffs_and_weights(jnp, _as_jax(tg), probs)
 
 
 def policy_payoffs(tg: TabularGame, probs: Sequence[jax.Array]) -> tuple[jax.Array, ...]:
@@ -339,6 +389,18 @@ def objectives(tg: TabularGame, logits: Sequence[jax.Array]) -> jax.Array:
     return (1.0 - tg.gamma) * (v @ tg.initial) + (1.0 - tg.discounted_entropy) * tg.tau * ent
 
 
+def pseudo_gradient_in(xp, tg: TabularGame, logits):
+    """:func:`logit_pseudo_gradient` in the namespace ``xp`` (leading batch axes allowed on the host)."""
+    logp = [log_softmax(xp, z) for z in logits]
+    probs = [xp.exp(lp) for lp in logp]
+    u, v = payoffs_and_weights(xp, tg, probs)
+    out = []
+    for lp, p, ui in zip(logp, probs, u, strict=True):
+        e = ui - tg.tau * lp
+        out.append(-v[..., None] * p * (e - xp.sum(p * e, axis=-1, keepdims=True)))
+    return tuple(out)
+
+
 def logit_pseudo_gradient(tg: TabularGame, logits: Sequence[jax.Array]) -> tuple[jax.Array, ...]:
     r""":math:`F_i = \nabla_{\theta_i} f_i` per state (module docstring), per player ``(n_states, n_i)``.
 
@@ -349,14 +411,7 @@ def logit_pseudo_gradient(tg: TabularGame, logits: Sequence[jax.Array]) -> tuple
       >>> [round(float(v), 6) for v in f[0][0]]  # g = 0: F = (s(1-s), -s(1-s)), s = sigmoid(1)
       [0.196612, -0.196612]
     """
-    tg = _as_jax(tg)
-    probs = [jax.nn.softmax(z, axis=-1) for z in logits]
-    u, v = _payoffs_and_weights(tg, probs)
-    out = []
-    for z, p, ui in zip(logits, probs, u, strict=True):
-        e = ui - tg.tau * jax.nn.log_softmax(z, axis=-1)
-        out.append(-v[:, None] * p * (e - jnp.sum(p * e, axis=-1, keepdims=True)))
-    return tuple(out)
+    return pseudo_gradient_in(jnp, _as_jax(tg), [jnp.asarray(z) for z in logits])
 
 
 def split_logits(theta: jax.Array, shapes: Sequence[tuple[int, int]]) -> list[jax.Array]:
@@ -396,6 +451,27 @@ def logit_shapes(tg: TabularGame) -> list[tuple[int, int]]:
     return [(s, n) for n in n_actions(tg)]
 
 
+def log_softmax(xp, z):
+    """Log-softmax over the last axis in the namespace ``xp`` (on the host also for complex ``z``).
+
+    Examples:
+      >>> [round(float(v), 6) for v in np.exp(log_softmax(np, np.array([0.0, np.log(3.0)])))]
+      [0.25, 0.75]
+    """
+    if xp is not np:
+        return jax.nn.log_softmax(z, axis=-1)
+    s = z - np.max(z.real, axis=-1, keepdims=True)
+    return s - np.log(np.sum(np.exp(s), axis=-1, keepdims=True))
+
+
+def residual_in(xp, tg: TabularGame, logits):
+    """:func:`equilibrium_residual` in the namespace ``xp`` (``tg`` and ``logits`` belong to it)."""
+    probs = [xp.exp(log_softmax(xp, z)) for z in logits]
+    u, _ = payoffs_and_weights(xp, tg, probs)
+    res = [xp.max(xp.ptp(ui - tg.tau * log_softmax(xp, z), axis=-1)) for z, ui in zip(logits, u, strict=True)]
+    return xp.max(xp.stack(res))
+
+
 def equilibrium_residual(tg: TabularGame, logits: Sequence[jax.Array]) -> jax.Array:
     r"""Largest per-state oscillation of :math:`u_i - \tau\log\pi_i` (0 exactly at a stationary point).
 
@@ -405,12 +481,7 @@ def equilibrium_residual(tg: TabularGame, logits: Sequence[jax.Array]) -> jax.Ar
       >>> float(equilibrium_residual(tg, [jnp.array([[1.0, 0.0]]), jnp.zeros((1, 2))]))  # osc(log p1)
       1.0
     """
-    tg = _as_jax(tg)
-    probs = [jax.nn.softmax(z, axis=-1) for z in logits]
-    u = policy_payoffs(tg, probs)
-    res = [jnp.ptp(ui - tg.tau * jax.nn.log_softmax(z, axis=-1), axis=-1)
-           for z, ui in zip(logits, u, strict=True)]
-    return jnp.max(jnp.stack([jnp.max(r) for r in res]))
+    return residual_in(jnp, _as_jax(tg), [jnp.asarray(z) for z in logits])
 
 
 def gauge_basis(n: int, dtype=None) -> jax.Array:
@@ -471,79 +542,6 @@ def block_basis(shapes: Sequence[tuple[int, int]]) -> np.ndarray:
         out[r:r + b.shape[0], c:c + b.shape[1]] = b
         r, c = r + b.shape[0], c + b.shape[1]
     return out
-
-
-def stationary_point(tg: TabularGame, logits0=None, *, damping=1.0, fixed_point_iters=300,
-                     newton_iters=30):
-    r"""A stationary point (regularised equilibrium / QRE) of a tabular game with :math:`\tau > 0`.
-
-    Policy-extragradient iterations (Cen et al. 2021) on the learner payoffs :func:`policy_payoffs`
-    with step :math:`\eta = \lambda/(\tau + 2\max|R|/(1-\gamma))` from ``logits0`` (uniform if
-    ``None``), then safeguarded Newton steps on :math:`\tau\theta - u(\theta)` restricted to the
-    gauge-free subspace. Pure JAX (fixed iteration counts), so ``jit``/``vmap``-able; check the residual.
-
-    Args:
-      tg: game data, ``tau > 0``.
-      logits0: optional starting logits (per player ``(n_states, n_i)``).
-      damping: step multiplier :math:`\lambda \in (0, 1]`.
-      fixed_point_iters: number of extragradient steps.
-      newton_iters: number of Newton steps.
-
-    Returns:
-      ``(logits, residual)`` with ``residual`` from :func:`equilibrium_residual`.
-
-    Examples:
-      >>> tg = tabular_from_matrix([[[1.0, -1.0], [-1.0, 1.0]]] * 2, tau=2.0)
-      >>> z, res = stationary_point(tg)
-      >>> bool(res < 1e-6)
-      True
-    """
-    return _stationary_point_jit(tg, None if logits0 is None else list(logits0),
-                                 jnp.asarray(damping), fixed_point_iters, newton_iters)
-
-
-def _stationary_point_impl(tg, logits0, damping, fixed_point_iters, newton_iters):
-    shapes = logit_shapes(tg)
-    dtype = tg.rewards.dtype
-    if logits0 is None:
-        logits0 = [jnp.zeros(sh, dtype) for sh in shapes]
-
-    def centre(z):
-        return [zi - jnp.mean(zi, axis=-1, keepdims=True) for zi in z]
-
-    scale = jnp.max(jnp.abs(tg.rewards)) / (1.0 - tg.gamma)
-    eta = damping / (tg.tau + 2.0 * scale)
-
-    def payoffs(z):
-        return policy_payoffs(tg, [jax.nn.softmax(zi, axis=-1) for zi in z])
-
-    def fp(_, z):
-        # policy extragradient (Cen et al. 2021): robust for zero-sum games at small tau
-        mid = centre([(1 - eta * tg.tau) * zi + eta * ui for zi, ui in zip(z, payoffs(z), strict=True)])
-        return centre([(1 - eta * tg.tau) * zi + eta * ui for zi, ui in zip(z, payoffs(mid), strict=True)])
-
-    z = jax.lax.fori_loop(0, fixed_point_iters, fp, centre(list(logits0)))
-    basis = reduced_basis(tg, dtype)
-
-    def residual(phi):
-        th = split_logits(basis @ phi, shapes)
-        u = payoffs(th)
-        return basis.T @ flatten_logits([tg.tau * zi - ui for zi, ui in zip(th, u, strict=True)])
-
-    def newton(_, phi):
-        r0 = residual(phi)
-        step = jnp.linalg.solve(jax.jacfwd(residual)(phi), r0)
-        step = jnp.where(jnp.all(jnp.isfinite(step)), step, 0.0)
-        cand = phi - step
-        better = jnp.linalg.norm(residual(cand)) <= jnp.linalg.norm(r0)
-        return jnp.where(better, cand, phi - 0.25 * step)
-
-    phi = jax.lax.fori_loop(0, newton_iters, newton, basis.T @ flatten_logits(z))
-    out = split_logits(basis @ phi, shapes)
-    return out, equilibrium_residual(tg, out)
-
-
-_stationary_point_jit = jax.jit(_stationary_point_impl, static_argnums=(3, 4))
 
 
 def best_response_values(tg: TabularGame, probs: Sequence[jax.Array], *, iters: int = 60):

@@ -8,10 +8,8 @@ r"""Unregularised (:math:`\tau = 0`) equilibria of tabular games, to compare the
      \max_{x \in \Delta, v} v \ \text{s.t.}\ A^\top x \ge v\mathbf 1, \qquad
      \min_{y \in \Delta, w} w \ \text{s.t.}\ A y \le w\mathbf 1.
 
-* Bimatrix game :math:`(A, B)`: all Nash equilibria of a non-degenerate game by support enumeration
-  (for supports :math:`I, J` of equal size, the indifference equations
-  :math:`A_{IJ} y_J = u\mathbf 1`, :math:`B_{IJ}^\top x_I = v\mathbf 1` and the best-response conditions
-  :math:`A y \le u`, :math:`B^\top x \le v`).
+* Bimatrix game :math:`(A, B)`: all extreme Nash equilibria by vertex enumeration of the two
+  best-response polytopes (complete for degenerate games too).
 * Two-player zero-sum Markov game: Shapley's value iteration
   :math:`V(s) \leftarrow \operatorname{val}\big(R(s) + \gamma \sum_{s'} P(s'|s, \cdot, \cdot) V(s')\big)`,
   a :math:`\gamma`-contraction in the sup norm whose fixed point is the game's value; the stationary
@@ -22,7 +20,8 @@ All host-side NumPy/SciPy (HiGHS linear programmes), float64; not ``jit``-able.
 References:
   von Neumann, Zur Theorie der Gesellschaftsspiele, Math. Ann. 100, 1928 (minimax).
   Shapley, Stochastic games, PNAS 39, 1953.
-  Nisan et al., Algorithmic Game Theory, CUP 2007, ch. 3 (support enumeration).
+  von Stengel, Equilibrium computation for two-player games in strategic and extensive form, in
+  Nisan et al., Algorithmic Game Theory, CUP 2007, ch. 3 (best-response polytopes, vertex enumeration).
 """
 
 from __future__ import annotations
@@ -88,19 +87,27 @@ def zero_sum_nash(a):
 
 
 def bimatrix_nash(a, b=None, *, tol: float = 1e-9) -> list[tuple[np.ndarray, np.ndarray]]:
-    r"""All Nash equilibria of a non-degenerate bimatrix game by support enumeration.
+    r"""All extreme Nash equilibria of a bimatrix game by vertex enumeration (degenerate games included).
 
-    Exhaustive over pairs of supports of equal size (:math:`\sum_k \binom{n_1}{k}\binom{n_2}{k}`
-    linear solves; meant for small games). A degenerate game can have equilibria with supports of
-    different sizes, which this does not list.
+    With payoffs shifted to be positive (:math:`A' = A - \min A + 1`, likewise :math:`B'`), the
+    best-response polytopes are :math:`P = \{x \ge 0 : B'^\top x \le 1\}` and
+    :math:`Q = \{y \ge 0 : A'y \le 1\}`; label :math:`i` marks :math:`x_i = 0` or a tight row
+    :math:`(A'y)_i = 1`, label :math:`m + j` a tight column :math:`(B'^\top x)_j = 1` or :math:`y_j = 0`.
+    The extreme equilibria are the completely labelled vertex pairs :math:`(x, y) \ne (0, 0)`,
+    normalised (von Stengel 2007, Theorem 3.7). Every vertex solves one square system
+    :math:`B'^\top_{SJ} x_S = 1` with :math:`|S| = |J|`, so all :math:`\binom{m+n}{m}` of them are
+    solved in batches, and a vertex's labels are read off all its tight constraints, which is what
+    makes degenerate games complete: ``A = ones((2, 2))``, ``B = eye(2)`` has the four extreme
+    equilibria nashpy's and lrs's vertex enumeration list (support enumeration finds two). In a
+    degenerate game the equilibria form convex sets (components); their extreme points are returned.
 
     Args:
       a: ``(n_1, n_2)`` payoffs of the row player.
       b: ``(n_1, n_2)`` payoffs of the column player (``-a`` when omitted).
-      tol: tolerance of the non-negativity and best-response checks.
+      tol: tolerance of feasibility and of a constraint being tight (relative to the shifted payoffs).
 
     Returns:
-      List of ``(x, y)`` strategy pairs (duplicates removed), in order of support size.
+      List of ``(x, y)`` strategy pairs, ordered by support size, then by supports.
 
     Raises:
       ValueError: for mismatched shapes or non-finite payoffs.
@@ -109,53 +116,78 @@ def bimatrix_nash(a, b=None, *, tol: float = 1e-9) -> list[tuple[np.ndarray, np.
       >>> eqs = bimatrix_nash([[3.0, 0.0], [0.0, 2.0]], [[2.0, 0.0], [0.0, 3.0]])
       >>> [([round(float(p), 6) for p in x], [round(float(q), 6) for q in y]) for x, y in eqs]
       [([1.0, 0.0], [1.0, 0.0]), ([0.0, 1.0], [0.0, 1.0]), ([0.6, 0.4], [0.4, 0.6])]
+      >>> len(bimatrix_nash(np.ones((2, 2)), np.eye(2)))  # degenerate: four extreme equilibria
+      4
     """
     a = _check_matrix(a, "A")
     b = -a if b is None else _check_matrix(b, "B")
     if b.shape != a.shape:
         raise ValueError(f"expected B of shape {a.shape} like A, got {b.shape}")
     n1, n2 = a.shape
-    found: list[tuple[np.ndarray, np.ndarray]] = []
-    for k in range(1, min(n1, n2) + 1):
-        for rows in itertools.combinations(range(n1), k):
-            for cols in itertools.combinations(range(n2), k):
-                eq = _support_equilibrium(a, b, list(rows), list(cols), tol)
-                if eq is not None and not any(np.allclose(eq[0], x, atol=1e-7)
-                                              and np.allclose(eq[1], y, atol=1e-7) for x, y in found):
-                    found.append(eq)
-    return found
+    a_pos = a - a.min() + 1.0
+    b_pos = b - b.min() + 1.0
+    xs, x_labels = _polytope_vertices(b_pos, tol)  # x-coordinate zero: label i; tight column j: n1 + j
+    ys, y_tight = _polytope_vertices(a_pos.T, tol)  # y-coordinate zero: n1 + j; tight row i: label i
+    if n1 + n2 <= 63:
+        low, n1_, n2_ = np.uint64((1 << n2) - 1), np.uint64(n1), np.uint64(n2)
+        y_labels = ((y_tight & low) << n1_) | (y_tight >> n2_)
+        full = np.uint64((1 << (n1 + n2)) - 1)
+    else:
+        y_labels = np.array([((t & ((1 << n2) - 1)) << n1) | (t >> n2) for t in y_tight], dtype=object)
+        full = (1 << (n1 + n2)) - 1
+    xs, ys = xs[1:], ys[1:]  # vertex 0 is the origin, never part of an equilibrium
+    x_labels, y_labels = x_labels[1:], y_labels[1:]
+    pairs = np.argwhere((x_labels[:, None] | y_labels[None, :]) == full)
+    found = []
+    for i, j in pairs:
+        x, y = xs[i] / xs[i].sum(), ys[j] / ys[j].sum()
+        found.append((np.where(x > tol, x, 0.0), np.where(y > tol, y, 0.0)))
+
+    def key(eq):
+        sx, sy = tuple(np.flatnonzero(eq[0])), tuple(np.flatnonzero(eq[1]))
+        return (max(len(sx), len(sy)), len(sx), sx, sy)
+
+    return sorted(found, key=key)
 
 
-def _indifferent(m, k):
-    """Solves ``m z = u 1``, ``1^T z = 1`` for the ``k`` weights ``z`` (``None`` if singular)."""
-    lhs = np.zeros((k + 1, k + 1))
-    lhs[:k, :k] = m
-    lhs[:k, k] = -1.0
-    lhs[k, :k] = 1.0
-    rhs = np.zeros(k + 1)
-    rhs[k] = 1.0
-    try:
-        sol = np.linalg.solve(lhs, rhs)
-    except np.linalg.LinAlgError:
-        return None
-    return sol[:k], sol[k]
+def _polytope_vertices(m, tol):
+    r"""Vertices of :math:`\{z \ge 0 : m^\top z \le 1\}` (``m`` positive, ``(p, q)``) and their label masks.
 
-
-def _support_equilibrium(a, b, rows, cols, tol):
-    k = len(rows)
-    col = _indifferent(a[np.ix_(rows, cols)], k)
-    row = _indifferent(b[np.ix_(rows, cols)].T, k)
-    if col is None or row is None:
-        return None
-    (yj, u), (xi, v) = col, row
-    if np.any(yj < -tol) or np.any(xi < -tol):
-        return None
-    x = np.zeros(a.shape[0])
-    y = np.zeros(a.shape[1])
-    x[rows], y[cols] = np.clip(xi, 0.0, None), np.clip(yj, 0.0, None)
-    if np.any(a @ y > u + tol) or np.any(b.T @ x > v + tol):
-        return None
-    return x, y
+    Bit ``i < p`` of a mask: :math:`z_i = 0`; bit ``p + j``: :math:`(m^\top z)_j = 1`. The origin is first.
+    Labels are Python integers (any number of strategies).
+    """
+    p, q = m.shape
+    verts = [np.zeros((1, p))]
+    for k in range(1, min(p, q) + 1):
+        rows = np.array(list(itertools.combinations(range(p), k)))
+        cols = np.array(list(itertools.combinations(range(q), k)))
+        sub = m[rows[:, None, :, None], cols[None, :, None, :]].reshape(-1, k, k)  # m[S, J]
+        lhs = np.swapaxes(sub, -1, -2)  # m[S, J]^T z_S = 1
+        try:  # a generic game has no singular square block: one batched LAPACK call
+            ok = np.ones(lhs.shape[0], bool)
+            sol = np.linalg.solve(lhs, np.ones((lhs.shape[0], k, 1)))[..., 0]
+        except np.linalg.LinAlgError:  # degenerate: singular blocks define no vertex, leave them out
+            ok = np.abs(np.linalg.det(lhs)) > 1e-12 * np.max(np.abs(lhs), axis=(-1, -2)) ** k
+            if not np.any(ok):
+                continue
+            sol = np.linalg.solve(lhs[ok], np.ones((int(ok.sum()), k, 1)))[..., 0]
+        ok_fin = np.all(np.isfinite(sol), axis=1)
+        sol, ok = sol[ok_fin], np.flatnonzero(ok)[ok_fin]
+        z = np.zeros((sol.shape[0], p))
+        idx = np.repeat(rows, len(cols), axis=0)[ok]
+        np.put_along_axis(z, idx, sol, axis=1)
+        feasible = np.all(z >= -tol, axis=1) & np.all(z @ m <= 1.0 + tol, axis=1)
+        verts.append(z[feasible])
+    z = np.concatenate(verts)
+    z = np.where(np.abs(z) <= tol, 0.0, z)
+    _, first = np.unique(np.round(z / (tol * 1e2), 0), axis=0, return_index=True)
+    z = z[np.sort(first)]
+    zero = z <= tol
+    tight = z @ m >= 1.0 - tol
+    bits = np.concatenate([zero, tight], axis=1)
+    if bits.shape[1] <= 63:
+        return z, bits.astype(np.uint64) @ (np.uint64(1) << np.arange(bits.shape[1], dtype=np.uint64))
+    return z, np.array([sum(1 << int(t) for t in np.flatnonzero(row)) for row in bits], dtype=object)
 
 
 class ShapleySolution(NamedTuple):

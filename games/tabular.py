@@ -21,9 +21,9 @@ Examples:
   >>> import numpy as np
   >>> from games import tabular
   >>> g = tabular.matrix_game(np.array([[1.0, -1.0], [-1.0, 1.0]]), tau=1.5)
-  >>> z, res = tabular.stationary_point(g.data["tabular"])
-  >>> bool(res < 1e-8)
-  True
+  >>> qre = tabular.stationary_point(g.data["tabular"])
+  >>> bool(qre.converged), float(qre.residual) < 1e-12
+  (True, True)
 """
 
 from games._markov import ENTROPY_MODES as ENTROPY_MODES
@@ -46,9 +46,10 @@ from games._markov import payoff_gradients as payoff_gradients
 from games._markov import policy_payoffs as policy_payoffs
 from games._markov import reduced_basis as reduced_basis
 from games._markov import split_logits as split_logits
-from games._markov import stationary_point as stationary_point
 from games._markov import tabular_from_matrix as tabular_from_matrix
-from games._markov_host import host_stationary_point as host_stationary_point
+from games._markov_solve import QREResult as QREResult
+from games._markov_solve import residual_tolerance as residual_tolerance
+from games._markov_solve import stationary_point as stationary_point
 from games._matrix import matrix_game as matrix_game
 from games._nash import ShapleySolution as ShapleySolution
 from games._nash import bimatrix_nash as bimatrix_nash
@@ -58,6 +59,7 @@ from games._openspiel import from_openspiel as from_openspiel
 
 __all__ = [
     "ENTROPY_MODES",
+    "QREResult",
     "ShapleySolution",
     "TabularGame",
     "best_response_values",
@@ -68,7 +70,6 @@ __all__ = [
     "flatten_logits",
     "from_openspiel",
     "gauge_basis",
-    "host_stationary_point",
     "joint_policy",
     "logit_pseudo_gradient",
     "logit_shapes",
@@ -81,6 +82,7 @@ __all__ = [
     "payoff_gradients",
     "policy_payoffs",
     "reduced_basis",
+    "residual_tolerance",
     "shapley_value",
     "split_logits",
     "stationary_point",

@@ -80,18 +80,11 @@ import numpy as np
 
 import sgn
 from certify._bound_types import BlockBounds, WeightedBounds
-from certify._exported import StoredKernel
 from certify.bounds._sampling import sample_points
 from games import Region
-from games.tabular import (
-    TabularGame,
-    flatten_logits,
-    host_stationary_point,
-    logit_pseudo_gradient,
-    logit_shapes,
-    reduced_basis,
-    split_logits,
-)
+from games._markov import block_basis, helmert_basis, log_softmax, pseudo_gradient_in
+from games.tabular import TabularGame, logit_shapes, stationary_point
+from sgn import _backend
 
 RESIDUAL_TOL = 1e-8
 """Largest stationarity residual accepted for the equilibrium a Fisher certificate is built around."""
@@ -114,6 +107,11 @@ def host_float64(tg: TabularGame) -> TabularGame:
     if jax.dtypes.canonicalize_dtype(np.float64) != np.float64:
         return tg
     return jax.tree_util.tree_map(lambda a: np.asarray(a, dtype=np.float64), tg)
+
+
+def _numpy64(tg: TabularGame) -> TabularGame:
+    """The game as float64 NumPy arrays: its equilibrium is solved on the host, nothing compiled."""
+    return TabularGame(*(np.asarray(a, dtype=np.float64) for a in tg))
 
 
 def tangent_coupling(block) -> float:
@@ -175,6 +173,16 @@ def mirror_step_bounds(tau: float, coupling) -> dict:
             "loop_gain": rho}
 
 
+MIRROR_NOT_APPLICABLE = {
+    "weighted_lipschitz": "no finite value: F_i contains tau grad H(x_i), unbounded on the simplex, so F has no "
+                          "l1 -> l_inf Lipschitz constant; the step comes from the log-ratio comparison system",
+    "lipschitz": "no finite value (as weighted_lipschitz)",
+    "block_norm": "not used: the mirror bounds are mu_i = tau and the tangent couplings",
+    "euclidean_margin": "not used: the mirror geometry has no Euclidean (w = 1) test",
+}
+"""Why a mirror-geometry certificate's NaN fields have no value (recorded in its ``extra``)."""
+
+
 def mirror_bounds(game) -> tuple[BlockBounds, dict]:
     r"""Exact ℓ1/KL bounds of an entropy-regularised normal-form game: :math:`\mu_i = \tau`, tangent couplings.
 
@@ -196,12 +204,13 @@ def mirror_bounds(game) -> tuple[BlockBounds, dict]:
     nan = np.full(n, np.nan)
     bounds = BlockBounds(np.full(n, tau), matrix_coupling(payoffs), nan, np.nan, np.nan, kind="exact",
                          n_points=1, weighted=lambda w: WeightedBounds(float("nan")))
-    extra = {"lyapunov": "sum_i w_i KL(x_i* || x_i)",
+    extra = {"lyapunov": "sum_i w_i KL(x_i* || x_i)", "not_applicable": MIRROR_NOT_APPLICABLE,
              "step_rule": "mirror descent x_i+ ~ x_i^(1-h tau) exp(h grad_i u_i): contracts for "
                           "0 < h < 2/(tau + rho(L)) (log-ratio comparison system)",
              "equilibrium": None, "residual": None}
     if tau > 0:
-        z, res = host_stationary_point(game.data["tabular"])
+        qre = stationary_point(_numpy64(game.data["tabular"]))
+        z, res = qre.logits, float(qre.residual)
         probs = [np.exp(zi[0] - np.max(zi[0])) for zi in z]
         extra["equilibrium"] = [(p / np.sum(p)).tolist() for p in probs]
         extra["residual"] = res
@@ -213,21 +222,105 @@ def mirror_bounds(game) -> tuple[BlockBounds, dict]:
 # ----------------------------------------------------------------------------------------------
 
 
-def _fisher_full(probs, dtype):
+_COMPLEX_STEP = 1e-30
+
+
+def _jacobian(xp, f, x):
+    """``Df(x)`` of shape ``(..., *out, n_in)``.
+
+    ``jacfwd`` in JAX (``x`` one point); the complex step on the host (``x`` with leading batch axes,
+    ``f`` analytic and batched).
+    """
+    if xp is not np:
+        return jax.jacfwd(f)(x)
+    n = x.shape[-1]
+    out = f(x[..., None, :] + 1j * _COMPLEX_STEP * np.eye(n)).imag / _COMPLEX_STEP  # (..., n_in, *out)
+    return np.moveaxis(out, x.ndim - 1, -1)
+
+
+def _gram(xp, logits, helmert):
+    r"""Reduced Fisher metric :math:`G = B^\top\operatorname{blockdiag}(\operatorname{diag}p - pp^\top)B`.
+
+    Shape ``(..., m, m)``, block diagonal per player and state.
+    """
     blocks = []
-    for p in probs:
-        fish = jax.vmap(lambda q: jnp.diag(q) - jnp.outer(q, q))(p)  # (S, n, n)
-        s, n = p.shape
-        eye = jnp.eye(s, dtype=dtype)
-        blocks.append(jnp.einsum("st,sab->satb", eye, fish).reshape(s * n, s * n))
-    return jax.scipy.linalg.block_diag(*blocks)
+    for z, h in zip(logits, helmert, strict=True):
+        p = xp.exp(log_softmax(xp, z))  # (..., S, n)
+        hp = xp.einsum("...sa,ak->...sk", p, h)
+        g = xp.einsum("...sa,ak,al->...skl", p, h, h) - hp[..., :, None] * hp[..., None, :]  # (..., S, k, k)
+        blocks.append(g)
+    m = sum(b.shape[-3] * b.shape[-1] for b in blocks)
+    batch = blocks[0].shape[:-3]
+    out = xp.zeros((*batch, m, m), dtype=blocks[0].dtype)
+    o = 0
+    for g in blocks:
+        for state in range(g.shape[-3]):
+            out = _set_block(xp, out, o, g[..., state, :, :])
+            o += g.shape[-1]
+    return out
 
 
-def _sqrt_pair(g):
-    lam, v = jnp.linalg.eigh(g)
-    lam = jnp.maximum(lam, jnp.finfo(g.dtype).tiny)
-    root = jnp.sqrt(lam)[None, :]
-    return (v * root) @ v.T, (v / root) @ v.T
+def _set_block(xp, out, o, block):
+    k = block.shape[-1]
+    if xp is np:
+        out[..., o:o + k, o:o + k] = block
+        return out
+    return out.at[..., o:o + k, o:o + k].set(block)
+
+
+def _sqrt_pair(xp, g):
+    lam, v = xp.linalg.eigh(g)
+    lam = xp.maximum(lam, np.finfo(g.dtype).tiny)
+    root = xp.sqrt(lam)[..., None, :]
+    vt = xp.swapaxes(v, -1, -2)
+    return (v * root) @ vt, (v / root) @ vt
+
+
+def normalised_jacobians_in(xp, tg: TabularGame, theta):
+    """:func:`fisher_normalised_jacobians` in the namespace ``xp``.
+
+    One point ``(dim,)`` in JAX (``vmap`` it); a batch ``(P, dim)`` on the host in one pass.
+    """
+    shapes = logit_shapes(tg)
+    dtype = theta.dtype
+    basis = xp.asarray(block_basis(shapes), dtype)
+    helmert = [xp.asarray(helmert_basis(n), dtype) for _, n in shapes]
+
+    def field(th):
+        return _flat(xp, pseudo_gradient_in(xp, tg, _split(th, shapes)))
+
+    def gram(phi):  # host: phi (..., directions, m) of the complex step; JAX: one (m,) vector
+        th = np.expand_dims(theta, -2) + phi @ basis.T if xp is np else theta + basis @ phi
+        return _gram(xp, _split(th, shapes), helmert)
+
+    jac = _jacobian(xp, field, theta)  # (..., dim, dim)
+    f = field(theta)
+    f_red = f @ basis
+    h_red = basis.T @ jac @ basis
+    m = basis.shape[1]
+    d_gram = _jacobian(xp, gram, xp.zeros((*theta.shape[:-1], m), dtype))  # dG/dphi_k: (..., m, m, m)
+    g0 = _gram(xp, _split(theta, shapes), helmert)
+    half, inv_half = _sqrt_pair(xp, g0)
+    g_inv = inv_half @ inv_half
+    n_paper = inv_half @ h_red @ inv_half
+    phi = xp.einsum("...ab,...b->...a", g_inv, f_red)  # natural-gradient field Phi = G^{-1} F
+    # D(G^{-1} F)[v] = G^{-1} (H v - DG[v] Phi);  G_dot = DG[-Phi].
+    j_nat = g_inv @ (h_red - xp.einsum("...abk,...b->...ak", d_gram, phi))
+    g_dot = xp.einsum("...abk,...k->...ab", d_gram, -phi)
+    n_riem = half @ j_nat @ inv_half - 0.5 * inv_half @ g_dot @ inv_half
+    return n_paper, n_riem
+
+
+def _split(theta, shapes):
+    out, o = [], 0
+    for s, n in shapes:
+        out.append(theta[..., o:o + s * n].reshape(*theta.shape[:-1], s, n))
+        o += s * n
+    return out
+
+
+def _flat(xp, parts):
+    return xp.concatenate([z.reshape(*z.shape[:-2], -1) for z in parts], axis=-1)
 
 
 def fisher_normalised_jacobians(tg: TabularGame, theta):
@@ -241,6 +334,8 @@ def fisher_normalised_jacobians(tg: TabularGame, theta):
       ``(n, n_riem)``, both ``(dim_reduced, dim_reduced)``: the paper's
       :math:`N = G^{-1/2}\hat H G^{-1/2}` and the exact Riemannian
       :math:`\tilde N = G^{1/2}J_\Phi G^{-1/2} - \tfrac12 G^{-1/2}\dot G G^{-1/2}` (module docstring).
+      NumPy float64 data and point run on the host (complex-step derivatives, nothing compiled);
+      JAX arrays use ``jacfwd``.
 
     Examples:
       >>> import games, jax.numpy as jnp
@@ -248,39 +343,45 @@ def fisher_normalised_jacobians(tg: TabularGame, theta):
       >>> n, n_riem = fisher_normalised_jacobians(tg, jnp.zeros(8))
       >>> n.shape, round(float(jnp.linalg.norm(n[:2, 2:], 2)), 6)  # L12 = 0.55 at the equilibrium
       ((4, 4), 0.55)
+      >>> n_host, _ = fisher_normalised_jacobians(_numpy64(tg), np.zeros(8))
+      >>> bool(np.allclose(n_host, n, atol=1e-12))
+      True
     """
-    shapes = logit_shapes(tg)
-    dtype = theta.dtype
-    basis = reduced_basis(tg, dtype)
-
-    def field(th):  # (value, value): jacfwd's has_aux returns F beside DF from one trace
-        f = flatten_logits(logit_pseudo_gradient(tg, split_logits(th, shapes)))
-        return f, f
-
-    def gram(phi):
-        probs = [jax.nn.softmax(z, axis=-1) for z in split_logits(theta + basis @ phi, shapes)]
-        g = basis.T @ _fisher_full(probs, dtype) @ basis
-        return g, g
-
-    jac, f = jax.jacfwd(field, has_aux=True)(theta)
-    f_red, h_red = basis.T @ f, basis.T @ jac @ basis
-    d_gram, g0 = jax.jacfwd(gram, has_aux=True)(jnp.zeros(basis.shape[1], dtype))  # dG/dphi_k: (m, m, m)
-    half, inv_half = _sqrt_pair(g0)
-    g_inv = inv_half @ inv_half
-    n_paper = inv_half @ h_red @ inv_half
-    phi = g_inv @ f_red  # natural-gradient field Phi = G^{-1} F
-    # D(G^{-1} F)[v] = G^{-1} (H v - DG[v] Phi);  G_dot = DG[-Phi].
-    j_nat = g_inv @ (h_red - jnp.einsum("abk,b->ak", d_gram, phi))
-    g_dot = jnp.einsum("abk,k->ab", d_gram, -phi)
-    n_riem = half @ j_nat @ inv_half - 0.5 * inv_half @ g_dot @ inv_half
-    return n_paper, n_riem
+    if _backend.namespace(theta, *tg) is np:
+        return normalised_jacobians_in(np, _numpy64(tg), np.asarray(theta, np.float64))
+    return normalised_jacobians_in(jnp, jax.tree_util.tree_map(jnp.asarray, tg), jnp.asarray(theta))
 
 
-def _normalised_points(tg, points):
-    return jax.vmap(lambda th: fisher_normalised_jacobians(tg, th))(points)
+HOST_MAX_WORK = 1 << 20
+"""Largest ``points * dim**2`` evaluated on the host (float64 NumPy, complex step); larger batches,
+and JAX game data, go to the ``jit``-ed JAX kernel."""
 
 
-_normalised_batch = StoredKernel(_normalised_points, "fisher_normalised_jacobians", fast_compile=True)
+@jax.jit
+def _normalised_batch(tg, points):
+    """The JAX kernel: one ``vmap`` over the points, compiled once per shape."""
+    return jax.vmap(lambda th: normalised_jacobians_in(jnp, tg, th))(points)
+
+
+def normalised_points(tg: TabularGame, points):
+    """Fisher-normalised Jacobians ``(paper, riemannian)``, each ``(P, m, m)`` float64 NumPy, of a batch of points.
+
+    Small games with NumPy data run on the host (nothing traced or compiled: a fresh process answers
+    in milliseconds); JAX game data or more than :data:`HOST_MAX_WORK` work go to one compiled
+    ``vmap``. Both evaluate :func:`normalised_jacobians_in`.
+
+    Examples:
+      >>> import games
+      >>> tg = games.get_game("markov-coop").data["tabular"]
+      >>> paper, riem = normalised_points(tg, np.zeros((3, 8)))
+      >>> paper.shape, round(float(np.linalg.norm(paper[0, :2, 2:], 2)), 6)
+      ((3, 4, 4), 0.55)
+    """
+    dim = points.shape[-1]
+    if _backend.namespace(*tg, points) is np and points.shape[0] * dim * dim <= HOST_MAX_WORK:
+        return normalised_jacobians_in(np, _numpy64(tg), np.asarray(points, np.float64))
+    n_p, n_r = _normalised_batch(tg, jnp.asarray(points))
+    return np.asarray(n_p, dtype=np.float64), np.asarray(n_r, dtype=np.float64)
 
 
 def _sym_min(a):
@@ -312,8 +413,8 @@ def _scaled(mats, weights, red_dims):
 def fisher_point_quantities(tg: TabularGame, points, weights=None):
     """Local SGN quantities in the Fisher geometry at a batch of logit points.
 
-    The normalised Jacobians of all points come from one ``jit``-ed ``vmap``
-    (compiled once per shape); the small per-point reductions run in NumPy.
+    The normalised Jacobians of all points come from :func:`normalised_points` (host NumPy for small
+    games, else one ``jit``-ed ``vmap``); the small per-point reductions run in NumPy.
 
     Args:
       tg: game data.
@@ -339,8 +440,7 @@ class _FisherPoints:
 
     def __init__(self, tg, points):
         self.red_dims = tuple(s * (n - 1) for s, n in logit_shapes(tg))
-        n_p, n_r = _normalised_batch(tg, jnp.asarray(points))
-        self.paper, self.riem = np.asarray(n_p, dtype=np.float64), np.asarray(n_r, dtype=np.float64)
+        self.paper, self.riem = normalised_points(tg, points)
 
     def quantities(self, weights=None) -> dict:
         mu, lc = _block_quantities(self.paper, self.red_dims)
@@ -391,8 +491,8 @@ def fisher_equilibrium(game):
       >>> theta.shape, bool(res < RESIDUAL_TOL)
       ((8,), True)
     """
-    z, res = host_stationary_point(game.data["tabular"])
-    return np.concatenate([zi.ravel() for zi in z]), res
+    qre = stationary_point(_numpy64(game.data["tabular"]))
+    return np.concatenate([np.ravel(zi) for zi in qre.logits]), float(qre.residual)
 
 
 def fisher_bounds(game, region: Region | None = None, *, n_samples: int = 0, seed: int = 0,

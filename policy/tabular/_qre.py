@@ -18,68 +18,21 @@ References:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from games.tabular import TabularGame, stationary_point
+from games.tabular import QREResult, TabularGame, residual_tolerance, stationary_point
 
-
-class QREResult(NamedTuple):
-    r"""A computed QRE.
-
-    Attributes:
-      logits: per-player logits ``(n_states, n_i)`` (centred per state).
-      residual: largest per-state oscillation of :math:`\tau\theta_i - g_i` (0 at a QRE).
-      converged: ``residual <= tol``.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> r = QREResult((jnp.zeros((1, 2)),), jnp.asarray(0.0), jnp.asarray(True))
-      >>> bool(r.converged)
-      True
-    """
-
-    logits: tuple
-    residual: jax.Array
-    converged: jax.Array
-
-
-_TOL_ULPS = 256.0
-
-
-def residual_tolerance(tg: TabularGame, dtype) -> jax.Array:
-    r"""Default QRE residual tolerance: :math:`256\,\epsilon_{\rm dtype}(1 + \max|R|/(1-\gamma) + \tau\log n)`.
-
-    The residual of :func:`games.tabular.equilibrium_residual` compares numbers of size about the
-    payoff scale :math:`\max|R|/(1-\gamma)` and :math:`\tau|\log\pi|`, so a Newton solution is accurate
-    to a few hundred ulps of that scale: about :math:`10^{-13}` in float64, :math:`10^{-4}` in float32.
-
-    Args:
-      tg: game data.
-      dtype: the dtype the residual was computed in.
-
-    Returns:
-      Scalar tolerance.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> from games.tabular import tabular_from_matrix
-      >>> tg = tabular_from_matrix([[[1.0, -1.0], [-1.0, 1.0]]] * 2, tau=1.0)
-      >>> f"{float(residual_tolerance(tg, jnp.float32)):.4e}"  # 256 * 2**-23 * (1 + 1 + log 2)
-      '8.2188e-05'
-    """
-    eps = jnp.finfo(dtype).eps
-    rewards = jnp.asarray(tg.rewards, dtype)
-    n = max(int(k) for k in rewards.shape[2:])
-    scale = 1.0 + jnp.max(jnp.abs(rewards)) / (1.0 - jnp.asarray(tg.gamma, dtype))
-    return _TOL_ULPS * eps * (scale + jnp.asarray(tg.tau, dtype) * jnp.log(float(max(n, 1))))
+__all__ = ["QREResult", "qre_path", "residual_tolerance", "solve_qre"]
 
 
 def solve_qre(tg: TabularGame, logits0: Sequence[jax.Array] | None = None, *, tol: float | None = None,
               damping: float = 1.0, fixed_point_iters: int = 300, newton_iters: int = 30) -> QREResult:
-    r"""Solves for a logit QRE by a damped fixed point and Newton polishing (``jit``/``vmap``-able).
+    r"""Solves for a logit QRE: :func:`games.tabular.stationary_point` (host NumPy or JAX by the data).
+
+    Extragradient and Newton steps, then where they fail the globally convergent homotopy from
+    ``logits0``; ``jit``/``vmap``-able with JAX data, compiled-nothing on the host with NumPy data.
 
     Args:
       tg: game data with :math:`\tau > 0`.
@@ -105,10 +58,8 @@ def solve_qre(tg: TabularGame, logits0: Sequence[jax.Array] | None = None, *, to
       >>> bool(r.converged), round(m, 6) == round(float(jnp.tanh(m / 0.5)), 6)
       (True, True)
     """
-    z, res = stationary_point(tg, logits0, damping=damping, fixed_point_iters=fixed_point_iters,
-                              newton_iters=newton_iters)
-    tol = residual_tolerance(tg, res.dtype) if tol is None else tol
-    return QREResult(tuple(z), res, res <= tol)
+    return stationary_point(tg, logits0, tol=tol, damping=damping, fixed_point_iters=fixed_point_iters,
+                            newton_iters=newton_iters)
 
 
 def qre_path(tg: TabularGame, taus, logits0: Sequence[jax.Array] | None = None, *,
@@ -142,9 +93,9 @@ def qre_path(tg: TabularGame, taus, logits0: Sequence[jax.Array] | None = None, 
         logits0 = [jnp.zeros((tg.initial.shape[0], n), tg.rewards.dtype) for n in tg.rewards.shape[2:]]
 
     def body(z, tau):
-        out, res = stationary_point(tg._replace(tau=tau), z, damping=1.0,
-                                    fixed_point_iters=fixed_point_iters, newton_iters=newton_iters)
-        return out, (tuple(out), res)
+        out = stationary_point(tg._replace(tau=tau), z, damping=1.0, fixed_point_iters=fixed_point_iters,
+                               newton_iters=newton_iters, homotopy=False)
+        return list(out.logits), (out.logits, out.residual)
 
     _, (zs, res) = jax.lax.scan(body, list(logits0), taus)
     if tol is None:

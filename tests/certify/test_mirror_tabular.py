@@ -80,6 +80,9 @@ def test_mirror_certificate_json_and_steps():
     assert cert.euler_factor == pytest.approx(0.5)
     assert cert.gain == pytest.approx(0.75 / 1.5)  # rho(D_mu^-1 L) with mu = tau
     assert cert.extra["loop_gain"] == pytest.approx(0.75)
+    # no finite beta in the l1/KL geometry: NaN with its reason, beside the finite mirror step
+    assert np.isnan(cert.weighted_lipschitz)
+    assert "no finite value" in cert.extra["not_applicable"]["weighted_lipschitz"]
 
 
 def test_bad_region_and_inapplicable_bounds():

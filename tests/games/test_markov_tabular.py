@@ -18,7 +18,6 @@ from games.tabular import (
     equilibrium_residual,
     evaluate,
     flatten_logits,
-    host_stationary_point,
     markov_game,
     nash_conv,
     objectives,
@@ -89,7 +88,7 @@ def test_logit_pseudo_gradient_matches_autodiff_of_losses():
 def test_coop_uniform_policy_is_stationary():
     g = get_game("markov-coop")
     np.testing.assert_allclose(g.pseudo_gradient(jnp.zeros(8)), 0.0, atol=1e-15)
-    z, res = stationary_point(g.data["tabular"])
+    z, res, _ = stationary_point(g.data["tabular"])
     assert float(res) < 1e-12
     np.testing.assert_allclose(flatten_logits(z), 0.0, atol=1e-12)
 
@@ -231,7 +230,7 @@ def test_discounted_qre_satisfies_cens_softmax_condition():
     # with Q_tau from value iteration on the entropy-shaped rewards.
     g = _discounted_game(15, n_states=2, actions=(2, 2), zero_sum=True)
     tg = g.data["tabular"]
-    z, res = stationary_point(tg)
+    z, res, _ = stationary_point(tg)
     assert float(res) < 1e-10
     probs = [np.asarray(jax.nn.softmax(zi, axis=-1)) for zi in z]
     p = g.data["transitions"]
@@ -257,7 +256,7 @@ def test_shapley_value_is_an_equilibrium_and_the_discounted_qre_tends_to_it():
     errs = []
     for tau in (0.3, 0.1, 0.03):
         tgt = tg._replace(tau=np.float64(tau))
-        z, res = stationary_point(tgt)
+        z, res, _ = stationary_point(tgt)
         assert float(res) < 1e-9
         err = abs(float(objectives(tgt, z)[0]) - sol.value)
         assert err <= tau * np.log(2.0) + 1e-12
@@ -279,11 +278,11 @@ def test_shapley_value_errors():
     lambda: tabular_from_matrix([[[1.0, 0.0, 0.0]], [[0.0, 0.0, 1.0]]], tau=1.0),  # one action: no Newton
 ])
 def test_host_stationary_point_matches_the_jax_solver(make):
-    # two implementations of the same iteration: NumPy on the host (complex-step Newton) and JAX (jacfwd)
+    # one algorithm, two drivers: NumPy data on the host (complex-step Newton), JAX data (jacfwd)
     tg = make()
-    z_host, res_host = host_stationary_point(tg)
+    z_host, res_host, _ = stationary_point(tg)
     with jax.enable_x64(True):
-        z_jax, res_jax = stationary_point(tg)
+        z_jax, res_jax, _ = stationary_point(jax.tree_util.tree_map(jnp.asarray, tg))
         res_of_host = float(equilibrium_residual(tg, [jnp.asarray(z) for z in z_host]))
     assert float(res_jax) < 1e-12
     assert res_host < 1e-12
@@ -297,4 +296,4 @@ def test_host_stationary_point_matches_the_jax_solver(make):
 def test_host_stationary_point_errors():
     a = [[1.0, 0.0], [0.0, 1.0]]
     with pytest.raises(ValueError, match="expected a temperature tau > 0, got 0.0"):
-        host_stationary_point(tabular_from_matrix([a, a], tau=0.0))
+        stationary_point(tabular_from_matrix([a, a], tau=0.0))

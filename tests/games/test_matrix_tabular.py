@@ -155,6 +155,57 @@ def test_bimatrix_nash_named_games():
     np.testing.assert_allclose(eqs[-1][1], [0.4, 0.6])
 
 
+def _regrets(a, b, x, y):
+    return max(np.max(a @ y) - x @ a @ y, np.max(b.T @ x) - x @ b @ y)
+
+
+def test_bimatrix_nash_degenerate_ones_identity_has_four_extreme_equilibria():
+    # A = ones: the row player is indifferent; B = I: the column player plays the larger x_j. The
+    # equilibria are {x1 >= x2, y = e1} u {x1 <= x2, y = e2} u {x = (1/2, 1/2), any y}, whose extreme
+    # points are (e1, e1), (e2, e2), (u, e1), (u, e2) with u = (1/2, 1/2) (support enumeration: 2).
+    eqs = tabular.bimatrix_nash(np.ones((2, 2)), np.eye(2))
+    expected = [([1, 0], [1, 0]), ([0, 1], [0, 1]), ([0.5, 0.5], [1, 0]), ([0.5, 0.5], [0, 1])]
+    assert _same_equilibria(eqs, [(np.array(x, float), np.array(y, float)) for x, y in expected])
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_bimatrix_nash_matches_nashpy_vertex_enumeration(seed):
+    # generic 6x6 and 7x7 games: nashpy's vertex enumeration (scipy halfspace intersection) agrees
+    rng = np.random.default_rng(seed)
+    n = 3 + seed
+    a, b = rng.normal(size=(n, n)), rng.normal(size=(n, n))
+    ours = tabular.bimatrix_nash(a, b)
+    assert _same_equilibria(ours, nashpy.Game(a, b).vertex_enumeration())
+    assert max(_regrets(a, b, x, y) for x, y in ours) < 1e-12
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bimatrix_nash_degenerate_integer_games_are_complete_on_pure_equilibria(seed):
+    # small-integer payoffs make ties (degenerate games). Independent checks: every returned pair is
+    # an equilibrium, and every pure equilibrium (brute force over pure profiles; pure equilibria are
+    # always extreme) is returned.
+    rng = np.random.default_rng(100 + seed)
+    a, b = rng.integers(0, 3, (3, 4)).astype(float), rng.integers(0, 3, (3, 4)).astype(float)
+    ours = tabular.bimatrix_nash(a, b)
+    assert max(_regrets(a, b, x, y) for x, y in ours) < 1e-12
+    pure = [(i, j) for i in range(3) for j in range(4) if a[i, j] == a[:, j].max() and b[i, j] == b[i].max()]
+    keys = {tuple(np.round(np.concatenate(eq), 9)) for eq in ours}
+    for i, j in pure:
+        assert tuple(np.concatenate([np.eye(3)[i], np.eye(4)[j]])) in keys
+
+
+def test_bimatrix_nash_degenerate_against_gambit():
+    gbt = pytest.importorskip("pygambit")
+    for seed in range(6):
+        rng = np.random.default_rng(100 + seed)
+        a, b = rng.integers(0, 3, (3, 4)), rng.integers(0, 3, (3, 4))
+        game = gbt.Game.from_arrays(a.astype(int), b.astype(int))
+        theirs = gbt.nash.enummixed_solve(game, rational=True).equilibria
+        ref = [(np.array([float(eq[game.players[0]][s]) for s in game.players[0].strategies]),
+                np.array([float(eq[game.players[1]][s]) for s in game.players[1].strategies])) for eq in theirs]
+        assert _same_equilibria(tabular.bimatrix_nash(a.astype(float), b.astype(float)), ref), seed
+
+
 @pytest.mark.parametrize("name", ["battle-of-sexes", "shapley"])
 def test_qre_path_ends_near_a_nash_equilibrium(name):
     # The logit QRE path from large tau converges to a Nash equilibrium as tau -> 0.

@@ -1,5 +1,5 @@
 """Cold-start properties: the small dense path compiles nothing, heavy modules load only when used,
-and the batched Fisher kernel is compiled once per shape."""
+and the batched Fisher kernel (JAX data) is compiled once per shape."""
 
 import json
 import subprocess
@@ -12,7 +12,6 @@ import numpy as np
 import games
 import sgn
 from certify.bounds import _tabular
-from certify.bounds._tabular import fisher_bounds
 
 COUNT = textwrap.dedent("""
     import json, jax
@@ -60,17 +59,32 @@ def test_heavy_modules_load_only_when_used():
     assert set(_result(MODULES.format(what="certify.cli"))) <= {"scipy"}
 
 
+def test_markov_certificate_compiles_nothing():
+    # the equilibrium and the 256-vertex Fisher bounds of a small tabular game run on the host
+    code = COUNT.replace('[("sgn-toy", {}), ("lq64", {"lam": 1.2}), ("ring", {"n": 300}), ("saddle", {})]',
+                         '[("markov-coop", {}), ("markov-zerosum", {"entropy": "discounted"})]')
+    out = _result(code)
+    assert out["markov-coop"] == ["certified", 0], out
+    assert out["markov-zerosum"][1] == 0, out
+
+
 def test_fisher_kernel_compiled_once_per_shape():
+    # JAX game data take the compiled route: one program per shape, the host's numbers to rounding
+    import jax
+
     g = games.get_game("markov-coop")
-    start = _tabular._normalised_batch.cache_size()  # other tests may have compiled other shapes
-    a = fisher_bounds(g)
-    first = _tabular._normalised_batch.cache_size()
-    b = fisher_bounds(g, n_samples=0, seed=1)
-    w = np.array([1.0, 2.0])
-    assert a.bounds.weighted_lipschitz(w) == b.bounds.weighted_lipschitz(w)  # weights: host NumPy only
+    tg = jax.tree_util.tree_map(jnp.asarray, g.data["tabular"])
+    pts = np.random.default_rng(0).normal(size=(16, 8))
+    start = _tabular._normalised_batch._cache_size()  # other tests may have compiled other shapes
+    a = _tabular.normalised_points(tg, jnp.asarray(pts))
+    first = _tabular._normalised_batch._cache_size()
+    b = _tabular.normalised_points(tg, jnp.asarray(0.5 * pts))  # (adding a constant would change nothing: gauge)
     assert first - start <= 1
-    assert _tabular._normalised_batch.cache_size() == first
-    np.testing.assert_array_equal(a.bounds.mu, b.bounds.mu)
+    assert _tabular._normalised_batch._cache_size() == first
+    host = _tabular.normalised_points(g.data["tabular"], pts)
+    for x, y in zip(a, host, strict=True):
+        np.testing.assert_allclose(x, y, atol=1e-12 if x.dtype == np.float64 else 1e-4)
+    assert not np.allclose(a[0], b[0])
 
 
 def test_host_and_jax_inputs_agree():

@@ -1,0 +1,410 @@
+r"""Stationary points (regularised equilibria, logit QREs) of tabular games: one algorithm, two drivers.
+
+A stationary point solves :math:`\tau\theta_i(s,\cdot) = u_i(s,\cdot)` up to a constant per state, with
+the learner payoffs :math:`u_i` of :func:`games._markov.payoffs_and_weights`. Everything here is
+written once against the array namespace ``xp`` (:mod:`sgn._backend`):
+
+* with NumPy game data it runs on the host in float64 (the Newton Jacobian from the complex step
+  :math:`Je_k = \operatorname{Im} r(\phi + \mathrm{i}he_k)/h`, exact to rounding because every
+  operation of the payoffs is analytic): no tracing or compiling, the fast route for one small game
+  in a fresh process;
+* with JAX arrays (or inside ``jit``/``vmap``) the loops become ``lax`` loops, the Jacobian comes from
+  ``jacfwd``, and the solver batches over games or temperatures.
+
+**Algorithm.** (1) Policy extragradient (Cen et al. 2021) from ``logits0`` and safeguarded Newton
+steps on :math:`\tau\phi - B^\top u(B\phi)` in gauge-free coordinates :math:`\phi` (:math:`B` the block
+Helmert basis): fast where it converges. (2) If the residual is above tolerance, a globally
+convergent homotopy (probability-one homotopy, Chow, Mallet-Paret & Yorke 1978; Herings & Peeters
+2010 for stationary equilibria):
+
+.. math::
+
+   H(\psi, t) = \psi - (1 - t)\psi_0 - t\,B^\top u(B\psi S/\tau)/S = 0, \qquad t: 0 \to 1,
+
+in the scaled coordinates :math:`\psi = \tau\phi/S`, :math:`S = 1 + \max|R|/(1-\gamma)`. At
+:math:`t = 0` the only solution is the start :math:`\psi_0`; at :math:`t = 1` the zeros are the
+stationary points; the payoffs are bounded, so the solution curve through :math:`(\psi_0, 0)` stays
+bounded and (for almost every game) reaches :math:`t = 1`, also where it turns back in :math:`t`.
+It is followed by pseudo-arclength continuation (Keller; Allgower & Georg 1990): Euler predictor
+along the unit tangent, chord-Newton corrector on :math:`[J; v^\top]`, step halving on failure or a
+tangent turning by more than ~25 degrees, doubling after fast corrections. The crossing of
+:math:`t = 1` is interpolated and polished by the Newton steps of (1). ``converged`` is the
+residual test, so a failure is reported, never hidden.
+
+References:
+  Cen, Wei & Chi, `Fast Policy Extragradient Methods for Competitive Games with Entropy
+  Regularization <https://arxiv.org/abs/2105.15186>`_, 2021.
+  Allgower & Georg, Numerical Continuation Methods, Springer 1990 (pseudo-arclength, ch. 2-6).
+  Turocy, A dynamic homotopy interpretation of the logistic quantal response equilibrium
+  correspondence, GEB 51, 2005.
+  Squire & Trapp, Using complex variables to estimate derivatives of real functions, SIAM Review
+  40(1), 1998 (complex-step differentiation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from games._markov import (
+    TabularGame,
+    block_basis,
+    log_softmax,
+    logit_shapes,
+    payoffs_and_weights,
+    residual_in,
+    split_logits,
+)
+from sgn import _backend
+
+_COMPLEX_STEP = 1e-30
+_TOL_ULPS = 256.0
+_TRACE_TOL = 1e-9
+"""Largest scaled homotopy residual a corrector must reach for a continuation step to be accepted."""
+_CORRECTOR_ITERS = 6
+_COS_TURN = 0.9
+_STEP_INIT, _STEP_MAX, _STEP_MIN = 0.05, 0.5, 1e-9
+
+
+class QREResult(NamedTuple):
+    r"""A computed stationary point (regularised equilibrium, logit QRE), from either driver.
+
+    Attributes:
+      logits: per-player logits ``(n_states, n_i)`` (centred per state); NumPy float64 from the
+        host driver, JAX arrays from the JAX one.
+      residual: largest per-state oscillation of :math:`\tau\theta_i - u_i` (0 at a stationary point).
+      converged: ``residual <= tol`` (:func:`residual_tolerance` unless a ``tol`` was given).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> r = QREResult((jnp.zeros((1, 2)),), jnp.asarray(0.0), jnp.asarray(True))
+      >>> bool(r.converged)
+      True
+    """
+
+    logits: tuple
+    residual: jax.Array
+    converged: jax.Array
+
+
+def residual_tolerance(tg: TabularGame, dtype) -> jax.Array:
+    r"""Default residual tolerance: :math:`256\,\epsilon_{\rm dtype}(1 + \max|R|/(1-\gamma) + \tau\log n)`.
+
+    The residual of :func:`games.tabular.equilibrium_residual` compares numbers of size about the
+    payoff scale :math:`\max|R|/(1-\gamma)` and :math:`\tau|\log\pi|`, so a Newton solution is accurate
+    to a few hundred ulps of that scale: about :math:`10^{-13}` in float64, :math:`10^{-4}` in float32.
+    NumPy game data give a NumPy scalar, JAX data a JAX one.
+
+    Args:
+      tg: game data.
+      dtype: the dtype the residual was computed in.
+
+    Returns:
+      Scalar tolerance.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from games.tabular import tabular_from_matrix
+      >>> tg = tabular_from_matrix([[[1.0, -1.0], [-1.0, 1.0]]] * 2, tau=1.0)
+      >>> f"{float(residual_tolerance(tg, jnp.float32)):.4e}"  # 256 * 2**-23 * (1 + 1 + log 2)
+      '8.2188e-05'
+    """
+    xp = _backend.namespace(*tg)
+    eps = jnp.finfo(dtype).eps
+    rewards = xp.asarray(tg.rewards, dtype)
+    n = max(int(k) for k in rewards.shape[2:])
+    scale = 1.0 + xp.max(xp.abs(rewards)) / (1.0 - xp.asarray(tg.gamma, dtype))
+    return xp.asarray(_TOL_ULPS * eps * (scale + xp.asarray(tg.tau, dtype) * np.log(float(max(n, 1)))), dtype)
+
+
+# ----------------------------------------------------------------------------------------------
+# Loops, branches and Jacobians: the only places where the two drivers differ
+# ----------------------------------------------------------------------------------------------
+
+
+def _fori(xp, n, body, init):
+    if xp is not np:
+        return jax.lax.fori_loop(0, n, body, init)
+    for k in range(n):
+        init = body(k, init)
+    return init
+
+
+def _while(xp, cond, body, init):
+    if xp is not np:
+        return jax.lax.while_loop(cond, body, init)
+    while cond(init):
+        init = body(init)
+    return init
+
+
+def _cond(xp, pred, if_true, if_false, operand):
+    if xp is not np:
+        return jax.lax.cond(pred, if_true, if_false, operand)
+    return if_true(operand) if pred else if_false(operand)
+
+
+def _jacobian(xp, f, x):
+    """``Df(x)``: ``jacfwd`` in JAX, the complex step on the host (``f`` analytic)."""
+    if xp is not np:
+        return jax.jacfwd(f)(x)
+    eye = np.eye(x.size) * _COMPLEX_STEP
+    return np.stack([f(x + 1j * e).imag for e in eye], axis=1) / _COMPLEX_STEP
+
+
+def _solve(xp, a, b):
+    x = xp.linalg.solve(a, b)
+    return xp.where(xp.all(xp.isfinite(x)), x, xp.zeros_like(x))
+
+
+# ----------------------------------------------------------------------------------------------
+# The algorithm, written once
+# ----------------------------------------------------------------------------------------------
+
+
+class _Problem(NamedTuple):
+    xp: object
+    tg: TabularGame
+    shapes: list
+    basis: object
+    scale: object
+
+
+def _problem(xp, tg) -> _Problem:
+    shapes = logit_shapes(tg)
+    dtype = tg.rewards.dtype
+    basis = xp.asarray(block_basis(shapes), dtype)
+    scale = 1.0 + xp.max(xp.abs(tg.rewards)) / (1.0 - tg.gamma)
+    return _Problem(xp, tg, shapes, basis, scale)
+
+
+def _flat(xp, logits):
+    return xp.concatenate([xp.ravel(z) for z in logits])
+
+
+def _payoffs_at(pb: _Problem, theta_flat, tg=None):
+    xp = pb.xp
+    tg = pb.tg if tg is None else tg
+    logits = split_logits(theta_flat, pb.shapes)
+    u, _ = payoffs_and_weights(xp, tg, [xp.exp(log_softmax(xp, z)) for z in logits])
+    return _flat(xp, u)
+
+
+def _newton(pb: _Problem, phi, iters):
+    r"""Safeguarded Newton on :math:`\tau\phi - B^\top u(B\phi)`, stopping once a step changes nothing."""
+    xp, tau = pb.xp, pb.tg.tau
+
+    def residual(p):
+        return tau * p - pb.basis.T @ _payoffs_at(pb, pb.basis @ p)
+
+    def body(state):
+        k, p, _ = state
+        r0 = residual(p)
+        step = _solve(xp, _jacobian(xp, residual, p), r0)
+        cand = p - step
+        better = xp.linalg.norm(residual(cand)) <= xp.linalg.norm(r0)
+        new = xp.where(better, cand, p - 0.25 * step)
+        return k + 1, new, xp.any(new != p)
+
+    if phi.size == 0:
+        return phi
+    return _while(xp, lambda s: (s[0] < iters) & s[2], body, (0, phi, True))[1]
+
+
+def _extragradient(pb: _Problem, z, damping, iters):
+    xp, tg = pb.xp, pb.tg
+    eta = damping / (tg.tau + 2.0 * pb.scale)
+
+    def centre(zs):
+        return [zi - xp.mean(zi, axis=-1, keepdims=True) for zi in zs]
+
+    def payoffs(zs):
+        return payoffs_and_weights(xp, tg, [xp.exp(log_softmax(xp, zi)) for zi in zs])[0]
+
+    def body(_, zs):
+        mid = centre([(1 - eta * tg.tau) * zi + eta * ui for zi, ui in zip(zs, payoffs(zs), strict=True)])
+        return centre([(1 - eta * tg.tau) * zi + eta * ui for zi, ui in zip(zs, payoffs(mid), strict=True)])
+
+    return _fori(xp, iters, body, centre(list(z)))
+
+
+class _Trace(NamedTuple):
+    y: object  # (m + 1,) point (psi, parameter)
+    v: object  # (m + 1,) unit tangent
+    h: object  # step length
+    jac: object  # (m, m + 1) Jacobian at y
+    steps: object
+    status: object  # 0 running, 1 reached the end, 2 failed
+    lo: object  # (K, m + 1) latest points bracketing each target parameter
+    hi: object
+    found: object  # (K,) bool
+
+
+def trace(xp, homotopy, y0, targets, *, direction=1.0, max_steps=4000) -> _Trace:
+    r"""Pseudo-arclength continuation of ``homotopy(y) = 0`` from ``y0`` until the parameter passes ``targets[-1]``.
+
+    ``y = (x, p)`` with the parameter ``p`` last. Records, for every target parameter, the latest
+    accepted step that crosses it (``lo``, ``hi``): a branch that turns back and crosses a target
+    several times reports the crossing nearest the end. Written once for both namespaces.
+
+    Args:
+      xp: ``numpy`` or ``jax.numpy``.
+      homotopy: ``(m + 1,) -> (m,)``, analytic on the host (complex step).
+      y0: a zero of ``homotopy`` where its Jacobian has full rank.
+      targets: ``(K,)`` parameters to bracket; the trace ends after crossing ``targets[-1]``.
+      direction: ``+1`` or ``-1``: the sign of the parameter's first move.
+      max_steps: most accepted or rejected steps.
+
+    Returns:
+      The final state (``status`` 1 when the last target was reached).
+    """
+    m1 = y0.shape[0]
+    e_last = xp.zeros(m1, y0.dtype).at[-1].set(1.0) if xp is not np else np.eye(m1)[-1]
+    jac0 = _jacobian(xp, homotopy, y0)
+    v0 = _solve(xp, xp.concatenate([jac0, e_last[None]]), e_last)
+    v0 = direction * v0 / xp.linalg.norm(v0)
+    k = targets.shape[0]
+    state = _Trace(y0, v0, xp.asarray(_STEP_INIT, y0.dtype), jac0, 0, 0,
+                   xp.zeros((k, m1), y0.dtype), xp.zeros((k, m1), y0.dtype), xp.zeros(k, bool))
+    end = targets[-1]
+
+    def body(st: _Trace) -> _Trace:
+        aug = xp.concatenate([st.jac, st.v[None]])
+        zero = xp.zeros(1, st.y.dtype)
+
+        def correct(k, c):  # chord Newton on [H; v.(z - z_pred)] = 0; norms of the first two corrections
+            z, n0, n1 = c
+            d = _solve(xp, aug, xp.concatenate([-homotopy(z), zero]))
+            nd = xp.linalg.norm(d)
+            return z + d, xp.where(k == 0, nd, n0), xp.where(k == 1, nd, n1)
+
+        z, n0, n1 = _fori(xp, _CORRECTOR_ITERS, correct, (st.y + st.h * st.v, st.h, st.h))
+        norms = (n0, n1)
+        res = xp.max(xp.abs(homotopy(z)))
+        jz = _jacobian(xp, homotopy, z)
+        v = _solve(xp, xp.concatenate([jz, st.v[None]]), e_last)
+        v = v / xp.linalg.norm(v)
+        ok = (xp.all(xp.isfinite(z)) & xp.all(xp.isfinite(v)) & (res <= _TRACE_TOL)
+              & (xp.dot(v, st.v) >= _COS_TURN) & (norms[0] > 0))
+        fast = norms[1] <= 0.05 * norms[0]
+        h = xp.where(ok, xp.where(fast, xp.minimum(2.0 * st.h, _STEP_MAX), st.h), 0.5 * st.h)
+        p0, p1 = st.y[-1], z[-1]
+        crossed = ok & ((p0 - targets) * (p1 - targets) <= 0) & (p1 != p0)
+        done = ok & (direction * (p1 - end) >= 0)
+        failed = (h < _STEP_MIN) | (st.steps + 1 >= max_steps)
+        return _Trace(xp.where(ok, z, st.y), xp.where(ok, v, st.v), h, xp.where(ok, jz, st.jac),
+                      st.steps + 1, xp.where(done, 1, xp.where(failed, 2, 0)),
+                      xp.where(crossed[:, None], st.y[None], st.lo), xp.where(crossed[:, None], z[None], st.hi),
+                      st.found | crossed)
+
+    return _while(xp, lambda st: st.status == 0, body, state)
+
+
+def _at_parameter(xp, lo, hi, p):
+    """Linear interpolation of the bracket ``(lo, hi)`` at parameter ``p``."""
+    s = xp.where(hi[-1] != lo[-1], (p - lo[-1]) / (hi[-1] - lo[-1] + (hi[-1] == lo[-1])), 0.0)
+    return lo + s * (hi - lo)
+
+
+def _homotopy_solve(pb: _Problem, theta0, newton_iters):
+    r"""Stage (2) of the module docstring: trace :math:`t: 0 \to 1` from ``theta0``, then polish."""
+    xp, tau = pb.xp, pb.tg.tau
+    psi0 = tau * (pb.basis.T @ theta0) / pb.scale
+
+    def homotopy(y):
+        psi, t = y[:-1], y[-1]
+        u = pb.basis.T @ _payoffs_at(pb, pb.basis @ (psi * pb.scale / tau))
+        return psi - (1.0 - t) * psi0 - t * u / pb.scale
+
+    y0 = xp.concatenate([psi0, xp.zeros(1, psi0.dtype)])
+    st = trace(xp, homotopy, y0, xp.ones(1, psi0.dtype))
+    y1 = _at_parameter(xp, st.lo[0], st.hi[0], 1.0)
+    phi = xp.where(st.found[0], y1[:-1] * pb.scale / tau, pb.basis.T @ theta0)
+    return _newton(pb, phi, newton_iters)
+
+
+def _stationary(xp, tg, logits0, damping, fixed_point_iters, newton_iters, tol, homotopy):
+    pb = _problem(xp, tg)
+    dtype = tg.rewards.dtype
+    if logits0 is None:
+        logits0 = [xp.zeros(sh, dtype) for sh in pb.shapes]
+    logits0 = [xp.asarray(z, dtype) for z in logits0]
+    z = _extragradient(pb, logits0, damping, fixed_point_iters)
+    phi = _newton(pb, pb.basis.T @ _flat(xp, z), newton_iters)
+
+    def residual(p):
+        return residual_in(xp, tg, split_logits(pb.basis @ p, pb.shapes))
+
+    res = residual(phi)
+    tol = residual_tolerance(tg, dtype) if tol is None else xp.asarray(tol, dtype)
+    if homotopy and phi.size:
+        theta0 = pb.basis @ (pb.basis.T @ _flat(xp, logits0))
+
+        def second(p):
+            p2 = _homotopy_solve(pb, theta0, newton_iters)
+            r2 = residual(p2)
+            return xp.where(r2 < res, p2, p)
+
+        phi = _cond(xp, ~(res <= tol), second, lambda p: p, phi)
+        res = residual(phi)
+    logits = tuple(split_logits(pb.basis @ phi, pb.shapes))
+    return QREResult(logits, res, res <= tol)
+
+
+_stationary_jit = jax.jit(lambda tg, z0, damping, tol, fp, nt, hom: _stationary(jnp, tg, z0, damping, fp, nt, tol, hom),
+                          static_argnums=(4, 5, 6))
+
+
+def stationary_point(tg: TabularGame, logits0: Sequence | None = None, *, tol: float | None = None,
+                     damping: float = 1.0, fixed_point_iters: int = 300, newton_iters: int = 30,
+                     homotopy: bool = True) -> QREResult:
+    r"""A stationary point (regularised equilibrium / logit QRE) of a tabular game with :math:`\tau > 0`.
+
+    Policy extragradient and Newton steps, then, where those leave a residual above ``tol``, the
+    globally convergent homotopy from ``logits0`` (module docstring). The driver follows the data:
+    NumPy arrays (as :func:`games.tabular.markov_game` and :func:`games.tabular.matrix_game` store
+    them) run on the host in float64 NumPy with nothing compiled; JAX arrays, or a call inside
+    ``jit``/``vmap``, run the same algorithm as one compiled JAX program in their dtype.
+
+    Args:
+      tg: game data, ``tau > 0``.
+      logits0: starting logits per player ``(n_states, n_i)`` (uniform if ``None``); selects the
+        branch when several stationary points exist (the homotopy starts there too).
+      tol: residual tolerance for ``converged``; ``None`` scales it with the dtype
+        (:func:`residual_tolerance`).
+      damping: extragradient step multiplier :math:`\lambda \in (0, 1]`, step
+        :math:`\lambda/(\tau + 2\max|R|/(1-\gamma))`.
+      fixed_point_iters: extragradient iterations.
+      newton_iters: largest number of Newton steps (each stage).
+      homotopy: follow the homotopy when the first stage fails (``False``: the first stage only).
+
+    Returns:
+      :class:`QREResult` (NumPy float64 fields on the host, JAX arrays otherwise).
+
+    Raises:
+      ValueError: for NumPy data with ``tau <= 0`` (JAX data cannot be checked under ``jit``: the
+        result then reports ``converged=False`` or NaN).
+
+    Examples:
+      >>> from games.tabular import tabular_from_matrix
+      >>> a = [[2.0, 0.0], [0.0, 1.0]]
+      >>> r = stationary_point(tabular_from_matrix([a, a], tau=1.0))  # NumPy data: host driver
+      >>> p = float(1.0 / (1.0 + np.exp(r.logits[0][0, 1] - r.logits[0][0, 0])))
+      >>> bool(r.converged), round(p, 12) == round(float(1.0 / (1.0 + np.exp(1.0 - 3.0 * p))), 12)
+      (True, True)
+    """
+    leaves = jax.tree_util.tree_leaves((tg, logits0))
+    if _backend.namespace(*leaves) is np:
+        tg = TabularGame(*(np.asarray(a, dtype=np.float64) for a in tg))
+        if not float(tg.tau) > 0:
+            raise ValueError(f"expected a temperature tau > 0, got {float(tg.tau)}")
+        return _stationary(np, tg, logits0, float(damping), fixed_point_iters, newton_iters, tol, homotopy)
+    tg = jax.tree_util.tree_map(jnp.asarray, tg)
+    z0 = None if logits0 is None else [jnp.asarray(z, tg.rewards.dtype) for z in logits0]
+    return _stationary_jit(tg, z0, jnp.asarray(damping, tg.rewards.dtype),
+                           None if tol is None else jnp.asarray(tol, tg.rewards.dtype),
+                           fixed_point_iters, newton_iters, homotopy)

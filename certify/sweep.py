@@ -51,7 +51,6 @@ References:
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import functools
 import json
@@ -84,24 +83,10 @@ __all__ = [
     "sampled_block_bounds_sharded",
     "sweep_games",
     "sweep_parameter",
-    "trace_counts",
 ]
 
 AXIS = "batch"
 MAX_ITEMS = 1_000_000
-_TRACES: collections.Counter = collections.Counter()
-
-
-def trace_counts() -> dict:
-    """How often each sweep kernel has been traced (a Python side effect at trace time only).
-
-    Repeated sweeps of the same shapes must not re-trace; tests check this.
-
-    Examples:
-      >>> isinstance(trace_counts(), dict)
-      True
-    """
-    return dict(_TRACES)
 
 
 def make_mesh(devices=None) -> Mesh:
@@ -178,25 +163,21 @@ def _kernel(kind: str, dims: tuple, mesh: Mesh):
     equal = len(set(dims)) == 1
 
     def diag_min(jac):
-        _TRACES["diag_min"] += 1
         if equal:
             b = _blocks(jac, dims)
             return _lambda_min_sym(b[jnp.arange(n), jnp.arange(n)])
         return jnp.stack([_lambda_min_sym(jac[off[i]:off[i + 1], off[i]:off[i + 1]]) for i in range(n)])
 
     def block_norms(jac):
-        _TRACES["block_norms"] += 1
         if equal:
             return _norm2(_blocks(jac, dims))
         return jnp.stack([jnp.stack([_norm2(jac[off[i]:off[i + 1], off[j]:off[j + 1]]) for j in range(n)])
                           for i in range(n)])
 
     def full_min(jac):
-        _TRACES["full_min"] += 1
         return _lambda_min_sym(jac)
 
     def full_norm(jac):
-        _TRACES["full_norm"] += 1
         return _norm2(jac)
 
     def scaled(jac, w):  # M^1/2 J M^-1/2
@@ -204,15 +185,12 @@ def _kernel(kind: str, dims: tuple, mesh: Mesh):
         return s[:, None] * jac / s[None, :]
 
     def weighted_norm(jac, w):
-        _TRACES["weighted_norm"] += 1
         return _norm2(scaled(jac, w))
 
     def weighted_min(jac, w):
-        _TRACES["weighted_min"] += 1
         return _lambda_min_sym(scaled(jac, w))
 
     def weights(mu, coupling):
-        _TRACES["weights"] += 1
         w, lo, hi = sgn.perron_weights_jax(mu, coupling)
         return w, lo, hi, _lambda_min_sym(sgn.gain_matrix(mu, coupling, w))
 
@@ -611,7 +589,6 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
 @functools.lru_cache(maxsize=64)
 def _jacobian_kernel(pseudo_gradient, mesh: Mesh):
     def one(x):
-        _TRACES["jacobian"] += 1
         f, j = pseudo_gradient(x), jax.jacfwd(pseudo_gradient)(x)
         return jnp.all(jnp.isfinite(f)) & jnp.all(jnp.isfinite(j)), j
 

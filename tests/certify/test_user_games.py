@@ -1,15 +1,15 @@
-"""A researcher's own games: files (.py, .toml, .json) and module factories through the installed `sgn`.
+"""A researcher's own games: files (.py, .toml, .json) and module factories, through `sgn` and the library.
 
 The end-to-end test writes a 3-player quadratic game as TOML, a bimatrix game as JSON and a
-nonlinear game as a Python factory into a temporary folder, certifies each with the installed
-console script, verifies the certificates, edits each definition and sees `sgn verify` refuse it.
+nonlinear game as a Python factory into a temporary folder, certifies each with the command line
+(in-process, ``certify.cli.main``; what only the console script does is tested in ``test_signals.py``
+and ``test_cli_fuzz.py``), verifies the certificates, edits each definition and sees `sgn verify` refuse it.
 The numbers are derived independently in the comments (closed forms, NumPy).
 """
 
 import json
 import os
 import re
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -19,8 +19,7 @@ import pytest
 
 import certify
 import games
-
-SGN = Path(sys.executable).parent / "sgn"
+from certify import cli
 
 # Player i's loss couples to the next player: a Z-matrix J (nonpositive off-diagonals), so the gain
 # matrix S(w) is exactly sym(W^1/2 J W^-1/2) and the loop gain is (4 * 2 * 0.1)^(1/3) = 0.928 < 1.
@@ -63,29 +62,30 @@ def make_game(coupling: float = 0.3):
 '''
 
 
-def sgn(*args, cwd):
-    proc = subprocess.run([str(SGN), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600,
-                          check=False)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
-
-
-def _one_error_line(proc):
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("sgn: error: "), proc.stderr
+def _one_error_line(stderr):
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("sgn: error: "), stderr
     return lines[0]
 
 
-@pytest.mark.skipif(not SGN.exists(), reason="the sgn console script is not installed next to this Python")
-def test_three_file_games_certify_verify_and_refuse_edits(tmp_path):
+def test_three_file_games_certify_verify_and_refuse_edits(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the game file's folder is appended to it
+
+    def sgn(*args):
+        code = cli.main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err, err
+        return code, out, err
+
     (tmp_path / "firms.toml").write_text(TOML_GAME)
     (tmp_path / "coord.json").write_text(json.dumps(JSON_GAME))
     (tmp_path / "duel.py").write_text(PY_GAME)
 
     # TOML: exact bounds of the constant Jacobian.
-    proc = sgn("certify", "firms.toml", "--out", "firms.cert.json", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    code, out, err = sgn("certify", "firms.toml", "--out", "firms.cert.json")
+    assert code == 0, err
     cert = json.loads((tmp_path / "firms.cert.json").read_text())
     jac = np.array([[1.0, -4.0, 0.0], [0.0, 1.0, -2.0], [-0.1, 0.0, 1.0]])
     assert cert["status"] == "certified"
@@ -103,12 +103,12 @@ def test_three_file_games_certify_verify_and_refuse_edits(tmp_path):
     assert np.linalg.eigvalsh(0.5 * (jac + jac.T))[0] < 0 < cert["margin"]  # Euclidean test fails
     assert cert["game"]["name"] == "three-firms"
     assert cert["game"]["source"]["path"] == str(tmp_path / "firms.toml")
-    assert "three-firms" in proc.stdout
-    assert "from " in proc.stdout
+    assert "three-firms" in out
+    assert "from " in out
 
     # JSON: the entropy-regularised bimatrix game in the mirror (KL) geometry.
-    proc = sgn("certify", "coord.json", "--out", "coord.cert.json", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    code, out, err = sgn("certify", "coord.json", "--out", "coord.cert.json")
+    assert code == 0, err
     cert = json.loads((tmp_path / "coord.cert.json").read_text())
     assert cert["geometry"] == "mirror"
     assert cert["mu"] == [1.5, 1.5]
@@ -117,9 +117,9 @@ def test_three_file_games_certify_verify_and_refuse_edits(tmp_path):
 
     # Python factory with a parameter, sound interval bounds on [-1, 1]^2: J_11 = J_22 = 1, so mu = 1;
     # L_12 = sup c sech^2 y = c and L_21 = sup c |cos x| = c (both at 0), margin 1 - c = 0.7 (Perron w = 1).
-    proc = sgn("certify", "duel.py:make_game", "--param", "coupling=0.3", "--bounds", "interval", "--out",
-               "duel.cert.json", cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    code, out, err = sgn("certify", "duel.py:make_game", "--param", "coupling=0.3", "--bounds", "interval", "--out",
+               "duel.cert.json")
+    assert code == 0, err
     cert = json.loads((tmp_path / "duel.cert.json").read_text())
     assert cert["bounds_kind"] == "sound"
     assert cert["game"]["params"] == {"coupling": 0.3}
@@ -132,18 +132,18 @@ def test_three_file_games_certify_verify_and_refuse_edits(tmp_path):
     # Python code runs in verify only when named (--game; issue 25); declarative files need nothing.
     named = {"firms": [], "coord": [], "duel": ["--game", "duel.py"]}
     for name in ("firms", "coord", "duel"):
-        proc = sgn("verify", f"{name}.cert.json", "--pairs", "4", "--steps", "20", *named[name], cwd=tmp_path)
-        assert proc.returncode == 0, (name, proc.stderr)
-        assert "recomputed and consistent" in proc.stdout
+        code, out, err = sgn("verify", f"{name}.cert.json", "--pairs", "4", "--steps", "20", *named[name])
+        assert code == 0, (name, err)
+        assert "recomputed and consistent" in out
 
     # Edit each definition: verify refuses, naming the file, without running the changed code.
     (tmp_path / "firms.toml").write_text(TOML_GAME.replace("-4.0", "-4.5"))
     (tmp_path / "coord.json").write_text(json.dumps({**JSON_GAME, "tau": 2.0}))
     (tmp_path / "duel.py").write_text(PY_GAME + "\nraise SystemExit('the edited file must not run')\n")
     for name, file in (("firms", "firms.toml"), ("coord", "coord.json"), ("duel", "duel.py")):
-        proc = sgn("verify", f"{name}.cert.json", *named[name], cwd=tmp_path)
-        assert proc.returncode == 2
-        line = _one_error_line(proc)
+        code, out, err = sgn("verify", f"{name}.cert.json", *named[name])
+        assert code == 2
+        line = _one_error_line(err)
         assert str(tmp_path / file) in line
         assert "changed since the certificate was issued" in line
 

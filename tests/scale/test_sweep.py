@@ -2,10 +2,12 @@
 
 import json
 
+import chex
 import numpy as np
 import pytest
 
 import certify
+import certify.sweep
 import games
 from certify import cli
 from certify.sweep import (
@@ -14,7 +16,6 @@ from certify.sweep import (
     sampled_block_bounds_sharded,
     sweep_games,
     sweep_parameter,
-    trace_counts,
 )
 
 LAMS = np.linspace(0.0, 2.5, 61)  # the paper's grid (spec-sgn-math §8.2)
@@ -48,12 +49,23 @@ def test_lq64_sweep_matches_pipeline(lq_map):
         assert c.certified == bool(lq_map.certified[k])
 
 
-def test_no_retracing_across_sweeps():
-    sweep_parameter("lq64", "lam", np.linspace(0.1, 1.0, 7), params={"half": 3})
-    before = trace_counts()
-    for start in (0.2, 0.3):
-        sweep_parameter("lq64", "lam", np.linspace(start, 1.0, 7), params={"half": 3})
-    assert trace_counts() == before
+def test_no_retracing_across_sweeps(monkeypatch):
+    # Every sweep kernel is built by `_sharded`: wrap each per-item function so that a second trace raises.
+    sharded, wrapped = certify.sweep._sharded, []
+
+    def checked(fn, mesh, n_in):
+        wrapped.append(fn.__name__)
+        return sharded(chex.assert_max_traces(fn, n=1), mesh, n_in)
+
+    monkeypatch.setattr(certify.sweep, "_sharded", checked)
+    chex.clear_trace_counter()
+    certify.sweep._kernel.cache_clear()
+    try:
+        for start in (0.1, 0.2, 0.3):  # the first sweep traces each kernel once, the others reuse them
+            sweep_parameter("lq64", "lam", np.linspace(start, 1.0, 7), params={"half": 3})
+    finally:
+        certify.sweep._kernel.cache_clear()  # the wrapped kernels stay out of the other tests
+    assert {"diag_min", "block_norms", "weights"} <= set(wrapped)
 
 
 def test_sampled_bounds_sharded_equal_pipeline():

@@ -160,8 +160,8 @@ def cmd_certify(args) -> int:
                 cert = certify.certify(game, region=region, bounds=method, weights=args.method,
                                        progress=bar is not None)
             basin = certify.certified_basin(cert, game) if args.basin else None
-            if outputs.wants("--out"):
-                outputs.stage_text("--out", _cert_json(_relocatable(cert, args.out), basin) + "\n")  # --json, + relative path
+            if outputs.wants("--out"):  # what --json prints, with the game path relative to the file too
+                outputs.stage_text("--out", _cert_json(_relocatable(cert, args.out), basin) + "\n")
             _stage_plots(outputs, cert, game, basin)
         outputs.commit()
     print(_cert_json(cert, basin) if args.json else format_report(cert, full=args.full))

@@ -10,9 +10,9 @@ into place with ``os.replace`` only when the whole command has succeeded; all re
 together under :func:`certify.cli._signals.committing`. A failed run (an error while plotting, a
 full disk, an interrupt) removes its temporaries and leaves every previous file as it was.
 
-*Existing files that are not regular files* (``/dev/null``, ``/dev/stdout``, a terminal, a named
-pipe) are never replaced: they are opened for writing up front (a pipe without a reader is
-refused, not waited for) and written through at commit time, as ``cp`` or a shell redirection
+*Existing files that are not regular files* (``/dev/null``, ``/dev/stdout`` -- the command's own
+stdout --, a terminal, a named pipe) are never replaced: they are opened for writing up front (a
+pipe without a reader is refused, not waited for) and written through at commit time, as ``cp`` or a shell redirection
 would (``/dev/full`` then reports "No space left on device", exit 2). Directories are refused.
 
 Each committed output is confirmed with one line ``wrote OPTION PATH`` on stderr (:meth:`Outputs.announce`).
@@ -45,6 +45,8 @@ PLOT_OPTIONS = ("--plot", "--phase-plot")
 """Options whose file is a figure (its suffix picks the format)."""
 PLOT_FORMATS = ("png", "pdf", "svg", "svgz", "eps", "ps", "jpg", "jpeg", "tif", "tiff", "webp", "pgf")
 """Figure formats matplotlib writes without extra packages."""
+STDOUT_NAMES = ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+"""Names of the command's own standard output (written through, like a device)."""
 DEFAULT_PLOT_FORMAT = "png"
 """Format of a figure written through to a device or pipe (which has no suffix)."""
 
@@ -73,6 +75,9 @@ class _Target:
         self.option, self.path = option, path
         self.fd: int | None = None  # ``through``: the device or pipe, opened up front
         self.tmp: str | None = None  # the staged file
+        if path in STDOUT_NAMES:  # our standard output (the console script keeps it off descriptor 1)
+            self.through, self.fd = True, os.dup(sys.stdout.fileno())
+            return
         try:
             st = os.stat(path)
         except FileNotFoundError:

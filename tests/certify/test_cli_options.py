@@ -315,13 +315,13 @@ def test_phase_portrait_is_centred_on_the_located_solution(tmp_path, monkeypatch
     np.testing.assert_allclose(ball.mean(axis=0), [1.0, 0.5], atol=1e-2)  # a circle around x*
     # sym J has eigenvalue 1 - 5.025 < 0: the start direction grows the Euclidean distance first; the W-norm
     # (w = (1, 200)) never grows. Weights 200 apart: axes not to scale, and the label says so.
-    assert seen["title"] == "shifted: leaves the Euclidean ball, stays in the SGN ellipse"
+    assert seen["title"] == "shifted\nleaves the Euclidean ball, stays in the SGN ellipse"  # two lines: fits
     assert "not to scale" in seen["ylabel"]
     # A symmetric positive definite J: the Euclidean distance shrinks too, and the title follows the data.
     calm = games.quadratic([[2.0, 0.0], [0.0, 1.0]], b=[-2.0, 1.0], name="calm")
     seen = _drawn(monkeypatch, certify.certify(calm), calm, tmp_path)
     np.testing.assert_allclose(seen["lines"]["x* (located)"][0], [1.0, -1.0], atol=1e-9)
-    assert seen["title"] == "calm: stays in the Euclidean ball, stays in the SGN ellipse"
+    assert seen["title"] == "calm\nstays in the Euclidean ball, stays in the SGN ellipse"
 
 
 # --- a user's games.py next to the experiment ----------------------------------------------------------

@@ -150,3 +150,20 @@ def test_refine_report_says_rounds_boxes_budget_and_why_it_stopped(capsys):
     assert refine["stopped"] == "max_rounds"
     assert cli.main(["certify", "tanh-sin", "--bounds", "interval", "--max-boxes", "9"]) == 2
     assert "--max-boxes does not apply to --bounds interval" in capsys.readouterr().err
+
+
+def test_out_dev_stdout_goes_to_stdout_in_the_console_script(tmp_path):
+    """The console script keeps descriptor 1 for native libraries' chatter (sent to stderr); /dev/stdout is still
+    the command's standard output."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "certify.cli", "certify", "sgn-toy", "--out", "/dev/stdout"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    decoder = json.JSONDecoder()
+    cert, end = decoder.raw_decode(done.stdout)
+    assert cert["game"]["name"] == "sgn-toy"
+    assert done.stdout[end:].lstrip().startswith("game      sgn-toy")  # then the report
+    assert "schema_version" not in done.stderr
+    assert "wrote --out /dev/stdout" in done.stderr

@@ -257,7 +257,10 @@ def cmd_verify(args) -> int:
     if cert.certified and cert.geometry == "euclidean":
         try:
             report = certify.verify(cert, result.game, n_pairs=args.pairs, n_steps=args.steps)
-        except ValueError as err:  # the trajectories would not fit the memory budget: say so, keep the answer
+        except ValueError as err:
+            if "memory budget" not in str(err):
+                raise UsageError(f"cannot simulate {args.certificate}: {err}") from None
+            # the trajectories would not fit: say so, keep the recomputation's answer
             print(f"note: simulation skipped: {err}; lower --pairs or --steps", file=sys.stderr)
             return EXIT_OK
         print(f"simulated {report.n_pairs} trajectory pairs x {report.n_steps} Euler steps at h = {report.step:.6g}: "

@@ -152,8 +152,7 @@ def _jacobian(xp, f, x):
     """``Df(x)``: ``jacfwd`` in JAX, the complex step on the host (``f`` analytic)."""
     if xp is not np:
         return jax.jacfwd(f)(x)
-    eye = np.eye(x.size) * _COMPLEX_STEP
-    return np.stack([f(x + 1j * e).imag for e in eye], axis=1) / _COMPLEX_STEP
+    return (f(x + 1j * _COMPLEX_STEP * np.eye(x.size)).imag / _COMPLEX_STEP).T  # all directions in one batch
 
 
 def _solve(xp, a, b):
@@ -183,14 +182,22 @@ def _problem(xp, tg) -> _Problem:
 
 
 def _flat(xp, logits):
-    return xp.concatenate([xp.ravel(z) for z in logits])
+    return xp.concatenate([z.reshape(*z.shape[:-2], -1) for z in logits], axis=-1)
+
+
+def _split(theta, shapes):
+    out, o = [], 0
+    for s, n in shapes:
+        out.append(theta[..., o:o + s * n].reshape(*theta.shape[:-1], s, n))
+        o += s * n
+    return out
 
 
 def _payoffs_at(pb: _Problem, theta_flat, tg=None):
+    """Flat learner payoffs at flat logits ``(..., dim)`` (leading batch axes: complex-step directions)."""
     xp = pb.xp
     tg = pb.tg if tg is None else tg
-    logits = split_logits(theta_flat, pb.shapes)
-    u, _ = payoffs_and_weights(xp, tg, [xp.exp(log_softmax(xp, z)) for z in logits])
+    u, _ = payoffs_and_weights(xp, tg, [xp.exp(log_softmax(xp, z)) for z in _split(theta_flat, pb.shapes)])
     return _flat(xp, u)
 
 
@@ -199,7 +206,7 @@ def _newton(pb: _Problem, phi, iters):
     xp, tau = pb.xp, pb.tg.tau
 
     def residual(p):
-        return tau * p - pb.basis.T @ _payoffs_at(pb, pb.basis @ p)
+        return tau * p - _payoffs_at(pb, p @ pb.basis.T) @ pb.basis
 
     def body(state):
         k, p, _ = state
@@ -316,8 +323,8 @@ def _homotopy_solve(pb: _Problem, theta0, newton_iters):
     psi0 = tau * (pb.basis.T @ theta0) / pb.scale
 
     def homotopy(y):
-        psi, t = y[:-1], y[-1]
-        u = pb.basis.T @ _payoffs_at(pb, pb.basis @ (psi * pb.scale / tau))
+        psi, t = y[..., :-1], y[..., -1:]
+        u = _payoffs_at(pb, (psi * pb.scale / tau) @ pb.basis.T) @ pb.basis
         return psi - (1.0 - t) * psi0 - t * u / pb.scale
 
     y0 = xp.concatenate([psi0, xp.zeros(1, psi0.dtype)])
@@ -433,9 +440,9 @@ def qre_branch(xp, tg: TabularGame, taus, logits0, newton_iters: int, fixed_poin
     phi0 = pb.basis.T @ _flat(xp, first.logits)
 
     def homotopy(y):
-        psi, mu = y[:-1], y[-1]
-        tau = xp.exp(-mu)
-        u = pb.basis.T @ _payoffs_at(pb, pb.basis @ (psi * pb.scale / tau), tg._replace(tau=tau))
+        psi, mu = y[..., :-1], y[..., -1:]
+        tau = xp.exp(-mu)  # (..., 1); (..., 1, 1) where the payoffs broadcast it against (..., N, S)
+        u = _payoffs_at(pb, (psi * pb.scale / tau) @ pb.basis.T, tg._replace(tau=tau[..., None])) @ pb.basis
         return psi - u / pb.scale
 
     y0 = xp.concatenate([taus[0] * phi0 / pb.scale, mus[:1]])

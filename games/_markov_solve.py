@@ -185,19 +185,11 @@ def _flat(xp, logits):
     return xp.concatenate([z.reshape(*z.shape[:-2], -1) for z in logits], axis=-1)
 
 
-def _split(theta, shapes):
-    out, o = [], 0
-    for s, n in shapes:
-        out.append(theta[..., o:o + s * n].reshape(*theta.shape[:-1], s, n))
-        o += s * n
-    return out
-
-
 def _payoffs_at(pb: _Problem, theta_flat, tg=None):
     """Flat learner payoffs at flat logits ``(..., dim)`` (leading batch axes: complex-step directions)."""
     xp = pb.xp
     tg = pb.tg if tg is None else tg
-    u, _ = payoffs_and_weights(xp, tg, [xp.exp(log_softmax(xp, z)) for z in _split(theta_flat, pb.shapes)])
+    u, _ = payoffs_and_weights(xp, tg, [xp.exp(log_softmax(xp, z)) for z in split_logits(theta_flat, pb.shapes)])
     return _flat(xp, u)
 
 

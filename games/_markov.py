@@ -423,8 +423,8 @@ def split_logits(theta: jax.Array, shapes: Sequence[tuple[int, int]]) -> list[ja
       [(2, 2), (2, 3)]
     """
     out, o = [], 0
-    for s, n in shapes:
-        out.append(theta[o:o + s * n].reshape(s, n))
+    for s, n in shapes:  # leading batch axes are kept: (..., dim) -> (..., s, n)
+        out.append(theta[..., o:o + s * n].reshape(*theta.shape[:-1], s, n))
         o += s * n
     return out
 

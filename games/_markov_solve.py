@@ -152,8 +152,7 @@ def _jacobian(xp, f, x):
     """``Df(x)``: ``jacfwd`` in JAX, the complex step on the host (``f`` analytic)."""
     if xp is not np:
         return jax.jacfwd(f)(x)
-    eye = np.eye(x.size) * _COMPLEX_STEP
-    return np.stack([f(x + 1j * e).imag for e in eye], axis=1) / _COMPLEX_STEP
+    return (f(x + 1j * _COMPLEX_STEP * np.eye(x.size)).imag / _COMPLEX_STEP).T  # all directions in one batch
 
 
 def _solve(xp, a, b):
@@ -183,14 +182,14 @@ def _problem(xp, tg) -> _Problem:
 
 
 def _flat(xp, logits):
-    return xp.concatenate([xp.ravel(z) for z in logits])
+    return xp.concatenate([z.reshape(*z.shape[:-2], -1) for z in logits], axis=-1)
 
 
 def _payoffs_at(pb: _Problem, theta_flat, tg=None):
+    """Flat learner payoffs at flat logits ``(..., dim)`` (leading batch axes: complex-step directions)."""
     xp = pb.xp
     tg = pb.tg if tg is None else tg
-    logits = split_logits(theta_flat, pb.shapes)
-    u, _ = payoffs_and_weights(xp, tg, [xp.exp(log_softmax(xp, z)) for z in logits])
+    u, _ = payoffs_and_weights(xp, tg, [xp.exp(log_softmax(xp, z)) for z in split_logits(theta_flat, pb.shapes)])
     return _flat(xp, u)
 
 
@@ -199,7 +198,7 @@ def _newton(pb: _Problem, phi, iters):
     xp, tau = pb.xp, pb.tg.tau
 
     def residual(p):
-        return tau * p - pb.basis.T @ _payoffs_at(pb, pb.basis @ p)
+        return tau * p - _payoffs_at(pb, p @ pb.basis.T) @ pb.basis
 
     def body(state):
         k, p, _ = state
@@ -316,8 +315,8 @@ def _homotopy_solve(pb: _Problem, theta0, newton_iters):
     psi0 = tau * (pb.basis.T @ theta0) / pb.scale
 
     def homotopy(y):
-        psi, t = y[:-1], y[-1]
-        u = pb.basis.T @ _payoffs_at(pb, pb.basis @ (psi * pb.scale / tau))
+        psi, t = y[..., :-1], y[..., -1:]
+        u = _payoffs_at(pb, (psi * pb.scale / tau) @ pb.basis.T) @ pb.basis
         return psi - (1.0 - t) * psi0 - t * u / pb.scale
 
     y0 = xp.concatenate([psi0, xp.zeros(1, psi0.dtype)])
@@ -408,3 +407,57 @@ def stationary_point(tg: TabularGame, logits0: Sequence | None = None, *, tol: f
     return _stationary_jit(tg, z0, jnp.asarray(damping, tg.rewards.dtype),
                            None if tol is None else jnp.asarray(tol, tg.rewards.dtype),
                            fixed_point_iters, newton_iters, homotopy)
+
+
+def qre_branch(xp, tg: TabularGame, taus, logits0, newton_iters: int, fixed_point_iters: int, tol) -> QREResult:
+    r"""The QRE branch through the solution at ``taus[0]``, at every temperature of ``taus`` (one namespace).
+
+    The stationary point at ``taus[0]`` (:func:`stationary_point` from ``logits0``) starts a
+    pseudo-arclength continuation (:func:`trace`) of
+
+    .. math:: H(\psi, \mu) = \psi - B^\top u(B\psi S e^{\mu};\ \tau = e^{-\mu})/S, \qquad \mu = \log(1/\tau),
+
+    in the scaled logits :math:`\psi = \tau\phi/S`, until :math:`\mu` passes :math:`\log(1/\tau_{\rm last})`.
+    A branch that turns back in :math:`\mu` (a fold of the QRE correspondence) is followed through the
+    fold, as homotopy path-following does (Turocy 2005), where warm-started solves at decreasing
+    :math:`\tau` jump off it. At each temperature the crossing nearest the end of the trace is
+    interpolated and polished by Newton steps at that temperature, in logits, so probabilities that
+    underflow do not limit the accuracy; ``converged`` is each point's residual test.
+    """
+    dtype = tg.rewards.dtype
+    taus = xp.asarray(taus, dtype)
+    first = _stationary(xp, tg._replace(tau=taus[0]), logits0, 1.0, fixed_point_iters, newton_iters, None, True)
+    pb = _problem(xp, tg)
+    mus = -xp.log(taus)
+    phi0 = pb.basis.T @ _flat(xp, first.logits)
+
+    def homotopy(y):
+        psi, mu = y[..., :-1], y[..., -1:]
+        tau = xp.exp(-mu)  # (..., 1); (..., 1, 1) where the payoffs broadcast it against (..., N, S)
+        u = _payoffs_at(pb, (psi * pb.scale / tau) @ pb.basis.T, tg._replace(tau=tau[..., None])) @ pb.basis
+        return psi - u / pb.scale
+
+    y0 = xp.concatenate([taus[0] * phi0 / pb.scale, mus[:1]])
+    direction = xp.where(mus[-1] >= mus[0], 1.0, -1.0)
+    st = trace(xp, homotopy, y0, mus, direction=direction)
+
+    def at(k_lo_hi_tau):
+        found, lo, hi, tau = k_lo_hi_tau
+        y = xp.where(found, _at_parameter(xp, lo, hi, -xp.log(tau)), st.y)
+        pbk = pb._replace(tg=tg._replace(tau=tau))
+        phi = _newton(pbk, y[:-1] * pb.scale / tau, newton_iters)
+        logits = split_logits(pb.basis @ phi, pb.shapes)
+        res = residual_in(xp, pbk.tg, logits)
+        tol_k = residual_tolerance(pbk.tg, dtype) if tol is None else xp.asarray(tol, dtype)
+        return tuple(logits), res, res <= tol_k
+
+    if xp is np:
+        outs = [at((st.found[k], st.lo[k], st.hi[k], taus[k])) for k in range(taus.shape[0])]
+        logits = tuple(np.stack([o[0][i] for o in outs]) for i in range(len(pb.shapes)))
+        return QREResult(logits, np.array([o[1] for o in outs]), np.array([o[2] for o in outs]))
+    logits, res, conv = jax.vmap(at)((st.found, st.lo, st.hi, taus))
+    return QREResult(logits, res, conv)
+
+
+_qre_branch_jit = jax.jit(lambda tg, taus, z0, tol, nt, fp: qre_branch(jnp, tg, taus, z0, nt, fp, tol),
+                          static_argnums=(4, 5))

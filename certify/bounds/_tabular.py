@@ -83,7 +83,7 @@ from certify._bound_types import BlockBounds, WeightedBounds
 from certify.bounds._sampling import sample_points
 from games import Region
 from games._markov import block_basis, helmert_basis, log_softmax, pseudo_gradient_in
-from games.tabular import TabularGame, logit_shapes, stationary_point
+from games.tabular import TabularGame, logit_shapes, split_logits, stationary_point
 from sgn import _backend
 
 RESIDUAL_TOL = 1e-8
@@ -287,11 +287,11 @@ def normalised_jacobians_in(xp, tg: TabularGame, theta):
     helmert = [xp.asarray(helmert_basis(n), dtype) for _, n in shapes]
 
     def field(th):
-        return _flat(xp, pseudo_gradient_in(xp, tg, _split(th, shapes)))
+        return _flat(xp, pseudo_gradient_in(xp, tg, split_logits(th, shapes)))
 
     def gram(phi):  # host: phi (..., directions, m) of the complex step; JAX: one (m,) vector
         th = np.expand_dims(theta, -2) + phi @ basis.T if xp is np else theta + basis @ phi
-        return _gram(xp, _split(th, shapes), helmert)
+        return _gram(xp, split_logits(th, shapes), helmert)
 
     jac = _jacobian(xp, field, theta)  # (..., dim, dim)
     f = field(theta)
@@ -299,7 +299,7 @@ def normalised_jacobians_in(xp, tg: TabularGame, theta):
     h_red = basis.T @ jac @ basis
     m = basis.shape[1]
     d_gram = _jacobian(xp, gram, xp.zeros((*theta.shape[:-1], m), dtype))  # dG/dphi_k: (..., m, m, m)
-    g0 = _gram(xp, _split(theta, shapes), helmert)
+    g0 = _gram(xp, split_logits(theta, shapes), helmert)
     half, inv_half = _sqrt_pair(xp, g0)
     g_inv = inv_half @ inv_half
     n_paper = inv_half @ h_red @ inv_half
@@ -309,14 +309,6 @@ def normalised_jacobians_in(xp, tg: TabularGame, theta):
     g_dot = xp.einsum("...abk,...k->...ab", d_gram, -phi)
     n_riem = half @ j_nat @ inv_half - 0.5 * inv_half @ g_dot @ inv_half
     return n_paper, n_riem
-
-
-def _split(theta, shapes):
-    out, o = [], 0
-    for s, n in shapes:
-        out.append(theta[..., o:o + s * n].reshape(*theta.shape[:-1], s, n))
-        o += s * n
-    return out
 
 
 def _flat(xp, parts):

@@ -21,8 +21,11 @@ from collections.abc import Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from games._markov_solve import _qre_branch_jit, qre_branch
 from games.tabular import QREResult, TabularGame, residual_tolerance, stationary_point
+from sgn import _backend
 
 __all__ = ["QREResult", "qre_path", "residual_tolerance", "solve_qre"]
 
@@ -63,15 +66,21 @@ def solve_qre(tg: TabularGame, logits0: Sequence[jax.Array] | None = None, *, to
 
 
 def qre_path(tg: TabularGame, taus, logits0: Sequence[jax.Array] | None = None, *,
-             newton_iters: int = 20, fixed_point_iters: int = 50, tol: float | None = None) -> QREResult:
-    r"""Follows a QRE branch along the temperatures ``taus`` (warm-started continuation).
+             newton_iters: int = 20, fixed_point_iters: int = 300, tol: float | None = None) -> QREResult:
+    r"""Follows the logit QRE branch through the temperatures ``taus`` by arclength continuation.
+
+    The solution at ``taus[0]`` (from ``logits0``) is continued in :math:`\log(1/\tau)` by
+    pseudo-arclength steps (:func:`games._markov_solve.qre_branch`), which follow a branch that turns
+    back in :math:`\tau` (as gambit's path-following does) instead of jumping off it; each requested
+    temperature is then polished by Newton steps. NumPy game data run on the host (nothing
+    compiled); JAX data run one compiled program, compiled once per shape (not per call).
 
     Args:
       tg: game data (its ``tau`` is replaced by each entry of ``taus``).
-      taus: ``(n_taus,)`` positive temperatures, typically decreasing.
+      taus: ``(n_taus,)`` positive temperatures, monotone (typically decreasing toward 0).
       logits0: starting logits for the first temperature (uniform if ``None``).
-      newton_iters: Newton iterations per temperature.
-      fixed_point_iters: damped fixed-point iterations per temperature.
+      newton_iters: largest number of Newton steps per temperature.
+      fixed_point_iters: extragradient iterations of the first solve.
       tol: residual tolerance; ``None`` scales it with the dtype (:func:`residual_tolerance`, at each
         temperature).
 
@@ -87,17 +96,15 @@ def qre_path(tg: TabularGame, taus, logits0: Sequence[jax.Array] | None = None, 
       >>> path.converged.tolist(), [float(z[0, 0]) for z in path.logits[0]]
       ([True, True, True], [0.0, 0.0, 0.0])
     """
+    leaves = jax.tree_util.tree_leaves((tg, taus, logits0))
+    if _backend.namespace(*leaves) is np:
+        tg = TabularGame(*(np.asarray(a, dtype=np.float64) for a in tg))
+        taus = np.asarray(taus, np.float64)
+        if taus.ndim != 1 or taus.size == 0 or not np.all(taus > 0):
+            raise ValueError(f"expected a non-empty vector of positive temperatures, got {taus!r}")
+        return qre_branch(np, tg, taus, logits0, newton_iters, fixed_point_iters, tol)
     tg = jax.tree_util.tree_map(jnp.asarray, tg)
-    taus = jnp.asarray(taus, tg.rewards.dtype)
-    if logits0 is None:
-        logits0 = [jnp.zeros((tg.initial.shape[0], n), tg.rewards.dtype) for n in tg.rewards.shape[2:]]
-
-    def body(z, tau):
-        out = stationary_point(tg._replace(tau=tau), z, damping=1.0, fixed_point_iters=fixed_point_iters,
-                               newton_iters=newton_iters, homotopy=False)
-        return list(out.logits), (out.logits, out.residual)
-
-    _, (zs, res) = jax.lax.scan(body, list(logits0), taus)
-    if tol is None:
-        tol = jax.vmap(lambda t: residual_tolerance(tg._replace(tau=t), res.dtype))(taus)
-    return QREResult(zs, res, res <= tol)
+    dtype = tg.rewards.dtype
+    z0 = None if logits0 is None else [jnp.asarray(z, dtype) for z in logits0]
+    return _qre_branch_jit(tg, jnp.asarray(taus, dtype), z0, None if tol is None else jnp.asarray(tol, dtype),
+                           newton_iters, fixed_point_iters)

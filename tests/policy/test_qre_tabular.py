@@ -110,3 +110,37 @@ def test_solve_qre_tolerance_scales_with_dtype(name, tau):
     assert float(r64.residual) < 1e-12
     for z32, z64 in zip(r32.logits, r64.logits, strict=True):
         np.testing.assert_allclose(jax.nn.softmax(z32[0]), jax.nn.softmax(z64[0]), atol=1e-5)
+
+
+def test_qre_path_follows_the_branch_to_a_nash_equilibrium_of_a_random_game():
+    # Arclength continuation in log(1/tau) follows the principal branch through its folds; the end at
+    # tau = 1e-3 is within 0.02 of an equilibrium listed by vertex enumeration (an independent solver).
+    from games.tabular import bimatrix_nash, tabular_from_matrix
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(6, 6)), rng.normal(size=(6, 6))
+    path = qre_path(tabular_from_matrix([a, b], tau=1.0), np.geomspace(3.0, 1e-3, 30))
+    assert path.converged.tolist() == [True] * 30
+    x = np.concatenate([np.asarray(jax.nn.softmax(z[-1, 0])) for z in path.logits])
+    assert min(np.abs(x - np.concatenate(eq)).max() for eq in bimatrix_nash(a, b)) < 0.02
+
+
+@pytest.mark.slow
+def test_qre_path_jax_matches_host_and_compiles_once():
+    from games._markov_solve import _qre_branch_jit
+    from games.tabular import tabular_from_matrix
+
+    rng = np.random.default_rng(1)
+    tg = tabular_from_matrix([rng.normal(size=(4, 5)), rng.normal(size=(4, 5))], tau=1.0)
+    taus = np.geomspace(2.0, 5e-3, 12)
+    host = qre_path(tg, taus)
+    with jax.enable_x64(True):
+        tj = jax.tree_util.tree_map(jnp.asarray, tg)
+        dev = qre_path(tj, jnp.asarray(taus))
+        compiled = _qre_branch_jit._cache_size()
+        again = qre_path(tj, jnp.asarray(taus))  # a second call runs the same program: no recompilation
+        assert _qre_branch_jit._cache_size() == compiled
+    assert dev.converged.tolist() == [True] * 12
+    for zh, zd, za in zip(host.logits, dev.logits, again.logits, strict=True):
+        np.testing.assert_allclose(np.asarray(zd), zh, atol=1e-8)
+        np.testing.assert_allclose(np.asarray(za), np.asarray(zd), atol=0)

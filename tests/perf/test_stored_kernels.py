@@ -2,6 +2,7 @@
 tracing it, gets the numbers of the plain ``jit`` route, and survives a damaged store."""
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -45,8 +46,21 @@ def _numbers(out):
     return np.array([v for k in ("0", "16") for part in out[k] for v in np.ravel(part)], dtype=float)
 
 
-def test_second_process_loads_instead_of_tracing(tmp_path):
-    first = _run(tmp_path)
+@pytest.fixture(scope="module")
+def first_store(tmp_path_factory):
+    """A store written by a first process (shared: the tests below work on copies of it)."""
+    folder = tmp_path_factory.mktemp("store")
+    return folder, _run(folder)
+
+
+def _copy_of(first_store, tmp_path):
+    folder, first = first_store
+    shutil.copytree(folder, tmp_path, dirs_exist_ok=True)
+    return first
+
+
+def test_second_process_loads_instead_of_tracing(first_store, tmp_path):
+    first = _copy_of(first_store, tmp_path)
     stored = sorted((tmp_path / "exported").glob("*.bin"))
     assert len(stored) == 2  # one program per input shape
     assert first["traced"] == 2  # each shape traced once, while exporting
@@ -58,8 +72,8 @@ def test_second_process_loads_instead_of_tracing(tmp_path):
     np.testing.assert_allclose(_numbers(_run("off")), _numbers(first), rtol=1e-12, atol=1e-15)
 
 
-def test_damaged_or_stale_store_is_rebuilt(tmp_path):
-    first = _run(tmp_path)
+def test_damaged_or_stale_store_is_rebuilt(first_store, tmp_path):
+    first = _copy_of(first_store, tmp_path)
     folder = tmp_path / "exported"
     stored = sorted(folder.glob("*.bin"))
     stored[0].write_bytes(b"not a program")  # damaged

@@ -23,7 +23,7 @@ demo: $(STAMP)
 
 ## Run the whole default suite: unit tests, doctests and the notebooks.
 test: $(STAMP)
-	$(PY) -m pytest -q -n $(JOBS) --dist loadfile
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile --durations=15
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -m slow

@@ -200,11 +200,12 @@ def test_riemannian_terms_match_full_autodiff():
         return jnp.linalg.solve(gram(phi), basis.T @ field(theta + basis @ phi))
 
     zero = jnp.zeros(4)
-    g0 = np.asarray(gram(zero))
+    g0 = np.asarray(jax.jit(gram)(zero))
     lam, v = np.linalg.eigh(g0)
     half, inv_half = (v * np.sqrt(lam)) @ v.T, (v / np.sqrt(lam)) @ v.T
-    j_nat = np.asarray(jax.jacfwd(nat)(zero))
-    g_dot = np.asarray(jax.jvp(gram, (zero,), (-nat(zero),))[1])
+    # one compiled program each (op-by-op differentiation would compile every primitive on its own)
+    j_nat = np.asarray(jax.jit(jax.jacfwd(nat))(zero))
+    g_dot = np.asarray(jax.jit(lambda p, t: jax.jvp(gram, (p,), (t,))[1])(zero, -jax.jit(nat)(zero)))
     expected = half @ j_nat @ inv_half - 0.5 * inv_half @ g_dot @ inv_half
     n_paper, n_riem = fisher_normalised_jacobians(tg, theta)
     np.testing.assert_allclose(n_riem, expected, atol=1e-10)

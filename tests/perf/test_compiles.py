@@ -30,6 +30,7 @@ COUNT = textwrap.dedent("""
     print("RESULT " + json.dumps(out))
 """)
 
+
 def _result(code):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]

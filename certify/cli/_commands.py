@@ -19,6 +19,7 @@ import certify
 import games
 from certify import bounds as bounds_lib
 from certify import plots
+from certify._integrity import method_memory
 from certify._progress import run_bar
 from certify._sweep_source import game_family
 from certify.cli._args import UsageError, check_seed, parse_params, parse_region, split_sweep_params
@@ -111,8 +112,6 @@ def _check_memory(game, method, n_samples) -> None:
     """Sample counts that would not fit the memory budget are refused before any work (issue 25)."""
     if n_samples is None or method.geometry != "euclidean":
         return
-    from certify._integrity import method_memory  # only when --samples is given: no cost to a first answer
-
     with _as_usage_error(f"cannot use --samples {n_samples}"):
         check_memory(method_memory(method.name, method.settings(), game.dim),
                      f"--bounds {method.name} with --samples {n_samples} in dimension {game.dim}")

@@ -127,7 +127,11 @@ def test_three_file_games_certify_verify_and_refuse_edits(tmp_path, monkeypatch,
     assert cert["mu"] == pytest.approx([1.0, 1.0], abs=1e-12)
     assert cert["coupling"][0][1] == pytest.approx(0.3, rel=1e-9)
     assert cert["coupling"][1][0] == pytest.approx(0.3, rel=1e-9)
-    assert cert["margin"] == pytest.approx(0.7, rel=1e-9)
+    assert cert["sgn_margin"] == pytest.approx(0.7, rel=1e-9)
+    # the strongest claim: sym J = [[1, c (sech^2 y - cos x) / 2], [., 1]] gives lambda_min >= 1 - c/2 max |sech^2 y
+    # - cos x| = 1 - 0.15 (1 - sech^2 1) on the box (at x = 0, y = +-1), which the direct test at w = 1 proves
+    assert cert["proved_by"] == "direct (w = 1)"
+    assert cert["margin"] == pytest.approx(1 - 0.15 * (1 - 1 / np.cosh(1.0) ** 2), abs=1e-6)
 
     # Python code runs in verify only when named (--game; issue 25); declarative files need nothing.
     named = {"firms": [], "coord": [], "duel": ["--game", "duel.py"]}
@@ -391,7 +395,8 @@ def test_readme_game_files_are_complete_and_certify(tmp_path):
     load = {name: games.load_game(str(tmp_path / name)) for name in blocks}
     duel = certify.certify(games.load_game(str(tmp_path / "duel.py") + ":make_game", coupling=0.3),
                            bounds="interval")
-    assert duel.margin == pytest.approx(0.7, rel=1e-9)  # 1 - c, as in the end-to-end test
+    assert duel.sgn_margin == pytest.approx(0.7, rel=1e-9)  # 1 - c, as in the end-to-end test
+    assert duel.margin == pytest.approx(1 - 0.15 * (1 - 1 / np.cosh(1.0) ** 2), abs=1e-6)  # the direct test
     firms = certify.certify(load["firms.toml"])
     assert firms.certified
     assert firms.euclidean_margin < 0

@@ -252,7 +252,7 @@ def test_verify_reads_and_writes_no_cache(tmp_path):
     cache = tmp_path / "cache"
     env = {**os.environ, "SGN_COMPILATION_CACHE": str(cache), "JAX_COMPILATION_CACHE_DIR": str(cache)}
     cert = tmp_path / "c.json"
-    cert.write_text(certify.certify(games.get_game("tanh-sin"), n_samples=8).to_json())
+    cert.write_text(certify.certify(games.get_game("tanh-sin"), bounds=certify.bounds.Sampled(n_samples=8)).to_json())
     proc = subprocess.run([str(SGN), "verify", str(cert), "--pairs", "2", "--steps", "5"], capture_output=True,
                           text=True, env=env, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr

@@ -29,6 +29,7 @@ import certify.bounds._exact as _exact
 import sgn
 from certify._bound_types import BlockBounds
 from certify._certificate import Certificate, Status, encode_coupling, nan_coupling
+from certify._rounding import rounding_claim
 from certify._weights import optimize_block_weights
 from certify.bounds._sound import enclose_boxes
 from sgn._backend import is_sparse
@@ -281,6 +282,12 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
             reason += (f"; direct tests: lambda_min(sym DF) >= {_num(bb.euclidean_margin)}, at the SGN weights "
                        f">= {_num(at_sgn.margin)}")
     steps = route.steps(margin, beta, chosen) if certified else Steps()
+    if certified:  # issue 19: the floating-point claim (certify._rounding)
+        more, refusal = rounding_claim(bb, step=steps.euler_best_step, factor=steps.euler_factor, weights=chosen,
+                                       region=region)  # fmt: skip
+        extra.update(more)
+        if refusal:
+            certified, reason, steps = False, refusal, Steps()
     if certified:
         reason = ""
         extra["proved_by"] = test

@@ -74,6 +74,9 @@ class BlockBounds:
         (the Jacobian enclosure is unbounded); empty when all are finite.
       weighted: the producing method's ``weights -> WeightedBounds`` (same points, boxes or
         matrix), used by :meth:`at_weights`; ``None`` falls back to the block bound.
+      rounding: sound bounds: an upper bound on ``sup ||F as JAX computes it - F||_2`` over the
+        region (``inf`` if it cannot be bounded, with ``rounding_cause``); NaN when not bounded.
+      rounding_cause: the operation that made ``rounding`` infinite.
 
     Examples:
       >>> import numpy as np
@@ -92,6 +95,10 @@ class BlockBounds:
     n_points: int = 1
     reason: str = ""
     weighted: Callable | None = dataclasses.field(default=None, repr=False, compare=False)
+    # Evaluation error of F as JAX computes it (sound bounds only; NaN = not bounded by the method):
+    # sup_x ||F~(x) - F(x)||_2 on the region, and what made it infinite (issue 19).
+    rounding: float = float("nan")
+    rounding_cause: str = ""
 
     def __post_init__(self):
         if self.kind not in BOUND_KINDS:

@@ -47,8 +47,10 @@ def rounding_claim(bb, *, step: float, factor: float, weights, region) -> tuple[
         return {}, ""
     if not math.isfinite(eps):
         cause = getattr(bb, "rounding_cause", "") or "an operation whose rounding could not be bounded"
-        return ({"rounding_error": eps},
-                f"rounding: the evaluation error of F as JAX computes it cannot be bounded on the region: {cause}")
+        return (
+            {"rounding_error": eps},
+            f"rounding: the evaluation error of F as JAX computes it cannot be bounded on the region: {cause}",
+        )
     w = np.asarray(weights, dtype=np.float64)
     kappa = float(w.max() / w.min())
     radius = float(step * eps * math.sqrt(kappa) / (1.0 - factor)) if factor < 1.0 else math.inf
@@ -57,7 +59,9 @@ def rounding_claim(bb, *, step: float, factor: float, weights, region) -> tuple[
     extra = {"rounding_error": eps, "rounding_radius": radius}
     if radius <= ROUNDING_FRACTION * half:
         return extra, ""
-    return extra, (f"rounding: F as JAX computes it is only within {eps:.3g} of F (2-norm) on the region, so Euler "
-                   f"iterates at the certified step {step:.4g} (factor {factor:.4g}) are only shown to reach a ball "
-                   f"of radius {radius:.3g} around the solution, above {ROUNDING_FRACTION} of the region's smallest "
-                   f"half-width {half:.4g}")
+    return extra, (
+        f"rounding: F as JAX computes it is only within {eps:.3g} of F (2-norm) on the region, so Euler "
+        f"iterates at the certified step {step:.4g} (factor {factor:.4g}) are only shown to reach a ball "
+        f"of radius {radius:.3g} around the solution, above {ROUNDING_FRACTION} of the region's smallest "
+        f"half-width {half:.4g}"
+    )

@@ -396,8 +396,8 @@ def rounding_error(enc: Enclosure):
 def interval_rounding_error(F, lo, hi, *, assume_continuous=False):
     r"""Bounds the evaluation error of ``F`` as JAX computes it over the box ``[lo, hi]``.
 
-    Returns ``eps`` (shape of ``F``'s output) with :math:`|	ilde F_k(x) - F_k(x)|\learepsilon_k`
-    for every :math:`x` in the box, :math:`	ilde F` the rounded evaluation and :math:`F` the
+    Returns ``eps`` (shape of ``F``'s output) with :math:`|\tilde F_k(x) - F_k(x)|\le\varepsilon_k`
+    for every :math:`x` in the box, :math:`\tilde F` the rounded evaluation and :math:`F` the
     program in exact arithmetic (see :mod:`certify._interval._rounding`); ``inf`` where it cannot
     be bounded (a branch that rounding may switch, a value that may overflow).
 

@@ -263,8 +263,7 @@ def enclose_boxes(F, blo, bhi, *, assume_continuous, square=True, what="the inte
 
 
 def rounding_bound(F, blo, bhi, *, assume_continuous) -> tuple[float, str]:
-    r"""``(eps, cause)``: :math:`\sup_x\lVert	ilde F(x)-F(x)
-Vert_2` over the boxes, ``F`` as JAX computes it.
+    r"""``(eps, cause)``: :math:`\sup_x\lVert\tilde F(x)-F(x)\rVert_2` over the boxes (``F`` as JAX computes it).
 
     Per entry the worst case over boxes of the rounding pass (:mod:`certify._interval._rounding`),
     then the Euclidean norm; ``inf`` with the operation named in ``cause`` when it cannot be bounded.

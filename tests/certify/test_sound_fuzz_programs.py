@@ -49,9 +49,10 @@ def _dims(d):
     return (1,) * d if d <= 3 else (2, d - 2)
 
 
-def _batched(F):
-    f = jax.vmap(F)
-    return lambda x, theta: np.asarray(f(jnp.asarray(x)))
+def _batched(F, jac=False):
+    """``(x, theta) -> F`` (or ``DF``) at the rows of ``x``: jitted, batches padded to powers of two."""
+    g = jax.jacfwd(F) if jac else F
+    return checker._padded(jax.jit(jax.vmap(lambda x, theta: g(x), in_axes=(0, None))))
 
 
 def certify_and_check(plan, rng):
@@ -62,7 +63,7 @@ def certify_and_check(plan, rng):
     cert = certify.certify(game, bounds="interval")
     if cert.status != "certified":
         return cert.status, {}
-    values, jac = _batched(Fe), (lambda x, th, f=jax.vmap(jax.jacfwd(Ft)): np.asarray(f(jnp.asarray(x))))
+    values, jac = _batched(Fe), _batched(Ft, jac=True)
     slacks = checker.check_certificate(values, jac, None, cert, dims, rng)
     false = {k: s for k, s in slacks.items() if s < 0}
     x = programs.sample_points(plan, rng)
@@ -70,7 +71,8 @@ def certify_and_check(plan, rng):
     gap = np.linalg.norm(fx - fe, axis=1)
     if np.any(gap > cert.extra["rounding_error"] + 1e-12 * (1 + np.linalg.norm(fe, axis=1))):
         false["||F_jax - F|| <= rounding_error"] = -float(np.max(gap))
-    if not cert.extra["rounding_radius"] >= cert.euler_best_step * cert.extra["rounding_error"] / (1 - cert.euler_factor):
+    radius = cert.euler_best_step * cert.extra["rounding_error"] / (1 - cert.euler_factor)
+    if not cert.extra["rounding_radius"] >= radius:
         false["rounding_radius"] = -1.0
     return "certified", false
 
@@ -129,14 +131,21 @@ def required_keys():
         f"wrapper:{w}" for w in programs.WRAPPERS}
 
 
-def test_program_fuzz_default():
+@pytest.mark.slow  # not yet validated at this size on a quiet machine (issue 19 note): slow until it is
+def test_program_fuzz_300():
     stats, table = fuzz_programs(300, seed=19)
     assert stats["programs"] == 300
     assert stats["violations"] == []
-    assert stats["enclosed"] >= 60 and stats["nan"] >= 10 and stats["refused"] >= 10, stats
-    assert stats["certified"] >= 5 and stats["certificates"] >= 30, stats
+    for key, least in (("enclosed", 60), ("nan", 10), ("refused", 10), ("certificates", 30), ("certified", 5)):
+        assert stats[key] >= least, stats
     missing = sorted(k for k in required_keys() if table.get(k, [0])[0] == 0)
     assert len(missing) <= 15, missing  # the default run reaches nearly everything; the slow run all of it
+
+
+def test_program_fuzz_smoke():
+    stats, _ = fuzz_programs(6, seed=100, cert_every=3)
+    assert stats["programs"] == 6
+    assert stats["violations"] == []
 
 
 @pytest.mark.slow

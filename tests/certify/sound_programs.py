@@ -223,7 +223,7 @@ def _where_jump(v, x, p, mode):
 
 @construct("where_logic", _coef)
 def _where_logic(v, x, p, mode):
-    m = (v > p["t"]) & (x[0] < 0.5) | ~(v < -1.0) ^ (x[-1] > 2.0)
+    m = (v > p["t"]) & (x[0] < 0.5) | ~(v <= -1.0) ^ (x[-1] >= 2.0) | (v == 0.125)
     return jnp.where(m, 0.0 * v + 1.0, 1.0 + 0.0 * v) * v
 
 
@@ -331,9 +331,10 @@ def _sort(v, x, p, mode):
     return jnp.sort(v.reshape(-1))
 
 
-@construct("argmax")
+@construct("argmax", lambda rng: {"min": bool(rng.random() < 0.5)})
 def _argmax(v, x, p, mode):
-    return v * 0.0 + jnp.argmax(v.reshape(-1)).astype(v.dtype)
+    f = jnp.argmin if p["min"] else jnp.argmax
+    return v * 0.0 + f(v.reshape(-1)).astype(v.dtype)
 
 
 @construct("dot", lambda rng: {"seed": int(rng.integers(0, 1 << 30))})

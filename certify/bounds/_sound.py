@@ -250,6 +250,9 @@ class _Encloser:
             parts.append([np.asarray(x)[:m] for x in e])
             start += m
         flo, fhi, jlo, jhi, nan, vc, tc = (np.concatenate([p[k] for p in parts]) for k in range(7))
+        flipped = jlo > jhi  # an engine inconsistency: an unbounded entry (a refusal), never an exception
+        if np.any(flipped):
+            jlo, jhi = np.where(flipped, -np.inf, jlo), np.where(flipped, np.inf, jhi)
         if self.square and (jlo.ndim != 3 or jlo.shape[1] != jlo.shape[2]):
             raise ValueError(f"expected F: R^n -> R^n, got Jacobian shape {jlo.shape[1:]}")
         return _Boxes(blo, bhi, flo, fhi, jlo, jhi, nan, vc, tc, self.comp)

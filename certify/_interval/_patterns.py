@@ -187,8 +187,9 @@ def _lse_at_add(prog, op):
             continue
         sh = _shift_source(prog, m[1], m[2])
         out_shape = tuple(prog.avals[op.outs[0]].shape)
-        if (sh is not None and sh[1] == s_id and out_shape == tuple(prog.avals[x].shape)
-                and _same_dtype(prog, op.outs[0], x, s_id)):
+        src_s = _chain(prog, s_id)[0]  # the added shift may be a reshaped (e.g. squeezed keepdims) shift
+        if (sh is not None and src_s == sh[1] and out_shape == tuple(prog.avals[x].shape)
+                and _same_dtype(prog, op.outs[0], x, s_id) and spreads(prog, s_id, src_s, out_shape, ())):
             users = (op, prog.producer[m[1]], prog.producer.get(sh[2]))
             return Match("lse", sh[0], m[2], shift=s_id, spread=sh[2], users=users)
     return None

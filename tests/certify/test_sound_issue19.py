@@ -226,6 +226,8 @@ NEAR_MISSES = {
     "log_softmax_other_axis": (lambda A: A[:, :2] - jnp.log(jnp.exp(A[:, :2]).sum(1))[None, :], False),
     "logsumexp_other_shift": (lambda A: jnp.log(jnp.exp(A - A.max(1, keepdims=True)).sum(1)) + 0.5 * A.max(1), False),
     "softplus_overflow": (lambda A: jnp.log1p(jnp.exp(100.0 * A)) / 100.0, True),
+    "logsumexp_keepdims_shift": (lambda A: jnp.log(jnp.exp(A - A.max(1, keepdims=True)).sum(1))
+                                 + A.max(1, keepdims=True).squeeze(1), True),
 }
 
 

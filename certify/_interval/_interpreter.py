@@ -139,10 +139,10 @@ def _eval_op(ctx: Context, op: _ir.Op, ins: list[Jet]) -> list[Jet]:
 
 
 def _flag_constant_nan(ctx: Context, op: _ir.Op, outs: list[Jet], ins: list[Jet]) -> list[Jet]:
-    """NaN/infinite values made from finite constants (``0/0``, an out-of-bounds fill, overflow) are flagged.
+    """NaN values made from constants (``0/0``, ``inf - inf``, an out-of-bounds fill) are flagged.
 
-    A NaN value gets the NaN flag 2 (NaN everywhere), and both kinds name ``op`` as their cause;
-    they are no longer exact points (a NaN endpoint would otherwise read as "unbounded").
+    A NaN value gets the NaN flag 2 (NaN everywhere) and names ``op`` as its cause; it is no
+    longer an exact point (a NaN endpoint would otherwise read as "unbounded" downstream).
     """
     if not all(a.fin for a in ins) and any(a.nan is not None or not a.concrete for a in ins):
         return outs  # inputs already flagged (or traced and unchecked): their flags carry the cause
@@ -152,13 +152,12 @@ def _flag_constant_nan(ctx: Context, op: _ir.Op, outs: list[Jet], ins: list[Jet]
             res.append(o)
             continue
         lo, hi = np.asarray(o.lo), np.asarray(o.hi)
-        bad_nan, bad_inf = np.isnan(lo) | np.isnan(hi), np.isinf(lo) | np.isinf(hi)
-        if not (bad_nan.any() or bad_inf.any()):
+        bad_nan = np.isnan(lo) | np.isnan(hi)
+        if not bad_nan.any():  # infinite constants stay exact points: their infinite values carry the news
             res.append(o)
             continue
-        site = ctx.site(op, "value", f"{op.name} of constants gives NaN or inf")
-        nan = jnp.asarray(np.where(bad_nan, 2, 0).astype(np.int8)) if bad_nan.any() else None
-        j = Jet(o.lo, o.hi, dep=False, nan=nan)
+        site = ctx.site(op, "value", f"{op.name} of constants gives NaN")
+        j = Jet(o.lo, o.hi, dep=False, nan=jnp.asarray(np.where(bad_nan, 2, 0).astype(np.int8)))
         j.vc = jnp.asarray(site, jnp.int32)
         res.append(j)
     return res

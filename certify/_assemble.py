@@ -25,6 +25,7 @@ import sgn
 from certify._bound_types import BlockBounds
 from certify._certificate import Certificate, Status, encode_coupling, nan_coupling
 from certify._decision import DIRECT_EUCLIDEAN, MARGIN_TOL, decide
+from certify._rounding import rounding_claim
 from certify._weights import optimize_block_weights
 from sgn._backend import is_sparse
 
@@ -263,6 +264,12 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
     else:
         reason = ""
     steps = route.steps(margin, beta, chosen) if certified else Steps()
+    if certified:  # issue 19: the floating-point claim (certify._rounding)
+        more, refusal = rounding_claim(bb, step=steps.euler_best_step, factor=steps.euler_factor, weights=chosen,
+                                       region=region)  # fmt: skip
+        extra.update(more)
+        if refusal:
+            certified, reason, steps, test = False, refusal, Steps(), ""
     extra.update(steps.notes)
     band = _band(bb) if sgn_passed and game.n_players == 2 else None
     if route.details is not None:

@@ -79,6 +79,9 @@ class BlockBounds:
         rounding (sound methods; ``None`` otherwise): what the RK4 region needs of :math:`F`.
       info: JSON-able record of what the method did (e.g. ``refine``'s rounds and boxes), kept
         in the certificate's ``extra``.
+      rounding: sound bounds: an upper bound on ``sup ||F as JAX computes it - F||_2`` over the
+        region (``inf`` if it cannot be bounded, with ``rounding_cause``); NaN when not bounded.
+      rounding_cause: the operation that made ``rounding`` infinite.
 
     Examples:
       >>> import numpy as np
@@ -99,6 +102,10 @@ class BlockBounds:
     weighted: Callable | None = dataclasses.field(default=None, repr=False, compare=False)
     center_value: np.ndarray | None = dataclasses.field(default=None, repr=False, compare=False)
     info: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
+    # Evaluation error of F as JAX computes it (sound bounds only; NaN = not bounded by the method):
+    # sup_x ||F~(x) - F(x)||_2 on the region, and what made it infinite (issue 19).
+    rounding: float = float("nan")
+    rounding_cause: str = ""
 
     def __post_init__(self):
         if self.kind not in BOUND_KINDS:

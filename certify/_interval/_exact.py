@@ -31,7 +31,7 @@ import jax
 import numpy as np
 
 from certify._interval._ir import source_of
-from certify._interval._jet import Context, Face
+from certify._interval._jet import Context, Face, in_scope
 
 __all__ = ["describe", "describe_const", "prove_cond", "prove_switch"]
 
@@ -367,8 +367,8 @@ def _unproven(shape):
 
 def prove_switch(ctx: Context, face: Face | None, case_ids, shape):
     """``(equal, differ)``: per entry, branches proven equal / proven different at the switch."""
-    if face is None or case_ids is None or len(case_ids) != 2:
-        return _unproven(shape)
+    if not in_scope(face, ctx) or case_ids is None or len(case_ids) != 2:
+        return _unproven(shape)  # no face, or a fact about another program's values
     u_shape = tuple(ctx.program.avals[face.u_id].shape)
     c = to_exact(face.c)
     memo = {face.u_id: (c, True)}
@@ -381,7 +381,7 @@ def prove_switch(ctx: Context, face: Face | None, case_ids, shape):
 
 def prove_cond(ctx: Context, face: Face | None, branches, operand_ids, k: int, shape):
     """``(equal, differ)`` for output ``k`` of a two-branch ``lax.cond`` switching at ``face``."""
-    if face is None or len(branches) != 2:
+    if not in_scope(face, ctx) or len(branches) != 2:
         return _unproven(shape)
     u_shape = tuple(ctx.program.avals[face.u_id].shape)
     if u_shape != ():

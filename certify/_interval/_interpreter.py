@@ -44,7 +44,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from certify._interval import _arith, _ir
+from certify._interval import _arith, _ir, _rounding
 from certify._interval._errors import NotEnclosable
 from certify._interval._jet import Context, Jet, Site, combine_nan, const_jet, point, unsupported
 from certify._interval._rules import EXACT_ON_POINTS, RULES, VALUE_DETAILS, rule
@@ -56,6 +56,8 @@ __all__ = [
     "interpret",
     "interval_enclosure",
     "interval_jacobian",
+    "interval_rounding_error",
+    "rounding_error",
     "interval_value_and_jacobian",
 ]
 
@@ -120,17 +122,45 @@ def _eval_op(ctx: Context, op: _ir.Op, ins: list[Jet]) -> list[Jet]:
             vals = _bind_points(op, [a.lo for a in ins])
             if exact:  # exact operations keep finite inputs finite
                 fin = all(a.fin for a in ins)
-                return [point(v, fin=fin if isinstance(v, jax.core.Tracer) else None) for v in vals]
-            # A box-independent value from a primitive without a rule: its computed value,
-            # widened as a transcendental result.
-            return [Jet(*_arith.widen(v, v, _arith.TRANS_ULPS), dep=False) if f else point(v)
-                    for v, f in zip(vals, floats, strict=True)]  # fmt: skip
+                outs = [point(v, fin=fin if isinstance(v, jax.core.Tracer) else None) for v in vals]
+            else:
+                # A box-independent value from a primitive without a rule: its computed value,
+                # widened as a transcendental result.
+                outs = [Jet(*_arith.widen(v, v, _arith.TRANS_ULPS), dep=False) if f else point(v)
+                        for v, f in zip(vals, floats, strict=True)]  # fmt: skip
+            outs = _flag_constant_nan(ctx, op, outs, ins)
+            return _rounding.inject(ctx, op, ins, outs) if ctx.rounding else outs
     fn = RULES.get(name)
     if fn is None:
         unsupported(name)
     outs = fn(ctx, op, ins)
     _finish(ctx, op, ins, outs)
-    return outs
+    return _rounding.inject(ctx, op, ins, outs) if ctx.rounding else outs
+
+
+def _flag_constant_nan(ctx: Context, op: _ir.Op, outs: list[Jet], ins: list[Jet]) -> list[Jet]:
+    """NaN values made from constants (``0/0``, ``inf - inf``, an out-of-bounds fill) are flagged.
+
+    A NaN value gets the NaN flag 2 (NaN everywhere) and names ``op`` as its cause; it is no
+    longer an exact point (a NaN endpoint would otherwise read as "unbounded" downstream).
+    """
+    if not all(a.fin for a in ins) and any(a.nan is not None or not a.concrete for a in ins):
+        return outs  # inputs already flagged (or traced and unchecked): their flags carry the cause
+    res = []
+    for o in outs:
+        if not o.is_float or o.fin or isinstance(o.lo, jax.core.Tracer) or isinstance(o.hi, jax.core.Tracer):
+            res.append(o)
+            continue
+        lo, hi = np.asarray(o.lo), np.asarray(o.hi)
+        bad_nan = np.isnan(lo) | np.isnan(hi)
+        if not bad_nan.any():  # infinite constants stay exact points: their infinite values carry the news
+            res.append(o)
+            continue
+        site = ctx.site(op, "value", f"{op.name} of constants gives NaN")
+        j = Jet(o.lo, o.hi, dep=False, nan=jnp.asarray(np.where(bad_nan, 2, 0).astype(np.int8)))
+        j.vc = jnp.asarray(site, jnp.int32)
+        res.append(j)
+    return res
 
 
 def _bind_points(op, xs):
@@ -162,7 +192,8 @@ def _cause(bad, forced, inherited, site: int):
 # site. Every other operation only passes causes on (no extra reductions: smaller programs).
 VALUE_SOURCES = frozenset({
     "exp", "exp2", "expm1", "sinh", "cosh", "tan", "log", "log1p", "sqrt", "rsqrt", "asin", "acos",
-    "atanh", "acosh", "erf_inv", "pow", "div", "integer_pow", "rem", "sin", "cos",
+    "atanh", "acosh", "erf_inv", "pow", "div", "integer_pow", "rem", "sin", "cos", "convert_element_type",
+    "reduce_precision", "mul", "add", "sub", "dot_general", "reduce_sum", "cumsum", "reduce_prod", "square",
 })  # fmt: skip
 TANGENT_SOURCES = VALUE_SOURCES | {"cbrt"}
 
@@ -302,7 +333,8 @@ def _trace(F, n, dtype):
 def _enclose(closed, consts, lo, hi, ctx: Context) -> Enclosure:
     prog = _ir.program_of(closed, consts)
     n = lo.shape[0]
-    eye = jnp.eye(n, dtype=lo.dtype)
+    # The rounding pass has one tangent column (the evaluation error); the inputs are exact.
+    eye = jnp.zeros((n, 1), lo.dtype) if ctx.rounding else jnp.eye(n, dtype=lo.dtype)
     fin = ctx.consts_finite or (_concrete(lo) and _concrete(hi) and bool(np.all(np.isfinite(np.asarray(lo))))
                                 and bool(np.all(np.isfinite(np.asarray(hi)))))  # fmt: skip
     x = Jet(lo, hi, eye, eye, dep=True, fin=fin)
@@ -352,6 +384,35 @@ def interval_enclosure(F, lo, hi, *, assume_continuous=False) -> Enclosure:
     closed = _trace(F, lo.shape[0], lo.dtype)
     ctx = Context(lo.shape[0], assume_continuous=assume_continuous, interpret=interpret)
     return _enclose(closed, list(closed.consts), lo, hi, ctx)
+
+
+def rounding_error(enc: Enclosure):
+    """Per-entry bound on ``|F as JAX computes it - F|`` from a rounding-pass enclosure (inf if unbounded)."""
+    e = jnp.maximum(jnp.abs(enc.jlo), jnp.abs(enc.jhi))[..., 0]
+    return jnp.where(jnp.isnan(e), jnp.inf, e)
+
+
+def interval_rounding_error(F, lo, hi, *, assume_continuous=False):
+    r"""Bounds the evaluation error of ``F`` as JAX computes it over the box ``[lo, hi]``.
+
+    Returns ``eps`` (shape of ``F``'s output) with :math:`|\tilde F_k(x) - F_k(x)|\le\varepsilon_k`
+    for every :math:`x` in the box, :math:`\tilde F` the rounded evaluation and :math:`F` the
+    program in exact arithmetic (see :mod:`certify._interval._rounding`); ``inf`` where it cannot
+    be bounded (a branch that rounding may switch, a value that may overflow).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> e = interval_rounding_error(lambda z: (z + 1e20) - 1e20, -jnp.ones(1), jnp.ones(1))
+      >>> bool(e[0] >= 8192.0)  # half an ulp of 1e20
+      True
+      >>> e = interval_rounding_error(lambda z: 3.0 * z, -jnp.ones(1), jnp.ones(1))
+      >>> bool(0 < e[0] < 1e-15)
+      True
+    """
+    lo, hi = _check_box(lo, hi)
+    closed = _trace(F, lo.shape[0], lo.dtype)
+    ctx = Context(1, assume_continuous=assume_continuous, interpret=interpret, rounding=True)
+    return rounding_error(_enclose(closed, list(closed.consts), lo, hi, ctx))
 
 
 def interval_value_and_jacobian(F, lo, hi, *, assume_continuous=False):
@@ -416,7 +477,7 @@ class CompiledEnclosure:
     ``sites[c - 1]``.
     """
 
-    def __init__(self, closed, static_idx, n, dtype, assume_continuous):
+    def __init__(self, closed, static_idx, n, dtype, assume_continuous, rounding=False):
         self.closed = closed  # keeps the objects of the structure key alive
         self.static_idx = tuple(static_idx)
         self.n = n
@@ -427,7 +488,8 @@ class CompiledEnclosure:
             full = list(consts)
             for k, v in zip(self.dynamic_idx, dyn, strict=True):
                 full[k] = v
-            ctx = Context(n, assume_continuous=assume_continuous, consts_finite=True, interpret=interpret)
+            ctx = Context(1 if rounding else n, assume_continuous=assume_continuous, consts_finite=True,
+                          interpret=interpret, rounding=rounding)  # fmt: skip
             enc = _enclose(closed, full, lo, hi, ctx)
             self.sites = ctx.sites
             return enc
@@ -448,7 +510,7 @@ _CACHE: collections.OrderedDict = collections.OrderedDict()
 _CACHE_SIZE = 32
 
 
-def compile_enclosure(F, n: int, dtype, *, assume_continuous: bool = False):
+def compile_enclosure(F, n: int, dtype, *, assume_continuous: bool = False, rounding: bool = False):
     """The :class:`CompiledEnclosure` for ``F`` on ``(n,)`` inputs, and its dynamic constants.
 
     Functions with the same structure (operations, literals, small constants) share one
@@ -467,10 +529,10 @@ def compile_enclosure(F, n: int, dtype, *, assume_continuous: bool = False):
             static.append(k)
         elif np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
             static.append(k)
-    key = (_ir.structure_key(closed, static), n, str(np.dtype(dtype)), bool(assume_continuous))
+    key = (_ir.structure_key(closed, static), n, str(np.dtype(dtype)), bool(assume_continuous), bool(rounding))
     comp = _CACHE.get(key)
     if comp is None:
-        comp = CompiledEnclosure(closed, static, n, dtype, assume_continuous)
+        comp = CompiledEnclosure(closed, static, n, dtype, assume_continuous, rounding)
         _CACHE[key] = comp
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)

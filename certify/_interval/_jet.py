@@ -40,11 +40,34 @@ __all__ = ["Context", "Face", "Jet", "Site"]
 
 @dataclasses.dataclass(frozen=True)
 class Face:
-    """A boolean that compares value ``u_id`` with the concrete constant ``c`` (``c.shape == u.shape``)."""
+    """A boolean that compares value ``u_id`` with the concrete constant ``c`` (``c.shape == u.shape``).
+
+    A face is a fact about one *interpretation* of one program: ``scope`` is the environment of
+    that interpretation (:attr:`Context.env`), whose value ids ``u_id`` names. A loop body run
+    twice, a cond branch or the program around them are other scopes: provers refuse a face
+    whose scope is not the current one (:func:`in_scope`), and jets crossing into or out of a
+    sub-program leave their faces behind (:func:`drop_faces`).
+    """
 
     u_id: int
     c: Any
     text: str
+    scope: Any = dataclasses.field(default=None, compare=False, repr=False)
+
+
+def in_scope(face: Face | None, ctx: Context) -> bool:
+    """Whether ``face`` is a fact about the values of the interpretation now running."""
+    return face is not None and ctx.stack and face.scope is ctx.env
+
+
+def drop_faces(jets):
+    """The jets without faces (for values crossing a sub-program boundary)."""
+    out = []
+    for j in jets:
+        if j.face is not None:
+            j = Jet(j.lo, j.hi, j.tlo, j.thi, dep=j.dep, pt=j.pt, nan=j.nan, vc=j.vc, tc=j.tc, fin=j.fin)
+        out.append(j)
+    return out
 
 
 class Jet:
@@ -123,7 +146,9 @@ class Site:
 
     ``kind``: ``"value"`` (NaN, domain or overflow), ``"tangent"`` (unbounded derivative),
     ``"jump"`` (a branch switch whose branches differ there), ``"continuity"`` (a branch switch
-    whose continuity could not be proven), ``"step"`` (a piecewise-constant operation).
+    whose continuity could not be proven), ``"step"`` (a piecewise-constant operation),
+    ``"pattern"`` (a recognised composite whose sharp enclosure does not meet the generic one:
+    an engine inconsistency, reported instead of raised).
     """
 
     op: Op | None
@@ -144,6 +169,9 @@ class Site:
             return f"{name} of a box-dependent value is piecewise constant and may jump{at}"
         if self.kind == "tangent":
             return f"the derivative of {name} may be unbounded{at}"
+        if self.kind == "pattern":
+            return (f"engine inconsistency: the {self.detail} pattern's enclosure does not meet the generic "
+                    f"enclosure of {name}{at}")
         return f"{self.detail}{at}" if self.detail else f"{name} may overflow or be NaN{at}"
 
     @property
@@ -155,8 +183,12 @@ class Site:
 class Context:
     """State of one interpretation: tangent size, options, cause sites, program stack."""
 
-    def __init__(self, n: int, *, assume_continuous: bool, consts_finite: bool = False, interpret=None):
+    def __init__(self, n: int, *, assume_continuous: bool, consts_finite: bool = False, interpret=None,
+                 rounding: bool = False):
         self.n = n
+        # The rounding pass (:mod:`certify._interval._rounding`): one tangent column that bounds
+        # the evaluation error, values that hold the computed values too, no patterns.
+        self.rounding = rounding
         self.interpret = interpret  # ``(ctx, program, jets) -> jets``, for control flow with sub-programs
         self.assume_continuous = assume_continuous
         self.consts_finite = consts_finite

@@ -44,6 +44,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from certify._interval._arith import TRANS_ULPS, eps, imul, pmul, tiny, widen
 from certify._interval._jet import Context, Jet
@@ -58,41 +59,96 @@ def _producer(prog, i, *names):
     return op if op is not None and op.name in names else None
 
 
-def _through_broadcast(prog, i):
-    """``(source id, broadcast_dimensions or None)`` following one broadcast_in_dim."""
-    op = _producer(prog, i, "broadcast_in_dim")
-    if op is None:
-        return i, None
-    return op.ins[0], tuple(op.params["broadcast_dimensions"])
+_MOVES = frozenset({"broadcast_in_dim", "reshape", "squeeze", "transpose", "expand_dims"})
+_MAX_CHAIN = 8
+
+
+def _chain(prog, i, extra=frozenset()):
+    """``(source id, ops in forward order)`` following data moves (and ``extra`` elementwise ops) back from ``i``."""
+    ops = []
+    while len(ops) < _MAX_CHAIN:
+        op = prog.producer.get(i)
+        if op is None or (op.name not in _MOVES and op.name not in extra) or len(op.ins) != 1:
+            break
+        ops.append(op)
+        i = op.ins[0]
+    return i, ops[::-1]
+
+
+def _replay(ops, ids):
+    """The data moves of ``ops`` applied to an integer array (elementwise ops are skipped)."""
+    for op in ops:
+        p = op.params
+        if op.name == "broadcast_in_dim":
+            shape, bdims = tuple(p["shape"]), tuple(p["broadcast_dimensions"])
+            tmp = [1] * len(shape)
+            for k, d in enumerate(bdims):
+                tmp[d] = ids.shape[k]
+            ids = np.broadcast_to(ids.reshape(tmp), shape)
+        elif op.name == "reshape":
+            if p.get("dimensions") is not None:
+                return None
+            ids = ids.reshape(tuple(p["new_sizes"]))
+        elif op.name == "squeeze":
+            ids = np.squeeze(ids, axis=tuple(p["dimensions"]))
+        elif op.name == "transpose":
+            ids = np.transpose(ids, tuple(p["permutation"]))
+        elif op.name == "expand_dims":
+            ids = np.expand_dims(ids, tuple(p["dimensions"]))
+    return ids
+
+
+def spreads(prog, i, src_id, out_shape, axes, extra=frozenset()) -> bool:
+    """Whether value ``i``, broadcast (implicitly, by equal rank) to ``out_shape``, is ``src`` spread along ``axes``.
+
+    ``src`` must have the shape of ``out_shape`` without ``axes``; entry ``p`` of the spread value
+    must be ``src[p without axes]``. Checked by replaying the data moves from ``src`` to ``i`` on
+    an array of entry numbers (so every ``broadcast_dimensions``, reshape and transpose counts).
+    """
+    src, ops = _chain(prog, i, extra)
+    if src != src_id:
+        return False
+    keep = [d for d in range(len(out_shape)) if d not in axes]
+    src_shape = tuple(prog.avals[src_id].shape)
+    if src_shape != tuple(out_shape[d] for d in keep):
+        return False
+    ids = _replay(ops, np.arange(max(1, math.prod(src_shape))).reshape(src_shape))
+    if ids is None or ids.ndim not in (0, len(out_shape)):  # equal ranks, or a scalar
+        return False
+    try:
+        got = np.broadcast_to(ids, tuple(out_shape))
+    except ValueError:
+        return False
+    grids = np.indices(tuple(out_shape))
+    want = np.ravel_multi_index(tuple(grids[d] for d in keep), src_shape) if keep else np.zeros(out_shape, int)
+    return bool(np.array_equal(got, want))
+
+
+def _same_dtype(prog, *ids) -> bool:
+    return len({str(prog.avals[i].dtype) for i in ids}) == 1
 
 
 def _shift_source(prog, g_id, axes):
-    """If ``g = sub(a, b)`` with ``b`` constant along ``axes``: ``(a_id, s_id, b_id)`` (``s`` = source of b)."""
+    """If ``g = sub(a, b)`` with ``b`` a value ``s`` spread along ``axes``: ``(a_id, s_id, b_id)``."""
     op = _producer(prog, g_id, "sub")
     if op is None:
         return None
     a_id, b_id = op.ins
-    a_shape, b_shape = prog.avals[a_id].shape, prog.avals[b_id].shape
-    s_id, bdims = _through_broadcast(prog, b_id)
-    if len(b_shape) != len(a_shape) or any(b_shape[r] != 1 for r in axes):
-        if bdims is None:
-            return None
-        s_shape = prog.avals[s_id].shape
-        if any(r in bdims and s_shape[bdims.index(r)] != 1 for r in axes):
-            return None
-    keep = tuple(d for d in range(len(a_shape)) if d not in axes)
-    if bdims is not None and tuple(bdims) != keep:
+    s_id, _ = _chain(prog, b_id)
+    if not _same_dtype(prog, a_id, b_id, s_id, g_id):
+        return None
+    if not spreads(prog, b_id, s_id, tuple(prog.avals[a_id].shape), axes):
         return None
     return a_id, s_id, b_id
 
 
 def _exp_reduce(prog, i):
-    """If ``i = reduce_sum(exp(g), axes)``: ``(exp id, g id, axes)``."""
+    """If ``i = reduce_sum(exp(g), axes)`` (one dtype): ``(exp id, g id, axes)``."""
     red = _producer(prog, i, "reduce_sum")
     if red is None:
         return None
     ex = _producer(prog, red.ins[0], "exp")
-    if ex is None:
+    if ex is None or not _same_dtype(prog, i, red.ins[0], ex.ins[0]):
         return None
     return red.ins[0], ex.ins[0], tuple(red.params["axes"])
 
@@ -130,7 +186,10 @@ def _lse_at_add(prog, op):
         if m is None:
             continue
         sh = _shift_source(prog, m[1], m[2])
-        if sh is not None and sh[1] == s_id:
+        out_shape = tuple(prog.avals[op.outs[0]].shape)
+        src_s = _chain(prog, s_id)[0]  # the added shift may be a reshaped (e.g. squeezed keepdims) shift
+        if (sh is not None and src_s == sh[1] and out_shape == tuple(prog.avals[x].shape)
+                and _same_dtype(prog, op.outs[0], x, s_id) and spreads(prog, s_id, src_s, out_shape, ())):
             users = (op, prog.producer[m[1]], prog.producer.get(sh[2]))
             return Match("lse", sh[0], m[2], shift=s_id, spread=sh[2], users=users)
     return None
@@ -146,7 +205,7 @@ def _logaddexp_at_add(prog, op):
         ng = ex and _producer(prog, ex.ins[0], "neg")
         ab = ng and _producer(prog, ng.ins[0], "abs")
         sb = ab and _producer(prog, ab.ins[0], "sub")
-        if sb and tuple(sb.ins) == tuple(mx.ins):
+        if sb and tuple(sb.ins) == tuple(mx.ins) and _same_dtype(prog, op.outs[0], *sb.ins):
             return Match("logaddexp", sb.ins[0], b=sb.ins[1])
     return None
 
@@ -155,9 +214,13 @@ def _softmax_at_div(prog, op):
     e_id, d_id = op.ins
     if _producer(prog, e_id, "exp") is None:
         return None
-    m = _exp_reduce(prog, _through_broadcast(prog, d_id)[0])
-    if m is None or m[0] != e_id:
+    src, _ = _chain(prog, d_id)
+    m = _exp_reduce(prog, src)
+    out_shape = tuple(prog.avals[op.outs[0]].shape)
+    if m is None or m[0] != e_id or out_shape != tuple(prog.avals[e_id].shape):
         return None
+    if not (_same_dtype(prog, op.outs[0], e_id, d_id) and spreads(prog, d_id, src, out_shape, m[2])):
+        return None  # e.g. E / E.sum(axis=1) on a square E: NumPy broadcasting divides by the wrong sums
     return _shifted("softmax", prog, m[1], m[2])
 
 
@@ -171,18 +234,15 @@ def _shifted(kind, prog, g_id, axes):
 
 def _log_softmax_at_sub(prog, op):
     g_id, k_id = op.ins
-    lg = _producer(prog, k_id, "log")
-    if lg is not None:
-        src = _through_broadcast(prog, lg.ins[0])[0]
-    else:
-        inner, bd = _through_broadcast(prog, k_id)
-        lg = _producer(prog, inner, "log") if bd is not None else None
-        if lg is None:
-            return None
-        src = lg.ins[0]
-    m = _exp_reduce(prog, src)
-    if m is None or m[1] != g_id:
+    src, ops = _chain(prog, k_id, frozenset({"log"}))
+    if sum(o.name == "log" for o in ops) != 1:
         return None
+    m = _exp_reduce(prog, src)
+    out_shape = tuple(prog.avals[op.outs[0]].shape)
+    if m is None or m[1] != g_id or out_shape != tuple(prog.avals[g_id].shape):
+        return None
+    if not (_same_dtype(prog, op.outs[0], g_id, k_id) and spreads(prog, k_id, src, out_shape, m[2], {"log"})):
+        return None  # the log-sum is not spread back along the reduced axes
     return _shifted("log_softmax", prog, g_id, m[2])
 
 
@@ -196,11 +256,11 @@ def match(prog, op) -> Match | None:
         return _log_softmax_at_sub(prog, op)
     if op.name == "log":
         m = _exp_reduce(prog, op.ins[0])
-        if m is not None and _shift_source(prog, m[1], m[2]) is None:
+        if m is not None and _shift_source(prog, m[1], m[2]) is None and _same_dtype(prog, op.outs[0], m[1]):
             return Match("lse", m[1], m[2])
     if op.name == "log1p":
         ex = _producer(prog, op.ins[0], "exp")
-        if ex is not None:
+        if ex is not None and _same_dtype(prog, op.outs[0], ex.ins[0]):
             return Match("softplus", ex.ins[0])
     return None
 
@@ -236,15 +296,34 @@ def _finite(j: Jet):
     return ok
 
 
-def _merge(tight: Jet, generic: Jet, ok) -> Jet:
-    """``tight ∩ generic`` where ``ok`` (traced bool) holds, else ``generic``."""
-    lo = jnp.where(ok, jnp.maximum(tight.lo, generic.lo), generic.lo)
-    hi = jnp.where(ok, jnp.minimum(tight.hi, generic.hi), generic.hi)
+def _merge(ctx: Context, op, kind: str, tight: Jet, generic: Jet, ok) -> Jet:
+    """``tight ∩ generic`` where ``ok`` (traced bool) holds, else ``generic``: a pattern only tightens.
+
+    The generic enclosure keeps what the pattern does not know: its NaN flags, and its infinite
+    endpoints (IEEE overflow of the program as written, e.g. ``exp`` in ``log1p(exp(100 x))``).
+    Two valid enclosures of one quantity always meet; where they do not, the engine is
+    inconsistent: the value falls back to the generic one and the tangent becomes unbounded, with
+    a cause naming the pattern (the drivers then refuse, never raise).
+    """
+    def meet(t_lo, t_hi, g_lo, g_hi):
+        lo = jnp.where(ok & ~jnp.isinf(g_lo), jnp.maximum(t_lo, g_lo), g_lo)
+        hi = jnp.where(ok & ~jnp.isinf(g_hi), jnp.minimum(t_hi, g_hi), g_hi)
+        empty = lo > hi
+        return lo, hi, empty
+
+    lo, hi, empty = meet(tight.lo, tight.hi, generic.lo, generic.hi)
+    lo, hi = jnp.where(empty, generic.lo, lo), jnp.where(empty, generic.hi, hi)
     tlo, thi = generic.tlo, generic.thi
     if tight.tlo is not None and tlo is not None:
-        tlo = jnp.where(ok, jnp.maximum(tight.tlo, tlo), tlo)
-        thi = jnp.where(ok, jnp.minimum(tight.thi, thi), thi)
-    return Jet(lo, hi, tlo, thi, dep=generic.dep, nan=generic.nan)
+        tlo, thi, t_empty = meet(tight.tlo, tight.thi, tlo, thi)
+        empty = empty[..., None] | t_empty
+        bad = jnp.any(empty, axis=-1, keepdims=True)
+        tlo, thi = jnp.where(bad, -jnp.inf, tlo), jnp.where(bad, jnp.inf, thi)
+        empty = bad[..., 0]
+    out = Jet(lo, hi, tlo, thi, dep=generic.dep, nan=generic.nan)
+    site = ctx.site(op, "pattern", kind)
+    out.tc = jnp.where(jnp.any(empty), site, 0).astype(jnp.int32)
+    return out
 
 
 def _last(x, axes):
@@ -393,6 +472,8 @@ def logaddexp(ctx: Context, c: Jet, d: Jet, shape) -> Jet:
 
 def tight(ctx: Context, op, generic: Jet) -> Jet:
     """``generic`` intersected with the sharp enclosure of a composite completed by ``op``."""
+    if ctx.rounding:  # the rounding pass bounds the program as written, operation by operation
+        return generic
     m = match(ctx.program, op)
     if m is None:
         return generic
@@ -416,6 +497,6 @@ def tight(ctx: Context, op, generic: Jet) -> Jet:
     else:  # softplus
         zero = Jet(jnp.zeros((), a.dtype), jnp.zeros((), a.dtype), dep=False, pt=True)
         t = logaddexp(ctx, a, zero, generic.shape)
-    if t.shape != generic.shape:
+    if t.shape != generic.shape or t.dtype != generic.dtype:
         return generic
-    return _merge(t, generic, ok)
+    return _merge(ctx, op, m.kind, t, generic, ok)

@@ -397,7 +397,9 @@ def _atan2(ctx, op, ins):
     clo = jnp.minimum(jnp.minimum(corners[0], corners[1]), jnp.minimum(corners[2], corners[3]))
     chi = jnp.maximum(jnp.maximum(corners[0], corners[1]), jnp.maximum(corners[2], corners[3]))
     clo, chi = widen(clo, chi, _arith.TRANS_ULPS, 4 * eps(clo))
-    cut = (y.lo < 0) & (y.hi >= 0) & (x.lo < 0)
+    # An interval that reaches 0 may hold -0.0 (e.g. -y at y = 0) as well as +0.0, and
+    # atan2(-0.0, x < 0) = -pi while atan2(+0.0, x < 0) = pi: the cut counts from either side.
+    cut = (y.lo <= 0) & (y.hi >= 0) & (x.lo < 0)
     origin = _has0(x) & _has0(y)
     bad = cut | origin | _maybe_inf(x) | _maybe_inf(y)
     pi = jnp.asarray(math.pi, clo.dtype)
@@ -524,7 +526,7 @@ def _face(ctx, op, a, b, name):
         return None
     shape = ctx.program.avals[u_id].shape
     c = np.broadcast_to(np.asarray(c), shape)
-    return Face(u_id, c, f"{_exact.describe(ctx, u_id)} {sym} {_exact.describe_const(c)}")
+    return Face(u_id, c, f"{_exact.describe(ctx, u_id)} {sym} {_exact.describe_const(c)}", scope=ctx.env)
 
 
 @rule("and", "or", "xor", "not")
@@ -614,6 +616,14 @@ def select(ctx, op, pred: Jet, cases: list[Jet], out_dtype, prove) -> Jet:
             tlo = jnp.where(ik, jnp.minimum(tlo, a), tlo)
             thi = jnp.where(ik, jnp.maximum(thi, b), thi)
     undecided = plo != phi
+    if ctx.rounding:  # rounding may pick the other branch: at most sum_k e_k more (module _rounding)
+        extra = None
+        for k, c in enumerate(cases):
+            a, b = ctx.tangent(c)
+            m = jnp.where(inc[k][..., None], jnp.maximum(jnp.abs(a), jnp.abs(b)), 0.0)
+            extra = m if extra is None else extra + m
+        extra = jnp.where(undecided[..., None], extra, 0.0)
+        tlo, thi = tlo - extra, thi + extra
     if not ctx.assume_continuous:
         equal, differ = prove(shape)
         bad = undecided & ~equal
@@ -968,10 +978,19 @@ def _structural(ctx, op, ins):
         flags = [a.lo if is_index_operand(name, k) else (jnp.zeros(a.shape, jnp.int8) if a.nan is None else a.nan)
                  for k, a in enumerate(ins)]  # fmt: skip
         nans = as_list(bind(*flags))
+    fill_vc = None
+    if name in _FILLING and _float(los[0]):  # out-of-bounds entries are filled with NaN: a NaN value
+        filled = [jnp.isnan(lo) | jnp.isnan(hi) for lo, hi in zip(los, his, strict=True)]
+        nans = [combine_nan(f, _int8(b) * 2) for f, b in zip(nans, filled, strict=True)]
+        site = ctx.site(op, "value", f"{name} with out-of-bounds indices fills NaN")
+        fill_vc = [jnp.where(jnp.any(b), site, 0).astype(jnp.int32) for b in filled]
     dep = any(a.dep for a in data)
     fin = all(a.fin for a in data)
+    if fill_vc is not None:
+        fin = False
     if not dep or not any(a.tlo is not None for a in data) or not _float(los[0]):
-        return [Jet(lo, hi, dep=dep, nan=f, fin=fin) for lo, hi, f in zip(los, his, nans, strict=True)]
+        outs = [Jet(lo, hi, dep=dep, nan=f, fin=fin) for lo, hi, f in zip(los, his, nans, strict=True)]
+        return _with_causes(outs, fill_vc)
     args_lo, args_hi, axes = [], [], []
     for k, a in enumerate(ins):
         if is_index_operand(name, k):
@@ -985,8 +1004,20 @@ def _structural(ctx, op, ins):
             axes.append(-1)
     fv = jax.vmap(bind, in_axes=axes, out_axes=-1)
     tlos, this = as_list(fv(*args_lo)), as_list(fv(*args_hi))
-    return [Jet(lo, hi, tl, th, dep=True, nan=f, fin=fin)
+    outs = [Jet(lo, hi, tl, th, dep=True, nan=f, fin=fin)
             for lo, hi, tl, th, f in zip(los, his, tlos, this, nans, strict=True)]  # fmt: skip
+    return _with_causes(outs, fill_vc)
+
+
+# Structural primitives that may produce values of their own: NaN for out-of-bounds indices.
+_FILLING = frozenset({"gather", "dynamic_slice", "pad"})
+
+
+def _with_causes(outs, vcs):
+    if vcs is not None:
+        for o, c in zip(outs, vcs, strict=True):
+            o.vc = c
+    return outs
 
 
 @rule("scatter-add")

@@ -74,6 +74,7 @@ MAX_BOXES = 1 << 16
 MAX_POINTS = 1 << 15
 """Default budget of grid points for :func:`lipschitz_padded_bounds`."""
 _BATCH_BYTES = 1 << 30  # memory budget of one batched enclosure call (rough estimate)
+_WORK_BYTES = 1 << 42  # budget of interval data processed by one bound computation (~4 TiB: hours on a CPU)
 
 
 def _check_box(lo, hi):
@@ -92,14 +93,22 @@ def _check_box(lo, hi):
 
 
 def _counts(per_axis, n, what, minimum):
-    ks = (per_axis,) * n if np.ndim(per_axis) == 0 else tuple(per_axis)
+    if np.ndim(per_axis) == 0:  # one count for every axis: checked once (n may be millions)
+        ok = not isinstance(per_axis, bool) and int(per_axis) == per_axis and per_axis >= minimum
+        if not ok:
+            raise ValueError(f"expected {what} >= {minimum} (an int or {n} ints), got {per_axis!r}")
+        return (int(per_axis),) * n
+    ks = tuple(per_axis)
     if len(ks) != n or any(isinstance(k, bool) or int(k) != k or k < minimum for k in ks):
         raise ValueError(f"expected {what} >= {minimum} (an int or {n} ints), got {per_axis!r}")
     return tuple(int(k) for k in ks)
 
 
 def _check_budget(ks, budget, what, hint):
-    total = math.prod(ks)
+    n_split = sum(1 for k in ks if k > 1)
+    # Each split axis at least doubles the count: past log2(budget) of them it is over budget (no
+    # product of millions of factors).
+    total = math.inf if n_split > math.log2(max(budget, 1)) else math.prod(ks)
     if total > budget:
         shown = f"{ks[0]}^{len(ks)}" if len(set(ks)) == 1 else " x ".join(map(str, ks))
         raise ValueError(f"expected at most {budget} {what}, got {shown} = {total:.4g} ({hint})")
@@ -118,6 +127,8 @@ def _grid_indices(ks):
 
 
 def _subdivide(lo, hi, ks):
+    if math.prod(ks) == 1:  # one box (vectorised: n may be millions)
+        return lo[None].copy(), hi[None].copy()
     edges = [lo[m] + (hi[m] - lo[m]) * np.arange(ks[m] + 1) / ks[m] for m in range(len(ks))]
     for m in range(len(ks)):
         edges[m][-1] = hi[m]
@@ -159,18 +170,52 @@ class _Boxes:
         return _Boxes(*f, b.comp)
 
 
-def _program_size(closed) -> int:
+def _jaxpr_size(jaxpr, depth=0) -> int:
+    """Entries computed by one evaluation of ``jaxpr``: loops count once per iteration, branches all."""
     total = 0
-    for eqn in closed.jaxpr.eqns:
+    for eqn in jaxpr.eqns:
         for v in eqn.outvars:
             total += int(np.prod(v.aval.shape)) if hasattr(v.aval, "shape") else 1
-    return max(total, 1)
+        if depth > 8:
+            continue
+        times = int(eqn.params.get("length", 1)) if eqn.primitive.name == "scan" else 1
+        for val in eqn.params.values():
+            for sub in val if isinstance(val, list | tuple) else (val,):
+                inner = getattr(sub, "jaxpr", sub)
+                if hasattr(inner, "eqns"):
+                    total += times * _jaxpr_size(inner, depth + 1)
+    return total
+
+
+def _program_size(closed) -> int:
+    return max(_jaxpr_size(closed.jaxpr), 1)
+
+
+def _bytes_per_box(comp, n) -> int:
+    """Rough memory of one box's enclosure: every value with ``n`` tangent columns, lo and hi."""
+    return _program_size(comp.closed) * (n + 3) * 8 * 3
 
 
 def _batch_cap(comp, n) -> int:
-    per_box = _program_size(comp.closed) * (n + 3) * 8 * 3
-    cap = max(1, _BATCH_BYTES // per_box)
+    cap = max(1, _BATCH_BYTES // _bytes_per_box(comp, n))
     return 1 << int(math.floor(math.log2(cap)))
+
+
+def check_cost(comp, n, n_boxes, what) -> None:
+    """Cost before work: refuses (kind ``cost``) when one box exceeds the memory budget, or all boxes the work budget.
+
+    The estimate comes from the traced program alone (entries of every value, loop bodies once per
+    iteration, times the tangent width ``n``), before anything is compiled or allocated.
+    """
+    per_box = _bytes_per_box(comp, n)
+    if per_box > _BATCH_BYTES:
+        raise NotEnclosable(f"{what} would need about {per_box / 2**30:.3g} GiB for one box ({n} tangent columns "
+                            f"over a program of {_program_size(comp.closed):.4g} entries), over the budget of "
+                            f"{_BATCH_BYTES / 2**30:.3g} GiB; use sampled or matrix_free bounds", kind="cost")
+    work = float(per_box) * float(n_boxes)
+    if work > _WORK_BYTES:
+        raise NotEnclosable(f"{what} would process about {work / 2**40:.3g} TiB of interval data ({n_boxes} boxes), "
+                            f"over the budget of {_WORK_BYTES / 2**40:.3g} TiB; use fewer boxes", kind="cost")
 
 
 def _batch_size(nb, cap) -> int:
@@ -182,9 +227,12 @@ def _batch_size(nb, cap) -> int:
 class _Encloser:
     """Interval enclosures of boxes for one ``F`` (traced once), in jitted chunks."""
 
-    def __init__(self, F, n, dtype, *, assume_continuous, square=True):
-        self.comp, self.dyn = compile_enclosure(F, n, dtype, assume_continuous=assume_continuous)
-        self.cap = _batch_cap(self.comp, n)
+    def __init__(self, F, n, dtype, *, assume_continuous, square=True, rounding=False, n_boxes=1,
+                 what="the interval enclosure"):
+        self.comp, self.dyn = compile_enclosure(F, n, dtype, assume_continuous=assume_continuous, rounding=rounding)
+        width = 1 if rounding else n
+        check_cost(self.comp, width, n_boxes, what)
+        self.cap = _batch_cap(self.comp, width)
         self.square = square
 
     def __call__(self, blo, bhi) -> _Boxes:
@@ -202,14 +250,48 @@ class _Encloser:
             parts.append([np.asarray(x)[:m] for x in e])
             start += m
         flo, fhi, jlo, jhi, nan, vc, tc = (np.concatenate([p[k] for p in parts]) for k in range(7))
+        flipped = jlo > jhi  # an engine inconsistency: an unbounded entry (a refusal), never an exception
+        if np.any(flipped):
+            jlo, jhi = np.where(flipped, -np.inf, jlo), np.where(flipped, np.inf, jhi)
         if self.square and (jlo.ndim != 3 or jlo.shape[1] != jlo.shape[2]):
             raise ValueError(f"expected F: R^n -> R^n, got Jacobian shape {jlo.shape[1:]}")
         return _Boxes(blo, bhi, flo, fhi, jlo, jhi, nan, vc, tc, self.comp)
 
 
-def enclose_boxes(F, blo, bhi, *, assume_continuous, square=True) -> _Boxes:
+def enclose_boxes(F, blo, bhi, *, assume_continuous, square=True, what="the interval enclosure") -> _Boxes:
     """Interval enclosures of many boxes (see :class:`_Encloser`)."""
-    return _Encloser(F, blo.shape[1], blo.dtype, assume_continuous=assume_continuous, square=square)(blo, bhi)
+    enc = _Encloser(F, blo.shape[1], blo.dtype, assume_continuous=assume_continuous, square=square,
+                    n_boxes=blo.shape[0], what=what)  # fmt: skip
+    return enc(blo, bhi)
+
+
+def rounding_bound(F, blo, bhi, *, assume_continuous) -> tuple[float, str]:
+    r"""``(eps, cause)``: :math:`\sup_x\lVert\tilde F(x)-F(x)\rVert_2` over the boxes (``F`` as JAX computes it).
+
+    Per entry the worst case over boxes of the rounding pass (:mod:`certify._interval._rounding`),
+    then the Euclidean norm; ``inf`` with the operation named in ``cause`` when it cannot be bounded.
+    """
+    blo, bhi = np.asarray(blo), np.asarray(bhi)
+    boxes = _Encloser(F, blo.shape[1], blo.dtype, assume_continuous=assume_continuous, square=False, rounding=True,
+                      n_boxes=blo.shape[0], what="the rounding bound")(blo, bhi)  # fmt: skip
+    per = np.maximum(np.abs(boxes.jlo), np.abs(boxes.jhi))[..., 0]
+    per = np.where(np.isnan(per), np.inf, per)
+    worst = per.reshape(per.shape[0], -1).max(axis=0)
+    eps = float(np.sqrt(np.sum(worst**2))) * (1.0 + 4.0 * _EPS)
+    cause = ""
+    if not math.isfinite(eps):
+        k = int(np.flatnonzero(~np.isfinite(per.reshape(per.shape[0], -1)).any(axis=1))[0])
+        site = boxes.comp.site(boxes.tcause[k]) or boxes.comp.site(boxes.vcause[k])
+        cause = site.message() if site is not None else "an operation whose rounding could not be bounded"
+    return eps, cause
+
+
+def _with_rounding(b: BlockBounds, F, blo, bhi, assume_continuous) -> BlockBounds:
+    """``b`` with the rounding bound of ``F`` over the boxes (only for bounds a certificate may rest on)."""
+    if b.reason:
+        return b
+    eps, cause = rounding_bound(F, blo, bhi, assume_continuous=assume_continuous)
+    return dataclasses.replace(b, rounding=eps, rounding_cause=cause)
 
 
 def _box_text(lo, hi) -> str:
@@ -364,9 +446,12 @@ def sound_grid_bounds(F, lo, hi, dims, *, subdivisions=1, assume_continuous=Fals
     _check_dims(dims, lo.shape[0])
     ks = _counts(subdivisions, lo.shape[0], "subdivisions", 1)
     _check_budget(ks, max_boxes, "sub-boxes", "use fewer subdivisions or refine bounds")
+    enclose = _Encloser(F, lo.shape[0], lo.dtype, assume_continuous=assume_continuous, n_boxes=math.prod(ks),
+                        what="interval bounds")  # cost before work: before the boxes exist  # fmt: skip
     blo, bhi = _subdivide(lo, hi, ks)
-    boxes = enclose_boxes(F, blo, bhi, assume_continuous=assume_continuous)
-    return _bounds(boxes, dims, exact_max_dim)[0], (boxes.jlo, boxes.jhi)
+    boxes = enclose(blo, bhi)
+    bounds = _with_rounding(_bounds(boxes, dims, exact_max_dim)[0], F, blo, bhi, assume_continuous)
+    return bounds, (boxes.jlo, boxes.jhi)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -548,7 +633,8 @@ def refine_block_bounds(
                             box_lo=bx.blo, box_hi=bx.bhi, box_jlo=bx.jlo, box_jhi=bx.jhi)  # fmt: skip
 
     width0 = np.where(hi > lo, hi - lo, 1.0)
-    enclose = _Encloser(F, lo.shape[0], lo.dtype, assume_continuous=assume_continuous)
+    enclose = _Encloser(F, lo.shape[0], lo.dtype, assume_continuous=assume_continuous, n_boxes=int(max_boxes),
+                        what="refine bounds")  # fmt: skip
     boxes = root = enclose(lo[None].copy(), hi[None].copy())
     per = reduce(boxes)
     evaluations, rounds = 1, 0
@@ -583,6 +669,7 @@ def refine_block_bounds(
         per = {k: np.concatenate([per[k][keep], cper[k]]) for k in per}
         rounds += 1
     bounds, _ = _bounds(boxes, dims, exact_max_dim, per)
+    bounds = _with_rounding(bounds, F, boxes.blo, boxes.bhi, assume_continuous)
     return bounds, record(rounds, decided, evaluations, boxes)
 
 
@@ -610,7 +697,8 @@ def _hessian_blocks(F, lo, hi, sl, assume_continuous):
     """Sound Lipschitz constants of ``x -> J_IJ(x)`` (spectral norm) for all block pairs."""
     d = lo.shape[0]
     jac_flat = _as_written_jacobian(F, d, lo.dtype)
-    boxes = enclose_boxes(jac_flat, lo[None], hi[None], assume_continuous=assume_continuous, square=False)
+    boxes = enclose_boxes(jac_flat, lo[None], hi[None], assume_continuous=assume_continuous, square=False,
+                          what="padded bounds' second-order enclosure")  # fmt: skip
     diag = _diagnose_hessian(boxes)
     if diag is not None:
         raise NotEnclosable(diag, kind="unbounded")
@@ -743,9 +831,9 @@ def lipschitz_padded_bounds(
         hb = float(hessian_bound)
         if not hb >= 0.0:
             raise ValueError(f"expected a nonnegative hessian_bound, got {hessian_bound!r}")
+    enclose = _Encloser(F, d, lo.dtype, assume_continuous=assume_continuous, what="padded bounds")  # cost first
     ks = _padded_grid(grid, d, int(max_points))
-
-    enclose = _Encloser(F, d, lo.dtype, assume_continuous=assume_continuous)
+    check_cost(enclose.comp, d, 1 + math.prod(ks), "padded bounds")
     whole = enclose(lo[None].copy(), hi[None].copy())
     diag = _diagnose(whole)
     if diag.kind == "undefined":
@@ -770,7 +858,7 @@ def lipschitz_padded_bounds(
     b, _ = _bounds(points, dims, exact_max_dim)
     n = len(sl)
     off = ~np.eye(n, dtype=bool)
-    return BlockBounds(
+    out = BlockBounds(
         mu=b.mu - np.diag(pad),
         coupling=np.where(off, b.coupling + pad, 0.0),
         block_norm=b.block_norm + np.diag(pad),
@@ -780,3 +868,4 @@ def lipschitz_padded_bounds(
         n_points=int(pts.shape[0]),
         reason=b.reason,
     )
+    return _with_rounding(out, F, lo[None], hi[None], assume_continuous)

@@ -213,6 +213,9 @@ def format_report(cert, *, full: bool = False) -> str:
             rk4 += f"; exact factor here {fmt(cert.rk4_guideline_factor)}"
         lines.append(rk4 + ")")
         lines.append(f"RK4 rigorous            h <= {fmt(cert.rk4_step)}")
+        if "rounding_radius" in (cert.extra or {}):  # issue 19: F as JAX computes it (certify._rounding)
+            lines.append(f"rounding                |F as computed - F| <= {fmt(cert.extra['rounding_error'])}: Euler"
+                         f" iterates reach a ball of radius {fmt(cert.extra['rounding_radius'])} around the solution")
         if cert.band is not None:
             lines.append(f"timescale band          r = w2/w1 in ({fmt(cert.band[0])}, {fmt(cert.band[1])})")
     else:

@@ -1,0 +1,298 @@
+"""Issue 19 ("sound by construction"): the six kinds of game that fooled the sound bound modes.
+
+Each game is written as a researcher would, in a Python file with one factory per case, and run
+through the library (``certify.certify`` on ``games.load_game``) with ``interval``, ``refine`` and
+``padded`` bounds, and through the CLI (``sgn certify file.py:factory --bounds interval``). None may
+raise; each answer is ``invalid`` or ``not_certified`` with a reason naming the construct, or a
+certificate that is true of ``F`` as JAX evaluates it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import certify
+import games
+
+SGN = Path(sys.executable).parent / "sgn"
+MODES = ("interval", "refine", "padded")
+
+CASES_PY = '''\
+"""The six reproduced cases of issue 19 (each F jumps, hides overflow, is NaN, or rounds)."""
+import jax.numpy as jnp
+from jax import lax
+
+import games
+
+SQUARE = games.Region([-1.0, -1.0], [1.0, 1.0])
+
+
+def _game(F, lo=(-1.0, -1.0), hi=(1.0, 1.0), dims=(1, 1)):
+    return games.from_pseudo_gradient(F, dims, region=games.Region(list(lo), list(hi)))
+
+
+def fori_outer_mask():
+    # 1. The predicate is computed outside the loop and used inside: F jumps by 0.6 y across x = 0.
+    def F(z):
+        x, y = z[0], z[1]
+        mask = x > 0
+        s = lax.fori_loop(0, 1, lambda i, v: jnp.where(mask, v, -v), 0.3 * y)
+        return jnp.stack([2 * x + s, 2 * y])
+    return _game(F)
+
+
+def scan_returned_mask():
+    # 1'. The predicate is computed inside a scan body, returned, and used outside.
+    def F(z):
+        x, y = z[0], z[1]
+        _, m = lax.scan(lambda c, _: (c, c > 0), x, None, length=1)
+        return jnp.stack([2 * x + jnp.where(m[0], 0.3 * y, -0.3 * y), 2 * y])
+    return _game(F)
+
+
+def softmax_wrong_axis():
+    # 2. NumPy broadcasting divides row i by the sum of column i: not a softmax.
+    def F(z):
+        E = jnp.exp(z.reshape(2, 2))
+        return 3 * z + (E / E.sum(axis=1)[None, :]).reshape(4)  # NumPy's broadcasting, spelled out
+    return _game(F, (-1.0,) * 4, (1.0,) * 4, (2, 2))
+
+
+def log_softmax_wrong_axis():
+    # 2'. A - log(sum_j exp(A_ij)) broadcast along the wrong axis.
+    def F(z):
+        A = z.reshape(2, 2)
+        return 3 * z + (A - jnp.log(jnp.exp(A).sum(1))[None, :]).reshape(4)
+    return _game(F, (-1.0,) * 4, (1.0,) * 4, (2, 2))
+
+
+def softplus_overflow():
+    # 3. log1p(exp(100 x)) / 100 is +inf for x > 7.1 (exp overflows).
+    def F(z):
+        return z + 0.1 * jnp.log1p(jnp.exp(100 * z)) / 100
+    return _game(F, (-10.0, -10.0), (10.0, 10.0))
+
+
+def atan2_signed_zero():
+    # 4. -y is -0.0 at the region's edge y = 0, where atan2(-0.0, x < 0) = -pi: a jump of 1.88.
+    def F(z):
+        x, y = z[0], z[1]
+        return jnp.stack([2 * x + 0.3 * jnp.arctan2(-y, x), 2 * y])
+    return _game(F, (-1.0, -1.0), (-0.5, 0.0))
+
+
+def cancellation():
+    # 5. (z + 1e20) - 1e20 is 0 in float64 for |z| < 8192: F as JAX computes it is 0.1 z[::-1].
+    def F(z):
+        return (z + 1e20) - 1e20 + 0.1 * z[::-1]
+    return _game(F)
+
+
+def bfloat16_round_trip():
+    # 5'. A round trip through bfloat16: a staircase with steps of 2^-8 relative.
+    def F(z):
+        return z.astype(jnp.bfloat16).astype(z.dtype) + 0.1 * z[::-1]
+    return _game(F)
+
+
+def oob_take():
+    # 6. An out-of-bounds take fills NaN; clip of NaN is NaN: F is NaN on the whole region.
+    def F(z):
+        v = jnp.take(jnp.arange(3.0), 5, mode="fill")
+        return z + 0.1 * jnp.clip(z[::-1] + v, -1.0, 1.0)
+    return _game(F)
+
+
+def oob_take_of_x():
+    # 6'. The same with the box-dependent operand itself.
+    def F(z):
+        return z + 0.1 * jnp.clip(jnp.take(z, 5, mode="fill"), -1.0, 1.0)
+    return _game(F)
+'''
+
+# status -> the words the reason must contain (any of them), per case.
+EXPECTED = {
+    "fori_outer_mask": ({"not_certified"}, ("x_1 > 0", "jnp.where")),
+    "scan_returned_mask": ({"not_certified"}, ("jnp.where",)),
+    "softmax_wrong_axis": ({"certified", "not_certified"}, ()),
+    "log_softmax_wrong_axis": ({"certified", "not_certified"}, ()),
+    "softplus_overflow": ({"invalid"}, ("exp",)),
+    "atan2_signed_zero": ({"not_certified"}, ("atan2",)),
+    "cancellation": ({"not_certified"}, ("rounding",)),
+    "bfloat16_round_trip": ({"certified"}, ()),
+    "oob_take": ({"invalid"}, ("NaN",)),
+    "oob_take_of_x": ({"invalid"}, ("NaN",)),
+}
+
+
+@pytest.fixture(scope="module")
+def cases_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("issue19") / "cases.py"
+    path.write_text(CASES_PY)
+    return path
+
+
+def _jacobian_claims_hold(game, cert, n_points=400, seed=0):
+    """``mu_i <= lambda_min(sym J_ii)`` and ``||J_ij|| <= L_ij`` at random points of the region (JAX's J)."""
+    lo, hi = np.asarray(cert.region["lo"]), np.asarray(cert.region["hi"])
+    x = lo + (hi - lo) * np.random.default_rng(seed).uniform(size=(n_points, lo.size))
+    J = np.asarray(jax.vmap(jax.jacfwd(game.pseudo_gradient))(jnp.asarray(x)))
+    cuts = np.cumsum([0, *game.dims])
+    blocks = [slice(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    for i, bi in enumerate(blocks):
+        sym = 0.5 * (J[:, bi, bi] + np.swapaxes(J[:, bi, bi], 1, 2))
+        assert np.linalg.eigvalsh(sym)[:, 0].min() >= cert.mu[i] - 1e-9
+        for j, bj in enumerate(blocks):
+            if i != j:
+                assert np.linalg.norm(J[:, bi, bj], 2, axis=(1, 2)).max() <= cert.coupling[i][j] + 1e-9
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_library_answers(cases_file, name, mode):
+    game = games.load_game(f"{cases_file}:{name}")
+    cert = certify.certify(game, bounds=mode)
+    statuses, words = EXPECTED[name]
+    if mode == "padded" and cert.status == "not_certified" and "certified" in statuses:
+        statuses = statuses | {"not_certified"}  # padded is the weakest method: a refusal is fine
+    assert cert.status in statuses, (name, mode, cert.status, cert.reason)
+    if cert.status != "certified":
+        assert cert.reason
+        if words and not (mode == "padded" and cert.extra.get("not_enclosable") == "cost"):
+            assert any(w in cert.reason for w in words), (name, mode, cert.reason)
+    else:
+        _jacobian_claims_hold(game, cert)
+
+
+def test_bfloat16_round_trip_reports_its_radius(cases_file):
+    cert = certify.certify(games.load_game(f"{cases_file}:bfloat16_round_trip"), bounds="interval")
+    assert cert.status == "certified", cert.reason
+    eps = cert.extra["rounding_error"]
+    radius = cert.extra["rounding_radius"]
+    # |bf16(z) - z| <= 2^-9 |z| <= 2^-9 on [-1, 1] per entry (round to nearest, 8 mantissa bits):
+    # the bound must cover sqrt(2) 2^-9 (both entries) and stays within a small factor of it.
+    assert math_sqrt2() * 2.0**-9 <= eps <= 64 * 2.0**-9
+    h, q = cert.euler_best_step, cert.euler_factor
+    assert radius >= h * eps / (1 - q)
+
+
+def math_sqrt2():
+    return float(np.sqrt(2.0))
+
+
+def test_cancellation_reason_names_the_radius(cases_file):
+    cert = certify.certify(games.load_game(f"{cases_file}:cancellation"), bounds="interval")
+    assert cert.status == "not_certified"
+    assert "rounding" in cert.reason
+    assert "1e+20" not in cert.reason
+    assert cert.extra["rounding_error"] >= 8192.0  # half an ulp of 1e20 (16384) per entry
+
+
+@pytest.mark.skipif(not SGN.exists(), reason="the sgn console script is not installed next to this Python")
+def test_cli_answers(cases_file, tmp_path):
+    for name, (statuses, words) in sorted(EXPECTED.items()):
+        out = tmp_path / f"{name}.json"
+        proc = subprocess.run([str(SGN), "certify", f"{cases_file}:{name}", "--bounds", "interval", "--out",
+                               str(out)], capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+        assert "Traceback" not in proc.stderr, (name, proc.stderr)
+        cert = json.loads(out.read_text())
+        assert cert["status"] in statuses, (name, cert["status"], cert["reason"])
+        assert proc.returncode == (0 if cert["status"] == "certified" else 1), (name, proc.stderr)
+        if cert["status"] != "certified" and words:
+            assert any(w in cert["reason"] for w in words), (name, cert["reason"])
+        if name == "bfloat16_round_trip":
+            assert "rounding" in proc.stdout, proc.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# Patterns only tighten: near misses, an overflowing range, an inconsistent pattern.
+# --------------------------------------------------------------------------------------------
+
+NEAR_MISSES = {
+    # name: (function of a (2, 3) array, whether a pattern may match)
+    "softmax_rows": (lambda A: jnp.exp(A) / jnp.exp(A).sum(1, keepdims=True), True),
+    "softmax_other_axis": (lambda A: jnp.exp(A[:, :2]) / jnp.exp(A[:, :2]).sum(1)[None, :], False),
+    "softmax_transposed_sum": (lambda A: jnp.exp(A[:, :2]) / jnp.exp(A[:, :2]).T.sum(0, keepdims=True), False),
+    "softmax_extra_shift": (lambda A: jnp.exp(A - 1.0) / jnp.exp(A).sum(1, keepdims=True), False),
+    "softmax_temperature": (lambda A: jnp.exp(A / 0.5) / jnp.exp(A).sum(1, keepdims=True), False),
+    "log_softmax_other_axis": (lambda A: A[:, :2] - jnp.log(jnp.exp(A[:, :2]).sum(1))[None, :], False),
+    "logsumexp_other_shift": (lambda A: jnp.log(jnp.exp(A - A.max(1, keepdims=True)).sum(1)) + 0.5 * A.max(1), False),
+    "softplus_overflow": (lambda A: jnp.log1p(jnp.exp(100.0 * A)) / 100.0, True),
+    "logsumexp_keepdims_shift": (lambda A: jnp.log(jnp.exp(A - A.max(1, keepdims=True)).sum(1))
+                                 + A.max(1, keepdims=True).squeeze(1), True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEAR_MISSES))
+def test_near_misses_are_enclosed_soundly(name):
+    from certify._interval import _ir, _patterns, interval_enclosure
+
+    f, may_match = NEAR_MISSES[name]
+
+    def F(z):
+        return f(z.reshape(2, 3)).reshape(-1)
+
+    prog = _ir.program_of(jax.make_jaxpr(F)(jnp.zeros(6)))
+    kinds = [m.kind for m in (_patterns.match(prog, op) for op in prog.ops) if m is not None]
+    if not may_match:
+        assert "softmax" not in kinds, kinds
+        assert "log_softmax" not in kinds, kinds
+    wide = name == "softplus_overflow"
+    lo, hi = (-10.0 if wide else -1.0) * np.ones(6), (10.0 if wide else 1.0) * np.ones(6)
+    e = interval_enclosure(F, jnp.asarray(lo), jnp.asarray(hi))
+    if wide:  # exp(100 a) overflows for a > 7.1: F is +inf there, and the enclosure says so
+        assert np.any(~np.isfinite(np.asarray(e.fhi)))
+        return
+    x = lo + (hi - lo) * np.random.default_rng(1).uniform(size=(300, 6))
+    fx = np.asarray(jax.vmap(F)(jnp.asarray(x)))
+    jx = np.asarray(jax.vmap(jax.jacfwd(F))(jnp.asarray(x)))
+    assert np.all(fx >= np.asarray(e.flo) - 1e-12)
+    assert np.all(fx <= np.asarray(e.fhi) + 1e-12)
+    assert np.all(jx >= np.asarray(e.jlo) - 1e-12)
+    assert np.all(jx <= np.asarray(e.jhi) + 1e-12)
+
+
+def test_an_inconsistent_pattern_is_a_refusal_not_an_exception(monkeypatch):
+    from certify._interval import _patterns
+
+    real = _patterns._softmax_jets
+
+    def shifted(ctx, a, axes, *, log):  # a planted engine bug: the sharp enclosure moved away by 10
+        out = real(ctx, a, axes, log=log)
+        out.lo, out.hi = out.lo + 10.0, out.hi + 10.0
+        return out
+
+    monkeypatch.setattr(_patterns, "_softmax_jets", shifted)
+
+    def F(z):
+        return 3.0137 * z + jax.nn.softmax(z)  # a structure no other test compiles (the cache is by structure)
+
+    g = games.from_pseudo_gradient(F, (1, 1), region=games.Region(-np.ones(2), np.ones(2)))
+    cert = certify.certify(g, bounds="interval", subdivisions=3)  # a fresh structure: no cached compilation
+    assert cert.status == "not_certified"
+    assert "softmax pattern" in cert.reason, cert.reason
+    assert "inconsistency" in cert.reason, cert.reason
+
+
+# --------------------------------------------------------------------------------------------
+# Cost before work.
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_two_million_dimensional_game_is_refused_for_cost(mode):
+    n = 2_000_000
+    g = games.from_pseudo_gradient(lambda z: z + 0.1 * jnp.tanh(z[::-1]), (n // 2, n // 2),
+                                   region=games.Region(-np.ones(n), np.ones(n)))  # fmt: skip
+    cert = certify.certify(g, bounds=mode)
+    assert cert.status == "not_certified"
+    assert cert.extra["not_enclosable"] == "cost", cert.reason
+    assert "GiB" in cert.reason

@@ -110,7 +110,7 @@ def test_grid_tile_sweep_point_and_certify_decide_identically_where_only_the_dir
                                                                        pytest.approx(0.4))
 
 
-def test_interval_certificate_compiles_the_engine_once_and_encloses_each_box_once(monkeypatch):
+def test_interval_certificate_traces_each_engine_program_once_and_encloses_each_box_once(monkeypatch):
     from certify._interval import _interpreter
 
     counts = {"traces": 0, "runs": 0}
@@ -130,10 +130,12 @@ def test_interval_certificate_compiles_the_engine_once_and_encloses_each_box_onc
     c = certify.certify(games.get_game("tanh-sin", coupling=1.2345), bounds="interval")
     assert c.certified
     assert c.rk4_step > 0  # the RK4 region used F at the centre, enclosed by the same compiled engine
-    assert counts == {"traces": 1, "runs": 2}  # the boxes once (beta(w) at any w reuses them), the centre once
+    # Two engine programs, each traced once: the Jacobian enclosure (run on the boxes once -- beta(w) at any w
+    # reuses them -- and on the centre once) and the rounding pass of issue 19 (run on the boxes once).
+    assert counts == {"traces": 2, "runs": 3}
     again = certify.certify(games.get_game("tanh-sin", coupling=1.2345), bounds="interval")
     assert again == c
-    assert counts == {"traces": 1, "runs": 4}  # cached by program structure: no new trace
+    assert counts == {"traces": 2, "runs": 6}  # cached by program structure: no new trace
 
 
 # --- version-1 certificates ----------------------------------------------------------------------------

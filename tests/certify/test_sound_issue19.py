@@ -276,7 +276,7 @@ def test_an_inconsistent_pattern_is_a_refusal_not_an_exception(monkeypatch):
         return 3.0137 * z + jax.nn.softmax(z)  # a structure no other test compiles (the cache is by structure)
 
     g = games.from_pseudo_gradient(F, (1, 1), region=games.Region(-np.ones(2), np.ones(2)))
-    cert = certify.certify(g, bounds=certify.bounds.Interval(subdivisions=3))  # a fresh structure: no cached compilation
+    cert = certify.certify(g, bounds=certify.bounds.Interval(subdivisions=3))  # fresh structure: not cached
     assert cert.status == "not_certified"
     assert "softmax pattern" in cert.reason, cert.reason
     assert "inconsistency" in cert.reason, cert.reason

@@ -268,7 +268,7 @@ def _reshape_transpose(v, x, p, mode):
 def _broadcast(v, x, p, mode):
     u = v.reshape(-1)
     b = jnp.broadcast_to(u[:, None], (u.shape[0], 2)) if p["axis"] else jnp.broadcast_to(u[None, :], (2, u.shape[0]))
-    return b * jnp.array([[1.0], [0.5]])[: b.shape[0], :] if p["axis"] == 0 else b * jnp.array([1.0, 0.5])
+    return b * jnp.array([[1.0], [0.5]])[: b.shape[0], :] if p["axis"] == 0 else b * jnp.array([[1.0, 0.5]])
 
 
 @construct("concat_slice_rev")

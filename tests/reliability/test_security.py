@@ -1,8 +1,8 @@
 """Certificates, game files and caches that cannot be turned against their user (issue 25).
 
 Each test feeds the crafted input that exploited the tool before: a certificate that names code to
-run, a missing hash, stale bytecode, a parent package that runs before the hash check, a planted
-stored program, planted symlinks, tiny files asking for huge sizes, a ``numpy.py`` in the working
+run, a missing hash, stale bytecode, a parent package that runs before the hash check, a cache
+folder others can write, tiny files asking for huge sizes, a ``numpy.py`` in the working
 folder, the coordinator's bind address, malformed numbers and nesting. Plus the relative game path
 and ``sgn verify --game`` (issue 24).
 """

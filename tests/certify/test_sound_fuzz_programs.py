@@ -40,8 +40,6 @@ programs = _load("_sound_programs", "sound_programs.py")
 checker = _load("_sound_fuzz_checker", "test_sound_fuzz.py")
 
 CERT_EVERY = 10
-# Rule-table entries that plain JAX programs do not produce (JAX emits add_any only in derivatives).
-UNREACHABLE = {"rule:add_any"}
 
 
 def _dims(d):
@@ -118,16 +116,6 @@ def format_table(table) -> str:
         p, e, c = table[key]
         lines.append(f"{key:40s} {p:9d} {e:9d} {c:9d}")
     return "\n".join(lines)
-
-
-def required_keys():
-    from certify._interval._rules import RULES
-
-    rules = {f"rule:{r}" for r in RULES} - UNREACHABLE
-    pats = {f"pattern:{k}" for k in ("lse", "softmax", "log_softmax", "logaddexp", "softplus")}
-    cases = {f"pattern-case:{k}" for k in programs._PATTERNS}
-    return rules | pats | cases | {f"construct:{c}" for c in programs.CONSTRUCTS} | {
-        f"wrapper:{w}" for w in programs.WRAPPERS}
 
 
 @pytest.mark.slow

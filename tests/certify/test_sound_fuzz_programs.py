@@ -119,11 +119,13 @@ def format_table(table) -> str:
 
 
 @pytest.mark.slow
-def test_program_fuzz_300():
-    # 300 generated programs (about 1.4 s each on one quiet core), every claim checked: zero false certificates.
+# Generated programs cast NaN constants to integers on purpose; NumPy warns when JAX folds such a cast.
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")
+def test_program_fuzz_100():
+    # 100 generated programs (about 1.2 s each on one quiet core), every claim checked: zero false certificates.
     # The 10,000-program run and the per-rule minimum of 50 uses that issue 19 asks for are not reached yet.
-    stats, table = fuzz_programs(300, seed=19)
-    assert stats["programs"] == 300
+    stats, table = fuzz_programs(100, seed=19)
+    assert stats["programs"] == 100
     assert stats["violations"] == []
     assert stats["enclosed"] > 0, stats
     assert stats["certificates"] > 0, stats

@@ -2,8 +2,8 @@
 
 Methods (all maximise :math:`\\alpha_*(w)`, supremum :math:`\\lambda_P(K)`):
 
-* ``auto`` — :func:`certify.optimize_block_weights` with ``method="auto"``;
-* ``sparse`` — the closed form on the sparse couplings, i.e. the sparse Noda iteration (``method="perron"``);
+* ``auto`` — :func:`certify.optimize_block_weights` with ``weight_method="auto"``;
+* ``sparse`` — the closed form on the sparse couplings, i.e. the sparse Noda iteration (``weight_method="perron"``);
 * ``dense`` — the dense closed form :func:`sgn.optimal_weights` (``numpy.linalg.eig``), N <= 512;
 * ``lp`` — the sparse two-sided LP by bisection (HiGHS), N <= 1000 (256 with --quick);
 * ``sdp`` — the LMI by bisection (Clarabel), N <= 16 (8 with --quick).
@@ -64,7 +64,7 @@ def main(argv=None):
         for n in ns:
             mu, coupling = network_bounds(games.get_game(graph, n=n, seed=0))
             row = {"graph": graph, "n": n, "edges": int(coupling.nnz)}
-            t, r = _time(functools.partial(optimize_block_weights, mu, coupling, method="perron"), 3)
+            t, r = _time(functools.partial(optimize_block_weights, mu, coupling, weight_method="perron"), 3)
             row["sparse_s"], row["sparse_margin"] = t, r.margin
             ref = r.margin
             t, r = _time(functools.partial(optimize_block_weights, mu, coupling), 3)
@@ -74,10 +74,10 @@ def main(argv=None):
                 t, (w, m) = _time(functools.partial(sgn.optimal_weights, mu, coupling.toarray()), 1)
                 row["dense_s"], row["dense_margin"], row["dense_diff"] = t, m, abs(m - ref)
             if n <= lp_max:
-                t, r = _time(functools.partial(optimize_block_weights, mu, coupling, method="lp", tol=1e-6), 1)
+                t, r = _time(functools.partial(optimize_block_weights, mu, coupling, weight_method="lp", tol=1e-6), 1)
                 row["lp_s"], row["lp_margin"], row["lp_diff"] = t, r.margin, abs(r.margin - ref)
             if n <= sdp_max:
-                t, r = _time(functools.partial(optimize_block_weights, mu, coupling, method="sdp", tol=1e-5), 1)
+                t, r = _time(functools.partial(optimize_block_weights, mu, coupling, weight_method="sdp", tol=1e-5), 1)
                 row["sdp_s"], row["sdp_margin"], row["sdp_diff"] = t, r.margin, abs(r.margin - ref)
             rows.append(row)
             print(json.dumps(row), flush=True)

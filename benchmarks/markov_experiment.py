@@ -80,10 +80,10 @@ def run(seeds=20, steps=2000, trace_steps=400, sigma=None, protocol="authors", o
     cert = certify.certify(game)
     theta_star = jnp.asarray(cert.extra["equilibrium"])
     star = split_logits(theta_star, shapes)
-    w = jnp.asarray(cert.weights)
+    w = jnp.asarray(cert.weights.values)
     # The paper's experiment is stated for the small-gain certificate: alpha = alpha_*(w) at the SGN weights
     # (``sgn_margin``; the certificate may report a stronger direct test at the same weights and beta).
-    alpha, beta = cert.sgn_margin, cert.weighted_lipschitz
+    alpha, beta = cert.sgn_margin, cert.bounds.weighted_lipschitz
     eta_max = float(euler_step_bound(alpha, beta))
     eta_safe = eta_max / 2
     eta_linear = npg_linear_limit(tg, theta_star, shapes)
@@ -141,14 +141,15 @@ def run(seeds=20, steps=2000, trace_steps=400, sigma=None, protocol="authors", o
     first_fail = next((float(r) for r, p in zip(ratios, npg_ok, strict=True) if p < 1.0 and r > 1.0), None)
 
     r_grid = np.logspace(-2, 2, 200)
-    mu = np.asarray(cert.mu)
-    coupling = np.asarray(cert.coupling)
+    mu = np.asarray(cert.bounds.mu)
+    coupling = np.asarray(cert.bounds.coupling)
     alpha_r = np.asarray(margin_at_ratio(mu, coupling, r_grid))
 
     result = {
         "protocol": protocol,
         "certificate": {"alpha": alpha, "beta": beta, "eta_max": eta_max, "eta_safe": eta_safe,
-                        "band": cert.band, "weights": cert.weights, "mu": cert.mu, "coupling": cert.coupling,
+                        "band": cert.weights.band, "weights": cert.weights.values, "mu": cert.bounds.mu,
+                        "coupling": cert.bounds.coupling,
                         "alpha_true": cert.extra.get("alpha_true"),
                         "riemannian_margin": cert.extra.get("riemannian", {}).get("margin")},
         "alpha_at_r1": float(margin_at_ratio(mu, coupling, 1.0)),

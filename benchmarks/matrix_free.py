@@ -69,9 +69,10 @@ def large(width, iterations, n_points):
     peak = rss_mib()
     assert c2.margin == c.margin
     print(f"[large] dims = {g.dims} (float32), points = {n_points}, iterations = {iterations}")
-    print(f"[large] status = {c.status} ({c.bounds_kind}), mu = {np.round(c.mu, 5).tolist()}, "
-          f"L = {np.round(c.coupling, 5).tolist()}, margin = {c.margin:.5f}, beta = {c.weighted_lipschitz:.5f}, "
-          f"h* = {c.euler_best_step:.5f}, q = {c.euler_factor:.5f}")
+    print(f"[large] status = {c.status} ({c.bounds.kind}), mu = {np.round(c.bounds.mu, 5).tolist()}, "
+          f"L = {np.round(c.bounds.coupling, 5).tolist()}, margin = {c.margin:.5f}, "
+          f"beta = {c.bounds.weighted_lipschitz:.5f}, "
+          f"h* = {c.steps.euler_best_step:.5f}, q = {c.steps.euler_factor:.5f}")
     print(f"[large] first call (trace+compile+run) {t1 - t0:.1f} s, second call {t2 - t1:.1f} s")
     print(f"[large] peak RSS {peak:.0f} MiB (baseline after imports {base:.0f} MiB, after building the "
           f"game and points {after_build:.0f} MiB): increase {peak - base:.0f} MiB; "

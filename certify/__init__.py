@@ -18,7 +18,7 @@ plot is drawn.
 Examples:
   >>> import certify, games
   >>> c = certify.certify(games.get_game("sgn-toy"))
-  >>> c.status, round(c.margin, 6), c.band is not None
+  >>> c.status, round(c.margin, 6), c.weights.band is not None
   (<Status.CERTIFIED: 'certified'>, 0.292893, True)
 """
 

@@ -23,37 +23,13 @@ import numpy as np
 import certify.bounds._exact as _exact
 import sgn
 from certify._bound_types import BlockBounds
-from certify._certificate import Certificate, Status, encode_coupling, nan_coupling
+from certify._certificate import Bounds, Certificate, Settings, Status, Steps, Weights, encode_coupling
 from certify._decision import DIRECT_EUCLIDEAN, MARGIN_TOL, decide
 from certify._rounding import rounding_claim
 from certify._weights import optimize_block_weights
 from sgn._backend import is_sparse
 
 NAN = math.nan
-
-
-@dataclasses.dataclass(frozen=True)
-class Steps:
-    """Certified step sizes (zeros and NaN factors when nothing is certified).
-
-    Attributes:
-      euler_step: every ``0 < h < euler_step`` contracts (Euler / NPG / mirror descent).
-      euler_best_step: the recommended step.
-      euler_factor: contraction factor per step at ``euler_best_step``.
-      rk4_step_guideline: ``2.5 / beta`` (Euclidean geometry only).
-      rk4_step: rigorous RK4 step (Euclidean geometry only).
-      rk4_guideline_factor: exact RK4 factor at the guideline (affine games), else NaN.
-      notes: JSON-able hypotheses of the steps (e.g. ``rk4_region``: the inner box where the RK4
-        step holds), recorded in the certificate's ``extra``.
-    """
-
-    euler_step: float = 0.0
-    euler_best_step: float = 0.0
-    euler_factor: float = NAN
-    rk4_step_guideline: float = 0.0
-    rk4_step: float = 0.0
-    rk4_guideline_factor: float = NAN
-    notes: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +40,9 @@ class Route:
       geometry: ``"euclidean"``, ``"mirror"`` or ``"fisher"``.
       bounds: the bounds in that geometry (``weighted_lipschitz`` gives its :math:`\beta(w)`).
       region: the region recorded in the certificate (``None``: global bounds).
-      steps: ``(margin, beta, weights) -> Steps`` for a certified margin.
+      steps: ``(margin, beta, weights) -> (Steps, notes)`` for a certified margin; ``notes`` are
+        JSON-able hypotheses of the steps (e.g. ``rk4_region``: the inner box where the RK4 step
+        holds), recorded in the certificate's ``extra``.
       settings: how the bounds were obtained (recorded so that ``verify`` can recompute them).
       extra: JSON-able route details recorded in the certificate.
       details: optional ``weights -> dict`` of weight-dependent details.
@@ -119,7 +97,7 @@ def euclidean_steps(game, region=None, bounds: BlockBounds | None = None) -> Cal
     (:func:`_rk4_region`); global (affine) bounds need none.
     """
 
-    def steps(margin, beta, weights) -> Steps:
+    def steps(margin, beta, weights) -> tuple[Steps, dict]:
         best = float(sgn.euler_best_step(margin, beta))
         guide = float(sgn.rk4_step_guideline(beta))
         factor = NAN
@@ -130,23 +108,23 @@ def euclidean_steps(game, region=None, bounds: BlockBounds | None = None) -> Cal
             rk4, box = _rk4_region(game, region, bounds, rk4)
             notes["rk4_region"] = None if box is None else {"lo": box[0].tolist(), "hi": box[1].tolist()}
         return Steps(float(sgn.euler_step_bound(margin, beta)), best,
-                     float(sgn.euler_contraction_factor(best, margin, beta)), guide, rk4, factor, notes)
+                     float(sgn.euler_contraction_factor(best, margin, beta)), guide, rk4, factor), notes
 
     return steps
 
 
-def natural_gradient_steps(margin, beta, weights) -> Steps:
+def natural_gradient_steps(margin, beta, weights) -> tuple[Steps, dict]:
     r"""NPG steps :math:`\eta < 2\alpha/\beta^2` in the Fisher metric (no RK4 claim)."""
     best = float(sgn.euler_best_step(margin, beta))
     factor = float(sgn.euler_contraction_factor(best, margin, beta))
-    return Steps(float(sgn.euler_step_bound(margin, beta)), best, factor)
+    return Steps(float(sgn.euler_step_bound(margin, beta)), best, factor), {}
 
 
 def mirror_steps(rule: dict) -> Callable:
     """Mirror-descent steps from the log-ratio comparison system (``mirror_step_bounds`` output)."""
 
-    def steps(margin, beta, weights) -> Steps:
-        return Steps(float(rule["step_bound"]), float(rule["step"]), float(rule["contraction_factor"]))
+    def steps(margin, beta, weights) -> tuple[Steps, dict]:
+        return Steps(float(rule["step_bound"]), float(rule["step"]), float(rule["contraction_factor"])), {}
 
     return steps
 
@@ -171,20 +149,25 @@ def _weight_route(wres) -> str:
     return "Perron closed form, sparse Noda iteration" if "sparse" in wres.reason else "Perron closed form, dense"
 
 
+def issue(game, *, status: Status, reason: str, region, bounds: Bounds, weights: Weights, settings: Settings,
+          steps: Steps | None = None, proved_by: str = "", margin: float = NAN, sgn_margin: float = NAN,
+          extra: dict | None = None) -> Certificate:
+    """The one place a :class:`Certificate` is built (every route, certified or refused, ends here)."""
+    return Certificate(status=status, reason=reason, proved_by=proved_by, margin=float(margin),
+                       sgn_margin=float(sgn_margin), game=game.describe(), region=region, bounds=bounds,
+                       weights=weights, steps=steps or Steps(), settings=settings, extra=dict(extra or {}))
+
+
 def refuse(game, *, status: Status, reason: str, geometry: str, region, bounds_kind: str, n_points: int,
-           weights: str, margin_tol: float, seed: int, extra: dict | None = None) -> Certificate:
+           weight_method: str, margin_tol: float, seed: int, extra: dict | None = None) -> Certificate:
     """A certificate with no usable bounds: ``invalid`` (bad numbers) or ``not_certified`` (nothing to bound).
 
     Every number is NaN, the weights are ones and no step is certified.
     """
     n = game.n_players
-    return Certificate(
-        status=status, reason=reason, game=game.describe(), region=region, bounds_kind=bounds_kind,
-        mu=[NAN] * n, coupling=nan_coupling(n), block_norm=[NAN] * n, lipschitz=NAN,
-        euclidean_margin=NAN, gain=NAN, weights=[1.0] * n, margin=NAN, weighted_lipschitz=NAN,
-        euler_step=0.0, euler_best_step=0.0, euler_factor=NAN, rk4_step_guideline=0.0, rk4_step=0.0,
-        rk4_guideline_factor=NAN, band=None, weight_method=weights, solver=None, margin_tol=float(margin_tol),
-        n_points=int(n_points), seed=int(seed), geometry=geometry, extra=dict(extra or {}))
+    return issue(game, status=status, reason=reason, region=region,
+                 bounds=Bounds.unavailable(n, bounds_kind, n_points), weights=Weights([1.0] * n, weight_method),
+                 settings=Settings(geometry, float(margin_tol), int(seed)), extra=extra)
 
 
 def _finite(bb: BlockBounds) -> bool:
@@ -212,14 +195,14 @@ def _band(bb: BlockBounds):
     return None if math.isnan(lo) else [lo, hi]
 
 
-def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float = MARGIN_TOL,
+def assemble(game, route: Route, *, weight_method: str = "perron", margin_tol: float = MARGIN_TOL,
              seed: int = 0, progress: bool = False, strongest: bool = True) -> Certificate:
     """Turns a route's bounds into a certificate: the one place where "certified" is decided.
 
     Args:
       game: the :class:`games.Game`.
       route: the route's bounds, region, step rule and details.
-      weights: weight method for :func:`certify.optimize_block_weights`.
+      weight_method: weight method for :func:`certify.optimize_block_weights`.
       margin_tol: relative tolerance against certifying.
       seed: seed recorded in the certificate.
       progress: a progress bar on stderr for the weights of many players.
@@ -235,9 +218,9 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
     if not _finite(bb):
         status, reason = _unusable(bb)
         return refuse(game, status=status, reason=reason, geometry=route.geometry,
-                      region=region, bounds_kind=bb.kind, n_points=bb.n_points, weights=weights,
+                      region=region, bounds_kind=bb.kind, n_points=bb.n_points, weight_method=weight_method,
                       margin_tol=margin_tol, seed=seed, extra=extra)
-    wres = optimize_block_weights(bb.mu, bb.coupling, method=weights, progress=progress)
+    wres = optimize_block_weights(bb.mu, bb.coupling, weight_method=weight_method, progress=progress)
     w = np.asarray(wres.weights, dtype=np.float64)
     gain = float(sgn.small_gain_ratio(bb.mu, bb.coupling))
     at_sgn = bb.at_weights(w)  # beta(w) and the direct modulus at the SGN weights, one pass
@@ -263,28 +246,24 @@ def assemble(game, route: Route, *, weights: str = "perron", margin_tol: float =
                    f">= {_num(at_sgn.margin)}")
     else:
         reason = ""
-    steps = route.steps(margin, beta, chosen) if certified else Steps()
+    steps, notes = route.steps(margin, beta, chosen) if certified else (Steps(), {})
     if certified:  # issue 19: the floating-point claim (certify._rounding)
         more, refusal = rounding_claim(bb, step=steps.euler_best_step, factor=steps.euler_factor, weights=chosen,
                                        region=region)  # fmt: skip
         extra.update(more)
         if refusal:
-            certified, reason, steps, test = False, refusal, Steps(), ""
-    extra.update(steps.notes)
+            certified, reason, steps, notes, test = False, refusal, Steps(), {}, ""
+    extra.update(notes)
     band = _band(bb) if sgn_passed and game.n_players == 2 else None
     if route.details is not None:
         extra.update(route.details(chosen))
-    return Certificate(
-        status=Status.CERTIFIED if certified else Status.NOT_CERTIFIED, reason=reason, game=game.describe(),
-        region=region, bounds_kind=bb.kind, mu=np.asarray(bb.mu, float).tolist(),
-        coupling=encode_coupling(bb.coupling), block_norm=np.asarray(bb.block_norm, float).tolist(),
-        lipschitz=float(bb.lipschitz), euclidean_margin=float(bb.euclidean_margin), gain=gain,
-        weights=np.asarray(chosen, float).tolist(), margin=margin, weighted_lipschitz=float(beta),
-        euler_step=steps.euler_step, euler_best_step=steps.euler_best_step, euler_factor=steps.euler_factor,
-        rk4_step_guideline=steps.rk4_step_guideline, rk4_step=steps.rk4_step,
-        rk4_guideline_factor=steps.rk4_guideline_factor, band=band, weight_method=weights, solver=wres.solver,
-        margin_tol=float(margin_tol), n_points=int(bb.n_points), seed=int(seed), geometry=route.geometry,
-        proved_by=test, sgn_margin=float(wres.margin), extra=extra)
+    bounds = Bounds(bb.kind, np.asarray(bb.mu, float).tolist(), encode_coupling(bb.coupling),
+                    np.asarray(bb.block_norm, float).tolist(), float(bb.lipschitz), float(beta),
+                    float(bb.euclidean_margin), gain, int(bb.n_points))
+    return issue(game, status=Status.CERTIFIED if certified else Status.NOT_CERTIFIED, reason=reason, region=region,
+                 bounds=bounds, weights=Weights(np.asarray(chosen, float).tolist(), weight_method, wres.solver, band),
+                 steps=steps, settings=Settings(route.geometry, float(margin_tol), int(seed)), proved_by=test,
+                 margin=margin, sgn_margin=float(wres.margin), extra=extra)
 
 
 def _num(x) -> str:

@@ -137,10 +137,11 @@ def nash_check(certificate: Certificate) -> NashCheck:
     """
     if not isinstance(certificate, Certificate):
         raise TypeError(f"expected a certify.Certificate, got {type(certificate).__name__}")
-    mu = np.asarray(certificate.mu, dtype=np.float64)
-    kind = certificate.bounds_kind
-    if certificate.geometry != "euclidean":
-        return NashCheck("unknown", False, f"the certificate is in the {certificate.geometry} geometry; the check "
+    mu = np.asarray(certificate.bounds.mu, dtype=np.float64)
+    kind = certificate.bounds.kind
+    geometry = certificate.settings.geometry
+    if geometry != "euclidean":
+        return NashCheck("unknown", False, f"the certificate is in the {geometry} geometry; the check "
                          "reads Euclidean Hessian blocks and is not applied")
     if not np.all(np.isfinite(mu)):
         return NashCheck("unknown", False, "curvature bounds are NaN: no check possible")
@@ -253,10 +254,10 @@ def certified_basin(certificate: Certificate, game: Game, *, n_steps: int = 100_
     check = nash_check(certificate)
     verdict, sound, notes = check.verdict, check.sound, [check.note]
     nan = math.nan
-    if not certificate.certified or certificate.geometry != "euclidean":
+    if not certificate.certified or certificate.settings.geometry != "euclidean":
         notes.insert(0, f"not certified ({certificate.status}): no unique solution or basin is claimed"
                      if not certificate.certified else "basins are computed for euclidean certificates only")
-        return Basin(False, None, nan, nan, nan, 0, False, verdict, sound, certificate.bounds_kind, tuple(notes))
+        return Basin(False, None, nan, nan, nan, 0, False, verdict, sound, certificate.bounds.kind, tuple(notes))
     region = certificate.region
     lo = hi = None
     if region is not None:
@@ -269,14 +270,14 @@ def certified_basin(certificate: Certificate, game: Game, *, n_steps: int = 100_
             if start.shape != (game.dim,):
                 raise ValueError(f"expected x0 of shape ({game.dim},), got {start.shape}")
         start = game.project(jnp.asarray(start, jnp.float64))
-        w = np.asarray(certificate.weights, np.float64)
+        w = np.asarray(certificate.weights.values, np.float64)
         wvec = jnp.asarray(np.repeat(w, np.asarray(game.dims)))
         solve = _euler_solver(game, int(n_steps))
-        h = float(certificate.euler_best_step)
+        h = float(certificate.steps.euler_best_step)
         x, k, move_m, natural = solve(start, jnp.asarray(h, jnp.float64), wvec,
                                       jnp.asarray(float(tol), jnp.float64))
         x = np.asarray(x, np.float64)
-    q = float(certificate.euler_factor)
+    q = float(certificate.steps.euler_factor)
     err = float(move_m) / (1.0 - q) if q < 1 else math.inf
     if region is None:
         radius, inside = math.inf, True
@@ -295,4 +296,4 @@ def certified_basin(certificate: Certificate, game: Game, *, n_steps: int = 100_
     if int(k) >= n_steps:
         notes.append(f"stopped after n_steps = {n_steps} steps before the step length fell below tol")
     return Basin(True, x.tolist(), float(natural), err, radius, int(k), inside, verdict, sound,
-                 certificate.bounds_kind, tuple(notes))
+                 certificate.bounds.kind, tuple(notes))

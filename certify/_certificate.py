@@ -1,10 +1,12 @@
 r"""The certificate: a result object (never a bool) with a JSON round trip.
 
-A certificate records the game (name, parameters, fingerprint), the region, the bounds it rests
-on and their kind (``exact`` / ``sound`` / ``sampled``), the block weights and the margin
-:math:`\alpha_*(w)` (the flow's contraction rate in :math:`M(w)`), the Euclidean (Rosen, ``w = 1``)
-margin for comparison, the weighted Lipschitz constant :math:`\beta`, step sizes for projected
-Euler and RK4, and for two players the timescale band. Status is ``certified``,
+A certificate records the game (name, parameters, fingerprint), the region, the margin of the
+test that proved the claim (the flow's contraction rate in :math:`M(w)`) beside the small-gain
+margin :math:`\alpha_*(w)`, and four small records: :class:`Bounds` (their kind ``exact`` /
+``sound`` / ``sampled``, :math:`\mu`, :math:`L`, the Lipschitz constants :math:`\beta`, the
+Euclidean (Rosen, ``w = 1``) margin, the loop gain), :class:`Weights` (the block weights, their
+method and solver, for two players the timescale band), :class:`Steps` (projected Euler and
+RK4) and :class:`Settings` (geometry, tolerance, seed). Status is ``certified``,
 ``not_certified`` (with the reason: SGN is only sufficient, so this never means divergent) or
 ``invalid`` (bad numbers from the game, e.g. NaN inside the region).
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import warnings
 
 import numpy as np
 
@@ -30,9 +33,11 @@ import sgn
 from certify import _json
 from sgn._backend import is_sparse
 
-SCHEMA_VERSION = 2
-"""Version 2: ``proved_by`` is a field, the strongest passing test is reported, the mirror and
-Fisher methods are named ``mirror`` / ``fisher``. Version-1 files are read by :func:`upgrade_v1`."""
+SCHEMA_VERSION = 3
+"""Version 3: the nested layout (``bounds``, ``weights``, ``steps``, ``settings``; :data:`V2_LAYOUT`).
+Version 2: ``proved_by`` is a field, the strongest passing test is reported, the mirror and
+Fisher methods are named ``mirror`` / ``fisher``. Files of version 2 are read by :func:`nest_v2`,
+of version 1 by :func:`upgrade_v1` first."""
 SPARSE_KEYS = ("shape", "rows", "cols", "values")
 """Fields of a coupling written in coordinate (COO) form."""
 SPARSE_MIN_PLAYERS = 257
@@ -110,86 +115,162 @@ class Status(enum.StrEnum):
     INVALID = "invalid"
 
 
+NAN = float("nan")
+
+
 @dataclasses.dataclass(frozen=True)
+class Bounds:
+    r"""The bounds a certificate rests on (host float64).
+
+    Attributes:
+      kind: ``"exact"``, ``"sound"`` or ``"sampled"``.
+      mu: curvature bounds per player.
+      coupling: coupling bounds ``L_ij``: rows of numbers, or for sparse couplings of many players
+        ``{"shape", "rows", "cols", "values"}`` (coordinate form; see :meth:`Certificate.coupling_matrix`).
+      block_norm: bounds on ``||J_ii||_2``.
+      lipschitz: Euclidean Lipschitz bound ``sup ||DF||_2``.
+      weighted_lipschitz: ``beta(w)`` at the certificate's weights (how it was obtained follows ``kind``).
+      euclidean_margin: ``inf lambda_min(sym DF)`` bound (the Rosen test with ``w = 1``).
+      gain: loop gain ``rho(D_mu^{-1} L)`` (``inf`` if some ``mu_i <= 0``).
+      n_points: sample points / boxes behind the bounds.
+    """
+
+    kind: str
+    mu: list
+    coupling: list | dict
+    block_norm: list
+    lipschitz: float
+    weighted_lipschitz: float
+    euclidean_margin: float
+    gain: float
+    n_points: int
+
+    @classmethod
+    def unavailable(cls, n_players: int, kind: str, n_points: int) -> Bounds:
+        """The bounds of a certificate that obtained none: every number NaN.
+
+        Examples:
+          >>> Bounds.unavailable(2, "sampled", 0).mu
+          [nan, nan]
+        """
+        return cls(kind, [NAN] * n_players, nan_coupling(n_players), [NAN] * n_players, NAN, NAN, NAN, NAN,
+                   int(n_points))
+
+
+@dataclasses.dataclass(frozen=True)
+class Weights:
+    """The block weights and how they were obtained.
+
+    Attributes:
+      values: block weights (``min = 1``).
+      method: the weight method asked for: ``"perron"``, ``"auto"``, ``"sdp"`` or ``"lp"``.
+      solver: cvxpy solver that produced the weights, if any.
+      band: ``[lo, hi]`` of ``r = w2/w1`` with positive small-gain margin (two players), else ``None``.
+    """
+
+    values: list
+    method: str
+    solver: str | None = None
+    band: list | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Steps:
+    """Certified step sizes (zeros and NaN factors when nothing is certified).
+
+    Attributes:
+      euler_step: every ``0 < h < euler_step`` contracts (Euler ``2 alpha / beta^2``; NPG; mirror descent).
+      euler_best_step: the recommended step (``alpha / beta^2`` for Euler).
+      euler_factor: contraction factor per step at ``euler_best_step``.
+      rk4_step_guideline: ``2.5 / beta`` (exact only for metric-normal linear games; Euclidean geometry only).
+      rk4_step: rigorous RK4 step (conservative; Euclidean geometry only).
+      rk4_guideline_factor: exact ``||M^{1/2} P(-hJ) M^{-1/2}||`` at the guideline (affine
+        games; ``nan`` otherwise).
+    """
+
+    euler_step: float = 0.0
+    euler_best_step: float = 0.0
+    euler_factor: float = NAN
+    rk4_step_guideline: float = 0.0
+    rk4_step: float = 0.0
+    rk4_guideline_factor: float = NAN
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How the certificate was computed (what :func:`certify.check_certificate` recomputes with).
+
+    Attributes:
+      geometry: ``"euclidean"``, ``"mirror"`` or ``"fisher"``.
+      margin_tol: tolerance applied against certifying near-threshold games.
+      seed: sampling seed (0 for methods that draw no random numbers).
+    """
+
+    geometry: str = "euclidean"
+    margin_tol: float = NAN
+    seed: int = 0
+
+
+GROUPS = {"bounds": Bounds, "weights": Weights, "steps": Steps, "settings": Settings}
+"""The nested parts of a certificate (version 3): JSON key -> record type."""
+V2_LAYOUT = {
+    "bounds_kind": ("bounds", "kind"), "mu": ("bounds", "mu"), "coupling": ("bounds", "coupling"),
+    "block_norm": ("bounds", "block_norm"), "lipschitz": ("bounds", "lipschitz"),
+    "weighted_lipschitz": ("bounds", "weighted_lipschitz"), "euclidean_margin": ("bounds", "euclidean_margin"),
+    "gain": ("bounds", "gain"), "n_points": ("bounds", "n_points"),
+    "weights": ("weights", "values"), "weight_method": ("weights", "method"), "solver": ("weights", "solver"),
+    "band": ("weights", "band"),
+    **{f.name: ("steps", f.name) for f in dataclasses.fields(Steps)},
+    "geometry": ("settings", "geometry"), "margin_tol": ("settings", "margin_tol"), "seed": ("settings", "seed"),
+}
+"""Version-1/2 (flat) field -> ``(group, field)`` of the nested layout."""
+_V2_OPTIONAL = ("extra", "geometry", "proved_by", "sgn_margin")
+"""Flat fields a version-1/2 document may leave out (older files lack them)."""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class Certificate:
     """Outcome of :func:`certify.certify` (all numbers float64, host side).
 
     Attributes:
       status: ``"certified"``, ``"not_certified"`` or ``"invalid"``.
       reason: why not certified / invalid (empty when certified).
-      game: ``{"name", "params", "dims", "strategy_sets", "fingerprint"}``.
-      region: ``{"lo", "hi"}`` or ``None`` (global bounds of an affine game).
-      bounds_kind: ``"exact"``, ``"sound"`` or ``"sampled"``.
-      mu: curvature bounds per player.
-      coupling: coupling bounds ``L_ij``: rows of numbers, or for sparse couplings of many players
-        ``{"shape", "rows", "cols", "values"}`` (coordinate form; see :meth:`coupling_matrix`).
-      block_norm: bounds on ``||J_ii||_2``.
-      lipschitz: Euclidean Lipschitz bound ``sup ||DF||_2``.
-      euclidean_margin: ``inf lambda_min(sym DF)`` bound (the Rosen test with ``w = 1``).
-      gain: loop gain ``rho(D_mu^{-1} L)`` (``inf`` if some ``mu_i <= 0``).
-      weights: block weights (``min = 1``).
-      margin: the proving test's margin (the SGN margin ``alpha_*(w)`` when not certified); the
-        contraction rate of the flow in ``M(w)``.
-      weighted_lipschitz: ``beta(w)`` (how it was obtained follows ``bounds_kind``).
-      euler_step: certified Euler steps are ``0 < h < euler_step`` (``2 alpha / beta^2``).
-      euler_best_step: ``alpha / beta^2``.
-      euler_factor: contraction factor per Euler step at ``euler_best_step``.
-      rk4_step_guideline: ``2.5 / beta`` (exact only for metric-normal linear games).
-      rk4_step: rigorous RK4 step (conservative).
-      rk4_guideline_factor: exact ``||M^{1/2} P(-hJ) M^{-1/2}||`` at the guideline (affine
-        games; ``nan`` otherwise).
-      band: ``[lo, hi]`` of ``r = w2/w1`` with positive margin (two players), else ``None``.
-      weight_method: ``"perron"``, ``"sdp"`` or ``"lp"``.
-      solver: cvxpy solver that produced the weights, if any.
-      margin_tol: tolerance applied against certifying near-threshold games.
-      n_points: sample points / boxes behind the bounds.
-      seed: sampling seed.
-      geometry: ``"euclidean"``, ``"mirror"`` or ``"fisher"``.
       proved_by: the test that proved the claim (``"small-gain"``, ``"direct (w = 1)"``,
         ``"direct (SGN weights)"``; :mod:`certify._decision`), ``""`` when not certified.
-      sgn_margin: the small-gain margin ``alpha_*(w)`` at ``weights`` (the paper's quantity),
+      margin: the proving test's margin (the SGN margin ``alpha_*(w)`` when not certified); the
+        contraction rate of the flow in ``M(w)``.
+      sgn_margin: the small-gain margin ``alpha_*(w)`` at the SGN weights (the paper's quantity),
         whichever test proved the claim (NaN when no bounds were obtained).
-      extra: method-specific JSON-able data (e.g. mirror/Fisher details).
-      schema_version: JSON schema version.
+      game: ``{"name", "params", "dims", "strategy_sets", "fingerprint"}``.
+      region: ``{"lo", "hi"}`` or ``None`` (global bounds of an affine game).
+      bounds: :class:`Bounds` (``mu``, ``L``, Lipschitz constants, the Euclidean margin, the gain).
+      weights: :class:`Weights` (``values``, ``method``, ``solver``, timescale ``band``).
+      steps: :class:`Steps` (projected Euler and RK4 step sizes and factors).
+      settings: :class:`Settings` (``geometry``, ``margin_tol``, ``seed``).
+      extra: method-specific JSON-able data (e.g. the bound method's settings, mirror/Fisher details).
+      schema_version: the version of the rules the certificate was computed by (the version of
+        the file it was read from; :data:`SCHEMA_VERSION` for a new one).
 
     Examples:
       >>> import certify, games
       >>> c = certify.certify(games.get_game("sgn-toy"))
-      >>> c.status, c.certified, round(c.euler_step, 6)
-      (<Status.CERTIFIED: 'certified'>, True, 0.20101)
+      >>> c.status, c.certified, round(c.steps.euler_step, 6), c.weights.method
+      (<Status.CERTIFIED: 'certified'>, True, 0.20101, 'perron')
       >>> Certificate.from_json(c.to_json()) == c
       True
     """
 
     status: str
     reason: str
+    proved_by: str
+    margin: float
+    sgn_margin: float
     game: dict
     region: dict | None
-    bounds_kind: str
-    mu: list
-    coupling: list | dict
-    block_norm: list
-    lipschitz: float
-    euclidean_margin: float
-    gain: float
-    weights: list
-    margin: float
-    weighted_lipschitz: float
-    euler_step: float
-    euler_best_step: float
-    euler_factor: float
-    rk4_step_guideline: float
-    rk4_step: float
-    rk4_guideline_factor: float
-    band: list | None
-    weight_method: str
-    solver: str | None
-    margin_tol: float
-    n_points: int
-    seed: int
-    geometry: str = "euclidean"
-    proved_by: str = ""
-    sgn_margin: float = float("nan")
+    bounds: Bounds
+    weights: Weights
+    steps: Steps
+    settings: Settings
     extra: dict = dataclasses.field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 
@@ -198,6 +279,10 @@ class Certificate:
             object.__setattr__(self, "status", Status(self.status))
         except ValueError:
             raise ValueError(f"expected status in {[s.value for s in Status]}, got {self.status!r}") from None
+        for name, cls in GROUPS.items():
+            part = getattr(self, name)
+            if not isinstance(part, cls):
+                raise TypeError(f"expected field {name!r} as a {cls.__name__}, got {type(part).__name__}")
 
     def __eq__(self, other) -> bool:
         """Field-wise equality in which NaN equals NaN (so a JSON round trip gives an equal certificate)."""
@@ -210,8 +295,17 @@ class Certificate:
     def __repr__(self) -> str:
         """One line: game, status, margin, bounds and geometry (``to_json()`` has everything)."""
         name = (self.game or {}).get("name", "?")
-        return (f"Certificate({name!r}, {self.status}, margin={self.margin:.6g}, bounds={self.bounds_kind!r}, "
-                f"geometry={self.geometry!r}, players={len(self.mu)})")
+        return (f"Certificate({name!r}, {self.status}, margin={self.margin:.6g}, bounds={self.bounds.kind!r}, "
+                f"geometry={self.settings.geometry!r}, players={len(self.bounds.mu)})")
+
+    def __getattr__(self, name):
+        """Version-2 flat names (``cert.euler_step``) read the nested field, with a ``DeprecationWarning``."""
+        place = V2_LAYOUT.get(name)
+        if place is None or name == "weights":
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        warnings.warn(f"Certificate.{name} is deprecated: use Certificate.{place[0]}.{place[1]}",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(getattr(self, place[0]), place[1])
 
     @property
     def certified(self) -> bool:
@@ -221,7 +315,20 @@ class Certificate:
     @property
     def is_estimate(self) -> bool:
         """True when a ``certified`` status rests on sampled (not guaranteed) bounds."""
-        return self.certified and self.bounds_kind == "sampled"
+        return self.certified and self.bounds.kind == "sampled"
+
+    def value(self, path: str):
+        """The field at a dotted ``path`` (``"margin"``, ``"steps.euler_step"``, ``"game.fingerprint"``).
+
+        Examples:
+          >>> import certify, games
+          >>> certify.certify(games.get_game("sgn-toy")).value("weights.values")
+          [1.0, 200.00000000000009]
+        """
+        obj = self
+        for key in path.split("."):
+            obj = obj[key] if isinstance(obj, dict) else getattr(obj, key)
+        return obj
 
     def coupling_matrix(self):
         """The coupling bounds as a NumPy array, or a ``scipy.sparse`` CSR matrix when stored sparse.
@@ -231,9 +338,9 @@ class Certificate:
           >>> certify.certify(games.get_game("sgn-toy")).coupling_matrix().tolist()
           [[0.0, 10.0], [0.05, 0.0]]
         """
-        parts = sparse_parts(self.coupling)
+        parts = sparse_parts(self.bounds.coupling)
         if parts is None:
-            return np.asarray(self.coupling, dtype=np.float64)
+            return np.asarray(self.bounds.coupling, dtype=np.float64)
         import scipy.sparse as sp  # coordinate form: many players
 
         shape, rows, cols, values = parts
@@ -249,13 +356,13 @@ class Certificate:
         if not self.certified:
             raise ValueError(f"expected a certified certificate, got status {self.status!r}")
         if not per_player_rates:
-            return sgn.certified_sgd(self.euler_best_step)
-        rates = np.asarray(self.weights) / np.max(self.weights)
-        step = 0.5 * float(sgn.ttur_step_bound(self.margin, self.weighted_lipschitz, rates))
+            return sgn.certified_sgd(self.steps.euler_best_step)
+        rates = np.asarray(self.weights.values) / np.max(self.weights.values)
+        step = 0.5 * float(sgn.ttur_step_bound(self.margin, self.bounds.weighted_lipschitz, rates))
         return sgn.certified_sgd(step, player_rates=list(rates))
 
     def to_dict(self) -> dict:
-        """JSON-ready dictionary (non-finite floats as strings)."""
+        """JSON-ready dictionary in the nested layout (non-finite floats as strings)."""
         return _json.encode(dataclasses.asdict(self))
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -264,26 +371,47 @@ class Certificate:
 
     @classmethod
     def from_dict(cls, data) -> Certificate:
-        """Inverse of :meth:`to_dict`; raises ``ValueError`` on a malformed document."""
+        """Inverse of :meth:`to_dict`; also reads the flat layout of versions 1 and 2.
+
+        Raises ``ValueError`` on a malformed document.
+        """
         if not isinstance(data, dict):
             raise ValueError(f"expected a JSON object for a certificate, got {type(data).__name__}")
         version = data.get("schema_version")
+        if isinstance(data.get("bounds"), dict):  # the nested layout (any version's certificate written since 3)
+            if version not in (1, 2, SCHEMA_VERSION) or isinstance(version, bool):
+                raise ValueError(f"expected schema_version 1, 2 or {SCHEMA_VERSION}, got {version!r}")
+            return cls._from_nested(data)
         if version == 1:
             data = upgrade_v1(data)
-        elif version != SCHEMA_VERSION:
-            raise ValueError(f"expected schema_version 1 or {SCHEMA_VERSION}, got {version!r}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        missing = sorted(n for n in names if n not in data and n not in ("extra", "geometry", "proved_by",
-                                                                         "sgn_margin"))
+        elif version != 2:
+            raise ValueError(f"expected schema_version 1, 2 or {SCHEMA_VERSION}, got {version!r}")
+        names = (set(V2_LAYOUT) | {f.name for f in dataclasses.fields(cls)}) - (set(GROUPS) - {"weights"})
+        missing = sorted(n for n in names if n not in data and n not in _V2_OPTIONAL)
         if missing:
             raise ValueError(f"expected certificate fields {missing}, got none")
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(f"expected only known certificate fields, got unknown {unknown}")
-        decoded = _json.decode(dict(data))
+        return cls._from_nested(nest_v2(data))
+
+    @classmethod
+    def _from_nested(cls, data: dict) -> Certificate:
+        top = {f.name for f in dataclasses.fields(cls)}
+        _check_keys("", data, top)
+        parts = {}
+        for name, record in GROUPS.items():
+            if not isinstance(data[name], dict):
+                raise ValueError(f"expected certificate field {name!r} as an object, got {type(data[name]).__name__}")
+            _check_keys(f"{name}.", data[name], {f.name for f in dataclasses.fields(record)})
+            decoded = _json.decode(dict(data[name]))
+            for key, value in decoded.items():
+                _check_field_type(f"{name}.{key}", value)
+            parts[name] = record(**decoded)
+        decoded = _json.decode({k: v for k, v in data.items() if k not in GROUPS})
         for key, value in decoded.items():
             _check_field_type(key, value)
-        return cls(**decoded)
+        return cls(**decoded, **parts)
 
     @classmethod
     def from_json(cls, text: str) -> Certificate:
@@ -296,8 +424,37 @@ class Certificate:
         return cls.from_dict(data)
 
 
+def _check_keys(prefix: str, data: dict, names: set) -> None:
+    """Raises ``ValueError`` naming missing or unknown fields of one level of a nested document."""
+    missing = sorted(prefix + n for n in names if n not in data)
+    if missing:
+        raise ValueError(f"expected certificate fields {missing}, got none")
+    unknown = sorted(prefix + n for n in set(data) - names)
+    if unknown:
+        raise ValueError(f"expected only known certificate fields, got unknown {unknown}")
+
+
+def nest_v2(data: dict) -> dict:
+    """A version-2 (flat) certificate document in the nested layout (its ``schema_version`` kept).
+
+    Examples:
+      >>> doc = nest_v2({"schema_version": 2, "mu": [1.0], "weights": [1.0], "euler_step": 0.5})
+      >>> doc["bounds"]["mu"], doc["weights"]["values"], doc["steps"], doc["settings"]
+      ([1.0], [1.0], {'euler_step': 0.5}, {'geometry': 'euclidean'})
+    """
+    nested = {name: {} for name in GROUPS}
+    nested["settings"]["geometry"] = "euclidean"  # files from before the mirror and Fisher geometries
+    for key, value in data.items():
+        group, field = V2_LAYOUT.get(key, (None, key))
+        (nested[group] if group else nested)[field] = value
+    nested.setdefault("proved_by", "")
+    nested.setdefault("sgn_margin", "nan")
+    nested.setdefault("extra", {})
+    return nested
+
+
 def upgrade_v1(data: dict) -> dict:
-    """A version-1 certificate document in the version-2 layout (its ``schema_version`` stays 1).
+    """A version-1 certificate document in the (flat) version-2 layout (its ``schema_version`` stays 1).
 
     Version 1 kept the proving test in ``extra["proved_by"]`` and recorded the mirror and Fisher
     bounds as ``exact`` / ``sampled``; its numbers came from the small-gain test whenever that
@@ -324,11 +481,10 @@ def upgrade_v1(data: dict) -> dict:
     return data
 
 
-_FLOAT_FIELDS = ("lipschitz", "euclidean_margin", "gain", "margin", "sgn_margin", "weighted_lipschitz", "euler_step",
-                 "euler_best_step", "euler_factor", "rk4_step_guideline", "rk4_step",
-                 "rk4_guideline_factor", "margin_tol")
-_VECTOR_FIELDS = ("mu", "block_norm", "weights")
-_STR_FIELDS = ("status", "reason", "bounds_kind", "weight_method", "geometry", "proved_by")
+_FLOAT_FIELDS = ("margin", "sgn_margin", "bounds.lipschitz", "bounds.weighted_lipschitz", "bounds.euclidean_margin",
+                 "bounds.gain", *(f"steps.{f.name}" for f in dataclasses.fields(Steps)), "settings.margin_tol")
+_VECTOR_FIELDS = ("bounds.mu", "bounds.block_norm", "weights.values")
+_STR_FIELDS = ("status", "reason", "proved_by", "bounds.kind", "weights.method", "settings.geometry")
 
 
 def _is_number(x) -> bool:
@@ -364,15 +520,15 @@ def _check_field_type(key, value) -> None:
         ok = _is_number(value)
     elif key in _VECTOR_FIELDS:
         ok = _is_vector(value)
-    elif key == "coupling":
+    elif key == "bounds.coupling":
         ok = _is_coupling(value)
-    elif key == "band":
+    elif key == "weights.band":
         ok = value is None or (_is_vector(value) and len(value) == 2)
     elif key in _STR_FIELDS:
         ok = isinstance(value, str)
-    elif key == "solver":
+    elif key == "weights.solver":
         ok = value is None or isinstance(value, str)
-    elif key in ("n_points", "seed", "schema_version"):
+    elif key in ("bounds.n_points", "settings.seed", "schema_version"):
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
     elif key == "region":
         ok = value is None or (isinstance(value, dict) and _is_vector(value.get("lo"))

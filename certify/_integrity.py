@@ -17,16 +17,18 @@ import math
 import numpy as np
 
 import games
-from certify._certificate import Certificate, sparse_parts
+from certify._certificate import Certificate, Steps, sparse_parts
 from certify._pipeline import run
 from certify.bounds._methods import METHODS, resolve
 from games._registry import check_memory
 
-NUMERIC_FIELDS = ("mu", "coupling", "block_norm", "lipschitz", "euclidean_margin", "gain",
-                  "weights", "margin", "sgn_margin", "weighted_lipschitz", "euler_step", "euler_best_step",
-                  "euler_factor", "rk4_step_guideline", "rk4_step", "rk4_guideline_factor", "band")
-EXACT_FIELDS = ("status", "bounds_kind", "region", "weight_method", "geometry", "solver", "n_points", "reason",
-                "proved_by")
+NUMERIC_FIELDS = ("bounds.mu", "bounds.coupling", "bounds.block_norm", "bounds.lipschitz", "bounds.euclidean_margin",
+                  "bounds.gain", "weights.values", "margin", "sgn_margin", "bounds.weighted_lipschitz",
+                  *(f"steps.{f.name}" for f in dataclasses.fields(Steps)), "weights.band")
+"""Fields (dotted paths, :meth:`Certificate.value`) that must recompute to within the tolerance."""
+EXACT_FIELDS = ("status", "bounds.kind", "region", "weights.method", "settings.geometry", "weights.solver",
+                "bounds.n_points", "reason", "proved_by")
+"""Fields that must recompute exactly."""
 SETTING_LIMITS = {"n_samples": 1_000_000, "seed": 2**63 - 1, "subdivisions": 64, "grid": 64, "max_rounds": 64,
                   "max_boxes": 1_000_000, "iterations": 1000}
 """Largest value of each recorded integer setting a certificate file may ask the recomputation for
@@ -88,15 +90,15 @@ def _bounded_int(value, name, lo, hi) -> int:
 def _recorded_method(cert: Certificate, game):
     """The bound method recorded in ``cert.extra`` (its settings already checked by :func:`_check_sizes`)."""
     extra = cert.extra or {}
-    name = extra.get("bounds_method", cert.bounds_kind)
+    name = extra.get("bounds_method", cert.bounds.kind)
     if not isinstance(name, str) or (name not in METHODS and name != "auto"):
         raise ValueError(f"expected a bounds method name in field 'extra.bounds_method', got {name!r}")
     if name == "auto":  # written before methods were recorded in full
         n_samples = _bounded_int(extra.get("n_samples", 1024), "extra.n_samples", 0, SETTING_LIMITS["n_samples"])
-        return resolve("auto", game, n_samples=n_samples, seed=cert.seed)
+        return resolve("auto", game, n_samples=n_samples, seed=cert.settings.seed)
     cls = METHODS[name]
     kwargs = {}
-    recorded = {"seed": cert.seed, **extra}  # files from before the seed was part of the settings
+    recorded = {"seed": cert.settings.seed, **extra}  # files from before the seed was part of the settings
     for field in dataclasses.fields(cls):
         if field.name not in recorded:
             continue
@@ -153,7 +155,7 @@ def _check_sizes(cert: Certificate) -> None:
     for key, limit in SETTING_LIMITS.items():
         if key in extra:
             _bounded_int(extra[key], f"extra.{key}", 0, limit)
-    name = extra.get("bounds_method", cert.bounds_kind)
+    name = extra.get("bounds_method", cert.bounds.kind)
     if name == "auto":
         name = "sampled"
     if isinstance(name, str):
@@ -208,18 +210,19 @@ def check_certificate(cert: Certificate, *, rtol: float | None = None, game=None
     if list(cert.game.get("dims")) != list(game.dims):
         return IntegrityResult(False, f"field 'game.dims' is {cert.game.get('dims')!r} but the game has "
                                f"{list(game.dims)!r}", game, None)
-    kwargs = {"margin_tol": cert.margin_tol, "weights": cert.weight_method, "bounds": _recorded_method(cert, game),
+    margin_tol, weight_method = cert.settings.margin_tol, cert.weights.method
+    kwargs = {"margin_tol": margin_tol, "weight_method": weight_method, "bounds": _recorded_method(cert, game),
               "region": cert.region and games.Region.from_dict(cert.region)}
     fresh = run(game, **kwargs, strongest=cert.schema_version >= 2)  # version 1: the small-gain test first
-    tol = rtol if rtol is not None else (1e-9 if cert.weight_method == "perron" else 1e-6)
+    tol = rtol if rtol is not None else (1e-9 if weight_method == "perron" else 1e-6)
     for field in EXACT_FIELDS:
-        if getattr(fresh, field) != getattr(cert, field):
-            return IntegrityResult(False, f"field {field!r} is {_shown(getattr(cert, field))} but recomputes to "
-                                   f"{_shown(getattr(fresh, field))}", game, fresh)
+        if fresh.value(field) != cert.value(field):
+            return IntegrityResult(False, f"field {field!r} is {_shown(cert.value(field))} but recomputes to "
+                                   f"{_shown(fresh.value(field))}", game, fresh)
     for field in NUMERIC_FIELDS:
-        if not _close(getattr(cert, field), getattr(fresh, field), tol):
-            return IntegrityResult(False, f"field {field!r} is {_shown(getattr(cert, field))} but recomputes to "
-                                   f"{_shown(getattr(fresh, field))}", game, fresh)
-    if not (isinstance(cert.margin_tol, float) and math.isfinite(cert.margin_tol)):
-        return IntegrityResult(False, "field 'margin_tol' is not a finite number", game, fresh)
+        if not _close(cert.value(field), fresh.value(field), tol):
+            return IntegrityResult(False, f"field {field!r} is {_shown(cert.value(field))} but recomputes to "
+                                   f"{_shown(fresh.value(field))}", game, fresh)
+    if not (isinstance(margin_tol, float) and math.isfinite(margin_tol)):
+        return IntegrityResult(False, "field 'settings.margin_tol' is not a finite number", game, fresh)
     return IntegrityResult(True, "", game, fresh)

@@ -48,16 +48,16 @@ def _sgn_decides(margin_tol: float):
     return decided
 
 
-def _euclidean_route(game, region, method, *, margin_tol, progress, weights) -> Route | Certificate:
+def _euclidean_route(game, region, method, *, margin_tol, progress, weight_method) -> Route | Certificate:
     _checks.check_pseudo_gradient(game.pseudo_gradient, game.dim)
     try:
         bb = method(game, region, decide=_sgn_decides(margin_tol), progress=progress)
     except NotEnclosable as err:  # a sound method cannot enclose F as written: refuse, naming why
         recorded = (region or game.default_region()).to_dict()
         return refuse(game, status=Status.NOT_CERTIFIED, reason=f"{method.name} bounds cannot be proven: {err.reason}",
-                      geometry="euclidean", region=recorded, bounds_kind=method.kind, n_points=0, weights=weights,
-                      margin_tol=margin_tol, seed=_seed(method), extra={**method.settings(),
-                                                                        "not_enclosable": err.kind})
+                      geometry="euclidean", region=recorded, bounds_kind=method.kind, n_points=0,
+                      weight_method=weight_method, margin_tol=margin_tol, seed=_seed(method),
+                      extra={**method.settings(), "not_enclosable": err.kind})
     recorded = None if bb.kind == "exact" else (region or game.default_region())
     return Route("euclidean", bb, recorded, euclidean_steps(game, recorded, bb), method.settings(), dict(bb.info))
 
@@ -69,11 +69,11 @@ def _mirror_route(game, method) -> Route:
     return Route("mirror", bb, None, mirror_steps(rule), method.settings(), extra)
 
 
-def _fisher_route(game, region, method, *, margin_tol, weights):
+def _fisher_route(game, region, method, *, margin_tol, weight_method):
     theta, res = fisher_equilibrium(game)
     if not res < RESIDUAL_TOL:
         return refuse(game, status=Status.NOT_CERTIFIED, reason=f"no stationary point found (residual {res:.3g})",
-                      geometry="fisher", region=None, bounds_kind="sampled", n_points=0, weights=weights,
+                      geometry="fisher", region=None, bounds_kind="sampled", n_points=0, weight_method=weight_method,
                       margin_tol=margin_tol, seed=method.seed, extra={**method.settings(), "residual": res})
     fb = fisher_bounds(game, region, n_samples=method.n_samples, seed=method.seed, equilibrium=(theta, res))
     return Route("fisher", fb.bounds, fb.region, natural_gradient_steps, method.settings(), fb.extra, fb.details)
@@ -84,42 +84,43 @@ def _seed(method) -> int:
     return int(getattr(method, "seed", 0))
 
 
-def _check_arguments(game, weights, margin_tol) -> None:
+def _check_arguments(game, weight_method, margin_tol) -> None:
     if not isinstance(game, Game):
         raise TypeError(f"expected a games.Game, got {type(game).__name__}")
     if isinstance(margin_tol, bool) or not (isinstance(margin_tol, int | float) and margin_tol >= 0
                                             and math.isfinite(margin_tol)):
         raise ValueError(f"expected a finite margin_tol >= 0, got {margin_tol!r}")
-    if weights not in WEIGHT_METHODS:
-        raise ValueError(f"expected a weight method in {WEIGHT_METHODS}, got {weights!r}")
+    if weight_method not in WEIGHT_METHODS:
+        raise ValueError(f"expected a weight method in {WEIGHT_METHODS}, got {weight_method!r}")
     if game.geometry not in GEOMETRIES:
         raise ValueError(f"expected a game geometry in {GEOMETRIES}, got {game.geometry!r}")
 
 
-def run(game: Game, *, region=None, bounds="auto", weights: str = "perron", margin_tol: float = MARGIN_TOL,
+def run(game: Game, *, region=None, bounds="auto", weight_method: str = "perron", margin_tol: float = MARGIN_TOL,
         progress: bool = False, strongest: bool = True) -> Certificate:
     """:func:`certify` with the choice of decision rule (``strongest=False``: version-1 certificates).
 
     Used by :func:`certify.check_certificate` to recompute files written before the strongest
     test was reported (:func:`certify._decision.decide`).
     """
-    _check_arguments(game, weights, margin_tol)
+    _check_arguments(game, weight_method, margin_tol)
     reg = as_region(game, region, default=False)
     method = bounds_lib.resolve(bounds, game, region=reg)
     with jax.enable_x64(True):
         if method.geometry == "mirror":
             route = _mirror_route(game, method)
         elif method.geometry == "fisher":
-            route = _fisher_route(game, reg, method, margin_tol=margin_tol, weights=weights)
+            route = _fisher_route(game, reg, method, margin_tol=margin_tol, weight_method=weight_method)
         else:
-            route = _euclidean_route(game, reg, method, margin_tol=margin_tol, progress=progress, weights=weights)
+            route = _euclidean_route(game, reg, method, margin_tol=margin_tol, progress=progress,
+                                    weight_method=weight_method)
         if isinstance(route, Certificate):
             return route
-        return assemble(game, route, weights=weights, margin_tol=margin_tol, seed=_seed(method), progress=progress,
-                        strongest=strongest)
+        return assemble(game, route, weight_method=weight_method, margin_tol=margin_tol, seed=_seed(method),
+                        progress=progress, strongest=strongest)
 
 
-def certify(game: Game, *, region=None, bounds="auto", weights: str = "perron", margin_tol: float = MARGIN_TOL,
+def certify(game: Game, *, region=None, bounds="auto", weight_method: str = "perron", margin_tol: float = MARGIN_TOL,
             progress: bool = False) -> Certificate:
     r"""Certifies (or refuses) convergence of gradient play on ``game`` over ``region``.
 
@@ -141,7 +142,7 @@ def certify(game: Game, *, region=None, bounds="auto", weights: str = "perron", 
         subdivisions, ...), or its spelling ``"auto"``, ``"exact"``, ``"sampled"``,
         ``"interval"``, ``"padded"``, ``"refine"``, ``"matrix_free"``, ``"mirror"``, ``"fisher"``
         (with the method's default settings; :func:`certify.bounds.resolve` checks that it applies).
-      weights: ``"perron"`` (closed form), ``"auto"``, ``"sdp"`` or ``"lp"``.
+      weight_method: ``"perron"`` (closed form), ``"auto"``, ``"sdp"`` or ``"lp"``.
       margin_tol: relative tolerance applied against certifying.
       progress: progress bars on stderr for long bound computations.
 
@@ -156,11 +157,12 @@ def certify(game: Game, *, region=None, bounds="auto", weights: str = "perron", 
       >>> import games
       >>> from certify.bounds import Sampled
       >>> c = certify(games.get_game("sgn-toy"))
-      >>> c.status, round(c.margin, 6), [round(w, 6) for w in c.weights], c.proved_by
+      >>> c.status, round(c.margin, 6), [round(w, 6) for w in c.weights.values], c.proved_by
       (<Status.CERTIFIED: 'certified'>, 0.292893, [1.0, 200.0], 'small-gain')
-      >>> certify(games.get_game("coordination", tau=1.5)).geometry
+      >>> certify(games.get_game("coordination", tau=1.5)).settings.geometry
       'mirror'
-      >>> certify(games.get_game("tanh-sin"), bounds=Sampled(n_samples=64, seed=1)).seed
+      >>> certify(games.get_game("tanh-sin"), bounds=Sampled(n_samples=64, seed=1)).settings.seed
       1
     """
-    return run(game, region=region, bounds=bounds, weights=weights, margin_tol=margin_tol, progress=progress)
+    return run(game, region=region, bounds=bounds, weight_method=weight_method, margin_tol=margin_tol,
+               progress=progress)

@@ -83,8 +83,8 @@ def verify(certificate: Certificate, game: Game, *, n_pairs: int = 32, n_steps: 
             f"expected the certificate's game (fingerprint {certificate.game.get('fingerprint')}),"
             f" got {game.name!r} with fingerprint {game.fingerprint()}"
         )
-    if certificate.geometry != "euclidean":
-        raise ValueError(f"expected a Euclidean-geometry certificate, got {certificate.geometry!r}")
+    if certificate.settings.geometry != "euclidean":
+        raise ValueError(f"expected a Euclidean-geometry certificate, got {certificate.settings.geometry!r}")
     for value, name in ((n_pairs, "n_pairs"), (n_steps, "n_steps")):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"expected a positive integer {name}, got {value!r}")
@@ -97,8 +97,8 @@ def verify(certificate: Certificate, game: Game, *, n_pairs: int = 32, n_steps: 
 
 def _verify(cert, game, n_pairs, n_steps, seed):
     region = Region.from_dict(cert.region) if cert.region else Region.around(np.zeros(game.dim), 1.0)
-    h = float(cert.euler_best_step)
-    q = float(sgn.euler_contraction_factor(h, cert.margin, cert.weighted_lipschitz))
+    h = float(cert.steps.euler_best_step)
+    q = float(sgn.euler_contraction_factor(h, cert.margin, cert.bounds.weighted_lipschitz))
     rng = np.random.default_rng(seed)
     starts = region.lo + rng.random((2 * n_pairs, game.dim)) * (region.hi - region.lo)
     starts = np.asarray(jax.vmap(game.project)(jnp.asarray(starts)))
@@ -106,7 +106,7 @@ def _verify(cert, game, n_pairs, n_steps, seed):
                                                    n_steps=n_steps, project=game.project))
     paths = np.asarray(traj(jnp.asarray(starts)))  # (2P, n_steps + 1, dim)
     x, y = paths[:n_pairs], paths[n_pairs:]
-    scale = np.repeat(np.sqrt(np.asarray(cert.weights)), game.dims)
+    scale = np.repeat(np.sqrt(np.asarray(cert.weights.values)), game.dims)
     dist = np.linalg.norm((x - y) * scale, axis=-1)  # (P, n_steps + 1)
     inside = np.all((paths >= region.lo - 1e-12) & (paths <= region.hi + 1e-12), axis=-1)
     inside = inside[:n_pairs] & inside[n_pairs:]

@@ -329,7 +329,7 @@ def _cvxpy(method, mu, off, tol, perron, reason) -> WeightResult:
                         failures=failures, perron_margin=perron, lower=lower * scale)
 
 
-def optimize_block_weights(mu, coupling, *, method: str = "auto", tol: float = 1e-9,
+def optimize_block_weights(mu, coupling, *, weight_method: str = "auto", tol: float = 1e-9,
                            progress: bool = False) -> WeightResult:
     r"""Block weights maximising the SGN margin :math:`\alpha_*(w)`.
 
@@ -341,7 +341,7 @@ def optimize_block_weights(mu, coupling, *, method: str = "auto", tol: float = 1
     Args:
       mu: ``(n_players,)`` curvature bounds.
       coupling: ``(n_players, n_players)`` coupling bounds, dense or ``scipy.sparse``.
-      method: ``"auto"`` (closed form, cvxpy fallback where it falls short), ``"perron"``
+      weight_method: ``"auto"`` (closed form, cvxpy fallback where it falls short), ``"perron"``
         (closed form), ``"sdp"`` or ``"lp"`` (cvxpy bisection on :math:`\alpha`).
       tol: bisection tolerance on :math:`\alpha` (cvxpy) or the tolerance of the closed form
         (relative gap to the supremum for reducible :math:`K`; Noda's bracket).
@@ -357,12 +357,13 @@ def optimize_block_weights(mu, coupling, *, method: str = "auto", tol: float = 1
 
     Examples:
       >>> import numpy as np
-      >>> r = optimize_block_weights(np.ones(2), np.array([[0, 10.0], [0.05, 0]]), method="lp")
+      >>> r = optimize_block_weights(np.ones(2), np.array([[0, 10.0], [0.05, 0]]), weight_method="lp")
       >>> round(r.margin, 6), r.solver
       (0.292893, 'HIGHS')
     """
-    if method not in WEIGHT_METHODS:
-        raise ValueError(f"expected a weight method in {WEIGHT_METHODS}, got {method!r}")
+    if weight_method not in WEIGHT_METHODS:
+        raise ValueError(f"expected a weight method in {WEIGHT_METHODS}, got {weight_method!r}")
+    method = weight_method
     if isinstance(tol, bool) or not (isinstance(tol, int | float) and math.isfinite(tol) and tol > 0):
         raise ValueError(f"expected a finite tol > 0, got {tol!r}")
     mu, off = _host_bounds(mu, coupling)

@@ -56,19 +56,19 @@ def plot_band(cert: Certificate, path: str) -> None:
       >>> os.path.getsize(path) > 0
       True
     """
-    if len(cert.mu) != 2:
-        raise ValueError(f"expected a two-player certificate for the band plot, got {len(cert.mu)} players")
+    if len(cert.bounds.mu) != 2:
+        raise ValueError(f"expected a two-player certificate for the band plot, got {len(cert.bounds.mu)} players")
     plt = _pyplot()
-    mu, L = np.asarray(cert.mu), np.asarray(cert.coupling)
-    r_star = cert.weights[1] / cert.weights[0]
+    mu, L = np.asarray(cert.bounds.mu), np.asarray(cert.bounds.coupling)
+    r_star = cert.weights.values[1] / cert.weights.values[0]
     centre = np.log10(r_star) if np.isfinite(r_star) and r_star > 0 else 0.0
     r = np.logspace(centre - 3, centre + 3, 600)
     alpha = np.asarray(sgn.margin_at_ratio(mu, L, r))
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.semilogx(r, alpha, label=r"$\alpha_*(r)$")
     ax.axhline(0.0, color="k", lw=0.8)
-    if cert.band is not None:
-        lo, hi = cert.band
+    if cert.weights.band is not None:
+        lo, hi = cert.weights.band
         ax.axvspan(max(lo, r[0]), min(hi, r[-1]), color="tab:green", alpha=0.2,
                    label=f"band ({lo:.4g}, {hi:.4g})")
     ax.plot([r_star], [cert.margin], "o", color="tab:red", label=f"optimum r* = {r_star:.4g}")
@@ -129,19 +129,19 @@ def plot_phase(cert: Certificate, game, path: str, *, basin=None, x0=None, step:
     """
     if game.dim != 2:
         raise ValueError(f"expected a 2-D game for the phase portrait, got dimension {game.dim}")
-    if not cert.certified or cert.geometry != "euclidean":
-        raise ValueError(f"expected a certified Euclidean certificate, got {cert.status} ({cert.geometry})")
+    if not cert.certified or cert.settings.geometry != "euclidean":
+        raise ValueError(f"expected a certified Euclidean certificate, got {cert.status} ({cert.settings.geometry})")
     if basin is None:
         basin = certified_basin(cert, game)
     centre = np.asarray(basin.solution, np.float64)
     start = _phase_start(cert, game, centre) if x0 is None else np.asarray(x0, np.float64)
-    h = cert.euler_best_step / 20 if step is None else float(step)
+    h = cert.steps.euler_best_step / 20 if step is None else float(step)
     n = min(PHASE_MAX_STEPS, math.ceil(6.0 / (cert.margin * h))) if n_steps is None else int(n_steps)
     plt = _pyplot()
     with jax.enable_x64(True):
         xs = np.asarray(sgn.projected_euler(game.pseudo_gradient, jnp.asarray(start), step=h, n_steps=n,
                                             project=game.project))
-    w = np.asarray(cert.weights, np.float64)
+    w = np.asarray(cert.weights.values, np.float64)
     rel = xs - centre
     euclid = np.linalg.norm(rel, axis=1)
     wnorm = np.sqrt(np.sum(w * rel**2, axis=1))
@@ -183,7 +183,7 @@ def plot_decay(cert: Certificate, game, path: str, *, n_steps=200, seed=0) -> No
       True
     """
     plt = _pyplot()
-    h = cert.euler_best_step
+    h = cert.steps.euler_best_step
     rng = np.random.default_rng(seed)
     lo = np.asarray(cert.region["lo"]) if cert.region else -np.ones(game.dim)
     hi = np.asarray(cert.region["hi"]) if cert.region else np.ones(game.dim)
@@ -191,12 +191,12 @@ def plot_decay(cert: Certificate, game, path: str, *, n_steps=200, seed=0) -> No
     with jax.enable_x64(True):
         xs, ys = (np.asarray(sgn.projected_euler(game.pseudo_gradient, jnp.asarray(z), step=h, n_steps=n_steps,
                                                  project=game.project)) for z in (x0, y0))
-    s = np.repeat(np.sqrt(cert.weights), game.dims)
+    s = np.repeat(np.sqrt(cert.weights.values), game.dims)
     d = np.linalg.norm((xs - ys) * s, axis=1)
     k = np.arange(n_steps + 1)
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.semilogy(k, d / d[0], label="observed")
-    ax.semilogy(k, cert.euler_factor**k, "--", label=f"certified q^k, q = {cert.euler_factor:.6f}")
+    ax.semilogy(k, cert.steps.euler_factor**k, "--", label=f"certified q^k, q = {cert.steps.euler_factor:.6f}")
     ax.set_xlabel("step k")
     ax.set_ylabel(r"$\|x_k - y_k\|_M / \|x_0 - y_0\|_M$")
     ax.legend()

@@ -503,20 +503,20 @@ def _fallback_loop(name, param, built, values, params, margin_tol, options, prog
     """Per-value :func:`certify.certify` for games the batched path cannot take."""
     certs = [certify_one(g, margin_tol=margin_tol, region=options["region"], bounds=resolve(game=g, **options))
              for g in track(built, desc=f"sweep {param}", enabled=progress)]
-    def arr(key):
-        return np.asarray([getattr(c, key) for c in certs], dtype=np.float64)
+    def arr(path):
+        return np.asarray([c.value(path) for c in certs], dtype=np.float64)
 
-    q = {"mu": arr("mu"), "coupling": arr("coupling"), "weights": arr("weights"), "margin": arr("margin"),
-         "sgn_margin": arr("sgn_margin"), "perron_lower": arr("sgn_margin"),
+    q = {"mu": arr("bounds.mu"), "coupling": arr("bounds.coupling"), "weights": arr("weights.values"),
+         "margin": arr("margin"), "sgn_margin": arr("sgn_margin"), "perron_lower": arr("sgn_margin"),
          "perron_upper": np.full(len(certs), np.nan),
-         "euclidean_margin": arr("euclidean_margin"), "beta": arr("weighted_lipschitz"),
+         "euclidean_margin": arr("bounds.euclidean_margin"), "beta": arr("bounds.weighted_lipschitz"),
          "certified": np.asarray([c.certified for c in certs]),
          "proved_by": np.asarray([c.proved_by for c in certs], dtype=str)}
-    result = _finish(name, param, values, params, q, certs[0].bounds_kind, False, 1)
-    if certs[0].geometry == "euclidean":
+    result = _finish(name, param, values, params, q, certs[0].bounds.kind, False, 1)
+    if certs[0].settings.geometry == "euclidean":
         return result
-    steps = np.where(result.certified, arr("euler_step"), 0.0)  # the mirror-descent / NPG step of each certificate
-    return dataclasses.replace(result, euler_step=steps, geometry=certs[0].geometry)
+    steps = np.where(result.certified, arr("steps.euler_step"), 0.0)  # each certificate's mirror-descent / NPG step
+    return dataclasses.replace(result, euler_step=steps, geometry=certs[0].settings.geometry)
 
 
 def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | None = None,

@@ -153,10 +153,11 @@ def cmd_certify(args) -> int:
         _check_plots(outputs, game)
         region = parse_region(args.region, game.dim)
         if not args.json:
-            print(f"certifying {game.name}: bounds={args.bounds}, weights={args.method} ...", file=sys.stderr)
+            print(f"certifying {game.name}: bounds={args.bounds}, weight_method={args.weight_method} ...",
+                  file=sys.stderr)
         with run_bar(f"certify {game.name}", enabled=_show_progress(args)) as bar:
             with _as_usage_error(f"cannot bound {game.name} with --bounds {args.bounds}"):
-                cert = certify.certify(game, region=region, bounds=method, weights=args.method,
+                cert = certify.certify(game, region=region, bounds=method, weight_method=args.weight_method,
                                        progress=bar is not None)
             basin = certify.certified_basin(cert, game) if args.basin else None
             if outputs.wants("--out"):  # what --json prints, with the game path relative to the file too
@@ -253,7 +254,7 @@ def cmd_verify(args) -> int:
     if not result.consistent:
         raise UsageError(f"certificate {args.certificate} does not follow from its game: {result.message}")
     print(f"certificate {args.certificate}: recomputed and consistent ({cert.status}).")
-    if cert.certified and cert.geometry == "euclidean":
+    if cert.certified and cert.settings.geometry == "euclidean":
         try:
             report = certify.verify(cert, result.game, n_pairs=args.pairs, n_steps=args.steps)
         except ValueError as err:

@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--param", action="append", metavar="KEY=VALUE",
                    help="game or factory parameter (repeatable)")
     c.add_argument("--region", help="box LO:HI, e.g. -1:1 or -1,-2:1,2, or JSON {\"lo\":[..],\"hi\":[..]}")
-    c.add_argument("--method", default="perron", choices=list(WEIGHT_METHODS), help="block-weight optimiser")
+    c.add_argument("--weight-method", default="perron", choices=list(WEIGHT_METHODS),
+                   help="block-weight optimiser (the certificate's weights.method)")
     c.add_argument("--bounds", default="auto", choices=list(bounds_lib.NAMES),
                    help="how the Jacobian is bounded: auto (exact for affine games, else sampled), exact, sampled "
                         "(an estimate), interval / padded / refine (sound), matrix_free (an estimate)")

@@ -107,16 +107,23 @@ def _dims(dims) -> str:
 def _blocks(cert, full: bool) -> list[str]:
     """The ``mu`` and ``L`` lines: in full, or summarised for many players."""
     coupling = cert.coupling_matrix()
-    if full or len(cert.mu) <= SUMMARY_PLAYERS:
+    if full or len(cert.bounds.mu) <= SUMMARY_PLAYERS:
         table = (_coupling_entries(coupling) if hasattr(coupling, "tocoo")
                  else "; ".join(vector(row) for row in coupling))
-        return [f"mu        {vector(cert.mu)}", "L         " + table]
-    return [f"mu        {span(cert.mu)}", f"L         {coupling_summary(coupling)}",
+        return [f"mu        {vector(cert.bounds.mu)}", "L         " + table]
+    return [f"mu        {span(cert.bounds.mu)}", f"L         {coupling_summary(coupling)}",
             "          (summary of many players: --full prints every entry; --json holds them all)"]
 
 
 def _weights(cert, full: bool) -> str:
-    return vector(cert.weights) if full or len(cert.weights) <= SUMMARY_PLAYERS else span(cert.weights)
+    w = cert.weights.values
+    return vector(w) if full or len(w) <= SUMMARY_PLAYERS else span(w)
+
+
+def _band(cert) -> list[str]:
+    """The timescale-band line (two players whose small-gain test passed), else none."""
+    band = cert.weights.band
+    return [] if band is None else [f"timescale band          r = w2/w1 in ({fmt(band[0])}, {fmt(band[1])})"]
 
 
 def _header(cert) -> list[str]:
@@ -136,27 +143,27 @@ def _header(cert) -> list[str]:
     else:
         where = " (constant Jacobian: global)"
     return [f"game      {g['name']}" + (f" ({params})" if params else "") + origin,
-            f"players   {len(cert.mu)} {_dims(g['dims'])}",
-            f"bounds    {cert.bounds_kind}" + where]
+            f"players   {len(cert.bounds.mu)} {_dims(g['dims'])}",
+            f"bounds    {cert.bounds.kind}" + where]
 
 
 def _format_tabular(cert, lines, full) -> str:
     """Report for entropy-regularised games certified in the mirror (KL) or Fisher geometry."""
-    step_name = "mirror-descent step" if cert.geometry == "mirror" else "NPG step"
+    geometry = cert.settings.geometry
+    step_name = "mirror-descent step" if geometry == "mirror" else "NPG step"
     verdict = "certified" if cert.certified else "not certified"
     if cert.is_estimate:
         verdict += f" ({ESTIMATE})"
-    lines += [f"geometry  {cert.geometry} (SGN with per-player {'l1/KL' if cert.geometry == 'mirror' else 'Fisher'}"
+    lines += [f"geometry  {geometry} (SGN with per-player {'l1/KL' if geometry == 'mirror' else 'Fisher'}"
               " norms, spec-sgn-math §7)", *_blocks(cert, full),
               f"weights   {_weights(cert, full)}",
               f"margin    {fmt(cert.margin)}  ->  {verdict}"]
     if cert.certified:
-        lines.append(f"{step_name:24s}h < {fmt(cert.euler_step)} (recommended {fmt(cert.euler_best_step)})")
-        if cert.band is not None:
-            lines.append(f"timescale band          r = w2/w1 in ({fmt(cert.band[0])}, {fmt(cert.band[1])})")
+        lines.append(f"{step_name:24s}h < {fmt(cert.steps.euler_step)} (recommended {fmt(cert.steps.euler_best_step)})")
+        lines += _band(cert)
         if cert.extra.get("lyapunov"):
             lines.append(f"Lyapunov function       {cert.extra['lyapunov']}")
-        if cert.bounds_kind == "sampled":
+        if cert.bounds.kind == "sampled":
             lines.append("note                    bounds sampled on the logit cube as in the paper (an estimate);"
                          " the metric-derivative term is reported under 'riemannian' in the JSON.")
     else:
@@ -180,44 +187,45 @@ def format_report(cert, *, full: bool = False) -> str:
     if cert.status == certify.Status.INVALID:
         lines.append(f"status    INVALID: {cert.reason}")
         return "\n".join(lines)
-    if cert.geometry != "euclidean":
+    if cert.settings.geometry != "euclidean":
         return _format_tabular(cert, lines, full)
     lines += _blocks(cert, full)
-    euc_ok = cert.euclidean_margin > 0
+    euc_ok = cert.bounds.euclidean_margin > 0
     sgn_word = "certifies" if cert.certified else "not certified"
     if cert.is_estimate:
         sgn_word = f"certifies ({ESTIMATE})"
-    many = len(cert.weights) > SUMMARY_PLAYERS and not full
-    sgn_head = "SGN (w from " + span(cert.weights) + ")" if many else "SGN (w ∝ " + vector(cert.weights) + ")"
+    many = len(cert.weights.values) > SUMMARY_PLAYERS and not full
+    w = cert.weights.values
+    sgn_head = "SGN (w from " + span(w) + ")" if many else "SGN (w ∝ " + vector(w) + ")"
     lines += [
         "",
         f"{'':24s}{'Euclidean (w = 1)':>22s}    {sgn_head}",
-        f"{'margin alpha':24s}{fmt(cert.euclidean_margin):>22s}    {fmt(cert.margin)}",
+        f"{'margin alpha':24s}{fmt(cert.bounds.euclidean_margin):>22s}    {fmt(cert.margin)}",
         f"{'verdict':24s}{('passes' if euc_ok else 'fails'):>22s}    {sgn_word}",
         "",
     ]
     if cert.certified:
         proved_by = cert.proved_by
         if proved_by == "small-gain":
-            lines.append(f"loop gain rho(D^-1 L)   {fmt(cert.gain)} < 1")
+            lines.append(f"loop gain rho(D^-1 L)   {fmt(cert.bounds.gain)} < 1")
         else:  # the comparison matrix refused; lambda_min(sym(W^1/2 DF W^-1/2)) > 0 proved it
             lines.append(f"proved by               the {proved_by} monotonicity test: lambda_min(sym(W^1/2 DF "
-                         f"W^-1/2)) >= {fmt(cert.margin)} (small-gain test: loop gain {fmt(cert.gain)})")
+                         f"W^-1/2)) >= {fmt(cert.margin)} (small-gain test: loop gain {fmt(cert.bounds.gain)})")
         lines.append(f"contraction rate        {fmt(cert.margin)} (flow, in the W-norm)")
-        lines.append(f"beta (W-Lipschitz)      {fmt(cert.weighted_lipschitz)}")
-        lines.append(f"Euler step              h < {cert.euler_step:.6f}  (best h* = {fmt(cert.euler_best_step)},"
-                     f" factor {fmt(cert.euler_factor)} per step)")
-        rk4 = (f"RK4 guideline           h <= {fmt(cert.rk4_step_guideline)}"
+        lines.append(f"beta (W-Lipschitz)      {fmt(cert.bounds.weighted_lipschitz)}")
+        steps = cert.steps
+        lines.append(f"Euler step              h < {steps.euler_step:.6f}  (best h* = {fmt(steps.euler_best_step)},"
+                     f" factor {fmt(steps.euler_factor)} per step)")
+        rk4 = (f"RK4 guideline           h <= {fmt(steps.rk4_step_guideline)}"
                "  (2.5/beta; exact only for metric-normal linear games")
-        if not math.isnan(cert.rk4_guideline_factor):
-            rk4 += f"; exact factor here {fmt(cert.rk4_guideline_factor)}"
+        if not math.isnan(steps.rk4_guideline_factor):
+            rk4 += f"; exact factor here {fmt(steps.rk4_guideline_factor)}"
         lines.append(rk4 + ")")
-        lines.append(f"RK4 rigorous            h <= {fmt(cert.rk4_step)}")
+        lines.append(f"RK4 rigorous            h <= {fmt(steps.rk4_step)}")
         if "rounding_radius" in (cert.extra or {}):  # issue 19: F as JAX computes it (certify._rounding)
             lines.append(f"rounding                |F as computed - F| <= {fmt(cert.extra['rounding_error'])}: Euler"
                          f" iterates reach a ball of radius {fmt(cert.extra['rounding_radius'])} around the solution")
-        if cert.band is not None:
-            lines.append(f"timescale band          r = w2/w1 in ({fmt(cert.band[0])}, {fmt(cert.band[1])})")
+        lines += _band(cert)
     else:
         lines.append(f"reason                  {cert.reason}")
         lines.append("note                    SGN is a sufficient test: a refusal is not evidence of divergence.")

@@ -63,10 +63,14 @@ def with_temperature(game: Game, tau: float) -> Game:
                      f"{game.geometry!r} without tabular data")
 
 
-def _field(cert: Any, *names: str):
-    """First of ``names`` present on a certificate object or dict (``None`` if none is)."""
-    for name in names:
-        value = cert.get(name) if isinstance(cert, dict) else getattr(cert, name, None)
+def _field(cert: Any, *paths: str):
+    """First of the dotted ``paths`` (``"steps.euler_best_step"``) present on a certificate object or dict."""
+    for path in paths:
+        value = cert
+        for name in path.split("."):
+            value = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+            if value is None:
+                break
         if value is not None:
             return value
     return None
@@ -129,7 +133,7 @@ def temperature_curriculum(game: Game, taus, *, certifier: Callable[[Game], Any]
             out["lost_at"] = float(tau)
         qre = [z[k] for z in path.logits]
         out["qre"].append([np.asarray(jax.nn.softmax(z[0])).tolist() for z in qre])
-        step = _field(cert, "step", "euler_best_step") if status == "certified" else None
+        step = _field(cert, "step", "steps.euler_best_step") if status == "certified" else None
         step = float(step) if step is not None and float(step) > 0 else 0.5 / float(tau)
         out["step"].append(step)
         kick = [z + perturbation * jnp.arange(z.shape[-1], dtype=z.dtype)[None, :] for z in logits]

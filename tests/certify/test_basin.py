@@ -32,7 +32,7 @@ def test_solution_residual_matches_closed_form():
     assert basin.residual <= 1e-12
     assert basin.in_region
     # A-posteriori bound holds: ||x - x*||_M <= error_bound.
-    w = np.asarray(c.weights)
+    w = np.asarray(c.weights.values)
     dist = math.sqrt(float(np.sum(w * (np.asarray(basin.solution) - x_star) ** 2)))
     assert dist <= basin.error_bound + 1e-15
     # Radius by hand: rho = min_k sqrt(w_k) * min(x_k - lo_k, hi_k - x_k).
@@ -59,12 +59,12 @@ def test_forward_invariance_of_the_ball():
     g, jac, b = affine_box_game()
     c = certify.certify(g, bounds=certify.bounds.Sampled(n_samples=16))
     basin = certified_basin(c, g)
-    w = np.asarray(c.weights)
+    w = np.asarray(c.weights.values)
     x_star = np.asarray(basin.solution)
     x = x_star + np.array([basin.radius / math.sqrt(w[0]), 0.0])  # on the sphere, along coordinate 1
     prev = basin.radius
     for _ in range(50):
-        x = x - c.euler_best_step * (jac @ x + b)
+        x = x - c.steps.euler_best_step * (jac @ x + b)
         d = math.sqrt(float(np.sum(w * (x - x_star) ** 2)))
         assert d <= prev * (1 + 1e-12)
         prev = d
@@ -78,7 +78,7 @@ def test_global_certificate_has_infinite_radius():
     assert basin.nash_check == "passed"
     assert basin.nash_sound
     # x* = 0 (J invertible, b = 0); the M-distance obeys the Banach a-posteriori bound.
-    dist = math.sqrt(float(np.sum(np.asarray(c.weights) * np.asarray(basin.solution) ** 2)))
+    dist = math.sqrt(float(np.sum(np.asarray(c.weights.values) * np.asarray(basin.solution) ** 2)))
     assert dist <= basin.error_bound
     assert basin.error_bound < 1e-10
 
@@ -106,7 +106,7 @@ def test_nash_check_verdicts():
         ("sampled", [float("nan"), 1.0], ("unknown", False)),
     ]
     for kind, mu, expected in cases:
-        got = certified_basin(dataclasses.replace(cert, bounds_kind=kind, mu=mu), g)
+        got = certified_basin(dataclasses.replace(cert, bounds=dataclasses.replace(cert.bounds, kind=kind, mu=mu)), g)
         assert (got.nash_check, got.nash_sound) == expected, (kind, mu)
 
 

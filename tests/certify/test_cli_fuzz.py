@@ -24,7 +24,7 @@ FLAGS = [
     ["--param", "half=1.5"], ["--param", "radius=-1"], ["--region", "-1:1"], ["--region", "1:-1"],
     ["--region", "0:0"], ["--region", "a:b"], ["--region", "-1,-1:1"], ["--region", "-1,-1,-1:1,1,1"],
     ["--region", '{"lo": [-1, -1], "hi": [1, 1]}'], ["--region", '{"lo": "x"}'], ["--region", "{bad"],
-    ["--region", "-inf:1"], ["--method", "sdp"], ["--method", "lp"], ["--method", "magic"],
+    ["--region", "-inf:1"], ["--weight-method", "sdp"], ["--weight-method", "lp"], ["--weight-method", "magic"],
     ["--bounds", "exact"], ["--bounds", "sampled"], ["--bounds", "nope"], ["--samples", "8"],
     ["--samples", "0"], ["--samples", "-5"], ["--samples", "x"], ["--samples", "10000000"],
     ["--seed", "3"], ["--seed", "-1"], ["--seed", "1.5"], ["--json"], ["--unknown-flag"], ["--out"],

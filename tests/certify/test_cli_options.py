@@ -86,19 +86,19 @@ def test_a_nonlinear_game_without_region_asks_for_one(tmp_path, capsys):
     assert "use --region LO:HI" in err
     code, out, _ = run(["certify", str(path), "--region", "-1:1", "--json"], capsys)
     assert code == 0  # mu = 1 - 0.1 * 0 ... >= 0.9, L <= 0.1: certified (sampled)
-    assert json.loads(out)["bounds_kind"] == "sampled"
+    assert json.loads(out)["bounds"]["kind"] == "sampled"
 
 
 def test_fisher_options_are_honoured_and_sampled_bounds_say_estimate(capsys):
     # markov-coop: 8 logit coordinates, so the cube's 2^8 = 256 vertices plus 8 extra sample points.
-    code, out, _ = run(["certify", "markov-coop", "--samples", "8", "--method", "lp"], capsys)
+    code, out, _ = run(["certify", "markov-coop", "--samples", "8", "--weight-method", "lp"], capsys)
     assert code == 0
     assert "margin" in out
     verdict = next(line for line in out.splitlines() if line.startswith("margin"))
     assert verdict.endswith("certified (ESTIMATE: sampled bounds, not a guarantee)")
     code, out, _ = run(["certify", "markov-coop", "--samples", "8", "--json"], capsys)
     cert = json.loads(out)
-    assert cert["n_points"] == 2**8 + 8
+    assert cert["bounds"]["n_points"] == 2**8 + 8
     assert cert["extra"]["n_samples"] == 8
 
 
@@ -111,7 +111,8 @@ def test_many_players_are_summarised_and_full_on_request(capsys):
     assert max(len(line) for line in out.splitlines()) < 200
     code, js, _ = run(["certify", "ring", "--json"], capsys)
     cert = json.loads(js)
-    mu, coupling, w = np.array(cert["mu"]), np.array(cert["coupling"]), np.array(cert["weights"])
+    mu, coupling = np.array(cert["bounds"]["mu"]), np.array(cert["bounds"]["coupling"])
+    w = np.array(cert["weights"]["values"])
     assert coupling.shape == (64, 64)  # the JSON keeps everything
     i, j = np.unravel_index(np.argmax(coupling), coupling.shape)
     assert f"mu        {mu.min():.6g} (player {mu.argmin() + 1}) .. {mu.max():.6g} (player {mu.argmax() + 1})" in out

@@ -12,10 +12,12 @@ import pytest
 import certify
 import games
 from certify import cli
+from certify._certificate import V2_LAYOUT
 from certify._decision import TESTS, decide, tolerance_scale
 from certify.bounds import Exact, Interval, NotApplicable, Sampled
 
 V1 = Path(__file__).parent.parent / "data" / "certificates_v1"
+V2 = Path(__file__).parent.parent / "data" / "certificates_v2"
 
 
 def _tanh_sin_jacobian(x, y, c):
@@ -70,19 +72,20 @@ def test_tanh_sin_reports_the_strongest_claim_the_sound_bounds_prove():
     # at w = 1 proves 0.557; the direct test at the SGN weights proves more still, and that is reported.
     c = certify.certify(games.get_game("tanh-sin", coupling=1.5), bounds="interval")
     assert c.certified
-    assert c.bounds_kind == "sound"
+    assert c.bounds.kind == "sound"
     assert c.sgn_margin == pytest.approx(0.0513, abs=1e-4)
-    assert c.euclidean_margin == pytest.approx(0.557, abs=1e-3)
+    assert c.bounds.euclidean_margin == pytest.approx(0.557, abs=1e-3)
     assert c.proved_by == "direct (SGN weights)"
-    assert c.margin == c.extra["direct_margin"] == max(c.sgn_margin, c.euclidean_margin, c.extra["direct_margin"])
-    assert 0.557 < c.margin <= _worst_direct(1.5, c.weights) + 1e-12  # sound: below the true infimum
-    assert c.euler_step == pytest.approx(2 * c.margin / c.weighted_lipschitz**2, rel=1e-12)
-    assert c.band is not None  # the small-gain test passes too: its band is kept
+    assert c.margin == c.extra["direct_margin"] == max(c.sgn_margin, c.bounds.euclidean_margin,
+                                                       c.extra["direct_margin"])
+    assert 0.557 < c.margin <= _worst_direct(1.5, c.weights.values) + 1e-12  # sound: below the true infimum
+    assert c.steps.euler_step == pytest.approx(2 * c.margin / c.bounds.weighted_lipschitz**2, rel=1e-12)
+    assert c.weights.band is not None  # the small-gain test passes too: its band is kept
     # coupling 2.0 no longer gets a step ten times larger than 1.5 (1.5 was held to the weaker small-gain
     # margin): both are proved by the same test, and the step shrinks as the coupling grows
     steps = [certify.certify(games.get_game("tanh-sin", coupling=k), bounds="interval") for k in (1.0, 1.5, 2.0)]
     assert [s.proved_by for s in steps] == ["direct (SGN weights)"] * 3
-    assert steps[0].euler_step > steps[1].euler_step > steps[2].euler_step
+    assert steps[0].steps.euler_step > steps[1].steps.euler_step > steps[2].steps.euler_step
     report = certify.verify(c, games.get_game("tanh-sin", coupling=1.5), n_pairs=16, n_steps=40)
     assert report.ok
 
@@ -102,11 +105,11 @@ def test_grid_tile_sweep_point_and_certify_decide_identically_where_only_the_dir
         np.testing.assert_allclose(got.margin, [one.margin], rtol=1e-12, err_msg=label)
         np.testing.assert_allclose(got.margin, [1.0], rtol=1e-12, err_msg=label)
         np.testing.assert_allclose(got.sgn_margin, [one.sgn_margin], rtol=1e-12, atol=1e-12, err_msg=label)
-        np.testing.assert_allclose(got.weights, [one.weights], rtol=1e-12, err_msg=label)
-        np.testing.assert_allclose(got.euler_step, [one.euler_step], rtol=1e-12, err_msg=label)
+        np.testing.assert_allclose(got.weights, [one.weights.values], rtol=1e-12, err_msg=label)
+        np.testing.assert_allclose(got.euler_step, [one.steps.euler_step], rtol=1e-12, err_msg=label)
     assert one.sgn_margin == pytest.approx(-1.0, abs=1e-12)
-    assert one.euler_step == pytest.approx(0.4, rel=1e-12)
-    assert (sampled.proved_by, sampled.margin, sampled.euler_step) == (one.proved_by, pytest.approx(1.0),
+    assert one.steps.euler_step == pytest.approx(0.4, rel=1e-12)
+    assert (sampled.proved_by, sampled.margin, sampled.steps.euler_step) == (one.proved_by, pytest.approx(1.0),
                                                                        pytest.approx(0.4))
 
 
@@ -129,7 +132,7 @@ def test_interval_certificate_traces_each_engine_program_once_and_encloses_each_
     # a coupling no other test uses: its literal makes a program structure of its own (nothing cached)
     c = certify.certify(games.get_game("tanh-sin", coupling=1.2345), bounds="interval")
     assert c.certified
-    assert c.rk4_step > 0  # the RK4 region used F at the centre, enclosed by the same compiled engine
+    assert c.steps.rk4_step > 0  # the RK4 region used F at the centre, enclosed by the same compiled engine
     # Two engine programs, each traced once: the Jacobian enclosure (run on the boxes once -- beta(w) at any w
     # reuses them -- and on the centre once) and the rounding pass of issue 19 (run on the boxes once).
     assert counts == {"traces": 2, "runs": 3}
@@ -158,16 +161,63 @@ def test_version_1_certificate_files_still_verify(name):
     assert certify.check_certificate(again).consistent
 
 
-def test_version_2_is_written_with_proved_by_as_a_field():
+@pytest.mark.parametrize("name", sorted(p.stem for p in V2.glob("*.json")))
+def test_version_2_certificate_files_read_back_bit_for_bit_and_verify(name):
+    # written by `sgn certify` before the nested layout (schema 3): sgn-toy (exact), tanh-sin with
+    # --bounds sampled, tanh-sin --param coupling=1.5 --bounds interval
+    data = json.loads((V2 / f"{name}.json").read_text())
+    assert data["schema_version"] == 2
+    cert = certify.Certificate.from_dict(data)
+    assert cert.schema_version == 2
+    nested = cert.to_dict()  # NaN written as "nan" in both layouts
+    for flat, (group, field) in V2_LAYOUT.items():  # every number, bit for bit (== on floats)
+        assert nested[group][field] == data[flat], flat
+    assert (cert.status, cert.margin, cert.proved_by, cert.sgn_margin) == (data["status"], data["margin"],
+                                                                          data["proved_by"], data["sgn_margin"])
+    result = certify.check_certificate(cert)
+    assert result.consistent, result.message
+    tampered = dataclasses.replace(cert, steps=dataclasses.replace(cert.steps, euler_step=cert.steps.euler_step * 2))
+    assert "'steps.euler_step'" in certify.check_certificate(tampered).message
+    again = certify.Certificate.from_json(cert.to_json())  # written back in the nested layout, still version 2
+    assert again == cert
+    assert again.schema_version == 2
+    assert "bounds" in json.loads(cert.to_json())
+    # the same numbers as a fresh version-3 certificate of the same game and settings
+    assert result.recomputed.to_dict() == {**cert.to_dict(), "schema_version": 3}
+
+
+def test_version_3_is_written_nested_with_proved_by_as_a_field():
     c = certify.certify(games.get_game("rotation"))
     data = c.to_dict()
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == 3
     assert data["proved_by"] == "direct (w = 1)"
     assert "proved_by" not in data["extra"]
     assert data["sgn_margin"] == pytest.approx(-1.0)
+    assert set(data) == {"status", "reason", "proved_by", "margin", "sgn_margin", "game", "region", "bounds",
+                         "weights", "steps", "settings", "extra", "schema_version"}
+    assert data["weights"]["method"] == "perron"
+    assert data["settings"]["geometry"] == "euclidean"
     assert certify.check_certificate(certify.Certificate.from_dict(data)).consistent
-    with pytest.raises(ValueError, match="expected schema_version 1 or 2, got 3"):
-        certify.Certificate.from_dict({**data, "schema_version": 3})
+    with pytest.raises(ValueError, match="expected schema_version 1, 2 or 3, got 4"):
+        certify.Certificate.from_dict({**data, "schema_version": 4})
+    flat = {"schema_version": 2, **{k: data[g][f] for k, (g, f) in V2_LAYOUT.items()},
+            **{k: data[k] for k in ("status", "reason", "proved_by", "margin", "sgn_margin", "game", "region",
+                                    "extra")}}
+    assert certify.Certificate.from_dict(flat).to_dict() == {**data, "schema_version": 2}
+    with pytest.raises(ValueError, match="unknown \\['surprise'\\]"):
+        certify.Certificate.from_dict({**flat, "surprise": 1})
+    with pytest.raises(ValueError, match="unknown \\['bounds.surprise'\\]"):
+        certify.Certificate.from_dict({**data, "bounds": {**data["bounds"], "surprise": 1}})
+
+
+def test_flat_names_of_version_2_still_read_with_a_deprecation_warning():
+    c = certify.certify(games.get_game("sgn-toy"))
+    with pytest.warns(DeprecationWarning, match="use Certificate.steps.euler_step"):
+        assert c.euler_step == c.steps.euler_step
+    with pytest.warns(DeprecationWarning, match="use Certificate.weights.method"):
+        assert c.weight_method == "perron"
+    with pytest.raises(AttributeError):
+        c.no_such_field  # noqa: B018
 
 
 def test_certify_has_at_most_six_parameters():
@@ -226,8 +276,8 @@ def test_method_objects_carry_their_settings_and_zero_samples_is_refused_in_both
         certify.bounds.resolve(Sampled(), game, n_samples=8)
     with pytest.raises(NotApplicable, match="bounds exact needs an affine game"):
         certify.certify(game, bounds=Exact())
-    assert certify.certify(game, bounds=Sampled(n_samples=8, seed=5)).seed == 5
-    assert certify.certify(game, bounds=Interval(subdivisions=2)).n_points == 4
+    assert certify.certify(game, bounds=Sampled(n_samples=8, seed=5)).settings.seed == 5
+    assert certify.certify(game, bounds=Interval(subdivisions=2)).bounds.n_points == 4
     # the sweep applies the same rule before any work
     with pytest.raises(NotApplicable, match="seed does not apply to bounds exact"):
         certify.sweep_parameter("lq64", "lam", [0.0, 1.0], seed=1)

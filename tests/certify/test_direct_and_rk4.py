@@ -17,12 +17,12 @@ def _tanh_sin_jacobian(x, y, c):
 def test_tanh_sin_strongly_monotone_game_refused_by_sgn_is_certified_by_the_direct_test():
     c = certify.certify(games.get_game("tanh-sin", coupling=1.6), bounds="interval")
     assert c.status == "certified"
-    assert c.bounds_kind == "sound"
+    assert c.bounds.kind == "sound"
     assert c.proved_by.startswith("direct")
     assert c.sgn_margin <= 0  # L12 L21 = 0.8 * 1.28 > mu1 mu2 = 1: the comparison matrix refuses
     # The certified margin is a sound lower bound on min_K lambda_min(sym(W^1/2 J W^-1/2)), W the
     # certificate's weights: check it against the analytic Jacobian on a fine grid.
-    s = np.sqrt(np.asarray(c.weights))
+    s = np.sqrt(np.asarray(c.weights.values))
     grid = np.linspace(-1.0, 1.0, 201)
     worst = min(np.linalg.eigvalsh(0.5 * (a + a.T))[0]
                 for x in grid for y in grid
@@ -67,14 +67,14 @@ def test_rk4_step_holds_on_its_inner_region_where_every_stage_stays_in_the_box(s
     assert np.all(lo < hi)
     assert np.all(lo >= -1.0)
     assert np.all(hi <= 1.0)
-    h = c.rk4_step
+    h = c.steps.rk4_step
     # Without the hypothesis the unrestricted bound would take stages ~30 h outside the box.
-    assert h <= float(sgn.rk4_step_bound(c.margin, c.weighted_lipschitz)) + 1e-15
-    q = float(sgn.rk4_contraction_factor(h, c.margin, c.weighted_lipschitz))
+    assert h <= float(sgn.rk4_step_bound(c.margin, c.bounds.weighted_lipschitz)) + 1e-15
+    q = float(sgn.rk4_contraction_factor(h, c.margin, c.bounds.weighted_lipschitz))
     assert q < 1
     f = lambda x: np.asarray(g.pseudo_gradient(jnp.asarray(x)))  # noqa: E731
     rng = np.random.default_rng(0)
-    scale = np.sqrt(np.asarray(c.weights))
+    scale = np.sqrt(np.asarray(c.weights.values))
     for _ in range(50):
         x, y = lo + rng.random((2, 2)) * (hi - lo)
         sx, x1 = _rk4_stages(f, x, h)

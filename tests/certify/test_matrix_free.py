@@ -136,8 +136,8 @@ def test_certify_matrix_free_matches_exact_toy():
     assert c.status == "certified"
     assert c.is_estimate
     np.testing.assert_allclose(c.margin, 1 - 1 / np.sqrt(2), rtol=1e-9)
-    np.testing.assert_allclose(c.weights, [1.0, 200.0], rtol=1e-9)
-    np.testing.assert_allclose(c.weighted_lipschitz, 1 + 1 / np.sqrt(2), rtol=1e-9)
+    np.testing.assert_allclose(c.weights.values, [1.0, 200.0], rtol=1e-9)
+    np.testing.assert_allclose(c.bounds.weighted_lipschitz, 1 + 1 / np.sqrt(2), rtol=1e-9)
     assert c.extra["bounds_method"] == "matrix_free"
 
 

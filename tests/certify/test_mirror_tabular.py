@@ -23,8 +23,8 @@ def _cube_vertices(center, radius):
 def test_coordination_threshold_is_qre_bifurcation(tau):
     cert = certify.certify(get_game("coordination", tau=tau))
     # mu = (tau, tau), L12 = L21 = 1/4 (1 + 1 + 1 + 1) = 1: alpha_max = tau - 1 (Perron value of K)
-    assert cert.geometry == "mirror"
-    assert cert.coupling == [[0.0, 1.0], [1.0, 0.0]]
+    assert cert.settings.geometry == "mirror"
+    assert cert.bounds.coupling == [[0.0, 1.0], [1.0, 0.0]]
     assert cert.margin == pytest.approx(tau - 1.0, abs=1e-12)
     assert cert.status == ("certified" if tau > 1 else "not_certified")
     tg = get_game("coordination", tau=tau).data["tabular"]
@@ -73,15 +73,15 @@ def test_mirror_certificate_json_and_steps():
     cert = certify.certify(get_game("rps-qre", tau=1.5))
     assert certify.Certificate.from_json(cert.to_json()).to_dict() == cert.to_dict()
     assert cert.status == "certified"
-    assert cert.bounds_kind == "exact"
+    assert cert.bounds.kind == "exact"
     # RPS: L = 3/4 (e.g. k=rock, k'=paper, a=scissors, b=rock: (1 - 0 + 1 + 1)/4); rho(L) = 0.75
-    assert cert.coupling[0][1] == pytest.approx(0.75)
-    assert cert.euler_step == pytest.approx(2 / (1.5 + 0.75))
-    assert cert.euler_factor == pytest.approx(0.5)
-    assert cert.gain == pytest.approx(0.75 / 1.5)  # rho(D_mu^-1 L) with mu = tau
+    assert cert.bounds.coupling[0][1] == pytest.approx(0.75)
+    assert cert.steps.euler_step == pytest.approx(2 / (1.5 + 0.75))
+    assert cert.steps.euler_factor == pytest.approx(0.5)
+    assert cert.bounds.gain == pytest.approx(0.75 / 1.5)  # rho(D_mu^-1 L) with mu = tau
     assert cert.extra["loop_gain"] == pytest.approx(0.75)
     # no finite beta in the l1/KL geometry: NaN with its reason, beside the finite mirror step
-    assert np.isnan(cert.weighted_lipschitz)
+    assert np.isnan(cert.bounds.weighted_lipschitz)
     assert "no finite value" in cert.extra["not_applicable"]["weighted_lipschitz"]
 
 

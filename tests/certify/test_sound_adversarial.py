@@ -86,7 +86,7 @@ def test_unsupported_primitive_is_a_refusal_naming_it(mode):
     assert c.status == "not_certified"
     assert "primitive 'lu'" in c.reason
     assert c.extra["not_enclosable"] == "unsupported"
-    assert c.bounds_kind == "sound"
+    assert c.bounds.kind == "sound"
 
 
 def test_domain_edge_gives_nan_bounds_that_name_the_power():
@@ -200,8 +200,8 @@ def test_continuous_piecewise_function_is_certified(mode):
     g = games.from_pseudo_gradient(leaky, (1, 1), region=games.Region(LO, HI))
     c = certify.certify(g, bounds=mode)
     assert c.status == "certified"
-    np.testing.assert_allclose(c.mu, [1.5, 1.0], rtol=1e-12)
-    np.testing.assert_allclose(np.asarray(c.coupling)[[0, 1], [1, 0]], [0.1, 0.1], rtol=1e-12)
+    np.testing.assert_allclose(c.bounds.mu, [1.5, 1.0], rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(c.bounds.coupling)[[0, 1], [1, 0]], [0.1, 0.1], rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -308,7 +308,7 @@ def test_affine_game_above_32_dimensions():
     for mode in ("interval", "refine"):
         c = certify.certify(g, region=games.Region(lo, hi), bounds=mode)
         assert c.status == "certified"
-        assert c.bounds_kind == "sound"
+        assert c.bounds.kind == "sound"
 
 
 @pytest.mark.slow

@@ -315,12 +315,12 @@ class Claims:
         box = cert.extra.get("rk4_region")
         return cls(
             lo=np.asarray(cert.region["lo"], float), hi=np.asarray(cert.region["hi"], float),
-            mu=np.asarray(cert.mu, float), coupling=np.asarray(cert.coupling, float),
-            block_norm=np.asarray(cert.block_norm, float), lipschitz=float(cert.lipschitz),
-            euclidean_margin=float(cert.euclidean_margin), alpha=float(cert.margin),
-            weights=np.asarray(cert.weights, float), beta=float(cert.weighted_lipschitz),
-            euler_step=float(cert.euler_step), euler_best_step=float(cert.euler_best_step),
-            euler_factor=float(cert.euler_factor), rk4_step=float(cert.rk4_step),
+            mu=np.asarray(cert.bounds.mu, float), coupling=np.asarray(cert.bounds.coupling, float),
+            block_norm=np.asarray(cert.bounds.block_norm, float), lipschitz=float(cert.bounds.lipschitz),
+            euclidean_margin=float(cert.bounds.euclidean_margin), alpha=float(cert.margin),
+            weights=np.asarray(cert.weights.values, float), beta=float(cert.bounds.weighted_lipschitz),
+            euler_step=float(cert.steps.euler_step), euler_best_step=float(cert.steps.euler_best_step),
+            euler_factor=float(cert.steps.euler_factor), rk4_step=float(cert.steps.rk4_step),
             rk4_box=None if box is None else (np.asarray(box["lo"], float), np.asarray(box["hi"], float)),
         )  # fmt: skip
 
@@ -596,7 +596,7 @@ def fuzz(n_games, plan, seed, budget, padded_every=1):
                 continue
             stats[f"certified_{mode}"] += 1
             stats[f"direct_{mode}"] += cert.proved_by.startswith("direct")
-            stats[f"rk4_{mode}"] += cert.rk4_step > 0
+            stats[f"rk4_{mode}"] += cert.steps.rk4_step > 0
             slacks = check_certificate(values_fn, jac_fn, theta, cert, dims, np.random.default_rng([seed, g, k]))
             by_claim = stats["min_slack_by_claim"]
             for name, s in slacks.items():  # per claim, player indices dropped
@@ -671,7 +671,7 @@ def _linear_certificate():
     assert cert.status == "certified", cert
     assert cert.proved_by == "direct (w = 1)", cert
     assert abs(cert.margin - 1.0) <= 1e-12, cert
-    assert abs(cert.weighted_lipschitz - 5**0.5) <= 1e-12, cert
+    assert abs(cert.bounds.weighted_lipschitz - 5**0.5) <= 1e-12, cert
     return cert, values_fn, jac_fn, jnp.asarray(th)
 
 
@@ -685,9 +685,9 @@ def test_checker_detects_an_overstated_certificate():
     assert _false_claims(cert, values_fn, jac_fn, theta) == set()
     # alpha = 1.1 with its own steps (the formulas agree): monotonicity and both Euler steps fail
     # (|I - hJ|^2 = (1 - h)^2 + 4 h^2 exceeds 1 - 2.2 h + 5 h^2 for every h > 0).
-    a, b = 1.1, cert.weighted_lipschitz
-    over = dataclasses.replace(cert, margin=a, euler_step=2 * a / b**2, euler_best_step=a / b**2,
-                               euler_factor=math.sqrt(1 - a**2 / b**2))
+    a, b = 1.1, cert.bounds.weighted_lipschitz
+    over = dataclasses.replace(cert, margin=a, steps=dataclasses.replace(
+        cert.steps, euler_step=2 * a / b**2, euler_best_step=a / b**2, euler_factor=math.sqrt(1 - a**2 / b**2)))
     false = _false_claims(over, values_fn, jac_fn, theta)
     assert set(PAIR_NAMES) - {PAIR_NAMES[1]} <= false, false
     assert "lambda_min(sym M^1/2 DF M^-1/2) >= alpha" in false, false
@@ -696,7 +696,7 @@ def test_checker_detects_an_overstated_certificate():
 
 def test_checker_detects_an_overstated_rk4_claim():
     cert, values_fn, jac_fn, theta = _linear_certificate()
-    assert cert.rk4_step > 0  # and the honest RK4 claim was checked (and held):
+    assert cert.steps.rk4_step > 0  # and the honest RK4 claim was checked (and held):
     assert set(RK4_NAMES) <= set(check_certificate(values_fn, jac_fn, theta, cert, (1, 1), np.random.default_rng(0)))
     # J is normal, so one RK4 step multiplies M-distances (w = 1) by exactly |P(-h(1 + 2i))|,
     # P(z) = 1 + z + z^2/2 + z^3/6 + z^4/24: at h = 1.3 that is 1.39 (an expansion).
@@ -704,8 +704,8 @@ def test_checker_detects_an_overstated_rk4_claim():
     z = -h * (1 + 2j)
     assert abs(1 + z + z**2 / 2 + z**3 / 6 + z**4 / 24) > 1.3
     # Iterates in [-1, 1]^2 keep their stages in [-10, 10]^2: |stage - x| <= h (|J| + h |J|^2 + ...) |x|.
-    over = dataclasses.replace(cert, rk4_step=h, extra={**cert.extra, "rk4_region": {"lo": [-1.0, -1.0],
-                                                                                    "hi": [1.0, 1.0]}})
+    over = dataclasses.replace(cert, steps=dataclasses.replace(cert.steps, rk4_step=h),
+                               extra={**cert.extra, "rk4_region": {"lo": [-1.0, -1.0], "hi": [1.0, 1.0]}})
     false = _false_claims(over, values_fn, jac_fn, theta)
     assert RK4_NAMES[0] in false, false
     assert RK4_NAMES[1] not in false, false

@@ -68,7 +68,7 @@ def certify_and_check(plan, rng):
     gap = np.linalg.norm(fx - fe, axis=1)
     if np.any(gap > cert.extra["rounding_error"] + 1e-12 * (1 + np.linalg.norm(fe, axis=1))):
         false["||F_jax - F|| <= rounding_error"] = -float(np.max(gap))
-    radius = cert.euler_best_step * cert.extra["rounding_error"] / (1 - cert.euler_factor)
+    radius = cert.steps.euler_best_step * cert.extra["rounding_error"] / (1 - cert.steps.euler_factor)
     if not cert.extra["rounding_radius"] >= radius:
         false["rounding_radius"] = -1.0
     return "certified", false

@@ -149,10 +149,10 @@ def _jacobian_claims_hold(game, cert, n_points=400, seed=0):
     blocks = [slice(a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     for i, bi in enumerate(blocks):
         sym = 0.5 * (J[:, bi, bi] + np.swapaxes(J[:, bi, bi], 1, 2))
-        assert np.linalg.eigvalsh(sym)[:, 0].min() >= cert.mu[i] - 1e-9
+        assert np.linalg.eigvalsh(sym)[:, 0].min() >= cert.bounds.mu[i] - 1e-9
         for j, bj in enumerate(blocks):
             if i != j:
-                assert np.linalg.norm(J[:, bi, bj], 2, axis=(1, 2)).max() <= cert.coupling[i][j] + 1e-9
+                assert np.linalg.norm(J[:, bi, bj], 2, axis=(1, 2)).max() <= cert.bounds.coupling[i][j] + 1e-9
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -180,7 +180,7 @@ def test_bfloat16_round_trip_reports_its_radius(cases_file):
     # |bf16(z) - z| <= 2^-9 |z| <= 2^-9 on [-1, 1] per entry (round to nearest, 8 mantissa bits):
     # the bound must cover sqrt(2) 2^-9 (both entries) and stays within a small factor of it.
     assert math_sqrt2() * 2.0**-9 <= eps <= 64 * 2.0**-9
-    h, q = cert.euler_best_step, cert.euler_factor
+    h, q = cert.steps.euler_best_step, cert.steps.euler_factor
     assert radius >= h * eps / (1 - q)
 
 

@@ -98,6 +98,6 @@ def test_mirror_sweep_prints_the_mirror_step_and_no_euclidean_test(capsys):
     r = certify.sweep_parameter("coordination", "tau", [1.5, 2.0])
     for v, step, margin in zip([1.5, 2.0], r.euler_step, r.margin, strict=True):
         cert = certify.certify(games.get_game("coordination", tau=v))  # the step a certificate reports
-        assert step == pytest.approx(cert.euler_step, rel=1e-12)
+        assert step == pytest.approx(cert.steps.euler_step, rel=1e-12)
         assert margin == pytest.approx(cert.margin, rel=1e-12)
     assert r.geometry == "mirror"

@@ -89,10 +89,10 @@ def test_three_file_games_certify_verify_and_refuse_edits(tmp_path, monkeypatch,
     cert = json.loads((tmp_path / "firms.cert.json").read_text())
     jac = np.array([[1.0, -4.0, 0.0], [0.0, 1.0, -2.0], [-0.1, 0.0, 1.0]])
     assert cert["status"] == "certified"
-    assert cert["bounds_kind"] == "exact"
-    assert cert["mu"] == [1.0, 1.0, 1.0]
-    np.testing.assert_allclose(cert["coupling"], np.abs(jac - np.diag(np.diag(jac))), rtol=1e-12)
-    root = np.sqrt(np.asarray(cert["weights"]))
+    assert cert["bounds"]["kind"] == "exact"
+    assert cert["bounds"]["mu"] == [1.0, 1.0, 1.0]
+    np.testing.assert_allclose(cert["bounds"]["coupling"], np.abs(jac - np.diag(np.diag(jac))), rtol=1e-12)
+    root = np.sqrt(np.asarray(cert["weights"]["values"]))
     weighted = root[:, None] * jac / root[None, :]
     assert cert["margin"] == pytest.approx(np.linalg.eigvalsh(0.5 * (weighted + weighted.T))[0], rel=1e-9)
     # No other weights do better (the Perron weights are optimal): a seeded random search.
@@ -110,9 +110,9 @@ def test_three_file_games_certify_verify_and_refuse_edits(tmp_path, monkeypatch,
     code, out, err = sgn("certify", "coord.json", "--out", "coord.cert.json")
     assert code == 0, err
     cert = json.loads((tmp_path / "coord.cert.json").read_text())
-    assert cert["geometry"] == "mirror"
-    assert cert["mu"] == [1.5, 1.5]
-    assert cert["coupling"] == [[0.0, 1.0], [1.0, 0.0]]
+    assert cert["settings"]["geometry"] == "mirror"
+    assert cert["bounds"]["mu"] == [1.5, 1.5]
+    assert cert["bounds"]["coupling"] == [[0.0, 1.0], [1.0, 0.0]]
     assert cert["margin"] == pytest.approx(0.5, rel=1e-12)
 
     # Python factory with a parameter, sound interval bounds on [-1, 1]^2: J_11 = J_22 = 1, so mu = 1;
@@ -121,12 +121,12 @@ def test_three_file_games_certify_verify_and_refuse_edits(tmp_path, monkeypatch,
                "duel.cert.json")
     assert code == 0, err
     cert = json.loads((tmp_path / "duel.cert.json").read_text())
-    assert cert["bounds_kind"] == "sound"
+    assert cert["bounds"]["kind"] == "sound"
     assert cert["game"]["params"] == {"coupling": 0.3}
     assert cert["game"]["source"]["factory"] == "make_game"
-    assert cert["mu"] == pytest.approx([1.0, 1.0], abs=1e-12)
-    assert cert["coupling"][0][1] == pytest.approx(0.3, rel=1e-9)
-    assert cert["coupling"][1][0] == pytest.approx(0.3, rel=1e-9)
+    assert cert["bounds"]["mu"] == pytest.approx([1.0, 1.0], abs=1e-12)
+    assert cert["bounds"]["coupling"][0][1] == pytest.approx(0.3, rel=1e-9)
+    assert cert["bounds"]["coupling"][1][0] == pytest.approx(0.3, rel=1e-9)
     assert cert["sgn_margin"] == pytest.approx(0.7, rel=1e-9)
     # the strongest claim: sym J = [[1, c (sech^2 y - cos x) / 2], [., 1]] gives lambda_min >= 1 - c/2 max |sech^2 y
     # - cos x| = 1 - 0.15 (1 - sech^2 1) on the box (at x = 0, y = +-1), which the direct test at w = 1 proves
@@ -349,7 +349,7 @@ def test_declarative_games_match_the_constructors(tmp_path):
     cert = certify.certify(g)
     ref_cert = certify.certify(games.get_game("markov-coop"))
     assert cert.margin == ref_cert.margin
-    assert cert.weights == ref_cert.weights
+    assert cert.weights.values == ref_cert.weights.values
 
 
 def test_rebuild_refuses_missing_and_changed_files(tmp_path):
@@ -399,7 +399,7 @@ def test_readme_game_files_are_complete_and_certify(tmp_path):
     assert duel.margin == pytest.approx(1 - 0.15 * (1 - 1 / np.cosh(1.0) ** 2), abs=1e-6)  # the direct test
     firms = certify.certify(load["firms.toml"])
     assert firms.certified
-    assert firms.euclidean_margin < 0
+    assert firms.bounds.euclidean_margin < 0
     coord = certify.certify(load["coord.json"])
     reference = certify.certify(games.get_game("coordination", tau=1.5))
     assert coord.margin == reference.margin == pytest.approx(0.5)
@@ -408,12 +408,12 @@ def test_readme_game_files_are_complete_and_certify(tmp_path):
     # i <- j: (0,1): rows (1,-1), (-1,1) differ by (2,-2), osc 4 -> 1; (1,2): (0.5,-0.5,-0.5), osc 1 -> 0.25;
     # (2,0): rows (1,0), (0,1), (0.5,0.5), largest difference (1,-1), osc 2 -> 0.5. A cycle: rho(L) =
     # (1 * 0.25 * 0.5)^(1/3) = 0.5 < tau.
-    assert triangle.geometry == "mirror"
-    assert triangle.mu == [2.0, 2.0, 2.0]
-    assert triangle.coupling == [[0.0, 1.0, 0.0], [0.0, 0.0, 0.25], [0.5, 0.0, 0.0]]
+    assert triangle.settings.geometry == "mirror"
+    assert triangle.bounds.mu == [2.0, 2.0, 2.0]
+    assert triangle.bounds.coupling == [[0.0, 1.0, 0.0], [0.0, 0.0, 0.25], [0.5, 0.0, 0.0]]
     assert triangle.extra["loop_gain"] == pytest.approx(0.5, rel=1e-12)
     assert triangle.certified
     pennies = certify.certify(load["pennies.json"])
     zerosum = certify.certify(games.get_game("markov-zerosum"))
     assert pennies.margin == pytest.approx(zerosum.margin, rel=1e-9)
-    assert pennies.weights == pytest.approx(zerosum.weights, rel=1e-9)
+    assert pennies.weights.values == pytest.approx(zerosum.weights.values, rel=1e-9)

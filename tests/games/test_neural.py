@@ -57,7 +57,7 @@ def test_non_nash_pipeline_refuses_and_nash_check_fails():
     np.testing.assert_allclose(np.sort_complex(ev), [0.25 - 1j * np.sqrt(7) / 4, 0.25 + 1j * np.sqrt(7) / 4])
     c = certify.certify(g)
     assert c.status == "not_certified"
-    assert c.mu == [1.0, -0.5]  # mu_2 = J_22 = -1/2: the maximiser's loss -f is concave in y
+    assert c.bounds.mu == [1.0, -0.5]  # mu_2 = J_22 = -1/2: the maximiser's loss -f is concave in y
     assert "mu_2 = -0.5 <= 0" in c.reason
     b = certified_basin(c, g)
     assert (b.nash_check, b.nash_sound, b.certified, b.solution) == ("failed", True, False, None)

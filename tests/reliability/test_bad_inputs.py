@@ -104,7 +104,7 @@ API_ERRORS = [
     # --- options
     ("unknown bounds method", lambda: certify.certify(games.get_game("sgn-toy"), bounds="magic"), ValueError,
      "bounds method"),
-    ("unknown weight method", lambda: certify.certify(games.get_game("sgn-toy"), weights="magic"), ValueError,
+    ("unknown weight method", lambda: certify.certify(games.get_game("sgn-toy"), weight_method="magic"), ValueError,
      "weight method"),
     ("negative seed", lambda: certify.bounds.Sampled(seed=-1), ValueError, "expected an int seed >= 0, got -1"),
     ("boolean n_samples", lambda: certify.bounds.Sampled(n_samples=True), ValueError,
@@ -113,7 +113,8 @@ API_ERRORS = [
      ValueError, "seed does not apply to bounds exact"),
     ("negative margin_tol", lambda: certify.certify(games.get_game("sgn-toy"), margin_tol=-1.0), ValueError,
      "margin_tol >= 0"),
-    ("zero bisection tol", lambda: certify.optimize_block_weights(np.ones(2), np.zeros((2, 2)), method="lp", tol=0.0),
+    ("zero bisection tol",
+     lambda: certify.optimize_block_weights(np.ones(2), np.zeros((2, 2)), weight_method="lp", tol=0.0),
      ValueError, "finite tol > 0"),
     ("sampled bounds with no sample point in dim 12 (no vertices there)",
      lambda: certify.certify(games.from_pseudo_gradient(jnp.tanh, (6, 6), region=Region.around(np.zeros(12), 1.0)),
@@ -177,7 +178,7 @@ def test_nonfinite_game_output_is_invalid_never_certified(case, f):
     assert not cert.certified
     assert "NaN/Inf" in cert.reason
     assert np.isnan(cert.margin)  # no silent number: the margin says "no value"
-    assert cert.euler_step == 0.0
+    assert cert.steps.euler_step == 0.0
 
 
 def test_a_region_does_not_apply_to_exact_bounds():
@@ -198,7 +199,7 @@ def test_a_region_does_not_apply_to_exact_bounds():
 @pytest.mark.parametrize("method", ["perron", "lp"])
 def test_extreme_coupling_scale_is_decided_not_nan(scale, method):
     # mu = (1, 1), L12 = L21 = s: alpha_max = 1 - s (closed form of the 2x2 Perron value).
-    cert = certify.certify(games.quadratic([[1.0, scale], [scale, 1.0]]), weights=method)
+    cert = certify.certify(games.quadratic([[1.0, scale], [scale, 1.0]]), weight_method=method)
     assert np.isfinite(cert.margin)
     if scale < 1:
         assert cert.status == certify.Status.CERTIFIED
@@ -211,9 +212,9 @@ def test_extreme_coupling_scale_is_decided_not_nan(scale, method):
 @pytest.mark.parametrize("s", [1e-12, 1e12])
 def test_whole_game_rescaled_keeps_the_weights(s):
     # alpha_* is homogeneous of degree one in K: J -> sJ scales the margin by s, weights unchanged.
-    cert = certify.certify(games.quadratic(s * np.asarray(TOY)), weights="lp")
+    cert = certify.certify(games.quadratic(s * np.asarray(TOY)), weight_method="lp")
     assert cert.margin / s == pytest.approx(1 - 1 / np.sqrt(2), rel=1e-6)
-    assert cert.weights[1] / cert.weights[0] == pytest.approx(200.0, rel=1e-6)  # r* = L12 / L21
+    assert cert.weights.values[1] / cert.weights.values[0] == pytest.approx(200.0, rel=1e-6)  # r* = L12 / L21
     # 1e-12-scale margins fall under the absolute floor of the tolerance: refused, never certified.
     assert cert.certified == (s > 1)
 
@@ -240,9 +241,9 @@ def test_large_affine_game_takes_the_block_path(monkeypatch):
     cert = certify.certify(g)
     assert cert.status == certify.Status.CERTIFIED
     assert cert.margin == pytest.approx(2 - c, rel=1e-9)
-    assert cert.weighted_lipschitz == pytest.approx(2 + c, rel=1e-9)
-    assert cert.euclidean_margin == pytest.approx(2 - c, rel=1e-9)
-    assert np.isnan(cert.rk4_guideline_factor)  # the exact d x d RK4 factor is skipped
+    assert cert.bounds.weighted_lipschitz == pytest.approx(2 + c, rel=1e-9)
+    assert cert.bounds.euclidean_margin == pytest.approx(2 - c, rel=1e-9)
+    assert np.isnan(cert.steps.rk4_guideline_factor)  # the exact d x d RK4 factor is skipped
 
 
 @pytest.mark.slow

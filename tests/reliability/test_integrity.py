@@ -25,12 +25,12 @@ def test_untouched_certificate_is_consistent(toy_doc):
 @pytest.mark.parametrize(("path", "value", "field"), [
     (("margin",), 0.3, "margin"),
     (("status",), "not_certified", "status"),
-    (("weights",), [1.0, 100.0], "weights"),
-    (("mu",), [1.0, 2.0], "mu"),
-    (("euler_step",), 0.5, "euler_step"),
-    (("band",), [1.0, 2000.0], "band"),
-    (("bounds_kind",), "sound", "bounds_kind"),
-    (("solver",), "SCS", "solver"),
+    (("weights", "values"), [1.0, 100.0], "weights.values"),
+    (("bounds", "mu"), [1.0, 2.0], "bounds.mu"),
+    (("steps", "euler_step"), 0.5, "steps.euler_step"),
+    (("weights", "band"), [1.0, 2000.0], "weights.band"),
+    (("bounds", "kind"), "sound", "bounds.kind"),
+    (("weights", "solver"), "SCS", "weights.solver"),
     (("game", "params", "a"), 5.0, "game.fingerprint"),  # another game: parameter changed
     (("game", "fingerprint"), "0" * 16, "game.fingerprint"),
 ])
@@ -55,12 +55,12 @@ def test_swapped_fingerprints_are_refused(toy_doc):
 
 
 @pytest.mark.parametrize(("edit", "exc", "match"), [
-    (lambda d: d.update(schema_version=99), ValueError, "schema_version 1"),
+    (lambda d: d.update(schema_version=99), ValueError, "schema_version 1, 2 or 3"),
     (lambda d: d.pop("margin"), ValueError, "fields \\['margin'\\]"),
     (lambda d: d.update(margin="abc"), ValueError, "field 'margin' of the right type"),
-    (lambda d: d.update(mu=[1.0, "x"]), ValueError, "field 'mu' of the right type"),
-    (lambda d: d.update(coupling=[[0.0, 10.0]]), ValueError, "field 'coupling'"),
-    (lambda d: d.update(seed=-3), ValueError, "field 'seed'"),
+    (lambda d: d["bounds"].update(mu=[1.0, "x"]), ValueError, "field 'bounds.mu' of the right type"),
+    (lambda d: d["bounds"].update(coupling=[[0.0, 10.0]]), ValueError, "field 'bounds.coupling'"),
+    (lambda d: d["settings"].update(seed=-3), ValueError, "field 'settings.seed'"),
     (lambda d: d.update(status="proven"), ValueError, "status in"),
     (lambda d: d.update(surprise=1), ValueError, "unknown \\['surprise'\\]"),
     (lambda d: d["game"].update(name="no-such-game"), ValueError, "registered game"),
@@ -99,8 +99,8 @@ def test_check_certificate_needs_a_certificate():
 
 
 @pytest.mark.parametrize(("name", "kwargs"), [
-    ("sgn-toy", {"weights": "sdp"}),
-    ("cyclic3", {"weights": "lp"}),
+    ("sgn-toy", {"weight_method": "sdp"}),
+    ("cyclic3", {"weight_method": "lp"}),
     ("tanh-sin", {"bounds": certify.bounds.Sampled(n_samples=64, seed=7)}),
 ])
 def test_same_inputs_same_seed_bit_identical_json(name, kwargs):
@@ -118,8 +118,9 @@ def test_different_seed_changes_sampled_bounds():
 def test_floats_read_back_exactly():
     cert = certify.certify(games.get_game("tanh-sin"), bounds=certify.bounds.Sampled(n_samples=64, seed=3))
     back = certify.Certificate.from_json(cert.to_json())
-    for field in ("mu", "coupling", "weights", "margin", "weighted_lipschitz", "euler_step", "band"):
-        assert getattr(back, field) == getattr(cert, field), field  # == on floats: bit for bit
+    for field in ("bounds.mu", "bounds.coupling", "weights.values", "margin", "bounds.weighted_lipschitz",
+                  "steps.euler_step", "weights.band"):
+        assert back.value(field) == cert.value(field), field  # == on floats: bit for bit
     assert back.margin.hex() == cert.margin.hex()
     assert back.to_json() == cert.to_json()
 

@@ -67,7 +67,7 @@ def _fake_solve(status_by_solver, calls):
 def test_preferred_solver_fails_fallback_produces_weights(monkeypatch, method, first, second, failure):
     calls = []
     monkeypatch.setattr(_weights, "_solve", _fake_solve({first: failure}, calls))
-    r = certify.optimize_block_weights(TOY_MU, TOY_L, method=method)
+    r = certify.optimize_block_weights(TOY_MU, TOY_L, weight_method=method)
     assert second in calls
     assert r.solver == second  # the fallback produced the weights, and it is recorded
     assert any(s == first for s, _ in r.failures)
@@ -80,10 +80,10 @@ def test_preferred_solver_fails_fallback_produces_weights(monkeypatch, method, f
 def test_all_solvers_fail_never_certifies(monkeypatch, method, failure):
     solvers = _weights.SDP_SOLVERS if method == "sdp" else _weights.LP_SOLVERS
     monkeypatch.setattr(_weights, "_solve", _fake_solve(dict.fromkeys(solvers, failure), []))
-    r = certify.optimize_block_weights(TOY_MU, TOY_L, method=method)
+    r = certify.optimize_block_weights(TOY_MU, TOY_L, weight_method=method)
     assert r.status == "solver_failed"
     assert r.solver is None
-    cert = certify.certify(games.get_game("sgn-toy"), weights=method)
+    cert = certify.certify(games.get_game("sgn-toy"), weight_method=method)
     assert cert.status == certify.Status.NOT_CERTIFIED
     assert "solver_failed" in cert.reason
 
@@ -95,11 +95,11 @@ def test_solver_margin_disagreeing_with_closed_form_is_never_certified(monkeypat
         return (np.array([1.0, 10.0]), "CLARABEL"), 0.0
 
     monkeypatch.setattr(_weights, "_bisect", fake_bisect)
-    r = certify.optimize_block_weights(TOY_MU, TOY_L, method="sdp")
+    r = certify.optimize_block_weights(TOY_MU, TOY_L, weight_method="sdp")
     assert r.status == "margin_mismatch"
     assert r.margin == pytest.approx(-0.660196, abs=1e-6)
     assert r.perron_margin == pytest.approx(1 - 1 / np.sqrt(2), rel=1e-12)
-    cert = certify.certify(games.get_game("sgn-toy"), weights="sdp")
+    cert = certify.certify(games.get_game("sgn-toy"), weight_method="sdp")
     assert cert.status == certify.Status.NOT_CERTIFIED
     assert "margin_mismatch" in cert.reason
 
@@ -110,7 +110,7 @@ def test_solver_weights_above_the_supremum_are_never_certified(monkeypatch):
     import sgn
 
     monkeypatch.setattr(sgn, "perron_value", lambda mu, coupling: 0.1)
-    r = certify.optimize_block_weights(TOY_MU, TOY_L, method="lp")
+    r = certify.optimize_block_weights(TOY_MU, TOY_L, weight_method="lp")
     assert r.status == "margin_mismatch"
 
 
@@ -118,6 +118,6 @@ def test_solver_weights_above_the_supremum_are_never_certified(monkeypatch):
 def test_cvxpy_methods_agree_with_closed_form_on_tc8(method):
     # Spec TC8: alpha_max = 1 - 0.4^(1/3) for mu = 1, L12 = L23 = 2, L31 = 0.1.
     coupling = np.array([[0.0, 2.0, 0.0], [0.0, 0.0, 2.0], [0.1, 0.0, 0.0]])
-    r = certify.optimize_block_weights(np.ones(3), coupling, method=method)
+    r = certify.optimize_block_weights(np.ones(3), coupling, weight_method=method)
     assert r.status == "optimal"
     assert r.margin == pytest.approx(1 - 0.4 ** (1 / 3), abs=1e-6)

@@ -92,7 +92,7 @@ def test_noda_dense_and_sparse_agree():
 def test_sparse_perron_vs_lp_n500():
     mu, coupling = network_bounds(games.get_game("ring", n=500, seed=2))
     auto = optimize_block_weights(mu, coupling)
-    lp = optimize_block_weights(mu, coupling, method="lp", tol=1e-7)
+    lp = optimize_block_weights(mu, coupling, weight_method="lp", tol=1e-7)
     assert auto.method == "perron"
     assert "sparse Noda" in auto.reason
     assert lp.method == "lp"
@@ -111,16 +111,16 @@ def test_auto_choice_small_dense_and_reason():
 
 def test_auto_sdp_agrees_small():
     coupling = np.array([[0, 2, 0], [0, 0, 2], [0.1, 0, 0.0]])
-    r = optimize_block_weights(np.ones(3), coupling, method="sdp", tol=1e-6)
+    r = optimize_block_weights(np.ones(3), coupling, weight_method="sdp", tol=1e-6)
     assert r.method == "sdp"
     assert r.margin == pytest.approx(1 - 0.4 ** (1 / 3), abs=1e-5)
 
 
 def test_auto_errors():
     with pytest.raises(ValueError, match="expected a weight method"):
-        optimize_block_weights(np.ones(2), np.zeros((2, 2)), method="newton")
+        optimize_block_weights(np.ones(2), np.zeros((2, 2)), weight_method="newton")
     with pytest.raises(ValueError, match="SDP_MAX"):
-        optimize_block_weights(np.ones(50), np.zeros((50, 50)), method="sdp")
+        optimize_block_weights(np.ones(50), np.zeros((50, 50)), weight_method="sdp")
     with pytest.raises(ValueError, match="nonnegative"):
         optimize_block_weights(np.ones(2), np.array([[0, -1.0], [0, 0]]))
     with pytest.raises(ValueError, match="to match mu"):

@@ -42,23 +42,23 @@ def test_sparse_certificate_numbers(network):
     mu, coupling = network_bounds(g)
     jac = g.constant_jacobian.toarray()
     assert c.certified
-    assert c.bounds_kind == "exact"
-    assert isinstance(c.coupling, dict)
-    assert c.coupling["shape"] == [N, N]
+    assert c.bounds.kind == "exact"
+    assert isinstance(c.bounds.coupling, dict)
+    assert c.bounds.coupling["shape"] == [N, N]
     np.testing.assert_array_equal(c.coupling_matrix().toarray(), coupling.toarray())  # exact per-block numbers
-    np.testing.assert_array_equal(c.mu, mu)
-    w = np.asarray(c.weights)
+    np.testing.assert_array_equal(c.bounds.mu, mu)
+    w = np.asarray(c.weights.values)
     # the margin is the exact alpha_*(w) of the recorded weights, never above it, and reaches lambda_P(K)
     exact = _dense_margin(mu, coupling, w)
     assert exact - 1e-9 <= c.margin <= exact + 1e-12
     assert c.margin == pytest.approx(_dense_lambda_p(mu, coupling), abs=1e-9)
-    assert c.gain == pytest.approx(np.max(np.abs(np.linalg.eigvals(coupling.toarray() / mu[:, None]))), abs=1e-9)
+    assert c.bounds.gain == pytest.approx(np.max(np.abs(np.linalg.eigvals(coupling.toarray() / mu[:, None]))), abs=1e-9)
     # joint quantities are relaxations on the safe side
-    assert c.lipschitz >= np.linalg.norm(jac, 2) - 1e-12
-    assert c.euclidean_margin <= np.linalg.eigvalsh(0.5 * (jac + jac.T))[0] + 1e-12
+    assert c.bounds.lipschitz >= np.linalg.norm(jac, 2) - 1e-12
+    assert c.bounds.euclidean_margin <= np.linalg.eigvalsh(0.5 * (jac + jac.T))[0] + 1e-12
     s = np.sqrt(w)
-    assert c.weighted_lipschitz >= np.linalg.norm(s[:, None] * jac / s[None, :], 2) - 1e-12
-    assert c.euler_step == pytest.approx(2 * c.margin / c.weighted_lipschitz**2, rel=1e-12)
+    assert c.bounds.weighted_lipschitz >= np.linalg.norm(s[:, None] * jac / s[None, :], 2) - 1e-12
+    assert c.steps.euler_step == pytest.approx(2 * c.margin / c.bounds.weighted_lipschitz**2, rel=1e-12)
 
 
 def test_sparse_certificate_round_trip_and_integrity(network):
@@ -69,7 +69,7 @@ def test_sparse_certificate_round_trip_and_integrity(network):
     assert back == c
     assert certify.check_certificate(back).consistent
     doc = json.loads(text)
-    doc["coupling"]["values"][0] *= 1.001
+    doc["bounds"]["coupling"]["values"][0] *= 1.001
     assert "coupling" in certify.check_certificate(certify.Certificate.from_dict(doc)).message
 
 
@@ -134,12 +134,12 @@ def test_fingerprint_of_sparse_jacobians():
 def test_malformed_sparse_coupling_is_refused():
     c = certify.certify(games.get_game("ring", n=N))
     doc = json.loads(c.to_json())
-    doc["coupling"]["rows"] = doc["coupling"]["rows"][:-1]
-    with pytest.raises(ValueError, match="expected certificate field 'coupling'"):
+    doc["bounds"]["coupling"]["rows"] = doc["bounds"]["coupling"]["rows"][:-1]
+    with pytest.raises(ValueError, match="expected certificate field 'bounds.coupling'"):
         certify.Certificate.from_dict(doc)
     doc = json.loads(c.to_json())
-    doc["coupling"]["cols"][0] = N
-    with pytest.raises(ValueError, match="expected certificate field 'coupling'"):
+    doc["bounds"]["coupling"]["cols"][0] = N
+    with pytest.raises(ValueError, match="expected certificate field 'bounds.coupling'"):
         certify.Certificate.from_dict(doc)
 
 

@@ -181,7 +181,7 @@ def test_sweep_agrees_with_certify_where_the_direct_test_proves():
     for k, c in enumerate(vals):  # the same decision and numbers as a single certification
         cert = certify.certify(games.get_game("rotation", c=c))
         assert cert.proved_by == r.proved_by[k]
-        assert cert.euler_step == pytest.approx(r.euler_step[k], rel=1e-12)
+        assert cert.steps.euler_step == pytest.approx(r.euler_step[k], rel=1e-12)
     assert "by a direct monotonicity test, the strongest that passes there: 1, 2, 3" in r.table()
 
 

@@ -1,7 +1,8 @@
 """certify: region bounds, block weights and the certificate of a game; sweeps, plots and the CLI.
 
 * :func:`certify` — bounds on a region -> weights -> margin -> step sizes -> :class:`Certificate`
-  (status :class:`Status`), in the game's geometry (Euclidean, mirror/KL or Fisher);
+  (status :class:`Status`, the one outcome vocabulary of every result), in the game's geometry
+  (Euclidean, mirror/KL or Fisher);
 * :mod:`certify.bounds` — the bound methods (exact, sampled, interval, padded, refine,
   matrix-free) and their engines;
 * :func:`optimize_block_weights` — the Perron closed form beside cvxpy SDP / LP;
@@ -32,7 +33,7 @@ _EXPORTS = {
     "basin_radius": "certify._basin",
     "certified_basin": "certify._basin",
     "Certificate": "certify._certificate",
-    "Status": "certify._certificate",
+    "Status": "certify._status",
     "IntegrityResult": "certify._integrity",
     "check_certificate": "certify._integrity",
     "certify": "certify._pipeline",

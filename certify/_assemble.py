@@ -225,7 +225,7 @@ def assemble(game, route: Route, *, weight_method: str = "perron", margin_tol: f
     gain = float(sgn.small_gain_ratio(bb.mu, bb.coupling))
     at_sgn = bb.at_weights(w)  # beta(w) and the direct modulus at the SGN weights, one pass
     margins = [float(wres.margin), float(bb.euclidean_margin), at_sgn.margin]
-    decision = decide([margins], bb.mu, bb.coupling, margin_tol=margin_tol, weights_ok=wres.status == "optimal",
+    decision = decide([margins], bb.mu, bb.coupling, margin_tol=margin_tol, weights_ok=wres.ok,
                       strongest=strongest)
     test, certified = str(decision.proved_by[0]), bool(decision.certified[0])
     ones = np.ones(bb.n_players)
@@ -237,7 +237,7 @@ def assemble(game, route: Route, *, weight_method: str = "perron", margin_tol: f
     sgn_passed = bool(decision.passed[0, 0])
     reason = ""
     if not sgn_passed:
-        reason = (refusal_reason(bb, gain, float(wres.margin), float(decision.tol[0])) if wres.status == "optimal"
+        reason = (refusal_reason(bb, gain, float(wres.margin), float(decision.tol[0])) if wres.ok
                   else f"weight optimisation failed ({wres.method}: {wres.status})")
     if certified and reason:
         extra["sgn_refusal"] = reason

@@ -23,14 +23,14 @@ rather than :math:`4\cdot 10^8`. :meth:`Certificate.coupling_matrix` reads eithe
 from __future__ import annotations
 
 import dataclasses
-import enum
 import json
 import warnings
 
 import numpy as np
 
 import sgn
-from certify import _json
+from certify import _json, _status
+from certify._status import Status
 from sgn._backend import is_sparse
 
 SCHEMA_VERSION = 3
@@ -93,26 +93,6 @@ def sparse_parts(value):
     if not (isinstance(value, dict) and set(value) == set(SPARSE_KEYS)):
         return None
     return tuple(value["shape"]), value["rows"], value["cols"], value["values"]
-
-
-class Status(enum.StrEnum):
-    """Outcome of a certification; compares equal to its string value (``"certified"``, ...).
-
-    * ``CERTIFIED``: the margin exceeds the tolerance; the claim of the certificate holds under its
-      bounds (an estimate when the bounds were sampled).
-    * ``NOT_CERTIFIED``: the test proved nothing (SGN is sufficient: never evidence of divergence),
-      including when a sound method cannot enclose ``F`` as written (the reason names the construct).
-    * ``INVALID``: the game's numbers are unusable on the region (``F`` or its Jacobian is, or for
-      sound bounds may be, NaN/Inf somewhere on it).
-
-    Examples:
-      >>> Status("certified") is Status.CERTIFIED, Status.NOT_CERTIFIED == "not_certified"
-      (True, True)
-    """
-
-    CERTIFIED = "certified"
-    NOT_CERTIFIED = "not_certified"
-    INVALID = "invalid"
 
 
 NAN = float("nan")
@@ -233,7 +213,7 @@ class Certificate:
     """Outcome of :func:`certify.certify` (all numbers float64, host side).
 
     Attributes:
-      status: ``"certified"``, ``"not_certified"`` or ``"invalid"``.
+      status: :class:`Status` ``certified``, ``not_certified`` or ``invalid``.
       reason: why not certified / invalid (empty when certified).
       proved_by: the test that proved the claim (``"small-gain"``, ``"direct (w = 1)"``,
         ``"direct (SGN weights)"``; :mod:`certify._decision`), ``""`` when not certified.
@@ -275,10 +255,7 @@ class Certificate:
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self):
-        try:
-            object.__setattr__(self, "status", Status(self.status))
-        except ValueError:
-            raise ValueError(f"expected status in {[s.value for s in Status]}, got {self.status!r}") from None
+        object.__setattr__(self, "status", _status.coerce(self.status, _status.CERTIFICATE, "certificate"))
         for name, cls in GROUPS.items():
             part = getattr(self, name)
             if not isinstance(part, cls):

@@ -17,8 +17,10 @@ import math
 import numpy as np
 
 import games
+from certify import _status
 from certify._certificate import Certificate, Steps, sparse_parts
 from certify._pipeline import run
+from certify._status import Status
 from certify.bounds._methods import METHODS, resolve
 from games._registry import check_memory
 
@@ -42,7 +44,8 @@ class IntegrityResult:
     """Outcome of :func:`check_certificate`.
 
     Attributes:
-      consistent: every field matches the recomputation.
+      status: :class:`certify.Status` ``consistent`` when every field matches the recomputation,
+        else ``inconsistent`` (``consistent`` says the same as a bool).
       message: the first disagreement (empty when consistent).
       game: the rebuilt game.
       recomputed: the recomputed certificate.
@@ -54,10 +57,18 @@ class IntegrityResult:
       (True, '')
     """
 
-    consistent: bool
+    status: Status
     message: str
     game: object
     recomputed: Certificate | None
+
+    def __post_init__(self):
+        object.__setattr__(self, "status", _status.coerce(self.status, _status.CHECK, "integrity"))
+
+    @property
+    def consistent(self) -> bool:
+        """True when every field of the certificate recomputes."""
+        return self.status == Status.CONSISTENT
 
 
 def _close(a, b, rtol):
@@ -204,25 +215,23 @@ def check_certificate(cert: Certificate, *, rtol: float | None = None, game=None
     _check_sizes(cert)
     game = games.rebuild_game(cert.game, game=game, allow_code=allow_code, base=base, announce=announce)
     if game.fingerprint() != cert.game.get("fingerprint"):
-        return IntegrityResult(False, f"field 'game.fingerprint' is {cert.game.get('fingerprint')!r}"
+        return IntegrityResult(Status.INCONSISTENT, f"field 'game.fingerprint' is {cert.game.get('fingerprint')!r}"
                                f" but the game {name!r} with these parameters has {game.fingerprint()!r}",
                                game, None)
     if list(cert.game.get("dims")) != list(game.dims):
-        return IntegrityResult(False, f"field 'game.dims' is {cert.game.get('dims')!r} but the game has "
+        return IntegrityResult(Status.INCONSISTENT, f"field 'game.dims' is {cert.game.get('dims')!r} but the game has "
                                f"{list(game.dims)!r}", game, None)
     margin_tol, weight_method = cert.settings.margin_tol, cert.weights.method
     kwargs = {"margin_tol": margin_tol, "weight_method": weight_method, "bounds": _recorded_method(cert, game),
               "region": cert.region and games.Region.from_dict(cert.region)}
     fresh = run(game, **kwargs, strongest=cert.schema_version >= 2)  # version 1: the small-gain test first
     tol = rtol if rtol is not None else (1e-9 if weight_method == "perron" else 1e-6)
-    for field in EXACT_FIELDS:
-        if fresh.value(field) != cert.value(field):
-            return IntegrityResult(False, f"field {field!r} is {_shown(cert.value(field))} but recomputes to "
-                                   f"{_shown(fresh.value(field))}", game, fresh)
-    for field in NUMERIC_FIELDS:
-        if not _close(cert.value(field), fresh.value(field), tol):
-            return IntegrityResult(False, f"field {field!r} is {_shown(cert.value(field))} but recomputes to "
-                                   f"{_shown(fresh.value(field))}", game, fresh)
+    differs = [f for f in EXACT_FIELDS if fresh.value(f) != cert.value(f)]
+    differs += [f for f in NUMERIC_FIELDS if not _close(cert.value(f), fresh.value(f), tol)]
+    if differs:
+        field = differs[0]
+        return IntegrityResult(Status.INCONSISTENT, f"field {field!r} is {_shown(cert.value(field))} but recomputes "
+                               f"to {_shown(fresh.value(field))}", game, fresh)
     if not (isinstance(margin_tol, float) and math.isfinite(margin_tol)):
-        return IntegrityResult(False, "field 'settings.margin_tol' is not a finite number", game, fresh)
-    return IntegrityResult(True, "", game, fresh)
+        return IntegrityResult(Status.INCONSISTENT, "field 'settings.margin_tol' is not a finite number", game, fresh)
+    return IntegrityResult(Status.CONSISTENT, "", game, fresh)

@@ -15,7 +15,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import sgn
+from certify import _status
 from certify._certificate import Certificate
+from certify._status import Status
 from games import Game, Region
 from games._registry import check_memory
 
@@ -28,7 +30,8 @@ class VerifyReport:
     """Outcome of :func:`verify`.
 
     Attributes:
-      ok: every observed ratio is at most ``certified_factor * (1 + RATIO_TOL)``.
+      status: :class:`certify.Status` ``consistent`` when every observed ratio is at most
+        ``certified_factor * (1 + RATIO_TOL)``, else ``inconsistent`` (``ok`` says the same as a bool).
       worst_ratio: largest observed per-step contraction ratio in the W-norm.
       certified_factor: the certificate's Euler factor at the step used.
       step: the step size simulated.
@@ -44,13 +47,21 @@ class VerifyReport:
       (True, 4, True)
     """
 
-    ok: bool
+    status: Status
     worst_ratio: float
     certified_factor: float
     step: float
     n_pairs: int
     n_steps: int
     n_ratios: int
+
+    def __post_init__(self):
+        object.__setattr__(self, "status", _status.coerce(self.status, _status.CHECK, "verify"))
+
+    @property
+    def ok(self) -> bool:
+        """True when the simulation is consistent with the certificate."""
+        return self.status == Status.CONSISTENT
 
 
 def verify(certificate: Certificate, game: Game, *, n_pairs: int = 32, n_steps: int = 100,
@@ -115,6 +126,7 @@ def _verify(cert, game, n_pairs, n_steps, seed):
         valid = dist[:, :-1] > 1e-9 * dist[:, :1]
     ratios = np.where(valid, dist[:, 1:] / np.where(valid, dist[:, :-1], 1.0), 0.0)
     worst = float(ratios.max()) if valid.any() else 0.0
-    return VerifyReport(ok=bool(worst <= q * (1 + RATIO_TOL)), worst_ratio=worst,
+    ok = bool(worst <= q * (1 + RATIO_TOL))
+    return VerifyReport(status=Status.CONSISTENT if ok else Status.INCONSISTENT, worst_ratio=worst,
                         certified_factor=q, step=h, n_pairs=n_pairs, n_steps=n_steps,
                         n_ratios=int(valid.sum()))

@@ -44,7 +44,9 @@ import warnings
 import numpy as np
 
 import sgn
+from certify import _status
 from certify._progress import ticks
+from certify._status import Status
 from sgn import _checks
 from sgn._backend import is_sparse
 
@@ -74,7 +76,7 @@ class WeightResult:
         (:func:`sgn.sparse_small_gain_margin`).
       method: the method that produced the weights: ``"perron"``, ``"sdp"`` or ``"lp"``.
       solver: the cvxpy solver that produced them (``None`` for the closed form).
-      status: ``"optimal"``; ``"solver_failed"`` (no solve succeeded: weights are all ones);
+      status: :class:`certify.Status` ``optimal``; ``solver_failed`` (no solve succeeded: weights are all ones);
         ``"margin_mismatch"`` (the cvxpy weights' margin disagrees with the closed form by more
         than ``XCHECK_RTOL``: never certified); ``"invalid_weights"`` (the closed form returned
         non-finite or non-positive weights); ``"not_converged"`` (Noda's iteration did not
@@ -90,20 +92,28 @@ class WeightResult:
     Examples:
       >>> import numpy as np
       >>> r = optimize_block_weights(np.ones(2), np.array([[0, 10.0], [0.05, 0]]))
-      >>> r.method, r.status, r.weights.round(6).tolist()
-      ('perron', 'optimal', [1.0, 200.0])
+      >>> r.method, r.status, r.ok, r.weights.round(6).tolist()
+      ('perron', <Status.OPTIMAL: 'optimal'>, True, [1.0, 200.0])
     """
 
     weights: np.ndarray
     margin: float
     method: str
     solver: str | None = None
-    status: str = "optimal"
+    status: Status = Status.OPTIMAL
     reason: str = ""
     solves: int = 0
     failures: tuple = ()
     perron_margin: float = math.nan
     lower: float = math.nan
+
+    def __post_init__(self):
+        object.__setattr__(self, "status", _status.coerce(self.status, _status.WEIGHTS, "weight"))
+
+    @property
+    def ok(self) -> bool:
+        """True when the weights and their margin were obtained (status ``optimal``)."""
+        return self.status == Status.OPTIMAL
 
 
 # --- cvxpy: one feasibility oracle, two problem families -------------------------------------
@@ -290,7 +300,7 @@ def _closed_form(mu, off, tol, progress=False) -> WeightResult:
         with ticks(total=2 * n, desc="Perron weights and margin", enabled=progress) as advance:
             r = sgn.optimal_weights_sparse(mu, off, tol=tol, progress=advance)
             margin = _margin(mu, off, r.weights, r.lower if np.isfinite(r.lower) else None, advance)
-        return WeightResult(r.weights, margin, "perron", status="optimal" if r.converged else "not_converged",
+        return WeightResult(r.weights, margin, "perron", status=Status.OPTIMAL if r.converged else Status.NOT_CONVERGED,
                             reason=f"{n} players, {off.nnz} couplings: sparse Noda iteration",
                             perron_margin=r.upper, lower=r.lower)
     w, margin = sgn.optimal_weights(mu, off, tol=tol)
@@ -298,7 +308,7 @@ def _closed_form(mu, off, tol, progress=False) -> WeightResult:
     perron = sgn.perron_value(mu, off)
     if not (np.all(np.isfinite(w)) and np.all(w > 0) and math.isfinite(margin)):
         ones = np.ones(n)
-        return WeightResult(ones, _margin(mu, off, ones), "perron", status="invalid_weights",
+        return WeightResult(ones, _margin(mu, off, ones), "perron", status=Status.INVALID_WEIGHTS,
                             reason="the closed form returned non-finite weights", perron_margin=perron)
     return WeightResult(w, float(margin), "perron", reason=f"{n} players: dense closed form", perron_margin=perron)
 
@@ -319,12 +329,13 @@ def _cvxpy(method, mu, off, tol, perron, reason) -> WeightResult:
     failures = tuple(oracle.failures)
     if found is None:
         ones = np.ones(n)
-        return WeightResult(ones, _margin(mu, off, ones), method, status="solver_failed", reason=reason,
+        return WeightResult(ones, _margin(mu, off, ones), method, status=Status.SOLVER_FAILED, reason=reason,
                             solves=oracle.solves, failures=failures, perron_margin=perron)
     w, solver = found
     w = w / w.min()
     margin = _margin(mu, off, w, lower * scale)
-    status = "optimal" if abs(margin - perron) <= XCHECK_RTOL * max(1.0, scale) else "margin_mismatch"
+    ok = abs(margin - perron) <= XCHECK_RTOL * max(1.0, scale)
+    status = Status.OPTIMAL if ok else Status.MARGIN_MISMATCH
     return WeightResult(w, margin, method, solver=solver, status=status, reason=reason, solves=oracle.solves,
                         failures=failures, perron_margin=perron, lower=lower * scale)
 
@@ -376,10 +387,10 @@ def optimize_block_weights(mu, coupling, *, weight_method: str = "auto", tol: fl
     res = _closed_form(mu, off, tol, progress)
     if method == "perron":
         return res
-    short = res.status != "optimal" or res.margin < res.perron_margin - tol * max(1.0, abs(res.perron_margin))
+    short = not res.ok or res.margin < res.perron_margin - tol * max(1.0, abs(res.perron_margin))
     fallback = "lp" if n <= LP_MAX else None
     if not short or fallback is None:
         return res
     alt = _cvxpy(fallback, mu, off, tol, res.perron_margin,
                  f"closed form fell short of its bound ({res.status}): {fallback} fallback")
-    return alt if alt.status == "optimal" and alt.margin > res.margin else res
+    return alt if alt.ok and alt.margin > res.margin else res

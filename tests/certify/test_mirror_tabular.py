@@ -107,18 +107,18 @@ def test_markov_coop_certificate_matches_paper(coop_certificate):
     c = coop_certificate
     json.loads(c.to_json())
     assert c.status == "certified"
-    assert c.geometry == "fisher"
-    assert c.n_points == 256
-    assert c.weights == pytest.approx([1.0, 1.0])  # symmetric players: Perron ratio 1
+    assert c.settings.geometry == "fisher"
+    assert c.bounds.n_points == 256
+    assert c.weights.values == pytest.approx([1.0, 1.0])  # symmetric players: Perron ratio 1
     assert c.sgn_margin == pytest.approx(0.33, abs=0.01)  # the authors' figure: alpha ~ 0.33 at r ~ 1
     # the strongest claim: the direct test at the same weights (min over the same points of
     # lambda_min(sym(W^1/2 J W^-1/2)), never below the small-gain margin) proves more
     assert c.proved_by == "direct (SGN weights)"
     assert c.margin == c.extra["direct_margin"] > c.sgn_margin
-    assert c.euler_step == pytest.approx(2 * c.margin / c.weighted_lipschitz ** 2)
+    assert c.steps.euler_step == pytest.approx(2 * c.margin / c.bounds.weighted_lipschitz ** 2)
     # band endpoints: alpha_*(r) = 0 there (closed form of spec §5 evaluated independently)
-    mu, l12 = c.mu[0], c.coupling[0][1]
-    for r in c.band:
+    mu, l12 = c.bounds.mu[0], c.bounds.coupling[0][1]
+    for r in c.weights.band:
         assert mu - 0.5 * (l12 / np.sqrt(r) + l12 * np.sqrt(r)) == pytest.approx(0.0, abs=1e-9)
 
 
@@ -172,10 +172,10 @@ def test_markov_quantities_two_routes(coop_certificate):
     c = coop_certificate
     game = get_game("markov-coop")
     pts = _cube_vertices(np.zeros(8), 0.1)
-    mu, l, beta = _paper_route(game, pts, c.weights)
-    np.testing.assert_allclose(c.mu, mu, atol=1e-6)
-    np.testing.assert_allclose([c.coupling[0][1], c.coupling[1][0]], l, atol=1e-6)
-    assert c.weighted_lipschitz == pytest.approx(beta, abs=1e-6)
+    mu, l, beta = _paper_route(game, pts, c.weights.values)
+    np.testing.assert_allclose(c.bounds.mu, mu, atol=1e-6)
+    np.testing.assert_allclose([c.bounds.coupling[0][1], c.bounds.coupling[1][0]], l, atol=1e-6)
+    assert c.bounds.weighted_lipschitz == pytest.approx(beta, abs=1e-6)
 
 
 def test_riemannian_terms_match_full_autodiff():
@@ -241,8 +241,8 @@ def test_coop_equilibrium_quantities_and_npg_stability_limit(coop_certificate):
         jac = np.asarray(jax.jacfwd(npg_map)(jnp.zeros(4), factor * eta_lin))
         assert (np.max(np.abs(np.linalg.eigvals(jac))) < 1) == stable
     c = coop_certificate
-    sgn_step = 2 * c.sgn_margin / c.weighted_lipschitz**2  # the paper's step, from the small-gain margin
+    sgn_step = 2 * c.sgn_margin / c.bounds.weighted_lipschitz**2  # the paper's step, from the small-gain margin
     assert eta_lin / sgn_step == pytest.approx(4.78, abs=0.01)
     # the strongest claim (the direct test at the same weights, same beta) certifies a larger step, still
     # below the linear stability limit
-    assert 1 < eta_lin / c.euler_step < eta_lin / sgn_step
+    assert 1 < eta_lin / c.steps.euler_step < eta_lin / sgn_step

@@ -60,7 +60,7 @@ def test_tc5_rotation_certified_by_the_direct_test_not_by_sgn():
 
 def test_tc8_and_own_three_player_case_all_methods_agree():
     cyc = games.get_game("cyclic3")
-    results = {m: certify.certify(cyc, weights=m) for m in ("perron", "sdp", "lp")}
+    results = {m: certify.certify(cyc, weight_method=m) for m in ("perron", "sdp", "lp")}
     for c in results.values():
         assert c.status == "certified"
         assert c.sgn_margin == pytest.approx(1 - 0.4 ** (1 / 3), abs=1e-6)
@@ -70,7 +70,7 @@ def test_tc8_and_own_three_player_case_all_methods_agree():
     K = np.diag(np.diag(J)) - np.abs(J - np.diag(np.diag(J)))
     lam_p = np.min(np.linalg.eigvals(K).real)
     for m in ("perron", "sdp", "lp"):
-        c = certify.certify(games.quadratic(J), weights=m)
+        c = certify.certify(games.quadratic(J), weight_method=m)
         assert c.sgn_margin == pytest.approx(lam_p, abs=1e-6)
         assert c.status == ("certified" if lam_p > 0 else "not_certified")
         _assert_strongest(c, J)

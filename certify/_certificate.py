@@ -186,9 +186,9 @@ class Settings:
       seed: sampling seed (0 for methods that draw no random numbers).
     """
 
-    geometry: str = "euclidean"
-    margin_tol: float = NAN
-    seed: int = 0
+    geometry: str
+    margin_tol: float
+    seed: int
 
 
 GROUPS = {"bounds": Bounds, "weights": Weights, "steps": Steps, "settings": Settings}
@@ -278,7 +278,7 @@ class Certificate:
     def __getattr__(self, name):
         """Version-2 flat names (``cert.euler_step``) read the nested field, with a ``DeprecationWarning``."""
         place = V2_LAYOUT.get(name)
-        if place is None or name == "weights":
+        if place is None or name == "weights":  # ``weights`` is a record of its own, never an alias
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         warnings.warn(f"Certificate.{name} is deprecated: use Certificate.{place[0]}.{place[1]}",
                       DeprecationWarning, stacklevel=2)

@@ -56,6 +56,7 @@ __all__ = [
     "interpret",
     "interval_enclosure",
     "interval_jacobian",
+    "Rounding",
     "interval_rounding_error",
     "rounding_error",
     "interval_value_and_jacobian",
@@ -386,10 +387,31 @@ def interval_enclosure(F, lo, hi, *, assume_continuous=False) -> Enclosure:
     return _enclose(closed, list(closed.consts), lo, hi, ctx)
 
 
+class Rounding(NamedTuple):
+    """The rounding pass's result over one box (a pytree; batched under ``vmap``).
+
+    Attributes:
+      err: ``out`` bounds on ``|F as JAX computes it - F|`` per entry (``inf`` where unbounded).
+      cause: int32 id of the operation behind an unbounded ``err`` (0 = none).
+    """
+
+    err: jax.Array
+    cause: jax.Array
+
+
 def rounding_error(enc: Enclosure):
-    """Per-entry bound on ``|F as JAX computes it - F|`` from a rounding-pass enclosure (inf if unbounded)."""
-    e = jnp.maximum(jnp.abs(enc.jlo), jnp.abs(enc.jhi))[..., 0]
+    """Per-entry bound on ``|F as JAX computes it - F|`` from a rounding-pass enclosure (inf if unbounded).
+
+    An error interval that comes out NaN or inverted (an engine inconsistency) counts as unbounded.
+    """
+    e = jnp.maximum(jnp.abs(enc.jlo), jnp.abs(enc.jhi))
+    e = jnp.where(enc.jlo > enc.jhi, jnp.inf, e)[..., 0]
     return jnp.where(jnp.isnan(e), jnp.inf, e)
+
+
+def _rounding_of(enc: Enclosure) -> Rounding:
+    """:class:`Rounding` of a rounding-pass enclosure (the tangent's cause first, then the value's)."""
+    return Rounding(rounding_error(enc), jnp.where(enc.tcause > 0, enc.tcause, enc.vcause).astype(jnp.int32))
 
 
 def interval_rounding_error(F, lo, hi, *, assume_continuous=False):
@@ -470,36 +492,66 @@ def interval_jacobian(F, lo, hi, *, assume_continuous=False):
 STATIC_CONST_SIZE = 16  # constants up to this size are baked in (and usable for continuity proofs)
 
 
-class CompiledEnclosure:
-    """``jit(vmap(enclosure))`` of one structure of ``F``; call with ``(consts, blo, bhi)``.
+def _engine_program(closed, consts, lo, hi, with_rounding, *, n, assume_continuous, rounding):
+    """The engine's program for one box: ``(Enclosure, Rounding | None, sites)``.
 
-    ``sites`` lists the cause sites (filled when traced); a cause id ``c > 0`` is
-    ``sites[c - 1]``.
+    The enclosure pass (``n`` tangent columns) always runs; when ``rounding`` (static), the rounding
+    pass (one tangent column, :mod:`certify._interval._rounding`) is part of the same program and
+    runs only where ``with_rounding`` (a traced, unbatched flag) is true: one compilation serves
+    both uses. Skipped, it gives NaN errors. Both passes register their cause sites in one list.
+    Traced once per structure of ``F`` and batch shape (tests count the calls).
+    """
+    ctx = Context(n, assume_continuous=assume_continuous, consts_finite=True, interpret=interpret)
+    enc = _enclose(closed, consts, lo, hi, ctx)
+    if not rounding:
+        return enc, None, ctx.sites
+    rctx = Context(1, assume_continuous=assume_continuous, consts_finite=True, interpret=interpret, rounding=True)
+    rctx.sites = ctx.sites  # one list: the cause ids of both passes index it
+
+    def run(lo, hi):
+        return _rounding_of(_enclose(closed, consts, lo, hi, rctx))
+
+    def skip(lo, hi):
+        return Rounding(jnp.full(enc.flo.shape, jnp.nan, enc.flo.dtype), jnp.zeros((), jnp.int32))
+
+    return enc, jax.lax.cond(with_rounding, run, skip, lo, hi), ctx.sites
+
+
+class CompiledEnclosure:
+    """``jit(vmap(engine program))`` of one structure of ``F``; call with ``(consts, blo, bhi)``.
+
+    With ``rounding``, the program also carries the rounding pass, run when a call asks for it
+    (``rounding=True``), so a certificate's enclosures and its rounding bound share one compilation
+    per batch shape. ``sites`` lists the cause sites of both passes (filled when traced); a cause
+    id ``c > 0`` is ``sites[c - 1]``.
     """
 
     def __init__(self, closed, static_idx, n, dtype, assume_continuous, rounding=False):
         self.closed = closed  # keeps the objects of the structure key alive
         self.static_idx = tuple(static_idx)
         self.n = n
+        self.rounding = bool(rounding)
         self.sites: list[Site] = []
         consts = list(closed.consts)
 
-        def one(dyn, lo, hi):
+        def one(dyn, lo, hi, with_rounding):
             full = list(consts)
             for k, v in zip(self.dynamic_idx, dyn, strict=True):
                 full[k] = v
-            ctx = Context(1 if rounding else n, assume_continuous=assume_continuous, consts_finite=True,
-                          interpret=interpret, rounding=rounding)  # fmt: skip
-            enc = _enclose(closed, full, lo, hi, ctx)
-            self.sites = ctx.sites
-            return enc
+            enc, rnd, self.sites = _engine_program(closed, full, lo, hi, with_rounding, n=n,
+                                                   assume_continuous=assume_continuous, rounding=self.rounding)
+            return enc, rnd
 
         self.dynamic_idx = tuple(k for k in range(len(consts)) if k not in set(self.static_idx))
-        self.fn = jax.jit(jax.vmap(one, in_axes=(None, 0, 0)))
+        self.fn = jax.jit(jax.vmap(one, in_axes=(None, 0, 0, None)))
 
-    def __call__(self, dyn_consts, blo, bhi) -> Enclosure:
-        out = self.fn(list(dyn_consts), jnp.asarray(blo), jnp.asarray(bhi))
-        return Enclosure(*[np.asarray(x) for x in out])
+    def __call__(self, dyn_consts, blo, bhi, *, rounding: bool = False) -> tuple[Enclosure, Rounding | None]:
+        """Enclosures of the boxes, and their rounding bounds when asked (``None`` otherwise)."""
+        if rounding and not self.rounding:
+            raise ValueError("expected a program compiled with the rounding pass, got one without it")
+        enc, rnd = self.fn(list(dyn_consts), jnp.asarray(blo), jnp.asarray(bhi), np.bool_(rounding))
+        enc = Enclosure(*[np.asarray(x) for x in enc])
+        return enc, (Rounding(*[np.asarray(x) for x in rnd]) if rounding else None)
 
     def site(self, cause: int) -> Site | None:
         """The site of a cause id (``None`` for 0)."""
@@ -512,6 +564,9 @@ _CACHE_SIZE = 32
 
 def compile_enclosure(F, n: int, dtype, *, assume_continuous: bool = False, rounding: bool = False):
     """The :class:`CompiledEnclosure` for ``F`` on ``(n,)`` inputs, and its dynamic constants.
+
+    ``rounding``: the program also carries the rounding pass (run on request, see
+    :class:`CompiledEnclosure`).
 
     Functions with the same structure (operations, literals, small constants) share one
     compilation; their large constants (e.g. network weights) are passed as arguments. Dynamic

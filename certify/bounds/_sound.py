@@ -33,7 +33,8 @@ Contract with the pipeline (``F`` as written: domain edges, NaN guards, ``custom
 
 Costs (one interval enclosure of a box costs about :math:`n+1` evaluations of ``F`` and
 :math:`n` times its memory, :math:`n` the dimension; it is compiled once per structure of ``F``
-and batch size): ``sound_block_bounds`` evaluates :math:`\prod_m k_m` boxes; ``refine`` at most
+and batch size, with the rounding pass of :mod:`certify._interval._rounding` in the same program,
+run where the rounding bound is needed): ``sound_block_bounds`` evaluates :math:`\prod_m k_m` boxes; ``refine`` at most
 ``max_boxes`` boxes in all rounds together (plus host reductions per box: :math:`O(d^3)`, with
 :math:`2^{d_i-1}` eigenproblems for small blocks); ``padded`` evaluates the grid points
 (capped at ``max_points``) and one second-order enclosure of the whole box (about :math:`n^2`
@@ -146,7 +147,11 @@ def _subdivide(lo, hi, ks):
 
 @dataclasses.dataclass
 class _Boxes:
-    """Enclosures of a batch of boxes (host arrays) and the compiled function behind them."""
+    """Enclosures of a batch of boxes (host arrays) and the compiled function behind them.
+
+    ``rerr``/``rcause``: the rounding pass's per-box, per-entry bounds on ``|F as JAX computes it - F|``
+    and the cause ids behind unbounded ones, from the same engine call (``None`` when not asked).
+    """
 
     blo: np.ndarray
     bhi: np.ndarray
@@ -158,16 +163,22 @@ class _Boxes:
     vcause: np.ndarray
     tcause: np.ndarray
     comp: object
+    rerr: np.ndarray | None = None
+    rcause: np.ndarray | None = None
+
+    _ARRAYS = ("blo", "bhi", "flo", "fhi", "jlo", "jhi", "nan", "vcause", "tcause", "rerr", "rcause")
 
     def select(self, keep):
-        return _Boxes(self.blo[keep], self.bhi[keep], self.flo[keep], self.fhi[keep], self.jlo[keep],
-                      self.jhi[keep], self.nan[keep], self.vcause[keep], self.tcause[keep], self.comp)  # fmt: skip
+        return dataclasses.replace(self, **{k: None if getattr(self, k) is None else getattr(self, k)[keep]
+                                            for k in self._ARRAYS})  # fmt: skip
 
     @staticmethod
     def concat(a, b):
-        f = [np.concatenate([getattr(a, k), getattr(b, k)]) for k in
-             ("blo", "bhi", "flo", "fhi", "jlo", "jhi", "nan", "vcause", "tcause")]  # fmt: skip
-        return _Boxes(*f, b.comp)
+        def cat(k):
+            x, y = getattr(a, k), getattr(b, k)
+            return None if x is None or y is None else np.concatenate([x, y])
+
+        return dataclasses.replace(b, **{k: cat(k) for k in _Boxes._ARRAYS})
 
 
 def _jaxpr_size(jaxpr, depth=0) -> int:
@@ -192,8 +203,12 @@ def _program_size(closed) -> int:
 
 
 def _bytes_per_box(comp, n) -> int:
-    """Rough memory of one box's enclosure: every value with ``n`` tangent columns, lo and hi."""
-    return _program_size(comp.closed) * (n + 3) * 8 * 3
+    """Rough memory of one box's enclosure: every value with ``n`` tangent columns, lo and hi.
+
+    A program that carries the rounding pass adds that pass (one tangent column).
+    """
+    columns = (n + 3) + (4 if comp.rounding else 0)
+    return _program_size(comp.closed) * columns * 8 * 3
 
 
 def _batch_cap(comp, n) -> int:
@@ -225,17 +240,22 @@ def _batch_size(nb, cap) -> int:
 
 
 class _Encloser:
-    """Interval enclosures of boxes for one ``F`` (traced once), in jitted chunks."""
+    """Interval enclosures of boxes for one ``F`` (traced once), in jitted chunks.
 
-    def __init__(self, F, n, dtype, *, assume_continuous, square=True, rounding=False, n_boxes=1,
+    With ``rounding`` (the default), the compiled program also carries the rounding pass, run for
+    the calls that ask for it: the enclosures of a certificate, its centre value and its rounding
+    bound all share one compilation of the engine (per structure of ``F`` and batch shape).
+    """
+
+    def __init__(self, F, n, dtype, *, assume_continuous, square=True, rounding=True, n_boxes=1,
                  what="the interval enclosure"):
         self.comp, self.dyn = compile_enclosure(F, n, dtype, assume_continuous=assume_continuous, rounding=rounding)
-        width = 1 if rounding else n
-        check_cost(self.comp, width, n_boxes, what)
-        self.cap = _batch_cap(self.comp, width)
+        check_cost(self.comp, n, n_boxes, what)
+        self.cap = _batch_cap(self.comp, n)
         self.square = square
 
-    def __call__(self, blo, bhi) -> _Boxes:
+    def __call__(self, blo, bhi, *, rounding=False) -> _Boxes:
+        """Enclosures of the boxes; with ``rounding``, their rounding bounds from the same calls."""
         nb = blo.shape[0]
         parts = []
         start = 0
@@ -246,51 +266,50 @@ class _Encloser:
             if m < size:  # pad to one of a few batch sizes: fewer compilations
                 a = np.concatenate([a, np.repeat(a[:1], size - m, axis=0)])
                 b = np.concatenate([b, np.repeat(b[:1], size - m, axis=0)])
-            e = self.comp(self.dyn, a, b)
-            parts.append([np.asarray(x)[:m] for x in e])
+            e, r = self.comp(self.dyn, a, b, rounding=rounding)
+            parts.append([np.asarray(x)[:m] for x in (*e, *(r if rounding else ()))])
             start += m
-        flo, fhi, jlo, jhi, nan, vc, tc = (np.concatenate([p[k] for p in parts]) for k in range(7))
+        flo, fhi, jlo, jhi, nan, vc, tc, *rnd = (np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
         flipped = jlo > jhi  # an engine inconsistency: an unbounded entry (a refusal), never an exception
         if np.any(flipped):
             jlo, jhi = np.where(flipped, -np.inf, jlo), np.where(flipped, np.inf, jhi)
         if self.square and (jlo.ndim != 3 or jlo.shape[1] != jlo.shape[2]):
             raise ValueError(f"expected F: R^n -> R^n, got Jacobian shape {jlo.shape[1:]}")
-        return _Boxes(blo, bhi, flo, fhi, jlo, jhi, nan, vc, tc, self.comp)
+        rerr, rcause = rnd if rounding else (None, None)
+        return _Boxes(blo, bhi, flo, fhi, jlo, jhi, nan, vc, tc, self.comp, rerr, rcause)
 
 
-def enclose_boxes(F, blo, bhi, *, assume_continuous, square=True, what="the interval enclosure") -> _Boxes:
-    """Interval enclosures of many boxes (see :class:`_Encloser`)."""
+def enclose_boxes(F, blo, bhi, *, assume_continuous, square=True, rounding=True,
+                  what="the interval enclosure") -> _Boxes:
+    """Interval enclosures of many boxes (see :class:`_Encloser`; ``rounding``: the compiled program carries it)."""
     enc = _Encloser(F, blo.shape[1], blo.dtype, assume_continuous=assume_continuous, square=square,
-                    n_boxes=blo.shape[0], what=what)  # fmt: skip
+                    rounding=rounding, n_boxes=blo.shape[0], what=what)  # fmt: skip
     return enc(blo, bhi)
 
 
-def rounding_bound(F, blo, bhi, *, assume_continuous) -> tuple[float, str]:
+def rounding_bound(boxes: _Boxes) -> tuple[float, str]:
     r"""``(eps, cause)``: :math:`\sup_x\lVert\tilde F(x)-F(x)\rVert_2` over the boxes (``F`` as JAX computes it).
 
-    Per entry the worst case over boxes of the rounding pass (:mod:`certify._interval._rounding`),
-    then the Euclidean norm; ``inf`` with the operation named in ``cause`` when it cannot be bounded.
+    Per entry the worst case over boxes of the rounding pass (:mod:`certify._interval._rounding`,
+    run with the enclosures: ``boxes`` from a call with ``rounding=True``), then the Euclidean
+    norm; ``inf`` with the operation named in ``cause`` when it cannot be bounded.
     """
-    blo, bhi = np.asarray(blo), np.asarray(bhi)
-    boxes = _Encloser(F, blo.shape[1], blo.dtype, assume_continuous=assume_continuous, square=False, rounding=True,
-                      n_boxes=blo.shape[0], what="the rounding bound")(blo, bhi)  # fmt: skip
-    per = np.maximum(np.abs(boxes.jlo), np.abs(boxes.jhi))[..., 0]
-    per = np.where(np.isnan(per), np.inf, per)
-    worst = per.reshape(per.shape[0], -1).max(axis=0)
+    per = boxes.rerr.reshape(boxes.rerr.shape[0], -1)
+    worst = per.max(axis=0)
     eps = float(np.sqrt(np.sum(worst**2))) * (1.0 + 4.0 * _EPS)
     cause = ""
     if not math.isfinite(eps):
-        k = int(np.flatnonzero(~np.isfinite(per.reshape(per.shape[0], -1)).any(axis=1))[0])
-        site = boxes.comp.site(boxes.tcause[k]) or boxes.comp.site(boxes.vcause[k])
+        k = int(np.flatnonzero(~np.isfinite(per).any(axis=1))[0])
+        site = boxes.comp.site(boxes.rcause[k])
         cause = site.message() if site is not None else "an operation whose rounding could not be bounded"
     return eps, cause
 
 
-def _with_rounding(b: BlockBounds, F, blo, bhi, assume_continuous) -> BlockBounds:
-    """``b`` with the rounding bound of ``F`` over the boxes (only for bounds a certificate may rest on)."""
+def _with_rounding(b: BlockBounds, boxes: _Boxes) -> BlockBounds:
+    """``b`` with the rounding bound over ``boxes`` (only for bounds a certificate may rest on)."""
     if b.reason:
         return b
-    eps, cause = rounding_bound(F, blo, bhi, assume_continuous=assume_continuous)
+    eps, cause = rounding_bound(boxes)
     return dataclasses.replace(b, rounding=eps, rounding_cause=cause)
 
 
@@ -449,8 +468,8 @@ def sound_grid_bounds(F, lo, hi, dims, *, subdivisions=1, assume_continuous=Fals
     enclose = _Encloser(F, lo.shape[0], lo.dtype, assume_continuous=assume_continuous, n_boxes=math.prod(ks),
                         what="interval bounds")  # cost before work: before the boxes exist  # fmt: skip
     blo, bhi = _subdivide(lo, hi, ks)
-    boxes = enclose(blo, bhi)
-    bounds = _with_rounding(_bounds(boxes, dims, exact_max_dim)[0], F, blo, bhi, assume_continuous)
+    boxes = enclose(blo, bhi, rounding=True)  # one engine call: enclosures and rounding bounds
+    bounds = _with_rounding(_bounds(boxes, dims, exact_max_dim)[0], boxes)
     return bounds, (boxes.jlo, boxes.jhi)
 
 
@@ -635,7 +654,7 @@ def refine_block_bounds(
     width0 = np.where(hi > lo, hi - lo, 1.0)
     enclose = _Encloser(F, lo.shape[0], lo.dtype, assume_continuous=assume_continuous, n_boxes=int(max_boxes),
                         what="refine bounds")  # fmt: skip
-    boxes = root = enclose(lo[None].copy(), hi[None].copy())
+    boxes = root = enclose(lo[None].copy(), hi[None].copy(), rounding=True)  # rounding with every partition
     per = reduce(boxes)
     evaluations, rounds = 1, 0
     relevance = None
@@ -660,7 +679,7 @@ def refine_block_bounds(
             relevance = _relevance(enclose, lo, hi, root)
             evaluations += lo.shape[0]
         clo, chi = _bisect(boxes.blo, boxes.bhi, pick, width0, relevance)
-        children = enclose(clo, chi)
+        children = enclose(clo, chi, rounding=True)
         cper = reduce(children)
         evaluations += clo.shape[0]
         keep = np.ones(nb, bool)
@@ -669,7 +688,7 @@ def refine_block_bounds(
         per = {k: np.concatenate([per[k][keep], cper[k]]) for k in per}
         rounds += 1
     bounds, _ = _bounds(boxes, dims, exact_max_dim, per)
-    bounds = _with_rounding(bounds, F, boxes.blo, boxes.bhi, assume_continuous)
+    bounds = _with_rounding(bounds, boxes)
     return bounds, record(rounds, decided, evaluations, boxes)
 
 
@@ -698,7 +717,7 @@ def _hessian_blocks(F, lo, hi, sl, assume_continuous):
     d = lo.shape[0]
     jac_flat = _as_written_jacobian(F, d, lo.dtype)
     boxes = enclose_boxes(jac_flat, lo[None], hi[None], assume_continuous=assume_continuous, square=False,
-                          what="padded bounds' second-order enclosure")  # fmt: skip
+                          rounding=False, what="padded bounds' second-order enclosure")  # fmt: skip
     diag = _diagnose_hessian(boxes)
     if diag is not None:
         raise NotEnclosable(diag, kind="unbounded")
@@ -834,7 +853,7 @@ def lipschitz_padded_bounds(
     enclose = _Encloser(F, d, lo.dtype, assume_continuous=assume_continuous, what="padded bounds")  # cost first
     ks = _padded_grid(grid, d, int(max_points))
     check_cost(enclose.comp, d, 1 + math.prod(ks), "padded bounds")
-    whole = enclose(lo[None].copy(), hi[None].copy())
+    whole = enclose(lo[None].copy(), hi[None].copy(), rounding=True)  # the rounding bound of the whole box
     diag = _diagnose(whole)
     if diag.kind == "undefined":
         return _nan_bounds(len(sl), math.prod(ks), diag.reason)
@@ -868,4 +887,4 @@ def lipschitz_padded_bounds(
         n_points=int(pts.shape[0]),
         reason=b.reason,
     )
-    return _with_rounding(out, F, lo[None], hi[None], assume_continuous)
+    return _with_rounding(out, whole)

@@ -113,32 +113,67 @@ def test_grid_tile_sweep_point_and_certify_decide_identically_where_only_the_dir
                                                                        pytest.approx(0.4))
 
 
-def test_interval_certificate_traces_each_engine_program_once_and_encloses_each_box_once(monkeypatch):
+def _count_engine(monkeypatch, programs=1):
+    """Counts traces of the engine's programs (at most ``programs``, asserted by chex) and their runs."""
+    import chex
+
     from certify._interval import _interpreter
 
-    counts = {"traces": 0, "runs": 0}
-    enclose, run = _interpreter._enclose, _interpreter.CompiledEnclosure.__call__
+    chex.clear_trace_counter()
+    program = chex.assert_max_traces(_interpreter._engine_program, n=programs)  # raises on one more trace
+    counts = {"traces": 0, "runs": []}
+    run = _interpreter.CompiledEnclosure.__call__
 
-    def traced(*args, **kwargs):  # called once per trace of the engine's jitted program
+    def traced(*args, **kwargs):  # called once per trace of a jitted engine program
         counts["traces"] += 1
-        return enclose(*args, **kwargs)
+        return program(*args, **kwargs)
 
-    def ran(self, *args, **kwargs):
-        counts["runs"] += 1
-        return run(self, *args, **kwargs)
+    def ran(self, *args, rounding=False, **kwargs):
+        counts["runs"].append(rounding)
+        return run(self, *args, rounding=rounding, **kwargs)
 
-    monkeypatch.setattr(_interpreter, "_enclose", traced)
+    monkeypatch.setattr(_interpreter, "_engine_program", traced)
     monkeypatch.setattr(_interpreter.CompiledEnclosure, "__call__", ran)
+    return counts
+
+
+def test_interval_certificate_compiles_the_engine_once_and_encloses_each_box_once(monkeypatch):
+    counts = _count_engine(monkeypatch)
     # a coupling no other test uses: its literal makes a program structure of its own (nothing cached)
     c = certify.certify(games.get_game("tanh-sin", coupling=1.2345), bounds="interval")
     assert c.certified
     assert c.steps.rk4_step > 0  # the RK4 region used F at the centre, enclosed by the same compiled engine
-    # Two engine programs, each traced once: the Jacobian enclosure (run on the boxes once -- beta(w) at any w
-    # reuses them -- and on the centre once) and the rounding pass of issue 19 (run on the boxes once).
-    assert counts == {"traces": 2, "runs": 3}
+    assert 0 < c.extra["rounding_error"] < 1e-12  # the rounding pass ran (issue 19), in the same program
+    # One engine program, traced once: the Jacobian enclosure with the rounding pass of issue 19 in it,
+    # run on the boxes once with the rounding pass (beta(w) at any w reuses the boxes) and on the centre
+    # once without it (same batch shape: no new trace).
+    assert counts == {"traces": 1, "runs": [True, False]}
     again = certify.certify(games.get_game("tanh-sin", coupling=1.2345), bounds="interval")
     assert again == c
-    assert counts == {"traces": 2, "runs": 6}  # cached by program structure: no new trace
+    assert counts == {"traces": 1, "runs": [True, False] * 2}  # cached by program structure: no new trace
+
+
+def test_refine_certificate_compiles_the_engine_once(monkeypatch):
+    counts = _count_engine(monkeypatch)
+    c = certify.certify(games.get_game("tanh-sin", coupling=1.2346), bounds="refine")
+    assert c.certified
+    assert 0 < c.extra["rounding_error"] < 1e-12
+    # every round's enclosures carry their rounding bounds (the final partition's are kept); the
+    # relevance boxes and the centre skip them; all in batches of one shape
+    assert counts["traces"] == 1
+    assert counts["runs"][0] is True  # the whole box
+    assert counts["runs"][-1] is False  # the centre
+
+
+def test_padded_certificate_compiles_each_engine_program_once(monkeypatch):
+    counts = _count_engine(monkeypatch, programs=2)
+    c = certify.certify(games.get_game("tanh-sin", coupling=1.2347), bounds="padded")
+    assert c.certified
+    assert 0 < c.extra["rounding_error"] < 1e-12
+    # two programs: F's (enclosures of the box, the grid points and the centre, and the rounding pass)
+    # and DF's (the second-order bound, without a rounding pass), each traced once
+    assert counts["traces"] == 2
+    assert counts["runs"].count(True) == 1  # the rounding bound of the whole box
 
 
 # --- version-1 certificates ----------------------------------------------------------------------------

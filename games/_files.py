@@ -95,16 +95,6 @@ def _split_ref(ref: str):
     return None
 
 
-def is_game_reference(ref: str) -> bool:
-    """True when ``ref`` names a file or ``module:factory`` rather than a registered game.
-
-    Examples:
-      >>> is_game_reference("mygame.toml"), is_game_reference("pkg.mod:make"), is_game_reference("sgn-toy")
-      (True, True, False)
-    """
-    return isinstance(ref, str) and ref not in game_names() and _split_ref(ref) is not None
-
-
 def load_game(ref: str, /, **params) -> Game:
     r"""Builds the game a reference names: a registered name, a ``.py`` / ``.toml`` / ``.json`` file, a factory.
 

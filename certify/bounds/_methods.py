@@ -417,8 +417,6 @@ class Fisher(BoundsMethod):
 METHODS = {cls.name: cls for cls in (Exact, Sampled, Interval, Padded, Refine, MatrixFree, Mirror, Fisher)}
 NAMES = ("auto", *METHODS)
 """The CLI spellings of the bound methods."""
-OPTIONS = ("n_samples", "seed", "subdivisions")
-"""The settings :func:`resolve` fills by name where the method has them (the CLI's ``--samples``, ``--seed``)."""
 _GEOMETRY_TEXT = {"mirror": "the mirror (KL) geometry with exact, global bounds",
                   "fisher": "the Fisher geometry with the paper's sampled bounds"}
 _SPELLINGS = {"mirror": ("auto", "exact", "mirror"), "fisher": ("auto", "sampled", "fisher")}

@@ -611,8 +611,7 @@ def certify_region_grid(game: Game, region=None, *, divisions=4, n_samples: int 
     reg = as_region(game, region)
     if reg is None:
         raise ValueError(f"expected a compact region to tile for {game.name!r}, got none")
-    if not isinstance(n_samples, int | np.integer) or n_samples < 0:
-        raise ValueError(f"expected a nonnegative int n_samples, got {n_samples!r}")
+    _checks.check_int(n_samples, "n_samples", least=0)
     lo, hi, div = _tiles(reg, divisions)
     t, d = lo.shape
     unit_box = Region(np.zeros(d), np.ones(d))

@@ -207,8 +207,7 @@ def lanczos_extremes(matvec, v0, *, iterations: int) -> RitzEstimate:
 
 
 def _check_iterations(iterations):
-    if not isinstance(iterations, int | np.integer) or isinstance(iterations, bool) or iterations < 1:
-        raise ValueError(f"expected a positive int iterations, got {iterations!r}")
+    _checks.check_int(iterations, "iterations", least=1)
 
 
 # --- block operators of a game ------------------------------------------------------------------

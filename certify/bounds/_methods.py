@@ -35,6 +35,7 @@ from certify.bounds._matrix_free import MATRIX_FREE_METHODS, matrix_free_region_
 from certify.bounds._sampled import sampled_block_bounds
 from certify.bounds._tabular import fisher_bounds, mirror_bounds
 from games import Game, Region
+from sgn import _checks
 
 
 def as_region(game: Game, region, *, default: bool = True) -> Region | None:
@@ -63,11 +64,6 @@ def as_region(game: Game, region, *, default: bool = True) -> Region | None:
     if reg.dim != game.dim:
         raise ValueError(f"expected a region of dimension {game.dim}, got {reg.dim}")
     return reg
-
-
-def _check_count(value, name, least):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
-        raise ValueError(f"expected an int {name} >= {least}, got {value!r}")
 
 
 class BoundsMethod:
@@ -192,8 +188,8 @@ class Sampled(BoundsMethod):
     kind: ClassVar[str] = "sampled"
 
     def __post_init__(self):
-        _check_count(self.n_samples, "n_samples", 1)  # a few vertices and the centre are no region estimate
-        _check_count(self.seed, "seed", 0)
+        _checks.check_int(self.n_samples, "n_samples", least=1)  # a few vertices and the centre are no region estimate
+        _checks.check_int(self.seed, "seed", least=0)
 
     def _bound(self, game, region, *, decide, progress):
         return sampled_block_bounds(game, region, n_samples=self.n_samples, seed=self.seed,
@@ -296,8 +292,8 @@ class Refine(BoundsMethod):
     kind: ClassVar[str] = "sound"
 
     def __post_init__(self):
-        _check_count(self.max_rounds, "max_rounds", 0)
-        _check_count(self.max_boxes, "max_boxes", 1)
+        _checks.check_int(self.max_rounds, "max_rounds", least=0)
+        _checks.check_int(self.max_boxes, "max_boxes", least=1)
 
     def _bound(self, game, region, *, decide, progress):
         decide = decide or (lambda b: False)
@@ -356,9 +352,9 @@ class MatrixFree(BoundsMethod):
     kind: ClassVar[str] = "sampled"
 
     def __post_init__(self):
-        _check_count(self.n_samples, "n_samples", 0)
-        _check_count(self.seed, "seed", 0)
-        _check_count(self.iterations, "iterations", 1)
+        _checks.check_int(self.n_samples, "n_samples", least=0)
+        _checks.check_int(self.seed, "seed", least=0)
+        _checks.check_int(self.iterations, "iterations", least=1)
         if self.method not in MATRIX_FREE_METHODS:
             raise ValueError(f"expected a matrix-free method in {MATRIX_FREE_METHODS}, got {self.method!r}")
 
@@ -413,8 +409,8 @@ class Fisher(BoundsMethod):
     geometry: ClassVar[str] = "fisher"
 
     def __post_init__(self):
-        _check_count(self.n_samples, "n_samples", 0)
-        _check_count(self.seed, "seed", 0)
+        _checks.check_int(self.n_samples, "n_samples", least=0)
+        _checks.check_int(self.seed, "seed", least=0)
 
     def _region(self, game, region):
         return as_region(game, region, default=False)

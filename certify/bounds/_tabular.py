@@ -531,7 +531,7 @@ def fisher_bounds(game, region: Region | None = None, *, n_samples: int = 0, see
                 "alpha_true": float(np.min(q2["alpha_true_riem"])),
                 "weights": None, "margin": float(np.min(mu_r)), "margin_at_paper_weights": None}
         if np.all(mu_r > 0):
-            w_r, _ = sgn.optimal_weights(mu_r, coupling_r)
+            w_r = sgn.perron_weights(mu_r, coupling_r).weights
             riem.update(weights=[float(v) for v in w_r],
                         margin=float(sgn.small_gain_margin(mu_r, coupling_r, w_r)),
                         margin_at_paper_weights=float(sgn.small_gain_margin(mu_r, coupling_r, weights)))

@@ -3,7 +3,7 @@
 Kernel: for P sample points, the Jacobian :math:`DF(x)` and per point
 :math:`\\lambda_{\\min}(\\operatorname{sym}J_{ii})`, :math:`\\lVert J_{ij}\\rVert_2`,
 :math:`\\lVert J\\rVert_2`, :math:`\\lambda_{\\min}(\\operatorname{sym}J)`, then their extremes
-(:func:`certify.sweep.sampled_block_bounds_sharded`, float64). Games: the 64-d LQ game ``lq64``
+(:class:`certify.bounds.Sampled` with the points sharded over all devices, float64). Games: the 64-d LQ game ``lq64``
 (two 32-d players) and the nonlinear 2-d ``tanh-sin``.
 
 Baselines in the same run: a per-point Python loop (one jitted ``jacfwd`` call and NumPy
@@ -29,8 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import games
-from certify.bounds import sample_points
-from certify.sweep import sampled_block_bounds_sharded
+from certify.bounds import Sampled, sample_points
+from certify.sweep import make_mesh
 
 
 def _median_time(fn, reps):
@@ -76,13 +76,15 @@ def bench_game(game, sizes, reps, loop_points, tag):
     rows = []
     jac_one = jax.jit(jax.jacfwd(game.pseudo_gradient))
     region = game.default_region() or games.Region.around(np.zeros(game.dim), 1.0)
+    mesh = make_mesh()
     for n in sizes:
         pts = sample_points(region, n_samples=n, seed=0)
         p = pts.shape[0]
         t0 = time.perf_counter()
-        sampled_block_bounds_sharded(game, region, n_samples=n, seed=0)
+        method = Sampled(n_samples=n, seed=0, mesh=mesh)
+        method(game, region)
         cold = time.perf_counter() - t0
-        warm = _median_time(lambda n=n: sampled_block_bounds_sharded(game, region, n_samples=n, seed=0), reps)
+        warm = _median_time(lambda method=method: method(game, region), reps)
         vec = _median_time(lambda pts=pts: numpy_vectorised(game, pts), reps)
         sub = pts[:loop_points]
         python_loop(game, sub[:2], jac_one)  # compile the single-point kernel outside the timing

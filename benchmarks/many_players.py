@@ -4,7 +4,7 @@ Methods (all maximise :math:`\\alpha_*(w)`, supremum :math:`\\lambda_P(K)`):
 
 * ``auto`` — :func:`certify.optimize_block_weights` with ``weight_method="auto"``;
 * ``sparse`` — the closed form on the sparse couplings, i.e. the sparse Noda iteration (``weight_method="perron"``);
-* ``dense`` — the dense closed form :func:`sgn.optimal_weights` (``numpy.linalg.eig``), N <= 512;
+* ``dense`` — the dense route of :func:`sgn.perron_weights` at any N (``numpy.linalg.eig``), N <= 512;
 * ``lp`` — the sparse two-sided LP by bisection (HiGHS), N <= 1000 (256 with --quick);
 * ``sdp`` — the LMI by bisection (Clarabel), N <= 16 (8 with --quick).
 
@@ -27,9 +27,9 @@ import time
 import numpy as np
 
 import games
-import sgn
 from certify import optimize_block_weights
 from games import network_bounds
+from sgn._weights import dense_perron_weights
 
 GRAPHS = ("ring", "grid", "erdos-renyi")
 
@@ -71,7 +71,7 @@ def main(argv=None):
             row["auto_s"], row["auto_method"], row["auto_margin"] = t, r.method, r.margin
             row["auto_diff"] = abs(r.margin - ref)
             if n <= dense_max:
-                t, (w, m) = _time(functools.partial(sgn.optimal_weights, mu, coupling.toarray()), 1)
+                t, (w, m) = _time(functools.partial(dense_perron_weights, mu, coupling.toarray()), 1)
                 row["dense_s"], row["dense_margin"], row["dense_diff"] = t, m, abs(m - ref)
             if n <= lp_max:
                 t, r = _time(functools.partial(optimize_block_weights, mu, coupling, weight_method="lp", tol=1e-6), 1)

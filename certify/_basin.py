@@ -58,6 +58,7 @@ import numpy as np
 from certify import _json
 from certify._certificate import Certificate
 from games import Game
+from sgn import _checks
 
 NASH_CHECKS = ("passed", "failed", "unknown")
 
@@ -247,8 +248,7 @@ def certified_basin(certificate: Certificate, game: Game, *, n_steps: int = 100_
     if expected != game.fingerprint():
         raise ValueError(f"expected the game the certificate was issued for (fingerprint {expected}), "
                          f"got {game.name!r} with fingerprint {game.fingerprint()}")
-    if not isinstance(n_steps, int | np.integer) or isinstance(n_steps, bool) or n_steps < 1:
-        raise ValueError(f"expected a positive int n_steps, got {n_steps!r}")
+    _checks.check_int(n_steps, "n_steps", least=1)
     if not (isinstance(tol, int | float) and math.isfinite(tol) and tol >= 0):
         raise ValueError(f"expected a finite tol >= 0, got {tol!r}")
     check = nash_check(certificate)

@@ -146,10 +146,6 @@ def private_folder(folder) -> str:
     return ""
 
 
-DISTRIBUTED_VARS = ("SGN_COORDINATOR", "SGN_NUM_PROCESSES", "SGN_PROCESS_ID")
-"""Environment variables of a multi-process run (module docstring)."""
-
-
 def distributed_setting(environ=None) -> dict | None:
     """Arguments of :func:`jax.distributed.initialize` from the environment, or ``None`` (one process).
 

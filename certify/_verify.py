@@ -20,6 +20,7 @@ from certify._certificate import Certificate
 from certify._status import Status
 from games import Game, Region
 from games._registry import check_memory
+from sgn import _checks
 
 RATIO_TOL = 1e-9
 """Float slack on the observed per-step ratio (relative)."""
@@ -97,8 +98,7 @@ def verify(certificate: Certificate, game: Game, *, n_pairs: int = 32, n_steps: 
     if certificate.settings.geometry != "euclidean":
         raise ValueError(f"expected a Euclidean-geometry certificate, got {certificate.settings.geometry!r}")
     for value, name in ((n_pairs, "n_pairs"), (n_steps, "n_steps")):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"expected a positive integer {name}, got {value!r}")
+        _checks.check_int(value, name, least=1)
     # Two trajectories per pair, each (n_steps + 1) x dim float64, with a few copies.
     check_memory(48.0 * n_pairs * (n_steps + 1) * game.dim,
                  f"{n_pairs} trajectory pairs x {n_steps} steps in dimension {game.dim}")

@@ -5,7 +5,7 @@ whose supremum over :math:`w > 0` is the Perron value :math:`\lambda_P(K)` of th
 matrix :math:`K = \operatorname{diag}(\mu) - L` (spec-sgn-math §4):
 
 * ``perron``: :math:`w_i = v_i/u_i` from the right and left Perron vectors of :math:`K`
-  (:func:`sgn.optimal_weights`: dense for few players, Noda's sparse inverse iteration for many);
+  (:func:`sgn.perron_weights`: dense for few players, Noda's sparse inverse iteration for many);
 * ``sdp``: bisection on :math:`\alpha` of the LMI :math:`\bar W(K-\alpha I) + (K-\alpha I)^\top
   \bar W \succeq 0`, :math:`w \ge 1` (Clarabel, then SCS);
 * ``lp``: bisection on :math:`\alpha` of the two Collatz–Wielandt LPs
@@ -296,21 +296,18 @@ def _margin(mu, off, w, lower_hint=None, progress=None) -> float:
 
 def _closed_form(mu, off, tol, progress=False) -> WeightResult:
     n = mu.shape[0]
-    if is_sparse(off):
+    if is_sparse(off):  # many players: the sparse route of sgn.perron_weights
         with ticks(total=2 * n, desc="Perron weights and margin", enabled=progress) as advance:
-            r = sgn.optimal_weights_sparse(mu, off, tol=tol, progress=advance)
-            margin = _margin(mu, off, r.weights, r.lower if np.isfinite(r.lower) else None, advance)
-        return WeightResult(r.weights, margin, "perron", status=Status.OPTIMAL if r.converged else Status.NOT_CONVERGED,
-                            reason=f"{n} players, {off.nnz} couplings: sparse Noda iteration",
-                            perron_margin=r.upper, lower=r.lower)
-    w, margin = sgn.optimal_weights(mu, off, tol=tol)
-    w = np.asarray(w, dtype=np.float64)
-    perron = sgn.perron_value(mu, off)
+            r = sgn.perron_weights(mu, off, tol=tol, progress=advance)
+        return WeightResult(r.weights, r.margin, "perron", status=Status.OPTIMAL if r.converged else Status.NOT_CONVERGED,
+                            reason=r.reason, perron_margin=r.upper, lower=r.lower)
+    r = sgn.perron_weights(mu, off, tol=tol)
+    w, margin = r.weights, r.margin
     if not (np.all(np.isfinite(w)) and np.all(w > 0) and math.isfinite(margin)):
         ones = np.ones(n)
         return WeightResult(ones, _margin(mu, off, ones), "perron", status=Status.INVALID_WEIGHTS,
-                            reason="the closed form returned non-finite weights", perron_margin=perron)
-    return WeightResult(w, float(margin), "perron", reason=f"{n} players: dense closed form", perron_margin=perron)
+                            reason="the closed form returned non-finite weights", perron_margin=r.upper)
+    return WeightResult(w, float(margin), "perron", reason=r.reason, perron_margin=r.upper)
 
 
 def _cvxpy(method, mu, off, tol, perron, reason) -> WeightResult:

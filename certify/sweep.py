@@ -58,15 +58,17 @@ import json
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding
-from jax.sharding import PartitionSpec as P
+from jax.sharding import Mesh
 
 import sgn
 from certify import _json
-from certify._bound_types import BlockBounds
 from certify._decision import MARGIN_TOL, decide
 from certify._pipeline import certify as certify_one
 from certify._progress import track
+from certify._sharding import fetch as _fetch
+from certify._sharding import make_mesh
+from certify._sharding import put as _put
+from certify._sharding import sharded as _sharded
 from certify._sweep_source import game_family, recorded_source
 from certify.bounds._methods import as_region, resolve
 from certify.bounds._sampled import gram_spectral_norm
@@ -80,55 +82,11 @@ __all__ = [
     "SweepResult",
     "certify_region_grid",
     "make_mesh",
-    "sampled_block_bounds_sharded",
     "sweep_games",
     "sweep_parameter",
 ]
 
-AXIS = "batch"
 MAX_ITEMS = 1_000_000
-
-
-def make_mesh(devices=None) -> Mesh:
-    """A 1-D mesh with axis ``"batch"`` over ``devices`` (default: all devices of all processes).
-
-    Examples:
-      >>> make_mesh().axis_names
-      ('batch',)
-    """
-    devs = list(jax.devices() if devices is None else devices)
-    if not devs:
-        raise ValueError("expected at least one device, got none")
-    return Mesh(np.array(devs), (AXIS,))
-
-
-# --- placement ---------------------------------------------------------------------------------
-
-
-def _put(x: np.ndarray, mesh: Mesh):
-    """Pads the leading axis to a multiple of the mesh size and shards it over ``"batch"``."""
-    x = np.asarray(x)
-    size = mesh.devices.size
-    pad = (-x.shape[0]) % size
-    if pad:
-        x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)], axis=0)
-    sharding = NamedSharding(mesh, P(AXIS))
-    return jax.make_array_from_callback(x.shape, sharding, lambda idx: x[idx])
-
-
-def _fetch(y, n: int) -> np.ndarray:
-    if jax.process_count() > 1:
-        from jax.experimental import multihost_utils
-
-        y = multihost_utils.process_allgather(y, tiled=True)
-    return np.asarray(y)[:n]
-
-
-def _sharded(fn, mesh: Mesh, n_in: int):
-    spec = P(AXIS)
-    # check_vma=False: per-item code has no collectives; constants inside loops need no pcast.
-    return jax.jit(jax.shard_map(jax.vmap(fn), mesh=mesh, in_specs=(spec,) * n_in, out_specs=spec,
-                                 check_vma=False))
 
 
 # --- per-matrix kernels (one decomposition type per jit) ----------------------------------------
@@ -605,52 +563,6 @@ def _point_quantities(game: Game, points: np.ndarray, mesh: Mesh):
     return j_d, finite, _fetch(mu_d, n), _fetch(norms_d, n), _fetch(lip_d, n), _fetch(euc_d, n)
 
 
-def sampled_block_bounds_sharded(game: Game, region=None, *, n_samples: int = 1024, seed: int = 0,
-                                 mesh: Mesh | None = None) -> BlockBounds:
-    """Sampled block bounds with the points sharded over all devices.
-
-    Uses exactly the points of :func:`certify.bounds.sample_points` (box vertices when few, seeded
-    uniform points, the centre; projected onto the strategy set), so it reproduces
-    :func:`certify.bounds.sampled_block_bounds`. Extremes over samples are an *estimate*.
-
-    Args:
-      game: the game.
-      region: a :class:`games.Region` (default: the game's).
-      n_samples: uniform sample points.
-      seed: sampling seed.
-      mesh: device mesh (default: all devices).
-
-    Returns:
-      :class:`certify.BlockBounds` with ``kind="sampled"`` (float64).
-
-    Raises:
-      ValueError: no region, or a region of the wrong dimension.
-
-    Examples:
-      >>> import games
-      >>> b = sampled_block_bounds_sharded(games.get_game("tanh-sin"), n_samples=8)
-      >>> b.kind, b.n_points  # 4 vertices + 8 points + the centre
-      ('sampled', 13)
-    """
-    reg = as_region(game, region)
-    if reg is None:
-        raise ValueError(f"expected a compact region for sampled bounds on {game.name!r}, got none")
-    mesh = make_mesh() if mesh is None else mesh
-    with jax.enable_x64(True):
-        points = sample_points(reg, n_samples=n_samples, seed=seed)
-        if not game.is_unconstrained:
-            points = np.asarray(jax.vmap(game.project)(jnp.asarray(points)))
-        _, finite, mu, norms, lip, euc = _point_quantities(game, points, mesh)
-    n = game.n_players
-    if not finite.all():
-        nan = np.full(n, np.nan)
-        return BlockBounds(nan, np.full((n, n), np.nan), nan, np.nan, np.nan, kind="sampled",
-                           n_points=points.shape[0])
-    block, coupling = _split_norms(norms)
-    return BlockBounds(mu.min(0), coupling.max(0), block.max(0), float(lip.max()), float(euc.min()),
-                       kind="sampled", n_points=points.shape[0])
-
-
 def _tiles(reg: Region, divisions):
     d = reg.dim
     div = np.broadcast_to(np.asarray(divisions), (d,)) if np.ndim(divisions) == 0 else np.asarray(divisions)
@@ -699,8 +611,7 @@ def certify_region_grid(game: Game, region=None, *, divisions=4, n_samples: int 
     reg = as_region(game, region)
     if reg is None:
         raise ValueError(f"expected a compact region to tile for {game.name!r}, got none")
-    if not isinstance(n_samples, int | np.integer) or n_samples < 0:
-        raise ValueError(f"expected a nonnegative int n_samples, got {n_samples!r}")
+    _checks.check_int(n_samples, "n_samples", least=0)
     lo, hi, div = _tiles(reg, divisions)
     t, d = lo.shape
     unit_box = Region(np.zeros(d), np.ones(d))

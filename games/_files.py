@@ -63,6 +63,7 @@ from games._matrix import matrix_game
 from games._region import Region
 from games._registry import call_factory, check_dense_dim, did_you_mean, game_names, get_game
 from games._sets import Ball, Box, Simplex, Unconstrained
+from sgn import _checks
 
 SUFFIXES = (".py", ".toml", ".json")
 """File suffixes of game definitions."""
@@ -93,16 +94,6 @@ def _split_ref(ref: str):
         if all(part.isidentifier() for part in head.split(".")):
             return "module", head, tail
     return None
-
-
-def is_game_reference(ref: str) -> bool:
-    """True when ``ref`` names a file or ``module:factory`` rather than a registered game.
-
-    Examples:
-      >>> is_game_reference("mygame.toml"), is_game_reference("pkg.mod:make"), is_game_reference("sgn-toy")
-      (True, True, False)
-    """
-    return isinstance(ref, str) and ref not in game_names() and _split_ref(ref) is not None
 
 
 def load_game(ref: str, /, **params) -> Game:
@@ -684,8 +675,7 @@ def _strategy_set(value, path: str, dim: int):
         _keys(value, f"{path}.", ("type", "lo", "hi"), ("lo", "hi"))
         lo = _vector_or_number(value["lo"], f"{path}.lo", dim)
         hi = _vector_or_number(value["hi"], f"{path}.hi", dim)
-        if np.any(lo > hi):
-            raise ValueError(f"{path}: expected lo <= hi, got lo={lo.tolist()}, hi={hi.tolist()}")
+        _box(lo, hi, path, "box")
         scalar = _is_number(value["lo"]) and _is_number(value["hi"])
         return Box(float(lo[0]), float(hi[0])) if scalar else Box(tuple(lo.tolist()), tuple(hi.tolist()))
     if kind == "ball":
@@ -707,10 +697,16 @@ def _region(value, dim: int) -> Region:
     _keys(value, "region.", ("lo", "hi"), ("lo", "hi"))
     lo = _vector_or_number(value["lo"], "region.lo", dim)
     hi = _vector_or_number(value["hi"], "region.hi", dim)
-    if np.any(lo > hi):
-        k = int(np.argmax(lo > hi))
-        raise ValueError(f"region: expected lo <= hi, got lo[{k}] = {lo[k]} > hi[{k}] = {hi[k]}")
+    _box(lo, hi, "region", "region")
     return Region(lo, hi)
+
+
+def _box(lo, hi, path: str, what: str) -> None:
+    """:func:`sgn._checks.check_box`, its message led by the file's ``path``."""
+    try:
+        _checks.check_box(lo, hi, what)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
 
 
 def _players(doc: dict, field: str) -> list:

@@ -32,15 +32,14 @@ import numpy as np
 from games._constructors import quadratic
 from games._game import Game
 from games._registry import check_memory, register
+from sgn import _checks
 
 MAX_PLAYERS = 250_000
 """Largest network game (a ring of 100,000 players certifies in about 30 s and 0.3 GB on 2 cores)."""
 
 
 def _check_n(n, least=2):
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not least <= n <= MAX_PLAYERS:
-        raise ValueError(f"expected an integer n with {least} <= n <= {MAX_PLAYERS}, got {n!r}")
-    return int(n)
+    return _checks.check_int(n, "n", least=least, most=MAX_PLAYERS)
 
 
 def _check_coupling(coupling):

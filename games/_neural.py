@@ -49,6 +49,7 @@ from games._constructors import from_losses, quadratic
 from games._game import Game
 from games._region import Region
 from games._registry import register
+from sgn import _checks
 
 
 def from_pytree_losses(
@@ -140,8 +141,7 @@ def _mlp_class():
 
 
 def _check_positive_int(value, name):
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"expected a positive int {name}, got {value!r}")
+    _checks.check_int(value, name, least=1)
 
 
 MAX_WIDTH = 4096

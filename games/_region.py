@@ -17,6 +17,8 @@ import dataclasses
 
 import numpy as np
 
+from sgn import _checks
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Region:
@@ -36,22 +38,7 @@ class Region:
     hi: np.ndarray
 
     def __post_init__(self):
-        try:
-            lo = np.atleast_1d(np.asarray(self.lo, dtype=np.float64))
-            hi = np.atleast_1d(np.asarray(self.hi, dtype=np.float64))
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"expected numeric region bounds, got lo={self.lo!r}, hi={self.hi!r}") from err
-        if lo.ndim != 1 or lo.shape != hi.shape:
-            raise ValueError(f"expected lo and hi of equal 1-D shape, got {lo.shape} and {hi.shape}")
-        if lo.size == 0:
-            raise ValueError("expected a region of positive dimension, got an empty box")
-        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-            raise ValueError("expected finite region bounds, got NaN or Inf")
-        if np.any(lo > hi):
-            bad = int(np.argmax(lo > hi))
-            raise ValueError(
-                f"expected lo <= hi in every coordinate, got lo[{bad}]={lo[bad]} > hi[{bad}]={hi[bad]}"
-            )
+        lo, hi = _checks.check_box(self.lo, self.hi, "region")
         object.__setattr__(self, "lo", lo)
         object.__setattr__(self, "hi", hi)
 

@@ -17,6 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from sgn import _checks
+
 
 @dataclasses.dataclass(frozen=True)
 class Unconstrained:
@@ -64,10 +66,7 @@ class Box:
             raise TypeError(f"expected numeric box bounds, got lo={self.lo!r}, hi={self.hi!r}") from err
         if lo.ndim > 1 or hi.ndim > 1 or (lo.ndim == hi.ndim == 1 and lo.shape != hi.shape):
             raise ValueError(f"expected scalar or equal-length 1-D box bounds, got shapes {lo.shape} and {hi.shape}")
-        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-            raise ValueError(f"expected finite box bounds, got lo={self.lo}, hi={self.hi}")
-        if np.any(lo > hi):
-            raise ValueError(f"expected lo <= hi for a box, got lo={self.lo}, hi={self.hi}")
+        _checks.check_box(*np.broadcast_arrays(lo, hi), "box")
 
     def project(self, x):
         """Clips to the box."""

@@ -6,11 +6,9 @@ Pure JAX/NumPy; no solver or plotting dependencies. See ``certify`` for the pipe
 from sgn._band import margin_at_ratio, timescale_band
 from sgn._dynamics import extragradient, optimistic_gradient, projected_euler, projected_rk4
 from sgn._large import (
-    LargePerronResult,
     PerronBracket,
     collatz_wielandt_bounds,
     noda_perron,
-    optimal_weights_sparse,
     perron_weights_jax,
     sparse_comparison_matrix,
     sparse_small_gain_margin,
@@ -39,15 +37,13 @@ from sgn._steps import (
     ttur_step_bound,
     weighted_lipschitz,
 )
-from sgn._weights import PERRON_TOL, optimal_weights, perron_value
+from sgn._weights import PERRON_TOL, PerronWeights, perron_value, perron_weights
 
 __all__ = [
-    "LargePerronResult",
     "PERRON_TOL",
     "PerronBracket",
     "collatz_wielandt_bounds",
     "noda_perron",
-    "optimal_weights_sparse",
     "perron_weights_jax",
     "sparse_comparison_matrix",
     "sparse_small_gain_margin",
@@ -64,7 +60,8 @@ __all__ = [
     "linear_stability_limit",
     "linear_step_norm",
     "margin_at_ratio",
-    "optimal_weights",
+    "PerronWeights",
+    "perron_weights",
     "optimistic_gradient",
     "perron_value",
     "projected_euler",

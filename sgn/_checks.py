@@ -85,12 +85,67 @@ def check_dims(dims: Sequence[int], total: int | None = None) -> tuple[int, ...]
     return dims
 
 
-def check_nonnegative_int(value, name: str) -> int:
-    """Checks an integer option such as a seed or a sample count (``bool`` is refused)."""
-    out = _as_int(value, name)
-    if out < 0:
-        raise ValueError(f"expected a nonnegative integer {name}, got {value!r}")
-    return out
+def check_int(value, name: str, least: int | None = None, most: int | None = None) -> int:
+    """The one check of an integer option (a count, a seed, a size): an ``int`` or NumPy integer in range.
+
+    ``bool`` and integral floats such as ``2.0`` are refused: options are counted, not measured.
+
+    Raises:
+      ValueError: naming the expected range and the value got.
+
+    Examples:
+      >>> check_int(3, "n_samples", least=1)
+      3
+      >>> check_int(True, "seed", least=0)
+      Traceback (most recent call last):
+      ...
+      ValueError: expected a nonnegative int seed, got True
+    """
+    ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if not ok or (least is not None and value < least) or (most is not None and value > most):
+        if most is not None:
+            expected = f"an int {name} in [{least}, {most}]" if least is not None else f"an int {name} <= {most}"
+        elif least in (0, 1):
+            expected = f"a {('nonnegative', 'positive')[least]} int {name}"
+        else:
+            expected = f"an int {name}" + ("" if least is None else f" >= {least}")
+        raise ValueError(f"expected {expected}, got {value!r}")
+    return int(value)
+
+
+def check_box(lo, hi, what: str = "region") -> tuple[np.ndarray, np.ndarray]:
+    """The one check of a box ``[lo, hi]``: numeric, equal 1-D shapes of positive length, finite, ``lo <= hi``.
+
+    Returns the corners as float64 1-D arrays (a scalar corner becomes one coordinate).
+
+    Raises:
+      TypeError: for non-numeric corners.
+      ValueError: for mismatched or empty shapes, NaN/Inf, or ``lo > hi`` (naming the first coordinate).
+
+    Examples:
+      >>> check_box([0.0, 1.0], [1.0, 1.0])
+      (array([0., 1.]), array([1., 1.]))
+      >>> check_box([0.0, 2.0], [1.0, 1.0], "box")
+      Traceback (most recent call last):
+      ...
+      ValueError: expected lo <= hi for a box in every coordinate, got lo[1]=2.0 > hi[1]=1.0
+    """
+    try:
+        lo_a = np.atleast_1d(np.asarray(lo, dtype=np.float64))
+        hi_a = np.atleast_1d(np.asarray(hi, dtype=np.float64))
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"expected numeric {what} bounds, got lo={lo!r}, hi={hi!r}") from err
+    if lo_a.ndim != 1 or lo_a.shape != hi_a.shape:
+        raise ValueError(f"expected lo and hi of equal 1-D shape, got {lo_a.shape} and {hi_a.shape}")
+    if lo_a.size == 0:
+        raise ValueError(f"expected a {what} of positive dimension, got an empty box")
+    if not (np.all(np.isfinite(lo_a)) and np.all(np.isfinite(hi_a))):
+        raise ValueError(f"expected finite {what} bounds, got NaN or Inf")
+    if np.any(lo_a > hi_a):
+        k = int(np.argmax(lo_a > hi_a))
+        raise ValueError(f"expected lo <= hi for a {what} in every coordinate, got lo[{k}]={lo_a[k]} > "
+                         f"hi[{k}]={hi_a[k]}")
+    return lo_a, hi_a
 
 
 def check_pseudo_gradient(pseudo_gradient, dim: int, dtype=np.float64) -> None:

@@ -24,6 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from sgn import _checks
+
 
 def _identity(x):
     return x
@@ -39,8 +41,7 @@ def _scan(step_fn, carry, n_steps):
 
 
 def _check_n_steps(n_steps):
-    if not isinstance(n_steps, int) or n_steps < 0:
-        raise ValueError(f"expected a nonnegative int n_steps, got {n_steps!r}")
+    _checks.check_int(n_steps, "n_steps", least=0)
 
 
 def _checked(pseudo_gradient, x0, step, n_steps):

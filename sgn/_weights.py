@@ -18,31 +18,20 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from sgn import _checks
-from sgn._large import optimal_weights_sparse
+from sgn._backend import is_sparse
+from sgn._large import optimal_weights_sparse, sparse_small_gain_margin
 from sgn._margin import gain_matrix
 
 PERRON_TOL = 1e-9
 """Default gap allowed between the returned margin and the supremum for reducible ``K``."""
 
 DENSE_MAX_PLAYERS = 64
-"""Above this many players the sparse Noda iteration of :mod:`sgn._large` is used."""
-
-
-def _large_weights(mu, coupling):
-    """Many players: sparse Noda iteration, checked against the dense route while it is cheap."""
-    res = optimal_weights_sparse(mu, coupling)
-    w = np.asarray(res.weights, dtype=np.float64)
-    w = w / w.min()
-    margin = _host_margin(mu, coupling, w)
-    if mu.shape[0] <= 4 * DENSE_MAX_PLAYERS and _is_irreducible(coupling):
-        dense = _irreducible_weights(mu, coupling)
-        dense_margin = _host_margin(mu, coupling, dense)
-        if dense_margin > margin:
-            return dense, dense_margin
-    return w, margin
+"""Above this many players (or for SciPy-sparse couplings) :func:`perron_weights` runs the sparse Noda iteration."""
 
 
 def _as_host(mu, coupling):
@@ -144,8 +133,8 @@ def _irreducible_weights(mu, coupling):
     return best_w
 
 
-def optimal_weights(mu, coupling, *, tol=PERRON_TOL):
-    r"""Block weights maximising the SGN margin, by the Perron closed form.
+def dense_perron_weights(mu, coupling, *, tol=PERRON_TOL):
+    r"""The dense route of :func:`perron_weights`: block weights maximising the SGN margin, by the closed form.
 
     .. math::
 
@@ -172,7 +161,7 @@ def optimal_weights(mu, coupling, *, tol=PERRON_TOL):
 
     Examples:
       >>> import numpy as np
-      >>> w, a = optimal_weights(np.ones(2), np.array([[0, 10.0], [0.05, 0]]))
+      >>> w, a = dense_perron_weights(np.ones(2), np.array([[0, 10.0], [0.05, 0]]))
       >>> np.round(w, 6).tolist(), round(a, 6)
       ([1.0, 200.0], 0.292893)
     """
@@ -180,8 +169,6 @@ def optimal_weights(mu, coupling, *, tol=PERRON_TOL):
     n = mu.shape[0]
     if n == 1:
         return np.ones(1), float(mu[0])
-    if n > DENSE_MAX_PLAYERS:
-        return _large_weights(mu, coupling)
     target = perron_value(mu, coupling)
     if _is_irreducible(coupling):
         w = _irreducible_weights(mu, coupling)
@@ -203,3 +190,80 @@ def optimal_weights(mu, coupling, *, tol=PERRON_TOL):
         if eps < 1e-300:
             break
     return best_w, best_margin
+
+
+@dataclasses.dataclass(frozen=True)
+class PerronWeights:
+    r"""Perron-optimal block weights and what proves their margin.
+
+    Attributes:
+      weights: ``(n_players,)`` weights normalised to ``min(w) = 1``.
+      margin: :math:`\alpha_*(w)` of the weights: exact (``eigvalsh`` of :func:`sgn.gain_matrix`)
+        for few players, else a proven lower bound (:func:`sgn.sparse_small_gain_margin`).
+      lower: a lower bound on :math:`\alpha_*(w)` from the method itself (the margin for the
+        dense route, the Collatz–Wielandt bound of the Noda iteration for the sparse one).
+      upper: an upper bound on :math:`\lambda_P(K) = \sup_w \alpha_*(w)`.
+      converged: the sparse iteration's bracket closed to ``tol`` (always ``True`` when dense).
+      route: ``"dense"`` (closed form) or ``"sparse"`` (Noda iteration).
+      reason: one line on the route taken.
+
+    Examples:
+      >>> import numpy as np
+      >>> r = perron_weights(np.ones(2), np.array([[0, 10.0], [0.05, 0]]))
+      >>> r.route, round(r.margin, 6), round(r.upper, 6)
+      ('dense', 0.292893, 0.292893)
+    """
+
+    weights: np.ndarray
+    margin: float
+    lower: float
+    upper: float
+    converged: bool
+    route: str
+    reason: str
+
+
+def perron_weights(mu, coupling, *, tol: float = PERRON_TOL, progress=None) -> PerronWeights:
+    r"""The one entry point for Perron weights: :math:`w_i = v_i/u_i`, maximising :math:`\alpha_*(w)`.
+
+    .. math::
+
+       \alpha_*(w^*) = \lambda_P(K) = \sup_{w>0}\alpha_*(w), \qquad K = \operatorname{diag}(\mu) - L .
+
+    Up to ``DENSE_MAX_PLAYERS`` players with dense couplings: the dense closed form
+    (:func:`dense_perron_weights`; for a reducible :math:`K` within ``tol`` of the supremum), with
+    the exact margin and :math:`\lambda_P(K)` (:func:`perron_value`). More players, or SciPy-sparse
+    couplings: Noda's inverse iteration per component of the coupling graph
+    (:func:`sgn._large.optimal_weights_sparse`, bracket ``tol``) and the margin bounded below by
+    :func:`sparse_small_gain_margin`. Host-side NumPy/SciPy, float64; inside ``jit`` use
+    :func:`perron_weights_jax`, its traced twin (fixed iterations, dense).
+
+    Args:
+      mu: ``(n_players,)`` curvature lower bounds.
+      coupling: ``(n_players, n_players)`` coupling upper bounds, dense or ``scipy.sparse``.
+      tol: relative gap allowed to the supremum (reducible :math:`K`) or Noda's bracket tolerance.
+      progress: optional callable advanced by the players of each solved block (sparse route).
+
+    Returns:
+      :class:`PerronWeights`.
+
+    Raises:
+      ValueError: on malformed or non-finite bounds.
+
+    Examples:
+      >>> import numpy as np
+      >>> r = perron_weights(np.ones(2), np.array([[0, 10.0], [0.05, 0]]))
+      >>> np.round(r.weights, 6).tolist(), round(r.margin, 6)
+      ([1.0, 200.0], 0.292893)
+    """
+    n = int(np.shape(mu)[0])
+    if is_sparse(coupling) or n > DENSE_MAX_PLAYERS:
+        r = optimal_weights_sparse(mu, coupling, tol=tol, progress=progress)
+        margin = sparse_small_gain_margin(mu, coupling, r.weights, lower_hint=r.lower if np.isfinite(r.lower) else None,
+                                          progress=progress)
+        nnz = coupling.nnz if is_sparse(coupling) else int(np.count_nonzero(np.asarray(coupling) * (1 - np.eye(n))))
+        return PerronWeights(r.weights, float(margin), float(r.lower), float(r.upper), bool(r.converged), "sparse",
+                             f"{n} players, {nnz} couplings: sparse Noda iteration")
+    w, margin = dense_perron_weights(mu, coupling, tol=tol)
+    return PerronWeights(np.asarray(w, dtype=np.float64), float(margin), float(margin), perron_value(mu, coupling),
+                         True, "dense", f"{n} players: dense closed form")

@@ -123,16 +123,6 @@ def ipow_int(lo, hi, k: int):
     return widen(jnp.where(has0, jnp.zeros_like(pl), jnp.minimum(pl, ph)), jnp.maximum(pl, ph), ARITH_ULPS * k)
 
 
-def hull(a, b):
-    """Interval hull of two intervals."""
-    return jnp.minimum(a[0], b[0]), jnp.maximum(a[1], b[1])
-
-
-def intersect(a, b):
-    """Intersection of two enclosures of the same quantity (both must be valid)."""
-    return jnp.maximum(a[0], b[0]), jnp.minimum(a[1], b[1])
-
-
 def has_point(lo, hi, x0, period):
     """Whether ``[lo, hi]`` (slightly enlarged) holds ``x0 + k * period`` for an integer ``k``."""
     pad = PEAK_PAD * (1.0 + jnp.abs(lo) + jnp.abs(hi))

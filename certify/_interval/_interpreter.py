@@ -179,15 +179,6 @@ def _max_cause(causes):
     return combine_nan(*causes)  # the same elementwise maximum of the present values
 
 
-def _cause(bad, forced, inherited, site: int):
-    c = jnp.asarray(site, jnp.int32)
-    if inherited is not None:
-        c = jnp.where(inherited > 0, inherited, c)
-    if forced is not None:
-        c = jnp.where(forced > 0, forced, c)
-    return jnp.where(bad, c, 0).astype(jnp.int32)
-
-
 # Operations that may turn finite, non-NaN inputs into NaN/infinite values (domain edges,
 # overflow, division by zero) or bounded tangents into unbounded ones: they register a cause
 # site. Every other operation only passes causes on (no extra reductions: smaller programs).

@@ -45,8 +45,8 @@ class Face:
     A face is a fact about one *interpretation* of one program: ``scope`` is the environment of
     that interpretation (:attr:`Context.env`), whose value ids ``u_id`` names. A loop body run
     twice, a cond branch or the program around them are other scopes: provers refuse a face
-    whose scope is not the current one (:func:`in_scope`), and jets crossing into or out of a
-    sub-program leave their faces behind (:func:`drop_faces`).
+    whose scope is not the current one (:func:`in_scope`), so a face carried into or out of a
+    sub-program proves nothing there.
     """
 
     u_id: int
@@ -58,16 +58,6 @@ class Face:
 def in_scope(face: Face | None, ctx: Context) -> bool:
     """Whether ``face`` is a fact about the values of the interpretation now running."""
     return face is not None and ctx.stack and face.scope is ctx.env
-
-
-def drop_faces(jets):
-    """The jets without faces (for values crossing a sub-program boundary)."""
-    out = []
-    for j in jets:
-        if j.face is not None:
-            j = Jet(j.lo, j.hi, j.tlo, j.thi, dep=j.dep, pt=j.pt, nan=j.nan, vc=j.vc, tc=j.tc, fin=j.fin)
-        out.append(j)
-    return out
 
 
 class Jet:

@@ -207,8 +207,7 @@ def lanczos_extremes(matvec, v0, *, iterations: int) -> RitzEstimate:
 
 
 def _check_iterations(iterations):
-    if not isinstance(iterations, int | np.integer) or isinstance(iterations, bool) or iterations < 1:
-        raise ValueError(f"expected a positive int iterations, got {iterations!r}")
+    _checks.check_int(iterations, "iterations", least=1)
 
 
 # --- block operators of a game ------------------------------------------------------------------
@@ -554,7 +553,8 @@ def matrix_free_region_bounds(game: Game, region: Region, *, n_samples: int = 4,
     The points come from :func:`certify.bounds.sample_points` (no vertices: ``dim`` may be huge;
     the centre first), in float32 when ``dim > 10**5`` and float64 otherwise, unless ``points``
     are given. The result is ``kind="sampled"``: an estimate, not a bound over the region; its
-    ``weighted_lipschitz(w)`` runs :func:`matrix_free_weighted_lipschitz` on the same points.
+    ``weighted_lipschitz(w)`` runs :func:`matrix_free_weighted_lipschitz` on the same points
+    (:class:`MatrixFreePoints`).
 
     Examples:
       >>> import games
@@ -569,9 +569,38 @@ def matrix_free_region_bounds(game: Game, region: Region, *, n_samples: int = 4,
         pts = sample_points(region, n_samples=n_samples, seed=seed, vertices=False)
         points = np.roll(pts, 1, axis=0).astype(dtype)  # the centre first
     bb = matrix_free_block_bounds(game, points, iterations=iterations, seed=seed, method=method, full=full)
+    evidence = MatrixFreePoints(game, points, int(iterations), int(seed), method)
+    return dataclasses.replace(bb, weighted=evidence.at_weights)
 
-    def weighted(weights):  # no matrix-free direct modulus: NaN
-        return WeightedBounds(matrix_free_weighted_lipschitz(game, points, weights, iterations=iterations,
-                                                             seed=seed, method=method))
 
-    return dataclasses.replace(bb, weighted=weighted)
+@dataclasses.dataclass(frozen=True, eq=False)
+class MatrixFreePoints:
+    r"""The evidence of matrix-free bounds: the points and the Krylov settings (start vectors come from ``seed``).
+
+    No Jacobian is stored, so :math:`\hat\beta(w) = \max_p\lVert M^{1/2}DF(x_p)M^{-1/2}\rVert_2` is
+    a deterministic function of this evidence that runs ``iterations`` JVPs and VJPs per point
+    again (the compiled kernel is cached per game and settings). Why not store more: the Krylov
+    space of :math:`M^{1/2}DF\,M^{-1/2}` depends on :math:`w`; keeping enough products to rebuild
+    it for every :math:`w` (:math:`DF\,E_jV` for each player :math:`j` and Krylov basis :math:`V`)
+    costs ``n_players * iterations`` vectors of length ``dim`` per point (gigabytes for network
+    players) and, projected on a stored basis, would give another estimate than Lanczos on the
+    weighted operator. There is no matrix-free direct modulus: NaN.
+
+    Examples:
+      >>> import games, numpy as np
+      >>> e = MatrixFreePoints(games.get_game("sgn-toy"), np.zeros((1, 2)), iterations=2, seed=0, method="lanczos")
+      >>> round(e.at_weights(np.array([1.0, 200.0])).lipschitz, 5)  # 1 + 1/sqrt(2)
+      1.70711
+    """
+
+    game: Game = dataclasses.field(repr=False)
+    points: np.ndarray = dataclasses.field(repr=False)
+    iterations: int
+    seed: int
+    method: str
+
+    def at_weights(self, weights) -> WeightedBounds:
+        r""":math:`\hat\beta(w)` over the stored points (:func:`matrix_free_weighted_lipschitz`); no direct modulus."""
+        beta = matrix_free_weighted_lipschitz(self.game, self.points, weights, iterations=self.iterations,
+                                              seed=self.seed, method=self.method)
+        return WeightedBounds(beta)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
+from jax.sharding import Mesh
 
 import certify.bounds._sound as _sound
 import sgn
@@ -34,6 +35,7 @@ from certify.bounds._matrix_free import MATRIX_FREE_METHODS, matrix_free_region_
 from certify.bounds._sampled import sampled_block_bounds
 from certify.bounds._tabular import fisher_bounds, mirror_bounds
 from games import Game, Region
+from sgn import _checks
 
 
 def as_region(game: Game, region, *, default: bool = True) -> Region | None:
@@ -62,11 +64,6 @@ def as_region(game: Game, region, *, default: bool = True) -> Region | None:
     if reg.dim != game.dim:
         raise ValueError(f"expected a region of dimension {game.dim}, got {reg.dim}")
     return reg
-
-
-def _check_count(value, name, least):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
-        raise ValueError(f"expected an int {name} >= {least}, got {value!r}")
 
 
 class BoundsMethod:
@@ -99,7 +96,7 @@ class BoundsMethod:
           >>> Sampled.options(), Exact.options()
           (('n_samples', 'seed', 'vertices'), ())
         """
-        return tuple(f.name for f in dataclasses.fields(cls))
+        return tuple(f.name for f in dataclasses.fields(cls) if not f.metadata.get("placement"))
 
     def __call__(self, game: Game, region: Region | None = None, *, decide: Callable | None = None,
                  progress: bool = False) -> BlockBounds:
@@ -134,7 +131,7 @@ class BoundsMethod:
           >>> Sampled(n_samples=64, seed=3).settings()
           {'bounds_method': 'sampled', 'n_samples': 64, 'seed': 3, 'vertices': True}
         """
-        return {"bounds_method": self.name, **dataclasses.asdict(self)}
+        return {"bounds_method": self.name, **{k: getattr(self, k) for k in self.options()}}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -168,27 +165,35 @@ class Sampled(BoundsMethod):
       n_samples: seeded uniform points.
       seed: sampling seed (same seed, same certificate).
       vertices: include the box's vertices when few.
+      mesh: a device mesh (:func:`certify.sweep.make_mesh`) to shard the points over, across
+        devices and the processes of a :func:`jax.distributed` run; ``None``: the default device.
+        A placement, not a setting: the bounds equal the one-device ones (to rounding), so it
+        is not recorded in :meth:`settings`.
 
     Examples:
       >>> import games
+      >>> from certify.sweep import make_mesh
       >>> b = Sampled(n_samples=16)(games.get_game("tanh-sin"))
       >>> b.kind, b.n_points
       ('sampled', 21)
+      >>> Sampled(n_samples=16, mesh=make_mesh())(games.get_game("tanh-sin")).mu.tolist() == b.mu.tolist()
+      True
     """
 
     n_samples: int = 1024
     seed: int = 0
     vertices: bool = True
+    mesh: Mesh | None = dataclasses.field(default=None, compare=False, repr=False, metadata={"placement": True})
     name: ClassVar[str] = "sampled"
     kind: ClassVar[str] = "sampled"
 
     def __post_init__(self):
-        _check_count(self.n_samples, "n_samples", 1)  # a few vertices and the centre are no region estimate
-        _check_count(self.seed, "seed", 0)
+        _checks.check_int(self.n_samples, "n_samples", least=1)  # a few vertices and the centre are no region estimate
+        _checks.check_int(self.seed, "seed", least=0)
 
     def _bound(self, game, region, *, decide, progress):
         return sampled_block_bounds(game, region, n_samples=self.n_samples, seed=self.seed,
-                                    vertices=self.vertices, progress=progress)
+                                    vertices=self.vertices, mesh=self.mesh, progress=progress)
 
 
 def _with_sound_evidence(game, region, bb: BlockBounds, jlo, jhi) -> BlockBounds:
@@ -287,8 +292,8 @@ class Refine(BoundsMethod):
     kind: ClassVar[str] = "sound"
 
     def __post_init__(self):
-        _check_count(self.max_rounds, "max_rounds", 0)
-        _check_count(self.max_boxes, "max_boxes", 1)
+        _checks.check_int(self.max_rounds, "max_rounds", least=0)
+        _checks.check_int(self.max_boxes, "max_boxes", least=1)
 
     def _bound(self, game, region, *, decide, progress):
         decide = decide or (lambda b: False)
@@ -347,9 +352,9 @@ class MatrixFree(BoundsMethod):
     kind: ClassVar[str] = "sampled"
 
     def __post_init__(self):
-        _check_count(self.n_samples, "n_samples", 0)
-        _check_count(self.seed, "seed", 0)
-        _check_count(self.iterations, "iterations", 1)
+        _checks.check_int(self.n_samples, "n_samples", least=0)
+        _checks.check_int(self.seed, "seed", least=0)
+        _checks.check_int(self.iterations, "iterations", least=1)
         if self.method not in MATRIX_FREE_METHODS:
             raise ValueError(f"expected a matrix-free method in {MATRIX_FREE_METHODS}, got {self.method!r}")
 
@@ -404,8 +409,8 @@ class Fisher(BoundsMethod):
     geometry: ClassVar[str] = "fisher"
 
     def __post_init__(self):
-        _check_count(self.n_samples, "n_samples", 0)
-        _check_count(self.seed, "seed", 0)
+        _checks.check_int(self.n_samples, "n_samples", least=0)
+        _checks.check_int(self.seed, "seed", least=0)
 
     def _region(self, game, region):
         return as_region(game, region, default=False)
@@ -417,8 +422,6 @@ class Fisher(BoundsMethod):
 METHODS = {cls.name: cls for cls in (Exact, Sampled, Interval, Padded, Refine, MatrixFree, Mirror, Fisher)}
 NAMES = ("auto", *METHODS)
 """The CLI spellings of the bound methods."""
-OPTIONS = ("n_samples", "seed", "subdivisions")
-"""The settings :func:`resolve` fills by name where the method has them (the CLI's ``--samples``, ``--seed``)."""
 _GEOMETRY_TEXT = {"mirror": "the mirror (KL) geometry with exact, global bounds",
                   "fisher": "the Fisher geometry with the paper's sampled bounds"}
 _SPELLINGS = {"mirror": ("auto", "exact", "mirror"), "fisher": ("auto", "sampled", "fisher")}

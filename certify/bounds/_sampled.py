@@ -17,14 +17,17 @@ over thousands of items (spec-sound-bounds §7). Float64 when x64 is enabled (th
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh
 
 from certify._bound_types import BlockBounds, WeightedBounds
 from certify._progress import track
+from certify._sharding import fetch, put, sharded
 from certify.bounds._sampling import MAX_VERTEX_DIM, sample_points
 
 CHUNK = 2048
@@ -52,9 +55,12 @@ def gram_spectral_norm(a):
 _batched_norm2 = jax.jit(gram_spectral_norm)
 
 
-@jax.jit
-def _batched_lambda_min_sym(a):
+def _lambda_min_sym(a):
+    r""":math:`\lambda_{\min}(\operatorname{sym}A)` (batched over leading axes)."""
     return jnp.linalg.eigvalsh(0.5 * (a + jnp.swapaxes(a, -1, -2)))[..., 0]
+
+
+_batched_lambda_min_sym = jax.jit(_lambda_min_sym)
 
 
 @functools.lru_cache(maxsize=64)
@@ -138,12 +144,112 @@ def _nan_bounds(n: int, n_points: int) -> BlockBounds:
     return BlockBounds(nan, np.full((n, n), np.nan), nan, np.nan, np.nan, kind="sampled", n_points=n_points)
 
 
+# --- sharded placement: the same per-matrix reductions, the points spread over a device mesh -------
+
+
+@functools.lru_cache(maxsize=64)
+def _sharded_jacobian_kernel(pseudo_gradient, mesh: Mesh):
+    def one(x):
+        f, j = pseudo_gradient(x), jax.jacfwd(pseudo_gradient)(x)
+        return jnp.all(jnp.isfinite(f)) & jnp.all(jnp.isfinite(j)), j
+
+    return sharded(one, mesh, 1)
+
+
+@functools.lru_cache(maxsize=256)
+def _sharded_block_kernel(reduction: str, rows: tuple, cols: tuple, mesh: Mesh):
+    """Per point, ``lambda_min(sym J[rows, cols])`` (``"min"``) or ``||J[rows, cols]||_2`` (``"norm"``)."""
+    fn = _lambda_min_sym if reduction == "min" else gram_spectral_norm
+
+    def one(jac):
+        return fn(jac[rows[0]:rows[1], cols[0]:cols[1]])
+
+    return sharded(one, mesh, 1)
+
+
+@functools.lru_cache(maxsize=16)
+def _sharded_weighted_kernel(dims: tuple, mesh: Mesh):
+    def one(jac, weights):
+        scaled = jac * _metric_ratio(weights, dims)
+        return jnp.linalg.svd(scaled, compute_uv=False)[0], _lambda_min_sym(scaled)
+
+    return sharded(one, mesh, 1, n_shared=1)
+
+
+def _sharded_reduce(jacs, n_points: int, dims, mesh: Mesh):
+    """:func:`_reduce` of device-sharded Jacobians: per-point values on the devices, extremes on the host."""
+    offsets = np.cumsum((0,) + tuple(dims))
+    n, d = len(dims), int(offsets[-1])
+
+    def per_point(reduction, i, j):
+        rows = (0, d) if i is None else (int(offsets[i]), int(offsets[i + 1]))
+        cols = (0, d) if j is None else (int(offsets[j]), int(offsets[j + 1]))
+        return fetch(_sharded_block_kernel(reduction, rows, cols, mesh)(jacs), n_points)
+
+    mu, block, coupling = np.zeros(n), np.zeros(n), np.zeros((n, n))
+    for i in range(n):
+        mu[i] = float(np.min(per_point("min", i, i)))
+        block[i] = float(np.max(per_point("norm", i, i)))
+        for j in range(n):
+            if i != j:
+                coupling[i, j] = float(np.max(per_point("norm", i, j)))
+    lip, euc = float(np.max(per_point("norm", None, None))), float(np.min(per_point("min", None, None)))
+    return mu, coupling, block, lip, euc
+
+
+# --- the stored evidence and the one entry point ----------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PointJacobians:
+    r"""The evidence of sampled bounds: the Jacobians :math:`DF(x_p)` at the sample points.
+
+    Every weighted question is a pure function of them (nothing is sampled or differentiated
+    again): :math:`\hat\beta(w) = \max_p \lVert M^{1/2}DF(x_p)M^{-1/2}\rVert_2` and the direct
+    modulus :math:`\min_p \lambda_{\min}(\operatorname{sym}(M^{1/2}DF(x_p)M^{-1/2}))`.
+
+    Attributes:
+      jacobians: ``(n_points, d, d)`` host array, or (with ``mesh``) a device array sharded over the
+        mesh's ``"batch"`` axis and padded by repeating the last point.
+      dims: the players' block sizes.
+      n_points: the number of sample points (without the padding).
+      mesh: the device mesh the Jacobians are sharded over, or ``None`` (host array).
+
+    Examples:
+      >>> import numpy as np
+      >>> e = PointJacobians(np.array([[[1.0, 10.0], [0.05, 1.0]]]), (1, 1), 1)
+      >>> [round(v, 6) for v in e.at_weights(np.array([1.0, 200.0]))]  # 1 +- 1/sqrt(2)
+      [1.707107, 0.292893]
+    """
+
+    jacobians: object = dataclasses.field(repr=False)
+    dims: tuple
+    n_points: int
+    mesh: Mesh | None = dataclasses.field(default=None, repr=False)
+
+    def at_weights(self, weights) -> WeightedBounds:
+        r""":math:`\hat\beta(w)` and the direct modulus, extremes over the stored points."""
+        if self.mesh is not None:
+            norms, mins = _sharded_weighted_kernel(tuple(self.dims), self.mesh)(
+                self.jacobians, jnp.asarray(weights, dtype=self.jacobians.dtype))
+            return WeightedBounds(float(np.max(fetch(norms, self.n_points))), float(np.min(fetch(mins, self.n_points))))
+        jacs = jnp.asarray(self.jacobians)
+        w = jnp.asarray(weights, dtype=jacs.dtype)
+        scaled = jacs * _metric_ratio(w, self.dims)[None]
+        return WeightedBounds(float(jnp.max(_weighted_norm_kernel(tuple(self.dims))(jacs, w))),
+                              float(jnp.min(_batched_lambda_min_sym(scaled))))
+
+
 def sampled_block_bounds(game, region, *, n_samples: int = 1024, seed: int = 0, vertices: bool = True,
-                         progress: bool = False) -> BlockBounds:
+                         mesh: Mesh | None = None, progress: bool = False) -> BlockBounds:
     r"""Sampled extremes of the block quantities over the region (an estimate, not a guarantee).
 
     Points that the strategy set excludes are projected onto it first. Non-finite values of
     ``F`` or ``DF`` anywhere give NaN bounds (the pipeline then reports status ``invalid``).
+    With a ``mesh`` the points are sharded over its devices (and over the processes of a
+    :func:`jax.distributed` run): each device differentiates and reduces its share with the same
+    per-matrix code, and the extremes are taken over all points, so the bounds equal the
+    one-device ones (to rounding).
 
     Args:
       game: a :class:`games.Game`.
@@ -151,14 +257,16 @@ def sampled_block_bounds(game, region, *, n_samples: int = 1024, seed: int = 0, 
       n_samples: seeded uniform points (plus the vertices when ``dim <= 10``, and the centre).
       seed: sampling seed.
       vertices: include the box's vertices when few.
-      progress: a progress bar on stderr for many chunks.
+      mesh: a 1-D device mesh (:func:`certify.sweep.make_mesh`) to shard the points over;
+        ``None`` keeps them on the default device, in chunks of ``CHUNK``.
+      progress: a progress bar on stderr for many chunks (one device).
 
     Returns:
       :class:`BlockBounds` with ``kind="sampled"``; its ``weighted_lipschitz(w)`` is the maximum
-      of :math:`\lVert M^{1/2}DF M^{-1/2}\rVert_2` over the same points.
+      of :math:`\lVert M^{1/2}DF M^{-1/2}\rVert_2` over the same points (:class:`PointJacobians`).
 
     Raises:
-      ValueError: when the dense Jacobians would exceed ``SAMPLED_MAX_BYTES``.
+      ValueError: when the dense Jacobians (per device) would exceed ``SAMPLED_MAX_BYTES``.
 
     Examples:
       >>> import games
@@ -168,20 +276,24 @@ def sampled_block_bounds(game, region, *, n_samples: int = 1024, seed: int = 0, 
       ('sampled', 69)
     """
     vertex_count = 2**game.dim if vertices and game.dim <= MAX_VERTEX_DIM else 0
-    check_memory(game.dim, int(n_samples) + 1 + vertex_count)
+    n_points = int(n_samples) + 1 + vertex_count
+    check_memory(game.dim, n_points if mesh is None else -(-n_points // mesh.devices.size))
     points = sample_points(region, n_samples=n_samples, seed=seed, vertices=vertices)
     if not game.is_unconstrained:
         points = np.asarray(jax.vmap(game.project)(jnp.asarray(points)))
-    fs, jacs = sampled_jacobians(game, points, progress=progress)
-    if not (np.all(np.isfinite(fs)) and np.all(np.isfinite(jacs))):
+    dims = tuple(game.dims)
+    if mesh is None:
+        fs, jacs = sampled_jacobians(game, points, progress=progress)
+        finite = np.all(np.isfinite(fs)) and np.all(np.isfinite(jacs))
+    else:
+        ok, jacs = _sharded_jacobian_kernel(game.pseudo_gradient, mesh)(put(points, mesh))
+        finite = bool(np.all(fetch(ok, points.shape[0])))
+    if not finite:
         return _nan_bounds(game.n_players, points.shape[0])
-    mu, coupling, block, lip, euc = _reduce(jacs, game.dims)
-    kernel = _weighted_norm_kernel(tuple(game.dims))
-
-    def weighted(weights):
-        w = jnp.asarray(weights, dtype=jacs.dtype)
-        scaled = jnp.asarray(jacs) * _metric_ratio(w, game.dims)[None]
-        return WeightedBounds(float(jnp.max(kernel(jnp.asarray(jacs), w))),
-                              float(jnp.min(_batched_lambda_min_sym(scaled))))
-
-    return BlockBounds(mu, coupling, block, lip, euc, kind="sampled", n_points=points.shape[0], weighted=weighted)
+    if mesh is None:
+        mu, coupling, block, lip, euc = _reduce(jacs, dims)
+    else:
+        mu, coupling, block, lip, euc = _sharded_reduce(jacs, points.shape[0], dims, mesh)
+    evidence = PointJacobians(jacs, dims, int(points.shape[0]), mesh)
+    return BlockBounds(mu, coupling, block, lip, euc, kind="sampled", n_points=points.shape[0],
+                       weighted=evidence.at_weights)

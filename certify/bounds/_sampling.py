@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from games import Region
+from sgn import _checks
 
 MAX_VERTEX_DIM = 10
 """Vertices are included only up to this dimension (at most 1024 of them)."""
@@ -24,15 +25,8 @@ MAX_GRID_POINTS = 1 << 16
 """Largest full grid :func:`sample_points` builds."""
 
 
-def _check_count(n_samples):
-    if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer) or n_samples < 0:
-        raise ValueError(f"expected a nonnegative int n_samples, got {n_samples!r}")
-    return int(n_samples)
-
-
 def _grid(region: Region, points_per_dim: int) -> np.ndarray:
-    if isinstance(points_per_dim, bool) or not isinstance(points_per_dim, int | np.integer) or points_per_dim < 2:
-        raise ValueError(f"expected points_per_dim >= 2, got {points_per_dim!r}")
+    _checks.check_int(points_per_dim, "points_per_dim", least=2)
     count = float(points_per_dim) ** region.dim
     if count > MAX_GRID_POINTS:
         raise ValueError(f"expected at most {MAX_GRID_POINTS} grid points, got {points_per_dim}^{region.dim} "
@@ -73,7 +67,7 @@ def sample_points(region: Region, *, n_samples: int = 0, seed: int = 0, vertices
     """
     if not isinstance(region, Region):
         raise TypeError(f"expected a games.Region, got {type(region).__name__}")
-    n_samples = _check_count(n_samples)
+    n_samples = _checks.check_int(n_samples, "n_samples", least=0)
     d = region.dim
     parts = []
     if points_per_dim is not None:

@@ -56,6 +56,7 @@ from certify._interval import _ir, _patterns
 from certify._interval._errors import NotEnclosable
 from certify._interval._interpreter import compile_enclosure
 from certify._interval._matrix import _check_dims, _nonneg_norm, _per_box_bounds, _worst_case
+from sgn import _checks
 
 __all__ = [
     "RefineRecord",
@@ -85,10 +86,7 @@ def _check_box(lo, hi):
         raise ValueError(f"expected lo and hi of one shape (n,), got {lo.shape} and {hi.shape}")
     if not (np.issubdtype(lo.dtype, np.floating) and np.issubdtype(hi.dtype, np.floating)):
         raise TypeError(f"expected floating lo and hi, got {lo.dtype} and {hi.dtype}")
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-        raise ValueError("expected finite box corners, got NaN or Inf")
-    if np.any(lo > hi):
-        raise ValueError(f"expected lo <= hi, got lo={lo} and hi={hi}")
+    _checks.check_box(lo, hi, "box")
     dtype = np.result_type(lo.dtype, hi.dtype)
     return lo.astype(dtype), hi.astype(dtype)
 

@@ -424,11 +424,15 @@ def fisher_point_quantities(tg: TabularGame, points, weights=None):
       >>> np.round(q["mu"], 6).tolist()  # tau = 1 at the uniform equilibrium
       [[1.0, 1.0]]
     """
-    return _FisherPoints(tg, points).quantities(weights)
+    return FisherPoints(tg, points).quantities(weights)
 
 
-class _FisherPoints:
-    """The normalised Jacobians of a set of logit points, kept for weight-dependent queries."""
+class FisherPoints:
+    """The evidence of Fisher bounds: the normalised Jacobians at the logit points (paper's and Riemannian).
+
+    Every weight-dependent quantity (:meth:`at_weights`, :meth:`weighted`) is a pure function of
+    them: nothing is sampled or differentiated again.
+    """
 
     def __init__(self, tg, points):
         self.red_dims = tuple(s * (n - 1) for s, n in logit_shapes(tg))
@@ -443,7 +447,7 @@ class _FisherPoints:
             out.update(self.weighted(weights))
         return out
 
-    def bounds_at(self, weights) -> WeightedBounds:
+    def at_weights(self, weights) -> WeightedBounds:
         r"""Natural-gradient :math:`\beta(w)` and the direct modulus, worst case over the points."""
         q = self.weighted(weights)
         return WeightedBounds(float(np.max(q["beta"])), float(np.min(q["alpha_true"])))
@@ -511,14 +515,14 @@ def fisher_bounds(game, region: Region | None = None, *, n_samples: int = 0, see
     elif region.dim != game.dim:
         raise ValueError(f"expected a region of dimension {game.dim}, got {region.dim}")
     pts = sample_points(region, n_samples=n_samples, seed=seed, center=False, points_per_dim=points_per_dim)
-    fisher = _FisherPoints(tg, pts)
+    fisher = FisherPoints(tg, pts)
     q = fisher.quantities()
     mu, coupling = np.min(q["mu"], axis=0), np.max(q["coupling"], axis=0)
     mu_r, coupling_r = np.min(q["mu_riem"], axis=0), np.max(q["coupling_riem"], axis=0)
     n = game.n_players
     nan = np.full(n, np.nan)
     bounds = BlockBounds(mu, coupling, nan, np.nan, np.nan, kind="sampled", n_points=int(pts.shape[0]),
-                         weighted=fisher.bounds_at)
+                         weighted=fisher.at_weights)
 
     def details(weights) -> dict:
         q2 = fisher.weighted(weights)
@@ -527,7 +531,7 @@ def fisher_bounds(game, region: Region | None = None, *, n_samples: int = 0, see
                 "alpha_true": float(np.min(q2["alpha_true_riem"])),
                 "weights": None, "margin": float(np.min(mu_r)), "margin_at_paper_weights": None}
         if np.all(mu_r > 0):
-            w_r, _ = sgn.optimal_weights(mu_r, coupling_r)
+            w_r = sgn.perron_weights(mu_r, coupling_r).weights
             riem.update(weights=[float(v) for v in w_r],
                         margin=float(sgn.small_gain_margin(mu_r, coupling_r, w_r)),
                         margin_at_paper_weights=float(sgn.small_gain_margin(mu_r, coupling_r, weights)))

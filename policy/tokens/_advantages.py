@@ -29,6 +29,7 @@ from policy._core import (
     _check_same_shape,
     masked_mean,
 )
+from sgn import _checks
 
 sg = jax.lax.stop_gradient
 
@@ -47,8 +48,7 @@ def _group_stats(values, group_ids, num_groups, weights=None):
 def _check_groups(rewards, group_ids, num_groups):
     _check_rank("rewards", rewards, 1)
     _check_same_shape("rewards", rewards, "group_ids", group_ids)
-    if not isinstance(num_groups, int | np.integer) or num_groups < 1:
-        raise ValueError(f"expected num_groups to be a positive Python int, got {num_groups!r}")
+    _checks.check_int(num_groups, "num_groups", least=1)
     _check_ids("group_ids", group_ids, int(num_groups))
 
 

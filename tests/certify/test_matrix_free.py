@@ -187,5 +187,5 @@ def test_shape_and_type_errors():
         mf.lanczos_extremes(lambda v: v, np.ones(2), iterations=0)
     with pytest.raises(ValueError, match="expected a finite margin_tol"):
         certify.certify(g, bounds=MatrixFree(), margin_tol=-1.0)
-    with pytest.raises(ValueError, match="expected an int n_samples >= 0"):
+    with pytest.raises(ValueError, match="expected a nonnegative int n_samples"):
         MatrixFree(n_samples=-1)

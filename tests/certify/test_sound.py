@@ -190,7 +190,7 @@ def test_driver_input_errors():
         sound_block_bounds(spec_game, lo, np.ones(3), (1, 1))
     with pytest.raises(TypeError, match="expected floating lo and hi"):
         sound_block_bounds(spec_game, np.zeros(2, int), np.ones(2, int), (1, 1))
-    with pytest.raises(ValueError, match="expected finite box corners"):
+    with pytest.raises(ValueError, match="expected finite box bounds"):
         sound_block_bounds(spec_game, lo, np.array([1.0, np.inf]), (1, 1))
     with pytest.raises(ValueError, match="expected positive dims summing to 2"):
         sound_block_bounds(spec_game, lo, hi, (2, 1))

@@ -193,7 +193,7 @@ def test_errors():
         grpo_advantages(jnp.zeros(3), jnp.array([0, 1, 2]), num_groups=2)
     with pytest.raises(ValueError, match="expected group_ids to have the shape"):
         grpo_advantages(jnp.zeros(3), jnp.zeros(2, int), num_groups=1)
-    with pytest.raises(ValueError, match="expected num_groups to be a positive Python int"):
+    with pytest.raises(ValueError, match="expected a positive int num_groups"):
         grpo_advantages(jnp.zeros(3), jnp.zeros(3, int), num_groups=0)
     with pytest.raises(ValueError, match="expected integer group_ids"):
         grpo_advantages(jnp.zeros(3), jnp.zeros(3), num_groups=1)

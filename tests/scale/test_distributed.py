@@ -7,9 +7,6 @@ here, in one process on one device.
 """
 
 import json
-import os
-import socket
-import subprocess
 import sys
 import textwrap
 
@@ -36,26 +33,13 @@ WORKER = textwrap.dedent("""
 LAMS = np.linspace(0.0, 2.5, 61)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _max_diff(a: dict, b: dict, fields) -> float:
     return max(float(np.max(np.abs(np.asarray(a[f], float) - np.asarray(b[f], float)))) for f in fields)
 
 
 @pytest.mark.slow
-def test_two_processes_equal_one(tmp_path):
-    port = _free_port()
-    procs = []
-    for pid in range(2):
-        env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-        env.update(JAX_PLATFORMS="cpu", SGN_COORDINATOR=f"127.0.0.1:{port}", SGN_NUM_PROCESSES="2",
-                   SGN_PROCESS_ID=str(pid), SGN_COMPILATION_CACHE="off")
-        procs.append(subprocess.Popen([sys.executable, "-c", WORKER, str(tmp_path / f"p{pid}_")], env=env,
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+def test_two_processes_equal_one(tmp_path, two_processes):
+    procs = two_processes(lambda pid: [sys.executable, "-c", WORKER, str(tmp_path / f"p{pid}_")])
     outs = []
     for p in procs:
         out, err = p.communicate(timeout=600)

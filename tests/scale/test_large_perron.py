@@ -12,11 +12,11 @@ from games import network_bounds
 from sgn import (
     collatz_wielandt_bounds,
     noda_perron,
-    optimal_weights_sparse,
     perron_weights_jax,
     sparse_comparison_matrix,
     sparse_small_gain_margin,
 )
+from sgn._large import optimal_weights_sparse
 
 
 def _dense_lambda_p(mu, coupling):

@@ -19,7 +19,7 @@ SCRIPT = textwrap.dedent("""
     import chex
     import numpy as np
     import certify, certify.sweep, games
-    from certify.sweep import certify_region_grid, make_mesh, sampled_block_bounds_sharded, sweep_parameter
+    from certify.sweep import certify_region_grid, make_mesh, sweep_parameter
 
     devs = jax.devices()
     one, four = make_mesh(devs[:1]), make_mesh(devs)
@@ -51,12 +51,15 @@ SCRIPT = textwrap.dedent("""
     out["grid_maxdiff"] = max(float(np.max(np.abs(getattr(ma, f) - getattr(mb, f))))
                               for f in ["mu", "coupling", "weights", "margin", "beta", "euclidean_margin"])
 
-    ba = sampled_block_bounds_sharded(g, n_samples=999, seed=3, mesh=four)
-    bb = sampled_block_bounds_sharded(g, n_samples=999, seed=3, mesh=one)
-    ref = certify.bounds.sampled_block_bounds(g, g.region, n_samples=999, seed=3)
+    ba = certify.bounds.Sampled(n_samples=999, seed=3, mesh=four)(g)  # 4 vertices + 999 + the centre: 251 per device
+    bb = certify.bounds.Sampled(n_samples=999, seed=3, mesh=one)(g)
+    ref = certify.bounds.Sampled(n_samples=999, seed=3)(g)
     out["bounds_maxdiff"] = max(float(np.max(np.abs(np.asarray(getattr(ba, f)) - np.asarray(getattr(x, f)))))
                                 for f in ["mu", "coupling", "block_norm", "lipschitz", "euclidean_margin"]
                                 for x in (bb, ref))
+    w = np.array([1.0, 3.0])
+    out["weighted_maxdiff"] = max(float(np.max(np.abs(np.subtract(ba.at_weights(w), x.at_weights(w)))))
+                                  for x in (bb, ref))
     print("RESULT " + json.dumps(out))
 """)
 
@@ -80,3 +83,4 @@ def test_sharded_equals_single_device():
     assert not out["retraced"]
     assert out["grid_maxdiff"] <= 1e-13
     assert out["bounds_maxdiff"] <= 1e-13
+    assert out["weighted_maxdiff"] <= 1e-13

@@ -13,7 +13,6 @@ from certify import cli
 from certify.sweep import (
     certify_region_grid,
     make_mesh,
-    sampled_block_bounds_sharded,
     sweep_games,
     sweep_parameter,
 )
@@ -70,13 +69,16 @@ def test_no_retracing_across_sweeps(monkeypatch):
 
 def test_sampled_bounds_sharded_equal_pipeline():
     g = games.get_game("tanh-sin")
-    ours = sampled_block_bounds_sharded(g, n_samples=300, seed=4)
-    ref = certify.bounds.sampled_block_bounds(g, g.region, n_samples=300, seed=4)
+    ours = certify.bounds.Sampled(n_samples=300, seed=4, mesh=make_mesh())(g)
+    ref = certify.bounds.Sampled(n_samples=300, seed=4)(g)
     np.testing.assert_allclose(ours.mu, ref.mu, rtol=1e-13)
     np.testing.assert_allclose(ours.coupling, ref.coupling, rtol=1e-13)
     assert ours.lipschitz == pytest.approx(ref.lipschitz, rel=1e-13)
     assert ours.euclidean_margin == pytest.approx(ref.euclidean_margin, rel=1e-13)
     assert ours.n_points == ref.n_points
+    # the stored evidence answers the weighted questions alike on both placements
+    w = np.array([1.0, 3.0])
+    np.testing.assert_allclose(ours.at_weights(w), ref.at_weights(w), rtol=1e-13)
 
 
 def test_region_grid_tiles_match_per_tile_bounds():

@@ -12,6 +12,11 @@ TOY_MU = np.array([1.0, 1.0])
 TOY_L = np.array([[0.0, 10.0], [0.05, 0.0]])
 
 
+def _weights_and_margin(mu, coupling):
+    r = sgn.perron_weights(mu, coupling)
+    return r.weights, r.margin
+
+
 def closed_form_two_player(mu, L, r):
     """alpha_*(r) = (mu1+mu2)/2 - sqrt(((mu1-mu2)/2)^2 + c(r)^2), c = (L12/sqrt r + L21 sqrt r)/2."""
     c = 0.5 * (L[0, 1] / np.sqrt(r) + L[1, 0] * np.sqrt(r))
@@ -69,7 +74,7 @@ def test_sgn_matrix_psd_iff_margin_above_alpha():
 
 
 def test_tc1_perron_optimum_and_gain():
-    w, a = sgn.optimal_weights(TOY_MU, TOY_L)
+    w, a = _weights_and_margin(TOY_MU, TOY_L)
     np.testing.assert_allclose(w, [1.0, 200.0], rtol=1e-10)  # r* = L12 / L21
     assert a == pytest.approx(1 - 1 / np.sqrt(2), abs=1e-12)  # (mu1+mu2)/2 - sqrt(L12 L21)
     assert sgn.perron_value(TOY_MU, TOY_L) == pytest.approx(1 - np.sqrt(0.5), abs=1e-12)
@@ -78,7 +83,7 @@ def test_tc1_perron_optimum_and_gain():
 
 def test_tc4_saddle_refusal_values():
     L = np.array([[0.0, 3.0], [3.0, 0.0]])
-    w, a = sgn.optimal_weights(TOY_MU, L)
+    w, a = _weights_and_margin(TOY_MU, L)
     assert a == pytest.approx(-2.0, abs=1e-12)  # 1 - sqrt(9)
     lo, hi = sgn.timescale_band(TOY_MU, L)
     assert np.isnan(lo)
@@ -90,7 +95,7 @@ def test_tc5_rotation_refused_though_euclidean_monotone():
     J = np.array([[1.0, 2.0], [-2.0, 1.0]])
     assert float(sgn.euclidean_margin(J)) == pytest.approx(1.0)  # sym J = I
     L = np.abs(J) * (1 - np.eye(2))
-    _, a = sgn.optimal_weights(np.ones(2), L)
+    _, a = _weights_and_margin(np.ones(2), L)
     assert a == pytest.approx(-1.0, abs=1e-12)  # 1 - sqrt(2 * 2)
 
 
@@ -105,7 +110,7 @@ def test_tc8_three_player_cycle():
     assert float(sgn.small_gain_margin(mu, L, np.ones(3))) == pytest.approx(
         np.linalg.eigvalsh(0.5 * (K + K.T))[0], abs=1e-12)
     assert float(sgn.small_gain_margin(mu, L, np.ones(3))) == pytest.approx(-0.439435, abs=1e-6)
-    w, a = sgn.optimal_weights(mu, L)
+    w, a = _weights_and_margin(mu, L)
     assert a == pytest.approx(1 - rho, abs=1e-12)
     ratio = (2 / rho) ** 2  # successive weight ratios (spec TC8)
     np.testing.assert_allclose(w, [1.0, ratio, ratio**2], rtol=1e-9)
@@ -113,7 +118,7 @@ def test_tc8_three_player_cycle():
 
 def test_tc7_cascade_is_finite_and_near_supremum():
     L = np.array([[0.0, 10.0], [0.0, 0.0]])
-    w, a = sgn.optimal_weights(TOY_MU, L)
+    w, a = _weights_and_margin(TOY_MU, L)
     assert np.all(np.isfinite(w))
     assert np.isfinite(a)
     assert a >= 1.0 - 1e-9 * 1.0  # supremum min(mu) = 1 within the documented tolerance
@@ -156,12 +161,12 @@ def test_band_edge_cases():
 
 
 def test_single_player_and_brute_force_weights():
-    w, a = sgn.optimal_weights(np.array([0.7]), np.zeros((1, 1)))
+    w, a = _weights_and_margin(np.array([0.7]), np.zeros((1, 1)))
     assert a == pytest.approx(0.7)
     assert w.tolist() == [1.0]
     # the Perron value is the max over a fine grid of weights (independent brute force)
     mu, L = np.array([1.5, 1.0, 2.0]), np.array([[0, 0.4, 0.3], [0.8, 0, 0.2], [0.1, 0.9, 0]])
-    _, a = sgn.optimal_weights(mu, L)
+    _, a = _weights_and_margin(mu, L)
     grid = np.exp(np.linspace(-3, 3, 61))
     best = max(generalized_eig_margin(mu, L, np.array([1.0, p, q])) for p in grid for q in grid)
     assert best <= a + 1e-12

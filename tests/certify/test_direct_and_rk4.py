@@ -32,8 +32,20 @@ def test_tanh_sin_strongly_monotone_game_refused_by_sgn_is_certified_by_the_dire
     assert report.ok
 
 
-def test_sound_euclidean_margin_reported_when_nothing_certifies():
-    c = certify.certify(games.get_game("impossibility"), bounds="interval")
+def _expanding_game():
+    # F = (-x + y/2 + x^3/10, -y - x/2) on [-1, 1]^2: DF = [[-1 + 0.3 x^2, 0.5], [-0.5, -1]], so
+    # sym DF = diag(-1 + 0.3 x^2, -1) and lambda_min(sym DF) = -1 everywhere: no test can prove anything.
+    return games.from_pseudo_gradient(lambda z: jnp.stack([-z[0] + 0.5 * z[1] + 0.1 * z[0] ** 3, -z[1] - 0.5 * z[0]]),
+                                      (1, 1), region=games.Region([-1.0, -1.0], [1.0, 1.0]))
+
+
+@pytest.mark.parametrize("make", [
+    _expanding_game,
+    # Letcher's game compiles a large enclosure (about 30 s): slow suite.
+    pytest.param(lambda: games.get_game("impossibility"), marks=pytest.mark.slow, id="impossibility"),
+])
+def test_sound_euclidean_margin_reported_when_nothing_certifies(make):
+    c = certify.certify(make(), bounds="interval")
     assert c.status == "not_certified"
     assert "direct tests" in c.reason
     assert c.proved_by == ""

@@ -21,6 +21,7 @@ import pytest
 
 import certify
 import games
+from certify.cli import main as cli_main
 
 SGN = Path(sys.executable).parent / "sgn"
 MODES = ("interval", "refine", "padded")
@@ -196,20 +197,38 @@ def test_cancellation_reason_names_the_radius(cases_file):
     assert cert.extra["rounding_error"] >= 8192.0  # half an ulp of 1e20 (16384) per entry
 
 
-@pytest.mark.skipif(not SGN.exists(), reason="the sgn console script is not installed next to this Python")
-def test_cli_answers(cases_file, tmp_path):
-    for name, (statuses, words) in sorted(EXPECTED.items()):
+def _check_cli_answer(name, code, cert, stdout):
+    statuses, words = EXPECTED[name]
+    assert cert["status"] in statuses, (name, cert["status"], cert["reason"])
+    assert code == (0 if cert["status"] == "certified" else 1), name
+    if cert["status"] != "certified" and words:
+        assert any(w in cert["reason"] for w in words), (name, cert["reason"])
+    if name == "bfloat16_round_trip":
+        assert "rounding" in stdout, stdout
+
+
+def test_cli_answers(cases_file, tmp_path, capsys):
+    # The command line's own code path for every case, in this process (no interpreter start per case).
+    for name in sorted(EXPECTED):
         out = tmp_path / f"{name}.json"
-        proc = subprocess.run([str(SGN), "certify", f"{cases_file}:{name}", "--bounds", "interval", "--out",
-                               str(out)], capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
-        assert "Traceback" not in proc.stderr, (name, proc.stderr)
-        cert = json.loads(out.read_text())
-        assert cert["status"] in statuses, (name, cert["status"], cert["reason"])
-        assert proc.returncode == (0 if cert["status"] == "certified" else 1), (name, proc.stderr)
-        if cert["status"] != "certified" and words:
-            assert any(w in cert["reason"] for w in words), (name, cert["reason"])
-        if name == "bfloat16_round_trip":
-            assert "rounding" in proc.stdout, proc.stdout
+        code = cli_main(["certify", f"{cases_file}:{name}", "--bounds", "interval", "--out", str(out)])
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err, (name, captured.err)
+        _check_cli_answer(name, code, json.loads(out.read_text()), captured.out)
+
+
+@pytest.mark.skipif(not SGN.exists(), reason="the sgn console script is not installed next to this Python")
+@pytest.mark.parametrize("name", [
+    "fori_outer_mask",
+    *[pytest.param(n, marks=pytest.mark.slow) for n in sorted(EXPECTED) if n != "fori_outer_mask"],
+])
+def test_console_script_answers(cases_file, tmp_path, name):
+    # The console script itself (one case by default, every case in the slow suite).
+    out = tmp_path / f"{name}.json"
+    proc = subprocess.run([str(SGN), "certify", f"{cases_file}:{name}", "--bounds", "interval", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert "Traceback" not in proc.stderr, (name, proc.stderr)
+    _check_cli_answer(name, proc.returncode, json.loads(out.read_text()), proc.stdout)
 
 
 # --------------------------------------------------------------------------------------------

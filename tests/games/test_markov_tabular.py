@@ -269,13 +269,15 @@ def test_shapley_value_errors():
         shapley_value(_random_game(16, n_states=2, actions=(2, 2)).data["tabular"])
 
 
-@pytest.mark.parametrize("make", [
+@pytest.mark.parametrize("make", [  # each game compiles the JAX solver anew: three by default, six in slow
     lambda: get_game("markov-coop").data["tabular"],
     lambda: get_game("markov-zerosum", entropy="discounted", tau=0.1).data["tabular"],
-    lambda: _random_game(21).data["tabular"],
+    pytest.param(lambda: _random_game(21).data["tabular"], marks=pytest.mark.slow),
     lambda: _discounted_game(22, zero_sum=True).data["tabular"],
-    lambda: tabular_from_matrix(np.random.default_rng(23).normal(size=(3, 3, 2, 4)), tau=0.7),  # 3 players
-    lambda: tabular_from_matrix([[[1.0, 0.0, 0.0]], [[0.0, 0.0, 1.0]]], tau=1.0),  # one action: no Newton
+    pytest.param(lambda: tabular_from_matrix(np.random.default_rng(23).normal(size=(3, 3, 2, 4)), tau=0.7),
+                 marks=pytest.mark.slow),  # 3 players
+    pytest.param(lambda: tabular_from_matrix([[[1.0, 0.0, 0.0]], [[0.0, 0.0, 1.0]]], tau=1.0),
+                 marks=pytest.mark.slow),  # one action: no Newton
 ])
 def test_host_stationary_point_matches_the_jax_solver(make):
     # one algorithm, two drivers: NumPy data on the host (complex-step Newton), JAX data (jacfwd)

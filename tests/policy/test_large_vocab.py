@@ -16,8 +16,15 @@ def plain(z, t, temp):
     return log_probs_from_logits(z, t, temperature=temp), entropy_from_logits(z, temperature=temp)
 
 
-@pytest.mark.parametrize(("shape", "chunk"), [((3, 37, 11), 16), ((2, 8, 5), 4), ((5, 3), 2)])
-@pytest.mark.parametrize("temp", [1.0, 0.5, 2.0])
+_SHAPES = [((3, 37, 11), 16), ((2, 8, 5), 4), ((5, 3), 2)]
+_TEMPS = [1.0, 0.5, 2.0]
+
+
+# Each combination compiles its own kernels: three run by default (every shape, every temperature), all nine in slow.
+@pytest.mark.parametrize(("temp", "shape", "chunk"), [
+    pytest.param(t, s, c, marks=() if k == j else pytest.mark.slow)
+    for j, t in enumerate(_TEMPS) for k, (s, c) in enumerate(_SHAPES)
+])
 def test_values_and_grads_match_plain(shape, chunk, temp):
     z = jnp.array(RNG.normal(size=shape) * 3)
     t = jnp.array(RNG.integers(0, shape[-1], shape[:-1]))
@@ -117,9 +124,9 @@ def test_bf16_peak_within_one_and_a_half_logits_with_the_default_chunk():
 
 
 @pytest.mark.parametrize(("shape", "chunk"), [
-    ((3, 5, 7, 6), 2),  # 105 rows in 9 panels, boxes of the second axis
+    pytest.param((3, 5, 7, 6), 2, marks=pytest.mark.slow),  # 105 rows in 9 panels, boxes of the second axis
     ((2, 58, 5), 16),  # 2 panels of 58 rows: 3 chunks of 16 and a remainder of 10
-    ((1, 40, 5), 3),  # a leading axis of size 1
+    pytest.param((1, 40, 5), 3, marks=pytest.mark.slow),  # a leading axis of size 1
     ((9, 4), 2),
 ])
 def test_bf16_panels_give_the_float32_numbers(shape, chunk):

@@ -11,3 +11,26 @@ import jax
 os.environ.setdefault("SGN_COMPILATION_CACHE", "off")
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
+
+import pytest  # noqa: E402
+
+SLOW_DOCTESTS = {
+    # Examples that each compile a large program (several seconds on one core): run by `make test-slow`.
+    "certify.bounds._tabular.fisher_normalised_jacobians",
+    "certify.bounds._sound.lipschitz_padded_bounds",
+    "certify.bounds._methods.Padded",
+    "certify.bounds._methods.Interval",
+    "policy.tokens._parts.ClipCov",
+    "certify.cli._main.run",
+    "policy.tokens._presets.dsdr",
+    "policy.tokens._presets.clip_cov",
+    "certify.plots.plot_sweep",
+    "policy.tabular._curriculum.temperature_curriculum",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Marks the doctests named in ``SLOW_DOCTESTS`` ``slow`` (doctests carry no decorators)."""
+    for item in items:
+        if item.name in SLOW_DOCTESTS:
+            item.add_marker(pytest.mark.slow)

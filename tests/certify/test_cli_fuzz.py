@@ -126,6 +126,7 @@ def _fuzz(tmp_path, n_args, n_files, seed):
     return seen
 
 
+@pytest.mark.slow
 def test_cli_fuzz_default(tmp_path):
     seen = _fuzz(tmp_path, n_args=200, n_files=60, seed=0)
     assert seen[2] > 50  # plenty of malformed input was generated
@@ -176,6 +177,7 @@ def test_tampered_file_names_the_field(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [["certify", "--param", "a=oops"], ["verify", "/nonexistent/cert.json"]])
+@pytest.mark.slow
 def test_subprocess_has_no_traceback(argv):
     proc = subprocess.run([sys.executable, "-m", "certify.cli", *argv], capture_output=True, text=True,
                           timeout=300, check=False)

@@ -160,6 +160,7 @@ def test_basin_outside_the_region_claims_nothing(capsys):
 # --- sweeps ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sweep_ranges_estimate_exit_codes_and_json(tmp_path, capsys):
     # lq64: certified iff |lam| < sqrt 2 (spec §8.2); on -2, -1.5, ..., 2 that is -1 .. 1, starting mid-sweep.
     code, out, _ = run(["sweep", "lq64", "--param", "lam=-2:2:9", "--param", "half=4"], capsys)
@@ -237,6 +238,7 @@ class _Terminal(io.StringIO):
         return True
 
 
+@pytest.mark.slow
 def test_one_progress_bar_on_a_terminal_none_under_json(monkeypatch, capsys):
     made = []
     real = progress._tqdm()
@@ -329,6 +331,7 @@ def test_phase_portrait_is_centred_on_the_located_solution(tmp_path, monkeypatch
 
 
 @pytest.mark.skipif(not SGN.exists(), reason="the sgn console script is not installed next to this Python")
+@pytest.mark.slow
 def test_a_users_games_py_does_not_break_the_package(tmp_path):
     (tmp_path / "games.py").write_text("raise SystemExit('the user games.py was imported')\n")
     (tmp_path / "policy.py").write_text("raise SystemExit('the user policy.py was imported')\n")

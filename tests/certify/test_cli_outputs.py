@@ -152,6 +152,7 @@ def test_refine_report_says_rounds_boxes_budget_and_why_it_stopped(capsys):
     assert "--max-boxes does not apply to --bounds interval" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_out_dev_stdout_goes_to_stdout_in_the_console_script(tmp_path):
     """The console script keeps descriptor 1 for native libraries' chatter (sent to stderr); /dev/stdout is still
     the command's standard output."""

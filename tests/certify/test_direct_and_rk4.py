@@ -70,6 +70,7 @@ def _rk4_stages(f, x, h):
 
 
 @pytest.mark.parametrize("sign", [1.0, -1.0])
+@pytest.mark.slow
 def test_rk4_step_holds_on_its_inner_region_where_every_stage_stays_in_the_box(sign):
     g = _offset_game(sign)
     c = certify.certify(g, bounds="interval")

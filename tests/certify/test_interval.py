@@ -31,6 +31,7 @@ def test_analytic_2d_entries_are_exact():
     np.testing.assert_allclose(jhi, exact_hi, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_analytic_2d_euclidean_margin():
     jlo, jhi = interval_jacobian(spec_game, -jnp.ones(2), jnp.ones(2))
     b = interval_block_bounds(np.asarray(jlo), np.asarray(jhi), (1, 1))
@@ -216,6 +217,7 @@ def _mixed(z):
     return s + g * p + u + w + c + mx + jnp.exp(z[1]) ** z[0]
 
 
+@pytest.mark.slow
 def test_mixed_program_enclosure_contains_sampled_jacobians():
     rng = np.random.default_rng(1)
     centres = rng.uniform(-1, 1, (40, 3))
@@ -242,6 +244,7 @@ def _mlp(z):
     return w2 @ jnp.tanh(h * jnp.sin(z.sum()) + jnp.log1p(z**2).sum()) + z / (1.5 + jnp.cos(z))
 
 
+@pytest.mark.slow
 def test_fuzz_enclosures_contain_sampled_values():
     rng = np.random.default_rng(2)
     n_boxes, n_pts = 100, 200
@@ -305,6 +308,7 @@ def test_cond_with_box_dependent_predicate():
     np.testing.assert_allclose([jlo[0, 0], jhi[0, 0]], [-1.0, 3.0], rtol=1e-14)
 
 
+@pytest.mark.slow
 def test_vmap_matches_single_boxes():
     rng = np.random.default_rng(3)
     lo = rng.uniform(-1, 0, (5, 2))

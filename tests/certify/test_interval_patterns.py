@@ -32,6 +32,7 @@ def enc(f):
     return interval_enclosure(f, jnp.asarray(LO), jnp.asarray(HI))
 
 
+@pytest.mark.slow
 def test_logsumexp_value_and_gradient_are_sharp():
     e = enc(jax.nn.logsumexp)
     np.testing.assert_allclose([e.flo, e.fhi], [lse(LO[0], LO[1]), lse(HI[0], HI[1])], rtol=RTOL)
@@ -76,6 +77,7 @@ def test_softplus_derivative_is_the_logistic_range(form):
     np.testing.assert_allclose([e.jlo[0, 0], e.jhi[0, 0]], [sig(-3.0), sig(2.0)], rtol=RTOL)
 
 
+@pytest.mark.slow
 def test_softmax_game_keeps_its_curvature():
     # F = x + 0.5 softmax(x) is the gradient of |x|^2 / 2 + 0.5 lse(x): J = I + 0.5 (diag p - p p^T),
     # so J_ii = 1 + 0.5 p_i (1 - p_i) >= 1 and |J_ij| = 0.5 p_i p_j <= 0.5 p_i_max p_j_max.

@@ -38,6 +38,7 @@ def duel():
     return games.neural_duel(width=4, depth=1, n_inputs=8, seed=3)
 
 
+@pytest.mark.slow
 def test_neural_duel_matches_dense(duel):
     pts = np.stack([duel.data["center"], duel.data["center"] + 0.03])
     got = mf.matrix_free_block_bounds(duel, pts, iterations=ITER, seed=1, full=False)
@@ -67,6 +68,7 @@ def test_weighted_lipschitz_matches_dense():
     np.testing.assert_allclose(got, ref, rtol=1e-10)
 
 
+@pytest.mark.slow
 def test_nonsymmetric_blocks_from_pseudo_gradient():
     # F given directly (no losses): J_ii is not symmetric, so sym(J_ii) needs JVP + VJP.
     rng = np.random.default_rng(0)
@@ -103,6 +105,7 @@ def test_lanczos_breakdown_on_scaled_identity():
     np.testing.assert_allclose([r.low, r.high], [3.0, 3.0], rtol=1e-14)
 
 
+@pytest.mark.slow
 def test_power_is_never_above_lanczos_and_both_below_true_norm():
     # Same start, same products: the Krylov space contains the power iterate.
     rng = np.random.default_rng(2)

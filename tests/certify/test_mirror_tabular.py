@@ -178,6 +178,7 @@ def test_markov_quantities_two_routes(coop_certificate):
     assert c.bounds.weighted_lipschitz == pytest.approx(beta, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_riemannian_terms_match_full_autodiff():
     game = get_game("markov-coop")
     tg = game.data["tabular"]
@@ -215,6 +216,7 @@ def test_riemannian_terms_match_full_autodiff():
     assert np.linalg.norm(np.asarray(n_riem - n_paper)) > 1e-6
 
 
+@pytest.mark.slow
 def test_coop_equilibrium_quantities_and_npg_stability_limit(coop_certificate):
     # spec §8.3 (independent numpy port): at theta* = 0, mu = (tau, tau) = (1, 1) and L12 = L21 = 0.55.
     game = get_game("markov-coop")

@@ -58,6 +58,7 @@ def test_tc5_rotation_certified_by_the_direct_test_not_by_sgn():
     assert report.ok
 
 
+@pytest.mark.slow
 def test_tc8_and_own_three_player_case_all_methods_agree():
     cyc = games.get_game("cyclic3")
     results = {m: certify.certify(cyc, weight_method=m) for m in ("perron", "sdp", "lp")}
@@ -177,6 +178,7 @@ def test_optax_adapter_from_certificate_converges():
     assert float(jnp.linalg.norm(x)) < 0.15 * 0.2
 
 
+@pytest.mark.slow
 def test_refine_certifies_what_one_interval_box_refuses():
     # J12 = 0.9 (cos y - y sin y) uses y twice, so one interval box overestimates |J12| (L12 L21
     # about 1.49 > 1 = mu1 mu2); on the true ranges |J12| <= 0.9, |J21| <= 0.9, so 0.81 < 1.

@@ -53,6 +53,7 @@ def _visible_line_before(text: str, marker: str) -> str:
     return "".join(line)
 
 
+@pytest.mark.slow
 def test_refine_bar_advances_and_is_erased_before_the_report():
     text = _on_pty("""
         import certify, games
@@ -69,6 +70,7 @@ def test_refine_bar_advances_and_is_erased_before_the_report():
     assert _visible_line_before(text, "REPORT").strip() == ""  # erased: the report starts on a clean line
 
 
+@pytest.mark.slow
 def test_bar_waits_for_its_delay_then_shows_elapsed_time():
     text = _on_pty("""
         import time

@@ -81,6 +81,7 @@ def test_sigint_during_the_imports(tmp_path):
 
 
 @needs_sgn
+@pytest.mark.slow
 def test_sigint_during_compilation(tmp_path):
     proc, out = _start(tmp_path, subprocess.PIPE)
     line = proc.stderr.readline()
@@ -93,6 +94,7 @@ def test_sigint_during_compilation(tmp_path):
 
 
 @needs_sgn
+@pytest.mark.slow
 def test_sigint_inside_the_refine_loop(tmp_path):
     master, slave = pty.openpty()
     termios.tcsetwinsize(slave, (24, 120))  # a terminal of no size gets no progress bar

@@ -59,6 +59,7 @@ def assert_contains(b, oracle):
     assert b.euclidean_margin <= marg
 
 
+@pytest.mark.slow
 def test_constant_jacobian_game_gives_exact_bounds():
     a = np.array([[3.0, 0.5, -1.0, 0.2], [0.1, 2.0, 0.3, 0.0], [0.4, -0.2, 1.0, 0.6],
                   [1.0, 0.0, -0.5, 2.5]])  # fmt: skip
@@ -76,6 +77,7 @@ def test_constant_jacobian_game_gives_exact_bounds():
     assert b.coupling[1, 0] >= l21
 
 
+@pytest.mark.slow
 def test_spec_game_subdivision_tightens_monotonically():
     lo, hi = -np.ones(2), np.ones(2)
     oracle = sampled_oracle(spec_game, lo, hi, (1, 1), 20000)
@@ -96,6 +98,7 @@ def test_spec_game_subdivision_tightens_monotonically():
     assert oracle[4] - prev.euclidean_margin < 1e-3
 
 
+@pytest.mark.slow
 def test_block_game_contains_sampled_values():
     lo, hi = -np.ones(4), np.ones(4)
     oracle = sampled_oracle(block_game, lo, hi, (2, 2), 20000)
@@ -129,6 +132,7 @@ def small_gain_certified(b):
     return bool(b.mu[0] > 0 and b.mu[1] > 0 and b.coupling[0, 1] * b.coupling[1, 0] < b.mu.prod())
 
 
+@pytest.mark.slow
 def test_branch_and_bound_decides_what_one_box_refuses():
     lo, hi = -np.ones(2), np.ones(2)
     one = sound_block_bounds(coupled, lo, hi, (1, 1))

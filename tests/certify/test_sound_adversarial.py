@@ -230,6 +230,7 @@ def test_elu_switch_is_continuous():
     assert e.jhi[0, 0] <= np.e * (1 + 1e-9)
 
 
+@pytest.mark.slow
 def test_continuity_with_coefficients_known_only_at_run_time():
     # A coefficient array with more than 16 entries is an argument of the compiled enclosure
     # (not known at trace time): k * (x - 0.25) is still exactly 0 at the switch for any k.
@@ -250,6 +251,7 @@ def test_continuity_with_coefficients_known_only_at_run_time():
         sound_block_bounds(offset, LO, HI, (1, 1))
 
 
+@pytest.mark.slow
 def test_refine_bisects_only_the_coordinates_the_jacobian_depends_on():
     # J depends on x_1 only (x_2, x_3 enter linearly): every final box spans x_2 and x_3 fully.
     def F(x):
@@ -263,6 +265,7 @@ def test_refine_bisects_only_the_coordinates_the_jacobian_depends_on():
     np.testing.assert_array_equal(rec.box_hi[:, 1:], 1.0)
 
 
+@pytest.mark.slow
 def test_unprovable_continuity_is_refused_with_the_reason():
     # Huber: continuous, but the predicate |x| < 1 switches on |x|, not on a branch variable.
     def huber(x):
@@ -332,6 +335,7 @@ def test_mlp_games_above_32_dimensions_answer(width):
     assert err.value.kind == "cost"
 
 
+@pytest.mark.slow
 def test_padded_grid_is_capped_by_its_budget():
     F = lambda z: z + 0.1 * jnp.tanh(z[::-1])  # noqa: E731
     lo, hi = -np.ones(4), np.ones(4)

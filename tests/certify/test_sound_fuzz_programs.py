@@ -131,6 +131,7 @@ def test_program_fuzz_100():
     assert stats["certificates"] > 0, stats
 
 
+@pytest.mark.slow
 def test_program_fuzz_smoke():
     stats, _ = fuzz_programs(6, seed=100, cert_every=3)
     assert stats["programs"] == 6

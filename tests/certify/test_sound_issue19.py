@@ -251,6 +251,7 @@ NEAR_MISSES = {
 
 
 @pytest.mark.parametrize("name", sorted(NEAR_MISSES))
+@pytest.mark.slow
 def test_near_misses_are_enclosed_soundly(name):
     from certify._interval import _ir, _patterns, interval_enclosure
 

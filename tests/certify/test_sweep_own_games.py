@@ -76,6 +76,7 @@ def test_sweep_output_may_not_replace_the_definition(own, capsys):
     assert (own / "firms.toml").read_text() == FIRMS
 
 
+@pytest.mark.slow
 def test_library_takes_a_python_factory_and_a_declared_tau():
     def make(coupling: float = 0.0):
         return games.quadratic([[1.0, coupling], [0.9 * coupling, 1.0]], dims=(1, 1))

@@ -36,6 +36,7 @@ def test_bimatrix_and_bilinear_jacobians():
     np.testing.assert_allclose(games.bilinear([[2.0]], mu=0.5).constant_jacobian, [[0.5, 2.0], [-2.0, 0.5]])
 
 
+@pytest.mark.slow
 def test_registry_lists_and_builds_every_game():
     names = games.game_names()
     for required in ("sgn-toy", "lq64", "cyclic3", "rotation", "saddle", "bilinear",

@@ -92,6 +92,7 @@ def test_host_solver_converges_on_random_games(gamma, tau, n_states, actions, en
     assert _independent_residual(tg, res.logits) < 1e-9
 
 
+@pytest.mark.slow
 def test_first_stage_alone_fails_on_many_and_says_so():
     # Extragradient + Newton alone (the solver before the homotopy) fail on 9 of these 24 games
     # (issue 22); where they fail they must report it.
@@ -118,6 +119,7 @@ def _stack(games):
     (4, (3, 3), ("discounted", "states")),
     pytest.param(2, (3, 3, 3), ("states",), marks=pytest.mark.slow),
 ])
+@pytest.mark.slow
 def test_jax_solver_converges_on_random_games_vmapped(n_states, actions, entropies):
     # one compiled program for the whole family (vmap over games): the JAX driver of the same algorithm
     games = [_random_game(seed, n_states, actions, gamma, tau, ent)
@@ -129,6 +131,7 @@ def test_jax_solver_converges_on_random_games_vmapped(n_states, actions, entropi
             assert _independent_residual(tg, [z[k] for z in out.logits]) < 1e-9
 
 
+@pytest.mark.slow
 def test_unconverged_jax_solve_reports_false():
     # too few iterations on a hard game: converged is False and the residual says how far off
     tg = _random_game(0, 4, (3, 3), 0.99, 1e-3, "states")

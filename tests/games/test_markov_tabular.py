@@ -61,6 +61,7 @@ def test_evaluate_matches_value_iteration():
                                atol=1e-10)
 
 
+@pytest.mark.slow
 def test_payoff_gradient_is_policy_gradient_theorem():
     g = _random_game(2)
     tg = g.data["tabular"]
@@ -78,6 +79,7 @@ def test_payoff_gradient_is_policy_gradient_theorem():
         np.testing.assert_allclose(grads[i], jax.grad(lambda q, i=i: j(i, q))(probs[i]), atol=1e-10)
 
 
+@pytest.mark.slow
 def test_logit_pseudo_gradient_matches_autodiff_of_losses():
     g = _random_game(4)
     theta = jnp.asarray(np.random.default_rng(5).normal(size=g.dim))
@@ -85,6 +87,7 @@ def test_logit_pseudo_gradient_matches_autodiff_of_losses():
     np.testing.assert_allclose(g.pseudo_gradient(theta), auto, atol=1e-10)
 
 
+@pytest.mark.slow
 def test_coop_uniform_policy_is_stationary():
     g = get_game("markov-coop")
     np.testing.assert_allclose(g.pseudo_gradient(jnp.zeros(8)), 0.0, atol=1e-15)
@@ -101,6 +104,7 @@ def test_zero_sum_objectives_sum_to_entropy_terms():
     assert float(u[0] + u[1]) == pytest.approx(0.0, abs=1e-12)
 
 
+@pytest.mark.slow
 def test_nash_conv_best_response_against_numpy():
     g = _random_game(7, n_states=2, actions=(2, 2))
     tg = g.data["tabular"]
@@ -153,6 +157,7 @@ def test_zero_sum_shorthand_negates_player_two():
     np.testing.assert_allclose(g.data["rewards"][1], -1.0)
 
 
+@pytest.mark.slow
 def test_game_data_are_float64_from_the_users_numbers_whatever_the_jax_default():
     # In a fresh interpreter without x64 (the test process has it on): the game is built first,
     # x64 is switched on afterwards (as `sgn certify` does), and 0.9 must still be 0.9.
@@ -201,6 +206,7 @@ def _entropy_shaped_rewards(r, probs, tau):
     return out
 
 
+@pytest.mark.slow
 def test_discounted_entropy_values_match_value_iteration():
     g = _discounted_game(10)
     tg = g.data["tabular"]
@@ -215,6 +221,7 @@ def test_discounted_entropy_values_match_value_iteration():
     np.testing.assert_allclose(u, 0.2 * ref @ g.data["initial"], atol=1e-10)
 
 
+@pytest.mark.slow
 def test_discounted_entropy_pseudo_gradient_is_autodiff_and_zero_sum_stays_zero_sum():
     g = _discounted_game(12)
     theta = jnp.asarray(np.random.default_rng(13).normal(size=g.dim))
@@ -244,6 +251,7 @@ def test_discounted_qre_satisfies_cens_softmax_condition():
         np.testing.assert_allclose(pi, soft / soft.sum(-1, keepdims=True), atol=1e-9)
 
 
+@pytest.mark.slow
 def test_shapley_value_is_an_equilibrium_and_the_discounted_qre_tends_to_it():
     g = get_game("markov-zerosum", entropy="discounted")
     tg = g.data["tabular"]

@@ -29,6 +29,7 @@ def test_from_openspiel_matches_registry(spiel_name, ours, scale):
 
 
 @pytest.mark.parametrize("spiel_name", ["matrix_rps", "matrix_brps", "matrix_shapleys_game", "matrix_bos"])
+@pytest.mark.slow
 def test_nash_conv_matches_open_spiel(spiel_name):
     game = pyspiel.load_game(spiel_name)
     ours = from_openspiel(game, tau=0.0).data["tabular"]

@@ -16,6 +16,7 @@ def _autodiff_field(game, x):
     return jnp.concatenate([jax.grad(f)(x)[b] for f, b in zip(game.losses, game.blocks, strict=True)])
 
 
+@pytest.mark.slow
 def test_pseudo_gradient_is_gradient_of_losses_three_players():
     rng = np.random.default_rng(0)
     tensors = [rng.normal(size=(2, 3, 2)) for _ in range(3)]
@@ -47,6 +48,7 @@ def _bos_qres(tau):
 
 
 @pytest.mark.parametrize(("tau", "n_qre"), [(2.0, 1), (1.0, 3)])
+@pytest.mark.slow
 def test_battle_of_sexes_qre_matches_scalar_closed_form(tau, n_qre):
     qres = _bos_qres(tau)
     assert len(qres) == n_qre
@@ -62,6 +64,7 @@ def test_battle_of_sexes_qre_matches_scalar_closed_form(tau, n_qre):
     assert min(abs(x0 - p) for p, _ in qres) < 1e-8
 
 
+@pytest.mark.slow
 def test_coordination_below_bifurcation_has_nonuniform_qre():
     tau = 0.5
     m = brentq(lambda m: m - np.tanh(m / tau), 0.1, 1.0, xtol=1e-15)  # 2p - 1 on the upper branch
@@ -207,6 +210,7 @@ def test_bimatrix_nash_degenerate_against_gambit():
 
 
 @pytest.mark.parametrize("name", ["battle-of-sexes", "shapley"])
+@pytest.mark.slow
 def test_qre_path_ends_near_a_nash_equilibrium(name):
     # The logit QRE path from large tau converges to a Nash equilibrium as tau -> 0.
     from policy.tabular import qre_path

@@ -24,6 +24,7 @@ def test_registered_with_parameters():
     assert {"from_pytree_losses", "neural_duel", "non_nash"} <= set(games.__all__)
 
 
+@pytest.mark.slow
 def test_pytree_losses_hand_jacobian():
     # f1 = |a|^2 + a0 * sum(b), f2 = sum(b^2) - a1 * b0:
     # F = (2a + (sum b, 0), 2b - (a1, 0, 0)) so J is constant, derived by hand below.
@@ -36,6 +37,7 @@ def test_pytree_losses_hand_jacobian():
     np.testing.assert_array_equal(g.data["center"], [1.0, 2.0, 0.0, 0.0, 0.0])
 
 
+@pytest.mark.slow
 def test_neural_duel_gradient_is_weight_decay_plus_network_terms():
     # With coupling 0 and an enormous weight decay, F_i = lam * theta_i + O(1) and J_ii -> lam I.
     lam = 1e6

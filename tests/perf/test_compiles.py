@@ -8,6 +8,7 @@ import textwrap
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import games
 import sgn
@@ -37,6 +38,7 @@ def _result(code):
     return json.loads([s for s in proc.stdout.splitlines() if s.startswith("RESULT ")][-1][len("RESULT "):])
 
 
+@pytest.mark.slow
 def test_host_path_compiles_nothing():
     out = _result(COUNT)
     # every number of these certificates is host float64 NumPy/SciPy: zero XLA compilations
@@ -45,6 +47,7 @@ def test_host_path_compiles_nothing():
     assert out["sgn"] == 0
 
 
+@pytest.mark.slow
 def test_markov_certificate_compiles_nothing():
     # the equilibrium and the 256-vertex Fisher bounds of a small tabular game run on the host
     code = COUNT.replace('[("sgn-toy", {}), ("lq64", {"lam": 1.2}), ("ring", {"n": 300}), ("saddle", {})]',
@@ -54,6 +57,7 @@ def test_markov_certificate_compiles_nothing():
     assert out["markov-zerosum"][1] == 0, out
 
 
+@pytest.mark.slow
 def test_fisher_kernel_compiled_once_per_shape():
     # JAX game data take the compiled route: one program per shape, the host's numbers to rounding
     import jax

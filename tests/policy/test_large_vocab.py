@@ -25,6 +25,7 @@ _TEMPS = [1.0, 0.5, 2.0]
     pytest.param(t, s, c, marks=() if k == j else pytest.mark.slow)
     for j, t in enumerate(_TEMPS) for k, (s, c) in enumerate(_SHAPES)
 ])
+@pytest.mark.slow
 def test_values_and_grads_match_plain(shape, chunk, temp):
     z = jnp.array(RNG.normal(size=shape) * 3)
     t = jnp.array(RNG.integers(0, shape[-1], shape[:-1]))
@@ -51,6 +52,7 @@ def test_check_grads():
                 order=1, modes=["rev"])
 
 
+@pytest.mark.slow
 def test_peaked_vocab_one_and_bf16():
     z = jnp.array([[1000.0, 0.0, 0.0], [0.0, -1000.0, 0.0]])
     lp, h = token_logp_entropy_chunked(z, jnp.array([0, 1]), chunk_size=1)
@@ -129,6 +131,7 @@ def test_bf16_peak_within_one_and_a_half_logits_with_the_default_chunk():
     pytest.param((1, 40, 5), 3, marks=pytest.mark.slow),  # a leading axis of size 1
     ((9, 4), 2),
 ])
+@pytest.mark.slow
 def test_bf16_panels_give_the_float32_numbers(shape, chunk):
     # bfloat16 logits are computed in float32: the same numbers as float32 logits holding the same
     # values, gradients rounded once to bfloat16 (at most one bfloat16 ulp apart, 2^-8 relative).

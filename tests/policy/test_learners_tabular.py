@@ -82,6 +82,7 @@ def test_cen_wei_chi_linear_rate(name, game, tau):
     assert _slope(trace) <= np.log(1 - eta * tau) + 1e-3
 
 
+@pytest.mark.slow
 def test_softmax_pg_local_rate_is_linearised_spectral_radius(coordination):
     tg, qre = coordination
     h = 1.0
@@ -107,6 +108,7 @@ def test_softmax_pg_local_rate_is_linearised_spectral_radius(coordination):
     assert np.min(np.abs(np.log(moduli) - slope)) < 2e-3
 
 
+@pytest.mark.slow
 def test_vmap_over_seeds_and_games_matches_loop():
     base = get_game("markov-coop").data["tabular"]
     games_ = jax.tree_util.tree_map(lambda a: jnp.stack([a, a]), base)
@@ -125,6 +127,7 @@ def test_vmap_over_seeds_and_games_matches_loop():
             np.testing.assert_allclose(a[k], b, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_every_learner_converges_on_markov_coop():
     tg = get_game("markov-coop").data["tabular"]
     z0 = [jnp.full((2, 2), 0.0).at[:, 0].set(0.5), jnp.zeros((2, 2)).at[1, 1].set(0.4)]

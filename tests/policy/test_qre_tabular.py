@@ -47,6 +47,7 @@ def test_qre_matches_scipy_logit_equations(name, tau):
     assert float(regularised_gap(g.data["tabular"], res.logits)) < 1e-12
 
 
+@pytest.mark.slow
 def test_homotopy_path_agrees_with_direct_solves():
     tg = get_game("biased-rps").data["tabular"]
     taus = np.geomspace(2.0, 0.05, 12)
@@ -68,6 +69,7 @@ def test_qre_tends_to_nash_of_biased_rps():
     np.testing.assert_allclose(jax.nn.softmax(path.logits[1][-1, 0]), y, atol=2e-3)
 
 
+@pytest.mark.slow
 def test_temperature_curriculum_loses_certificate_at_bifurcation(tmp_path):
 
     taus = [2.0, 1.5, 1.1, 0.9, 0.6]
@@ -97,6 +99,7 @@ def _random_matrix_game(tau):
 
 
 @pytest.mark.parametrize(("name", "tau"), [("biased-rps", 0.05), ("random", 0.5)])
+@pytest.mark.slow
 def test_solve_qre_tolerance_scales_with_dtype(name, tau):
     # A float32 solve is as accurate as float32 allows; a fixed 1e-10 would call it unconverged.
     g = _random_matrix_game(tau) if name == "random" else get_game(name, tau=tau)

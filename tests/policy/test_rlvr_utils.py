@@ -82,6 +82,7 @@ def test_summary_table_rows():
     assert "4.00" in lines[2]  # H0 / H_10 = 0.5 / 0.125
 
 
+@pytest.mark.slow
 def test_main_writes_metrics_summary_and_plot(tmp_path, capsys):
     out = str(tmp_path)
     rc = rlvr.main(["--method", "entropy", "--steps", "2", "--warmup-steps", "1", "--eval-every", "1",

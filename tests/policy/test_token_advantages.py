@@ -40,6 +40,7 @@ def np_grpo(r, g, eps=1e-6, std=True):
     return out
 
 
+@pytest.mark.slow
 def test_grpo_matches_numpy_and_all_equal_is_zero():
     np.testing.assert_allclose(grpo_advantages(R, G, num_groups=3), np_grpo(R, G), rtol=1e-12)
     for val in (0.0, 1.0):  # spec T2
@@ -61,6 +62,7 @@ def test_rloo_numpy():
     np.testing.assert_allclose(rloo_advantages(R, G, num_groups=3), exp, rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_hapo_token_level_numpy():
     r = np.array([1.0, 0.0, 0.0, 1.0])
     m = np.array([[1, 1, 1, 1], [1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0]], float)
@@ -209,6 +211,7 @@ def test_errors():
                                  jnp.ones((1, 2)), num_steps=2)
 
 
+@pytest.mark.slow
 def test_jit_traced_group_ids():
     # inside jit the range check is skipped (documented); shapes still validated
     f = jax.jit(lambda r, g: grpo_advantages(r, g, num_groups=3))

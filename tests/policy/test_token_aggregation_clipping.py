@@ -78,6 +78,7 @@ def test_token_mean_gradient_accumulation_with_global_denominator():
 T4 = [(1.0, 1.5), (1.0, 0.5), (-1.0, 0.5), (-1.0, 5.0), (-1.0, 1.1), (1.0, 1.0)]
 
 
+@pytest.mark.slow
 def test_t4_vanilla_dual_clip():
     a = jnp.array([[x[0] for x in T4]])
     lp = jnp.log(jnp.array([[x[1] for x in T4]]))

@@ -39,6 +39,7 @@ def test_entropy_t5(logits, temp, expected):
     assert h == pytest.approx(np_entropy(logits, temp), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_entropy_peaked_and_vocab_one():
     h = entropy_from_logits(jnp.array([100.0, 0.0, 0.0, 0.0]))
     assert 0.0 <= float(h) < 1e-30
@@ -65,6 +66,7 @@ def test_log_probs_temperature_numpy():
         np.testing.assert_allclose(got, ref, rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_entropy_gradient_check_and_closed_form():
     z = jnp.array([[0.3, -1.2, 2.0, 0.1], [1.0, 1.0, -3.0, 0.5]])
     check_grads(lambda x: entropy_from_logits(x, temperature=0.7), (z,), order=1, modes=["rev"])

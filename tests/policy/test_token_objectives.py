@@ -48,6 +48,7 @@ def k3(lp, ref):
     return np.exp(x) - x - 1
 
 
+@pytest.mark.slow
 def test_grpo_value_numpy_and_metric_names():
     loss, met = tokens.grpo(kl_coef=0.04)(logp=LP, old_logp=OLP, advantages=A, mask=M, ref_logp=REF, entropy=H)
     pg = np_seqmean(np_ppo(LP, OLP, A, 0.2, 0.2), M)
@@ -117,6 +118,7 @@ def test_entropy_bonus_aggregates_like_the_surrogate_and_adaptive():
     assert float(s.coef) == 1.0  # clipped to coef_max
 
 
+@pytest.mark.slow
 def test_micro_batches_with_global_denominator_sum_to_the_batch_loss():
     # Every term (surrogate, reference KL, entropy bonus) aggregates with the same global
     # denominator, so the two micro-batch losses add up to the batch loss. Counting the bonus with
@@ -141,6 +143,7 @@ def test_micro_batches_with_global_denominator_sum_to_the_batch_loss():
     assert float(sum(halves)) == pytest.approx(float(full), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_clip_cov_zeroes_selected():
     key = jax.random.key(1)
     loss_fn = tokens.clip_cov(fraction=0.2, cov_low=-10.0, cov_high=10.0)
@@ -318,6 +321,7 @@ def test_hpt_normalises_each_term_as_hpt_code():
     assert gate.tolist() == [True, True, False]  # 0, 1 and 2 correct rollouts against gate 1
 
 
+@pytest.mark.slow
 def test_unified_pg_references_and_stabilisation():
     m = jnp.ones((1, 3))
     lp, olp = jnp.log(jnp.array([[0.5, 0.2, 0.9]])), jnp.log(jnp.array([[0.25, 0.2, 0.3]]))
@@ -355,6 +359,7 @@ def test_empo_gspo_and_confidence_filter():
     assert keep.tolist() == [False] * 3 + [True] * 3  # confidences 1/3 and 2/3
 
 
+@pytest.mark.slow
 def test_all_parts_run_with_finite_values_and_gradients():
     rewards = jnp.array([1.0, 0.0, 1.0, 0.0])
     cases = [
@@ -429,6 +434,7 @@ def test_fully_masked_rows_no_nan(name):
     assert float(loss0) == 0.0
 
 
+@pytest.mark.slow
 def test_check_grads_composed_loss():
     lp = LP + 0.05  # stay away from the clip kinks
     loss_fn = tokens.chain(tokens.PPOClip(), tokens.ReferenceKL(coef=0.1), tokens.EntropyBonus(coef=0.01),
@@ -494,6 +500,7 @@ def test_errors():
 
 
 @pytest.mark.parametrize("method", ["clip_cov", "kl_cov"])
+@pytest.mark.slow
 def test_micro_batches_with_batch_selection_sum_to_batch_gradient(method):
     # batch of 6 rows split 3 + 3; global token denominator; the selection made once on the batch
     rng = np.random.default_rng(3)

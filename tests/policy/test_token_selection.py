@@ -90,6 +90,7 @@ def test_top_entropy_and_d3s_numpy():
     assert float(top_entropy_mask(H, np.zeros_like(M)).sum()) == 0.0
 
 
+@pytest.mark.slow
 def test_d3s_select_samples_bruteforce():
     import itertools
 
@@ -122,6 +123,7 @@ def test_steer_numpy(mode, lmin, lmax):
     np.testing.assert_allclose(np.asarray(w0)[M > 0], 1.0)
 
 
+@pytest.mark.slow
 def test_lp_reg_proxy_and_mask():
     z = np.log(np.array([[0.5, 0.3, 0.15, 0.05], [0.97, 0.01, 0.01, 0.01]]))
     px = lp_reg_proxy_logp(z, np.array([2, 1]), kappa=0.2)
@@ -140,6 +142,7 @@ def test_lp_reg_proxy_and_mask():
     assert float(sel1.sum()) == 0.0
 
 
+@pytest.mark.slow
 def test_siren_top_p_and_peak():
     p = np.array([0.5, 0.3, 0.15, 0.05])
     # cumsum 0.5, 0.8, 0.95, 1.0 < 0.9 -> keep {0.5, 0.3}; q = (5/8, 3/8)

@@ -89,6 +89,7 @@ def test_noda_dense_and_sparse_agree():
     np.testing.assert_allclose(a.vector, b.vector, rtol=1e-8)
 
 
+@pytest.mark.slow
 def test_sparse_perron_vs_lp_n500():
     mu, coupling = network_bounds(games.get_game("ring", n=500, seed=2))
     auto = optimize_block_weights(mu, coupling)

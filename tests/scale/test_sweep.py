@@ -48,6 +48,7 @@ def test_lq64_sweep_matches_pipeline(lq_map):
         assert c.certified == bool(lq_map.certified[k])
 
 
+@pytest.mark.slow
 def test_no_retracing_across_sweeps(monkeypatch):
     # Every sweep kernel is built by `_sharded`: wrap each per-item function so that a second trace raises.
     sharded, wrapped = certify.sweep._sharded, []
@@ -122,6 +123,7 @@ def test_sweep_errors():
         make_mesh([])
 
 
+@pytest.mark.slow
 def test_nonlinear_sweep_falls_back_to_pipeline():
     r = sweep_parameter("tanh-sin", "coupling", [0.5, 3.0], n_samples=64)
     assert not r.batched
@@ -153,6 +155,7 @@ def test_cli_needs_one_range(capsys):
     assert cli.main(["sweep", "lq64", "--param", "lam=0:1:3", "--samples", "0"]) == 2
 
 
+@pytest.mark.slow
 def test_cli_table_json_plot(tmp_path, capsys):
     out, png = tmp_path / "m.json", tmp_path / "m.png"
     code = cli.main(["sweep", "lq64", "--param", "lam=0:2.5:61", "--param", "half=4", "--out", str(out),

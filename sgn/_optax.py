@@ -37,7 +37,7 @@ def certified_sgd(step_size, *, player_rates: Sequence[float] | None = None):
     """Gradient play at a certified step as an ``optax.GradientTransformation``.
 
     Args:
-      step_size: the certified step ``h`` (e.g. ``certificate.euler_best_step``).
+      step_size: the certified step ``h`` (e.g. ``certificate.steps.euler_best_step``).
       player_rates: optional per-player multipliers ``r_i``. When given, ``params`` and the
         updates must be a sequence (tuple/list) of one pytree per player.
 

@@ -21,7 +21,7 @@ demo: $(STAMP)
 	@mkdir -p out
 	@$(VENV)/bin/sgn certify sgn-toy --out out/certificate.json --plot out/band.png --phase-plot out/phase.png
 
-## Run the whole default suite: unit tests, doctests and the notebooks.
+## Run the default (fast) suite: unit tests, doctests and the notebooks' stored outputs.
 test: $(STAMP)
 	$(PY) -m pytest -q -n $(JOBS) --dist loadfile --durations=15
 

@@ -107,9 +107,12 @@ def test_solver_margin_disagreeing_with_closed_form_is_never_certified(monkeypat
 def test_solver_weights_above_the_supremum_are_never_certified(monkeypatch):
     # A margin above lambda_P is impossible; if the exact recomputation ever said so (a bug),
     # the cross-check must refuse. Simulate it by shifting the closed form down.
+    import dataclasses
+
     import sgn
 
-    monkeypatch.setattr(sgn, "perron_value", lambda mu, coupling: 0.1)
+    closed_form = sgn.perron_weights
+    monkeypatch.setattr(sgn, "perron_weights", lambda *a, **k: dataclasses.replace(closed_form(*a, **k), upper=0.1))
     r = certify.optimize_block_weights(TOY_MU, TOY_L, weight_method="lp")
     assert r.status == "margin_mismatch"
 

@@ -1,5 +1,6 @@
 """Mirror/Fisher SGN certificate: coordination threshold, exact couplings, Markov quantities by two routes."""
 
+import dataclasses
 import itertools
 import json
 
@@ -89,6 +90,11 @@ def test_mirror_certificate_json_and_steps():
     assert np.isnan(cert.lipschitz)
     assert "no finite value" in cert.extra["not_applicable"]["lipschitz"]
     assert json.loads(cert.to_json())["weighted_lipschitz"] == pytest.approx(2.25, rel=1e-12)
+    # files written before mirror certificates had a beta (NaN there) still verify; a wrong beta does not
+    assert certify.check_certificate(dataclasses.replace(cert, weighted_lipschitz=float("nan"))).consistent
+    wrong = certify.check_certificate(dataclasses.replace(cert, weighted_lipschitz=2.0))
+    assert not wrong.consistent
+    assert "weighted_lipschitz" in wrong.message
 
 
 def test_mirror_weighted_lipschitz_bounds_the_log_ratio_field():

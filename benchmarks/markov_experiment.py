@@ -8,19 +8,23 @@
 Two convergence protocols for the sweep (``--protocol``):
 
 * ``authors`` (default; the authors' ``markov/experiment.py``): starts theta ~ N(0, 0.01^2) per
-  coordinate, 500 steps; a run counts as converged if the gradient norm falls below 1e-6, or if it
-  never left the distance 100 and ends within distance 1 of theta* in logits. A bounded oscillation
+  coordinate, 500 steps; their loop tests, at each step, the gradient norm before the update (< 1e-6:
+  stop, converged) and then the distance after it (> 100 or NaN: stop, diverged), and the sweep counts
+  a run as converged if it stopped converged or its last distance is < 1. A bounded oscillation
   (NPG beyond its linear limit settles on a period-2 orbit around theta*) therefore counts as
-  converged: the sweep measures *boundedness*, and NPG "fails" only once the orbit leaves the unit
-  ball, above the linear limit.
+  converged: the sweep measures *boundedness*; and since the gradient test comes first, a saturated
+  policy, whose gradient vanishes while its logits run off, counts as converged too (above
+  eta = 2/tau, 7.41 x eta_max). ``sweep_stopped_by`` counts which test ended each run.
 * ``ours``: starts theta* + N(0, sigma^2) (sigma = 1, a wider spread), ``--steps`` steps (2000); converged
   iff the final Lyapunov function is below 1e-8. This measures *convergence* to the equilibrium, so
   NPG fails exactly at its linear stability limit (about 4.8 x eta_max), where the period-doubling
   starts.
 
 Both agree that every certified step (eta <= eta_max) converges; they differ in where failure is
-declared above it. Distances here are between centred logits (the authors' least-squares natural
-gradient leaves the tiny initial gauge component unchanged, so the two differ by ~0.01).
+declared above it. ``benchmarks/markov_vs_authors.py`` puts both beside the authors' own code (from
+the authors' starting points) and explains each difference. Distances here are between centred
+logits (the authors' least-squares natural gradient leaves the tiny initial gauge component
+unchanged, so the two differ by ~0.01).
 
 Usage: python benchmarks/markov_experiment.py [--protocol authors|ours] [--seeds 20] [--steps 2000]
 (writes out/markov_experiment_<protocol>.json and out/markov_*.png)
@@ -67,8 +71,14 @@ def npg_linear_limit(tg, theta_star, shapes):
     return float(np.min(2 * lam.real / np.abs(lam) ** 2))
 
 
-def run(seeds=20, steps=2000, trace_steps=400, sigma=None, protocol="authors", out_dir="out", plots=True):
-    """Runs the experiment; returns a JSON-able dict."""
+def run(seeds=20, steps=2000, trace_steps=400, sigma=None, protocol="authors", out_dir="out", plots=True,
+        ratios=None, starts=None):
+    """Runs the experiment; returns a JSON-able dict.
+
+    ``ratios`` (default ``logspace(-1, 1, 20)``) are the sweep's eta / eta_max; ``starts`` (``(n, dim)``
+    logits, default: drawn by the protocol) replaces the random starting points, e.g. by the authors'
+    own (``benchmarks/markov_vs_authors.py``).
+    """
     if protocol not in PROTOCOLS:
         raise ValueError(f"expected protocol in {tuple(PROTOCOLS)}, got {protocol!r}")
     spec = PROTOCOLS[protocol]
@@ -88,9 +98,12 @@ def run(seeds=20, steps=2000, trace_steps=400, sigma=None, protocol="authors", o
     eta_safe = eta_max / 2
     eta_linear = npg_linear_limit(tg, theta_star, shapes)
 
-    rng = np.random.default_rng(0)
-    centre = theta_star if spec["around_equilibrium"] else jnp.zeros_like(theta_star)
-    starts = centre[None, :] + sigma * jnp.asarray(rng.normal(size=(seeds, game.dim)))
+    if starts is None:
+        rng = np.random.default_rng(0)
+        centre = theta_star if spec["around_equilibrium"] else jnp.zeros_like(theta_star)
+        starts = centre[None, :] + sigma * jnp.asarray(rng.normal(size=(seeds, game.dim)))
+    starts = jnp.asarray(starts, dtype=theta_star.dtype)
+    seeds = int(starts.shape[0])
 
     def lyap(z):
         return kl_to_qre(z, star, w)
@@ -116,9 +129,10 @@ def run(seeds=20, steps=2000, trace_steps=400, sigma=None, protocol="authors", o
         if protocol == "ours":
             s, _ = run_learner(make(step=eta), tg, z0, n_steps=sweep_steps)
             v = lyap(list(s.logits))
-            return jnp.isfinite(v) & (v < 1e-8), v
-        # the authors' loop: stop converged at |grad| < 1e-6 (checked before each update), stop
-        # diverged at distance > 100 or NaN; otherwise converged iff the final distance is < 1
+            return jnp.isfinite(v) & (v < 1e-8), v, jnp.int32(2)
+        # the authors' loop, iteration k: gradient g_k at theta_k, update, distance d_k of theta_{k+1};
+        # stop converged if g_k < 1e-6 (tested first), stop diverged if d_k > 100 or NaN; the sweep then
+        # counts a run as converged if it stopped converged or its last distance is < 1
         _, (g, d) = run_learner(make(step=eta), tg, z0, n_steps=sweep_steps,
                                 measure=lambda z: (grad_norm(z), dist(z)))
         g = jnp.concatenate([grad_norm(z0)[None], g[:-1]])  # gradient before step k
@@ -126,16 +140,22 @@ def run(seeds=20, steps=2000, trace_steps=400, sigma=None, protocol="authors", o
         bad = ~jnp.isfinite(d) | (d > 100)
         first_small = jnp.argmax(small) + jnp.where(jnp.any(small), 0, sweep_steps)
         first_bad = jnp.argmax(bad) + jnp.where(jnp.any(bad), 0, sweep_steps)
-        ok = jnp.where(first_small < first_bad, True, (first_bad == sweep_steps) & (d[-1] < 1.0))
-        return ok, d[-1]
+        stop = jnp.minimum(jnp.minimum(first_small, first_bad), sweep_steps - 1)
+        by_gradient = (first_small <= first_bad) & (first_small < sweep_steps)
+        ok = by_gradient | (d[stop] < 1.0)
+        stopped_by = jnp.where(by_gradient, 0, jnp.where(first_bad < sweep_steps, 1, 2))
+        return ok, d[stop], stopped_by
 
-    ratios = np.logspace(-1, 1, 20)
-    sweep, sweep_v = {}, {}
+    ratios = np.logspace(-1, 1, 20) if ratios is None else np.asarray(ratios, dtype=np.float64)
+    sweep, sweep_v, stopped = {}, {}, {}
     for name, make in (("npg", npg), ("epg", softmax_pg)):
         f = jax.jit(jax.vmap(jax.vmap(lambda eta, th, make=make: converged(make, eta, th), (None, 0)), (0, None)))
-        ok, v = f(jnp.asarray(ratios * eta_max), starts)
+        ok, v, by = f(jnp.asarray(ratios * eta_max), starts)
         sweep[name] = np.asarray(ok).mean(axis=1).tolist()
         sweep_v[name] = [float(x) if np.isfinite(x) else None for x in np.median(np.asarray(v), axis=1)]
+        by = np.asarray(by)
+        stopped[name] = [{k: int(np.sum(row == i)) for i, k in enumerate(("gradient", "diverged", "steps"))}
+                         for row in by]
     npg_ok = np.asarray(sweep["npg"])
     last_ok = float(ratios[npg_ok >= 1.0].max()) if np.any(npg_ok >= 1.0) else None
     first_fail = next((float(r) for r, p in zip(ratios, npg_ok, strict=True) if p < 1.0 and r > 1.0), None)
@@ -156,7 +176,8 @@ def run(seeds=20, steps=2000, trace_steps=400, sigma=None, protocol="authors", o
         "eta_linear_stability": eta_linear, "eta_linear_over_eta_max": eta_linear / eta_max,
         "sweep_ratios": ratios.tolist(), "sweep_convergence": sweep,
         "sweep_final_median": sweep_v,
-        "converged_if": ("|grad| < 1e-6, or bounded (distance <= 100) and final distance < 1 (authors)"
+        "sweep_stopped_by": stopped,
+        "converged_if": ("|grad| < 1e-6 before the distance passed 100, or final distance < 1 (authors)"
                          if protocol == "authors" else "final Lyapunov < 1e-8 (finite)"),
         "npg_last_converging_ratio": last_ok, "npg_first_failing_ratio": first_fail,
         "lyapunov_final_median": {k: float(np.median(v[:, -1])) for k, v in traces.items()},

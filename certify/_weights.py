@@ -299,8 +299,9 @@ def _closed_form(mu, off, tol, progress=False) -> WeightResult:
     if is_sparse(off):  # many players: the sparse route of sgn.perron_weights
         with ticks(total=2 * n, desc="Perron weights and margin", enabled=progress) as advance:
             r = sgn.perron_weights(mu, off, tol=tol, progress=advance)
-        return WeightResult(r.weights, r.margin, "perron", status=Status.OPTIMAL if r.converged else Status.NOT_CONVERGED,
-                            reason=r.reason, perron_margin=r.upper, lower=r.lower)
+        status = Status.OPTIMAL if r.converged else Status.NOT_CONVERGED
+        return WeightResult(r.weights, r.margin, "perron", status=status, reason=r.reason, perron_margin=r.upper,
+                            lower=r.lower)
     r = sgn.perron_weights(mu, off, tol=tol)
     w, margin = r.weights, r.margin
     if not (np.all(np.isfinite(w)) and np.all(w > 0) and math.isfinite(margin)):

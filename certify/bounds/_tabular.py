@@ -174,23 +174,47 @@ def mirror_step_bounds(tau: float, coupling) -> dict:
 
 
 MIRROR_NOT_APPLICABLE = {
-    "weighted_lipschitz": "no finite value: F_i contains tau grad H(x_i), unbounded on the simplex, so F has no "
-                          "l1 -> l_inf Lipschitz constant; the step comes from the log-ratio comparison system",
-    "lipschitz": "no finite value (as weighted_lipschitz)",
+    "lipschitz": "no finite value: F_i contains tau grad H(x_i), unbounded on the simplex, so F has no "
+                 "l1 -> l_inf Lipschitz constant; weighted_lipschitz is that of the log-ratio field instead",
     "block_norm": "not used: the mirror bounds are mu_i = tau and the tangent couplings",
     "euclidean_margin": "not used: the mirror geometry has no Euclidean (w = 1) test",
 }
 """Why a mirror-geometry certificate's NaN fields have no value (recorded in its ``extra``)."""
+
+MIRROR_LIPSCHITZ = ("beta = tau + rho(L): Lipschitz constant of the log-ratio field z_i -> -tau z_i + grad_i u_i("
+                    "softmax z) in the Perron-weighted max-norm of the oscillations osc(z_i - z_i') (the norm of "
+                    "the step rule, whatever w); the mirror step bound is 2/beta (2 alpha/beta^2 would be smaller)")
+"""What a mirror certificate's ``weighted_lipschitz`` is (recorded in its ``extra``)."""
+
+
+def mirror_lipschitz(tau: float, coupling) -> float:
+    r"""Lipschitz constant :math:`\beta = \tau + \rho(L)` of mirror descent's log-ratio field (module docstring).
+
+    The field is :math:`G_i(z) = -\tau z_i + g_i(\operatorname{softmax} z_{-i})`; by facts (i) and (ii)
+    of the module docstring :math:`\operatorname{osc}(G_i(z) - G_i(z')) \le \tau e_i + \sum_j L_{ij}e_j`
+    with :math:`e_j = \operatorname{osc}(z_j - z_j')`, so in the max-norm :math:`\max_i e_i/v_i`
+    weighted by the Perron vector :math:`v` of :math:`L` (:math:`Lv = \rho v`) the constant is
+    :math:`\tau + \rho(L)` (for reducible :math:`L`, any larger number, with weights
+    :math:`v > 0` by Collatz--Wielandt). Mirror descent :math:`z^+ = z + hG(z)` contracts for
+    :math:`h < 2/\beta` (:func:`mirror_step_bounds`). NaN when :math:`\tau \le 0`.
+
+    Examples:
+      >>> mirror_lipschitz(1.5, np.array([[0.0, 0.75], [0.75, 0.0]]))
+      2.25
+    """
+    if not tau > 0:
+        return float("nan")
+    return float(tau) + mirror_step_bounds(tau, coupling)["loop_gain"]
 
 
 def mirror_bounds(game) -> tuple[BlockBounds, dict]:
     r"""Exact ℓ1/KL bounds of an entropy-regularised normal-form game: :math:`\mu_i = \tau`, tangent couplings.
 
     Returns:
-      ``(bounds, extra)``: :class:`BlockBounds` with ``kind="exact"`` (only ``mu`` and
-      ``coupling`` are meaningful; there is no finite ℓ1→ℓ∞ Lipschitz constant, so
-      ``weighted_lipschitz`` is NaN) and JSON-able details (the QRE, its residual, the
-      Lyapunov function, the step rule).
+      ``(bounds, extra)``: :class:`BlockBounds` with ``kind="exact"`` (``mu``, ``coupling`` and
+      ``weighted_lipschitz``, which is :func:`mirror_lipschitz` for every ``w``: there is no finite
+      ℓ1→ℓ∞ Lipschitz constant of :math:`F`, so ``lipschitz`` is NaN) and JSON-able details (the QRE,
+      its residual, the Lyapunov function, the step rule, what ``weighted_lipschitz`` is).
 
     Examples:
       >>> import games
@@ -202,9 +226,12 @@ def mirror_bounds(game) -> tuple[BlockBounds, dict]:
     tau = float(game.data["tau"])
     n = payoffs.shape[0]
     nan = np.full(n, np.nan)
-    bounds = BlockBounds(np.full(n, tau), matrix_coupling(payoffs), nan, np.nan, np.nan, kind="exact",
-                         n_points=1, weighted=lambda w: WeightedBounds(float("nan")))
+    coupling = matrix_coupling(payoffs)
+    beta = mirror_lipschitz(tau, coupling)
+    bounds = BlockBounds(np.full(n, tau), coupling, nan, np.nan, np.nan, kind="exact",
+                         n_points=1, weighted=lambda w: WeightedBounds(beta))
     extra = {"lyapunov": "sum_i w_i KL(x_i* || x_i)", "not_applicable": MIRROR_NOT_APPLICABLE,
+             "weighted_lipschitz": MIRROR_LIPSCHITZ,
              "step_rule": "mirror descent x_i+ ~ x_i^(1-h tau) exp(h grad_i u_i): contracts for "
                           "0 < h < 2/(tau + rho(L)) (log-ratio comparison system)",
              "equilibrium": None, "residual": None}

@@ -1,5 +1,6 @@
 """Mirror/Fisher SGN certificate: coordination threshold, exact couplings, Markov quantities by two routes."""
 
+import dataclasses
 import itertools
 import json
 
@@ -10,7 +11,7 @@ import pytest
 
 import certify
 from certify.bounds import fisher_normalised_jacobians, matrix_coupling, sample_points, tangent_coupling
-from games import Region, get_game
+from games import Region, get_game, matrix_game
 from games.tabular import logit_pseudo_gradient, reduced_basis, split_logits
 from policy.tabular import npg, solve_qre
 
@@ -80,9 +81,59 @@ def test_mirror_certificate_json_and_steps():
     assert cert.steps.euler_factor == pytest.approx(0.5)
     assert cert.bounds.gain == pytest.approx(0.75 / 1.5)  # rho(D_mu^-1 L) with mu = tau
     assert cert.extra["loop_gain"] == pytest.approx(0.75)
-    # no finite beta in the l1/KL geometry: NaN with its reason, beside the finite mirror step
-    assert np.isnan(cert.bounds.weighted_lipschitz)
-    assert "no finite value" in cert.extra["not_applicable"]["weighted_lipschitz"]
+    # beta is the log-ratio field's Lipschitz constant tau + rho(L) = 1.5 + 0.75, and the step is 2/beta;
+    # F itself has no finite l1 -> l_inf constant: the unweighted 'lipschitz' stays NaN with its reason
+    assert cert.bounds.weighted_lipschitz == pytest.approx(2.25, rel=1e-12)
+    assert cert.steps.euler_step == pytest.approx(2 / cert.bounds.weighted_lipschitz, rel=1e-12)
+    assert "tau + rho(L)" in cert.extra["weighted_lipschitz"]
+    assert "weighted_lipschitz" not in cert.extra["not_applicable"]
+    assert np.isnan(cert.bounds.lipschitz)
+    assert "no finite value" in cert.extra["not_applicable"]["lipschitz"]
+    assert json.loads(cert.to_json())["bounds"]["weighted_lipschitz"] == pytest.approx(2.25, rel=1e-12)
+    # files written before mirror certificates had a beta (NaN there) still verify; a wrong beta does not
+    def with_beta(beta):
+        return dataclasses.replace(cert, bounds=dataclasses.replace(cert.bounds, weighted_lipschitz=beta))
+
+    assert certify.check_certificate(with_beta(float("nan"))).consistent
+    wrong = certify.check_certificate(with_beta(2.0))
+    assert not wrong.consistent
+    assert "weighted_lipschitz" in wrong.message
+
+
+def test_mirror_weighted_lipschitz_bounds_the_log_ratio_field():
+    a = np.array([[3.0, -1.0, 0.0], [-1.0, 1.0, 1.0]])
+    b = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.0]])
+    tau = 2.0
+    # L_ij = 1/4 max over row pairs of the oscillation of their difference (the same over columns):
+    # a's rows differ by [4, -2, -1] (osc 6), b's by [-1, 1, 0.5] (osc 2)
+    l12, l21 = 6 / 4, 2 / 4
+    rho = np.sqrt(l12 * l21)  # Perron root of [[0, l12], [l21, 0]]
+    game = matrix_game(a, b, tau=tau)
+    cert = certify.certify(game)
+    assert game.geometry == "mirror"
+    assert cert.status == "certified"
+    assert cert.bounds.coupling == [[0.0, pytest.approx(l12)], [pytest.approx(l21), 0.0]]
+    assert cert.bounds.weighted_lipschitz == pytest.approx(tau + rho, rel=1e-12)
+    assert cert.steps.euler_step == pytest.approx(2 / (tau + rho), rel=1e-12)
+    v = np.array([np.sqrt(l12), np.sqrt(l21)])  # right Perron vector: L v = rho v
+
+    def field(z1, z2):  # G_i(z) = -tau z_i + grad_{x_i} u_i(x_{-i}), x = softmax(z)
+        x1, x2 = np.exp(z1 - z1.max()), np.exp(z2 - z2.max())
+        x1, x2 = x1 / x1.sum(), x2 / x2.sum()
+        return -tau * z1 + a @ x2, -tau * z2 + b.T @ x1
+
+    def norm(d1, d2):
+        return max(np.ptp(d1) / v[0], np.ptp(d2) / v[1])
+
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for scale in (1e-3, 0.3, 3.0, 30.0):
+        for _ in range(400):
+            z, zz = [[rng.normal(size=n) * scale for n in (2, 3)] for _ in range(2)]
+            g, gg = field(*z), field(*zz)
+            worst = max(worst, norm(g[0] - gg[0], g[1] - gg[1]) / norm(z[0] - zz[0], z[1] - zz[1]))
+    assert worst <= cert.bounds.weighted_lipschitz * (1 + 1e-12)
+    assert worst >= tau  # the -tau z part alone already has Lipschitz constant tau: the bound is not vacuous
 
 
 def test_bad_region_and_inapplicable_bounds():

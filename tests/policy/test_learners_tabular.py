@@ -165,3 +165,27 @@ def test_markov_experiment_reproduces_sweep_transition():
     i = int(np.argmin(np.abs(ratios - 4.83)))  # just past the linear limit
     assert ok[i] == 1.0
     assert npg_ok[i] == 0.0
+
+
+def test_markov_vs_authors_skips_without_the_authors_code(monkeypatch, capsys, tmp_path):
+    import argparse
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "markov_vs_authors.py"
+    spec = importlib.util.spec_from_file_location("markov_vs_authors", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.delenv("SGN_AUTHORS_CODE", raising=False)
+    monkeypatch.delenv("SGN_AUTHORS_PYTHON", raising=False)
+    assert mod._authors(argparse.Namespace(authors=None, authors_python=None)) is None
+    assert "authors' code: skipped" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="expected a SmallGainNash checkout"):
+        mod._authors(argparse.Namespace(authors=str(tmp_path), authors_python=None))
+    (tmp_path / "markov").mkdir()
+    (tmp_path / "markov" / "experiment.py").write_text("")
+    with pytest.raises(SystemExit, match="expected a Python with torch"):
+        mod._authors(argparse.Namespace(authors=str(tmp_path), authors_python=str(tmp_path / "none")))
+    # the sweep grid is the paper's logspace(-1, 1, 20) plus NPG's linear limit 4.78
+    assert len(mod.MULTIPLIERS) == 21
+    assert 4.78 in mod.MULTIPLIERS

@@ -34,3 +34,4 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.name in SLOW_DOCTESTS:
             item.add_marker(pytest.mark.slow)
+

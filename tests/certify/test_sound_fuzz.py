@@ -621,6 +621,7 @@ SLOW_PLANS = (
 DEFAULT_BUDGET = {"rounds": 4, "boxes": 64, "points": 256}
 
 
+@pytest.mark.slow  # each family compiles its enclosures (about a minute in all); the checker's self-tests stay
 def test_sound_fuzz_default():
     # The first 16 games of the slow 200-game run: zero false claims, and every kind of outcome occurs.
     stats = fuzz(16, DEFAULT_PLAN, seed=2024, budget=DEFAULT_BUDGET, padded_every=4)

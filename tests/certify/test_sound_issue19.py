@@ -156,7 +156,8 @@ def _jacobian_claims_hold(game, cert, n_points=400, seed=0):
                 assert np.linalg.norm(J[:, bi, bj], 2, axis=(1, 2)).max() <= cert.bounds.coupling[i][j] + 1e-9
 
 
-@pytest.mark.parametrize("mode", MODES)
+# padded (a second-order enclosure per case: the costliest) runs in the slow suite
+@pytest.mark.parametrize("mode", [m if m != "padded" else pytest.param(m, marks=pytest.mark.slow) for m in MODES])
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_library_answers(cases_file, name, mode):
     game = games.load_game(f"{cases_file}:{name}")

@@ -277,11 +277,11 @@ def test_shapley_value_errors():
         shapley_value(_random_game(16, n_states=2, actions=(2, 2)).data["tabular"])
 
 
-@pytest.mark.parametrize("make", [  # each game compiles the JAX solver anew: three by default, six in slow
-    lambda: get_game("markov-coop").data["tabular"],
+@pytest.mark.parametrize("make", [  # each game compiles the JAX solver anew: one by default, six in slow
+    pytest.param(lambda: get_game("markov-coop").data["tabular"], marks=pytest.mark.slow),
     lambda: get_game("markov-zerosum", entropy="discounted", tau=0.1).data["tabular"],
     pytest.param(lambda: _random_game(21).data["tabular"], marks=pytest.mark.slow),
-    lambda: _discounted_game(22, zero_sum=True).data["tabular"],
+    pytest.param(lambda: _discounted_game(22, zero_sum=True).data["tabular"], marks=pytest.mark.slow),
     pytest.param(lambda: tabular_from_matrix(np.random.default_rng(23).normal(size=(3, 3, 2, 4)), tau=0.7),
                  marks=pytest.mark.slow),  # 3 players
     pytest.param(lambda: tabular_from_matrix([[[1.0, 0.0, 0.0]], [[0.0, 0.0, 1.0]]], tau=1.0),

@@ -15,7 +15,7 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 import pytest  # noqa: E402
 
 SLOW_DOCTESTS = {
-    # Examples that each compile a large program (several seconds on one core): run by `make test-slow`.
+    # Examples that each took 1.5 s or more on a quiet core (they compile large programs): `make test-slow`.
     "certify.bounds._tabular.fisher_normalised_jacobians",
     "certify.bounds._sound.lipschitz_padded_bounds",
     "certify.bounds._methods.Padded",
@@ -26,6 +26,19 @@ SLOW_DOCTESTS = {
     "policy.tokens._presets.clip_cov",
     "certify.plots.plot_sweep",
     "policy.tabular._curriculum.temperature_curriculum",
+    "policy.tabular._qre.solve_qre",
+    "certify.bounds._methods.Refine",
+    "certify.bounds._sound.refine_block_bounds",
+    "certify.sweep.RegionMap",
+    "games._matrix.matrix_game",
+    "games._neural.from_pytree_losses",
+    "certify.sweep.SweepResult.certified_ranges",
+    "certify.sweep.sweep_parameter",
+    "certify.sweep.SweepResult",
+    "certify.bounds._methods.Sampled",
+    "policy.tokens._parts.DSDRLocalEntropy",
+    "policy.tokens._presets.empo",
+    "policy.tabular._learners.optimistic_mwu",
 }
 
 

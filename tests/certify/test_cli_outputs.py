@@ -134,6 +134,7 @@ def test_basin_out_holds_what_json_prints_and_each_output_is_confirmed(tmp_path,
     assert cli.main(["verify", str(out), "--pairs", "4", "--steps", "10"]) == 0  # the basin is not certified data
 
 
+@pytest.mark.slow
 def test_refine_report_says_rounds_boxes_budget_and_why_it_stopped(capsys):
     # tanh-sin with coupling 3 on [-1, 1]^2 is not decided by the small-gain test on one or a few boxes; with a
     # budget of 2 rounds the search stops on the budget, and the report says so (2 of 2 rounds).

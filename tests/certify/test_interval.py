@@ -129,6 +129,7 @@ def test_unary_enclosures_contain_dense_samples_and_are_sharp(name, f, boxes):
                 assert d_hi <= ders.max() + tol_d, (name, a, b)
 
 
+@pytest.mark.slow
 def test_sigmoid_derivative_far_in_the_tail():
     # s'(x) = e^-x / (1 + e^-x)^2; the naive s (1 - s) cancels to 0 for x > 37, JAX's grad too.
     jlo, jhi = interval_jacobian(jax.nn.sigmoid, jnp.array([20.0]), jnp.array([40.0]))
@@ -259,6 +260,7 @@ def test_fuzz_enclosures_contain_sampled_values():
     assert np.all(j <= np.asarray(jhi)[:, None])
 
 
+@pytest.mark.slow
 def test_constant_jacobian_is_enclosed_to_rounding():
     a = np.array([[2.0, -0.3, 0.1], [0.7, 1.5, -1.0 / 3.0], [0.0, 0.25, 3.0]])
     jlo, jhi = interval_jacobian(lambda z: jnp.asarray(a) @ z + 1.0, -jnp.ones(3), 5 * jnp.ones(3))

@@ -45,6 +45,7 @@ def test_logsumexp_value_and_gradient_are_sharp():
 
 
 @pytest.mark.parametrize("form", ["jax", "manual"])
+@pytest.mark.slow
 def test_softmax_and_log_softmax_values_are_sharp(form):
     if form == "jax":
         sm, lsm = jax.nn.softmax, jax.nn.log_softmax

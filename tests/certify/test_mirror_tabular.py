@@ -219,6 +219,7 @@ def _paper_route(game, points, weights):
     return np.min(mus, axis=0), np.max(ls, axis=0), np.max(betas)
 
 
+@pytest.mark.slow
 def test_markov_quantities_two_routes(coop_certificate):
     c = coop_certificate
     game = get_game("markov-coop")

@@ -149,6 +149,7 @@ def test_branch_and_bound_decides_what_one_box_refuses():
     np.testing.assert_allclose(np.prod(rec.box_hi - rec.box_lo, axis=1).sum(), 4.0, rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_branch_and_bound_respects_budget():
     lo, hi = -np.ones(2), np.ones(2)
     b, rec = refine_block_bounds(coupled, lo, hi, (1, 1), decide=lambda b: False, max_rounds=50, max_boxes=20)
@@ -161,6 +162,7 @@ def test_branch_and_bound_respects_budget():
     assert rec0.evaluations == 1
 
 
+@pytest.mark.slow
 def test_lipschitz_padded_bounds_are_sound_and_converge():
     lo, hi = -np.ones(2), np.ones(2)
     oracle = sampled_oracle(spec_game, lo, hi, (1, 1), 20000)

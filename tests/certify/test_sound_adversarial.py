@@ -168,6 +168,7 @@ def test_jump_is_refused_by_every_mode_naming_the_predicate():
 
 
 @pytest.mark.parametrize("f", [jnp.floor, jnp.sign, jnp.round, lambda t: (t > 0.2).astype(t.dtype)])
+@pytest.mark.slow
 def test_steps_make_padded_bounds_refuse(f):
     F = _game(lambda x: x[0] + 0.5 * f(x[0] - 0.3) + 0.1 * x[1])
     with pytest.raises(NotEnclosable) as err:

@@ -34,6 +34,7 @@ def own(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_cli_sweeps_a_py_factory_and_records_its_sha(own, capsys):
     assert cli.main(["sweep", "duel.py:make_game", "--param", "coupling=0:1.5:7", "--json", "--out", "s.json"]) == 0
     data = json.loads(capsys.readouterr().out)

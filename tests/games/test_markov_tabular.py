@@ -96,6 +96,7 @@ def test_coop_uniform_policy_is_stationary():
     np.testing.assert_allclose(flatten_logits(z), 0.0, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_zero_sum_objectives_sum_to_entropy_terms():
     g = get_game("markov-zerosum", tau=0.0)
     tg = g.data["tabular"]

@@ -85,6 +85,7 @@ def test_registry_entries_exist_and_are_mirror_games():
         assert g.params["tau"] > 0
 
 
+@pytest.mark.slow
 def test_nash_conv_matches_hand_computation_rps():
     # RPS, x = (1, 0, 0) vs y uniform: player 1 gets 0, best response 0; player 2's best response
     # to rock is paper (+1) while it gets 0 on average -> NashConv = 1.

@@ -12,6 +12,7 @@ from certify import certified_basin
 from games import from_pytree_losses, neural_duel, non_nash
 
 
+@pytest.mark.slow
 def test_registered_with_parameters():
     assert {"neural-duel", "non-nash"} <= set(games.game_names())
     assert games.game_parameters("neural-duel")["width"] == 8

@@ -117,6 +117,7 @@ def test_bf16_memory_is_one_panel_and_one_chunk_beyond_donated_logits():
     assert peak <= 1.25 * logits_b + chunk_b + 2**16
 
 
+@pytest.mark.slow
 def test_bf16_peak_within_one_and_a_half_logits_with_the_default_chunk():
     # Default chunk: 256 rows / 16 = 16 rows (16 chunks), 8 panels of 32 rows: one eighth of the
     # logits in bit patterns plus a float32 chunk of 16 x 2048 x 4 bytes, also an eighth: 1.25x.

@@ -104,6 +104,7 @@ def test_t4_vanilla_dual_clip():
     assert float(met["clip_ratio/low_mean"]) == pytest.approx(1 / 6)
 
 
+@pytest.mark.slow
 def test_t4_trl():
     a = jnp.array([[x[0] for x in T4]])
     lp = jnp.log(jnp.array([[x[1] for x in T4]]))

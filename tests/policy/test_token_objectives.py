@@ -337,6 +337,7 @@ def test_unified_pg_references_and_stabilisation():
     np.testing.assert_allclose(g, [[0.0, 1.0 / 3, 0.0]], atol=1e-15)
 
 
+@pytest.mark.slow
 def test_empo_gspo_and_confidence_filter():
     # EMPO's code (verl's gspo loss) averages the sequence objective over sequences:
     # mean_i max(-A_i s_i, -A_i clip(s_i, 1 - 3e-4, 1 + 4e-4)), s_i = exp(mean_t (lp - olp)),

@@ -68,6 +68,7 @@ def test_no_retracing_across_sweeps(monkeypatch):
     assert {"diag_min", "block_norms", "weights"} <= set(wrapped)
 
 
+@pytest.mark.slow
 def test_sampled_bounds_sharded_equal_pipeline():
     g = games.get_game("tanh-sin")
     ours = certify.bounds.Sampled(n_samples=300, seed=4, mesh=make_mesh())(g)
@@ -82,6 +83,7 @@ def test_sampled_bounds_sharded_equal_pipeline():
     np.testing.assert_allclose(ours.at_weights(w), ref.at_weights(w), rtol=1e-13)
 
 
+@pytest.mark.slow
 def test_region_grid_tiles_match_per_tile_bounds():
     g = games.get_game("tanh-sin", radius=2.0)
     m = certify_region_grid(g, divisions=(3, 2), n_samples=16, seed=1)
@@ -172,6 +174,7 @@ def test_cli_table_json_plot(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["certified"] == [False, False]
 
 
+@pytest.mark.slow
 def test_sweep_agrees_with_certify_where_the_direct_test_proves():
     # rotation: J = [[mu, c], [-c, mu]], sym J = mu I, so the Euclidean margin is mu = 1 for every c, while
     # the comparison matrix [[1, -c], [-c, 1]] refuses for c >= 1; beta = ||J|| = sqrt(1 + c^2) and the

@@ -15,7 +15,7 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 import pytest  # noqa: E402
 
 SLOW_DOCTESTS = {
-    # Examples that each took 1.5 s or more on a quiet core (they compile large programs): `make test-slow`.
+    # Examples that each took 1 s or more on a quiet core (they compile large programs): `make test-slow`.
     "certify.bounds._tabular.fisher_normalised_jacobians",
     "certify.bounds._sound.lipschitz_padded_bounds",
     "certify.bounds._methods.Padded",
@@ -39,6 +39,22 @@ SLOW_DOCTESTS = {
     "policy.tokens._parts.DSDRLocalEntropy",
     "policy.tokens._presets.empo",
     "policy.tabular._learners.optimistic_mwu",
+    "policy.tokens._selection.d3s_select_samples",
+    "certify.bounds._sound.RefineRecord",
+    "certify.bounds._matrix_free.matrix_free_point_estimate",
+    "policy.tokens._surrogates.GradientPreservingClip",
+    "games._markov.equilibrium_residual",
+    "policy.tokens._presets.agentic_ebpo",
+    "policy.tokens._parts.SirenAnchor",
+    "certify.bounds._matrix_free.matrix_free_region_bounds",
+    "policy.tokens._advantages.dsdr_advantages",
+    "policy.tokens._parts.EntropyDiscriminatorClip",
+    "policy.tokens._presets.siren",
+    "games._neural.neural_duel",
+    "policy.tokens._presets.dr_grpo",
+    "policy.tokens._presets.copo",
+    "policy.tokens._selection.lp_reg_proxy_logp",
+    "certify.bounds._matrix_free.matrix_free_block_bounds",
 }
 
 

@@ -123,6 +123,7 @@ def test_read_only_folder_refused_before_work(tmp_path, capsys):
         folder.chmod(0o700)
 
 
+@pytest.mark.slow
 def test_basin_out_holds_what_json_prints_and_each_output_is_confirmed(tmp_path, capsys):
     out, band = tmp_path / "c.json", tmp_path / "b.png"
     argv = ["certify", "tanh-sin", "--bounds", "interval", "--basin", "--json"]

@@ -4,6 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import pytest
 
 import certify
 import games
@@ -16,6 +17,7 @@ def _kept_figure(monkeypatch):
     return kept
 
 
+@pytest.mark.slow
 def test_phase_plot_title_fits_and_legend_is_off_the_axes(tmp_path, monkeypatch):
     kept = _kept_figure(monkeypatch)
     game = games.get_game("tanh-sin", coupling=0.8)

@@ -185,6 +185,7 @@ def test_point_boxes_contain_libm_values(jf, mf, mdf):
         assert float(jlo[k, 0, 0]) <= mdf(v) <= float(jhi[k, 0, 0]), v
 
 
+@pytest.mark.slow
 def test_repeated_variables_avoid_dependency_where_the_jaxpr_shows_it():
     def f(z):
         x = z[0]  # one variable used twice: the jaxpr shows `mul x x`, not two slices

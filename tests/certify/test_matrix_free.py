@@ -131,6 +131,7 @@ def test_float32_points_agree_to_single_precision(duel):
     np.testing.assert_allclose(got.coupling, ref.coupling, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_certify_matrix_free_matches_exact_toy():
     # TC1: alpha = 1 - 1/sqrt(2), w = (1, 200), beta = 1.70711 (spec §9).
     # MatrixFree with no random points: the region's centre, the origin.
@@ -144,6 +145,7 @@ def test_certify_matrix_free_matches_exact_toy():
     assert c.extra["bounds_method"] == "matrix_free"
 
 
+@pytest.mark.slow
 def test_region_points_and_region_bounds():
     g = games.get_game("tanh-sin")
     pts = sample_points(g.region, n_samples=3, seed=0, vertices=False)

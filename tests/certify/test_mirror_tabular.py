@@ -21,6 +21,7 @@ def _cube_vertices(center, radius):
 
 
 @pytest.mark.parametrize("tau", [0.5, 0.99, 1.01, 1.5, 3.0])
+@pytest.mark.slow
 def test_coordination_threshold_is_qre_bifurcation(tau):
     cert = certify.certify(get_game("coordination", tau=tau))
     # mu = (tau, tau), L12 = L21 = 1/4 (1 + 1 + 1 + 1) = 1: alpha_max = tau - 1 (Perron value of K)

@@ -177,6 +177,7 @@ def test_lipschitz_padded_bounds_are_sound_and_converge():
     assert gaps[2] < 0.05
 
 
+@pytest.mark.slow
 def test_lipschitz_padded_bounds_with_user_hessian_bound():
     a = np.array([[2.0, 0.5], [-0.3, 1.0]])
     lin = lambda z: jnp.asarray(a) @ z  # noqa: E731

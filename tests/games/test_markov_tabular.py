@@ -51,6 +51,7 @@ def _numpy_values(p, r, gamma, probs):
     return v
 
 
+@pytest.mark.slow
 def test_evaluate_matches_value_iteration():
     g = _random_game(0)
     tg = g.data["tabular"]

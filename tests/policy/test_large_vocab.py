@@ -45,6 +45,7 @@ def test_values_and_grads_match_plain(shape, chunk, temp):
     np.testing.assert_allclose(g, g0, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_check_grads():
     z = jnp.array(RNG.normal(size=(6, 5)))
     t = jnp.array(RNG.integers(0, 5, 6))

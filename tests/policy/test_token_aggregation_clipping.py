@@ -48,6 +48,7 @@ def test_t1_grpo_advantages_and_aggregations():
     np.testing.assert_allclose(d, [0.5, -0.5, -0.5, 0.5])
 
 
+@pytest.mark.slow
 def test_t3_fully_masked_row():
     a = jnp.array([1.0, -1.0])
     m = jnp.array([[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
@@ -121,6 +122,7 @@ def test_t4_trl():
     assert float(total) == pytest.approx((-1.28 - 0.5 + 0.8 + 4.0 + 1.1 - 1.0) / 6)
 
 
+@pytest.mark.slow
 def test_gradient_preserving_clip():
     lp0 = jnp.log(jnp.array([2.0, 0.5, 1.0]))
     a = jnp.array([1.0, -1.0, 1.0])
@@ -135,6 +137,7 @@ def test_gradient_preserving_clip():
     np.testing.assert_allclose(g2, [-1.28, 0.8, -1.0])
 
 
+@pytest.mark.slow
 def test_no_clip_cispo_sapo():
     lp = jnp.log(jnp.array([3.0, 0.5]))
     a = jnp.array([1.0, -2.0])

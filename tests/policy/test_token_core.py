@@ -78,6 +78,7 @@ def test_entropy_gradient_check_and_closed_form():
     np.testing.assert_allclose(g, -p * (jnp.log(p) + h[:, None]) / t, rtol=1e-10)
 
 
+@pytest.mark.slow
 def test_kl_estimators_numpy():
     lp = np.array([-0.5, -2.0, -1.0])
     ref = np.array([-1.0, -1.5, -1.0])

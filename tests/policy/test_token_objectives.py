@@ -78,6 +78,7 @@ def test_grpo_value_numpy_and_metric_names():
     assert np.isnan(float(met2["entropy"]))
 
 
+@pytest.mark.slow
 def test_dapo_and_dr_grpo_numpy():
     loss, _ = tokens.dapo()(logp=LP, old_logp=OLP, advantages=A, mask=M)
     assert float(loss) == pytest.approx(np_tokmean(np_ppo(LP, OLP, A, 0.2, 0.28), M), rel=1e-6)
@@ -86,6 +87,7 @@ def test_dapo_and_dr_grpo_numpy():
     assert float(loss) == pytest.approx(float(exp), rel=1e-6)
 
 
+@pytest.mark.slow
 def test_entropy_bonus_aggregates_like_the_surrogate_and_adaptive():
     loss, met = tokens.ppo_entropy_bonus(coef=0.1)(logp=LP, old_logp=OLP, advantages=A, mask=M, entropy=H)
     pg = np_tokmean(np_ppo(LP, OLP, A, 0.2, 0.2), M)
@@ -167,6 +169,7 @@ def test_clip_cov_zeroes_selected():
     np.testing.assert_allclose(g1, g2)
 
 
+@pytest.mark.slow
 def test_kl_cov_numpy_and_on_policy_noop():
     loss, met = tokens.kl_cov(fraction=0.2, coef=1.0)(logp=LP, old_logp=OLP, advantages=A, mask=M)
     lp, olp, a = np.asarray(LP), np.asarray(OLP), np.broadcast_to(np.asarray(A)[:, None], (B, T))
@@ -186,6 +189,7 @@ def test_kl_cov_numpy_and_on_policy_noop():
     np.testing.assert_allclose(g_kl, g_pg)
 
 
+@pytest.mark.slow
 def test_lp_reg_numpy():
     px = LP + 0.3
     a = -jnp.ones(B)
@@ -305,6 +309,7 @@ def np_hpt(lp, olp, a, h, m, sft, t_max, ent_coef, sft_coef=1.0):
     return loss, g_lp, g_h
 
 
+@pytest.mark.slow
 def test_hpt_normalises_each_term_as_hpt_code():
     sft = jnp.array([0.0, 1.0, 0.0, 1.0])
     fn = tokens.hpt(entropy_coef=1e-3, constant=5.0)
@@ -445,6 +450,7 @@ def test_check_grads_composed_loss():
     check_grads(lambda x: tokens.rpo_loss(x, LP, REF, REF, M, M)[0], (LP,), order=2)
 
 
+@pytest.mark.slow
 def test_jit_matches_eager_and_loss_is_static():
     loss_fn = tokens.clip_cov(fraction=0.3, cov_low=-9.0)
     f = jax.jit(lambda lp: loss_fn(logp=lp, old_logp=OLP, advantages=A, mask=M, key=jax.random.key(3))[0])

@@ -109,6 +109,7 @@ def verl_cov(lp, a, m):
     return np.where(v, (a - a[v].mean()) * (lp - lp[v].mean()), 0.0)
 
 
+@pytest.mark.slow
 def test_from_verl_clip_cov_matches_verl():
     # ratio 1 selects every candidate, so the random subset is the whole candidate set
     cfg = {"clip_ratio": 0.2, "policy_loss": {"loss_mode": "clip_cov", "clip_cov_ratio": 1.0,

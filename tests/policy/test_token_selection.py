@@ -49,6 +49,7 @@ def test_covariance_and_kl_cov_topk():
     assert float(sel1.sum()) == 1.0
 
 
+@pytest.mark.slow
 def test_clip_cov_subset_properties():
     cov = np_cov(LP, ADV, M)
     lo, hi = -1.0, 1.0
@@ -162,6 +163,7 @@ def test_siren_top_p_and_peak():
     assert float(siren_peak_mask(h, np.zeros_like(m)).sum()) == 0.0
 
 
+@pytest.mark.slow
 def test_entropy_discriminator_finite_difference():
     z = jnp.array([[1.0, -0.5, 2.0, 0.3], [0.0, 0.1, -1.0, 3.0]])
     tok = jnp.array([2, 1])

@@ -56,6 +56,7 @@ def test_margin_matches_generalized_eigenvalue_form_random():
             assert float(sgn.small_gain_margin(mu, L, 7.5 * w)) == pytest.approx(got, abs=1e-10)
 
 
+@pytest.mark.slow
 def test_margin_jit_and_vmap():
     f = jax.jit(sgn.small_gain_margin)
     assert float(f(TOY_MU, TOY_L, jnp.array([1.0, 200.0]))) == pytest.approx(1 - 2**-0.5, abs=1e-12)

@@ -71,7 +71,7 @@ from certify._sharding import put as _put
 from certify._sharding import sharded as _sharded
 from certify._sweep_source import game_family, recorded_source
 from certify.bounds._methods import as_region, resolve
-from certify.bounds._sampled import gram_spectral_norm
+from certify.bounds._sampled import gram_spectral_norm, sharded_jacobian_kernel
 from certify.bounds._sampling import sample_points
 from games import Game, Region
 from sgn import _checks
@@ -544,20 +544,11 @@ def sweep_parameter(game: str, param: str, values, *, params=None, mesh: Mesh | 
 # --- sampled bounds and region tilings ----------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=64)
-def _jacobian_kernel(pseudo_gradient, mesh: Mesh):
-    def one(x):
-        f, j = pseudo_gradient(x), jax.jacfwd(pseudo_gradient)(x)
-        return jnp.all(jnp.isfinite(f)) & jnp.all(jnp.isfinite(j)), j
-
-    return _sharded(one, mesh, 1)
-
-
 def _point_quantities(game: Game, points: np.ndarray, mesh: Mesh):
     """Per-point F, J, mu, block norms, ||J||, lambda_min(sym J) (points sharded)."""
     n = points.shape[0]
     pts = _put(points, mesh)
-    ok_d, j_d = _jacobian_kernel(game.pseudo_gradient, mesh)(pts)  # J stays on the devices
+    ok_d, j_d = sharded_jacobian_kernel(game.pseudo_gradient, mesh)(pts)  # J stays on the devices
     mu_d, norms_d, lip_d, euc_d = _matrix_quantities(j_d, tuple(game.dims), mesh)
     finite = _fetch(ok_d, n)
     return j_d, finite, _fetch(mu_d, n), _fetch(norms_d, n), _fetch(lip_d, n), _fetch(euc_d, n)

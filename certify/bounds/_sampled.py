@@ -148,7 +148,9 @@ def _nan_bounds(n: int, n_points: int) -> BlockBounds:
 
 
 @functools.lru_cache(maxsize=64)
-def _sharded_jacobian_kernel(pseudo_gradient, mesh: Mesh):
+def sharded_jacobian_kernel(pseudo_gradient, mesh: Mesh):
+    """``points -> (finite, J)`` with the points and Jacobians sharded over ``mesh`` (compiled once per F and mesh)."""
+
     def one(x):
         f, j = pseudo_gradient(x), jax.jacfwd(pseudo_gradient)(x)
         return jnp.all(jnp.isfinite(f)) & jnp.all(jnp.isfinite(j)), j
@@ -286,7 +288,7 @@ def sampled_block_bounds(game, region, *, n_samples: int = 1024, seed: int = 0, 
         fs, jacs = sampled_jacobians(game, points, progress=progress)
         finite = np.all(np.isfinite(fs)) and np.all(np.isfinite(jacs))
     else:
-        ok, jacs = _sharded_jacobian_kernel(game.pseudo_gradient, mesh)(put(points, mesh))
+        ok, jacs = sharded_jacobian_kernel(game.pseudo_gradient, mesh)(put(points, mesh))
         finite = bool(np.all(fetch(ok, points.shape[0])))
     if not finite:
         return _nan_bounds(game.n_players, points.shape[0])

@@ -218,7 +218,15 @@ def test_factory_parameters_are_validated_like_the_registry(tmp_path):
         games.load_game(path + ":nope")
 
 
-def test_module_factory_and_sibling_imports(tmp_path, monkeypatch):
+@pytest.fixture
+def forget_mylab():
+    """Drops the ``mylab`` package this test imports from its folder, so no later test gets it from sys.modules."""
+    yield
+    for name in [n for n in sys.modules if n == "mylab" or n.startswith("mylab.")]:
+        del sys.modules[name]
+
+
+def test_module_factory_and_sibling_imports(tmp_path, monkeypatch, forget_mylab):
     pkg = tmp_path / "mylab"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")

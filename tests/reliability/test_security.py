@@ -103,9 +103,15 @@ def _package(tmp_path, init="", scale=4.0):
 
 @pytest.fixture
 def in_folder(tmp_path, monkeypatch):
+    # A `mylab` another test imported from its own folder must not stand in for this folder's (before and after).
+    _forget_mylab()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", os.getcwd())])
     yield tmp_path
+    _forget_mylab()
+
+
+def _forget_mylab():
     for name in [n for n in sys.modules if n == "mylab" or n.startswith("mylab.")]:
         del sys.modules[name]
 

@@ -64,3 +64,24 @@ def pytest_collection_modifyitems(config, items):
         if item.name in SLOW_DOCTESTS:
             item.add_marker(pytest.mark.slow)
 
+
+
+def _import_our_modules():
+    """Imports every module of the four packages before collection.
+
+    With ``--import-mode=importlib``, ``--doctest-modules`` finds a module that is already in
+    ``sys.modules`` and uses it; one that is not yet imported it executes itself, and when that module's
+    own imports load the canonical copy first, two copies of its classes exist (``isinstance`` then
+    fails in whichever test runs after the doctest). Importing everything first leaves one copy.
+    """
+    import importlib
+    import pkgutil
+
+    for name in ("sgn", "games", "certify", "policy"):
+        package = importlib.import_module(name)
+        for info in pkgutil.walk_packages(package.__path__, name + "."):
+            if not info.name.endswith(".__main__"):  # `python -m` entry points run when imported
+                importlib.import_module(info.name)
+
+
+_import_our_modules()

@@ -153,6 +153,7 @@ def test_interval_certificate_compiles_the_engine_once_and_encloses_each_box_onc
     assert counts == {"traces": 1, "runs": [True, False] * 2}  # cached by program structure: no new trace
 
 
+@pytest.mark.slow  # the interval count above is the acceptance test; refine and padded in the slow suite
 def test_refine_certificate_compiles_the_engine_once(monkeypatch):
     counts = _count_engine(monkeypatch)
     c = certify.certify(games.get_game("tanh-sin", coupling=1.2346), bounds="refine")
@@ -165,6 +166,7 @@ def test_refine_certificate_compiles_the_engine_once(monkeypatch):
     assert counts["runs"][-1] is False  # the centre
 
 
+@pytest.mark.slow  # the interval count above is the acceptance test; refine and padded in the slow suite
 def test_padded_certificate_compiles_each_engine_program_once(monkeypatch):
     counts = _count_engine(monkeypatch, programs=2)
     c = certify.certify(games.get_game("tanh-sin", coupling=1.2347), bounds="padded")

@@ -279,9 +279,10 @@ def test_shapley_value_errors():
         shapley_value(_random_game(16, n_states=2, actions=(2, 2)).data["tabular"])
 
 
-@pytest.mark.parametrize("make", [  # each game compiles the JAX solver anew: one by default, six in slow
+@pytest.mark.parametrize("make", [  # each game compiles the JAX solver anew (seconds each): all six in the slow suite
     pytest.param(lambda: get_game("markov-coop").data["tabular"], marks=pytest.mark.slow),
-    lambda: get_game("markov-zerosum", entropy="discounted", tau=0.1).data["tabular"],
+    pytest.param(lambda: get_game("markov-zerosum", entropy="discounted", tau=0.1).data["tabular"],
+                 marks=pytest.mark.slow),
     pytest.param(lambda: _random_game(21).data["tabular"], marks=pytest.mark.slow),
     pytest.param(lambda: _discounted_game(22, zero_sum=True).data["tabular"], marks=pytest.mark.slow),
     pytest.param(lambda: tabular_from_matrix(np.random.default_rng(23).normal(size=(3, 3, 2, 4)), tau=0.7),

@@ -65,7 +65,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
-
 def _import_our_modules():
     """Imports every module of the four packages before collection.
 

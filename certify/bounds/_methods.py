@@ -246,7 +246,9 @@ class Padded(BoundsMethod):
     """Sound bounds from exact values on a grid, padded by a Lipschitz constant of the Jacobian.
 
     Attributes:
-      grid: points per coordinate (>= 2).
+      grid: points per coordinate (>= 2); default ``None``: the finest grid of at most 9 points
+        per coordinate within the point budget (9 up to 4 dimensions, 2 from 10 to 15; above 15
+        even 2 points per coordinate exceed it and the method refuses, kind ``cost``).
       hessian_bound: a known Lipschitz constant of :math:`DF` on the box (default: computed by
         the interval engine).
 
@@ -256,7 +258,7 @@ class Padded(BoundsMethod):
       'sound'
     """
 
-    grid: int = 9
+    grid: int | None = None
     hessian_bound: float | None = None
     name: ClassVar[str] = "padded"
     kind: ClassVar[str] = "sound"

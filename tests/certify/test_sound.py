@@ -217,3 +217,23 @@ def test_driver_input_errors():
         lipschitz_padded_bounds(spec_game, lo, hi, (1, 1), grid=1)
     with pytest.raises(ValueError, match="expected a nonnegative hessian_bound"):
         lipschitz_padded_bounds(spec_game, lo, hi, (1, 1), hessian_bound=-1.0)
+
+
+@pytest.mark.slow
+def test_padded_default_grid_fits_the_budget_above_four_dimensions():
+    # The default grid was 9 points per axis: 9^6 points refused every game of 5 or more dimensions with a
+    # ValueError. The default is now the finest grid within MAX_POINTS = 2^15: in 6 dimensions 5^6 = 15,625
+    # fits and 6^6 = 46,656 does not, so 5 points per axis.
+    import certify
+    import games
+
+    game = games.from_pseudo_gradient(lambda z: z + 0.1 * jnp.tanh(z[::-1]), (3, 3),
+                                      region=games.Region(-np.ones(6), np.ones(6)))
+    c = certify.certify(game, bounds="padded")
+    assert c.bounds.n_points == 5**6
+    # F_k depends on z_{5-k}: J_11 = J_22 = I (mu = 1 exactly) and J_12 = 0.1 diag(sech^2 z_{5-k}) reversed, whose
+    # norm reaches 0.1 at z = 0. Sound bounds lie outside the true values, and the game is certified.
+    assert c.bounds.kind == "sound"
+    assert c.certified
+    assert all(0.5 < m <= 1.0 + 1e-12 for m in c.bounds.mu)
+    assert 0.1 - 1e-12 <= c.bounds.coupling[0][1] < 0.5

@@ -280,7 +280,10 @@ def marginal_q(q_i: jax.Array, probs: Sequence[jax.Array], i: int) -> jax.Array:
 
 
 def _marginals(xp, tg, probs):
-    d, _, q = _evaluate(xp, tg, probs, True)
+    if xp is np and float(tg.gamma) == 0.0:  # normal-form stages: d = mu_0 and Q = R exactly, no solves
+        d, q = np.broadcast_to(tg.initial, probs[0].shape[:-1]), tg.rewards
+    else:
+        d, _, q = _evaluate(xp, tg, probs, True)
     n = len(probs)
     ls = player_letters(n)
     out = []

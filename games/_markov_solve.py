@@ -11,7 +11,8 @@ written once against the array namespace ``xp`` (:mod:`sgn._backend`):
 * with JAX arrays (or inside ``jit``/``vmap``) the loops become ``lax`` loops, the Jacobian comes from
   ``jacfwd``, and the solver batches over games or temperatures.
 
-**Algorithm.** (1) Policy extragradient (Cen et al. 2021) from ``logits0`` and safeguarded Newton
+**Algorithm.** (1) Policy extragradient (Cen et al. 2021) from ``logits0``, handing over once its
+residual is below :math:`10^{-8}S` (or after ``fixed_point_iters`` steps), and safeguarded Newton
 steps on :math:`\tau\phi - B^\top u(B\phi)` in gauge-free coordinates :math:`\phi` (:math:`B` the block
 Helmert basis): fast where it converges. (2) If the residual is above tolerance, a globally
 convergent homotopy (probability-one homotopy, Chow, Mallet-Paret & Yorke 1978; Herings & Peeters
@@ -62,6 +63,8 @@ from games._markov import (
 from sgn import _backend
 
 _COMPLEX_STEP = 1e-30
+_SWITCH = 1e-8
+"""Extragradient hands over to Newton below this residual (relative to the payoff scale ``S``)."""
 _TOL_ULPS = 256.0
 _TRACE_TOL = 1e-9
 """Largest scaled homotopy residual a corrector must reach for a continuation step to be accepted."""
@@ -215,6 +218,12 @@ def _newton(pb: _Problem, phi, iters):
 
 
 def _extragradient(pb: _Problem, z, damping, iters):
+    r"""At most ``iters`` extragradient steps; stops early once the residual is below ``_SWITCH * scale``.
+
+    The iterates are the fixed-count loop's; from a residual of :math:`10^{-8}S` the Newton finish
+    (:func:`_newton`) reaches the same zero to rounding, so stopping there changes no result, only
+    the time (the equilibrium of ``markov-coop`` is the uniform start: no step at all).
+    """
     xp, tg = pb.xp, pb.tg
     eta = damping / (tg.tau + 2.0 * pb.scale)
 
@@ -224,11 +233,21 @@ def _extragradient(pb: _Problem, z, damping, iters):
     def payoffs(zs):
         return payoffs_and_weights(xp, tg, [xp.exp(log_softmax(xp, zi)) for zi in zs])[0]
 
-    def body(_, zs):
-        mid = centre([(1 - eta * tg.tau) * zi + eta * ui for zi, ui in zip(zs, payoffs(zs), strict=True)])
-        return centre([(1 - eta * tg.tau) * zi + eta * ui for zi, ui in zip(zs, payoffs(mid), strict=True)])
+    def running(state):  # the residual of the centred iterate zs from its carried payoffs us
+        k, zs, us = state
+        res = xp.max(xp.stack([xp.max(xp.ptp(ui - tg.tau * zi, axis=-1)) for zi, ui in zip(zs, us, strict=True)]))
+        return (k < iters) & ~(res <= _SWITCH * pb.scale)
 
-    return _fori(xp, iters, body, centre(list(z)))
+    def body(state):
+        k, zs, us = state
+        mid = centre([(1 - eta * tg.tau) * zi + eta * ui for zi, ui in zip(zs, us, strict=True)])
+        new = centre([(1 - eta * tg.tau) * zi + eta * ui for zi, ui in zip(zs, payoffs(mid), strict=True)])
+        return k + 1, new, payoffs(new)
+
+    z = centre(list(z))
+    if not z[0].size:
+        return z
+    return _while(xp, running, body, (0, z, payoffs(z)))[1]
 
 
 class _Trace(NamedTuple):
@@ -377,7 +396,7 @@ def stationary_point(tg: TabularGame, logits0: Sequence | None = None, *, tol: f
         (:func:`residual_tolerance`).
       damping: extragradient step multiplier :math:`\lambda \in (0, 1]`, step
         :math:`\lambda/(\tau + 2\max|R|/(1-\gamma))`.
-      fixed_point_iters: extragradient iterations.
+      fixed_point_iters: most extragradient iterations (fewer once the residual is below 1e-8 S).
       newton_iters: largest number of Newton steps (each stage).
       homotopy: follow the homotopy when the first stage fails (``False``: the first stage only).
 

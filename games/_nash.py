@@ -22,6 +22,8 @@ References:
   Shapley, Stochastic games, PNAS 39, 1953.
   von Stengel, Equilibrium computation for two-player games in strategic and extensive form, in
   Nisan et al., Algorithmic Game Theory, CUP 2007, ch. 3 (best-response polytopes, vertex enumeration).
+  Avis & Fukuda, A pivoting algorithm for convex hulls and vertex enumeration of arrangements and
+  polyhedra, Discrete Comput. Geom. 8, 1992 (enumerating vertices through their feasible bases).
 """
 
 from __future__ import annotations
@@ -94,11 +96,12 @@ def bimatrix_nash(a, b=None, *, tol: float = 1e-9) -> list[tuple[np.ndarray, np.
     :math:`Q = \{y \ge 0 : A'y \le 1\}`; label :math:`i` marks :math:`x_i = 0` or a tight row
     :math:`(A'y)_i = 1`, label :math:`m + j` a tight column :math:`(B'^\top x)_j = 1` or :math:`y_j = 0`.
     The extreme equilibria are the completely labelled vertex pairs :math:`(x, y) \ne (0, 0)`,
-    normalised (von Stengel 2007, Theorem 3.7). Every vertex solves one square system
-    :math:`B'^\top_{SJ} x_S = 1` with :math:`|S| = |J|`, so all :math:`\binom{m+n}{m}` of them are
-    solved in batches, and a vertex's labels are read off all its tight constraints, which is what
-    makes degenerate games complete: ``A = ones((2, 2))``, ``B = eye(2)`` has the four extreme
-    equilibria nashpy's and lrs's vertex enumeration list (support enumeration finds two). In a
+    normalised (von Stengel 2007, Theorem 3.7). The vertices are found by a breadth-first search
+    over the polytope's feasible bases (simplex pivots, every tie of the ratio test followed;
+    :func:`_basis_search`), so the work grows with the number of vertices; a vertex's labels are
+    read off all its tight constraints, which is what makes degenerate games complete:
+    ``A = ones((2, 2))``, ``B = eye(2)`` has the four extreme equilibria nashpy's and lrs's vertex
+    enumeration list (support enumeration finds two). In a
     degenerate game the equilibria form convex sets (components); their extreme points are returned.
 
     Args:
@@ -157,6 +160,59 @@ def _polytope_vertices(m, tol):
     Labels are Python integers (any number of strategies).
     """
     p, q = m.shape
+    z = _basis_search(m, tol) if p + q <= 63 else _square_systems(m, tol)
+    z = np.where(np.abs(z) <= tol, 0.0, z)
+    _, first = np.unique(np.round(z / (tol * 1e2), 0), axis=0, return_index=True)
+    z = z[np.sort(first)]
+    zero = z <= tol
+    tight = z @ m >= 1.0 - tol
+    bits = np.concatenate([zero, tight], axis=1)
+    if bits.shape[1] <= 63:
+        return z, bits.astype(np.uint64) @ (np.uint64(1) << np.arange(bits.shape[1], dtype=np.uint64))
+    return z, np.array([sum(1 << int(t) for t in np.flatnonzero(row)) for row in bits], dtype=object)
+
+
+def _basis_search(m, tol):
+    r"""Vertex points (with repeats) of :math:`\{z \ge 0 : m^\top z \le 1\}`: breadth-first search over bases.
+
+    With slacks :math:`s = 1 - m^\top z`, a basis is ``q`` of the ``p + q`` variables (a bit mask)
+    whose square system has a non-negative solution. From each basis every entering variable and
+    *every* leaving variable of the minimum-ratio test (ties included) gives a neighbour, so
+    degenerate vertices, which have several bases, are left through all of them; the graph of
+    feasible bases of a polytope is connected (the simplex method with Bland's rule reaches the
+    origin's single basis from any of them), so the search from the origin visits every vertex
+    (Avis & Fukuda, Discrete Comput. Geom. 8, 1992). One layer of the search is one batched
+    LAPACK solve; the work grows with the number of vertices, not with :math:`\binom{p+q}{q}`.
+    """
+    p, q = m.shape
+    nv = p + q
+    g = np.hstack([m.T, np.eye(q)])  # m^T z + s = 1 over the variables (z, s)
+    rhs = np.column_stack([np.ones(q), g])
+    bit = np.uint64(1) << np.arange(nv, dtype=np.uint64)
+    layer = np.array([np.sum(bit[p:])], dtype=np.uint64)  # the slack basis: the origin
+    seen = set(layer.tolist())
+    points = []
+    while layer.size:
+        member = (layer[:, None] & bit[None, :]) != 0
+        basis = np.nonzero(member)[1].reshape(layer.size, q)
+        t = np.linalg.solve(np.swapaxes(g[:, basis], 0, 1), rhs)
+        x, d = np.clip(t[:, :, 0], 0.0, None), t[:, :, 1:]  # basic values; their fall per unit entering
+        z = np.zeros((layer.size, nv))
+        z[np.arange(layer.size)[:, None], basis] = t[:, :, 0]
+        points.append(z[:, :p])
+        pos = (d > tol) & ~member[:, None, :]
+        ratio = np.where(pos, x[:, :, None] / np.where(pos, d, 1.0), np.inf)
+        best = ratio.min(axis=1, keepdims=True)
+        lay, row, col = np.nonzero(pos & (ratio <= best + tol * (1.0 + best)))
+        new = set(((layer[lay] ^ bit[basis[lay, row]]) | bit[col]).tolist()) - seen
+        seen |= new
+        layer = np.array(sorted(new), dtype=np.uint64)
+    return np.concatenate(points)
+
+
+def _square_systems(m, tol):
+    """Vertex points (with repeats) from every square system ``m[S, J]^T z_S = 1``, the origin first."""
+    p, q = m.shape
     verts = [np.zeros((1, p))]
     for k in range(1, min(p, q) + 1):
         rows = np.array(list(itertools.combinations(range(p), k)))
@@ -178,16 +234,7 @@ def _polytope_vertices(m, tol):
         np.put_along_axis(z, idx, sol, axis=1)
         feasible = np.all(z >= -tol, axis=1) & np.all(z @ m <= 1.0 + tol, axis=1)
         verts.append(z[feasible])
-    z = np.concatenate(verts)
-    z = np.where(np.abs(z) <= tol, 0.0, z)
-    _, first = np.unique(np.round(z / (tol * 1e2), 0), axis=0, return_index=True)
-    z = z[np.sort(first)]
-    zero = z <= tol
-    tight = z @ m >= 1.0 - tol
-    bits = np.concatenate([zero, tight], axis=1)
-    if bits.shape[1] <= 63:
-        return z, bits.astype(np.uint64) @ (np.uint64(1) << np.arange(bits.shape[1], dtype=np.uint64))
-    return z, np.array([sum(1 << int(t) for t in np.flatnonzero(row)) for row in bits], dtype=object)
+    return np.concatenate(verts)
 
 
 class ShapleySolution(NamedTuple):

@@ -43,7 +43,7 @@ def solve_qre(tg: TabularGame, logits0: Sequence[jax.Array] | None = None, *, to
       tol: residual tolerance for ``converged``; ``None`` scales it with the dtype
         (:func:`residual_tolerance`).
       damping: extragradient step multiplier in ``(0, 1]``.
-      fixed_point_iters: extragradient iterations (static).
+      fixed_point_iters: most extragradient iterations (static; fewer once the residual is small).
       newton_iters: Newton iterations (static).
 
     Returns:

@@ -198,16 +198,80 @@ def test_bimatrix_nash_degenerate_integer_games_are_complete_on_pure_equilibria(
         assert tuple(np.concatenate([np.eye(3)[i], np.eye(4)[j]])) in keys
 
 
+def _gambit_equilibria(gbt, a, b):
+    """gambit's exact ``enummixed`` equilibria as float pairs (pygambit 16.x or 17.x API)."""
+    maker = getattr(gbt, "StrategicGame", None) or gbt.Game
+    game = maker.from_arrays(a, b)
+    theirs = gbt.nash.enummixed_solve(game, rational=True).equilibria
+    return [tuple(np.array([float(p) for _, p in eq[label]]) for label in game.players) for eq in theirs]
+
+
 def test_bimatrix_nash_degenerate_against_gambit():
     gbt = pytest.importorskip("pygambit")
     for seed in range(6):
         rng = np.random.default_rng(100 + seed)
         a, b = rng.integers(0, 3, (3, 4)), rng.integers(0, 3, (3, 4))
-        game = gbt.Game.from_arrays(a.astype(int), b.astype(int))
-        theirs = gbt.nash.enummixed_solve(game, rational=True).equilibria
-        ref = [(np.array([float(eq[game.players[0]][s]) for s in game.players[0].strategies]),
-                np.array([float(eq[game.players[1]][s]) for s in game.players[1].strategies])) for eq in theirs]
+        ref = _gambit_equilibria(gbt, a.astype(int), b.astype(int))
         assert _same_equilibria(tabular.bimatrix_nash(a.astype(float), b.astype(float)), ref), seed
+
+
+def _vertex_set(z):
+    return {tuple(np.round(v, 9) + 0.0) for v in z}
+
+
+@pytest.mark.parametrize("case", ["normal 5x6", "normal 9x7", "integers 4x4", "integers 3x5", "ones-identity"])
+def test_basis_search_finds_the_vertices_of_every_square_system(case):
+    # The pivoting search (BFS over feasible bases) against the second method, the brute-force solve
+    # of every square system m[S, J]^T z_S = 1 with the feasible solutions kept: the same vertex sets,
+    # on generic and on degenerate (tied integer, ones/identity) polytopes.
+    from games._nash import _basis_search, _square_systems
+
+    rng = np.random.default_rng(len(case))
+    if case.startswith("normal"):
+        p, q = map(int, case.split()[1].split("x"))
+        m = rng.normal(size=(p, q))
+    elif case.startswith("integers"):
+        p, q = map(int, case.split()[1].split("x"))
+        m = rng.integers(0, 3, (p, q)).astype(float)
+    else:
+        m = np.eye(2)
+    m = m - m.min() + 1.0
+    fast, brute = _vertex_set(_basis_search(m, 1e-9)), _vertex_set(_square_systems(m, 1e-9))
+    assert fast == brute
+    assert len(brute) > m.shape[0]  # not vacuous: the origin, the unit-vector vertices and more
+
+
+def test_bimatrix_nash_eight_by_eight_matches_nashpy_vertex_enumeration():
+    rng = np.random.default_rng(8)
+    a, b = rng.normal(size=(8, 8)), rng.normal(size=(8, 8))
+    ours = tabular.bimatrix_nash(a, b)
+    assert len(ours) > 1
+    assert _same_equilibria(ours, nashpy.Game(a, b).vertex_enumeration())
+
+
+def test_normal_form_payoffs_on_the_host_equal_explicit_sums():
+    # gamma = 0 (every stage a normal-form game): the host evaluation skips the linear solves. Against
+    # explicit sums over pure profiles: u_i(s, a_i) = mu0(s) sum_{a_-i} R_i(s, a) prod_j p_j(s, a_j)
+    # (state-summed entropy: d = mu0) and the same without the factor mu0 (discounted entropy).
+    from games._markov import payoffs_and_weights
+
+    rng = np.random.default_rng(5)
+    n_states, acts = 2, (2, 3)
+    rewards = rng.normal(size=(2, n_states, *acts))
+    trans = rng.dirichlet(np.ones(n_states), size=(n_states, *acts))
+    mu0 = np.array([0.3, 0.7])
+    probs = [rng.dirichlet(np.ones(n), size=n_states) for n in acts]
+    for entropy, weight in (("states", mu0), ("discounted", np.ones(n_states))):
+        tg = tabular.markov_game(trans, rewards, gamma=0.0, tau=0.4, initial=mu0, entropy=entropy).data["tabular"]
+        u, v = payoffs_and_weights(np, tg, probs)
+        for i in range(2):
+            expected = np.zeros((n_states, acts[i]))
+            for s in range(n_states):
+                for a in np.ndindex(*acts):
+                    others = probs[1 - i][s, a[1 - i]]
+                    expected[s, a[i]] += weight[s] * rewards[i, s][a] * others
+            np.testing.assert_allclose(u[i], expected, atol=1e-13)
+        np.testing.assert_allclose(v, mu0 if entropy == "discounted" else np.ones(n_states), atol=1e-15)
 
 
 @pytest.mark.parametrize("name", ["battle-of-sexes", "shapley"])

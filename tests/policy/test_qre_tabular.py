@@ -147,3 +147,55 @@ def test_qre_path_jax_matches_host_and_compiles_once():
     for zh, zd, za in zip(host.logits, dev.logits, again.logits, strict=True):
         np.testing.assert_allclose(np.asarray(zd), zh, atol=1e-8)
         np.testing.assert_allclose(np.asarray(za), np.asarray(zd), atol=0)
+
+
+def _gambit_profile(game, profile):
+    return np.concatenate([[float(p) for _, p in profile[label]] for label in game.players])
+
+
+def test_solve_qre_and_qre_path_match_gambit():
+    # Second implementation: gambit's logit QRE tracer (pygambit 17: StrategicGame; 16.x: Game). Its
+    # lambda is our 1/tau; both follow the principal branch from the centroid on this game, so the
+    # fixed-lambda QREs agree to gambit's accuracy (~1e-9) and both paths end at the same equilibrium.
+    gbt = pytest.importorskip("pygambit")
+    from games.tabular import tabular_from_matrix
+
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=(5, 5)), rng.normal(size=(5, 5))
+    game = (getattr(gbt, "StrategicGame", None) or gbt.Game).from_arrays(a, b)
+    for lam in (0.5, 2.0):
+        ours = solve_qre(tabular_from_matrix([a, b], tau=1.0 / lam))
+        assert bool(ours.converged)
+        x = np.concatenate([np.asarray(jax.nn.softmax(z[0])) for z in ours.logits])
+        theirs = gbt.qre.logit_solve_lambda(game, lam)
+        theirs = theirs[0] if isinstance(theirs, list) else theirs
+        np.testing.assert_allclose(x, _gambit_profile(game, theirs.profile), atol=1e-8)
+    path = qre_path(tabular_from_matrix([a, b], tau=1.0), np.geomspace(10.0, 1e-8, 10))
+    assert bool(path.converged[-1])
+    x = np.concatenate([np.asarray(jax.nn.softmax(z[-1, 0])) for z in path.logits])
+    end = gbt.nash.logit_solve(game)
+    end = end.equilibrium if hasattr(end, "equilibrium") else end.equilibria[0]
+    np.testing.assert_allclose(x, _gambit_profile(game, end), atol=1e-6)
+
+
+def test_qre_vs_gambit_benchmark_skips_without_pygambit_and_measures_by_hand(monkeypatch, capsys):
+    import importlib.util
+    import pathlib
+    import sys
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "benchmarks" / "qre_vs_gambit.py"
+    spec = importlib.util.spec_from_file_location("qre_vs_gambit", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setattr(mod, "_pygambit", lambda: None)
+    monkeypatch.setattr(sys, "argv", ["qre_vs_gambit.py"])
+    mod.main()
+    assert capsys.readouterr().out.strip() == (
+        "qre_vs_gambit: skipped (pygambit is not installed; pip install pygambit to compare)")
+    # battle of the sexes A = [[3, 0], [0, 2]], B = [[2, 0], [0, 3]], payoff range 3: the mixed
+    # equilibrium x = (3/5, 2/5), y = (2/5, 3/5) has regret 0; (T, R) has regrets 2 (row) and 2
+    # (column), 2/3 of the range; the centroid at lambda = 1 has oscillations |u1| = |(1.5, 1)| -> 0.5
+    a, b = np.array([[3.0, 0.0], [0.0, 2.0]]), np.array([[2.0, 0.0], [0.0, 3.0]])
+    assert mod.regret(a, b, (np.array([0.6, 0.4]), np.array([0.4, 0.6]))) == pytest.approx(0.0, abs=1e-15)
+    assert mod.regret(a, b, (np.array([1.0, 0.0]), np.array([0.0, 1.0]))) == pytest.approx(2.0 / 3.0)
+    assert mod.qre_residual(a, b, 1.0, (np.full(2, 0.5), np.full(2, 0.5))) == pytest.approx(0.5)

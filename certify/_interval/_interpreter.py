@@ -485,32 +485,34 @@ STATIC_CONST_SIZE = 16  # constants up to this size are baked in (and usable for
 
 
 def _engine_program(closed, consts, lo, hi, with_rounding, *, n, assume_continuous, rounding):
-    """The engine's program for one box: ``(Enclosure, Rounding | None, sites)``.
+    """The engine's program for a batch of boxes ``lo``, ``hi`` (``(b, n)``): ``(Enclosure, Rounding | None, sites)``.
 
     The enclosure pass (``n`` tangent columns) always runs; when ``rounding`` (static), the rounding
     pass (one tangent column, :mod:`certify._interval._rounding`) is part of the same program and
-    runs only where ``with_rounding`` (a traced, unbatched flag) is true: one compilation serves
-    both uses. Skipped, it gives NaN errors. Both passes register their cause sites in one list.
-    Traced once per structure of ``F`` and batch shape (tests count the calls).
+    runs only where ``with_rounding`` (a traced flag) is true: one compilation serves both uses.
+    Skipped, it gives NaN errors. Both passes register their cause sites in one list. Each pass is
+    vmapped over the boxes inside the ``cond`` (not the ``cond`` inside one vmap: batching a
+    ``cond`` re-traces its branches). Traced once per structure of ``F`` and batch shape (tests
+    count the calls).
     """
     ctx = Context(n, assume_continuous=assume_continuous, consts_finite=True, interpret=interpret)
-    enc = _enclose(closed, consts, lo, hi, ctx)
+    enc = jax.vmap(lambda a, b: _enclose(closed, consts, a, b, ctx))(lo, hi)
     if not rounding:
         return enc, None, ctx.sites
     rctx = Context(1, assume_continuous=assume_continuous, consts_finite=True, interpret=interpret, rounding=True)
     rctx.sites = ctx.sites  # one list: the cause ids of both passes index it
 
     def run(lo, hi):
-        return _rounding_of(_enclose(closed, consts, lo, hi, rctx))
+        return jax.vmap(lambda a, b: _rounding_of(_enclose(closed, consts, a, b, rctx)))(lo, hi)
 
     def skip(lo, hi):
-        return Rounding(jnp.full(enc.flo.shape, jnp.nan, enc.flo.dtype), jnp.zeros((), jnp.int32))
+        return Rounding(jnp.full(enc.flo.shape, jnp.nan, enc.flo.dtype), jnp.zeros(lo.shape[:1], jnp.int32))
 
     return enc, jax.lax.cond(with_rounding, run, skip, lo, hi), ctx.sites
 
 
 class CompiledEnclosure:
-    """``jit(vmap(engine program))`` of one structure of ``F``; call with ``(consts, blo, bhi)``.
+    """The jitted engine program (boxes batched) of one structure of ``F``; call with ``(consts, blo, bhi)``.
 
     With ``rounding``, the program also carries the rounding pass, run when a call asks for it
     (``rounding=True``), so a certificate's enclosures and its rounding bound share one compilation
@@ -526,16 +528,16 @@ class CompiledEnclosure:
         self.sites: list[Site] = []
         consts = list(closed.consts)
 
-        def one(dyn, lo, hi, with_rounding):
+        def batch(dyn, blo, bhi, with_rounding):
             full = list(consts)
             for k, v in zip(self.dynamic_idx, dyn, strict=True):
                 full[k] = v
-            enc, rnd, self.sites = _engine_program(closed, full, lo, hi, with_rounding, n=n,
+            enc, rnd, self.sites = _engine_program(closed, full, blo, bhi, with_rounding, n=n,
                                                    assume_continuous=assume_continuous, rounding=self.rounding)
             return enc, rnd
 
         self.dynamic_idx = tuple(k for k in range(len(consts)) if k not in set(self.static_idx))
-        self.fn = jax.jit(jax.vmap(one, in_axes=(None, 0, 0, None)))
+        self.fn = jax.jit(batch)
 
     def __call__(self, dyn_consts, blo, bhi, *, rounding: bool = False) -> tuple[Enclosure, Rounding | None]:
         """Enclosures of the boxes, and their rounding bounds when asked (``None`` otherwise)."""

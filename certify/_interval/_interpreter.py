@@ -44,9 +44,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from certify._interval import _arith, _ir, _rounding
+from certify._interval import _arith, _causes, _ir, _rounding
 from certify._interval._errors import NotEnclosable
-from certify._interval._jet import Context, Jet, Site, combine_nan, const_jet, point, unsupported
+from certify._interval._jet import Context, Jet, Site, const_jet, point, unsupported
 from certify._interval._rules import EXACT_ON_POINTS, RULES, VALUE_DETAILS, rule
 
 __all__ = [
@@ -175,13 +175,13 @@ def _bind_points(op, xs):
     return bind()
 
 
-def _max_cause(causes):
-    return combine_nan(*causes)  # the same elementwise maximum of the present values
+def _max_cause(ctx: Context, causes):
+    return _causes.cause_max(ctx.causes, causes)  # the largest of the present causes
 
 
 # Operations that may turn finite, non-NaN inputs into NaN/infinite values (domain edges,
 # overflow, division by zero) or bounded tangents into unbounded ones: they register a cause
-# site. Every other operation only passes causes on (no extra reductions: smaller programs).
+# site. Every other operation only passes causes on (no extra flags: smaller programs).
 VALUE_SOURCES = frozenset({
     "exp", "exp2", "expm1", "sinh", "cosh", "tan", "log", "log1p", "sqrt", "rsqrt", "asin", "acos",
     "atanh", "acosh", "erf_inv", "pow", "div", "integer_pow", "rem", "sin", "cos", "convert_element_type",
@@ -196,31 +196,30 @@ def _finish(ctx: Context, op: _ir.Op, ins: list[Jet], outs: list[Jet]) -> None:
     Value endpoints that came out NaN (e.g. ``inf - inf`` inside an outward rounding) mean
     "unbounded" and become infinite; NaN *values* of the function are tracked by explicit flags
     set by the rules. Tangent endpoints may stay NaN inside the program (NaN = unbounded; every
-    rule propagates it) and are made infinite at the end.
+    rule propagates it) and are made infinite at the end. Causes are expressions over elementwise
+    flags, evaluated at the end of the pass (:mod:`certify._interval._causes`).
     """
-    in_vc = _max_cause([a.vc for a in ins])
-    in_tc = _max_cause([a.tc for a in ins] + [a.vc for a in ins])
+    in_vc = _max_cause(ctx, [a.vc for a in ins])
+    in_tc = _max_cause(ctx, [a.tc for a in ins] + [a.vc for a in ins])
     for o in outs:
         if not o.is_float or o.pt:
             o.vc = o.tc = None
             continue
         o.lo, o.hi = _arith.sanitize(o.lo, o.hi)
-        vc = in_vc if o.vc is None else (o.vc if in_vc is None else jnp.maximum(o.vc, in_vc))
+        vc = _max_cause(ctx, [o.vc, in_vc])
         if op.name in VALUE_SOURCES:
-            bad = jnp.any(jnp.isinf(o.lo)) | jnp.any(jnp.isinf(o.hi))
+            bad = [jnp.isinf(o.lo) | jnp.isinf(o.hi)]
             if o.nan is not None:
-                bad = bad | jnp.any(o.nan >= 1)
-            local = jnp.where(bad, ctx.site(op, "value", VALUE_DETAILS.get(op.name, "")), 0).astype(jnp.int32)
-            vc = local if vc is None else jnp.where(vc > 0, vc, local)
+                bad.append(o.nan >= 1)
+            vc = _causes.first_of(ctx.causes, vc, bad, ctx.site(op, "value", VALUE_DETAILS.get(op.name, "")))
         o.vc = vc
         if o.tlo is None:
             o.tc = None
             continue
-        tc = in_tc if o.tc is None else (o.tc if in_tc is None else jnp.maximum(o.tc, in_tc))
+        tc = _max_cause(ctx, [o.tc, in_tc])
         if op.name in TANGENT_SOURCES:
-            bad = jnp.any(~jnp.isfinite(o.tlo)) | jnp.any(~jnp.isfinite(o.thi))
-            local = jnp.where(bad, ctx.site(op, "tangent"), 0).astype(jnp.int32)
-            tc = local if tc is None else jnp.where(tc > 0, tc, local)
+            bad = [~jnp.isfinite(o.tlo) | ~jnp.isfinite(o.thi)]
+            tc = _causes.first_of(ctx.causes, tc, bad, ctx.site(op, "tangent"))
         o.tc = tc
 
 
@@ -253,8 +252,8 @@ def _stack(jets: list[Jet], ctx: Context) -> Jet:
     if any(j.nan is not None for j in jets):
         nan = st([jnp.zeros(j.shape, jnp.int8) if j.nan is None else j.nan for j in jets])
     pt = all(j.pt for j in jets)
-    return Jet(lo, lo if pt else hi, tl, th, dep=dep, pt=pt, nan=nan, vc=_max_cause([j.vc for j in jets]),
-               tc=_max_cause([j.tc for j in jets]))  # fmt: skip
+    return Jet(lo, lo if pt else hi, tl, th, dep=dep, pt=pt, nan=nan, vc=_max_cause(ctx, [j.vc for j in jets]),
+               tc=_max_cause(ctx, [j.tc for j in jets]))  # fmt: skip
 
 
 @rule("scan")
@@ -331,6 +330,7 @@ def _enclose(closed, consts, lo, hi, ctx: Context) -> Enclosure:
                                 and bool(np.all(np.isfinite(np.asarray(hi)))))  # fmt: skip
     x = Jet(lo, hi, eye, eye, dep=True, fin=fin)
     ctx.input_id = prog.invars[0]
+    ctx.causes = _causes.Flags()
     (out,) = interpret(ctx, prog, [x])
     jlo, jhi = _arith.sanitize(*ctx.tangent(out))
     flo, fhi = out.lo, out.hi
@@ -341,8 +341,9 @@ def _enclose(closed, consts, lo, hi, ctx: Context) -> Enclosure:
     flo, fhi = jnp.where(bad, jnp.nan, flo), jnp.where(bad, jnp.nan, fhi)
     jlo, jhi = jnp.where(bad[..., None], jnp.nan, jlo), jnp.where(bad[..., None], jnp.nan, jhi)
     zero = jnp.zeros((), jnp.int32)
-    vc = zero if out.vc is None else out.vc
-    tc = zero if out.tc is None else out.tc
+    vc, tc = _causes.evaluate(ctx.causes, [out.vc, out.tc])
+    vc = zero if vc is None else vc
+    tc = zero if tc is None else tc
     return Enclosure(flo, fhi, jlo, jhi, nan, vc, tc)
 
 
@@ -484,32 +485,34 @@ STATIC_CONST_SIZE = 16  # constants up to this size are baked in (and usable for
 
 
 def _engine_program(closed, consts, lo, hi, with_rounding, *, n, assume_continuous, rounding):
-    """The engine's program for one box: ``(Enclosure, Rounding | None, sites)``.
+    """The engine's program for a batch of boxes ``lo``, ``hi`` (``(b, n)``): ``(Enclosure, Rounding | None, sites)``.
 
     The enclosure pass (``n`` tangent columns) always runs; when ``rounding`` (static), the rounding
     pass (one tangent column, :mod:`certify._interval._rounding`) is part of the same program and
-    runs only where ``with_rounding`` (a traced, unbatched flag) is true: one compilation serves
-    both uses. Skipped, it gives NaN errors. Both passes register their cause sites in one list.
-    Traced once per structure of ``F`` and batch shape (tests count the calls).
+    runs only where ``with_rounding`` (a traced flag) is true: one compilation serves both uses.
+    Skipped, it gives NaN errors. Both passes register their cause sites in one list. Each pass is
+    vmapped over the boxes inside the ``cond`` (not the ``cond`` inside one vmap: batching a
+    ``cond`` re-traces its branches). Traced once per structure of ``F`` and batch shape (tests
+    count the calls).
     """
     ctx = Context(n, assume_continuous=assume_continuous, consts_finite=True, interpret=interpret)
-    enc = _enclose(closed, consts, lo, hi, ctx)
+    enc = jax.vmap(lambda a, b: _enclose(closed, consts, a, b, ctx))(lo, hi)
     if not rounding:
         return enc, None, ctx.sites
     rctx = Context(1, assume_continuous=assume_continuous, consts_finite=True, interpret=interpret, rounding=True)
     rctx.sites = ctx.sites  # one list: the cause ids of both passes index it
 
     def run(lo, hi):
-        return _rounding_of(_enclose(closed, consts, lo, hi, rctx))
+        return jax.vmap(lambda a, b: _rounding_of(_enclose(closed, consts, a, b, rctx)))(lo, hi)
 
     def skip(lo, hi):
-        return Rounding(jnp.full(enc.flo.shape, jnp.nan, enc.flo.dtype), jnp.zeros((), jnp.int32))
+        return Rounding(jnp.full(enc.flo.shape, jnp.nan, enc.flo.dtype), jnp.zeros(lo.shape[:1], jnp.int32))
 
     return enc, jax.lax.cond(with_rounding, run, skip, lo, hi), ctx.sites
 
 
 class CompiledEnclosure:
-    """``jit(vmap(engine program))`` of one structure of ``F``; call with ``(consts, blo, bhi)``.
+    """The jitted engine program (boxes batched) of one structure of ``F``; call with ``(consts, blo, bhi)``.
 
     With ``rounding``, the program also carries the rounding pass, run when a call asks for it
     (``rounding=True``), so a certificate's enclosures and its rounding bound share one compilation
@@ -525,16 +528,16 @@ class CompiledEnclosure:
         self.sites: list[Site] = []
         consts = list(closed.consts)
 
-        def one(dyn, lo, hi, with_rounding):
+        def batch(dyn, blo, bhi, with_rounding):
             full = list(consts)
             for k, v in zip(self.dynamic_idx, dyn, strict=True):
                 full[k] = v
-            enc, rnd, self.sites = _engine_program(closed, full, lo, hi, with_rounding, n=n,
+            enc, rnd, self.sites = _engine_program(closed, full, blo, bhi, with_rounding, n=n,
                                                    assume_continuous=assume_continuous, rounding=self.rounding)
             return enc, rnd
 
         self.dynamic_idx = tuple(k for k in range(len(consts)) if k not in set(self.static_idx))
-        self.fn = jax.jit(jax.vmap(one, in_axes=(None, 0, 0, None)))
+        self.fn = jax.jit(batch)
 
     def __call__(self, dyn_consts, blo, bhi, *, rounding: bool = False) -> tuple[Enclosure, Rounding | None]:
         """Enclosures of the boxes, and their rounding bounds when asked (``None`` otherwise)."""

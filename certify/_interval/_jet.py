@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from certify._interval import _arith
+from certify._interval import _arith, _causes
 from certify._interval._errors import NotEnclosable
 from certify._interval._ir import Op, Program, program_of, source_of
 
@@ -186,6 +186,7 @@ class Context:
         self.stack: list[tuple[Program, dict[int, Jet]]] = []
         self.subprograms: dict[int, Program] = {}
         self.input_id: int | None = None
+        self.causes = _causes.Flags()  # cause expressions of the pass (evaluated at its end)
 
     # -- causes ------------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from certify._interval import _causes
 from certify._interval._arith import TRANS_ULPS, eps, imul, pmul, tiny, widen
 from certify._interval._jet import Context, Jet
 
@@ -322,7 +323,7 @@ def _merge(ctx: Context, op, kind: str, tight: Jet, generic: Jet, ok) -> Jet:
         empty = bad[..., 0]
     out = Jet(lo, hi, tlo, thi, dep=generic.dep, nan=generic.nan)
     site = ctx.site(op, "pattern", kind)
-    out.tc = jnp.where(jnp.any(empty), site, 0).astype(jnp.int32)
+    out.tc = _causes.first_of(ctx.causes, None, [empty], site)
     return out
 
 

@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from certify._interval import _arith, _exact, _patterns
+from certify._interval import _arith, _causes, _exact, _patterns
 from certify._interval._arith import ELEMENTARY, eps, imul, tiny, widen
 from certify._interval._errors import NotEnclosable
 from certify._interval._ir import Op
@@ -384,7 +384,7 @@ def _rem(ctx, op, ins):
         ulo, uhi = ctx.unbounded_tangent(lo.shape, lo.dtype)
         out.tlo, out.thi = jnp.where(dd, tlo, ulo), jnp.where(dd, thi, uhi)
         site = ctx.site(op, "step")
-        out.tc = jnp.where(jnp.any(~decided), site, 0).astype(jnp.int32)
+        out.tc = _causes.first_of(ctx.causes, None, [~decided], site)
     return [out]
 
 
@@ -420,7 +420,7 @@ def _atan2(ctx, op, ins):
         ulo, uhi = ctx.unbounded_tangent(lo.shape, lo.dtype)
         out.tlo, out.thi = jnp.where(bb, ulo, tlo), jnp.where(bb, uhi, thi)
         site = ctx.site(op, "jump", "atan2 across its branch cut {y = 0, x < 0} or the origin")
-        out.tc = jnp.where(jnp.any(bad), site, 0).astype(jnp.int32)
+        out.tc = _causes.first_of(ctx.causes, None, [bad], site)
     return [out]
 
 
@@ -440,7 +440,7 @@ def step_jet(ctx, op, lo, hi, dep, out_dtype, nan=None) -> Jet:
     dd = decided[..., None]
     out.tlo, out.thi = jnp.where(dd, z, ulo), jnp.where(dd, z, uhi)
     site = ctx.site(op, "step")
-    out.tc = jnp.where(jnp.any(~decided), site, 0).astype(jnp.int32)
+    out.tc = _causes.first_of(ctx.causes, None, [~decided], site)
     return out
 
 
@@ -634,7 +634,8 @@ def select(ctx, op, pred: Jet, cases: list[Jet], out_dtype, prove) -> Jet:
             what = what.replace("jnp.where/select_n", "lax.cond")
         s_jump = ctx.site(op, "jump", what)
         s_cont = ctx.site(op, "continuity", what)
-        out.tc = jnp.where(jnp.any(bad & differ), s_jump, jnp.where(jnp.any(bad), s_cont, 0)).astype(jnp.int32)
+        jump = _causes.first_of(ctx.causes, None, [bad & differ], s_jump)
+        out.tc = _causes.first_of(ctx.causes, jump, [bad], s_cont)  # a jump, else an unproven switch
     out.tlo, out.thi = tlo, thi
     return out
 
@@ -983,7 +984,7 @@ def _structural(ctx, op, ins):
         filled = [jnp.isnan(lo) | jnp.isnan(hi) for lo, hi in zip(los, his, strict=True)]
         nans = [combine_nan(f, _int8(b) * 2) for f, b in zip(nans, filled, strict=True)]
         site = ctx.site(op, "value", f"{name} with out-of-bounds indices fills NaN")
-        fill_vc = [jnp.where(jnp.any(b), site, 0).astype(jnp.int32) for b in filled]
+        fill_vc = [_causes.first_of(ctx.causes, None, [b], site) for b in filled]
     dep = any(a.dep for a in data)
     fin = all(a.fin for a in data)
     if fill_vc is not None:

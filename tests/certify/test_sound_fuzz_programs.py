@@ -253,6 +253,20 @@ def test_program_families_10000():
     assert stats["invalid"] > 0, stats
 
 
+def test_a_subnormal_region_is_certified_without_raising_and_its_claims_hold():
+    # Found by the program fuzzer (seed 19, program 16): on a region of subnormal half-widths the RK4
+    # inner box took ||half||_2 with squares that underflow to 0 (G = 0): ZeroDivisionError in certify.
+    plan = programs.Plan(3, -np.ones(3), np.ones(3), (programs.Step("cast", {"to": "bool"}),
+                         programs.Step("erf_inv", {"cross": False, "scale": 100.0}, "stop_gradient")), 0.05)
+    lo = np.array([-5e-324, -5e-324, -2.2250738585072e-308])
+    blo, bhi = np.tile(lo, (programs.FAMILY_BOXES, 1)), np.zeros((programs.FAMILY_BOXES, 3))
+    fam = programs.check_family(plan, blo, bhi, ["subnormal"] * programs.FAMILY_BOXES, np.random.default_rng(0))
+    assert all(not v.violations for v in fam.verdicts)
+    status, false = certify_case(fam, 0, np.random.default_rng(1))
+    assert status in ("certified", "not_certified"), status
+    assert false == {}
+
+
 def test_family_checker_catches_a_planted_overstatement():
     # The box check itself: one box's Jacobian enclosure shrunk by hand must be reported.
     # d/dx_i (2 x_i + sin(3 x_i)) = 2 + 3 cos(3 x_i) ranges over [-1, 5] on [-1, 1]: a claimed lower bound 0 is false.

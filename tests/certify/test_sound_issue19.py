@@ -321,6 +321,31 @@ def test_huge_finite_rounding_errors_are_a_status_not_an_exception():
     assert "mu_1" in cert.reason, cert.reason
 
 
+def test_reduce_precision_overflow_is_invalid_not_certified():
+    # Found by the program fuzzer (seed 19, program 142): reduce_precision with 8 exponent bits (the
+    # bfloat16 range) rounds |v| > (2 - 2^-7) 2^127 = 3.39e38 to inf; the rule widened by 2^-7 relative only,
+    # and F = 2x + reduce_precision(-x) on [-1e100, 1e100]^2 (F = -inf at x = 1e39 as JAX evaluates it) was certified.
+    from jax import lax
+
+    def F(x):
+        return 2.0 * x + lax.reduce_precision(-x, exponent_bits=8, mantissa_bits=7)
+
+    assert bool(jnp.isinf(jax.jit(F)(jnp.array([1e39, 0.0]))[0]))
+    g = games.from_pseudo_gradient(F, (1, 1))
+    cert = certify.certify(g, region=games.Region(-1e100 * np.ones(2), 1e100 * np.ones(2)), bounds="interval")
+    assert cert.status == "invalid"
+    assert "reduce_precision" in cert.reason, cert.reason
+    # Near miss inside the range: [-1e38, 1e38] stays below 3.39e38 and is certified.
+    cert = certify.certify(g, region=games.Region(-1e38 * np.ones(2), 1e38 * np.ones(2)), bounds="interval")
+    assert cert.status == "certified", cert.reason
+    # Below the format's smallest normal 2^-126 = 1.18e-38 the value is flushed: F_jax(1e-39) = 2e-39 while
+    # F(1e-39) = 1e-39 in exact arithmetic; the rounding bound covers the gap.
+    cert = certify.certify(g, region=games.Region(-1e-39 * np.ones(2), 1e-39 * np.ones(2)), bounds="interval")
+    gap = abs(float(jax.jit(F)(jnp.array([1e-39, 0.0]))[0]) - 1e-39)
+    assert gap >= 0.9e-39
+    assert cert.extra["rounding_error"] >= gap
+
+
 def test_rounding_bound_norm_does_not_overflow_and_names_an_unbounded_entry():
     from types import SimpleNamespace
 

@@ -345,14 +345,17 @@ def _trace(F, n, dtype):
 def _enclose(closed, consts, lo, hi, ctx: Context) -> Enclosure:
     prog = _ir.program_of(closed, consts)
     n = lo.shape[0]
-    # The rounding pass has one tangent column (the evaluation error); the inputs are exact.
-    # Inputs are exact, except that XLA flushes subnormal ones to zero (at most tiny each, see normal_box).
-    t = float(jnp.finfo(lo.dtype).tiny)
-    flush = jnp.where((lo < t) & (hi > -t), t, 0.0).astype(lo.dtype)[:, None]
-    eye = flush if ctx.rounding else jnp.eye(n, dtype=lo.dtype)
+    # The rounding pass has one tangent column (the evaluation error): the inputs are exact, except
+    # that XLA flushes subnormal ones to zero (an error in [-tiny, tiny] each, see normal_box).
+    if ctx.rounding:
+        t = float(jnp.finfo(lo.dtype).tiny)
+        flush = jnp.where((lo < t) & (hi > -t), t, 0.0).astype(lo.dtype)[:, None]
+        tlo, thi = -flush, flush
+    else:
+        tlo = thi = jnp.eye(n, dtype=lo.dtype)
     fin = ctx.consts_finite or (_concrete(lo) and _concrete(hi) and bool(np.all(np.isfinite(np.asarray(lo))))
                                 and bool(np.all(np.isfinite(np.asarray(hi)))))  # fmt: skip
-    x = Jet(lo, hi, eye, eye, dep=True, fin=fin)
+    x = Jet(lo, hi, tlo, thi, dep=True, fin=fin)
     ctx.input_id = prog.invars[0]
     (out,) = interpret(ctx, prog, [x])
     jlo, jhi = _arith.sanitize(*ctx.tangent(out))

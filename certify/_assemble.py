@@ -82,10 +82,12 @@ def _rk4_region(game, region, bounds: BlockBounds, step: float):
     else:
         with jax.enable_x64(True):
             f_c = np.abs(np.asarray(game.pseudo_gradient(jnp.asarray(region.center))))
-    g = (float(np.linalg.norm(f_c)) + lip * float(np.linalg.norm(half))) * (1.0 + 1e-12)
+    # hypot: no underflow of the squares (subnormal half-widths gave G = 0 and a division by 0)
+    g = (math.hypot(*np.ravel(f_c).tolist()) + lip * math.hypot(*np.ravel(half).tolist())) * (1.0 + 1e-12)
     if not math.isfinite(g):
         return 0.0, None
-    step = min(step, 0.5 * float(np.min(half)) / g) if g * step >= float(np.min(half)) else step
+    if g > 0.0 and g * step >= float(np.min(half)):  # G = 0: F vanishes on K, the stages never move
+        step = min(step, 0.5 * float(np.min(half)) / g)
     shrink = step * g
     return step, (region.lo + shrink, region.hi - shrink)
 

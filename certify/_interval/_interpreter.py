@@ -303,7 +303,27 @@ def _while(ctx, op, ins):
 # --------------------------------------------------------------------------------------------
 
 
+def normal_box(lo, hi):
+    """``[lo, hi]`` with subnormal edges moved outward to ``-tiny``, ``0`` or ``tiny`` (host NumPy).
+
+    XLA on CPU flushes subnormal inputs to zero, the engine's own box edges included: a box
+    ``[-5e-324, 0]`` would be read as ``[0, 0]``. The widened box contains the box and its flushed
+    image; the rounding pass adds the flush (at most ``tiny`` per coordinate) as input error.
+    Traced boxes are returned unchanged.
+    """
+    if isinstance(lo, jax.core.Tracer) or isinstance(hi, jax.core.Tracer):
+        return lo, hi
+    a, b = np.asarray(lo), np.asarray(hi)
+    if not np.issubdtype(a.dtype, np.floating):
+        return lo, hi
+    t = np.finfo(a.dtype).tiny
+    a = np.where((a > -t) & (a < 0), -t, np.where((a > 0) & (a < t), 0.0, a)).astype(a.dtype)
+    b = np.where((b < t) & (b > 0), t, np.where((b < 0) & (b > -t), 0.0, b)).astype(b.dtype)
+    return a, b
+
+
 def _check_box(lo, hi):
+    lo, hi = normal_box(lo, hi)
     lo, hi = jnp.asarray(lo), jnp.asarray(hi)
     if lo.ndim != 1 or hi.shape != lo.shape:
         raise ValueError(f"expected lo and hi of the same shape (n,), got {lo.shape} and {hi.shape}")
@@ -324,11 +344,17 @@ def _trace(F, n, dtype):
 def _enclose(closed, consts, lo, hi, ctx: Context) -> Enclosure:
     prog = _ir.program_of(closed, consts)
     n = lo.shape[0]
-    # The rounding pass has one tangent column (the evaluation error); the inputs are exact.
-    eye = jnp.zeros((n, 1), lo.dtype) if ctx.rounding else jnp.eye(n, dtype=lo.dtype)
+    # The rounding pass has one tangent column (the evaluation error): the inputs are exact, except
+    # that XLA flushes subnormal ones to zero (an error in [-tiny, tiny] each, see normal_box).
+    if ctx.rounding:
+        t = float(jnp.finfo(lo.dtype).tiny)
+        flush = jnp.where((lo < t) & (hi > -t), t, 0.0).astype(lo.dtype)[:, None]
+        tlo, thi = -flush, flush
+    else:
+        tlo = thi = jnp.eye(n, dtype=lo.dtype)
     fin = ctx.consts_finite or (_concrete(lo) and _concrete(hi) and bool(np.all(np.isfinite(np.asarray(lo))))
                                 and bool(np.all(np.isfinite(np.asarray(hi)))))  # fmt: skip
-    x = Jet(lo, hi, eye, eye, dep=True, fin=fin)
+    x = Jet(lo, hi, tlo, thi, dep=True, fin=fin)
     ctx.input_id = prog.invars[0]
     ctx.causes = _causes.Flags()
     (out,) = interpret(ctx, prog, [x])
@@ -543,6 +569,7 @@ class CompiledEnclosure:
         """Enclosures of the boxes, and their rounding bounds when asked (``None`` otherwise)."""
         if rounding and not self.rounding:
             raise ValueError("expected a program compiled with the rounding pass, got one without it")
+        blo, bhi = normal_box(blo, bhi)
         enc, rnd = self.fn(list(dyn_consts), jnp.asarray(blo), jnp.asarray(bhi), np.bool_(rounding))
         enc = Enclosure(*[np.asarray(x) for x in enc])
         return enc, (Rounding(*[np.asarray(x) for x in rnd]) if rounding else None)

@@ -95,8 +95,11 @@ def rounding_term(op, ins: list[Jet], out: Jet):
         if src.is_float and jnp.finfo(src.dtype).bits <= jnp.finfo(dt).bits:
             return None  # a widening cast is exact
         return e * mag + t
-    if name == "reduce_precision":
-        return 2.0 ** (-int(p["mantissa_bits"])) * mag + t
+    if name == "reduce_precision":  # the format's unit and smallest normal; unbounded where it may overflow
+        from certify._interval._rules import reduced_format
+
+        unit, small, big = reduced_format(p, dt)
+        return jnp.where(mag > big, jnp.inf, unit * mag + small + t)
     if name == "integer_pow":
         k = abs(int(p["y"]))
         return (2 * k + 1) * e * mag + t

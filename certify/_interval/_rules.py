@@ -702,14 +702,34 @@ def _convert(ctx, op, ins):
     return [Jet(lo, hi, dep=a.dep, face=a.face if a.dtype == bool else None)]
 
 
+def reduced_format(params, dtype) -> tuple[float, float, float]:
+    """``(unit, smallest normal, largest finite)`` of ``reduce_precision``'s format inside ``dtype``.
+
+    With ``m`` mantissa and ``k`` exponent bits, ``e_max = 2^(k-1) - 1``: rounding is within
+    ``2^-m`` relative above the smallest normal ``2^(1 - e_max)``, within that normal below it
+    (flushed or rounded to the format's subnormals), and values beyond the largest finite
+    ``(2 - 2^-m) 2^e_max`` may round to +-inf (``8`` exponent bits: ``3.4e38``, as bfloat16).
+    """
+    m, k = int(params["mantissa_bits"]), int(params["exponent_bits"])
+    e_max = 2 ** (k - 1) - 1
+    fi = jnp.finfo(dtype)
+    small = max(math.ldexp(1.0, 1 - e_max), float(fi.tiny)) if e_max < 4096 else float(fi.tiny)
+    big = math.inf if e_max >= int(fi.maxexp) else min(math.ldexp(2.0 - 2.0**-m, e_max), float(fi.max))
+    return 2.0**-m, small, big
+
+
 @rule("reduce_precision")
 def _reduce_precision(ctx, op, ins):
     a = ins[0]
-    e = 2.0 ** (-int(op.params["mantissa_bits"]))
-    lo, hi = widen(a.lo, a.hi, e / eps(a.lo))
+    e, small, big = reduced_format(op.params, a.lo.dtype)
+    lo, hi = widen(a.lo, a.hi, e / eps(a.lo), absolute=small)
+    over_lo, over_hi = a.lo < -big, a.hi > big  # may round to -inf / +inf (a value source: causes)
+    lo, hi = jnp.where(over_lo, -jnp.inf, lo), jnp.where(over_hi, jnp.inf, hi)
     tl = th = None
     if a.tlo is not None:
         tl, th = widen(a.tlo, a.thi, e / eps(a.lo))
+        over = (over_lo | over_hi)[..., None]
+        tl, th = jnp.where(over, -jnp.inf, tl), jnp.where(over, jnp.inf, th)
     return [Jet(lo, hi, tl, th, dep=a.dep, nan=a.nan)]
 
 

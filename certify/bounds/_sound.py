@@ -294,11 +294,18 @@ def rounding_bound(boxes: _Boxes) -> tuple[float, str]:
     """
     per = boxes.rerr.reshape(boxes.rerr.shape[0], -1)
     worst = per.max(axis=0)
-    eps = float(np.sqrt(np.sum(worst**2))) * (1.0 + 4.0 * _EPS)
+    # Rounded up: the m squares, their sum, the square root (and the scaling below) stay within
+    # (m/4 + 2) ulps relative, under the factor's max(4, m) ulps.
+    up = 1.0 + max(4, worst.size) * _EPS
+    with np.errstate(over="ignore"):
+        eps = float(np.sqrt(np.sum(worst**2))) * up
+    top = float(np.max(worst)) if worst.size else 0.0
+    if not math.isfinite(eps) and math.isfinite(top):  # the squares overflowed: scale by the largest entry
+        eps = top * float(np.sqrt(np.sum((worst / top) ** 2))) * up
     cause = ""
     if not math.isfinite(eps):
-        k = int(np.flatnonzero(~np.isfinite(per).any(axis=1))[0])
-        site = boxes.comp.site(boxes.rcause[k])
+        rows = np.flatnonzero((~np.isfinite(per)).any(axis=1))
+        site = boxes.comp.site(boxes.rcause[rows[0]]) if rows.size else None
         cause = site.message() if site is not None else "an operation whose rounding could not be bounded"
     return eps, cause
 

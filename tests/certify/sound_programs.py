@@ -18,6 +18,11 @@ sub-program (``fori_loop``, ``scan``, ``while_loop``, ``cond``/``switch``, ``cus
 values, NaN/inf flags, the Jacobian (where finite) and Lipschitz continuity along close pairs (a
 missed jump fails it), and ``|F_jax - F_exact| <= eps``. Used by ``test_sound_fuzz_programs.py``
 (default and slow suites).
+
+*Families* (:func:`check_family`): one plan checked over many region boxes
+(:data:`REGION_KINDS`: unit, edges at +0.0/-0.0, wide ranges that overflow, huge, tiny, subnormal
+edges and boxes, edges at the grammar's thresholds) with one compilation of the interval engine,
+the cost that dominates (about a second per structure of F); :func:`judge_box` is the per-box check.
 """
 
 from __future__ import annotations
@@ -426,6 +431,19 @@ def _const(v, x, p, mode):
     return v + jnp.where(jnp.isnan(c[1]), 0.0, 1.0)
 
 
+@construct("inner_grad")
+def _inner_grad(v, x, p, mode):  # a gradient inside F: transposed programs (add_any, ...)
+    return jax.grad(lambda u: jnp.sum(jnp.sin(u) * u + u * u[::-1]))(v)
+
+
+@construct("subnormal_const", lambda rng: {"s": float(rng.choice(SUBNORMALS))})
+def _subnormal_const(v, x, p, mode):  # subnormal constants, products and quotients (XLA may flush them)
+    s = p["s"]
+    if mode == "exact":  # in exact arithmetic v s > 0 iff v > 0, and (v s) / s - v = 0
+        return v + jnp.where(v > 0.0, 1.0, 0.0)
+    return v + jnp.where(v * s > 0.0, 1.0, 0.0) + (v * s) / s - v
+
+
 # ---- wrappers (sub-programs) ---------------------------------------------------------------
 
 
@@ -492,6 +510,25 @@ def _wrap(wrapper, f0, v, x, mode):
 # --------------------------------------------------------------------------------------------
 
 
+# Categorical parameters: each value is a focus of its own (coverage of the rules behind it).
+CHOICES = {
+    "pattern": ("kind", _PATTERNS),
+    "reduce": ("op", ("sum", "max", "min", "prod", "cumsum")),
+    "step": ("op", ("sign", "floor", "ceil", "round")),
+    "cast": ("to", ("bfloat16", "float32", "float16", "int32", "bool")),
+    "const_nan_inf": ("kind", ("nan", "inf", "guarded")),
+}
+
+
+def foci() -> list:
+    """``(construct, forced parameters)`` for every construct and every value of its categorical parameter."""
+    out = []
+    for name in sorted(CONSTRUCTS):
+        key, values = CHOICES.get(name, (None, (None,)))
+        out.extend((name, {} if v is None else {key: v}) for v in values)
+    return out
+
+
 @dataclasses.dataclass(frozen=True)
 class Plan:
     """A drawn program: dimension, region, steps and the output coefficient."""
@@ -503,8 +540,11 @@ class Plan:
     coef: float
 
 
-def draw_plan(rng, *, focus: str | None = None) -> Plan:
-    """A random plan; ``focus`` forces one construct among the steps (coverage)."""
+def draw_plan(rng, *, focus=None, max_steps=3) -> Plan:
+    """A random plan; ``focus`` (a construct name, or ``(name, parameters)`` from :func:`foci`) forces one
+    construct among the steps (coverage)."""
+    if isinstance(focus, str):
+        focus = (focus, {})
     d = int(rng.choice([2, 3, 4]))
     kind = rng.random()
     if kind < 0.5:
@@ -518,13 +558,16 @@ def draw_plan(rng, *, focus: str | None = None) -> Plan:
         c = rng.uniform(-1, 1, d)
         lo, hi = c - 1e-3, c + 1e-3
     names = sorted(CONSTRUCTS)
-    n_steps = int(rng.integers(1, 4))
+    n_steps = int(rng.integers(1, max_steps + 1))
     steps = []
     for k in range(n_steps):
-        name = focus if (focus is not None and k == 0) else str(rng.choice(names))
+        name = focus[0] if (focus is not None and k == 0) else str(rng.choice(names))
         draw, _ = CONSTRUCTS[name]
         wrapper = str(rng.choice(WRAPPERS)) if rng.random() < 0.35 else None
-        steps.append(Step(name, draw(rng), wrapper))
+        params = draw(rng)
+        if focus is not None and k == 0:
+            params.update(focus[1])
+        steps.append(Step(name, params, wrapper))
     if focus is not None:
         rng.shuffle(steps)
     return Plan(d, lo, hi, tuple(steps), float(rng.choice([0.05, 0.2, 1.0])))
@@ -670,3 +713,201 @@ def check_enclosure(plan: Plan, rng) -> Verdict:
         if np.any(np.isfinite(fy) & both & (slack < 0)):
             viol.append(f"|F(x) - F(y)| exceeds the enclosure's Lipschitz bound at distance {delta}")
     return Verdict("enclosed", viol, float(np.max(eps)))
+
+
+# --------------------------------------------------------------------------------------------
+# Families: one program structure, many region boxes (one compilation of the engine).
+# --------------------------------------------------------------------------------------------
+#
+# Compiling the interval engine's program costs about a second per structure of F, and evaluating
+# it costs milliseconds per box; the engine is vmapped over boxes. A *family* is one drawn plan
+# with ``FAMILY_BOXES`` region boxes of every kind below: one compilation serves the enclosure
+# checks of all its boxes and the certificates of all of them (the sound bounds pad their boxes
+# to the same batch, ``certify/bounds/_sound.py`` ``_MIN_BATCH``, so ``certify.certify`` finds the
+# compiled program in ``compile_enclosure``'s cache). Each (plan, box) pair is one *case*.
+
+FAMILY_BOXES = 32
+
+# Subnormal float64 values (the smallest, one in the middle of the range, just below the
+# smallest normal 2.2250738585072014e-308) and a float32 subnormal (below 1.1754944e-38).
+SUBNORMALS = (5e-324, 1e-310, 2.2250738585072e-308, 1e-40)
+
+# Where the grammar's functions switch, jump or have branch cuts: 0 (sign, abs, atan2, sqrt,
+# where_*), 0.25 (``cond_x``), -1, 1 and 0 (``switch`` floors), 0.5 and 2 (``where_logic``),
+# 0.3 and -0.5 (drawn ``t``).
+THRESHOLDS = (0.0, -0.0, 0.25, -1.0, 1.0, 0.5, 2.0, 0.3, -0.5)
+
+REGION_KINDS = ("unit", "zero_edge", "wide", "huge", "tiny", "subnormal", "threshold")
+
+
+def draw_box(rng, d: int, kind: str):
+    """One region box ``(lo, hi)`` of ``kind`` (see :data:`REGION_KINDS`)."""
+    ones = np.ones(d)
+    if kind == "unit":
+        return -ones, ones.copy()
+    if kind == "zero_edge":  # an edge at +0.0 or -0.0 (signed zero on a branch cut)
+        z = float(rng.choice([0.0, -0.0]))
+        lo = np.where(rng.random(d) < 0.5, z, -1.0)
+        hi = np.where(rng.random(d) < 0.5, z, 1.0) + 0.0 * lo
+        hi = np.where(hi <= lo, lo + 0.5, hi)
+        return lo, hi
+    if kind == "wide":  # exp(100 x), sinh, cosh overflow
+        w = float(rng.choice([10.0, 100.0, 800.0]))
+        return -w * ones, w * ones
+    if kind == "huge":
+        w = float(rng.choice([1e10, 1e100]))  # wider: the checker's squares overflow
+        return -w * ones, np.where(rng.random(d) < 0.5, 1.0, w)
+    if kind == "tiny":
+        c = np.where(rng.random(d) < 0.3, 0.0, rng.uniform(-1, 1, d))
+        r = float(rng.choice([1e-3, 1e-8]))
+        return c - r, c + r
+    if kind == "subnormal":  # edges and whole boxes among the subnormals
+        lo, hi = -ones, ones.copy()
+        for j in range(d):
+            s = float(rng.choice(SUBNORMALS))
+            lo[j], hi[j] = [(0.0, s), (-s, s), (s, 2.0 * s if s < 1e-308 else 1.0), (-1.0, -s), (s, 1.0),
+                            (-s, 0.0)][int(rng.integers(0, 6))]  # fmt: skip
+        return lo, hi
+    # threshold: each coordinate's box has an edge at a switching point (or is one ulp wide there)
+    lo, hi = -ones, ones.copy()
+    for j in range(d):
+        t = float(rng.choice(THRESHOLDS))
+        edges = [(t, t + 1.0), (t - 1.0, t), (t - 1e-9, t + 1e-9), (t, np.nextafter(t, np.inf))]
+        lo[j], hi[j] = edges[int(rng.integers(0, 4))]
+    return lo, hi
+
+
+def family_boxes(rng, d: int, n: int = FAMILY_BOXES):
+    """``(blo, bhi, kinds)``: ``n`` boxes, the kinds cycled from a random start."""
+    start = int(rng.integers(0, len(REGION_KINDS)))
+    kinds = [REGION_KINDS[(start + k) % len(REGION_KINDS)] for k in range(n)]
+    boxes = [draw_box(rng, d, k) for k in kinds]
+    return np.stack([b[0] for b in boxes]), np.stack([b[1] for b in boxes]), kinds
+
+
+def box_points(lo, hi, rng, n=40):
+    """Points of one box: uniform, corners, and coordinates at 0, -0.0, subnormals and thresholds."""
+    d = lo.shape[0]
+    width = hi - lo
+    x = lo + width * rng.uniform(size=(n, d))
+    corners = np.where(rng.random((8, d)) < 0.5, lo, hi)
+    special = lo + width * rng.uniform(size=(16, d))
+    values = np.array([*THRESHOLDS, *SUBNORMALS, *(-s for s in SUBNORMALS)])
+    for k in range(16):
+        j = k % d
+        v = float(rng.choice(values))
+        special[k, j] = v if lo[j] <= v <= hi[j] else (lo[j] if k % 2 else hi[j])
+    return np.concatenate([x, corners, special])
+
+
+class Batched:
+    """``jit(vmap(fn))`` on rows, always called on chunks of ``chunk`` rows (one compilation)."""
+
+    def __init__(self, fn, chunk=512):
+        self.fn = jax.jit(jax.vmap(fn))
+        self.chunk = chunk
+
+    def __call__(self, x, theta=None):
+        x = np.asarray(x, np.float64)
+        n = x.shape[0]
+        size = max(1, -(-n // self.chunk)) * self.chunk
+        xp = np.concatenate([x, np.repeat(x[:1], size - n, axis=0)]) if size > n else x
+        out = [np.asarray(self.fn(jnp.asarray(xp[k:k + self.chunk]))) for k in range(0, size, self.chunk)]
+        return np.concatenate(out)[:n]
+
+
+@dataclasses.dataclass
+class Family:
+    """A plan, its boxes, its three functions (batched) and the engine's results per box."""
+
+    plan: Plan
+    blo: np.ndarray
+    bhi: np.ndarray
+    kinds: list
+    F: Batched  # F as JAX computes it
+    Fe: Batched  # F in exact arithmetic (float64 stand-in), true derivative
+    J: Batched  # true Jacobian (of the "true" mode)
+    verdicts: list
+
+
+def _enclose_family(plan, blo, bhi):
+    """``(Enclosure, Rounding)`` of every box from one compiled engine program, or None if refused."""
+    from certify._interval._interpreter import compile_enclosure
+
+    try:
+        comp, dyn = compile_enclosure(build(plan), plan.d, jnp.float64, rounding=True)
+        return comp(dyn, blo, bhi, rounding=True)
+    except NotEnclosable:
+        return None
+
+
+def judge_box(enc, eps, x, f, g, J, pairs) -> Verdict:
+    """The verdict on one box's enclosure ``enc = (flo, fhi, jlo, jhi, nan)`` and rounding bound ``eps``.
+
+    ``x``: the box's points; ``f``, ``g``, ``J``: F as JAX computes it, F exact, the true Jacobian
+    there; ``pairs``: ``[(y, F_exact(y))]`` with ``y`` close to ``x`` inside the box.
+    """
+    flo, fhi, jlo, jhi, nan = enc
+    viol = []
+    maybe_bad = (nan >= 1) | ~np.isfinite(flo) | ~np.isfinite(fhi)
+    if np.any(~np.isfinite(f) & ~maybe_bad[None, :]):
+        viol.append("F is NaN/inf at a sample where the enclosure says finite")
+    tol = 1e-9 * (1.0 + np.abs(f)) + np.where(np.isfinite(eps), eps, 0.0)[None, :]
+    ok_v = np.isfinite(f) & ~maybe_bad[None, :]
+    if np.any(ok_v & ((f < flo - tol) | (f > fhi + tol))):
+        viol.append("a value lies outside [flo, fhi]")
+    if np.any(maybe_bad):
+        return Verdict("nan", viol)
+    fin_j = np.isfinite(jlo) & np.isfinite(jhi)
+    tj = 1e-9 * (1.0 + np.abs(J))
+    if np.any(np.isfinite(J) & fin_j[None] & ((J < jlo - tj) | (J > jhi + tj))):
+        viol.append("a Jacobian entry lies outside [jlo, jhi]")
+    both = np.isfinite(f) & np.isfinite(g)
+    if np.any(both & (np.abs(f - g) > eps[None, :] + 1e-12 * (1.0 + np.abs(g)))):
+        viol.append("|F_jax - F_exact| exceeds the rounding bound")
+    if not np.all(fin_j):
+        return Verdict("unbounded", viol, float(np.max(eps)))
+    mag = np.maximum(np.abs(jlo), np.abs(jhi))
+    for y, fy in pairs:
+        slack = np.abs(x - y) @ mag.T + 1e-9 * (1.0 + np.abs(g)) - np.abs(g - fy)
+        if np.any(np.isfinite(fy) & both & (slack < 0)):
+            viol.append("|F(x) - F(y)| exceeds the enclosure's Lipschitz bound at a close pair")
+    return Verdict("enclosed", viol, float(np.max(eps)))
+
+
+def check_family(plan: Plan, blo, bhi, kinds, rng) -> Family:
+    """Encloses ``plan``'s program over every box (one compilation) and checks every box's claims.
+
+    Per box, against its :func:`box_points` evaluated by plain JAX (jitted, as JAX evaluates F),
+    :func:`judge_box`: NaN/inf flags, values in ``[flo - eps, fhi + eps]``, the true Jacobian in
+    ``[jlo, jhi]``, ``|F_jax - F_exact| <= eps`` (the rounding pass) and Lipschitz continuity of
+    ``F_exact`` along close pairs (distances 1e-3 and 1e-6 of the box's width) with the enclosure's
+    Jacobian bound (a jump the enclosure missed breaks it).
+    """
+    fam = Family(plan, blo, bhi, kinds, Batched(build(plan, "jax")), Batched(build(plan, "exact")),
+                 Batched(jax.jacfwd(build(plan, "true"))), [])  # fmt: skip
+    nb = blo.shape[0]
+    chunks = range(0, nb, FAMILY_BOXES)  # the compiled batch: the same shape as the sound bounds' calls
+    parts = [_enclose_family(plan, blo[k:k + FAMILY_BOXES], bhi[k:k + FAMILY_BOXES]) for k in chunks]
+    if any(r is None for r in parts):
+        fam.verdicts = [Verdict("refused", []) for _ in range(nb)]
+        return fam
+    enc = [np.concatenate([getattr(r[0], f) for r in parts]) for f in ("flo", "fhi", "jlo", "jhi", "nan")]
+    err = np.concatenate([r[1].err for r in parts])
+    pts = [box_points(blo[b], bhi[b], rng) for b in range(nb)]
+    m = pts[0].shape[0]
+    x = np.concatenate(pts)
+    fx, fe = fam.F(x).reshape(nb, m, -1), fam.Fe(x).reshape(nb, m, -1)
+    J = fam.J(x).reshape(nb, m, fx.shape[-1], plan.d)
+    lo_rows, hi_rows, width = np.repeat(blo, m, axis=0), np.repeat(bhi, m, axis=0), np.repeat(bhi - blo, m, axis=0)
+    ys = []
+    for delta in (1e-3, 1e-6):
+        step = rng.normal(size=x.shape)
+        ys.append(np.clip(x + delta * width * step / np.linalg.norm(step, axis=1, keepdims=True), lo_rows, hi_rows))
+    fys = fam.Fe(np.concatenate(ys)).reshape(len(ys), nb, m, -1)
+    ys = np.stack(ys).reshape(len(ys), nb, m, plan.d)
+    xs = x.reshape(nb, m, plan.d)
+    for b in range(nb):
+        pairs = [(ys[k, b], fys[k, b]) for k in range(len(ys))]
+        fam.verdicts.append(judge_box([e[b] for e in enc], err[b], xs[b], fx[b], fe[b], J[b], pairs))
+    return fam

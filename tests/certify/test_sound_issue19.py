@@ -10,6 +10,7 @@ certificate that is true of ``F`` as JAX evaluates it.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -301,6 +302,66 @@ def test_an_inconsistent_pattern_is_a_refusal_not_an_exception(monkeypatch):
     assert cert.status == "not_certified"
     assert "softmax pattern" in cert.reason, cert.reason
     assert "inconsistency" in cert.reason, cert.reason
+
+
+def test_huge_finite_rounding_errors_are_a_status_not_an_exception():
+    # Found by the program fuzzer (tests/certify/test_sound_fuzz_programs.py, seed 19): on
+    # [-1e100, 1e100]^3 the products x_i x_j round with errors near 1e200 * 2^-53 ~ 1e184; the squares
+    # of the per-entry bounds overflowed, and the cause lookup (``~isfinite(per).any()`` read as
+    # ``~(isfinite(per).any())``) found no box: certify raised IndexError.
+    a = -0.41351752333439107
+
+    def F(x):
+        return 2.0 * x + 0.2 * (x + a * (x * x[::-1] + 0.5))
+
+    g = games.from_pseudo_gradient(F, (1, 1, 1))
+    cert = certify.certify(g, region=games.Region(-1e100 * np.ones(3), 1e100 * np.ones(3)), bounds="interval")
+    # d/dx_0 of a x_0 x_2 is a x_2, as low as -0.41 * 1e100 on the region: no strong monotonicity.
+    assert cert.status == "not_certified"
+    assert "mu_1" in cert.reason, cert.reason
+
+
+def test_reduce_precision_overflow_is_invalid_not_certified():
+    # Found by the program fuzzer (seed 19, program 142): reduce_precision with 8 exponent bits (the
+    # bfloat16 range) rounds |v| > (2 - 2^-7) 2^127 = 3.39e38 to inf; the rule widened by 2^-7 relative only,
+    # and F = 2x + reduce_precision(-x) on [-1e100, 1e100]^2 (F = -inf at x = 1e39 as JAX evaluates it) was certified.
+    from jax import lax
+
+    def F(x):
+        return 2.0 * x + lax.reduce_precision(-x, exponent_bits=8, mantissa_bits=7)
+
+    assert bool(jnp.isinf(jax.jit(F)(jnp.array([1e39, 0.0]))[0]))
+    g = games.from_pseudo_gradient(F, (1, 1))
+    cert = certify.certify(g, region=games.Region(-1e100 * np.ones(2), 1e100 * np.ones(2)), bounds="interval")
+    assert cert.status == "invalid"
+    assert "reduce_precision" in cert.reason, cert.reason
+    # Near miss inside the range: [-1e38, 1e38] stays below 3.39e38 and is certified.
+    cert = certify.certify(g, region=games.Region(-1e38 * np.ones(2), 1e38 * np.ones(2)), bounds="interval")
+    assert cert.status == "certified", cert.reason
+    # Below the format's smallest normal 2^-126 = 1.18e-38 the value is flushed: F_jax(1e-39) = 2e-39 while
+    # F(1e-39) = 1e-39 in exact arithmetic; the rounding bound covers the gap.
+    cert = certify.certify(g, region=games.Region(-1e-39 * np.ones(2), 1e-39 * np.ones(2)), bounds="interval")
+    gap = abs(float(jax.jit(F)(jnp.array([1e-39, 0.0]))[0]) - 1e-39)
+    assert gap >= 0.9e-39
+    assert cert.extra["rounding_error"] >= gap
+
+
+def test_rounding_bound_norm_does_not_overflow_and_names_an_unbounded_entry():
+    from types import SimpleNamespace
+
+    from certify.bounds._sound import rounding_bound
+
+    nowhere = SimpleNamespace(site=lambda cause: None)
+    # || (1e200, 1e200) ||_2 = sqrt(2) 1e200 (math.hypot, a second implementation), rounded up by a few ulps.
+    boxes = SimpleNamespace(rerr=np.array([[1e200, 1e200]]), rcause=np.zeros(1, np.int32), comp=nowhere)
+    eps, cause = rounding_bound(boxes)
+    assert math.hypot(1e200, 1e200) <= eps <= math.hypot(1e200, 1e200) * (1 + 1e-14)
+    assert cause == ""
+    # One unbounded entry in the second of two boxes: an infinite bound with a cause, no exception.
+    boxes = SimpleNamespace(rerr=np.array([[1.0, 2.0], [1.0, np.inf]]), rcause=np.zeros(2, np.int32), comp=nowhere)
+    eps, cause = rounding_bound(boxes)
+    assert eps == math.inf
+    assert "could not be bounded" in cause
 
 
 # --------------------------------------------------------------------------------------------

@@ -47,6 +47,22 @@ def tiny(x) -> float:
     return float(jnp.finfo(x.dtype).tiny)
 
 
+def reduced_format(params, dtype) -> tuple[float, float, float]:
+    """``(unit, smallest normal, largest finite)`` of ``reduce_precision``'s format inside ``dtype``.
+
+    With ``m`` mantissa and ``k`` exponent bits, ``e_max = 2^(k-1) - 1``: rounding is within
+    ``2^-m`` relative above the smallest normal ``2^(1 - e_max)``, within that normal below it
+    (flushed or rounded to the format's subnormals), and values beyond the largest finite
+    ``(2 - 2^-m) 2^e_max`` may round to +-inf (``8`` exponent bits: ``3.4e38``, as bfloat16).
+    """
+    m, k = int(params["mantissa_bits"]), int(params["exponent_bits"])
+    e_max = 2 ** (k - 1) - 1
+    fi = jnp.finfo(dtype)
+    small = max(math.ldexp(1.0, 1 - e_max), float(fi.tiny)) if e_max < 4096 else float(fi.tiny)
+    big = math.inf if e_max >= int(fi.maxexp) else min(math.ldexp(2.0 - 2.0**-m, e_max), float(fi.max))
+    return 2.0**-m, small, big
+
+
 def sanitize(lo, hi):
     """NaN endpoints mean "no information": the whole real line."""
     return jnp.where(jnp.isnan(lo), -jnp.inf, lo), jnp.where(jnp.isnan(hi), jnp.inf, hi)

@@ -50,7 +50,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from certify._interval._arith import TRANS_ULPS
+from certify._interval._arith import TRANS_ULPS, reduced_format
 from certify._interval._jet import Jet
 
 __all__ = ["EXACT", "IEEE", "inject", "rounding_term"]
@@ -96,8 +96,6 @@ def rounding_term(op, ins: list[Jet], out: Jet):
             return None  # a widening cast is exact
         return e * mag + t
     if name == "reduce_precision":  # the format's unit and smallest normal; unbounded where it may overflow
-        from certify._interval._rules import reduced_format
-
         unit, small, big = reduced_format(p, dt)
         return jnp.where(mag > big, jnp.inf, unit * mag + small + t)
     if name == "integer_pow":

@@ -31,7 +31,7 @@ import numpy as np
 from jax import lax
 
 from certify._interval import _arith, _causes, _exact, _patterns
-from certify._interval._arith import ELEMENTARY, eps, imul, tiny, widen
+from certify._interval._arith import ELEMENTARY, eps, imul, reduced_format, tiny, widen
 from certify._interval._errors import NotEnclosable
 from certify._interval._ir import Op
 from certify._interval._jet import Context, Face, Jet, bcast, combine_nan, point, tadd, tscale, unsupported
@@ -700,22 +700,6 @@ def _convert(ctx, op, ins):
         lo, hi = widen(lo, hi)
         return [step_jet(ctx, op, lo, hi, a.dep, new_dtype)]
     return [Jet(lo, hi, dep=a.dep, face=a.face if a.dtype == bool else None)]
-
-
-def reduced_format(params, dtype) -> tuple[float, float, float]:
-    """``(unit, smallest normal, largest finite)`` of ``reduce_precision``'s format inside ``dtype``.
-
-    With ``m`` mantissa and ``k`` exponent bits, ``e_max = 2^(k-1) - 1``: rounding is within
-    ``2^-m`` relative above the smallest normal ``2^(1 - e_max)``, within that normal below it
-    (flushed or rounded to the format's subnormals), and values beyond the largest finite
-    ``(2 - 2^-m) 2^e_max`` may round to +-inf (``8`` exponent bits: ``3.4e38``, as bfloat16).
-    """
-    m, k = int(params["mantissa_bits"]), int(params["exponent_bits"])
-    e_max = 2 ** (k - 1) - 1
-    fi = jnp.finfo(dtype)
-    small = max(math.ldexp(1.0, 1 - e_max), float(fi.tiny)) if e_max < 4096 else float(fi.tiny)
-    big = math.inf if e_max >= int(fi.maxexp) else min(math.ldexp(2.0 - 2.0**-m, e_max), float(fi.max))
-    return 2.0**-m, small, big
 
 
 @rule("reduce_precision")

@@ -253,6 +253,7 @@ def test_program_families_10000():
     assert stats["invalid"] > 0, stats
 
 
+@pytest.mark.slow  # 6 s: one engine compilation and a certificate on subnormal boxes
 def test_a_subnormal_region_is_certified_without_raising_and_its_claims_hold():
     # Found by the program fuzzer (seed 19, program 16): on a region of subnormal half-widths the RK4
     # inner box took ||half||_2 with squares that underflow to 0 (G = 0): ZeroDivisionError in certify.

@@ -39,7 +39,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 
 from certify.cli._args import UsageError
-from certify.cli._signals import committing, discard_temp, register_temp
+from certify.cli._signals import committing, creating_temp, discard_temp, register_temp
 
 PLOT_OPTIONS = ("--plot", "--phase-plot")
 """Options whose file is a figure (its suffix picks the format)."""
@@ -118,20 +118,23 @@ class _Target:
         if not os.path.isdir(folder):
             raise self.refused(f"no such directory {folder}")
         stem = os.path.splitext(name)[0]
-        try:
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{stem}.tmp-", suffix=self.suffix)
-        except OSError as err:
-            raise self.refused(_reason(err)) from None
+        with creating_temp():  # an interrupt in between would leave the file behind
+            try:
+                fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{stem}.tmp-", suffix=self.suffix)
+            except OSError as err:
+                raise self.refused(_reason(err)) from None
+            self.tmp = tmp
+            register_temp(tmp)
         os.close(fd)
-        self.tmp = tmp
-        register_temp(tmp)
 
     def scratch(self) -> str:
         """A fresh path to write the output to (beside the target, or in a private folder for devices)."""
         if self.through:
-            folder = tempfile.mkdtemp(prefix="sgn-out-")
-            self.tmp = os.path.join(folder, "output" + self.suffix)
-            register_temp(self.tmp)
+            with creating_temp():
+                folder = tempfile.mkdtemp(prefix="sgn-out-")
+                register_temp(folder)
+                self.tmp = os.path.join(folder, "output" + self.suffix)
+                register_temp(self.tmp)
         return self.tmp
 
     def clear(self) -> None:
@@ -143,6 +146,7 @@ class _Target:
         if self.through:
             with contextlib.suppress(OSError):
                 os.rmdir(os.path.dirname(self.tmp))
+            discard_temp(os.path.dirname(self.tmp))
         discard_temp(self.tmp)
         self.tmp = None
 

@@ -28,19 +28,41 @@ EXIT_INTERRUPTED = 130
 """Exit code of an interrupted run (128 + SIGINT)."""
 _LOCK = threading.RLock()
 _TEMPS: set[str] = set()
-_STATE = {"committed": False}
+_STATE = {"committed": False, "creating": 0, "pending": False}
 
 
 def register_temp(path: str) -> None:
-    """Marks ``path`` as a temporary file to remove if the run is interrupted."""
+    """Marks ``path`` as a temporary file (or empty private folder) to remove if the run is interrupted."""
     with _LOCK:
         _TEMPS.add(path)
 
 
 def discard_temp(path: str) -> None:
-    """Forgets a temporary file (renamed into place or removed)."""
+    """Forgets a temporary file or folder (renamed into place or removed)."""
     with _LOCK:
         _TEMPS.discard(path)
+
+
+@contextlib.contextmanager
+def creating_temp():
+    """Holds off interrupts while a temporary file is created and registered: none is left behind.
+
+    An interrupt arriving meanwhile waits for the block to end and then removes what it registered:
+    the waiting thread waits on the lock, and the Python-level handler (which runs in the thread
+    holding it) only marks the interrupt pending for the end of the block.
+
+    Examples:
+      >>> with creating_temp():
+      ...     pass
+    """
+    with _LOCK:
+        _STATE["creating"] += 1
+        try:
+            yield
+        finally:
+            _STATE["creating"] -= 1
+        if _STATE["pending"] and not _STATE["creating"]:
+            interrupt()
 
 
 @contextlib.contextmanager
@@ -56,9 +78,15 @@ def interrupt() -> None:
     with _LOCK:
         if _STATE["committed"]:
             return
-        for path in list(_TEMPS):
+        if _STATE["creating"]:  # the handler runs inside creating_temp in this thread: finish it first
+            _STATE["pending"] = True
+            return
+        for path in sorted(_TEMPS, key=len, reverse=True):  # files before the private folders that hold them
             with contextlib.suppress(OSError):
-                os.unlink(path)
+                if os.path.isdir(path):
+                    os.rmdir(path)
+                else:
+                    os.unlink(path)
         prefix = b"\n" if _isatty(sys.stderr) else b""
         with contextlib.suppress(OSError):
             err = os.dup(2)
@@ -92,7 +120,7 @@ def _wait() -> None:
 
 def install() -> None:
     """Routes SIGINT to :func:`interrupt` for the rest of the process (the console script calls it)."""
-    _STATE["committed"] = False
+    _STATE.update(committed=False, creating=0, pending=False)
     signal.signal(signal.SIGINT, lambda signum, frame: interrupt())
     if hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread():
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})

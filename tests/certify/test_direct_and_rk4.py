@@ -14,6 +14,7 @@ def _tanh_sin_jacobian(x, y, c):
     return np.array([[1 + 0.3 * x**2, 0.5 * c / np.cosh(y) ** 2], [-0.8 * c * np.cos(x), 1.0]])
 
 
+@pytest.mark.slow  # 3-4 s (an interval compile and a 201 x 201 eigenvalue grid); test_decision covers the rule
 def test_tanh_sin_strongly_monotone_game_refused_by_sgn_is_certified_by_the_direct_test():
     c = certify.certify(games.get_game("tanh-sin", coupling=1.6), bounds="interval")
     assert c.status == "certified"

@@ -869,7 +869,8 @@ def judge_box(enc, eps, x, f, g, J, pairs) -> Verdict:
         return Verdict("unbounded", viol, float(np.max(eps)))
     mag = np.maximum(np.abs(jlo), np.abs(jhi))
     for y, fy in pairs:
-        slack = np.abs(x - y) @ mag.T + 1e-9 * (1.0 + np.abs(g)) - np.abs(g - fy)
+        with np.errstate(over="ignore"):  # a bound that overflows is +inf: true, and no violation
+            slack = np.abs(x - y) @ mag.T + 1e-9 * (1.0 + np.abs(g)) - np.abs(g - fy)
         if np.any(np.isfinite(fy) & both & (slack < 0)):
             viol.append("|F(x) - F(y)| exceeds the enclosure's Lipschitz bound at a close pair")
     return Verdict("enclosed", viol, float(np.max(eps)))

@@ -87,6 +87,16 @@ def _floating_point_claims(cert, fx, fe):
     return false
 
 
+def _count(table, keys, program, verdict, status):
+    """One case in the coverage table: per key, its programs, cases, enclosed cases and certified cases."""
+    for key in keys:
+        row = table.setdefault(key, [set(), 0, 0, 0])
+        row[0].add(program)
+        row[1] += 1
+        row[2] += verdict == "enclosed"
+        row[3] += status == "certified"
+
+
 def fuzz_programs(n, seed, cert_every=CERT_EVERY):
     """Runs ``n`` programs (construct ``g % len`` forced into program ``g``); returns the stats and coverage."""
     t0 = time.time()
@@ -110,12 +120,7 @@ def fuzz_programs(n, seed, cert_every=CERT_EVERY):
             stats[status] += 1
             if false:
                 stats["violations"].append({"program": g, "plan": plan, "false claims": false})
-        for key in used:
-            row = table.setdefault(key, [set(), 0, 0, 0])
-            row[0].add(g)
-            row[1] += 1
-            row[2] += v.status == "enclosed"
-            row[3] += status == "certified"
+        _count(table, used, g, v.status, status)
     stats["seconds"] = round(time.time() - t0, 1)
     print(f"\nprogram fuzz: { {k: v for k, v in stats.items() if k != 'violations'} }, "
           f"violations: {stats['violations']}")
@@ -183,12 +188,7 @@ def fuzz_families(n_families, seed, boxes=2 * programs.FAMILY_BOXES, certify_enc
                 if false:
                     stats["violations"].append({"family": g, "box": b, "plan": plan, "lo": blo[b], "hi": bhi[b],
                                                 "false claims": false})  # fmt: skip
-            for key in used | {f"region:{kinds[b]}"}:
-                row = table.setdefault(key, [set(), 0, 0, 0])
-                row[0].add(g)
-                row[1] += 1
-                row[2] += v.status == "enclosed"
-                row[3] += status == "certified"
+            _count(table, used | {f"region:{kinds[b]}"}, g, v.status, status)
     stats["seconds"] = round(time.time() - t0, 1)
     stats["cpu_seconds"] = round(time.process_time() - c0, 1)
     return stats, table

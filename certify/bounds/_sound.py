@@ -55,7 +55,7 @@ from certify._bound_types import BlockBounds
 from certify._interval import _ir, _patterns
 from certify._interval._errors import NotEnclosable
 from certify._interval._interpreter import compile_enclosure
-from certify._interval._matrix import _check_dims, _nonneg_norm, _per_box_bounds, _worst_case
+from certify._interval._matrix import _check_dims, _nonneg_norm, _per_box_bounds, _worst_case, norm2_upper
 from sgn import _checks
 
 __all__ = [
@@ -294,14 +294,9 @@ def rounding_bound(boxes: _Boxes) -> tuple[float, str]:
     """
     per = boxes.rerr.reshape(boxes.rerr.shape[0], -1)
     worst = per.max(axis=0)
-    # Rounded up: the m squares, their sum, the square root (and the scaling below) stay within
-    # (m/4 + 2) ulps relative, under the factor's max(4, m) ulps.
-    up = 1.0 + max(4, worst.size) * _EPS
-    with np.errstate(over="ignore"):
-        eps = float(np.sqrt(np.sum(worst**2))) * up
-    top = float(np.max(worst)) if worst.size else 0.0
-    if not math.isfinite(eps) and math.isfinite(top):  # the squares overflowed: scale by the largest entry
-        eps = top * float(np.sqrt(np.sum((worst / top) ** 2))) * up
+    # Scaled by the largest entry: the plain sum of squares underflows to 0 on subnormal regions
+    # (a zero bound on a nonzero error) and overflows on huge ones.
+    eps = float(norm2_upper(worst))
     cause = ""
     if not math.isfinite(eps):
         rows = np.flatnonzero((~np.isfinite(per)).any(axis=1))
@@ -732,8 +727,7 @@ def _hessian_blocks(F, lo, hi, sl, assume_continuous):
     def lip(si, sj):
         # ||sum_m u_m T_m||_2 <= sum_m |u_m| ||mag_m||_2 <= ||u||_2 sqrt(sum_m ||mag_m||_2^2)
         blocks = np.moveaxis(mag[si, sj, :], -1, 0)
-        norms = _nonneg_norm(blocks)
-        return float(np.sqrt(np.sum(norms**2)) * (1.0 + 8.0 * _EPS))
+        return float(norm2_upper(_nonneg_norm(blocks)))
 
     n = len(sl)
     h = np.array([[lip(sl[i], sl[j]) for j in range(n)] for i in range(n)])
@@ -870,7 +864,7 @@ def lipschitz_padded_bounds(
     pts = np.stack([axes[m][idx] for m, idx in enumerate(_grid_indices(ks).T)], -1)
     spacing = np.array([np.max(np.diff(a)) for a in axes])
     scale = float(np.max(np.maximum(np.abs(lo), np.abs(hi))))
-    rho = 0.5 * float(np.linalg.norm(spacing)) * (1.0 + 8.0 * _EPS) + 8.0 * _EPS * scale * d
+    rho = 0.5 * float(norm2_upper(spacing)) + 8.0 * _EPS * scale * d
 
     if hb is None:
         h, h_full = _hessian_blocks(F, lo, hi, sl, assume_continuous)

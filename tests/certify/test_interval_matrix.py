@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from certify._interval._matrix import (
     interval_lambda_min,
     interval_spectral_norm,
     interval_weighted_lipschitz,
+    norm2_upper,
 )
 
 
@@ -183,3 +185,26 @@ def test_input_errors():
         interval_block_bounds(np.zeros((2, 3)), np.zeros((2, 3)), (1, 1))
     with pytest.raises(ValueError, match="expected 2 positive finite weights"):
         interval_weighted_lipschitz(a, a, (1, 1), (1.0, -1.0))
+
+
+@pytest.mark.parametrize("scale", [1e-320, 1e-300, 1e-170, 1.0, 1e170, 1e300])
+def test_norm2_upper_is_an_upper_bound_at_every_scale(scale):
+    # math.hypot (a second implementation, correctly scaled) against the plain sum of squares, which
+    # underflows to 0 below 1e-154 and overflows above 1e154.
+    v = scale * np.array([3.0, 4.0, 1.0, 0.5])
+    ref = math.hypot(*v)
+    with np.errstate(all="raise"):
+        got = float(norm2_upper(v))
+    assert ref <= got <= ref * (1 + 1e-14) + 1e-322
+    assert float(norm2_upper(np.zeros(3))) == 0.0
+    assert float(norm2_upper(np.array([1.0, np.inf]))) == np.inf
+
+
+def test_lambda_min_of_huge_entries_is_finite_and_below_the_true_value():
+    # Found by the program fuzzer (seed 19, family 95): expm1 on [-800, 800]^2 gives Jacobian bounds
+    # near 1e174; the Frobenius norm in the LAPACK slack squared them to inf (a NumPy overflow
+    # warning out of certify). A point matrix diag(1e174, 2e174): lambda_min = 1e174 exactly.
+    a = np.diag([1e174, 2e174])[None]
+    with np.errstate(all="raise"):
+        lam = float(interval_lambda_min(a, a)[0])
+    assert 1e174 * (1 - 1e-13) <= lam <= 1e174

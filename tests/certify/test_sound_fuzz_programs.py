@@ -234,9 +234,6 @@ def test_program_families_default():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 19, open: two known violations on seed 19 -- a false certificate on "
-                   "the subnormal box [0, 2.2e-308] x [0, 1e-310] (family 133: erf_inv under cond, is_finite "
-                   "under fori) and a NumPy overflow warning out of certify on [-800, 800]^2 (family 95: expm1)")
 @pytest.mark.filterwarnings("ignore:invalid value encountered in cast:RuntimeWarning")
 def test_program_families_10000():
     # 160 programs x 64 region boxes = 10,240 cases; per program up to 4 finite-enclosure boxes and one

@@ -364,6 +364,34 @@ def test_rounding_bound_norm_does_not_overflow_and_names_an_unbounded_entry():
     assert "could not be bounded" in cause
 
 
+def test_rounding_bound_norm_does_not_underflow_on_subnormal_scales():
+    from types import SimpleNamespace
+
+    from certify.bounds._sound import rounding_bound
+
+    # (1e-306)^2 underflows to 0: the plain sum of squares gave a zero bound on a nonzero error.
+    # ||(1e-306, 1e-306)||_2 = sqrt(2) 1e-306 (math.hypot, a second implementation).
+    boxes = SimpleNamespace(rerr=np.array([[1e-306, 1e-306]]), rcause=np.zeros(1, np.int32), comp=None)
+    eps, _ = rounding_bound(boxes)
+    assert math.hypot(1e-306, 1e-306) <= eps <= math.hypot(1e-306, 1e-306) * (1 + 1e-14)
+
+
+def test_a_subnormal_region_is_refused_for_rounding():
+    # Found by the program fuzzer (seed 19, family 133): on [0, 2.2e-308] x [0, 1e-310] the rounding
+    # bound was 0 (its squares underflowed) and a certificate stood, although XLA flushes the
+    # subnormal inputs: JAX's F = 2x is 0 at x = (1e-310, 1e-310), where F = 2x = (2e-310, 2e-310).
+    def F(x):
+        return 2.0 * x
+
+    hi = np.array([2.2250738585072014e-308, 1e-310])
+    assert float(jax.jit(F)(jnp.array([1e-310, 1e-310]))[0]) == 0.0
+    g = games.from_pseudo_gradient(F, (1, 1))
+    cert = certify.certify(g, region=games.Region(np.zeros(2), hi), bounds="interval")
+    assert cert.extra["rounding_error"] >= math.hypot(2e-310, 2e-310)
+    assert cert.status == "not_certified"
+    assert cert.reason.startswith("rounding:"), cert.reason
+
+
 # --------------------------------------------------------------------------------------------
 # Cost before work.
 # --------------------------------------------------------------------------------------------

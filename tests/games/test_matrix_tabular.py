@@ -249,6 +249,75 @@ def test_bimatrix_nash_eight_by_eight_matches_nashpy_vertex_enumeration():
     assert _same_equilibria(ours, nashpy.Game(a, b).vertex_enumeration())
 
 
+def _small_cases():
+    """Tiny polytope matrices: standard normal and small-integer (tied, degenerate) ones up to 5x5."""
+    rng = np.random.default_rng(22)
+    cases = [np.ones((2, 2)), np.eye(2), np.eye(3), np.ones((3, 4))]
+    for p in range(1, 6):
+        for q in range(1, 6):
+            cases.append(rng.normal(size=(p, q)))
+            cases.append(rng.integers(0, 3, (p, q)).astype(float))
+    return [m - m.min() + 1.0 for m in cases]
+
+
+def test_small_vertices_match_every_square_system():
+    # The plain-Python pivoting search against the second method, the solve of every square system
+    # m[S, J]^T z_S = 1 (feasible solutions kept), on generic and degenerate polytopes; its label masks
+    # against the labels recomputed from the coordinates (z_i = 0: bit i, (m^T z)_j = 1: bit p + j).
+    from games._nash import _small_vertices, _square_systems
+
+    tol = 1e-9
+    for m in _small_cases():
+        out = _small_vertices(m.tolist(), tol)
+        z = np.array([v for v, _ in out])
+        assert _vertex_set(z) == _vertex_set(_square_systems(m, tol)), m
+        assert len(_vertex_set(z)) == len(z)  # every vertex once
+        assert not z[0].any()  # the origin first
+        bits = np.concatenate([z <= tol, z @ m >= 1.0 - tol], axis=1)
+        assert [mask for _, mask in out] == [sum(1 << int(t) for t in np.flatnonzero(b)) for b in bits]
+
+
+def _small_games():
+    rng = np.random.default_rng(2222)
+    games_ = [(np.ones((2, 2)), np.eye(2)), (np.zeros((3, 3)), np.zeros((3, 3))), (np.eye(3), np.eye(3)),
+              (np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, 1.0]]),
+               np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))]
+    for n1, n2 in [(1, 3), (2, 2), (2, 3), (3, 3), (3, 2), (4, 4), (4, 5), (2, 9)]:
+        games_.append((rng.normal(size=(n1, n2)), rng.normal(size=(n1, n2))))
+        games_.append((rng.integers(0, 3, (n1, n2)).astype(float), rng.integers(0, 3, (n1, n2)).astype(float)))
+    return games_
+
+
+def test_small_games_equal_the_numpy_route(monkeypatch):
+    # Tiny games (n_1 n_2 <= _SMALL_CELLS) take the plain-Python route; with it switched off they take the
+    # batched-LAPACK basis search. Both return the same equilibria in the same order (to rounding), and
+    # every returned pair is an equilibrium (regrets by hand).
+    from games import _nash
+
+    assert max(a.size for a, _ in _small_games()) <= _nash._SMALL_CELLS
+    small = [tabular.bimatrix_nash(a, b) for a, b in _small_games()]
+    monkeypatch.setattr(_nash, "_SMALL_CELLS", 0)
+    for (a, b), fast in zip(_small_games(), small, strict=True):
+        ref = tabular.bimatrix_nash(a, b)
+        assert len(fast) == len(ref) > 0
+        for (x, y), (xr, yr) in zip(fast, ref, strict=True):
+            np.testing.assert_allclose(x, xr, rtol=0.0, atol=1e-12)
+            np.testing.assert_allclose(y, yr, rtol=0.0, atol=1e-12)
+            assert np.array_equal(x == 0, xr == 0)
+            assert np.array_equal(y == 0, yr == 0)
+        assert max(_regrets(a, b, x, y) for x, y in fast) < 1e-12
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_small_games_match_nashpy_vertex_enumeration(n):
+    # generic tiny games on the plain-Python route: nashpy's vertex enumeration (scipy halfspace
+    # intersection) finds the same equilibria
+    rng = np.random.default_rng(40 + n)
+    for _ in range(3):
+        a, b = rng.normal(size=(n, n + 1)), rng.normal(size=(n, n + 1))
+        assert _same_equilibria(tabular.bimatrix_nash(a, b), nashpy.Game(a, b).vertex_enumeration())
+
+
 def test_normal_form_payoffs_on_the_host_equal_explicit_sums():
     # gamma = 0 (every stage a normal-form game): the host evaluation skips the linear solves. Against
     # explicit sums over pure profiles: u_i(s, a_i) = mu0(s) sum_{a_-i} R_i(s, a) prod_j p_j(s, a_j)

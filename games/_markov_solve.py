@@ -32,6 +32,11 @@ tangent turning by more than ~25 degrees, doubling after fast corrections. The c
 :math:`t = 1` is interpolated and polished by the Newton steps of (1). ``converged`` is the
 residual test, so a failure is reported, never hidden.
 
+**Two-player normal-form games** on the host, from the default (uniform) start, take a faster
+route first: the principal logit-QRE branch traced from the centroid in payoff coordinates
+(:mod:`games._logit_nf`, gambit's selection), judged by the same residual test; the route above
+runs only where it misses the tolerance.
+
 References:
   Cen, Wei & Chi, `Fast Policy Extragradient Methods for Competitive Games with Entropy
   Regularization <https://arxiv.org/abs/2105.15186>`_, 2021.
@@ -51,6 +56,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from games import _logit_nf
 from games._markov import (
     TabularGame,
     block_basis,
@@ -345,7 +351,40 @@ def _homotopy_solve(pb: _Problem, theta0, newton_iters):
     return _newton(pb, phi, newton_iters)
 
 
+def _bimatrix_branch(tg, taus, first, tol):
+    r"""Host fast path for two-player normal-form games from the centroid: the principal logit-QRE branch.
+
+    :func:`games._logit_nf.principal_branch` at :math:`\lambda = 1/\tau` for every ``taus`` (decreasing),
+    judged by this module's residual (:func:`games._markov.residual_in`); ``None`` when any point misses
+    its tolerance (the caller then runs the generic solver). Logits are centred per state (mean
+    zero) where that keeps the residual within tolerance, otherwise shifted to a largest logit of 0
+    (near :math:`\tau = 0`, logits of size :math:`1/\tau` centred by their mean lose the digits that
+    the probabilities of the strategies in use depend on).
+    """
+    br = _logit_nf.principal_branch(tg.rewards[0, 0], tg.rewards[1, 0], 1.0 / taus, first=first)
+    out, res, conv = ([], []), [], []
+    for k, tau in enumerate(taus):
+        tgk = tg._replace(tau=tau)
+        tol_k = residual_tolerance(tgk, np.float64) if tol is None else tol
+        shifted = [br.logits[0][k][None], br.logits[1][k][None]]
+        centred = [z - z.mean(axis=-1, keepdims=True) for z in shifted]
+        r = residual_in(np, tgk, centred)
+        if not r <= tol_k:
+            centred, r = shifted, residual_in(np, tgk, shifted)
+        if not r <= tol_k:
+            return None
+        out[0].append(centred[0])
+        out[1].append(centred[1])
+        res.append(r)
+        conv.append(True)
+    return QREResult(tuple(np.stack(z) for z in out), np.array(res), np.array(conv))
+
+
 def _stationary(xp, tg, logits0, damping, fixed_point_iters, newton_iters, tol, homotopy):
+    if xp is np and logits0 is None and _logit_nf.is_bimatrix(tg):
+        fast = _bimatrix_branch(tg, np.asarray([tg.tau], np.float64), True, tol)
+        if fast is not None:
+            return QREResult(tuple(z[0] for z in fast.logits), fast.residual[0], fast.converged[0])
     pb = _problem(xp, tg)
     dtype = tg.rewards.dtype
     if logits0 is None:
@@ -445,6 +484,10 @@ def qre_branch(xp, tg: TabularGame, taus, logits0, newton_iters: int, fixed_poin
     """
     dtype = tg.rewards.dtype
     taus = xp.asarray(taus, dtype)
+    if xp is np and logits0 is None and _logit_nf.is_bimatrix(tg) and bool(np.all(np.diff(taus) < 0)):
+        fast = _bimatrix_branch(tg, taus, False, tol)
+        if fast is not None:
+            return fast
     first = _stationary(xp, tg._replace(tau=taus[0]), logits0, 1.0, fixed_point_iters, newton_iters, None, True)
     pb = _problem(xp, tg)
     mus = -xp.log(taus)

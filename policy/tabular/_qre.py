@@ -36,6 +36,10 @@ def solve_qre(tg: TabularGame, logits0: Sequence[jax.Array] | None = None, *, to
 
     Extragradient and Newton steps, then where they fail the globally convergent homotopy from
     ``logits0``; ``jit``/``vmap``-able with JAX data, compiled-nothing on the host with NumPy data.
+    A two-player normal-form game with NumPy data and the default start gets the point of the
+    principal logit-QRE branch at :math:`\lambda = 1/\tau` (the branch through the centroid at
+    :math:`\lambda = 0`, first crossing, as gambit's ``logit_solve_lambda``), traced on the host by
+    :mod:`games._logit_nf`; where that trace misses the tolerance, the route above.
 
     Args:
       tg: game data with :math:`\tau > 0`.
@@ -73,7 +77,11 @@ def qre_path(tg: TabularGame, taus, logits0: Sequence[jax.Array] | None = None, 
     pseudo-arclength steps (:func:`games._markov_solve.qre_branch`), which follow a branch that turns
     back in :math:`\tau` (as gambit's path-following does) instead of jumping off it; each requested
     temperature is then polished by Newton steps. NumPy game data run on the host (nothing
-    compiled); JAX data run one compiled program, compiled once per shape (not per call).
+    compiled); JAX data run one compiled program, compiled once per shape (not per call). A
+    two-player normal-form game with NumPy data, the default start and decreasing ``taus`` is traced
+    from the centroid in payoff coordinates by :mod:`games._logit_nf` (its logits keep full precision
+    down to :math:`\tau = 10^{-8}` and below), falling back to the route above if a point misses its
+    tolerance.
 
     Args:
       tg: game data (its ``tau`` is replaced by each entry of ``taus``).

@@ -109,18 +109,17 @@ class _Bimatrix:
         m2 = (self.Bt - bp[:, None]) * p[None, :]
         return np.concatenate([a - aq, b - bp]), m1, m2, p, q, lam
 
-    def jacobian(self, y, m1, m2, lam):
-        """``dH/d(a, b, s)``, ``(n + m, n + m + 1)``."""
+    def augmented(self, y, m1, m2, lam, row, out):
+        """``[dH/d(a, b, s); row]`` written into ``out`` (``(n + m + 1)``-square; its identity block kept)."""
         n, m = self.n, self.m
-        a, b = y[:n], y[n:-1]
-        j = np.zeros((n + m, n + m + 1))
-        j[np.arange(n + m), np.arange(n + m)] = 1.0
-        j[:n, n:n + m] = -lam * m1
-        j[n:, :n] = -lam * m2
-        ds = lam + 1.0
-        j[:n, -1] = -ds * (m1 @ b)
-        j[n:, -1] = -ds * (m2 @ a)
-        return j
+        np.multiply(m1, -lam, out=out[:n, n:n + m])
+        np.multiply(m2, -lam, out=out[n:n + m, :n])
+        ds = -(lam + 1.0)
+        out[:n, -1] = m1 @ y[n:-1]
+        out[n:n + m, -1] = m2 @ y[:n]
+        out[:n + m, -1] *= ds
+        out[-1] = row
+        return out
 
     def residual(self, tau, za, zb):
         r"""The equilibrium residual :math:`\max_i\operatorname{osc}(\tau\theta_i - u_i)` at logits ``za``, ``zb``."""
@@ -173,10 +172,9 @@ class _Bimatrix:
         return best[0], best[1], best_r
 
 
-def _tangent(j, v_prev):
-    """Unit tangent of the curve with Jacobian ``j``, oriented along ``v_prev``."""
-    aug = np.vstack([j, v_prev[None]])
-    e = np.zeros(j.shape[1])
+def _tangent(aug, v_prev):
+    """Unit tangent of the curve whose Jacobian fills ``aug`` above its last row ``v_prev``, oriented along it."""
+    e = np.zeros(aug.shape[1])
     e[-1] = 1.0
     t = np.linalg.solve(aug, e)
     t /= np.linalg.norm(t)
@@ -212,9 +210,11 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
     k = targets.size
     n, m = g.n, g.m
     y = np.concatenate([g.A.mean(axis=1), g.Bt.mean(axis=1), [0.0]])  # the centroid's payoffs at s = 0
+    aug = np.eye(n + m + 1)
     h, m1, m2, _, _, lam = g.parts(y)
-    j = g.jacobian(y, m1, m2, lam)
-    v = _tangent(j, np.eye(n + m + 1)[-1])
+    e_s = np.eye(n + m + 1)[-1]
+    v = _tangent(g.augmented(y, m1, m2, lam, e_s, aug), e_s)
+    rhs = np.zeros(n + m + 1)
     lo, hi = np.zeros((k, n + m + 1)), np.zeros((k, n + m + 1))
     crossed = np.zeros(k, bool)
     tol = _NEWTON_TOL * g.scale
@@ -229,9 +229,10 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
             if float(np.max(np.abs(h))) <= tol * max(1.0, _FLOOR * lam):
                 ok = True
                 break
-            jz = g.jacobian(z, m1, m2, lam)
+            np.negative(h, out=rhs[:-1])
+            rhs[-1] = -(v @ (z - pred))
             try:
-                d = np.linalg.solve(np.vstack([jz, v[None]]), np.concatenate([-h, [-(v @ (z - pred))]]))
+                d = np.linalg.solve(g.augmented(z, m1, m2, lam, v, aug), rhs)
             except np.linalg.LinAlgError:
                 break
             sizes.append(float(np.linalg.norm(d)))
@@ -239,7 +240,7 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
         vz = v
         if ok:
             try:
-                vz = _tangent(g.jacobian(z, m1, m2, lam), v)
+                vz = _tangent(g.augmented(z, m1, m2, lam, v, aug), v)
             except np.linalg.LinAlgError:
                 ok = False
         # Steplength adaptation (Allgower & Georg 1990, sec. 6.1): the first corrector's distance

@@ -1,46 +1,54 @@
 """games: game definitions (the Game type, strategy sets, constructors, a registry of examples).
 
-Importing ``games`` registers every example: the quadratic and nonlinear games of the paper and
-the differentiable-games literature, entropy-regularised matrix and Markov games
-(:mod:`games.tabular`), network games with many players, and neural-network players.
-:func:`load_game` builds a game from a reference: a registered name, a ``.py`` file or
+The first use of a name of ``games`` (other than ``tabular``) imports every module and so registers
+every example: the quadratic and nonlinear games of the paper and the differentiable-games
+literature, entropy-regularised matrix and Markov games (:mod:`games.tabular`), network games with
+many players, and neural-network players. ``import games`` itself loads only :mod:`games.tabular`,
+without JAX (imported at the first use of JAX data), so that a fresh process solving a small game on
+NumPy data stays light. :func:`load_game` builds a game from a reference: a registered name, a ``.py`` file or
 ``module:factory``, or a declarative ``.toml`` / ``.json`` file (schema in ``games._files``).
 """
 
 from games import tabular as tabular
-from games._constructors import bilinear as bilinear
-from games._constructors import bimatrix as bimatrix
-from games._constructors import from_losses as from_losses
-from games._constructors import from_pseudo_gradient as from_pseudo_gradient
-from games._constructors import polymatrix as polymatrix
-from games._constructors import quadratic as quadratic
-from games._files import load_game as load_game
-from games._files import rebuild_game as rebuild_game
-from games._game import Game as Game
-from games._markov import TabularGame as TabularGame
-from games._markov import markov_game as markov_game
-from games._matrix import matrix_game as matrix_game
-from games._networks import erdos_renyi_game as erdos_renyi_game
-from games._networks import grid_game as grid_game
-from games._networks import network_bounds as network_bounds
-from games._networks import network_game as network_game
-from games._networks import ring_game as ring_game
-from games._neural import from_pytree_losses as from_pytree_losses
-from games._neural import neural_duel as neural_duel
-from games._neural import non_nash as non_nash
-from games._openspiel import from_openspiel as from_openspiel
-from games._region import Region as Region
-from games._registry import game_description as game_description
-from games._registry import game_names as game_names
-from games._registry import game_parameters as game_parameters
-from games._registry import get_game as get_game
-from games._registry import lq_coupling_matrix as lq_coupling_matrix
-from games._registry import register as register
-from games._sets import Ball as Ball
-from games._sets import Box as Box
-from games._sets import Simplex as Simplex
-from games._sets import StrategySet as StrategySet
-from games._sets import Unconstrained as Unconstrained
+from sgn._lazy import lazy_exports
+
+_EXPORTS = {
+    "bilinear": "games._constructors",
+    "bimatrix": "games._constructors",
+    "from_losses": "games._constructors",
+    "from_pseudo_gradient": "games._constructors",
+    "polymatrix": "games._constructors",
+    "quadratic": "games._constructors",
+    "load_game": "games._files",
+    "rebuild_game": "games._files",
+    "Game": "games._game",
+    "TabularGame": "games._markov",
+    "markov_game": "games._markov",
+    "matrix_game": "games._matrix",
+    "erdos_renyi_game": "games._networks",
+    "grid_game": "games._networks",
+    "network_bounds": "games._networks",
+    "network_game": "games._networks",
+    "ring_game": "games._networks",
+    "from_pytree_losses": "games._neural",
+    "neural_duel": "games._neural",
+    "non_nash": "games._neural",
+    "from_openspiel": "games._openspiel",
+    "Region": "games._region",
+    "game_description": "games._registry",
+    "game_names": "games._registry",
+    "game_parameters": "games._registry",
+    "get_game": "games._registry",
+    "lq_coupling_matrix": "games._registry",
+    "register": "games._registry",
+    "Ball": "games._sets",
+    "Box": "games._sets",
+    "Simplex": "games._sets",
+    "StrategySet": "games._sets",
+    "Unconstrained": "games._sets",
+}
+"""Public name -> the module that defines it."""
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, together=True)
 
 __all__ = [
     "Ball",

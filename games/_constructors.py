@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from games._game import Game
 from games._region import Region
 from games._sets import Simplex, StrategySet, Unconstrained
 from sgn import _checks
-from sgn._backend import is_sparse
+from sgn._backend import is_sparse, jax, jnp
 
 
 def _sets_for(sets, n_players) -> tuple:

@@ -14,14 +14,12 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from games._region import Region
 from games._sets import StrategySet, Unconstrained, product_projection
 from sgn import _checks
-from sgn._backend import is_sparse
+from sgn._backend import is_sparse, jax, jnp
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

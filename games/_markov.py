@@ -64,14 +64,13 @@ import string
 from collections.abc import Sequence
 from typing import NamedTuple
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from games._game import Game
 from games._registry import register
 from games._sets import Unconstrained
 from sgn import _checks
+from sgn._backend import is_tracer, jax, jnp
 
 _LETTERS = string.ascii_lowercase.replace("s", "").replace("t", "")
 _PROB_TOL = 1e-8
@@ -673,7 +672,7 @@ def tabular_from_matrix(payoffs, *, tau) -> TabularGame:
       >>> tg.rewards.dtype, float(tg.tau) == 0.9
       (dtype('float64'), True)
     """
-    traced = any(isinstance(p, jax.core.Tracer) for p in payoffs) or isinstance(tau, jax.core.Tracer)
+    traced = any(is_tracer(p) for p in payoffs) or is_tracer(tau)
     xp = jnp if traced else np
     r = xp.stack([xp.asarray(p, dtype=None if traced else np.float64) for p in payoffs])[:, None]
     shape = r.shape[2:]

@@ -52,8 +52,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from games import _logit_nf
@@ -67,6 +65,8 @@ from games._markov import (
     split_logits,
 )
 from sgn import _backend
+from sgn._backend import jax, jnp
+from sgn._lazy import LazyJit
 
 _COMPLEX_STEP = 1e-30
 _SWITCH = 1e-8
@@ -123,7 +123,7 @@ def residual_tolerance(tg: TabularGame, dtype) -> jax.Array:
       '8.2188e-05'
     """
     xp = _backend.namespace(*tg)
-    eps = jnp.finfo(dtype).eps
+    eps = _backend.finfo(dtype).eps
     rewards = xp.asarray(tg.rewards, dtype)
     n = max(int(k) for k in rewards.shape[2:])
     scale = 1.0 + xp.max(xp.abs(rewards)) / (1.0 - xp.asarray(tg.gamma, dtype))
@@ -412,7 +412,7 @@ def _stationary(xp, tg, logits0, damping, fixed_point_iters, newton_iters, tol, 
     return QREResult(logits, res, res <= tol)
 
 
-_stationary_jit = jax.jit(lambda tg, z0, damping, tol, fp, nt, hom: _stationary(jnp, tg, z0, damping, fp, nt, tol, hom),
+_stationary_jit = LazyJit(lambda tg, z0, damping, tol, fp, nt, hom: _stationary(jnp, tg, z0, damping, fp, nt, tol, hom),
                           static_argnums=(4, 5, 6))
 
 
@@ -454,8 +454,7 @@ def stationary_point(tg: TabularGame, logits0: Sequence | None = None, *, tol: f
       >>> bool(r.converged), round(p, 12) == round(float(1.0 / (1.0 + np.exp(1.0 - 3.0 * p))), 12)
       (True, True)
     """
-    leaves = jax.tree_util.tree_leaves((tg, logits0))
-    if _backend.namespace(*leaves) is np:
+    if _backend.tree_namespace((tg, logits0)) is np:
         tg = TabularGame(*(np.asarray(a, dtype=np.float64) for a in tg))
         if not float(tg.tau) > 0:
             raise ValueError(f"expected a temperature tau > 0, got {float(tg.tau)}")
@@ -521,5 +520,5 @@ def qre_branch(xp, tg: TabularGame, taus, logits0, newton_iters: int, fixed_poin
     return QREResult(logits, res, conv)
 
 
-_qre_branch_jit = jax.jit(lambda tg, taus, z0, tol, nt, fp: qre_branch(jnp, tg, taus, z0, nt, fp, tol),
+_qre_branch_jit = LazyJit(lambda tg, taus, z0, tol, nt, fp: qre_branch(jnp, tg, taus, z0, nt, fp, tol),
                           static_argnums=(4, 5))

@@ -23,14 +23,13 @@ References:
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from games._game import Game
 from games._markov import _array, payoff_gradients, tabular_from_matrix
 from games._registry import register
 from games._sets import Simplex
+from sgn._backend import jax, jnp
 
 
 def _payoff_tensors(a, b):

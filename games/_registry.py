@@ -18,12 +18,12 @@ import difflib
 import inspect
 from collections.abc import Callable, Mapping
 
-import jax.numpy as jnp
 import numpy as np
 
 from games._constructors import bilinear, bimatrix, from_losses, from_pseudo_gradient, quadratic
 from games._game import Game
 from games._region import Region
+from sgn._backend import jnp
 
 MEMORY_BUDGET = 2 * 2**30
 """Bytes a game's construction and certification may be estimated to need (2 GiB): larger sizes, set by a

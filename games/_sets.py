@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from sgn import _checks
+from sgn._backend import jax, jnp
 
 
 @dataclasses.dataclass(frozen=True)

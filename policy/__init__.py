@@ -9,7 +9,8 @@
 
 Both use the same core (log-softmax with temperature, entropy, KL estimators, importance ratios),
 re-exported here. ``policy`` imports neither flax/optax nor ``certify`` (the RL example in
-``examples/rlvr`` uses flax; ``games`` itself loads flax for its neural-network games).
+``examples/rlvr`` uses flax; ``games`` itself loads flax for its neural-network games). Its names
+are imported on first use (:func:`sgn._lazy.lazy_exports`): ``import policy`` loads no JAX.
 
 Examples:
   >>> import jax.numpy as jnp
@@ -20,13 +21,19 @@ Examples:
   ['policy.tabular', 'policy.tokens']
 """
 
-from policy import tabular as tabular
-from policy import tokens as tokens
-from policy._core import entropy_from_logits as entropy_from_logits
-from policy._core import importance_ratio as importance_ratio
-from policy._core import kl_estimate as kl_estimate
-from policy._core import log_probs_from_logits as log_probs_from_logits
-from policy._core import log_softmax_temperature as log_softmax_temperature
+from sgn._lazy import lazy_exports
+
+_EXPORTS = {
+    "tabular": "policy.tabular",
+    "tokens": "policy.tokens",
+    "entropy_from_logits": "policy._core",
+    "importance_ratio": "policy._core",
+    "kl_estimate": "policy._core",
+    "log_probs_from_logits": "policy._core",
+    "log_softmax_temperature": "policy._core",
+}
+"""Public name -> the module that defines it (a submodule's name -> the submodule)."""
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "entropy_from_logits",

@@ -1,43 +1,52 @@
 """sgn: Small-Gain Nash certificate math (margins, weights, timescale band, steps, dynamics).
 
-Pure JAX/NumPy; no solver or plotting dependencies. See ``certify`` for the pipeline.
+Pure JAX/NumPy; no solver or plotting dependencies. See ``certify`` for the pipeline. The names below
+are imported from their modules on first use (:func:`sgn._lazy.lazy_exports`), so ``import sgn``
+(and the NumPy host routes of :mod:`games.tabular`) do not import JAX.
 """
 
-from sgn._band import margin_at_ratio, timescale_band
-from sgn._dynamics import extragradient, optimistic_gradient, projected_euler, projected_rk4
-from sgn._large import (
-    PerronBracket,
-    collatz_wielandt_bounds,
-    noda_perron,
-    perron_weights_jax,
-    sparse_comparison_matrix,
-    sparse_small_gain_margin,
-)
-from sgn._margin import (
-    comparison_matrix,
-    euclidean_margin,
-    gain_matrix,
-    sgn_matrix,
-    small_gain_margin,
-    small_gain_ratio,
-    weighted_margin,
-)
-from sgn._optax import certified_sgd
-from sgn._steps import (
-    RK4_GUIDELINE_CONSTANT,
-    block_lipschitz_bound,
-    euler_best_step,
-    euler_contraction_factor,
-    euler_step_bound,
-    linear_stability_limit,
-    linear_step_norm,
-    rk4_contraction_factor,
-    rk4_step_bound,
-    rk4_step_guideline,
-    ttur_step_bound,
-    weighted_lipschitz,
-)
-from sgn._weights import PERRON_TOL, PerronWeights, perron_value, perron_weights
+from sgn._lazy import lazy_exports
+
+_EXPORTS = {
+    "margin_at_ratio": "sgn._band",
+    "timescale_band": "sgn._band",
+    "extragradient": "sgn._dynamics",
+    "optimistic_gradient": "sgn._dynamics",
+    "projected_euler": "sgn._dynamics",
+    "projected_rk4": "sgn._dynamics",
+    "PerronBracket": "sgn._large",
+    "collatz_wielandt_bounds": "sgn._large",
+    "noda_perron": "sgn._large",
+    "perron_weights_jax": "sgn._large",
+    "sparse_comparison_matrix": "sgn._large",
+    "sparse_small_gain_margin": "sgn._large",
+    "comparison_matrix": "sgn._margin",
+    "euclidean_margin": "sgn._margin",
+    "gain_matrix": "sgn._margin",
+    "sgn_matrix": "sgn._margin",
+    "small_gain_margin": "sgn._margin",
+    "small_gain_ratio": "sgn._margin",
+    "weighted_margin": "sgn._margin",
+    "certified_sgd": "sgn._optax",
+    "RK4_GUIDELINE_CONSTANT": "sgn._steps",
+    "block_lipschitz_bound": "sgn._steps",
+    "euler_best_step": "sgn._steps",
+    "euler_contraction_factor": "sgn._steps",
+    "euler_step_bound": "sgn._steps",
+    "linear_stability_limit": "sgn._steps",
+    "linear_step_norm": "sgn._steps",
+    "rk4_contraction_factor": "sgn._steps",
+    "rk4_step_bound": "sgn._steps",
+    "rk4_step_guideline": "sgn._steps",
+    "ttur_step_bound": "sgn._steps",
+    "weighted_lipschitz": "sgn._steps",
+    "PERRON_TOL": "sgn._weights",
+    "PerronWeights": "sgn._weights",
+    "perron_value": "sgn._weights",
+    "perron_weights": "sgn._weights",
+}
+"""Public name -> the module that defines it."""
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "PERRON_TOL",

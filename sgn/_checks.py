@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import jax
 import numpy as np
 
-from sgn._backend import is_sparse
+from sgn._backend import is_sparse, is_tracer, jax
 
 
 def is_concrete(x) -> bool:
     """True when ``x`` holds values we can inspect on the host (not a JAX tracer)."""
-    return not isinstance(x, jax.core.Tracer)
+    return not is_tracer(x)
 
 
 def check_rank(x, rank: int, name: str) -> None:

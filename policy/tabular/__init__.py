@@ -10,6 +10,9 @@ The games themselves (data, exact values, stationary points, :math:`\tau = 0` eq
 * QRE solvers: a Newton-polished solve and the homotopy path over decreasing temperatures;
 * a temperature curriculum that follows the QRE path and a certificate given by the caller.
 
+Each name is imported from its module on first use (:func:`sgn._lazy.lazy_exports`): the QRE solvers
+on NumPy game data load neither JAX nor the learners.
+
 Examples:
   >>> import jax.numpy as jnp
   >>> from games.tabular import tabular_from_matrix
@@ -22,30 +25,36 @@ Examples:
   (True, True)
 """
 
-from policy.tabular._curriculum import plot_curriculum as plot_curriculum
-from policy.tabular._curriculum import temperature_curriculum as temperature_curriculum
-from policy.tabular._curriculum import with_temperature as with_temperature
-from policy.tabular._learners import LEARNERS as LEARNERS
-from policy.tabular._learners import Learner as Learner
-from policy.tabular._learners import LearnerState as LearnerState
-from policy.tabular._learners import extragradient as extragradient
-from policy.tabular._learners import make_learner as make_learner
-from policy.tabular._learners import multiplicative_weights as multiplicative_weights
-from policy.tabular._learners import npg as npg
-from policy.tabular._learners import optimistic_mwu as optimistic_mwu
-from policy.tabular._learners import run_learner as run_learner
-from policy.tabular._learners import softmax_pg as softmax_pg
-from policy.tabular._measures import categorical_kl as categorical_kl
-from policy.tabular._measures import exploitability as exploitability
-from policy.tabular._measures import game_nash_conv as game_nash_conv
-from policy.tabular._measures import kl_to_qre as kl_to_qre
-from policy.tabular._measures import l1_to_qre as l1_to_qre
-from policy.tabular._measures import log_ratio_error as log_ratio_error
-from policy.tabular._measures import regularised_gap as regularised_gap
-from policy.tabular._qre import QREResult as QREResult
-from policy.tabular._qre import qre_path as qre_path
-from policy.tabular._qre import residual_tolerance as residual_tolerance
-from policy.tabular._qre import solve_qre as solve_qre
+from sgn._lazy import lazy_exports
+
+_EXPORTS = {
+    "plot_curriculum": "policy.tabular._curriculum",
+    "temperature_curriculum": "policy.tabular._curriculum",
+    "with_temperature": "policy.tabular._curriculum",
+    "LEARNERS": "policy.tabular._learners",
+    "Learner": "policy.tabular._learners",
+    "LearnerState": "policy.tabular._learners",
+    "extragradient": "policy.tabular._learners",
+    "make_learner": "policy.tabular._learners",
+    "multiplicative_weights": "policy.tabular._learners",
+    "npg": "policy.tabular._learners",
+    "optimistic_mwu": "policy.tabular._learners",
+    "run_learner": "policy.tabular._learners",
+    "softmax_pg": "policy.tabular._learners",
+    "categorical_kl": "policy.tabular._measures",
+    "exploitability": "policy.tabular._measures",
+    "game_nash_conv": "policy.tabular._measures",
+    "kl_to_qre": "policy.tabular._measures",
+    "l1_to_qre": "policy.tabular._measures",
+    "log_ratio_error": "policy.tabular._measures",
+    "regularised_gap": "policy.tabular._measures",
+    "QREResult": "policy.tabular._qre",
+    "qre_path": "policy.tabular._qre",
+    "residual_tolerance": "policy.tabular._qre",
+    "solve_qre": "policy.tabular._qre",
+}
+"""Public name -> the module that defines it."""
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "LEARNERS",

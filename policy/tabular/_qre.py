@@ -19,13 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from games._markov_solve import _qre_branch_jit, qre_branch
 from games.tabular import QREResult, TabularGame, residual_tolerance, stationary_point
 from sgn import _backend
+from sgn._backend import jax, jnp
 
 __all__ = ["QREResult", "qre_path", "residual_tolerance", "solve_qre"]
 
@@ -104,8 +103,7 @@ def qre_path(tg: TabularGame, taus, logits0: Sequence[jax.Array] | None = None, 
       >>> path.converged.tolist(), [float(z[0, 0]) for z in path.logits[0]]
       ([True, True, True], [0.0, 0.0, 0.0])
     """
-    leaves = jax.tree_util.tree_leaves((tg, taus, logits0))
-    if _backend.namespace(*leaves) is np:
+    if _backend.tree_namespace((tg, taus, logits0)) is np:
         tg = TabularGame(*(np.asarray(a, dtype=np.float64) for a in tg))
         taus = np.asarray(taus, np.float64)
         if taus.ndim != 1 or taus.size == 0 or not np.all(taus > 0):

@@ -2,7 +2,9 @@
 
 The import graph is read statically (``ast``) from every module of ``sgn``, ``games``, ``certify``
 and ``policy``: ``import a.b`` and ``from a import b`` (resolved to the module ``a.b`` when it is
-one), at module level *and* inside functions, so a cycle cannot hide behind a lazy import.
+one), at module level *and* inside functions, so a cycle cannot hide behind a lazy import. A package
+``__init__`` that re-exports names on first use (PEP 562, ``_EXPORTS = {name: module}``) counts as
+importing each of those modules at module level.
 """
 
 import ast
@@ -46,6 +48,10 @@ def _imports(module: str):
     top = {id(n) for n in tree.body}
     package = module if MODULES[module].name == "__init__.py" else module.rpartition(".")[0]
     out = []
+    for node in tree.body:  # lazily re-exported modules: edges as real as eager imports
+        if (isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == ["_EXPORTS"]
+                and isinstance(node.value, ast.Dict)):
+            out.extend((_resolve(v.value), node.lineno, True) for v in node.value.values)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]

@@ -175,8 +175,8 @@ def cold(repeats, task, n, lam):
     for _ in range(repeats):
         for side in times:
             cmd = [sys.executable, os.path.abspath(__file__), "--child", side, task, str(n), str(lam)]
-            t = time.perf_counter()
             path = os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))  # pygambit may live there
+            t = time.perf_counter()
             subprocess.run(cmd, check=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=path))
             times[side].append(time.perf_counter() - t)
     return {k: statistics.median(v) for k, v in times.items()}

@@ -50,15 +50,16 @@ _DENORM_MIN = float(np.finfo(np.float64).smallest_subnormal)
 _CHUNK_ELEMENTS = 4_000_000  # memory cap per batched LAPACK call (float64 entries)
 
 
-def norm2_upper(x, axis=None):
+def norm2_upper(x, axis=None, up=None):
     r"""An upper bound on the Euclidean (Frobenius) norm of ``x`` over ``axis``, free of over- and underflow.
 
-    :math:`s\sqrt{\sum_k (x_k/s)^2}` with :math:`s=\max_k|x_k|`, widened by :math:`(m+4)` ulps for
-    its :math:`m`-term sum (the squares of ratios below :math:`10^{-154}` that underflow lose less
-    than that), plus two subnormal units when :math:`s` is subnormal. The plain sum of squares
-    overflows to ``inf`` above about :math:`10^{154}` and underflows to ``0`` below
-    :math:`10^{-154}`: a zero upper bound on a nonzero norm would be a false claim. ``inf`` or
-    ``nan`` entries give ``inf`` or ``nan``.
+    Where the largest entry :math:`s=\max_k|x_k|` lies in :math:`[10^{-145}, 10^{145}]`, the plain
+    :math:`\sqrt{\sum_k x_k^2}` times ``up`` (default :math:`1+\max(4, m)\,\epsilon` for an
+    :math:`m`-term sum, which covers its :math:`(m+3)/4` ulps); squares that underflow there lose
+    less than a subnormal unit each, far below that. Outside that range the plain sum of squares
+    overflows to ``inf`` or underflows to ``0`` (a zero upper bound on a nonzero norm is a false
+    claim), so the norm is scaled: :math:`s\sqrt{\sum_k (x_k/s)^2}`, with two more ulps and two
+    subnormal units. ``inf`` or ``nan`` entries give ``inf`` or ``nan``.
 
     Examples:
       >>> float(norm2_upper(np.array([3e200, 4e200]))) / 5e200 - 1 < 1e-14
@@ -67,13 +68,15 @@ def norm2_upper(x, axis=None):
       True
     """
     a = np.abs(np.asarray(x, dtype=np.float64))
-    s = np.max(a, axis=axis, keepdims=True) if a.size else np.zeros((1,) * a.ndim)
     m = a.size if axis is None else int(np.prod([a.shape[k] for k in np.atleast_1d(axis)]))
+    up = 1.0 + max(4, m) * _EPS if up is None else up
+    s = np.max(a, axis=axis) if a.size else np.zeros(())
+    sk = np.expand_dims(s, axis) if axis is not None else s
     with np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"):
-        r = np.where(s > 0, a / np.where(s > 0, s, 1.0), 0.0)
-        n = np.sqrt(np.sum(r * r, axis=axis))
-        s = np.squeeze(s, axis=axis) if axis is not None else s.reshape(())
-        out = s * n * (1.0 + (m + 4) * _EPS) + np.where(s < _TINY, 2.0 * _DENORM_MIN, 0.0)
+        plain = np.sqrt(np.sum(a * a, axis=axis)) * up
+        r = np.where(sk > 0, a / np.where(sk > 0, sk, 1.0), 0.0)
+        scaled = s * np.sqrt(np.sum(r * r, axis=axis)) * (up * (1.0 + 2.0 * _EPS)) + 2.0 * _DENORM_MIN
+        out = np.where((s >= 1e-145) & (s <= 1e145), plain, scaled)
         out = np.where(np.isinf(s), np.inf, out)
     return np.where(s > 0, out, 0.0) + np.where(np.isnan(s), np.nan, 0.0)
 
@@ -81,7 +84,7 @@ def norm2_upper(x, axis=None):
 def _slack(m):
     """Backward-error slack for LAPACK eigen/singular values of ``m`` (generous constant)."""
     k = max(m.shape[-2:])
-    return 8.0 * k * _EPS * norm2_upper(m, axis=(-2, -1)) + 1e-300
+    return 8.0 * k * _EPS * norm2_upper(m, axis=(-2, -1), up=1.0) + 1e-300
 
 
 def _as_batch(lo, hi, name="interval matrix"):

@@ -727,7 +727,7 @@ def _hessian_blocks(F, lo, hi, sl, assume_continuous):
     def lip(si, sj):
         # ||sum_m u_m T_m||_2 <= sum_m |u_m| ||mag_m||_2 <= ||u||_2 sqrt(sum_m ||mag_m||_2^2)
         blocks = np.moveaxis(mag[si, sj, :], -1, 0)
-        return float(norm2_upper(_nonneg_norm(blocks)))
+        return float(norm2_upper(_nonneg_norm(blocks), up=1.0 + 8.0 * _EPS))
 
     n = len(sl)
     h = np.array([[lip(sl[i], sl[j]) for j in range(n)] for i in range(n)])
@@ -864,7 +864,7 @@ def lipschitz_padded_bounds(
     pts = np.stack([axes[m][idx] for m, idx in enumerate(_grid_indices(ks).T)], -1)
     spacing = np.array([np.max(np.diff(a)) for a in axes])
     scale = float(np.max(np.maximum(np.abs(lo), np.abs(hi))))
-    rho = 0.5 * float(norm2_upper(spacing)) + 8.0 * _EPS * scale * d
+    rho = 0.5 * float(norm2_upper(spacing, up=1.0 + 8.0 * _EPS)) + 8.0 * _EPS * scale * d
 
     if hb is None:
         h, h_full = _hessian_blocks(F, lo, hi, sl, assume_continuous)

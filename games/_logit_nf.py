@@ -61,8 +61,10 @@ _DIST_FLOOR = 0.01
 """Steps below this length are judged by distance as if of this length (the points' own error)."""
 _STEP_INIT, _STEP_MAX, _STEP_MIN = 0.1, 1.0, 1e-10
 _MAX_STEPS = 5000
+_LATE = 2.0
 _EPS = float(np.finfo(np.float64).eps)
 _POLISH_ITERS = 30
+_BACKTRACKS = 8
 
 
 class Branch(NamedTuple):
@@ -88,7 +90,7 @@ def _softmax(z):
     return e / e.sum()
 
 
-class _Bimatrix:
+class Bimatrix:
     """``H``, its Jacobian and the Newton polish in the logits, for payoffs ``A`` (n x m), ``B`` (n x m)."""
 
     def __init__(self, a, b):
@@ -161,11 +163,16 @@ class _Bimatrix:
                 break
             if not np.all(np.isfinite(d)):
                 break
-            za, zb = za + d[:n], zb + d[n:n + m]
-            za, zb = za - za.max(), zb - zb.max()
-            r = self.residual(tau, za, zb)
-            if not r < best_r:  # at the rounding floor (or diverging): keep the best iterate
+            for _half in range(_BACKTRACKS):  # damped: halve the step until the residual drops
+                ta, tb = best[0] + d[:n], best[1] + d[n:n + m]
+                ta, tb = ta - ta.max(), tb - tb.max()
+                r = self.residual(tau, ta, tb)
+                if r < best_r:
+                    break
+                d = 0.5 * d
+            if not r < best_r:  # at the rounding floor (or no descent): keep the best iterate
                 break
+            za, zb = ta, tb
             best, best_r = (za, zb), r
             if r <= 4.0 * _EPS * self.scale:
                 break
@@ -204,7 +211,7 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
       >>> br.residual.tolist(), [z.tolist() for z in br.logits[0]]
       ([0.0, 0.0], [[0.0, 0.0], [0.0, 0.0]])
     """
-    g = _Bimatrix(np.asarray(a, np.float64), np.asarray(b, np.float64))
+    g = Bimatrix(np.asarray(a, np.float64), np.asarray(b, np.float64))
     lams = np.asarray(lams, np.float64)
     targets = np.log1p(lams)
     k = targets.size
@@ -220,7 +227,10 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
     tol = _NEWTON_TOL * g.scale
     step = _STEP_INIT
     for _ in range(_MAX_STEPS):
-        z, ok, sizes = y + step * v, False, []
+        delta = step * v
+        if y[-1] > _LATE:  # payoffs approach their limit like exp(-s): extrapolate along that curve
+            delta[:-1] *= -math.expm1(-delta[-1]) / delta[-1] if delta[-1] > 0 else 1.0
+        z, ok, sizes = y + delta, False, []
         pred = z
         for _it in range(_CORRECTOR_ITERS):
             h, m1, m2, _, _, lam = g.parts(z)
@@ -266,8 +276,18 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
             break
     out_a, out_b = np.zeros((k, n)), np.zeros((k, m))
     res = np.full(k, np.inf)
+    if y[-1] >= math.log1p(1.0 / _FLOOR):
+        # Past lambda = 1e6 the tangent is at the mercy of rounding; a trace that stalls there hands
+        # the precisions it did not reach to Newton in the logits from its last point.
+        rest = ~crossed & (targets > y[-1])
+        lo[rest], hi[rest] = y, y
+        crossed |= rest
     for i in np.flatnonzero(crossed):
-        t = (targets[i] - lo[i, -1]) / (hi[i, -1] - lo[i, -1])
+        s0, s1 = lo[i, -1], hi[i, -1]
+        t = (targets[i] - s0) / (s1 - s0) if s1 != s0 else 0.0
+        if min(s0, s1) > _LATE and s1 != s0:  # the payoffs' exp(-s) approach, as the predictor assumes
+            t = math.expm1(-(targets[i] - s0)) / math.expm1(-(s1 - s0))
         y0 = lo[i] + t * (hi[i] - lo[i])
-        out_a[i], out_b[i], res[i] = g.polish(1.0 / lams[i], lams[i] * y0[:n], lams[i] * y0[n:-1])
+        lam0 = lams[i] if s1 != s0 else math.expm1(s0)  # beyond the trace: its last point's logits
+        out_a[i], out_b[i], res[i] = g.polish(1.0 / lams[i], lam0 * y0[:n], lam0 * y0[n:-1])
     return Branch((out_a, out_b), res)

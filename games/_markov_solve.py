@@ -361,16 +361,17 @@ def _bimatrix_branch(tg, taus, first, tol):
     (near :math:`\tau = 0`, logits of size :math:`1/\tau` centred by their mean lose the digits that
     the probabilities of the strategies in use depend on).
     """
-    br = _logit_nf.principal_branch(tg.rewards[0, 0], tg.rewards[1, 0], 1.0 / taus, first=first)
+    a, b = tg.rewards[0, 0], tg.rewards[1, 0]
+    br = _logit_nf.principal_branch(a, b, 1.0 / taus, first=first)
+    game = _logit_nf.Bimatrix(a, b)  # its residual is residual_in's for these games (tested), without the einsums
     out, res, conv = ([], []), [], []
     for k, tau in enumerate(taus):
-        tgk = tg._replace(tau=tau)
-        tol_k = residual_tolerance(tgk, np.float64) if tol is None else tol
+        tol_k = residual_tolerance(tg._replace(tau=tau), np.float64) if tol is None else tol
         shifted = [br.logits[0][k][None], br.logits[1][k][None]]
         centred = [z - z.mean(axis=-1, keepdims=True) for z in shifted]
-        r = residual_in(np, tgk, centred)
+        r = game.residual(tau, centred[0][0], centred[1][0])
         if not r <= tol_k:
-            centred, r = shifted, residual_in(np, tgk, shifted)
+            centred, r = shifted, br.residual[k]
         if not r <= tol_k:
             return None
         out[0].append(centred[0])

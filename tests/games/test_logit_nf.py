@@ -109,3 +109,18 @@ def test_the_path_of_a_random_game_is_converged_down_to_tau_1e_8():
     p, q = _probs(path.logits[0][-1, 0]), _probs(path.logits[1][-1, 0])
     gaps = [max(np.max(np.abs(p - x)), np.max(np.abs(q - y))) for x, y in bimatrix_nash(a, b)]
     assert min(gaps) < 1e-6, gaps
+
+
+@pytest.mark.parametrize("discounted", [0.0, 1.0])
+def test_the_bimatrix_residual_is_the_tabular_residual(discounted):
+    # The fast path judges its points by Bimatrix.residual; it must be the residual of
+    # games._markov.residual_in (the generic payoffs, either entropy mode) on normal-form games.
+    from games._markov import residual_in
+
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(2, 3, 5))
+    tg = tabular_from_matrix([a, b], tau=0.3)._replace(discounted_entropy=np.asarray(discounted))
+    game = _logit_nf.Bimatrix(a, b)
+    for _ in range(5):
+        za, zb = rng.normal(size=3) * 4, rng.normal(size=5) * 4
+        assert game.residual(0.3, za, zb) == pytest.approx(float(residual_in(np, tg, [za[None], zb[None]])), rel=1e-13)

@@ -23,9 +23,15 @@ iterate (cheap here: :math:`O(nm)` entries and one small solve), and their stepl
 (sec. 6.1): the first correction's distance, the corrector's contraction and the tangent's turn are
 compared with nominal values, and the step shrinks before a strongly curved stretch (where a long
 step could land on another sheet of the curve) and grows, at most doubling, where the branch is
-straight; a step whose deviation exceeds twice the nominal one is repeated at half the length. A
-requested :math:`\lambda` is landed on by Newton at that :math:`\lambda` in the logits, from the
-interpolated crossing. Everything is float64 NumPy with a few calls per step: no compilation.
+straight; a step whose deviation exceeds twice the nominal one is repeated at half the length.
+Past :math:`s = 2` the predictor (and the interpolation of a crossing) assume what holds near a
+regular Nash equilibrium, payoffs that approach their limit like :math:`1/\lambda\approx e^{-s}`:
+the payoff part of the Euler step is scaled by :math:`(1-e^{-\Delta s})/\Delta s`, which keeps the
+logit error :math:`\lambda\,\delta b` of long steps small. A requested :math:`\lambda` is landed on
+by damped Newton at that :math:`\lambda` in the logits, from the interpolated crossing; beyond
+:math:`\lambda = 10^6`, where rounding steers the tangent, a trace that stalls hands the precisions
+it did not reach to that Newton from its last point. The caller judges every point by its
+residual. Everything is float64 NumPy with a few calls per step: no compilation.
 
 The logits returned are :math:`\theta = \lambda a`, :math:`\lambda b`, shifted so that each player's
 largest logit is 0: then the logits of the strategies in use stay of order one however small
@@ -228,7 +234,7 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
     step = _STEP_INIT
     for _ in range(_MAX_STEPS):
         delta = step * v
-        if y[-1] > _LATE:  # payoffs approach their limit like exp(-s): extrapolate along that curve
+        if y[-1] > _LATE:  # payoffs approach their limit like exp(-s) (module docstring)
             delta[:-1] *= -math.expm1(-delta[-1]) / delta[-1] if delta[-1] > 0 else 1.0
         z, ok, sizes = y + delta, False, []
         pred = z

@@ -83,8 +83,9 @@ class QREResult(NamedTuple):
     r"""A computed stationary point (regularised equilibrium, logit QRE), from either driver.
 
     Attributes:
-      logits: per-player logits ``(n_states, n_i)`` (centred per state); NumPy float64 from the
-        host driver, JAX arrays from the JAX one.
+      logits: per-player logits ``(n_states, n_i)``, centred per state (mean zero; the normal-form
+        fast path shifts them to a largest logit of 0 instead where mean zero would cost digits,
+        near :math:`\tau = 0`); NumPy float64 from the host driver, JAX arrays from the JAX one.
       residual: largest per-state oscillation of :math:`\tau\theta_i - u_i` (0 at a stationary point).
       converged: ``residual <= tol`` (:func:`residual_tolerance` unless a ``tol`` was given).
 
@@ -355,15 +356,16 @@ def _bimatrix_branch(tg, taus, first, tol):
     r"""Host fast path for two-player normal-form games from the centroid: the principal logit-QRE branch.
 
     :func:`games._logit_nf.principal_branch` at :math:`\lambda = 1/\tau` for every ``taus`` (decreasing),
-    judged by this module's residual (:func:`games._markov.residual_in`); ``None`` when any point misses
-    its tolerance (the caller then runs the generic solver). Logits are centred per state (mean
+    judged by the equilibrium residual (:meth:`games._logit_nf.Bimatrix.residual`, on these games the
+    residual of :func:`games._markov.residual_in` without its Markov machinery); ``None`` when any
+    point misses its tolerance (the caller then runs the generic solver). Logits are centred per state (mean
     zero) where that keeps the residual within tolerance, otherwise shifted to a largest logit of 0
     (near :math:`\tau = 0`, logits of size :math:`1/\tau` centred by their mean lose the digits that
     the probabilities of the strategies in use depend on).
     """
     a, b = tg.rewards[0, 0], tg.rewards[1, 0]
     br = _logit_nf.principal_branch(a, b, 1.0 / taus, first=first)
-    game = _logit_nf.Bimatrix(a, b)  # its residual is residual_in's for these games (tested), without the einsums
+    game = _logit_nf.Bimatrix(a, b)
     out, res, conv = ([], []), [], []
     for k, tau in enumerate(taus):
         tol_k = residual_tolerance(tg._replace(tau=tau), np.float64) if tol is None else tol
@@ -371,7 +373,7 @@ def _bimatrix_branch(tg, taus, first, tol):
         centred = [z - z.mean(axis=-1, keepdims=True) for z in shifted]
         r = game.residual(tau, centred[0][0], centred[1][0])
         if not r <= tol_k:
-            centred, r = shifted, br.residual[k]
+            centred, r = shifted, game.residual(tau, shifted[0][0], shifted[1][0])
         if not r <= tol_k:
             return None
         out[0].append(centred[0])

@@ -104,18 +104,25 @@ class Bimatrix:
         self.n, self.m = self.A.shape
         self.scale = 1.0 + max(float(np.max(np.abs(a))), float(np.max(np.abs(b))))
 
+    def responses(self, za, zb):
+        r"""``(Aq, B^T p, M1, M2)`` at logits ``za``, ``zb``: the payoffs and their derivatives in the logits.
+
+        :math:`p = \sigma(z_a)`, :math:`q = \sigma(z_b)`, :math:`M_1 = A(\operatorname{diag}q - qq^\top)`,
+        :math:`M_2 = B^\top(\operatorname{diag}p - pp^\top)`.
+        """
+        p, q = _softmax(za), _softmax(zb)
+        aq, bp = self.A @ q, self.Bt @ p
+        return aq, bp, (self.A - aq[:, None]) * q[None, :], (self.Bt - bp[:, None]) * p[None, :]
+
     def parts(self, y):
-        """``(H(y), M1, M2, p, q, lam)`` at ``y = (a, b, s)``."""
+        """``(H(y), M1, M2, lam)`` at ``y = (a, b, s)``."""
         n = self.n
         a, b, s = y[:n], y[n:-1], y[-1]
         if not s <= 700.0:  # lambda would overflow: not finite, the caller rejects the step
-            return np.full(n + self.m, np.nan), None, None, None, None, math.inf
+            return np.full(n + self.m, np.nan), None, None, math.inf
         lam = math.expm1(s)
-        p, q = _softmax(lam * a), _softmax(lam * b)
-        aq, bp = self.A @ q, self.Bt @ p
-        m1 = (self.A - aq[:, None]) * q[None, :]
-        m2 = (self.Bt - bp[:, None]) * p[None, :]
-        return np.concatenate([a - aq, b - bp]), m1, m2, p, q, lam
+        aq, bp, m1, m2 = self.responses(lam * a, lam * b)
+        return np.concatenate([a - aq, b - bp]), m1, m2, lam
 
     def augmented(self, y, m1, m2, lam, row, out):
         """``[dH/d(a, b, s); row]`` written into ``out`` (``(n + m + 1)``-square; its identity block kept)."""
@@ -143,21 +150,19 @@ class Bimatrix:
         however small ``tau`` (the payoff coordinates of the trace lose :math:`\lambda\epsilon`).
         """
         n, m = self.n, self.m
-        best = (za - za.max(), zb - zb.max())
-        best_r = self.residual(tau, *best)
-        za, zb = best
+        za, zb = za - za.max(), zb - zb.max()
+        best_r = self.residual(tau, za, zb)
         for _ in range(iters):
             if best_r == 0.0:
                 break
-            p, q = _softmax(za), _softmax(zb)
-            aq, bp = self.A @ q, self.Bt @ p
+            aq, bp, m1, m2 = self.responses(za, zb)
             r1, r2 = tau * za - aq, tau * zb - bp
             c1, c2 = -float(np.mean(r1)), -float(np.mean(r2))
             j = np.zeros((n + m + 2, n + m + 2))
             j[np.arange(n), np.arange(n)] = tau
             j[n + np.arange(m), n + np.arange(m)] = tau
-            j[:n, n:n + m] = -(self.A - aq[:, None]) * q[None, :]
-            j[n:n + m, :n] = -(self.Bt - bp[:, None]) * p[None, :]
+            j[:n, n:n + m] = -m1
+            j[n:n + m, :n] = -m2
             j[:n, -2] = 1.0
             j[n:n + m, -1] = 1.0
             j[-2, int(np.argmax(za))] = 1.0
@@ -170,7 +175,7 @@ class Bimatrix:
             if not np.all(np.isfinite(d)):
                 break
             for _half in range(_BACKTRACKS):  # damped: halve the step until the residual drops
-                ta, tb = best[0] + d[:n], best[1] + d[n:n + m]
+                ta, tb = za + d[:n], zb + d[n:n + m]
                 ta, tb = ta - ta.max(), tb - tb.max()
                 r = self.residual(tau, ta, tb)
                 if r < best_r:
@@ -178,11 +183,10 @@ class Bimatrix:
                 d = 0.5 * d
             if not r < best_r:  # at the rounding floor (or no descent): keep the best iterate
                 break
-            za, zb = ta, tb
-            best, best_r = (za, zb), r
+            za, zb, best_r = ta, tb, r
             if r <= 4.0 * _EPS * self.scale:
                 break
-        return best[0], best[1], best_r
+        return za, zb, best_r
 
 
 def _tangent(aug, v_prev):
@@ -224,7 +228,7 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
     n, m = g.n, g.m
     y = np.concatenate([g.A.mean(axis=1), g.Bt.mean(axis=1), [0.0]])  # the centroid's payoffs at s = 0
     aug = np.eye(n + m + 1)
-    h, m1, m2, _, _, lam = g.parts(y)
+    _, m1, m2, lam = g.parts(y)
     e_s = np.eye(n + m + 1)[-1]
     v = _tangent(g.augmented(y, m1, m2, lam, e_s, aug), e_s)
     rhs = np.zeros(n + m + 1)
@@ -239,7 +243,7 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
         z, ok, sizes = y + delta, False, []
         pred = z
         for _it in range(_CORRECTOR_ITERS):
-            h, m1, m2, _, _, lam = g.parts(z)
+            h, m1, m2, lam = g.parts(z)
             if not np.all(np.isfinite(h)):
                 break
             if float(np.max(np.abs(h))) <= tol * max(1.0, _FLOOR * lam):

@@ -366,7 +366,7 @@ def _bimatrix_branch(tg, taus, first, tol):
     a, b = tg.rewards[0, 0], tg.rewards[1, 0]
     br = _logit_nf.principal_branch(a, b, 1.0 / taus, first=first)
     game = _logit_nf.Bimatrix(a, b)
-    out, res, conv = ([], []), [], []
+    out, res = ([], []), []
     for k, tau in enumerate(taus):
         tol_k = residual_tolerance(tg._replace(tau=tau), np.float64) if tol is None else tol
         shifted = [br.logits[0][k][None], br.logits[1][k][None]]
@@ -379,8 +379,7 @@ def _bimatrix_branch(tg, taus, first, tol):
         out[0].append(centred[0])
         out[1].append(centred[1])
         res.append(r)
-        conv.append(True)
-    return QREResult(tuple(np.stack(z) for z in out), np.array(res), np.array(conv))
+    return QREResult(tuple(np.stack(z) for z in out), np.array(res), np.ones(len(res), bool))
 
 
 def _stationary(xp, tg, logits0, damping, fixed_point_iters, newton_iters, tol, homotopy):

@@ -294,8 +294,8 @@ def rounding_bound(boxes: _Boxes) -> tuple[float, str]:
     """
     per = boxes.rerr.reshape(boxes.rerr.shape[0], -1)
     worst = per.max(axis=0)
-    # Scaled by the largest entry: the plain sum of squares underflows to 0 on subnormal regions
-    # (a zero bound on a nonzero error) and overflows on huge ones.
+    # norm2_upper: the plain sum of squares would underflow to 0 on subnormal regions (a zero bound
+    # on a nonzero error) and overflow on huge ones.
     eps = float(norm2_upper(worst))
     cause = ""
     if not math.isfinite(eps):

@@ -23,9 +23,8 @@ Examples:
   (<Status.CERTIFIED: 'certified'>, 0.292893, True)
 """
 
-import importlib as _importlib
-
 from certify import _shadowing as _shadowing  # first: checks that a user's games.py does not replace ours
+from sgn._lazy import lazy_exports as _lazy_exports
 
 _EXPORTS = {
     "MARGIN_TOL": "certify._decision",
@@ -53,18 +52,4 @@ _SUBMODULES = ("bounds", "plots")
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 
 
-def __getattr__(name: str):
-    """Loads a public name (or the ``bounds`` / ``plots`` submodule) on first access."""
-    if name in _SUBMODULES:
-        value = _importlib.import_module(f"certify.{name}")
-    elif name in _EXPORTS:
-        value = getattr(_importlib.import_module(_EXPORTS[name]), name)
-    else:
-        raise AttributeError(f"module 'certify' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    """The public names beside the loaded submodules (private helpers such as ``_importlib`` stay out)."""
-    return sorted({k for k in globals() if not k.startswith("_") or k.startswith("__")} | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, {**_EXPORTS, **{m: f"certify.{m}" for m in _SUBMODULES}})

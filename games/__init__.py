@@ -10,7 +10,7 @@ NumPy data stays light. :func:`load_game` builds a game from a reference: a regi
 """
 
 from games import tabular as tabular
-from sgn._lazy import lazy_exports
+from sgn._lazy import lazy_exports as _lazy_exports
 
 _EXPORTS = {
     "bilinear": "games._constructors",
@@ -48,7 +48,7 @@ _EXPORTS = {
     "Unconstrained": "games._sets",
 }
 """Public name -> the module that defines it."""
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, together=True)
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS, together=True)
 
 __all__ = [
     "Ball",

@@ -21,7 +21,7 @@ Examples:
   ['policy.tabular', 'policy.tokens']
 """
 
-from sgn._lazy import lazy_exports
+from sgn._lazy import lazy_exports as _lazy_exports
 
 _EXPORTS = {
     "tabular": "policy.tabular",
@@ -33,7 +33,7 @@ _EXPORTS = {
     "log_softmax_temperature": "policy._core",
 }
 """Public name -> the module that defines it (a submodule's name -> the submodule)."""
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "entropy_from_logits",

@@ -5,7 +5,7 @@ are imported from their modules on first use (:func:`sgn._lazy.lazy_exports`), s
 (and the NumPy host routes of :mod:`games.tabular`) do not import JAX.
 """
 
-from sgn._lazy import lazy_exports
+from sgn._lazy import lazy_exports as _lazy_exports
 
 _EXPORTS = {
     "margin_at_ratio": "sgn._band",
@@ -46,7 +46,7 @@ _EXPORTS = {
     "perron_weights": "sgn._weights",
 }
 """Public name -> the module that defines it."""
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "PERRON_TOL",

@@ -114,7 +114,7 @@ def lazy_exports(package: str, exports: Mapping[str, str], *, together: bool = F
             bind(each)
         return namespace[name]
 
-    def __dir__():
-        return sorted(set(namespace) | set(exports))
+    def __dir__():  # the public names, loaded or not (private helpers stay out)
+        return sorted({k for k in namespace if not k.startswith("_") or k.startswith("__")} | set(exports))
 
     return __getattr__, __dir__

@@ -9,21 +9,11 @@ Examples:
   True
 """
 
+from sgn._lazy import lazy_exports as _lazy_exports
+
 _EXPORTS = {"UsageError": "certify.cli._args", "build_parser": "certify.cli._main", "main": "certify.cli._main",
             "run": "certify.cli._main"}
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    """Loads a public name on first access."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'certify.cli' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS)

@@ -25,7 +25,7 @@ Examples:
   (True, True)
 """
 
-from sgn._lazy import lazy_exports
+from sgn._lazy import lazy_exports as _lazy_exports
 
 _EXPORTS = {
     "plot_curriculum": "policy.tabular._curriculum",
@@ -54,7 +54,7 @@ _EXPORTS = {
     "solve_qre": "policy.tabular._qre",
 }
 """Public name -> the module that defines it."""
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "LEARNERS",

@@ -26,7 +26,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q -n $(JOBS) --dist loadfile --durations=15
 
 test-slow: $(STAMP)
-	$(PY) -m pytest -q -n $(JOBS) --dist loadfile -m slow
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile --no-loadscope-reorder -m slow
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sgn games certify policy tests benchmarks examples _sgn_cli.py

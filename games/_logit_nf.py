@@ -70,6 +70,8 @@ _MAX_STEPS = 5000
 _LATE = 2.0
 _EPS = float(np.finfo(np.float64).eps)
 _POLISH_ITERS = 30
+_LANDED = 1e-12
+"""A precision is landed on to full accuracy when its residual is at most this, relative to the payoff scale."""
 _BACKTRACKS = 8
 
 
@@ -286,12 +288,17 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
             break
     out_a, out_b = np.zeros((k, n)), np.zeros((k, m))
     res = np.full(k, np.inf)
-    if y[-1] >= math.log1p(1.0 / _FLOOR):
+    late = math.log1p(1.0 / _FLOOR)
+    if y[-1] >= late:
         # Past lambda = 1e6 the tangent is at the mercy of rounding; a trace that stalls there hands
         # the precisions it did not reach to Newton in the logits from its last point.
         rest = ~crossed & (targets > y[-1])
         lo[rest], hi[rest] = y, y
         crossed |= rest
+    # Past lambda = 1e6 the trace's payoffs carry an error of lambda times its tolerance; where Newton
+    # from there misses full accuracy (near degenerate equilibria), it starts again from the logits
+    # of the last precision landed on, and the better answer is kept.
+    landed = None  # the logits of the last precision landed on to full accuracy
     for i in np.flatnonzero(crossed):
         s0, s1 = lo[i, -1], hi[i, -1]
         t = (targets[i] - s0) / (s1 - s0) if s1 != s0 else 0.0
@@ -300,4 +307,10 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
         y0 = lo[i] + t * (hi[i] - lo[i])
         lam0 = lams[i] if s1 != s0 else math.expm1(s0)  # beyond the trace: its last point's logits
         out_a[i], out_b[i], res[i] = g.polish(1.0 / lams[i], lam0 * y0[:n], lam0 * y0[n:-1])
+        if targets[i] >= late and not res[i] <= _LANDED * g.scale and landed is not None:
+            za, zb, r = g.polish(1.0 / lams[i], *landed)
+            if r < res[i]:
+                out_a[i], out_b[i], res[i] = za, zb, r
+        if res[i] <= _LANDED * g.scale:
+            landed = (out_a[i], out_b[i])
     return Branch((out_a, out_b), res)

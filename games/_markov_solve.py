@@ -35,7 +35,7 @@ residual test, so a failure is reported, never hidden.
 **Two-player normal-form games** on the host, from the default (uniform) start, take a faster
 route first: the principal logit-QRE branch traced from the centroid in payoff coordinates
 (:mod:`games._logit_nf`, gambit's selection), judged by the same residual test; the route above
-runs only where it misses the tolerance.
+runs only where a point misses the tolerance, and the points the branch landed on are kept.
 
 References:
   Cen, Wei & Chi, `Fast Policy Extragradient Methods for Competitive Games with Entropy
@@ -357,8 +357,8 @@ def _bimatrix_branch(tg, taus, first, tol):
 
     :func:`games._logit_nf.principal_branch` at :math:`\lambda = 1/\tau` for every ``taus`` (decreasing),
     judged by the equilibrium residual (:meth:`games._logit_nf.Bimatrix.residual`, on these games the
-    residual of :func:`games._markov.residual_in` without its Markov machinery); ``None`` when any
-    point misses its tolerance (the caller then runs the generic solver). Logits are centred per state (mean
+    residual of :func:`games._markov.residual_in` without its Markov machinery): ``converged`` says
+    which points meet their tolerance (the caller runs the generic solver for the others). Logits are centred per state (mean
     zero) where that keeps the residual within tolerance, otherwise shifted to a largest logit of 0
     (near :math:`\tau = 0`, logits of size :math:`1/\tau` centred by their mean lose the digits that
     the probabilities of the strategies in use depend on).
@@ -366,7 +366,7 @@ def _bimatrix_branch(tg, taus, first, tol):
     a, b = tg.rewards[0, 0], tg.rewards[1, 0]
     br = _logit_nf.principal_branch(a, b, 1.0 / taus, first=first)
     game = _logit_nf.Bimatrix(a, b)
-    out, res = ([], []), []
+    out, res, conv = ([], []), [], []
     for k, tau in enumerate(taus):
         tol_k = residual_tolerance(tg._replace(tau=tau), np.float64) if tol is None else tol
         shifted = [br.logits[0][k][None], br.logits[1][k][None]]
@@ -374,19 +374,28 @@ def _bimatrix_branch(tg, taus, first, tol):
         r = game.residual(tau, centred[0][0], centred[1][0])
         if not r <= tol_k:
             centred, r = shifted, game.residual(tau, shifted[0][0], shifted[1][0])
-        if not r <= tol_k:
-            return None
         out[0].append(centred[0])
         out[1].append(centred[1])
         res.append(r)
-    return QREResult(tuple(np.stack(z) for z in out), np.array(res), np.ones(len(res), bool))
+        conv.append(bool(r <= tol_k))
+    return QREResult(tuple(np.stack(z) for z in out), np.array(res), np.array(conv))
+
+
+def _better(a: QREResult, b: QREResult) -> QREResult:
+    """Per point, ``a`` where it converged, otherwise the one of ``a``, ``b`` with the smaller residual."""
+    take_b = ~np.asarray(a.converged) & (np.asarray(b.residual) < np.asarray(a.residual))
+    pick = [take_b.reshape((-1,) + (1,) * (np.ndim(z) - 1)) for z in a.logits]
+    return QREResult(tuple(np.where(t, zb, za) for t, za, zb in zip(pick, a.logits, b.logits, strict=True)),
+                     np.where(take_b, b.residual, a.residual), np.where(take_b, b.converged, a.converged))
 
 
 def _stationary(xp, tg, logits0, damping, fixed_point_iters, newton_iters, tol, homotopy):
+    fast = None
     if xp is np and logits0 is None and _logit_nf.is_bimatrix(tg):
-        fast = _bimatrix_branch(tg, np.asarray([tg.tau], np.float64), True, tol)
-        if fast is not None:
-            return QREResult(tuple(z[0] for z in fast.logits), fast.residual[0], fast.converged[0])
+        branch = _bimatrix_branch(tg, np.asarray([tg.tau], np.float64), True, tol)
+        fast = QREResult(tuple(z[0] for z in branch.logits), branch.residual[0], branch.converged[0])
+        if fast.converged:
+            return fast
     pb = _problem(xp, tg)
     dtype = tg.rewards.dtype
     if logits0 is None:
@@ -411,6 +420,8 @@ def _stationary(xp, tg, logits0, damping, fixed_point_iters, newton_iters, tol, 
         phi = _cond(xp, ~(res <= tol), second, lambda p: p, phi)
         res = residual(phi)
     logits = tuple(split_logits(pb.basis @ phi, pb.shapes))
+    if fast is not None and fast.residual < res:  # neither converged: the better of the two
+        return fast
     return QREResult(logits, res, res <= tol)
 
 
@@ -485,10 +496,18 @@ def qre_branch(xp, tg: TabularGame, taus, logits0, newton_iters: int, fixed_poin
     """
     dtype = tg.rewards.dtype
     taus = xp.asarray(taus, dtype)
+    fast = None
     if xp is np and logits0 is None and _logit_nf.is_bimatrix(tg) and bool(np.all(np.diff(taus) < 0)):
         fast = _bimatrix_branch(tg, taus, False, tol)
-        if fast is not None:
+        if fast.converged.all():
             return fast
+    generic = _generic_branch(xp, tg, taus, logits0, newton_iters, fixed_point_iters, tol)
+    return generic if fast is None else _better(fast, generic)  # the principal branch where it converged
+
+
+def _generic_branch(xp, tg, taus, logits0, newton_iters, fixed_point_iters, tol) -> QREResult:
+    """:func:`qre_branch` by the generic route (any tabular game): the stationary point at ``taus[0]``, then the trace."""
+    dtype = tg.rewards.dtype
     first = _stationary(xp, tg._replace(tau=taus[0]), logits0, 1.0, fixed_point_iters, newton_iters, None, True)
     pb = _problem(xp, tg)
     mus = -xp.log(taus)

@@ -124,3 +124,67 @@ def test_the_bimatrix_residual_is_the_tabular_residual(discounted):
     for _ in range(5):
         za, zb = rng.normal(size=3) * 4, rng.normal(size=5) * 4
         assert game.residual(0.3, za, zb) == pytest.approx(float(residual_in(np, tg, [za[None], zb[None]])), rel=1e-13)
+
+
+# Two degenerate integer games (random entries in -3..3) on which the branch nears an equilibrium
+# whose strategies tie: past lambda = 1e6 the trace's payoffs are too coarse for Newton to land at
+# lambda = 1e8 (on the first the trace stalls at 4.7e7, on the second it crosses 1e8), and the
+# path's last point was reported not converged (residual 3.2 and 4e-6). Newton from the logits
+# landed on at lambda = 1e7 converges.
+DEGENERATE = {
+    "6x9": (np.array([[0, -2, -3, 3, 3, 0, 1, -2, -1], [-1, 3, 3, -3, 1, 1, -1, 1, -1],
+                      [3, 1, 2, 3, 1, 2, 0, -1, 1], [0, 2, -3, -3, 3, 0, 1, 1, -2],
+                      [3, -1, -1, 3, 1, 1, 3, -1, -2], [2, -3, 1, -3, -1, -1, -1, 3, -1]]),
+            np.array([[0, -3, -2, 3, 2, 1, -3, 1, 0], [3, -2, 3, 1, 2, 1, -3, 2, -1],
+                      [-3, 3, 2, 0, 0, 0, -1, 0, 1], [-3, 0, 2, -2, -2, 1, -3, 0, 2],
+                      [0, -3, 3, -2, -1, 3, 0, 2, 2], [1, 2, 3, -1, 2, 3, -1, -3, -3]])),
+    "6x8": (np.array([[-1, 0, 0, -3, -3, -2, 1, -3], [3, 3, -3, 0, 2, -1, -2, -3],
+                      [-1, 3, 2, -3, 0, 3, -3, 1], [3, 0, -2, 3, 3, 3, -3, -2],
+                      [1, -1, 1, 1, -1, 1, 0, -3], [-3, 2, 0, 1, 2, 3, -1, 1]]),
+            np.array([[-2, 0, 2, 2, 2, 2, 1, -1], [0, -3, -2, 2, 3, 2, 3, 0],
+                      [2, 0, -3, -2, -2, -2, -1, 1], [-2, 2, -2, -3, -3, 0, 0, 0],
+                      [1, 0, 3, -2, 0, 0, -3, 1], [3, -3, -1, 0, 0, 1, -3, 0]])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEGENERATE))
+def test_the_path_of_a_degenerate_game_lands_at_tau_1e_8(name):
+    a, b = (x.astype(float) for x in DEGENERATE[name])
+    taus = np.geomspace(10.0, 1e-8, 10)
+    path = qre_path(tabular_from_matrix([a, b], tau=1.0), taus)
+    assert path.converged.all(), path.residual
+    for k, tau in enumerate(taus):  # the residual recomputed from the logits: tau log p - u, per player
+        za, zb = path.logits[0][k, 0], path.logits[1][k, 0]
+        p, q = _probs(za), _probs(zb)
+        log_p, log_q = (z - z.max() - np.log(np.sum(np.exp(z - z.max()))) for z in (za, zb))
+        osc = [np.ptp(tau * log_p - a @ q), np.ptp(tau * log_q - b.T @ p)]
+        assert max(osc) < 1e-12, (k, osc)
+    # The end is a Nash equilibrium to O(tau): a logit response p maximises p.u + tau H(p), so
+    # max_a u_a <= p.u + tau H(p): each player's regret is at most tau log(n), n <= 9 strategies.
+    regret = max(np.max(a @ q) - p @ a @ q, np.max(b.T @ p) - p @ b @ q)
+    assert regret <= 1e-8 * np.log(9), regret
+
+
+def test_a_point_the_branch_misses_is_taken_from_the_generic_route(monkeypatch):
+    # The fast path's answer spoiled at one temperature (logits zero: the centroid, not a QRE there):
+    # that point comes from the generic route, the others from the branch, and all converge.
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(size=(2, 3, 4))
+    taus = np.array([2.0, 1.0, 0.5])
+    tg = tabular_from_matrix([a, b], tau=1.0)
+    clean = qre_path(tg, taus)
+    real = _logit_nf.principal_branch
+
+    def spoiled(a, b, lams, **kw):
+        br = real(a, b, lams, **kw)
+        at = np.asarray(lams) == 1.0  # tau = 1
+        br.logits[0][at], br.logits[1][at] = 0.0, 0.0
+        return br
+
+    monkeypatch.setattr(_logit_nf, "principal_branch", spoiled)
+    merged = qre_path(tg, taus)
+    generic = qre_path(tg, taus, logits0=[np.zeros((1, 3)), np.zeros((1, 4))])  # explicit start: generic route
+    assert merged.converged.all() and clean.converged.all() and generic.converged.all()
+    for zm, zc, zg in zip(merged.logits, clean.logits, generic.logits, strict=True):
+        np.testing.assert_array_equal(zm[[0, 2]], zc[[0, 2]])
+        np.testing.assert_array_equal(zm[1], zg[1])

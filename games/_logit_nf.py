@@ -24,14 +24,18 @@ iterate (cheap here: :math:`O(nm)` entries and one small solve), and their stepl
 compared with nominal values, and the step shrinks before a strongly curved stretch (where a long
 step could land on another sheet of the curve) and grows, at most doubling, where the branch is
 straight; a step whose deviation exceeds twice the nominal one is repeated at half the length.
+The new tangent solves the last corrector's system with a second right-hand side (one solve fewer
+per step) when that correction was shorter than :math:`10^{-3}` of the step.
 Past :math:`s = 2` the predictor (and the interpolation of a crossing) assume what holds near a
 regular Nash equilibrium, payoffs that approach their limit like :math:`1/\lambda\approx e^{-s}`:
 the payoff part of the Euler step is scaled by :math:`(1-e^{-\Delta s})/\Delta s`, which keeps the
-logit error :math:`\lambda\,\delta b` of long steps small. A requested :math:`\lambda` is landed on
-by damped Newton at that :math:`\lambda` in the logits, from the interpolated crossing; beyond
-:math:`\lambda = 10^6`, where rounding steers the tangent, a trace that stalls hands the precisions
-it did not reach to that Newton from its last point. The caller judges every point by its
-residual. Everything is float64 NumPy with a few calls per step: no compilation.
+logit error :math:`\lambda\,\delta b` of long steps small, and steps may grow to 4. A requested
+:math:`\lambda` is landed on by damped Newton at that :math:`\lambda` in the logits, from the
+interpolated crossing; beyond :math:`\lambda = 10^6`, where rounding steers the tangent, a trace
+that stalls hands the precisions it did not reach to that Newton from its last point, and Newton
+that misses there starts again from the logits of the last precision landed on. The caller judges
+every point by its residual. Everything is float64 NumPy, about twenty calls per corrector
+iteration: no compilation.
 
 The logits returned are :math:`\theta = \lambda a`, :math:`\lambda b`, shifted so that each player's
 largest logit is 0: then the logits of the strategies in use stay of order one however small
@@ -47,6 +51,7 @@ References:
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import NamedTuple
 
@@ -66,6 +71,11 @@ _NOMINAL_TURN = math.radians(10.0)
 _DIST_FLOOR = 0.01
 """Steps below this length are judged by distance as if of this length (the points' own error)."""
 _STEP_INIT, _STEP_MAX, _STEP_MIN = 0.1, 1.0, 1e-10
+_TANGENT_REUSE = 1e-3
+"""A step's tangent comes from its last corrector solve (a second right side) when that correction
+moved the point by at most this fraction of the step; otherwise from one more solve at the point."""
+_STEP_MAX_LATE = 4.0
+"""Longest step past ``s = _LATE``, where the predictor follows the payoffs' exp(-s) approach."""
 _MAX_STEPS = 5000
 _LATE = 2.0
 _EPS = float(np.finfo(np.float64).eps)
@@ -93,111 +103,216 @@ def is_bimatrix(tg) -> bool:
     return r.ndim == 4 and r.shape[0] == 2 and r.shape[1] == 1 and float(tg.gamma) == 0.0
 
 
-def _softmax(z):
-    e = np.exp(z - z.max())
-    return e / e.sum()
-
-
 class Bimatrix:
-    """``H``, its Jacobian and the Newton polish in the logits, for payoffs ``A`` (n x m), ``B`` (n x m)."""
+    r"""``H``, its Jacobian and the Newton polish in the logits, for payoffs ``A`` (n x m), ``B`` (n x m).
+
+    Both players' vectors are stacked, the row player's first (length :math:`N = n + m`), and their
+    payoffs are one product with :math:`C = \begin{pmatrix} 0 & A \\ B^\top & 0\end{pmatrix}`:
+    :math:`u = Cw` at the stacked probabilities :math:`w = (p, q)`. The derivative of the payoffs
+    in the stacked logits is :math:`J = (C - u1^\top)\operatorname{diag}w` off the diagonal blocks
+    and 0 on them (its blocks are :math:`M_1` and :math:`M_2`). A trace makes about a hundred
+    evaluations on a small game, where the cost is NumPy's per-call overhead: each evaluation is
+    about twenty calls.
+    """
 
     def __init__(self, a, b):
         self.A, self.Bt = np.ascontiguousarray(a), np.ascontiguousarray(np.asarray(b).T)
-        self.n, self.m = self.A.shape
+        self.n, self.m = n, m = self.A.shape
+        big = n + m
+        self.C = np.zeros((big, big))
+        self.C[:n, n:], self.C[n:, :n] = self.A, self.Bt
+        row = np.arange(big) < n
+        self.off = (row[:, None] != row[None, :]).astype(np.float64)  # 1 off the diagonal blocks
+        self.starts, self.sizes, self.owner = np.array([0, n]), np.array([n, m]), np.repeat([0, 1], [n, m])
         self.scale = 1.0 + max(float(np.max(np.abs(a))), float(np.max(np.abs(b))))
+        # The trace's augmented Jacobian [dH/dy; row] ((N + 1)-square; the caller sets the row), written
+        # in place through views, and the polish's Newton matrix ((N + 2)-square, its constant columns set).
+        self.aug = np.zeros((big + 1, big + 1))
+        self._top, self._ds = self.aug[:-1, :-1], self.aug[:-1, -1]
+        self._newton = np.zeros((big + 2, big + 2))
+        self._newton[np.arange(big), big + self.owner] = 1.0
+        self._jac, self._gauge = self._newton[:big, :big], self._newton[big:, :big]
 
-    def responses(self, za, zb):
-        r"""``(Aq, B^T p, M1, M2)`` at logits ``za``, ``zb``: the payoffs and their derivatives in the logits.
+    def probs(self, z):
+        """Both players' softmax of the stacked logits ``z`` (along the last axis)."""
+        e = np.exp(z - np.maximum.reduceat(z, self.starts, axis=-1)[..., self.owner])
+        return e / np.add.reduceat(e, self.starts, axis=-1)[..., self.owner]
 
-        :math:`p = \sigma(z_a)`, :math:`q = \sigma(z_b)`, :math:`M_1 = A(\operatorname{diag}q - qq^\top)`,
-        :math:`M_2 = B^\top(\operatorname{diag}p - pp^\top)`.
+    def jacobian(self, w, u):
+        """``J``, the payoffs' derivative in the logits, at the stacked probabilities ``w`` and payoffs ``u``."""
+        return (self.C - u[:, None] * self.off) * w
+
+    def evaluate(self, y):
+        r"""``(H(y), lam)`` at ``y = (a, b, s)``, with :math:`\partial H/\partial y` written into ``aug[:-1]``.
+
+        ``H`` is ``None`` (and ``lam`` infinite) where :math:`\lambda` would overflow.
         """
-        p, q = _softmax(za), _softmax(zb)
-        aq, bp = self.A @ q, self.Bt @ p
-        return aq, bp, (self.A - aq[:, None]) * q[None, :], (self.Bt - bp[:, None]) * p[None, :]
-
-    def parts(self, y):
-        """``(H(y), M1, M2, lam)`` at ``y = (a, b, s)``."""
-        n = self.n
-        a, b, s = y[:n], y[n:-1], y[-1]
-        if not s <= 700.0:  # lambda would overflow: not finite, the caller rejects the step
-            return np.full(n + self.m, np.nan), None, None, math.inf
+        s = y[-1]
+        if not s <= 700.0:
+            return None, math.inf
         lam = math.expm1(s)
-        aq, bp, m1, m2 = self.responses(lam * a, lam * b)
-        return np.concatenate([a - aq, b - bp]), m1, m2, lam
-
-    def augmented(self, y, m1, m2, lam, row, out):
-        """``[dH/d(a, b, s); row]`` written into ``out`` (``(n + m + 1)``-square; its identity block kept)."""
-        n, m = self.n, self.m
-        np.multiply(m1, -lam, out=out[:n, n:n + m])
-        np.multiply(m2, -lam, out=out[n:n + m, :n])
-        ds = -(lam + 1.0)
-        out[:n, -1] = m1 @ y[n:-1]
-        out[n:n + m, -1] = m2 @ y[:n]
-        out[:n + m, -1] *= ds
-        out[-1] = row
-        return out
+        x = y[:-1]
+        w = self.probs(lam * x)
+        u = self.C @ w
+        jac = self.jacobian(w, u)
+        np.multiply(jac, -lam, out=self._top)
+        big = self.n + self.m
+        self.aug.flat[0 : big * (big + 2) : big + 2] = 1.0  # the identity of dH/d(a, b) (J is 0 there)
+        np.multiply(jac @ x, -(lam + 1.0), out=self._ds)
+        return x - u, lam
 
     def residual(self, tau, za, zb):
-        r"""The equilibrium residual :math:`\max_i\operatorname{osc}(\tau\theta_i - u_i)` at logits ``za``, ``zb``."""
-        p, q = _softmax(za), _softmax(zb)
-        return max(float(np.ptp(tau * za - self.A @ q)), float(np.ptp(tau * zb - self.Bt @ p)))
+        r"""The equilibrium residual :math:`\max_i\operatorname{osc}(\tau\theta_i - u_i)` at logits ``za``, ``zb``.
+
+        With a leading axis of ``K`` points (``tau`` of shape ``(K,)``), their ``K`` residuals.
+        """
+        z = np.concatenate([za, zb], axis=-1)
+        r = np.asarray(tau)[..., None] * z - self.probs(z) @ self.C.T
+        spread = np.maximum.reduceat(r, self.starts, axis=-1) - np.minimum.reduceat(r, self.starts, axis=-1)
+        osc = np.max(spread, axis=-1)
+        return float(osc) if osc.ndim == 0 else osc
+
+    def _residual(self, tau, z, u):
+        r = tau * z - u
+        return float(np.max(np.maximum.reduceat(r, self.starts) - np.minimum.reduceat(r, self.starts)))
+
+    def _gauged(self, z):
+        """``z`` shifted so that each player's largest logit is 0."""
+        return z - np.maximum.reduceat(z, self.starts)[self.owner]
 
     def polish(self, tau, za, zb, iters=_POLISH_ITERS):
         r"""Newton at temperature ``tau`` in the logits, from ``(za, zb)``; the best ``(za, zb, residual)``.
 
-        Unknowns :math:`(\theta_1, \theta_2, c_1, c_2)`, equations
-        :math:`\tau\theta_1 - Aq + c_1 1 = 0`, :math:`\tau\theta_2 - B^\top p + c_2 1 = 0` and the gauge
-        :math:`\theta_i = 0` at the largest logit. In the logits the residual keeps full precision
-        however small ``tau`` (the payoff coordinates of the trace lose :math:`\lambda\epsilon`).
+        Unknowns :math:`(\theta, c)`, equations :math:`\tau\theta_i - u_i + c_i 1 = 0` per player and
+        the gauge :math:`\theta_i = 0` at each player's largest logit. In the logits the residual
+        keeps full precision however small ``tau`` (the payoff coordinates of the trace lose
+        :math:`\lambda\epsilon`).
         """
-        n, m = self.n, self.m
-        za, zb = za - za.max(), zb - zb.max()
-        best_r = self.residual(tau, za, zb)
+        n, big = self.n, self.n + self.m
+        z = self._gauged(np.concatenate([za, zb]))
+        w = self.probs(z)
+        u = self.C @ w
+        best_r = self._residual(tau, z, u)
+        rhs = np.zeros(big + 2)
         for _ in range(iters):
             if best_r == 0.0:
                 break
-            aq, bp, m1, m2 = self.responses(za, zb)
-            r1, r2 = tau * za - aq, tau * zb - bp
-            c1, c2 = -float(np.mean(r1)), -float(np.mean(r2))
-            j = np.zeros((n + m + 2, n + m + 2))
-            j[np.arange(n), np.arange(n)] = tau
-            j[n + np.arange(m), n + np.arange(m)] = tau
-            j[:n, n:n + m] = -m1
-            j[n:n + m, :n] = -m2
-            j[:n, -2] = 1.0
-            j[n:n + m, -1] = 1.0
-            j[-2, int(np.argmax(za))] = 1.0
-            j[-1, n + int(np.argmax(zb))] = 1.0
-            rhs = -np.concatenate([r1 + c1, r2 + c2, [0.0, 0.0]])
+            r = tau * z - u
+            np.negative(self.jacobian(w, u), out=self._jac)
+            self._newton.flat[0 : big * (big + 3) : big + 3] = tau
+            self._gauge[...] = 0.0
+            self._gauge[0, int(np.argmax(z[:n]))] = 1.0
+            self._gauge[1, n + int(np.argmax(z[n:]))] = 1.0
+            np.subtract((np.add.reduceat(r, self.starts) / self.sizes)[self.owner], r, out=rhs[:big])
             try:
-                d = np.linalg.solve(j, rhs)
+                d = np.linalg.solve(self._newton, rhs)[:big]
             except np.linalg.LinAlgError:
                 break
             if not np.all(np.isfinite(d)):
                 break
             for _half in range(_BACKTRACKS):  # damped: halve the step until the residual drops
-                ta, tb = za + d[:n], zb + d[n:n + m]
-                ta, tb = ta - ta.max(), tb - tb.max()
-                r = self.residual(tau, ta, tb)
-                if r < best_r:
+                t = self._gauged(z + d)
+                wt = self.probs(t)
+                ut = self.C @ wt
+                rt = self._residual(tau, t, ut)
+                if rt < best_r:
                     break
                 d = 0.5 * d
-            if not r < best_r:  # at the rounding floor (or no descent): keep the best iterate
+            if not rt < best_r:  # at the rounding floor (or no descent): keep the best iterate
                 break
-            za, zb, best_r = ta, tb, r
-            if r <= 4.0 * _EPS * self.scale:
+            z, w, u, best_r = t, wt, ut, rt
+            if rt <= 4.0 * _EPS * self.scale:
                 break
-        return za, zb, best_r
+        return z[:n], z[n:], best_r
 
 
 def _tangent(aug, v_prev):
     """Unit tangent of the curve whose Jacobian fills ``aug`` above its last row ``v_prev``, oriented along it."""
+    aug[-1] = v_prev
     e = np.zeros(aug.shape[1])
     e[-1] = 1.0
-    t = np.linalg.solve(aug, e)
-    t /= np.linalg.norm(t)
+    return _oriented(np.linalg.solve(aug, e), v_prev)
+
+
+def _oriented(t, v_prev):
+    """``t`` (a solution of ``[dH; v_prev^T] t = e_s``) scaled to unit length."""
+    t = t / math.sqrt(t @ t)
     return t if float(t @ v_prev) >= 0 else -t
+
+
+def _trace(g: Bimatrix, targets, first):
+    """Pseudo-arclength continuation from the centroid until ``s`` passes ``targets[-1]``.
+
+    Returns ``(y, lo, hi, crossed)``: the last point, and per target the ends of the step that
+    crossed it (the first or the last such step, see :func:`principal_branch`) and whether one did.
+    """
+    k, n, m = targets.size, g.n, g.m
+    ordered = targets.tolist()
+    y = np.concatenate([g.A.mean(axis=1), g.Bt.mean(axis=1), [0.0]])  # the centroid's payoffs at s = 0
+    aug = g.aug
+    g.evaluate(y)
+    e_s = np.eye(n + m + 1)[-1]
+    v = _tangent(aug, e_s)
+    rhs = np.zeros((n + m + 1, 2))  # the corrector's right side, and e_s: the tangent at the same Jacobian
+    rhs[-1, 1] = 1.0
+    lo, hi = np.zeros((k, n + m + 1)), np.zeros((k, n + m + 1))
+    crossed = np.zeros(k, bool)
+    tol = _NEWTON_TOL * g.scale
+    step = _STEP_INIT
+    for _ in range(_MAX_STEPS):
+        delta = step * v
+        if y[-1] > _LATE:  # payoffs approach their limit like exp(-s) (module docstring)
+            delta[:-1] *= -math.expm1(-delta[-1]) / delta[-1] if delta[-1] > 0 else 1.0
+        z, ok, sizes, t = y + delta, False, [], None
+        pred = z
+        for _it in range(_CORRECTOR_ITERS):
+            h, lam = g.evaluate(z)
+            size = float(np.maximum.reduce(np.abs(h))) if h is not None else math.nan
+            if not math.isfinite(size):
+                break
+            if size <= tol * max(1.0, _FLOOR * lam):
+                ok = True
+                break
+            np.negative(h, out=rhs[:-1, 0])
+            rhs[-1, 0] = -(v @ (z - pred))
+            aug[-1] = v
+            try:
+                dt = np.linalg.solve(aug, rhs)
+            except np.linalg.LinAlgError:
+                break
+            d, t = dt[:, 0], dt[:, 1]
+            sizes.append(math.sqrt(d @ d))
+            z = z + d
+        vz = v
+        if ok:
+            if sizes and sizes[-1] <= _TANGENT_REUSE * step:  # the last correction's Jacobian is z's to O(|d|)
+                vz = _oriented(t, v)
+            else:
+                try:
+                    vz = _tangent(aug, v)
+                except np.linalg.LinAlgError:
+                    ok = False
+        # Steplength adaptation (Allgower & Georg 1990, sec. 6.1): the first corrector's distance
+        # relative to the step, its contraction and the tangent's turn against nominal values.
+        dist = sizes[0] / max(step, _DIST_FLOOR) if sizes else 0.0
+        kappa = sizes[1] / sizes[0] if len(sizes) > 1 and sizes[0] > 0 else 0.0
+        turn = math.acos(min(1.0, max(-1.0, float(vz @ v)))) if ok and np.all(np.isfinite(vz)) else math.inf
+        f = max(math.sqrt(dist / _NOMINAL_DIST), math.sqrt(kappa / _NOMINAL_CONTRACTION), turn / _NOMINAL_TURN, 0.5)
+        if not ok or f > 2.0:
+            step *= 0.5
+            if step < _STEP_MIN:
+                break
+            continue
+        s0, s1 = float(y[-1]), float(z[-1])
+        if s1 != s0:  # the targets this step crosses (ends included; targets increase)
+            for i in range(bisect.bisect_left(ordered, min(s0, s1)), bisect.bisect_right(ordered, max(s0, s1))):
+                if not (first and crossed[i]):
+                    lo[i], hi[i], crossed[i] = y, z, True
+        y, v = z, vz
+        step = min(step / f, _STEP_MAX if y[-1] <= _LATE else _STEP_MAX_LATE)
+        if y[-1] >= targets[-1] and (not first or crossed.all()):
+            break
+    return y, lo, hi, crossed
 
 
 def principal_branch(a, b, lams, *, first=False) -> Branch:
@@ -228,64 +343,8 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
     targets = np.log1p(lams)
     k = targets.size
     n, m = g.n, g.m
-    y = np.concatenate([g.A.mean(axis=1), g.Bt.mean(axis=1), [0.0]])  # the centroid's payoffs at s = 0
-    aug = np.eye(n + m + 1)
-    _, m1, m2, lam = g.parts(y)
-    e_s = np.eye(n + m + 1)[-1]
-    v = _tangent(g.augmented(y, m1, m2, lam, e_s, aug), e_s)
-    rhs = np.zeros(n + m + 1)
-    lo, hi = np.zeros((k, n + m + 1)), np.zeros((k, n + m + 1))
-    crossed = np.zeros(k, bool)
-    tol = _NEWTON_TOL * g.scale
-    step = _STEP_INIT
-    for _ in range(_MAX_STEPS):
-        delta = step * v
-        if y[-1] > _LATE:  # payoffs approach their limit like exp(-s) (module docstring)
-            delta[:-1] *= -math.expm1(-delta[-1]) / delta[-1] if delta[-1] > 0 else 1.0
-        z, ok, sizes = y + delta, False, []
-        pred = z
-        for _it in range(_CORRECTOR_ITERS):
-            h, m1, m2, lam = g.parts(z)
-            if not np.all(np.isfinite(h)):
-                break
-            if float(np.max(np.abs(h))) <= tol * max(1.0, _FLOOR * lam):
-                ok = True
-                break
-            np.negative(h, out=rhs[:-1])
-            rhs[-1] = -(v @ (z - pred))
-            try:
-                d = np.linalg.solve(g.augmented(z, m1, m2, lam, v, aug), rhs)
-            except np.linalg.LinAlgError:
-                break
-            sizes.append(float(np.linalg.norm(d)))
-            z = z + d
-        vz = v
-        if ok:
-            try:
-                vz = _tangent(g.augmented(z, m1, m2, lam, v, aug), v)
-            except np.linalg.LinAlgError:
-                ok = False
-        # Steplength adaptation (Allgower & Georg 1990, sec. 6.1): the first corrector's distance
-        # relative to the step, its contraction and the tangent's turn against nominal values.
-        dist = sizes[0] / max(step, _DIST_FLOOR) if sizes else 0.0
-        kappa = sizes[1] / sizes[0] if len(sizes) > 1 and sizes[0] > 0 else 0.0
-        turn = math.acos(min(1.0, max(-1.0, float(vz @ v)))) if ok and np.all(np.isfinite(vz)) else math.inf
-        f = max(math.sqrt(dist / _NOMINAL_DIST), math.sqrt(kappa / _NOMINAL_CONTRACTION), turn / _NOMINAL_TURN, 0.5)
-        if not ok or f > 2.0:
-            step *= 0.5
-            if step < _STEP_MIN:
-                break
-            continue
-        s0, s1 = y[-1], z[-1]
-        cross = ((s0 - targets) * (s1 - targets) <= 0) & (s1 != s0)
-        if first:
-            cross &= ~crossed
-        lo[cross], hi[cross] = y, z
-        crossed |= cross
-        y, v = z, vz
-        step = min(step / f, _STEP_MAX)
-        if y[-1] >= targets[-1] and (not first or crossed.all()):
-            break
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging corrector overflows; its H rejects the step
+        y, lo, hi, crossed = _trace(g, targets, first)
     out_a, out_b = np.zeros((k, n)), np.zeros((k, m))
     res = np.full(k, np.inf)
     late = math.log1p(1.0 / _FLOOR)

@@ -358,27 +358,22 @@ def _bimatrix_branch(tg, taus, first, tol):
     :func:`games._logit_nf.principal_branch` at :math:`\lambda = 1/\tau` for every ``taus`` (decreasing),
     judged by the equilibrium residual (:meth:`games._logit_nf.Bimatrix.residual`, on these games the
     residual of :func:`games._markov.residual_in` without its Markov machinery): ``converged`` says
-    which points meet their tolerance (the caller runs the generic solver for the others). Logits are centred per state (mean
-    zero) where that keeps the residual within tolerance, otherwise shifted to a largest logit of 0
+    which points meet their tolerance (the caller runs the generic solver for the others). Logits
+    are centred per state (mean zero) where that keeps the residual within tolerance, otherwise
+    shifted to a largest logit of 0
     (near :math:`\tau = 0`, logits of size :math:`1/\tau` centred by their mean lose the digits that
     the probabilities of the strategies in use depend on).
     """
     a, b = tg.rewards[0, 0], tg.rewards[1, 0]
     br = _logit_nf.principal_branch(a, b, 1.0 / taus, first=first)
     game = _logit_nf.Bimatrix(a, b)
-    out, res, conv = ([], []), [], []
-    for k, tau in enumerate(taus):
-        tol_k = residual_tolerance(tg._replace(tau=tau), np.float64) if tol is None else tol
-        shifted = [br.logits[0][k][None], br.logits[1][k][None]]
-        centred = [z - z.mean(axis=-1, keepdims=True) for z in shifted]
-        r = game.residual(tau, centred[0][0], centred[1][0])
-        if not r <= tol_k:
-            centred, r = shifted, game.residual(tau, shifted[0][0], shifted[1][0])
-        out[0].append(centred[0])
-        out[1].append(centred[1])
-        res.append(r)
-        conv.append(bool(r <= tol_k))
-    return QREResult(tuple(np.stack(z) for z in out), np.array(res), np.array(conv))
+    tols = residual_tolerance(tg._replace(tau=taus), np.float64) if tol is None else np.broadcast_to(tol, taus.shape)
+    shifted = br.logits
+    centred = [z - z.mean(axis=-1, keepdims=True) for z in shifted]
+    use = game.residual(taus, *centred) <= tols
+    logits = tuple(np.where(use[:, None], c, s)[:, None] for c, s in zip(centred, shifted, strict=True))
+    res = game.residual(taus, *(z[:, 0] for z in logits))
+    return QREResult(logits, res, res <= tols)
 
 
 def _better(a: QREResult, b: QREResult) -> QREResult:
@@ -506,7 +501,7 @@ def qre_branch(xp, tg: TabularGame, taus, logits0, newton_iters: int, fixed_poin
 
 
 def _generic_branch(xp, tg, taus, logits0, newton_iters, fixed_point_iters, tol) -> QREResult:
-    """:func:`qre_branch` by the generic route (any tabular game): the stationary point at ``taus[0]``, then the trace."""
+    """:func:`qre_branch` by the generic route (any tabular game): stationary point, then the trace."""
     dtype = tg.rewards.dtype
     first = _stationary(xp, tg._replace(tau=taus[0]), logits0, 1.0, fixed_point_iters, newton_iters, None, True)
     pb = _problem(xp, tg)

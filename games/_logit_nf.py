@@ -204,11 +204,9 @@ class Bimatrix:
             self._gauge[0, int(np.argmax(z[:n]))] = 1.0
             self._gauge[1, n + int(np.argmax(z[n:]))] = 1.0
             np.subtract((np.add.reduceat(r, self.starts) / self.sizes)[self.owner], r, out=rhs[:big])
-            try:
-                d = np.linalg.solve(self._newton, rhs)[:big]
-            except np.linalg.LinAlgError:
-                break
-            if not np.all(np.isfinite(d)):
+            with np.errstate(invalid="ignore"):
+                d = _solve(self._newton, rhs)[:big]
+            if not np.all(np.isfinite(d)):  # singular
                 break
             for _half in range(_BACKTRACKS):  # damped: halve the step until the residual drops
                 t = self._gauged(z + d)
@@ -226,12 +224,32 @@ class Bimatrix:
         return z[:n], z[n:], best_r
 
 
+try:  # the LAPACK gesv gufuncs behind np.linalg.solve, without the wrapper's checks (half a small solve's time)
+    from numpy.linalg._umath_linalg import solve as _gesv
+    from numpy.linalg._umath_linalg import solve1 as _gesv1
+except ImportError:  # pragma: no cover - a NumPy that moved them
+    _gesv = _gesv1 = None
+
+
+def _solve(a, b):
+    """``a x = b`` for a small square ``a``; NaN where ``a`` is singular (where np.linalg.solve raises).
+
+    Call under ``np.errstate(invalid="ignore")``: a singular ``a`` sets the invalid flag.
+    """
+    if _gesv is not None:
+        return _gesv1(a, b) if b.ndim == 1 else _gesv(a, b)
+    try:  # pragma: no cover
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:  # pragma: no cover
+        return np.full(b.shape, np.nan)
+
+
 def _tangent(aug, v_prev):
     """Unit tangent of the curve whose Jacobian fills ``aug`` above its last row ``v_prev``, oriented along it."""
     aug[-1] = v_prev
     e = np.zeros(aug.shape[1])
     e[-1] = 1.0
-    return _oriented(np.linalg.solve(aug, e), v_prev)
+    return _oriented(_solve(aug, e), v_prev)
 
 
 def _oriented(t, v_prev):
@@ -276,10 +294,7 @@ def _trace(g: Bimatrix, targets, first):
             np.negative(h, out=rhs[:-1, 0])
             rhs[-1, 0] = -(v @ (z - pred))
             aug[-1] = v
-            try:
-                dt = np.linalg.solve(aug, rhs)
-            except np.linalg.LinAlgError:
-                break
+            dt = _solve(aug, rhs)  # NaN where singular: the next H is NaN and rejects the step
             d, t = dt[:, 0], dt[:, 1]
             sizes.append(math.sqrt(d @ d))
             z = z + d
@@ -288,10 +303,7 @@ def _trace(g: Bimatrix, targets, first):
             if sizes and sizes[-1] <= _TANGENT_REUSE * step:  # the last correction's Jacobian is z's to O(|d|)
                 vz = _oriented(t, v)
             else:
-                try:
-                    vz = _tangent(aug, v)
-                except np.linalg.LinAlgError:
-                    ok = False
+                vz = _tangent(aug, v)  # NaN where singular: an infinite turn rejects the step
         # Steplength adaptation (Allgower & Georg 1990, sec. 6.1): the first corrector's distance
         # relative to the step, its contraction and the tangent's turn against nominal values.
         dist = sizes[0] / max(step, _DIST_FLOOR) if sizes else 0.0

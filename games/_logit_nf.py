@@ -135,8 +135,8 @@ class Bimatrix:
 
     def probs(self, z):
         """Both players' softmax of the stacked logits ``z`` (along the last axis)."""
-        e = np.exp(z - np.maximum.reduceat(z, self.starts, axis=-1)[..., self.owner])
-        return e / np.add.reduceat(e, self.starts, axis=-1)[..., self.owner]
+        e = np.exp(z - np.maximum.reduceat(z, self.starts, axis=-1).take(self.owner, axis=-1))
+        return e / np.add.reduceat(e, self.starts, axis=-1).take(self.owner, axis=-1)
 
     def jacobian(self, w, u):
         """``J``, the payoffs' derivative in the logits, at the stacked probabilities ``w`` and payoffs ``u``."""
@@ -201,8 +201,8 @@ class Bimatrix:
             np.negative(self.jacobian(w, u), out=self._jac)
             self._newton.flat[0 : big * (big + 3) : big + 3] = tau
             self._gauge[...] = 0.0
-            self._gauge[0, int(np.argmax(z[:n]))] = 1.0
-            self._gauge[1, n + int(np.argmax(z[n:]))] = 1.0
+            self._gauge[0, int(z[:n].argmax())] = 1.0
+            self._gauge[1, n + int(z[n:].argmax())] = 1.0
             np.subtract((np.add.reduceat(r, self.starts) / self.sizes)[self.owner], r, out=rhs[:big])
             with np.errstate(invalid="ignore"):
                 d = _solve(self._newton, rhs)[:big]
@@ -273,6 +273,7 @@ def _trace(g: Bimatrix, targets, first):
     v = _tangent(aug, e_s)
     rhs = np.zeros((n + m + 1, 2))  # the corrector's right side, and e_s: the tangent at the same Jacobian
     rhs[-1, 1] = 1.0
+    minus_h = rhs[:-1, 0]
     lo, hi = np.zeros((k, n + m + 1)), np.zeros((k, n + m + 1))
     crossed = np.zeros(k, bool)
     tol = _NEWTON_TOL * g.scale
@@ -283,6 +284,7 @@ def _trace(g: Bimatrix, targets, first):
             delta[:-1] *= -math.expm1(-delta[-1]) / delta[-1] if delta[-1] > 0 else 1.0
         z, ok, sizes, t = y + delta, False, [], None
         pred = z
+        aug[-1] = v
         for _it in range(_CORRECTOR_ITERS):
             h, lam = g.evaluate(z)
             size = float(np.maximum.reduce(np.abs(h))) if h is not None else math.nan
@@ -291,9 +293,8 @@ def _trace(g: Bimatrix, targets, first):
             if size <= tol * max(1.0, _FLOOR * lam):
                 ok = True
                 break
-            np.negative(h, out=rhs[:-1, 0])
+            np.negative(h, out=minus_h)
             rhs[-1, 0] = -(v @ (z - pred))
-            aug[-1] = v
             dt = _solve(aug, rhs)  # NaN where singular: the next H is NaN and rejects the step
             d, t = dt[:, 0], dt[:, 1]
             sizes.append(math.sqrt(d @ d))
@@ -308,7 +309,8 @@ def _trace(g: Bimatrix, targets, first):
         # relative to the step, its contraction and the tangent's turn against nominal values.
         dist = sizes[0] / max(step, _DIST_FLOOR) if sizes else 0.0
         kappa = sizes[1] / sizes[0] if len(sizes) > 1 and sizes[0] > 0 else 0.0
-        turn = math.acos(min(1.0, max(-1.0, float(vz @ v)))) if ok and np.all(np.isfinite(vz)) else math.inf
+        cos = float(vz @ v)
+        turn = math.acos(min(1.0, max(-1.0, cos))) if ok and math.isfinite(cos) else math.inf
         f = max(math.sqrt(dist / _NOMINAL_DIST), math.sqrt(kappa / _NOMINAL_CONTRACTION), turn / _NOMINAL_TURN, 0.5)
         if not ok or f > 2.0:
             step *= 0.5

@@ -112,7 +112,7 @@ class Bimatrix:
     in the stacked logits is :math:`J = (C - u1^\top)\operatorname{diag}w` off the diagonal blocks
     and 0 on them (its blocks are :math:`M_1` and :math:`M_2`). A trace makes about a hundred
     evaluations on a small game, where the cost is NumPy's per-call overhead: each evaluation is
-    about twenty calls.
+    about twenty calls, written into matrices the instance keeps (one trace or polish at a time).
     """
 
     def __init__(self, a, b):
@@ -143,7 +143,7 @@ class Bimatrix:
         return (self.C - u[:, None] * self.off) * w
 
     def evaluate(self, y):
-        r"""``(H(y), lam)`` at ``y = (a, b, s)``, with :math:`\partial H/\partial y` written into ``aug[:-1]``.
+        r"""``(H(y), lam)`` at ``y = (a, b, s)``, with :math:`\partial H/\partial y` written into ``self.aug[:-1]``.
 
         ``H`` is ``None`` (and ``lam`` infinite) where :math:`\lambda` would overflow.
         """
@@ -173,6 +173,7 @@ class Bimatrix:
         return float(osc) if osc.ndim == 0 else osc
 
     def _residual(self, tau, z, u):
+        """:meth:`residual` at one point, from its stacked logits ``z`` and payoffs ``u``."""
         r = tau * z - u
         return float(np.max(np.maximum.reduceat(r, self.starts) - np.minimum.reduceat(r, self.starts)))
 
@@ -253,7 +254,7 @@ def _tangent(aug, v_prev):
 
 
 def _oriented(t, v_prev):
-    """``t`` (a solution of ``[dH; v_prev^T] t = e_s``) scaled to unit length."""
+    """``t`` (a solution of ``[dH; v_prev^T] t = e_s``) scaled to unit length, pointing along ``v_prev``."""
     t = t / math.sqrt(t @ t)
     return t if float(t @ v_prev) >= 0 else -t
 

@@ -1,9 +1,11 @@
-"""Helpers shared by the test folders: two local processes joined by ``jax.distributed``; the slow
-suite's file order."""
+"""Helpers shared by the test folders: two local processes joined by ``jax.distributed``, a loader of
+sibling test files, and the slow suite's file order."""
 
+import importlib.util
 import os
 import socket
 import subprocess
+import sys
 
 import pytest
 
@@ -52,6 +54,22 @@ def pytest_collection_modifyitems(config, items):
     """Moves the files of :data:`LONGEST_FIRST` to the front, in its order (a stable sort)."""
     rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
+@pytest.fixture
+def sibling(request):
+    """``sibling(file)``: the test file ``file`` beside the requesting test, loaded as a module of its own
+    (test files are not an importable package under ``--import-mode=importlib``)."""
+
+    def load(file):
+        path = request.path.with_name(file)
+        spec = importlib.util.spec_from_file_location(f"_sibling_{path.stem}_of_{request.path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+        spec.loader.exec_module(module)
+        return module
+
+    return load
 
 
 @pytest.fixture

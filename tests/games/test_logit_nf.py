@@ -184,7 +184,9 @@ def test_a_point_the_branch_misses_is_taken_from_the_generic_route(monkeypatch):
     monkeypatch.setattr(_logit_nf, "principal_branch", spoiled)
     merged = qre_path(tg, taus)
     generic = qre_path(tg, taus, logits0=[np.zeros((1, 3)), np.zeros((1, 4))])  # explicit start: generic route
-    assert merged.converged.all() and clean.converged.all() and generic.converged.all()
+    assert merged.converged.all()
+    assert clean.converged.all()
+    assert generic.converged.all()
     for zm, zc, zg in zip(merged.logits, clean.logits, generic.logits, strict=True):
         np.testing.assert_array_equal(zm[[0, 2]], zc[[0, 2]])
         np.testing.assert_array_equal(zm[1], zg[1])

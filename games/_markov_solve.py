@@ -360,9 +360,8 @@ def _bimatrix_branch(tg, taus, first, tol):
     residual of :func:`games._markov.residual_in` without its Markov machinery): ``converged`` says
     which points meet their tolerance (the caller runs the generic solver for the others). Logits
     are centred per state (mean zero) where that keeps the residual within tolerance, otherwise
-    shifted to a largest logit of 0
-    (near :math:`\tau = 0`, logits of size :math:`1/\tau` centred by their mean lose the digits that
-    the probabilities of the strategies in use depend on).
+    shifted to a largest logit of 0 (near :math:`\tau = 0`, logits of size :math:`1/\tau` centred
+    by their mean lose the digits that the probabilities of the strategies in use depend on).
     """
     a, b = tg.rewards[0, 0], tg.rewards[1, 0]
     br = _logit_nf.principal_branch(a, b, 1.0 / taus, first=first)

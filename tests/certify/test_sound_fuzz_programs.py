@@ -47,6 +47,10 @@ programs = _load("_sound_programs", "sound_programs.py")
 checker = _load("_sound_fuzz_checker", "test_sound_fuzz.py")
 
 CERT_EVERY = 10
+CLEAR_EVERY = 8
+"""Programs between two clearings of JAX's compilation caches in the families run (no program shares
+the others' engine compilation; kept, they grew a worker to 11.5 GB). Not in :func:`fuzz_programs`:
+its one-box programs lean on shared compilations, and clearing doubled its time (162 s to 334 s)."""
 
 
 def _dims(d):
@@ -176,6 +180,8 @@ def fuzz_families(n_families, seed, boxes=2 * programs.FAMILY_BOXES, certify_enc
     for g, (plan, blo, bhi, kinds) in enumerate(draw_families(n_families, seed, boxes, max_steps)):
         if g % shard[1] != shard[0]:
             continue
+        if stats["families"] and stats["families"] % CLEAR_EVERY == 0:
+            jax.clear_caches()  # every program compiles afresh anyway: this bounds the worker's memory
         used = programs.coverage(plan)
         fam = programs.check_family(plan, blo, bhi, kinds, np.random.default_rng([seed, g]))
         stats["families"] += 1

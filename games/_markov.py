@@ -655,10 +655,10 @@ def _check_entropy(entropy: str, n_players: int) -> float:
 
 
 def tabular_from_matrix(payoffs, *, tau) -> TabularGame:
-    """A normal-form game as one-state :class:`TabularGame` (``gamma = 0``); no validation.
+    """A normal-form game as one-state :class:`TabularGame` (``gamma = 0``).
 
     Concrete inputs are stored as float64 NumPy arrays (traced ones stay JAX arrays, so this can be
-    called inside ``jit``/``vmap``).
+    called inside ``jit``/``vmap``). Only the shapes are checked here (the solvers check values).
 
     Args:
       payoffs: ``N`` payoff tensors, each of shape ``(n_1, ..., n_N)``.
@@ -667,6 +667,9 @@ def tabular_from_matrix(payoffs, *, tau) -> TabularGame:
     Returns:
       The :class:`TabularGame` with one state and one absorbing transition.
 
+    Raises:
+      ValueError: unless every payoff tensor has one axis per player and all have the same shape.
+
     Examples:
       >>> tg = tabular_from_matrix([[[1.0, 0.0], [0.0, 1.0]]] * 2, tau=0.9)
       >>> tg.rewards.dtype, float(tg.tau) == 0.9
@@ -674,7 +677,12 @@ def tabular_from_matrix(payoffs, *, tau) -> TabularGame:
     """
     traced = any(is_tracer(p) for p in payoffs) or is_tracer(tau)
     xp = jnp if traced else np
-    r = xp.stack([xp.asarray(p, dtype=None if traced else np.float64) for p in payoffs])[:, None]
+    tensors = [xp.asarray(p, dtype=None if traced else np.float64) for p in payoffs]
+    shapes = [tuple(t.shape) for t in tensors]
+    if not tensors or any(len(sh) != len(tensors) or sh != shapes[0] or 0 in sh for sh in shapes):
+        raise ValueError(f"expected N payoff tensors of one shape (n_1, ..., n_N) with every n_i >= 1, one axis "
+                         f"per player, got {len(tensors)} of shapes {shapes}")
+    r = xp.stack(tensors)[:, None]
     shape = r.shape[2:]
     dtype = r.dtype
     return TabularGame(transitions=xp.ones((1, *shape, 1), dtype), rewards=r,

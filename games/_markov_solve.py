@@ -49,6 +49,7 @@ References:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -128,7 +129,23 @@ def residual_tolerance(tg: TabularGame, dtype) -> jax.Array:
     rewards = xp.asarray(tg.rewards, dtype)
     n = max(int(k) for k in rewards.shape[2:])
     scale = 1.0 + xp.max(xp.abs(rewards)) / (1.0 - xp.asarray(tg.gamma, dtype))
-    return xp.asarray(_TOL_ULPS * eps * (scale + xp.asarray(tg.tau, dtype) * np.log(float(max(n, 1)))), dtype)
+    tol = _TOL_ULPS * eps * (scale + xp.asarray(tg.tau, dtype) * np.log(float(max(n, 1))))
+    return xp.asarray(xp.where(xp.isfinite(tol), tol, 0.0), dtype)  # non-finite data: nothing converges
+
+
+def host_game(tg: TabularGame) -> TabularGame:
+    """``tg`` as float64 NumPy arrays, checked: finite data and a finite temperature ``tau > 0``.
+
+    Raises:
+      ValueError: naming the field that is not finite, or the temperature.
+    """
+    tg = TabularGame(*(np.asarray(a, dtype=np.float64) for a in tg))
+    if not (math.isfinite(float(tg.tau)) and float(tg.tau) > 0):
+        raise ValueError(f"expected a finite temperature tau > 0, got {float(tg.tau)}")
+    for name in ("rewards", "transitions", "initial", "gamma"):
+        if not np.all(np.isfinite(getattr(tg, name))):
+            raise ValueError(f"expected finite {name}, got NaN or inf")
+    return tg
 
 
 # ----------------------------------------------------------------------------------------------
@@ -462,9 +479,7 @@ def stationary_point(tg: TabularGame, logits0: Sequence | None = None, *, tol: f
       (True, True)
     """
     if _backend.tree_namespace((tg, logits0)) is np:
-        tg = TabularGame(*(np.asarray(a, dtype=np.float64) for a in tg))
-        if not float(tg.tau) > 0:
-            raise ValueError(f"expected a temperature tau > 0, got {float(tg.tau)}")
+        tg = host_game(tg)
         return _stationary(np, tg, logits0, float(damping), fixed_point_iters, newton_iters, tol, homotopy)
     tg = jax.tree_util.tree_map(jnp.asarray, tg)
     z0 = None if logits0 is None else [jnp.asarray(z, tg.rewards.dtype) for z in logits0]

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from games._markov_solve import _qre_branch_jit, qre_branch
+from games._markov_solve import _qre_branch_jit, host_game, qre_branch
 from games.tabular import QREResult, TabularGame, residual_tolerance, stationary_point
 from sgn import _backend
 from sgn._backend import jax, jnp
@@ -104,10 +104,10 @@ def qre_path(tg: TabularGame, taus, logits0: Sequence[jax.Array] | None = None, 
       ([True, True, True], [0.0, 0.0, 0.0])
     """
     if _backend.tree_namespace((tg, taus, logits0)) is np:
-        tg = TabularGame(*(np.asarray(a, dtype=np.float64) for a in tg))
+        tg = host_game(tg._replace(tau=1.0))  # the path's temperatures are checked here
         taus = np.asarray(taus, np.float64)
-        if taus.ndim != 1 or taus.size == 0 or not np.all(taus > 0):
-            raise ValueError(f"expected a non-empty vector of positive temperatures, got {taus!r}")
+        if taus.ndim != 1 or taus.size == 0 or not np.all((taus > 0) & np.isfinite(taus)):
+            raise ValueError(f"expected a non-empty vector of finite positive temperatures, got {taus!r}")
         return qre_branch(np, tg, taus, logits0, newton_iters, fixed_point_iters, tol)
     tg = jax.tree_util.tree_map(jnp.asarray, tg)
     dtype = tg.rewards.dtype

@@ -22,11 +22,13 @@ from games.tabular import (
     nash_conv,
     objectives,
     payoff_gradients,
+    residual_tolerance,
     shapley_value,
     split_logits,
     stationary_point,
     tabular_from_matrix,
 )
+from policy.tabular import qre_path, solve_qre
 
 
 def _random_game(seed, n_states=3, actions=(2, 3)):
@@ -308,5 +310,34 @@ def test_host_stationary_point_matches_the_jax_solver(make):
 
 def test_host_stationary_point_errors():
     a = [[1.0, 0.0], [0.0, 1.0]]
-    with pytest.raises(ValueError, match="expected a temperature tau > 0, got 0.0"):
+    with pytest.raises(ValueError, match="expected a finite temperature tau > 0, got 0.0"):
         stationary_point(tabular_from_matrix([a, a], tau=0.0))
+    with pytest.raises(ValueError, match="expected a finite temperature tau > 0, got inf"):
+        stationary_point(tabular_from_matrix([a, a], tau=np.inf))
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_non_finite_payoffs_are_refused_on_the_host_and_never_converge_under_jit(bad):
+    # Found by a new-user trial: an infinite payoff gave residual inf and converged=True, because the
+    # default tolerance scales with max|R| and became inf too.
+    a = np.array([[bad, 0.0], [0.0, 2.0]])
+    tg = tabular_from_matrix([a, np.eye(2)], tau=0.5)
+    with pytest.raises(ValueError, match="expected finite rewards, got NaN or inf"):
+        solve_qre(tg)
+    with pytest.raises(ValueError, match="expected finite rewards, got NaN or inf"):
+        qre_path(tg, [1.0, 0.5])
+    with pytest.raises(ValueError, match="expected a non-empty vector of finite positive temperatures"):
+        qre_path(tabular_from_matrix([np.eye(2), np.eye(2)], tau=0.5), [np.inf, 0.5])
+    # JAX data run compiled, where values cannot raise: the tolerance is 0 and nothing converges.
+    tg_jax = jax.tree_util.tree_map(jnp.asarray, tg)
+    assert float(residual_tolerance(tg_jax, jnp.float64)) == 0.0
+    assert not bool(solve_qre(tg_jax).converged)
+
+
+@pytest.mark.parametrize("payoffs", [np.array([[1.0, -1.0], [-1.0, 1.0]]),  # one matrix: read as 2 players
+                                     [np.array([1.0, 2.0]), np.array([2.0, 1.0])],  # 1-D payoffs, 2 players
+                                     [np.ones((2, 2)), np.ones((2, 3))],  # shapes differ
+                                     [np.ones((0, 2)), np.ones((0, 2))]])  # no strategies
+def test_tabular_from_matrix_checks_the_payoff_shapes(payoffs):
+    with pytest.raises(ValueError, match=r"expected N payoff tensors of one shape \(n_1, ..., n_N\)"):
+        tabular_from_matrix(payoffs, tau=0.5)

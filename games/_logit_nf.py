@@ -354,7 +354,12 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
       ([0.0, 0.0], [[0.0, 0.0], [0.0, 0.0]])
     """
     g = Bimatrix(np.asarray(a, np.float64), np.asarray(b, np.float64))
-    lams = np.asarray(lams, np.float64)
+    asked = np.asarray(lams, np.float64)
+    # Past lambda = 1e6 every decade up to the largest precision is landed on too, so that Newton for
+    # each starts from the logits of the one before (below): a single precision of 1e12 is otherwise
+    # one jump from the trace's coarse point.
+    decades = 10.0 ** np.arange(7, math.ceil(math.log10(asked[-1]))) if asked[-1] > 1e7 else np.zeros(0)
+    lams = np.union1d(asked, decades)
     targets = np.log1p(lams)
     k = targets.size
     n, m = g.n, g.m
@@ -387,4 +392,5 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
                 out_a[i], out_b[i], res[i] = za, zb, r
         if res[i] <= _LANDED * g.scale:
             landed = (out_a[i], out_b[i])
-    return Branch((out_a, out_b), res)
+    keep = np.searchsorted(lams, asked)
+    return Branch((out_a[keep], out_b[keep]), res[keep])

@@ -190,3 +190,16 @@ def test_a_point_the_branch_misses_is_taken_from_the_generic_route(monkeypatch):
     for zm, zc, zg in zip(merged.logits, clean.logits, generic.logits, strict=True):
         np.testing.assert_array_equal(zm[[0, 2]], zc[[0, 2]])
         np.testing.assert_array_equal(zm[1], zg[1])
+
+
+@pytest.mark.parametrize("tau", [1e-12, 1e-14])
+def test_one_tiny_temperature_is_landed_on_by_decades(tau):
+    # Found by a new-user trial: solve_qre at tau = 1e-12 missed (residual 0.035, regret 1.2e-3) where
+    # qre_path through the same temperature converged; a single precision past 1e7 was one Newton jump
+    # from the trace's coarse point. The regret bound is tau log(n) as above.
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
+    res = solve_qre(tabular_from_matrix([a, b], tau=tau))
+    assert bool(res.converged), res.residual
+    p, q = _probs(res.logits[0][0]), _probs(res.logits[1][0])
+    assert max(np.max(a @ q) - p @ a @ q, np.max(b.T @ p) - p @ b @ q) <= tau * np.log(5)

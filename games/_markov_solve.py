@@ -133,6 +133,16 @@ def residual_tolerance(tg: TabularGame, dtype) -> jax.Array:
     return xp.asarray(xp.where(xp.isfinite(tol), tol, 0.0), dtype)  # non-finite data: nothing converges
 
 
+def check_logits0(tg: TabularGame, logits0) -> None:
+    """Raises ``ValueError`` unless ``logits0`` is ``None`` or one ``(n_states, n_i)`` array per player."""
+    if logits0 is None:
+        return
+    want = logit_shapes(tg)
+    got = [tuple(np.shape(z)) for z in logits0]
+    if got != want:
+        raise ValueError(f"expected logits0 of shapes {want} (one (n_states, n_actions) array per player), got {got}")
+
+
 def host_game(tg: TabularGame) -> TabularGame:
     """``tg`` as float64 NumPy arrays, checked: finite data and a finite temperature ``tau > 0``.
 
@@ -478,6 +488,7 @@ def stationary_point(tg: TabularGame, logits0: Sequence | None = None, *, tol: f
       >>> bool(r.converged), round(p, 12) == round(float(1.0 / (1.0 + np.exp(1.0 - 3.0 * p))), 12)
       (True, True)
     """
+    check_logits0(tg, logits0)
     if _backend.tree_namespace((tg, logits0)) is np:
         tg = host_game(tg)
         return _stationary(np, tg, logits0, float(damping), fixed_point_iters, newton_iters, tol, homotopy)

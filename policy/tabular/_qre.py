@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from games._markov_solve import _qre_branch_jit, host_game, qre_branch
+from games._markov_solve import _qre_branch_jit, check_logits0, host_game, qre_branch
 from games.tabular import QREResult, TabularGame, residual_tolerance, stationary_point
 from sgn import _backend
 from sgn._backend import jax, jnp
@@ -103,6 +103,7 @@ def qre_path(tg: TabularGame, taus, logits0: Sequence[jax.Array] | None = None, 
       >>> path.converged.tolist(), [float(z[0, 0]) for z in path.logits[0]]
       ([True, True, True], [0.0, 0.0, 0.0])
     """
+    check_logits0(tg, logits0)
     if _backend.tree_namespace((tg, taus, logits0)) is np:
         tg = host_game(tg._replace(tau=1.0))  # the path's temperatures are checked here
         taus = np.asarray(taus, np.float64)

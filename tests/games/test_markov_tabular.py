@@ -334,6 +334,16 @@ def test_non_finite_payoffs_are_refused_on_the_host_and_never_converge_under_jit
     assert not bool(solve_qre(tg_jax).converged)
 
 
+def test_starting_logits_of_the_wrong_shape_are_refused():
+    # Found by a new-user trial: 1-D logits0 failed inside with a broadcast error.
+    tg = tabular_from_matrix([np.eye(2), np.ones((2, 2))], tau=0.5)
+    with pytest.raises(ValueError, match=r"expected logits0 of shapes \[\(1, 2\), \(1, 2\)\]"):
+        solve_qre(tg, [np.zeros(2), np.zeros(2)])
+    with pytest.raises(ValueError, match=r"expected logits0 of shapes"):
+        qre_path(tg, [1.0, 0.5], [np.zeros((1, 2))])
+    assert bool(solve_qre(tg, [np.zeros((1, 2)), np.zeros((1, 2))]).converged)
+
+
 @pytest.mark.parametrize("payoffs", [np.array([[1.0, -1.0], [-1.0, 1.0]]),  # one matrix: read as 2 players
                                      [np.array([1.0, 2.0]), np.array([2.0, 1.0])],  # 1-D payoffs, 2 players
                                      [np.ones((2, 2)), np.ones((2, 3))],  # shapes differ

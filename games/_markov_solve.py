@@ -65,7 +65,7 @@ from games._markov import (
     residual_in,
     split_logits,
 )
-from sgn import _backend
+from sgn import _backend, _checks
 from sgn._backend import jax, jnp
 from sgn._lazy import LazyJit
 
@@ -153,8 +153,7 @@ def host_game(tg: TabularGame) -> TabularGame:
     if not (math.isfinite(float(tg.tau)) and float(tg.tau) > 0):
         raise ValueError(f"expected a finite temperature tau > 0, got {float(tg.tau)}")
     for name in ("rewards", "transitions", "initial", "gamma"):
-        if not np.all(np.isfinite(getattr(tg, name))):
-            raise ValueError(f"expected finite {name}, got NaN or inf")
+        _checks.check_finite(getattr(tg, name), name)
     return tg
 
 

@@ -322,9 +322,9 @@ def test_non_finite_payoffs_are_refused_on_the_host_and_never_converge_under_jit
     # default tolerance scales with max|R| and became inf too.
     a = np.array([[bad, 0.0], [0.0, 2.0]])
     tg = tabular_from_matrix([a, np.eye(2)], tau=0.5)
-    with pytest.raises(ValueError, match="expected finite rewards, got NaN or inf"):
+    with pytest.raises(ValueError, match="expected finite values in rewards, got NaN or Inf"):
         solve_qre(tg)
-    with pytest.raises(ValueError, match="expected finite rewards, got NaN or inf"):
+    with pytest.raises(ValueError, match="expected finite values in rewards, got NaN or Inf"):
         qre_path(tg, [1.0, 0.5])
     with pytest.raises(ValueError, match="expected a non-empty vector of finite positive temperatures"):
         qre_path(tabular_from_matrix([np.eye(2), np.eye(2)], tau=0.5), [np.inf, 0.5])

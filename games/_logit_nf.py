@@ -91,10 +91,12 @@ class Branch(NamedTuple):
     Attributes:
       logits: ``(p_logits, q_logits)``, each ``(K, n_i)``, largest entry 0 per row.
       residual: ``(K,)`` equilibrium residual at each precision (``inf`` where the trace did not get there).
+      game: the :class:`Bimatrix` it was traced on (its :meth:`Bimatrix.residual` judges other gauges).
     """
 
     logits: tuple
     residual: np.ndarray
+    game: Bimatrix
 
 
 def is_bimatrix(tg) -> bool:
@@ -393,4 +395,4 @@ def principal_branch(a, b, lams, *, first=False) -> Branch:
         if res[i] <= _LANDED * g.scale:
             landed = (out_a[i], out_b[i])
     keep = np.searchsorted(lams, asked)
-    return Branch((out_a[keep], out_b[keep]), res[keep])
+    return Branch((out_a[keep], out_b[keep]), res[keep], g)

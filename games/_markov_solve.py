@@ -391,7 +391,7 @@ def _bimatrix_branch(tg, taus, first, tol):
     """
     a, b = tg.rewards[0, 0], tg.rewards[1, 0]
     br = _logit_nf.principal_branch(a, b, 1.0 / taus, first=first)
-    game = _logit_nf.Bimatrix(a, b)
+    game = br.game
     tols = residual_tolerance(tg._replace(tau=taus), np.float64) if tol is None else np.broadcast_to(tol, taus.shape)
     shifted = br.logits
     centred = [z - z.mean(axis=-1, keepdims=True) for z in shifted]

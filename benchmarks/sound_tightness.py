@@ -132,6 +132,16 @@ def cases(quick):
     return out
 
 
+def write_json(file, rows) -> None:
+    """Writes ``rows`` to ``file`` whole or not at all (a temporary file renamed over it)."""
+    path = pathlib.Path(file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(rows, indent=1))
+    tmp.replace(path)
+    print(f"wrote {path}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -173,12 +183,7 @@ def main(argv=None):
         for m in ("interval", "refine", "padded"):
             if r[m]["status"] != "certified" and r[m]["reason"]:
                 print(f"  {r['game']} {m}: {r[m]['reason']}")
-    path = pathlib.Path(args.json)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(rows, indent=1))
-    tmp.replace(path)
-    print(f"wrote {path}")
+    write_json(args.json, rows)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,9 @@ class BlockBounds:
       rounding: sound bounds: an upper bound on ``sup ||F as JAX computes it - F||_2`` over the
         region (``inf`` if it cannot be bounded, with ``rounding_cause``); NaN when not bounded.
       rounding_cause: the operation that made ``rounding`` infinite.
+      rounding_fn: ``() -> (rounding, rounding_cause)`` when the method defers the rounding bound
+        (the sound methods: its pass is compiled only for a certificate); read both through
+        :meth:`rounding_error`.
 
     Examples:
       >>> import numpy as np
@@ -106,10 +109,17 @@ class BlockBounds:
     # sup_x ||F~(x) - F(x)||_2 on the region, and what made it infinite (issue 19).
     rounding: float = float("nan")
     rounding_cause: str = ""
+    rounding_fn: Callable | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         if self.kind not in BOUND_KINDS:
             raise ValueError(f"expected kind in {BOUND_KINDS}, got {self.kind!r}")
+
+    def rounding_error(self) -> tuple[float, str]:
+        """``(rounding, rounding_cause)``, computed on the first call where the method deferred it."""
+        if self.rounding_fn is not None:
+            return self.rounding_fn()
+        return float(self.rounding), self.rounding_cause
 
     @property
     def n_players(self) -> int:

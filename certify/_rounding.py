@@ -42,11 +42,15 @@ def rounding_claim(bb, *, step: float, factor: float, weights, region) -> tuple[
       >>> extra["rounding_radius"], why
       (0.001, '')
     """
-    eps = float(getattr(bb, "rounding", float("nan")))
-    if math.isnan(eps) or region is None:
+    if region is None:
+        return {}, ""
+    read = getattr(bb, "rounding_error", None)  # BlockBounds (it may run the deferred rounding pass)
+    eps, cause = read() if read is not None else (getattr(bb, "rounding", math.nan), getattr(bb, "rounding_cause", ""))
+    eps = float(eps)
+    if math.isnan(eps):
         return {}, ""
     if not math.isfinite(eps):
-        cause = getattr(bb, "rounding_cause", "") or "an operation whose rounding could not be bounded"
+        cause = cause or "an operation whose rounding could not be bounded"
         return (
             {"rounding_error": eps},
             f"rounding: the evaluation error of F as JAX computes it cannot be bounded on the region: {cause}",

@@ -510,40 +510,37 @@ def interval_jacobian(F, lo, hi, *, assume_continuous=False):
 STATIC_CONST_SIZE = 16  # constants up to this size are baked in (and usable for continuity proofs)
 
 
-def _engine_program(closed, consts, lo, hi, with_rounding, *, n, assume_continuous, rounding):
-    """The engine's program for a batch of boxes ``lo``, ``hi`` (``(b, n)``): ``(Enclosure, Rounding | None, sites)``.
+def _engine_program(closed, consts, lo, hi, *, n, assume_continuous):
+    """The engine's enclosure program for a batch of boxes ``lo``, ``hi`` (``(b, n)``): ``(Enclosure, sites)``.
 
-    The enclosure pass (``n`` tangent columns) always runs; when ``rounding`` (static), the rounding
-    pass (one tangent column, :mod:`certify._interval._rounding`) is part of the same program and
-    runs only where ``with_rounding`` (a traced flag) is true: one compilation serves both uses.
-    Skipped, it gives NaN errors. Both passes register their cause sites in one list. Each pass is
-    vmapped over the boxes inside the ``cond`` (not the ``cond`` inside one vmap: batching a
-    ``cond`` re-traces its branches). Traced once per structure of ``F`` and batch shape (tests
-    count the calls).
+    ``n`` tangent columns, vmapped over the boxes. Traced once per structure of ``F`` and batch
+    shape (tests count the calls).
     """
     ctx = Context(n, assume_continuous=assume_continuous, consts_finite=True, interpret=interpret)
     enc = jax.vmap(lambda a, b: _enclose(closed, consts, a, b, ctx))(lo, hi)
-    if not rounding:
-        return enc, None, ctx.sites
-    rctx = Context(1, assume_continuous=assume_continuous, consts_finite=True, interpret=interpret, rounding=True)
-    rctx.sites = ctx.sites  # one list: the cause ids of both passes index it
+    return enc, ctx.sites
 
-    def run(lo, hi):
-        return jax.vmap(lambda a, b: _rounding_of(_enclose(closed, consts, a, b, rctx)))(lo, hi)
 
-    def skip(lo, hi):
-        return Rounding(jnp.full(enc.flo.shape, jnp.nan, enc.flo.dtype), jnp.zeros(lo.shape[:1], jnp.int32))
+def _rounding_program(closed, consts, lo, hi, *, assume_continuous):
+    """The rounding pass for a batch of boxes: ``(Rounding, sites)``.
 
-    return enc, jax.lax.cond(with_rounding, run, skip, lo, hi), ctx.sites
+    :mod:`certify._interval._rounding`, one tangent column. A program of its own, compiled only when
+    a bound needs it (a certificate); traced once per structure of ``F`` and batch shape (tests
+    count the calls).
+    """
+    ctx = Context(1, assume_continuous=assume_continuous, consts_finite=True, interpret=interpret, rounding=True)
+    rnd = jax.vmap(lambda a, b: _rounding_of(_enclose(closed, consts, a, b, ctx)))(lo, hi)
+    return rnd, ctx.sites
 
 
 class CompiledEnclosure:
-    """The jitted engine program (boxes batched) of one structure of ``F``; call with ``(consts, blo, bhi)``.
+    """The jitted engine programs (boxes batched) of one structure of ``F``; call with ``(consts, blo, bhi)``.
 
-    With ``rounding``, the program also carries the rounding pass, run when a call asks for it
-    (``rounding=True``), so a certificate's enclosures and its rounding bound share one compilation
-    per batch shape. ``sites`` lists the cause sites of both passes (filled when traced); a cause
-    id ``c > 0`` is ``sites[c - 1]``.
+    Two programs: the enclosure pass, and, with ``rounding``, the rounding pass, compiled on its
+    first use. The rounding pass costs about twice the enclosure pass's compilation (it widens
+    every value of the program), and only a certificate needs it: a bound that certifies nothing
+    never compiles it. ``sites`` and ``rounding_sites`` list the cause sites of the two passes
+    (filled when traced); a cause id ``c > 0`` is ``sites[c - 1]`` (``rounding_sites[c - 1]``).
     """
 
     def __init__(self, closed, static_idx, n, dtype, assume_continuous, rounding=False):
@@ -552,31 +549,54 @@ class CompiledEnclosure:
         self.n = n
         self.rounding = bool(rounding)
         self.sites: list[Site] = []
+        self.rounding_sites: list[Site] = []
         consts = list(closed.consts)
-
-        def batch(dyn, blo, bhi, with_rounding):
-            full = list(consts)
-            for k, v in zip(self.dynamic_idx, dyn, strict=True):
-                full[k] = v
-            enc, rnd, self.sites = _engine_program(closed, full, blo, bhi, with_rounding, n=n,
-                                                   assume_continuous=assume_continuous, rounding=self.rounding)
-            return enc, rnd
-
         self.dynamic_idx = tuple(k for k in range(len(consts)) if k not in set(self.static_idx))
-        self.fn = jax.jit(batch)
+
+        def full(dyn):
+            out = list(consts)
+            for k, v in zip(self.dynamic_idx, dyn, strict=True):
+                out[k] = v
+            return out
+
+        def enclose(dyn, blo, bhi):
+            enc, self.sites = _engine_program(closed, full(dyn), blo, bhi, n=n, assume_continuous=assume_continuous)
+            return enc
+
+        def round_(dyn, blo, bhi):
+            rnd, self.rounding_sites = _rounding_program(closed, full(dyn), blo, bhi,
+                                                         assume_continuous=assume_continuous)  # fmt: skip
+            return rnd
+
+        self.fn = jax.jit(enclose)
+        self.rounding_fn = jax.jit(round_) if self.rounding else None
 
     def __call__(self, dyn_consts, blo, bhi, *, rounding: bool = False) -> tuple[Enclosure, Rounding | None]:
         """Enclosures of the boxes, and their rounding bounds when asked (``None`` otherwise)."""
         if rounding and not self.rounding:
             raise ValueError("expected a program compiled with the rounding pass, got one without it")
         blo, bhi = normal_box(blo, bhi)
-        enc, rnd = self.fn(list(dyn_consts), jnp.asarray(blo), jnp.asarray(bhi), np.bool_(rounding))
+        enc = self.fn(list(dyn_consts), jnp.asarray(blo), jnp.asarray(bhi))
         enc = Enclosure(*[np.asarray(x) for x in enc])
-        return enc, (Rounding(*[np.asarray(x) for x in rnd]) if rounding else None)
+        return enc, (self._rounding(dyn_consts, blo, bhi) if rounding else None)
+
+    def rounding_bounds(self, dyn_consts, blo, bhi) -> Rounding:
+        """The rounding pass alone on the boxes (compiled on first use)."""
+        if not self.rounding:
+            raise ValueError("expected a program compiled with the rounding pass, got one without it")
+        return self._rounding(dyn_consts, *normal_box(blo, bhi))
+
+    def _rounding(self, dyn_consts, blo, bhi) -> Rounding:
+        rnd = self.rounding_fn(list(dyn_consts), jnp.asarray(blo), jnp.asarray(bhi))
+        return Rounding(*[np.asarray(x) for x in rnd])
 
     def site(self, cause: int) -> Site | None:
-        """The site of a cause id (``None`` for 0)."""
+        """The site of an enclosure cause id (``None`` for 0)."""
         return self.sites[int(cause) - 1] if int(cause) > 0 else None
+
+    def rounding_site(self, cause: int) -> Site | None:
+        """The site of a rounding-pass cause id (``None`` for 0)."""
+        return self.rounding_sites[int(cause) - 1] if int(cause) > 0 else None
 
 
 _CACHE: collections.OrderedDict = collections.OrderedDict()

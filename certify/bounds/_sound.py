@@ -33,8 +33,9 @@ Contract with the pipeline (``F`` as written: domain edges, NaN guards, ``custom
 
 Costs (one interval enclosure of a box costs about :math:`n+1` evaluations of ``F`` and
 :math:`n` times its memory, :math:`n` the dimension; it is compiled once per structure of ``F``
-and batch size, with the rounding pass of :mod:`certify._interval._rounding` in the same program,
-run where the rounding bound is needed): ``sound_block_bounds`` evaluates :math:`\prod_m k_m` boxes; ``refine`` at most
+and batch size; the rounding pass of :mod:`certify._interval._rounding` is a second program, about
+twice the enclosure's compilation, compiled and run only when a certificate needs the rounding
+bound): ``sound_block_bounds`` evaluates :math:`\prod_m k_m` boxes; ``refine`` at most
 ``max_boxes`` boxes in all rounds together (plus host reductions per box: :math:`O(d^3)`, with
 :math:`2^{d_i-1}` eigenproblems for small blocks); ``padded`` evaluates the grid points
 (capped at ``max_points``) and one second-order enclosure of the whole box (about :math:`n^2`
@@ -148,7 +149,8 @@ class _Boxes:
     """Enclosures of a batch of boxes (host arrays) and the compiled function behind them.
 
     ``rerr``/``rcause``: the rounding pass's per-box, per-entry bounds on ``|F as JAX computes it - F|``
-    and the cause ids behind unbounded ones, from the same engine call (``None`` when not asked).
+    and the cause ids behind unbounded ones (``None`` until asked: :meth:`_Encloser.with_rounding`).
+    ``source``: the :class:`_Encloser` that made them (it runs the rounding pass when asked).
     """
 
     blo: np.ndarray
@@ -163,6 +165,7 @@ class _Boxes:
     comp: object
     rerr: np.ndarray | None = None
     rcause: np.ndarray | None = None
+    source: object = dataclasses.field(default=None, repr=False, compare=False)
 
     _ARRAYS = ("blo", "bhi", "flo", "fhi", "jlo", "jhi", "nan", "vcause", "tcause", "rerr", "rcause")
 
@@ -240,9 +243,10 @@ def _batch_size(nb, cap) -> int:
 class _Encloser:
     """Interval enclosures of boxes for one ``F`` (traced once), in jitted chunks.
 
-    With ``rounding`` (the default), the compiled program also carries the rounding pass, run for
-    the calls that ask for it: the enclosures of a certificate, its centre value and its rounding
-    bound all share one compilation of the engine (per structure of ``F`` and batch shape).
+    With ``rounding`` (the default), the compiled enclosure also has the rounding pass beside it
+    (:class:`certify._interval._interpreter.CompiledEnclosure`), run on the boxes of a bound only when
+    a certificate needs its rounding error (:meth:`with_rounding`): a bound that certifies nothing
+    never compiles it.
     """
 
     def __init__(self, F, n, dtype, *, assume_continuous, square=True, rounding=True, n_boxes=1,
@@ -252,34 +256,48 @@ class _Encloser:
         self.cap = _batch_cap(self.comp, n)
         self.square = square
 
-    def __call__(self, blo, bhi, *, rounding=False) -> _Boxes:
-        """Enclosures of the boxes; with ``rounding``, their rounding bounds from the same calls."""
+    def _chunks(self, blo, bhi):
+        """``(lo, hi, m)`` chunks of the boxes, padded to one of a few batch sizes (fewer compilations)."""
         nb = blo.shape[0]
-        parts = []
         start = 0
         while start < nb:
             size = _batch_size(nb - start, self.cap)
             a, b = blo[start:start + size], bhi[start:start + size]
             m = a.shape[0]
-            if m < size:  # pad to one of a few batch sizes: fewer compilations
+            if m < size:
                 a = np.concatenate([a, np.repeat(a[:1], size - m, axis=0)])
                 b = np.concatenate([b, np.repeat(b[:1], size - m, axis=0)])
-            e, r = self.comp(self.dyn, a, b, rounding=rounding)
-            parts.append([np.asarray(x)[:m] for x in (*e, *(r if rounding else ()))])
+            yield a, b, m
             start += m
-        flo, fhi, jlo, jhi, nan, vc, tc, *rnd = (np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
+
+    def __call__(self, blo, bhi, *, rounding=False) -> _Boxes:
+        """Enclosures of the boxes; with ``rounding``, their rounding bounds too (see :meth:`with_rounding`)."""
+        parts = []
+        for a, b, m in self._chunks(blo, bhi):
+            e, _ = self.comp(self.dyn, a, b)
+            parts.append([np.asarray(x)[:m] for x in e])
+        flo, fhi, jlo, jhi, nan, vc, tc = (np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
         flipped = jlo > jhi  # an engine inconsistency: an unbounded entry (a refusal), never an exception
         if np.any(flipped):
             jlo, jhi = np.where(flipped, -np.inf, jlo), np.where(flipped, np.inf, jhi)
         if self.square and (jlo.ndim != 3 or jlo.shape[1] != jlo.shape[2]):
             raise ValueError(f"expected F: R^n -> R^n, got Jacobian shape {jlo.shape[1:]}")
-        rerr, rcause = rnd if rounding else (None, None)
-        return _Boxes(blo, bhi, flo, fhi, jlo, jhi, nan, vc, tc, self.comp, rerr, rcause)
+        boxes = _Boxes(blo, bhi, flo, fhi, jlo, jhi, nan, vc, tc, self.comp, source=self)
+        return self.with_rounding(boxes) if rounding else boxes
+
+    def with_rounding(self, boxes: _Boxes) -> _Boxes:
+        """``boxes`` with the rounding pass's bounds (``rerr``, ``rcause``) over each of them."""
+        if boxes.rerr is not None:
+            return boxes
+        parts = [[np.asarray(x)[:m] for x in self.comp.rounding_bounds(self.dyn, a, b)]
+                 for a, b, m in self._chunks(boxes.blo, boxes.bhi)]  # fmt: skip
+        rerr, rcause = (np.concatenate([p[k] for p in parts]) for k in range(2))
+        return dataclasses.replace(boxes, rerr=rerr, rcause=rcause)
 
 
 def enclose_boxes(F, blo, bhi, *, assume_continuous, square=True, rounding=True,
                   what="the interval enclosure") -> _Boxes:
-    """Interval enclosures of many boxes (see :class:`_Encloser`; ``rounding``: the compiled program carries it)."""
+    """Interval enclosures of many boxes (see :class:`_Encloser`; ``rounding``: the rounding pass is available)."""
     enc = _Encloser(F, blo.shape[1], blo.dtype, assume_continuous=assume_continuous, square=square,
                     rounding=rounding, n_boxes=blo.shape[0], what=what)  # fmt: skip
     return enc(blo, bhi)
@@ -288,9 +306,9 @@ def enclose_boxes(F, blo, bhi, *, assume_continuous, square=True, rounding=True,
 def rounding_bound(boxes: _Boxes) -> tuple[float, str]:
     r"""``(eps, cause)``: :math:`\sup_x\lVert\tilde F(x)-F(x)\rVert_2` over the boxes (``F`` as JAX computes it).
 
-    Per entry the worst case over boxes of the rounding pass (:mod:`certify._interval._rounding`,
-    run with the enclosures: ``boxes`` from a call with ``rounding=True``), then the Euclidean
-    norm; ``inf`` with the operation named in ``cause`` when it cannot be bounded.
+    Per entry the worst case over boxes of the rounding pass (:mod:`certify._interval._rounding`:
+    ``boxes`` with ``rerr``, from :meth:`_Encloser.with_rounding`), then the Euclidean norm; ``inf``
+    with the operation named in ``cause`` when it cannot be bounded.
     """
     per = boxes.rerr.reshape(boxes.rerr.shape[0], -1)
     worst = per.max(axis=0)
@@ -300,17 +318,27 @@ def rounding_bound(boxes: _Boxes) -> tuple[float, str]:
     cause = ""
     if not math.isfinite(eps):
         rows = np.flatnonzero((~np.isfinite(per)).any(axis=1))
-        site = boxes.comp.site(boxes.rcause[rows[0]]) if rows.size else None
+        site = boxes.comp.rounding_site(boxes.rcause[rows[0]]) if rows.size else None
         cause = site.message() if site is not None else "an operation whose rounding could not be bounded"
     return eps, cause
 
 
 def _with_rounding(b: BlockBounds, boxes: _Boxes) -> BlockBounds:
-    """``b`` with the rounding bound over ``boxes`` (only for bounds a certificate may rest on)."""
+    """``b`` with the rounding bound over ``boxes``, computed when first asked for (by a certificate).
+
+    Only for bounds a certificate may rest on. The rounding pass is a program of its own: deferred,
+    it is compiled and run only for a bound that certifies (:meth:`BlockBounds.rounding_error`).
+    """
     if b.reason:
         return b
-    eps, cause = rounding_bound(boxes)
-    return dataclasses.replace(b, rounding=eps, rounding_cause=cause)
+    memo: list = []
+
+    def bound():
+        if not memo:
+            memo.append(rounding_bound(boxes.source.with_rounding(boxes) if boxes.rerr is None else boxes))
+        return memo[0]
+
+    return dataclasses.replace(b, rounding_fn=bound)
 
 
 def _box_text(lo, hi) -> str:
@@ -468,7 +496,7 @@ def sound_grid_bounds(F, lo, hi, dims, *, subdivisions=1, assume_continuous=Fals
     enclose = _Encloser(F, lo.shape[0], lo.dtype, assume_continuous=assume_continuous, n_boxes=math.prod(ks),
                         what="interval bounds")  # cost before work: before the boxes exist  # fmt: skip
     blo, bhi = _subdivide(lo, hi, ks)
-    boxes = enclose(blo, bhi, rounding=True)  # one engine call: enclosures and rounding bounds
+    boxes = enclose(blo, bhi)  # the rounding bound, when a certificate asks for it, over the same boxes
     bounds = _with_rounding(_bounds(boxes, dims, exact_max_dim)[0], boxes)
     return bounds, (boxes.jlo, boxes.jhi)
 
@@ -654,7 +682,7 @@ def refine_block_bounds(
     width0 = np.where(hi > lo, hi - lo, 1.0)
     enclose = _Encloser(F, lo.shape[0], lo.dtype, assume_continuous=assume_continuous, n_boxes=int(max_boxes),
                         what="refine bounds")  # fmt: skip
-    boxes = root = enclose(lo[None].copy(), hi[None].copy(), rounding=True)  # rounding with every partition
+    boxes = root = enclose(lo[None].copy(), hi[None].copy())  # rounding: on the final partition, if asked
     per = reduce(boxes)
     evaluations, rounds = 1, 0
     relevance = None
@@ -679,7 +707,7 @@ def refine_block_bounds(
             relevance = _relevance(enclose, lo, hi, root)
             evaluations += lo.shape[0]
         clo, chi = _bisect(boxes.blo, boxes.bhi, pick, width0, relevance)
-        children = enclose(clo, chi, rounding=True)
+        children = enclose(clo, chi)
         cper = reduce(children)
         evaluations += clo.shape[0]
         keep = np.ones(nb, bool)
@@ -852,7 +880,7 @@ def lipschitz_padded_bounds(
     enclose = _Encloser(F, d, lo.dtype, assume_continuous=assume_continuous, what="padded bounds")  # cost first
     ks = _padded_grid(grid, d, int(max_points))
     check_cost(enclose.comp, d, 1 + math.prod(ks), "padded bounds")
-    whole = enclose(lo[None].copy(), hi[None].copy(), rounding=True)  # the rounding bound of the whole box
+    whole = enclose(lo[None].copy(), hi[None].copy())  # the rounding bound of the whole box, if asked
     diag = _diagnose(whole)
     if diag.kind == "undefined":
         return _nan_bounds(len(sl), math.prod(ks), diag.reason)

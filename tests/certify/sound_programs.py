@@ -721,10 +721,11 @@ def check_enclosure(plan: Plan, rng) -> Verdict:
 #
 # Compiling the interval engine's program costs about a second per structure of F, and evaluating
 # it costs milliseconds per box; the engine is vmapped over boxes. A *family* is one drawn plan
-# with ``FAMILY_BOXES`` region boxes of every kind below: one compilation serves the enclosure
-# checks of all its boxes and the certificates of all of them (the sound bounds pad their boxes
-# to the same batch, ``certify/bounds/_sound.py`` ``_MIN_BATCH``, so ``certify.certify`` finds the
-# compiled program in ``compile_enclosure``'s cache). Each (plan, box) pair is one *case*.
+# with ``FAMILY_BOXES`` region boxes of every kind below: one compilation (of the enclosure and
+# rounding programs) serves the checks of all its boxes and the certificates of all of them (the
+# sound bounds pad their boxes to the same batch, ``certify/bounds/_sound.py`` ``_MIN_BATCH``, so
+# ``certify.certify`` finds the compiled programs in ``compile_enclosure``'s cache). Each (plan, box)
+# pair is one *case*.
 
 FAMILY_BOXES = 32
 
@@ -831,7 +832,7 @@ class Family:
 
 
 def _enclose_family(plan, blo, bhi):
-    """``(Enclosure, Rounding)`` of every box from one compiled engine program, or None if refused."""
+    """``(Enclosure, Rounding)`` of every box from the compiled engine programs, or None if refused."""
     from certify._interval._interpreter import compile_enclosure
 
     try:

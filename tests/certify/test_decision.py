@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -122,56 +123,82 @@ def test_grid_tile_sweep_point_and_certify_decide_identically_where_only_the_dir
 
 
 def _count_engine(monkeypatch, programs=1):
-    """Counts traces of the engine's programs (at most ``programs``, asserted by chex) and their runs."""
+    """Counts traces of the engine's enclosure and rounding programs (at most ``programs`` each, asserted by
+    chex) and their runs: ``enclosures`` and ``roundings`` list the batch size of each run."""
     import chex
 
     from certify._interval import _interpreter
 
     chex.clear_trace_counter()
-    program = chex.assert_max_traces(_interpreter._engine_program, n=programs)  # raises on one more trace
-    counts = {"traces": 0, "runs": []}
-    run = _interpreter.CompiledEnclosure.__call__
+    enclosure = chex.assert_max_traces(_interpreter._engine_program, n=programs)  # raises on one more trace
+    rounding = chex.assert_max_traces(_interpreter._rounding_program, n=programs)
+    counts = {"traces": 0, "rounding_traces": 0, "enclosures": [], "roundings": []}
+    run, run_rounding = _interpreter.CompiledEnclosure.__call__, _interpreter.CompiledEnclosure.rounding_bounds
 
     def traced(*args, **kwargs):  # called once per trace of a jitted engine program
         counts["traces"] += 1
-        return program(*args, **kwargs)
+        return enclosure(*args, **kwargs)
 
-    def ran(self, *args, rounding=False, **kwargs):
-        counts["runs"].append(rounding)
-        return run(self, *args, rounding=rounding, **kwargs)
+    def traced_rounding(*args, **kwargs):
+        counts["rounding_traces"] += 1
+        return rounding(*args, **kwargs)
+
+    def ran(self, dyn, blo, bhi, **kwargs):
+        counts["enclosures"].append(len(blo))
+        return run(self, dyn, blo, bhi, **kwargs)
+
+    def ran_rounding(self, dyn, blo, bhi):
+        counts["roundings"].append(len(blo))
+        return run_rounding(self, dyn, blo, bhi)
 
     monkeypatch.setattr(_interpreter, "_engine_program", traced)
+    monkeypatch.setattr(_interpreter, "_rounding_program", traced_rounding)
     monkeypatch.setattr(_interpreter.CompiledEnclosure, "__call__", ran)
+    monkeypatch.setattr(_interpreter.CompiledEnclosure, "rounding_bounds", ran_rounding)
     return counts
 
 
-def test_interval_certificate_compiles_the_engine_once_and_encloses_each_box_once(monkeypatch):
+def test_interval_certificate_compiles_each_engine_program_once_and_encloses_each_box_once(monkeypatch):
     counts = _count_engine(monkeypatch)
     # a coupling no other test uses: its literal makes a program structure of its own (nothing cached)
     c = certify.certify(games.get_game("tanh-sin", coupling=1.2345), bounds="interval")
     assert c.certified
     assert c.steps.rk4_step > 0  # the RK4 region used F at the centre, enclosed by the same compiled engine
-    assert 0 < c.extra["rounding_error"] < 1e-12  # the rounding pass ran (issue 19), in the same program
-    # One engine program, traced once: the Jacobian enclosure with the rounding pass of issue 19 in it,
-    # run on the boxes once with the rounding pass (beta(w) at any w reuses the boxes) and on the centre
-    # once without it (same batch shape: no new trace).
-    assert counts == {"traces": 1, "runs": [True, False]}
+    assert 0 < c.extra["rounding_error"] < 1e-12  # the rounding pass ran (issue 19)
+    # Two engine programs, each traced once: the enclosure, run on the region's box (beta(w) at any w
+    # reuses it) and on the centre (same batch shape of 32: no new trace); the rounding pass of issue
+    # 19, run once on the region's box because the bounds certify.
+    assert counts == {"traces": 1, "rounding_traces": 1, "enclosures": [32, 32], "roundings": [32]}
     again = certify.certify(games.get_game("tanh-sin", coupling=1.2345), bounds="interval")
     assert again == c
-    assert counts == {"traces": 1, "runs": [True, False] * 2}  # cached by program structure: no new trace
+    # cached by program structure: no new trace
+    assert counts == {"traces": 1, "rounding_traces": 1, "enclosures": [32] * 4, "roundings": [32] * 2}
+
+
+def test_interval_bound_that_certifies_nothing_never_compiles_the_rounding_pass(monkeypatch):
+    counts = _count_engine(monkeypatch)
+    # F(x) = -x + 0.1 sin(x): DF = diag(-1 + 0.1 cos x) has eigenvalues <= -0.9 everywhere, so every
+    # player's curvature and every direct test are negative: no certificate, no rounding error needed.
+    game = games.from_pseudo_gradient(lambda x: -x + 0.1 * jnp.sin(x), (1, 1),
+                                      region=games.Region(-np.ones(2), np.ones(2)))
+    c = certify.certify(game, bounds="interval")
+    assert c.status == "not_certified", c.reason
+    assert "rounding_error" not in c.extra
+    assert counts["traces"] == 1
+    assert counts == {"traces": 1, "rounding_traces": 0, "enclosures": counts["enclosures"], "roundings": []}
 
 
 @pytest.mark.slow  # the interval count above is the acceptance test; refine and padded in the slow suite
-def test_refine_certificate_compiles_the_engine_once(monkeypatch):
+def test_refine_certificate_compiles_each_engine_program_once(monkeypatch):
     counts = _count_engine(monkeypatch)
     c = certify.certify(games.get_game("tanh-sin", coupling=1.2346), bounds="refine")
     assert c.certified
     assert 0 < c.extra["rounding_error"] < 1e-12
-    # every round's enclosures carry their rounding bounds (the final partition's are kept); the
-    # relevance boxes and the centre skip them; all in batches of one shape
-    assert counts["traces"] == 1
-    assert counts["runs"][0] is True  # the whole box
-    assert counts["runs"][-1] is False  # the centre
+    # every round's enclosures without the rounding pass; it runs once, on the final partition, for the
+    # certificate; all in batches of one shape
+    assert (counts["traces"], counts["rounding_traces"]) == (1, 1)
+    assert len(counts["roundings"]) == 1  # the final partition (up to 32 boxes: one batch)
+    assert set(counts["enclosures"]) == {32}
 
 
 @pytest.mark.slow  # the interval count above is the acceptance test; refine and padded in the slow suite
@@ -180,10 +207,10 @@ def test_padded_certificate_compiles_each_engine_program_once(monkeypatch):
     c = certify.certify(games.get_game("tanh-sin", coupling=1.2347), bounds="padded")
     assert c.certified
     assert 0 < c.extra["rounding_error"] < 1e-12
-    # two programs: F's (enclosures of the box, the grid points and the centre, and the rounding pass)
-    # and DF's (the second-order bound, without a rounding pass), each traced once
-    assert counts["traces"] == 2
-    assert counts["runs"].count(True) == 1  # the rounding bound of the whole box
+    # two enclosure programs: F's (the box, the grid points and the centre) and DF's (the second-order
+    # bound), each traced once; one rounding program, F's, run once on the whole box
+    assert (counts["traces"], counts["rounding_traces"]) == (2, 1)
+    assert counts["roundings"] == [32]
 
 
 # --- version-1 certificates ----------------------------------------------------------------------------

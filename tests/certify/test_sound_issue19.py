@@ -351,7 +351,7 @@ def test_rounding_bound_norm_does_not_overflow_and_names_an_unbounded_entry():
 
     from certify.bounds._sound import rounding_bound
 
-    nowhere = SimpleNamespace(site=lambda cause: None)
+    nowhere = SimpleNamespace(rounding_site=lambda cause: None)
     # || (1e200, 1e200) ||_2 = sqrt(2) 1e200 (math.hypot, a second implementation), rounded up by a few ulps.
     boxes = SimpleNamespace(rerr=np.array([[1e200, 1e200]]), rcause=np.zeros(1, np.int32), comp=nowhere)
     eps, cause = rounding_bound(boxes)

@@ -327,7 +327,9 @@ def _with_rounding(b: BlockBounds, boxes: _Boxes) -> BlockBounds:
     """``b`` with the rounding bound over ``boxes``, computed when first asked for (by a certificate).
 
     Only for bounds a certificate may rest on. The rounding pass is a program of its own: deferred,
-    it is compiled and run only for a bound that certifies (:meth:`BlockBounds.rounding_error`).
+    it is compiled and run only for a bound that certifies (:meth:`BlockBounds.rounding_error`). A
+    construct the rounding pass cannot bound makes the error unbounded, with the engine's reason
+    (the certificate is then refused for rounding), never an exception.
     """
     if b.reason:
         return b
@@ -335,7 +337,10 @@ def _with_rounding(b: BlockBounds, boxes: _Boxes) -> BlockBounds:
 
     def bound():
         if not memo:
-            memo.append(rounding_bound(boxes.source.with_rounding(boxes) if boxes.rerr is None else boxes))
+            try:
+                memo.append(rounding_bound(boxes.source.with_rounding(boxes) if boxes.rerr is None else boxes))
+            except NotEnclosable as err:
+                memo.append((math.inf, err.reason))
         return memo[0]
 
     return dataclasses.replace(b, rounding_fn=bound)

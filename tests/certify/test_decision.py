@@ -188,6 +188,23 @@ def test_interval_bound_that_certifies_nothing_never_compiles_the_rounding_pass(
     assert counts == {"traces": 1, "rounding_traces": 0, "enclosures": counts["enclosures"], "roundings": []}
 
 
+def test_a_rounding_pass_without_a_rule_refuses_the_certificate_for_rounding(monkeypatch):
+    # The rounding pass is traced only when a certificate needs it; a construct it cannot bound there
+    # must refuse the certificate with the engine's reason (a status, never an exception).
+    from certify._interval import _interpreter
+    from certify._interval._errors import NotEnclosable
+
+    def refuse(*args, **kwargs):
+        raise NotEnclosable("primitive 'planted' has no sound rounding rule")
+
+    monkeypatch.setattr(_interpreter, "_rounding_program", refuse)
+    c = certify.certify(games.get_game("tanh-sin", coupling=1.2348), bounds="interval")  # a structure of its own
+    assert c.status == "not_certified"
+    assert c.reason == ("rounding: the evaluation error of F as JAX computes it cannot be bounded on the region: "
+                        "primitive 'planted' has no sound rounding rule")  # fmt: skip
+    assert c.extra["rounding_error"] == float("inf")
+
+
 @pytest.mark.slow  # the interval count above is the acceptance test; refine and padded in the slow suite
 def test_refine_certificate_compiles_each_engine_program_once(monkeypatch):
     counts = _count_engine(monkeypatch)

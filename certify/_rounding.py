@@ -36,7 +36,7 @@ def rounding_claim(bb, *, step: float, factor: float, weights, region) -> tuple[
 
     Examples:
       >>> import types
-      >>> bb = types.SimpleNamespace(rounding=1e-3, rounding_cause="")
+      >>> bb = types.SimpleNamespace(rounding_error=lambda: (1e-3, ""))  # a BlockBounds' method
       >>> extra, why = rounding_claim(bb, step=0.5, factor=0.5, weights=[1.0, 1.0],
       ...                             region={"lo": [-1.0, -1.0], "hi": [1.0, 1.0]})
       >>> extra["rounding_radius"], why
@@ -44,8 +44,7 @@ def rounding_claim(bb, *, step: float, factor: float, weights, region) -> tuple[
     """
     if region is None:
         return {}, ""
-    read = getattr(bb, "rounding_error", None)  # BlockBounds (it may run the deferred rounding pass)
-    eps, cause = read() if read is not None else (getattr(bb, "rounding", math.nan), getattr(bb, "rounding_cause", ""))
+    eps, cause = bb.rounding_error()  # a sound method's bound may run its deferred rounding pass here
     eps = float(eps)
     if math.isnan(eps):
         return {}, ""

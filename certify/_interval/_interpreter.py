@@ -578,15 +578,13 @@ class CompiledEnclosure:
         blo, bhi = normal_box(blo, bhi)
         enc = self.fn(list(dyn_consts), jnp.asarray(blo), jnp.asarray(bhi))
         enc = Enclosure(*[np.asarray(x) for x in enc])
-        return enc, (self._rounding(dyn_consts, blo, bhi) if rounding else None)
+        return enc, (self.rounding_bounds(dyn_consts, blo, bhi) if rounding else None)
 
     def rounding_bounds(self, dyn_consts, blo, bhi) -> Rounding:
         """The rounding pass alone on the boxes (compiled on first use)."""
         if not self.rounding:
             raise ValueError("expected a program compiled with the rounding pass, got one without it")
-        return self._rounding(dyn_consts, *normal_box(blo, bhi))
-
-    def _rounding(self, dyn_consts, blo, bhi) -> Rounding:
+        blo, bhi = normal_box(blo, bhi)
         rnd = self.rounding_fn(list(dyn_consts), jnp.asarray(blo), jnp.asarray(bhi))
         return Rounding(*[np.asarray(x) for x in rnd])
 

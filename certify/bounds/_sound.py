@@ -46,6 +46,7 @@ the soundness claims (the engine's outward rounding is calibrated for float64 on
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Sequence
 
@@ -150,7 +151,7 @@ class _Boxes:
 
     ``rerr``/``rcause``: the rounding pass's per-box, per-entry bounds on ``|F as JAX computes it - F|``
     and the cause ids behind unbounded ones (``None`` until asked: :meth:`_Encloser.with_rounding`).
-    ``source``: the :class:`_Encloser` that made them (it runs the rounding pass when asked).
+    ``source``: the :class:`_Encloser` that made them (its compiled engine is :attr:`comp`).
     """
 
     blo: np.ndarray
@@ -162,12 +163,16 @@ class _Boxes:
     nan: np.ndarray
     vcause: np.ndarray
     tcause: np.ndarray
-    comp: object
+    source: _Encloser = dataclasses.field(repr=False, compare=False)
     rerr: np.ndarray | None = None
     rcause: np.ndarray | None = None
-    source: object = dataclasses.field(default=None, repr=False, compare=False)
 
     _ARRAYS = ("blo", "bhi", "flo", "fhi", "jlo", "jhi", "nan", "vcause", "tcause", "rerr", "rcause")
+
+    @property
+    def comp(self):
+        """The compiled engine behind the boxes (its cause sites name what made a bound unbounded)."""
+        return self.source.comp
 
     def select(self, keep):
         return dataclasses.replace(self, **{k: None if getattr(self, k) is None else getattr(self, k)[keep]
@@ -206,7 +211,7 @@ def _program_size(closed) -> int:
 def _bytes_per_box(comp, n) -> int:
     """Rough memory of one box's enclosure: every value with ``n`` tangent columns, lo and hi.
 
-    A program that carries the rounding pass adds that pass (one tangent column).
+    With the rounding pass, that pass (one tangent column) is counted too, as if both ran at once.
     """
     columns = (n + 3) + (4 if comp.rounding else 0)
     return _program_size(comp.closed) * columns * 8 * 3
@@ -270,8 +275,8 @@ class _Encloser:
             yield a, b, m
             start += m
 
-    def __call__(self, blo, bhi, *, rounding=False) -> _Boxes:
-        """Enclosures of the boxes; with ``rounding``, their rounding bounds too (see :meth:`with_rounding`)."""
+    def __call__(self, blo, bhi) -> _Boxes:
+        """Enclosures of the boxes (their rounding bounds: :meth:`with_rounding`)."""
         parts = []
         for a, b, m in self._chunks(blo, bhi):
             e, _ = self.comp(self.dyn, a, b)
@@ -282,8 +287,7 @@ class _Encloser:
             jlo, jhi = np.where(flipped, -np.inf, jlo), np.where(flipped, np.inf, jhi)
         if self.square and (jlo.ndim != 3 or jlo.shape[1] != jlo.shape[2]):
             raise ValueError(f"expected F: R^n -> R^n, got Jacobian shape {jlo.shape[1:]}")
-        boxes = _Boxes(blo, bhi, flo, fhi, jlo, jhi, nan, vc, tc, self.comp, source=self)
-        return self.with_rounding(boxes) if rounding else boxes
+        return _Boxes(blo, bhi, flo, fhi, jlo, jhi, nan, vc, tc, self)
 
     def with_rounding(self, boxes: _Boxes) -> _Boxes:
         """``boxes`` with the rounding pass's bounds (``rerr``, ``rcause``) over each of them."""
@@ -333,15 +337,13 @@ def _with_rounding(b: BlockBounds, boxes: _Boxes) -> BlockBounds:
     """
     if b.reason:
         return b
-    memo: list = []
 
+    @functools.cache
     def bound():
-        if not memo:
-            try:
-                memo.append(rounding_bound(boxes.source.with_rounding(boxes) if boxes.rerr is None else boxes))
-            except NotEnclosable as err:
-                memo.append((math.inf, err.reason))
-        return memo[0]
+        try:
+            return rounding_bound(boxes.source.with_rounding(boxes))
+        except NotEnclosable as err:
+            return math.inf, err.reason
 
     return dataclasses.replace(b, rounding_fn=bound)
 

@@ -144,14 +144,12 @@ def check_logits0(tg: TabularGame, logits0) -> None:
 
 
 def host_game(tg: TabularGame) -> TabularGame:
-    """``tg`` as float64 NumPy arrays, checked: finite data and a finite temperature ``tau > 0``.
+    """``tg`` as float64 NumPy arrays, its data checked finite (the temperature is the caller's: one, or a path).
 
     Raises:
-      ValueError: naming the field that is not finite, or the temperature.
+      ValueError: naming the field that is not finite.
     """
     tg = TabularGame(*(np.asarray(a, dtype=np.float64) for a in tg))
-    if not (math.isfinite(float(tg.tau)) and float(tg.tau) > 0):
-        raise ValueError(f"expected a finite temperature tau > 0, got {float(tg.tau)}")
     for name in ("rewards", "transitions", "initial", "gamma"):
         _checks.check_finite(getattr(tg, name), name)
     return tg
@@ -490,6 +488,8 @@ def stationary_point(tg: TabularGame, logits0: Sequence | None = None, *, tol: f
     check_logits0(tg, logits0)
     if _backend.tree_namespace((tg, logits0)) is np:
         tg = host_game(tg)
+        if not (math.isfinite(float(tg.tau)) and float(tg.tau) > 0):
+            raise ValueError(f"expected a finite temperature tau > 0, got {float(tg.tau)}")
         return _stationary(np, tg, logits0, float(damping), fixed_point_iters, newton_iters, tol, homotopy)
     tg = jax.tree_util.tree_map(jnp.asarray, tg)
     z0 = None if logits0 is None else [jnp.asarray(z, tg.rewards.dtype) for z in logits0]

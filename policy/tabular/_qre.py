@@ -105,7 +105,7 @@ def qre_path(tg: TabularGame, taus, logits0: Sequence[jax.Array] | None = None, 
     """
     check_logits0(tg, logits0)
     if _backend.tree_namespace((tg, taus, logits0)) is np:
-        tg = host_game(tg._replace(tau=1.0))  # the path's temperatures are checked here
+        tg = host_game(tg)  # the path's temperatures are checked here
         taus = np.asarray(taus, np.float64)
         if taus.ndim != 1 or taus.size == 0 or not np.all((taus > 0) & np.isfinite(taus)):
             raise ValueError(f"expected a non-empty vector of finite positive temperatures, got {taus!r}")

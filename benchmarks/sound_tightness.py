@@ -20,8 +20,9 @@ Targets (issue 21): median sound/sampled ratio >= 0.8; every game that ``sampled
 margin >= 0.2 certified by ``interval`` or ``refine``; ``neural-duel`` certified by ``interval`` at
 >= 0.8x the sampled margin within 2x the sampled wall time.
 
-Run: .venv/bin/python benchmarks/sound_tightness.py [--quick] [--limit SECONDS] [--json out/bench_sound_tightness.json]
-(``--quick``: widths 8 and depth 1 only, tanh-sin 0.5 and 2.0, the 10-parameter game.)
+Run: .venv/bin/python benchmarks/sound_tightness.py [--quick] [--games LABEL ...] [--limit SECONDS]
+[--json out/bench_sound_tightness.json] (``--quick``: widths 8 and depth 1 only, tanh-sin 0.5 and 2.0, the
+10-parameter game; ``--games``: the cases whose label starts with one of the given prefixes.)
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--limit", type=float, default=600.0, help="seconds per certify process")
     ap.add_argument("--json", default=str(ROOT / "out" / "bench_sound_tightness.json"))
+    ap.add_argument("--games", nargs="*", help="only the cases whose label starts with one of these")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -159,6 +161,8 @@ def main(argv=None):
     print(head)
     print("-" * len(head))
     for label, spec in cases(args.quick):
+        if args.games and not any(label.startswith(g) for g in args.games):
+            continue
         res = {m: _run(spec, m, args.limit) for m in ("sampled", "interval", "refine", "padded")}
         sound = max((res[m] for m in ("interval", "refine", "padded")),
                     key=lambda r: r["margin"] if math.isfinite(r["margin"]) else -math.inf)

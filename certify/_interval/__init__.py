@@ -9,6 +9,9 @@ r"""The interval engine (private): interval-jet enclosures over boxes and interv
   primitive rule table, sharp rules for logsumexp/softmax/logaddexp, continuity proofs at branch
   switches;
 * :mod:`certify._interval._interpreter`: the interpreter and its entry points;
+* :mod:`certify._interval._affine`: affine-form (first-order Taylor-model) enclosures of smooth
+  programs, which the sound drivers intersect with the interval Jacobian (tighter on boxes where
+  interval propagation loses correlations);
 * :mod:`certify._interval._matrix`: sound scalar bounds of interval matrices (Hertz / Weyl for
   :math:`\lambda_{\min}`, vertex or magnitude spectral norms), per box and worst case over boxes.
 

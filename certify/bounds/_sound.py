@@ -13,6 +13,12 @@ on a box :math:`X=[lo,hi]` (:math:`J` the Clarke generalised Jacobian where ``F`
 * :func:`sound_block_bounds`: interval Jacobians (:mod:`certify._interval`) on a uniform grid of
   sub-boxes :math:`X=\bigcup_k X_k`, reduced per box (:mod:`certify._interval._matrix`) and then
   worst case over boxes (never the bound of the hull, which forgets correlations).
+
+Every driver's Jacobian enclosure of a box is the engine's intersected with an affine-form
+(first-order Taylor-model) enclosure of :math:`x\mapsto DF(x)` where ``F`` is a smooth float64
+program (:mod:`certify._interval._affine`, :class:`_AffineJacobian`): both are sound, and the
+affine one keeps the correlations that interval propagation loses, its overestimation second
+order in the box radius (the registered ``neural-duel`` is certified by ``interval`` with it).
 * :func:`refine_block_bounds`: branch and bound; bisect the boxes that bind the bound, along their
   widest coordinate, until a user decision is reached or the budget is spent.
 * :func:`lipschitz_padded_bounds`: exact Jacobians on a grid, padded by a bound :math:`H` on the
@@ -35,9 +41,11 @@ Costs (one interval enclosure of a box costs about :math:`n+1` evaluations of ``
 :math:`n` times its memory, :math:`n` the dimension; it is compiled once per structure of ``F``
 and batch size; the rounding pass of :mod:`certify._interval._rounding` is a second program, about
 twice the enclosure's compilation, compiled and run only when a certificate needs the rounding
-bound): ``sound_block_bounds`` evaluates :math:`\prod_m k_m` boxes; ``refine`` at most
-``max_boxes`` boxes in all rounds together (plus host reductions per box: :math:`O(d^3)`, with
-:math:`2^{d_i-1}` eigenproblems for small blocks); ``padded`` evaluates the grid points
+bound; the affine form of a smooth ``F`` is a third, compiled once per program and batch size,
+about :math:`n` times the memory of an enclosure): ``sound_block_bounds`` evaluates
+:math:`\prod_m k_m` boxes; ``refine`` at most ``max_boxes`` boxes in all rounds together (plus
+host reductions per box: :math:`O(d^3)`, with :math:`2^{d_i-1}` eigenproblems for small blocks);
+``padded`` evaluates the grid points
 (capped at ``max_points``) and one second-order enclosure of the whole box (about :math:`n^2`
 evaluations of ``F``). The arithmetic is in the dtype of ``lo``/``hi``; float64 is required for
 the soundness claims (the engine's outward rounding is calibrated for float64 on CPU).
@@ -45,6 +53,7 @@ the soundness claims (the engine's outward rounding is calibrated for float64 on
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import math
@@ -55,6 +64,7 @@ import numpy as np
 
 from certify._bound_types import BlockBounds
 from certify._interval import _ir, _patterns
+from certify._interval._affine import NotAffine, affine_range
 from certify._interval._errors import NotEnclosable
 from certify._interval._interpreter import compile_enclosure
 from certify._interval._matrix import _check_dims, _nonneg_norm, _per_box_bounds, _worst_case, norm2_upper
@@ -245,6 +255,21 @@ def _batch_size(nb, cap) -> int:
     return max(1, min(size, cap))
 
 
+def _chunks(blo, bhi, cap):
+    """``(lo, hi, m)`` chunks of the boxes, padded to one of a few batch sizes (fewer compilations)."""
+    nb = blo.shape[0]
+    start = 0
+    while start < nb:
+        size = _batch_size(nb - start, cap)
+        a, b = blo[start:start + size], bhi[start:start + size]
+        m = a.shape[0]
+        if m < size:
+            a = np.concatenate([a, np.repeat(a[:1], size - m, axis=0)])
+            b = np.concatenate([b, np.repeat(b[:1], size - m, axis=0)])
+        yield a, b, m
+        start += m
+
+
 class _Encloser:
     """Interval enclosures of boxes for one ``F`` (traced once), in jitted chunks.
 
@@ -260,20 +285,10 @@ class _Encloser:
         check_cost(self.comp, n, n_boxes, what)
         self.cap = _batch_cap(self.comp, n)
         self.square = square
+        self._affine_of = functools.cache(lambda: _AffineJacobian.of(F, n, dtype) if square else None)
 
     def _chunks(self, blo, bhi):
-        """``(lo, hi, m)`` chunks of the boxes, padded to one of a few batch sizes (fewer compilations)."""
-        nb = blo.shape[0]
-        start = 0
-        while start < nb:
-            size = _batch_size(nb - start, self.cap)
-            a, b = blo[start:start + size], bhi[start:start + size]
-            m = a.shape[0]
-            if m < size:
-                a = np.concatenate([a, np.repeat(a[:1], size - m, axis=0)])
-                b = np.concatenate([b, np.repeat(b[:1], size - m, axis=0)])
-            yield a, b, m
-            start += m
+        return _chunks(blo, bhi, self.cap)
 
     def __call__(self, blo, bhi) -> _Boxes:
         """Enclosures of the boxes (their rounding bounds: :meth:`with_rounding`)."""
@@ -282,12 +297,33 @@ class _Encloser:
             e, _ = self.comp(self.dyn, a, b)
             parts.append([np.asarray(x)[:m] for x in e])
         flo, fhi, jlo, jhi, nan, vc, tc = (np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
+        jlo, jhi = self._tighten(blo, bhi, jlo, jhi, nan)
         flipped = jlo > jhi  # an engine inconsistency: an unbounded entry (a refusal), never an exception
         if np.any(flipped):
             jlo, jhi = np.where(flipped, -np.inf, jlo), np.where(flipped, np.inf, jhi)
         if self.square and (jlo.ndim != 3 or jlo.shape[1] != jlo.shape[2]):
             raise ValueError(f"expected F: R^n -> R^n, got Jacobian shape {jlo.shape[1:]}")
         return _Boxes(blo, bhi, flo, fhi, jlo, jhi, nan, vc, tc, self)
+
+    def _tighten(self, blo, bhi, jlo, jhi, nan):
+        """The engine's Jacobian enclosures intersected with the affine ones (:class:`_AffineJacobian`).
+
+        Skipped (nothing compiled) where the affine form cannot help: ``F`` may be NaN or its
+        enclosure is unbounded somewhere (the engine's diagnosis stands), or the enclosure is
+        already exact up to rounding (an affine ``F``).
+        """
+        if jlo.ndim != 3 or np.any(nan) or not (np.all(np.isfinite(jlo)) and np.all(np.isfinite(jhi))):
+            return jlo, jhi
+        if np.all(jhi - jlo <= 1e-9 * (1.0 + np.abs(jlo) + np.abs(jhi))):
+            return jlo, jhi
+        affine = self._affine_of()
+        if affine is None:
+            return jlo, jhi
+        res = affine(blo, bhi)
+        if res is None:
+            return jlo, jhi
+        alo, ahi = res
+        return tighten(jlo, jhi, alo.reshape(jlo.shape), ahi.reshape(jhi.shape))
 
     def with_rounding(self, boxes: _Boxes) -> _Boxes:
         """``boxes`` with the rounding pass's bounds (``rerr``, ``rcause``) over each of them."""
@@ -297,6 +333,101 @@ class _Encloser:
                  for a, b, m in self._chunks(boxes.blo, boxes.bhi)]  # fmt: skip
         rerr, rcause = (np.concatenate([p[k] for p in parts]) for k in range(2))
         return dataclasses.replace(boxes, rerr=rerr, rcause=rcause)
+
+
+def tighten(jlo, jhi, alo, ahi):
+    """The intersection of two sound enclosures, entry by entry.
+
+    An endpoint of ``[jlo, jhi]`` is kept where the other narrows it by no more than ``1e-9`` of its
+    width plus ``1e-12`` of its magnitude (rounding-level differences would only make the same bounds
+    differ in their last digits between versions). An empty intersection (one of them is wrong) comes
+    out with ``lo > hi``, which the caller treats as unbounded.
+    """
+    tol = 1e-9 * (jhi - jlo) + 1e-12 * (np.abs(jlo) + np.abs(jhi))
+    return np.where(alo > jlo + tol, alo, jlo), np.where(ahi < jhi - tol, ahi, jhi)
+
+
+_AFFINE_CACHE: collections.OrderedDict = collections.OrderedDict()
+
+
+class _AffineJacobian:
+    """Affine-form enclosures of ``DF`` over boxes (:mod:`certify._interval._affine`), to tighten the engine's.
+
+    Both enclosures hold for ``F`` as written (the affine one for the exact-real Jacobian of its
+    as-written program, :func:`_as_written_jacobian`), so their intersection does; an entry whose
+    affine enclosure is not finite keeps the engine's. Only for smooth float64 programs: a
+    construct without an affine rule (a branch on the box, a loop, a kink, another float type)
+    leaves the engine's enclosure alone (:meth:`of` gives ``None``), as does a program whose one
+    box would exceed the memory budget.
+    """
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.compiled: dict = {}  # batch size -> (compiled program, its memory in bytes)
+        self.cap = _BIG_BATCH
+
+    @classmethod
+    def of(cls, F, n, dtype):
+        if np.dtype(dtype) != np.float64:
+            return None
+        try:  # JAX's own derivative of the as-written program; a tightening only, so a failure leaves it out
+            closed = jax.make_jaxpr(_as_written_jacobian(F, n, dtype))(jax.ShapeDtypeStruct((n,), dtype))
+        except (TypeError, ValueError, NotImplementedError):
+            return None
+        # Cost before work: every value with n coefficients, which XLA's buffer reuse brings down by 3-7x
+        # (measured: neural-duel 370 MiB estimated, 116 MiB compiled); far over the budget, never compiled.
+        if _program_size(closed) * (n + 2) * 8 > 4 * _BATCH_BYTES:
+            return None
+        key = (_ir.structure_key(closed, range(len(closed.consts))), n)  # the same program: one compilation
+        if key in _AFFINE_CACHE:
+            _AFFINE_CACHE.move_to_end(key)
+            return _AFFINE_CACHE[key]
+        spec = jax.ShapeDtypeStruct((1, n), np.float64)
+        fn = jax.jit(jax.vmap(functools.partial(affine_range, _ir.program_of(closed))))
+        try:
+            jax.eval_shape(fn, spec, spec)  # the interpretation is traced here: NotAffine if not smooth
+            made = cls(fn)
+        except NotAffine:
+            made = None
+        _AFFINE_CACHE[key] = made
+        while len(_AFFINE_CACHE) > 32:
+            _AFFINE_CACHE.popitem(last=False)
+        return made
+
+    def _program(self, size, n):
+        if size not in self.compiled:
+            spec = jax.ShapeDtypeStruct((size, n), np.float64)
+            comp = self.fn.lower(spec, spec).compile()
+            mem = comp.memory_analysis()
+            used = (mem.temp_size_in_bytes + mem.output_size_in_bytes + mem.argument_size_in_bytes) if mem else 0
+            self.compiled[size] = (comp, used)
+        return self.compiled[size]
+
+    def __call__(self, blo, bhi):
+        """``(jlo, jhi)``: ``(boxes, n * n)`` enclosures of ``vec DF`` over each box, or None over the budget.
+
+        Compiled for the batch size in use (one box alone, else one of two sizes); a batch whose
+        program needs more memory than the budget is halved, and a single box over the budget
+        leaves the engine's enclosure alone.
+        """
+        nb, n = blo.shape
+        size = 1 if nb == 1 else _batch_size(nb, self.cap)
+        while True:
+            comp, used = self._program(size, n)
+            if used <= _BATCH_BYTES:
+                break
+            if size == 1:
+                return None
+            fit = _BATCH_BYTES * size / used  # boxes per batch within the budget (fewer than size)
+            size = self.cap = max(1, min(size // 2, 1 << int(math.floor(math.log2(fit))) if fit >= 1 else 1))
+        if nb == 1:
+            lo_, hi_ = comp(blo, bhi)
+            return np.asarray(lo_), np.asarray(hi_)
+        outs = []
+        for a, b, m in _chunks(blo, bhi, self.cap):  # batches of at most the size checked above
+            lo_, hi_ = self._program(a.shape[0], n)[0](a, b)
+            outs.append((np.asarray(lo_)[:m], np.asarray(hi_)[:m]))
+        return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
 
 
 def enclose_boxes(F, blo, bhi, *, assume_continuous, square=True, rounding=True,

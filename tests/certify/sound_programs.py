@@ -38,6 +38,7 @@ from jax import lax
 
 from certify._interval import NotEnclosable, _ir, _patterns
 from certify._interval._interpreter import interval_enclosure, interval_rounding_error
+from certify.bounds._sound import tighten
 
 # --------------------------------------------------------------------------------------------
 # The grammar: constructs applied to the current value ``v`` (float64, any shape) given ``x``.
@@ -829,6 +830,7 @@ class Family:
     Fe: Batched  # F in exact arithmetic (float64 stand-in), true derivative
     J: Batched  # true Jacobian (of the "true" mode)
     verdicts: list
+    affine: bool = False  # whether the affine-form enclosure applied (and was intersected in)
 
 
 def _enclose_family(plan, blo, bhi):
@@ -840,6 +842,15 @@ def _enclose_family(plan, blo, bhi):
         return comp(dyn, blo, bhi, rounding=True)
     except NotEnclosable:
         return None
+
+
+def _affine_family(plan, blo, bhi):
+    """``(alo, ahi)``: the affine-form Jacobian enclosures of every box (as the sound bounds intersect
+    them in, :class:`certify.bounds._sound._AffineJacobian`), or None where that form does not apply."""
+    from certify.bounds._sound import _AffineJacobian
+
+    aff = _AffineJacobian.of(build(plan), plan.d, jnp.float64)
+    return None if aff is None else aff(blo, bhi)  # None also over the memory budget
 
 
 def judge_box(enc, eps, x, f, g, J, pairs) -> Verdict:
@@ -880,7 +891,9 @@ def judge_box(enc, eps, x, f, g, J, pairs) -> Verdict:
 def check_family(plan: Plan, blo, bhi, kinds, rng) -> Family:
     """Encloses ``plan``'s program over every box (one compilation) and checks every box's claims.
 
-    Per box, against its :func:`box_points` evaluated by plain JAX (jitted, as JAX evaluates F),
+    Where the affine-form enclosure applies, the Jacobian enclosure judged is its intersection with the
+    engine's (as in the sound bounds). Per box, against its :func:`box_points` evaluated by plain JAX
+    (jitted, as JAX evaluates F),
     :func:`judge_box`: NaN/inf flags, values in ``[flo - eps, fhi + eps]``, the true Jacobian in
     ``[jlo, jhi]``, ``|F_jax - F_exact| <= eps`` (the rounding pass) and Lipschitz continuity of
     ``F_exact`` along close pairs (distances 1e-3 and 1e-6 of the box's width) with the enclosure's
@@ -895,6 +908,10 @@ def check_family(plan: Plan, blo, bhi, kinds, rng) -> Family:
         fam.verdicts = [Verdict("refused", []) for _ in range(nb)]
         return fam
     enc = [np.concatenate([getattr(r[0], f) for r in parts]) for f in ("flo", "fhi", "jlo", "jhi", "nan")]
+    aff = _affine_family(plan, blo, bhi)
+    if aff is not None:  # every check below then judges the intersection the certificates rest on
+        fam.affine = True
+        enc[2], enc[3] = tighten(enc[2], enc[3], aff[0].reshape(enc[2].shape), aff[1].reshape(enc[3].shape))
     err = np.concatenate([r[1].err for r in parts])
     pts = [box_points(blo[b], bhi[b], rng) for b in range(nb)]
     m = pts[0].shape[0]

@@ -234,6 +234,7 @@ def test_sound_bounds_take_the_tighter_affine_enclosure_and_stay_sound(monkeypat
     assert tight.coupling[1, 0] >= np.linalg.norm(J[:, 2:, :2], ord=2, axis=(1, 2)).max()
 
 
+@pytest.mark.slow  # 3 s: a compilation per batch size tried
 def test_affine_batches_shrink_to_the_memory_budget_and_a_box_over_it_is_left_out(monkeypatch):
     from certify.bounds import _sound
 

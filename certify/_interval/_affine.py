@@ -397,6 +397,8 @@ class _Interp:
         self.avals = prog.avals
         env: dict[int, Aff] = {i: Aff(v) for i, v in prog.consts.items()}
         for v in env.values():
+            if _is_tracer(v.c):  # a constant passed as an argument: checked finite by the caller
+                continue
             dt = getattr(v.c, "dtype", None)
             if dt is None or not isinstance(dt, np.dtype):
                 dt = np.asarray(v.c).dtype if isinstance(v.c, int | float | bool | np.generic) else None

@@ -13,16 +13,16 @@ on a box :math:`X=[lo,hi]` (:math:`J` the Clarke generalised Jacobian where ``F`
 * :func:`sound_block_bounds`: interval Jacobians (:mod:`certify._interval`) on a uniform grid of
   sub-boxes :math:`X=\bigcup_k X_k`, reduced per box (:mod:`certify._interval._matrix`) and then
   worst case over boxes (never the bound of the hull, which forgets correlations).
+* :func:`refine_block_bounds`: branch and bound; bisect the boxes that bind the bound, along their
+  widest coordinate, until a user decision is reached or the budget is spent.
+* :func:`lipschitz_padded_bounds`: exact Jacobians on a grid, padded by a bound :math:`H` on the
+  Lipschitz constant of :math:`x\mapsto DF(x)` times the grid's covering radius.
 
 Every driver's Jacobian enclosure of a box is the engine's intersected with an affine-form
 (first-order Taylor-model) enclosure of :math:`x\mapsto DF(x)` where ``F`` is a smooth float64
 program (:mod:`certify._interval._affine`, :class:`_AffineJacobian`): both are sound, and the
 affine one keeps the correlations that interval propagation loses, its overestimation second
 order in the box radius (the registered ``neural-duel`` is certified by ``interval`` with it).
-* :func:`refine_block_bounds`: branch and bound; bisect the boxes that bind the bound, along their
-  widest coordinate, until a user decision is reached or the budget is spent.
-* :func:`lipschitz_padded_bounds`: exact Jacobians on a grid, padded by a bound :math:`H` on the
-  Lipschitz constant of :math:`x\mapsto DF(x)` times the grid's covering radius.
 
 Contract with the pipeline (``F`` as written: domain edges, NaN guards, ``custom_jvp``,
 ``stop_gradient``, steps and branches all count):
@@ -60,13 +60,14 @@ import math
 from collections.abc import Callable, Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from certify._bound_types import BlockBounds
 from certify._interval import _ir, _patterns
 from certify._interval._affine import NotAffine, affine_range
 from certify._interval._errors import NotEnclosable
-from certify._interval._interpreter import compile_enclosure
+from certify._interval._interpreter import STATIC_CONST_SIZE, compile_enclosure
 from certify._interval._matrix import _check_dims, _nonneg_norm, _per_box_bounds, _worst_case, norm2_upper
 from sgn import _checks
 
@@ -343,11 +344,21 @@ def tighten(jlo, jhi, alo, ahi):
     differ in their last digits between versions). An empty intersection (one of them is wrong) comes
     out with ``lo > hi``, which the caller treats as unbounded.
     """
-    tol = 1e-9 * (jhi - jlo) + 1e-12 * (np.abs(jlo) + np.abs(jhi))
-    return np.where(alo > jlo + tol, alo, jlo), np.where(ahi < jhi - tol, ahi, jhi)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN rows (F may be NaN) and infinite widths stay
+        tol = 1e-9 * (jhi - jlo) + 1e-12 * (np.abs(jlo) + np.abs(jhi))
+        return np.where(alo > jlo + tol, alo, jlo), np.where(ahi < jhi - tol, ahi, jhi)
 
 
 _AFFINE_CACHE: collections.OrderedDict = collections.OrderedDict()
+
+
+def _dynamic_const(v) -> bool:
+    """A constant passed as an argument of the affine program: a finite float array of more than 16 entries."""
+    try:
+        a = np.asarray(v)
+    except (TypeError, ValueError):
+        return False
+    return a.size > STATIC_CONST_SIZE and np.issubdtype(a.dtype, np.floating) and bool(np.all(np.isfinite(a)))
 
 
 class _AffineJacobian:
@@ -361,9 +372,9 @@ class _AffineJacobian:
     box would exceed the memory budget.
     """
 
-    def __init__(self, fn):
-        self.fn = fn
-        self.compiled: dict = {}  # batch size -> (compiled program, its memory in bytes)
+    def __init__(self, fn, dyn, compiled):
+        self.fn, self.dyn = fn, dyn
+        self.compiled = compiled  # batch size -> (compiled program, its memory in bytes), shared per structure
         self.cap = _BIG_BATCH
 
     @classmethod
@@ -378,15 +389,28 @@ class _AffineJacobian:
         # (measured: neural-duel 370 MiB estimated, 116 MiB compiled); far over the budget, never compiled.
         if _program_size(closed) * (n + 2) * 8 > 4 * _BATCH_BYTES:
             return None
-        key = (_ir.structure_key(closed, range(len(closed.consts))), n)  # the same program: one compilation
+        # Large finite float constants (network weights, a template's coefficients) are arguments, as for
+        # the engine (compile_enclosure): programs that differ only in them share one compilation.
+        consts = list(closed.consts)
+        dynamic = [k for k, v in enumerate(consts) if _dynamic_const(v)]
+        key = (_ir.structure_key(closed, [k for k in range(len(consts)) if k not in dynamic]), n)
+        dyn = [jnp.asarray(consts[k]) for k in dynamic]
         if key in _AFFINE_CACHE:
             _AFFINE_CACHE.move_to_end(key)
-            return _AFFINE_CACHE[key]
+            made = _AFFINE_CACHE[key]
+            return None if made is None else cls(made.fn, dyn, made.compiled)
+
+        def enclose(dyn_consts, lo, hi):
+            full = list(consts)
+            for k, v in zip(dynamic, dyn_consts, strict=True):
+                full[k] = v
+            return affine_range(_ir.program_of(closed, consts=full), lo, hi)
+
         spec = jax.ShapeDtypeStruct((1, n), np.float64)
-        fn = jax.jit(jax.vmap(functools.partial(affine_range, _ir.program_of(closed))))
+        fn = jax.jit(jax.vmap(enclose, in_axes=(None, 0, 0)))
         try:
-            jax.eval_shape(fn, spec, spec)  # the interpretation is traced here: NotAffine if not smooth
-            made = cls(fn)
+            jax.eval_shape(fn, dyn, spec, spec)  # the interpretation is traced here: NotAffine if not smooth
+            made = cls(fn, dyn, {})
         except NotAffine:
             made = None
         _AFFINE_CACHE[key] = made
@@ -397,7 +421,7 @@ class _AffineJacobian:
     def _program(self, size, n):
         if size not in self.compiled:
             spec = jax.ShapeDtypeStruct((size, n), np.float64)
-            comp = self.fn.lower(spec, spec).compile()
+            comp = self.fn.lower(self.dyn, spec, spec).compile()
             mem = comp.memory_analysis()
             used = (mem.temp_size_in_bytes + mem.output_size_in_bytes + mem.argument_size_in_bytes) if mem else 0
             self.compiled[size] = (comp, used)
@@ -412,6 +436,8 @@ class _AffineJacobian:
         """
         nb, n = blo.shape
         size = 1 if nb == 1 else _batch_size(nb, self.cap)
+        if nb == 1 and self.compiled and 1 not in self.compiled:  # a compiled batch serves one box (padded)
+            size = min(self.compiled)
         while True:
             comp, used = self._program(size, n)
             if used <= _BATCH_BYTES:
@@ -420,12 +446,12 @@ class _AffineJacobian:
                 return None
             fit = _BATCH_BYTES * size / used  # boxes per batch within the budget (fewer than size)
             size = self.cap = max(1, min(size // 2, 1 << int(math.floor(math.log2(fit))) if fit >= 1 else 1))
-        if nb == 1:
-            lo_, hi_ = comp(blo, bhi)
+        if nb == 1 and size == 1:
+            lo_, hi_ = comp(self.dyn, blo, bhi)
             return np.asarray(lo_), np.asarray(hi_)
         outs = []
-        for a, b, m in _chunks(blo, bhi, self.cap):  # batches of at most the size checked above
-            lo_, hi_ = self._program(a.shape[0], n)[0](a, b)
+        for a, b, m in _chunks(blo, bhi, size if nb == 1 else self.cap):  # batches no larger than checked above
+            lo_, hi_ = self._program(a.shape[0], n)[0](self.dyn, a, b)
             outs.append((np.asarray(lo_)[:m], np.asarray(hi_)[:m]))
         return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
 

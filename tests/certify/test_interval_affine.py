@@ -245,13 +245,13 @@ def test_affine_batches_shrink_to_the_memory_budget_and_a_box_over_it_is_left_ou
     single = [aff(blo[k:k + 1], bhi[k:k + 1]) for k in range(40)]
     one_box = aff._program(1, 4)[1]
     monkeypatch.setattr(_sound, "_BATCH_BYTES", 3 * one_box)  # a batch of 32 is over: halved until it fits
-    small = _sound._AffineJacobian(aff.fn)
+    small = _sound._AffineJacobian(aff.fn, aff.dyn, {})
     lo_, hi_ = small(blo, bhi)
     assert small.cap < 32
     np.testing.assert_allclose(lo_, np.concatenate([s[0] for s in single]), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(hi_, np.concatenate([s[1] for s in single]), rtol=1e-12, atol=1e-15)
     monkeypatch.setattr(_sound, "_BATCH_BYTES", one_box // 2)  # not even one box fits
-    assert _sound._AffineJacobian(aff.fn)(blo, bhi) is None
+    assert _sound._AffineJacobian(aff.fn, aff.dyn, {})(blo, bhi) is None
 
 
 @pytest.mark.slow

@@ -11,8 +11,9 @@ a centre :math:`v_0`, one coefficient per input direction and a nonnegative rema
 (all entry-wise). Linear operations act exactly on the forms; a product keeps its bilinear
 part in the remainder, :math:`|ab-(a_0b_0+a_0\,g^b\delta+b_0\,g^a\delta)|\le|a_0|e_b+|b_0|e_a
 +\rho_a\rho_b` with :math:`\rho=\sum_k|g_k|+e`; a smooth :math:`f` is linearised at the centre,
-:math:`f(u)=f(u_0)+a\,(u-u_0)+(f'(\xi)-a)(u-u_0)` with :math:`f'(\xi)` in the sharp derivative
-range of :mod:`certify._interval._arith` over the form's range. Unlike interval propagation,
+:math:`f(u)=f(u_0)+s\,(u-u_0)+\varphi(u)` with :math:`s=f'(u_0)` and
+:math:`|\varphi(u)|=|\int_{u_0}^u(f'(t)-s)\,dt|` bounded piece-wise with the sharp derivative
+ranges of :mod:`certify._interval._arith` over the form's range. Unlike interval propagation,
 values that depend on the same inputs stay correlated, so the overestimation is second order
 in the box radius (Comba & Stolfi 1993; de Figueiredo & Stolfi 2004; the first-order Taylor
 models of Makino & Berz 2003).
@@ -26,7 +27,9 @@ Only smooth programs are taken: the primitives of :data:`LINEAR`, :data:`STRUCTU
 products, quotients, integer powers, dot products, sums and the elementary functions of
 :data:`certify._interval._arith.ELEMENTARY`. Branches on box-dependent values, loops, casts to
 other float types and anything else raise :class:`NotAffine` when traced; a form whose remainder
-is not finite (a domain edge, overflow) is unbounded. The drivers use the result only to
+is not finite (a domain edge, overflow) is unbounded. Constants may be traced (arguments of the
+compiled program): they are exact, and only their use as predicates, indices or pad values is
+refused. The drivers use the result only to
 *tighten* the interval engine's enclosure (:mod:`certify.bounds._sound`), by intersection.
 
 References:

@@ -10,6 +10,9 @@ are built afresh and
 * compiled by XLA (``compile_s``; per program ``enclosure_compile_s`` and ``rounding_compile_s``:
   a bound that certifies nothing compiles only the first),
 * run once on 32 sub-boxes of the region (``run_s``);
+* and the affine-form Jacobian program (:class:`certify.bounds._sound._AffineJacobian`, which the
+  sound bounds intersect in on smooth float64 programs) traced, compiled and run on the same boxes
+  (``affine_s``; ``all_s`` = ``engine_s + affine_s``);
 
 ``peak_mib`` is the process's peak resident memory after the case (``ru_maxrss``, so it only
 grows across cases of one process; run one case per process to read it per case).
@@ -133,8 +136,28 @@ def measure(name: str) -> dict:
         jax.block_until_ready(compiled(*args))
         row["run_s"] += time.perf_counter() - t0
     row["engine_s"] = row["trace_s"] + row["compile_s"] + row["run_s"]
+    row["affine_s"] = _affine_seconds(F, n, blo, bhi)
+    row["all_s"] = row["engine_s"] + row["affine_s"]
     row["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {k: round(v, 4 if k == "run_s" else 3) if isinstance(v, float) else v for k, v in row.items()}
+
+
+def _affine_seconds(F, n, blo, bhi) -> float:
+    """Trace, compile and run of the affine-form Jacobian program on the boxes (0 where it does not apply)."""
+    import jax
+    import numpy as np
+
+    try:
+        from certify.bounds._sound import _AFFINE_CACHE, _AffineJacobian
+    except ImportError:  # trees before the affine form
+        return 0.0
+    _AFFINE_CACHE.clear()
+    t0 = time.perf_counter()
+    aff = _AffineJacobian.of(F, n, np.float64)
+    if aff is not None:
+        compiled, _ = aff._program(blo.shape[0], n)  # as the sound bounds compile it
+        jax.block_until_ready(compiled(aff.dyn, blo, bhi))
+    return time.perf_counter() - t0
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,16 +247,18 @@ def compare(ref: str, cases, repeat: int) -> None:
             med[tag] = {k: sorted(r[k] for r in rs)[len(rs) // 2] for k in rs[0] if k not in ("case", "n")}
         ratio = {k: round(med["old"][k] / med["new"][k], 2) if med["new"][k] else None
                  for k in ("hlo_lines", "trace_s", "trace_cpu_s", "compile_s", "compile_cpu_s", "run_s", "engine_s",
-                           "peak_mib")}  # fmt: skip
+                           "affine_s", "all_s", "peak_mib") if k in med["old"] and k in med["new"]}  # fmt: skip
         row = {"case": case, "old": med["old"], "new": med["new"], "old/new": ratio}
         rows.append(row)
         print(json.dumps(row), flush=True)
     print()
-    cols = ("hlo_lines", "trace_cpu_s", "compile_cpu_s", "compile_s", "engine_s")
+    cols = ("hlo_lines", "compile_cpu_s", "compile_s", "engine_s", "affine_s", "all_s")
     print(f"{'case':16s}" + "".join(f"{c + ' old/new':>28s}" for c in cols))
     for r in rows:
         o, n, q = r["old"], r["new"], r["old/new"]
-        print(f"{r['case']:16s}" + "".join(f"{o[c]:>10.6g}/{n[c]:<10.6g}{q[c]:>6.2f}x" for c in cols))
+        cells = (f"{o.get(c, 0):>10.6g}/{n.get(c, 0):<10.6g}" + (f"{q[c]:>6.2f}x" if q.get(c) else "     -")
+                 for c in cols)  # fmt: skip
+        print(f"{r['case']:16s}" + "".join(cells))
 
 
 def main(argv=None) -> None:

@@ -67,7 +67,7 @@ from certify._bound_types import BlockBounds
 from certify._interval import _ir, _patterns
 from certify._interval._affine import NotAffine, affine_range
 from certify._interval._errors import NotEnclosable
-from certify._interval._interpreter import STATIC_CONST_SIZE, compile_enclosure
+from certify._interval._interpreter import OPTIMISE_FROM, QUICK_COMPILE, STATIC_CONST_SIZE, compile_enclosure
 from certify._interval._matrix import _check_dims, _nonneg_norm, _per_box_bounds, _worst_case, norm2_upper
 from sgn import _checks
 
@@ -350,6 +350,7 @@ def tighten(jlo, jhi, alo, ahi):
 
 
 _AFFINE_CACHE: collections.OrderedDict = collections.OrderedDict()
+_SMALL_BOX_BYTES = 1 << 20  # affine forms of one box below this: one box runs padded in the usual batch
 
 
 def _dynamic_const(v) -> bool:
@@ -372,10 +373,11 @@ class _AffineJacobian:
     box would exceed the memory budget.
     """
 
-    def __init__(self, fn, dyn, compiled):
+    def __init__(self, fn, dyn, compiled, single=True):
         self.fn, self.dyn = fn, dyn
         self.compiled = compiled  # batch size -> (compiled program, its memory in bytes), shared per structure
         self.cap = _BIG_BATCH
+        self.single = single  # a single box runs in a batch of its own (else padded to the usual batch)
 
     @classmethod
     def of(cls, F, n, dtype):
@@ -387,7 +389,8 @@ class _AffineJacobian:
             return None
         # Cost before work: every value with n coefficients, which XLA's buffer reuse brings down by 3-7x
         # (measured: neural-duel 370 MiB estimated, 116 MiB compiled); far over the budget, never compiled.
-        if _program_size(closed) * (n + 2) * 8 > 4 * _BATCH_BYTES:
+        box_bytes = _program_size(closed) * (n + 2) * 8
+        if box_bytes > 4 * _BATCH_BYTES:
             return None
         # Large finite float constants (network weights, a template's coefficients) are arguments, as for
         # the engine (compile_enclosure): programs that differ only in them share one compilation.
@@ -398,7 +401,7 @@ class _AffineJacobian:
         if key in _AFFINE_CACHE:
             _AFFINE_CACHE.move_to_end(key)
             made = _AFFINE_CACHE[key]
-            return None if made is None else cls(made.fn, dyn, made.compiled)
+            return None if made is None else cls(made.fn, dyn, made.compiled, made.single)
 
         def enclose(dyn_consts, lo, hi):
             full = list(consts)
@@ -410,7 +413,8 @@ class _AffineJacobian:
         fn = jax.jit(jax.vmap(enclose, in_axes=(None, 0, 0)))
         try:
             jax.eval_shape(fn, dyn, spec, spec)  # the interpretation is traced here: NotAffine if not smooth
-            made = cls(fn, dyn, {})
+            # one box alone costs a compilation more; worth it only where a padded batch runs long
+            made = cls(fn, dyn, {}, single=box_bytes > _SMALL_BOX_BYTES)
         except NotAffine:
             made = None
         _AFFINE_CACHE[key] = made
@@ -421,7 +425,8 @@ class _AffineJacobian:
     def _program(self, size, n):
         if size not in self.compiled:
             spec = jax.ShapeDtypeStruct((size, n), np.float64)
-            comp = self.fn.lower(self.dyn, spec, spec).compile()
+            options = QUICK_COMPILE if size < OPTIMISE_FROM else None
+            comp = self.fn.lower(self.dyn, spec, spec).compile(compiler_options=options)
             mem = comp.memory_analysis()
             used = (mem.temp_size_in_bytes + mem.output_size_in_bytes + mem.argument_size_in_bytes) if mem else 0
             self.compiled[size] = (comp, used)
@@ -430,12 +435,13 @@ class _AffineJacobian:
     def __call__(self, blo, bhi):
         """``(jlo, jhi)``: ``(boxes, n * n)`` enclosures of ``vec DF`` over each box, or None over the budget.
 
-        Compiled for the batch size in use (one box alone, else one of two sizes); a batch whose
+        Compiled for the batch size in use (one box alone where its forms are large, else one of two
+        sizes, a single box padded: one compilation serves both); a batch whose
         program needs more memory than the budget is halved, and a single box over the budget
         leaves the engine's enclosure alone.
         """
         nb, n = blo.shape
-        size = 1 if nb == 1 else _batch_size(nb, self.cap)
+        size = 1 if nb == 1 and self.single else _batch_size(nb, self.cap)
         if nb == 1 and self.compiled and 1 not in self.compiled:  # a compiled batch serves one box (padded)
             size = min(self.compiled)
         while True:

@@ -128,7 +128,7 @@ def measure(name: str) -> dict:
         row["trace_cpu_s"] += time.process_time() - c0
         row["hlo_lines"] += lowered.as_text().count("\n")
         t0, c0 = time.perf_counter(), time.process_time()
-        compiled = lowered.compile()
+        compiled = lowered.compile(compiler_options=_options(comp, blo))
         row[f"{label}_compile_s"] = round(time.perf_counter() - t0, 3)
         row["compile_s"] += time.perf_counter() - t0
         row["compile_cpu_s"] += time.process_time() - c0
@@ -140,6 +140,15 @@ def measure(name: str) -> dict:
     row["all_s"] = row["engine_s"] + row["affine_s"]
     row["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {k: round(v, 4 if k == "run_s" else 3) if isinstance(v, float) else v for k, v in row.items()}
+
+
+def _options(comp, blo):
+    """The XLA options the engine compiles this batch with (trees whose jit carries them: None)."""
+    from certify._interval import _interpreter
+
+    if not hasattr(comp, "_executable"):  # older trees: none, or set on the jit itself
+        return None
+    return _interpreter.QUICK_COMPILE if blo.shape[0] < _interpreter.OPTIMISE_FROM else None
 
 
 def _affine_seconds(F, n, blo, bhi) -> float:

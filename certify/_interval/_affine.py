@@ -393,7 +393,8 @@ class _Interp:
             def f(x):
                 return op.prim.bind(x, **op.params)
 
-            return [self.smooth(ins[0], f, el.deriv, dlo=el.dlo, dhi=el.dhi)]
+            rel = _arith.ulps_of(name) * 2.0**-52  # the function's measured accuracy, with its margin
+            return [self.smooth(ins[0], f, el.deriv, dlo=el.dlo, dhi=el.dhi, rel=rel)]
         raise NotAffine(f"primitive {name!r}")
 
     def run(self, prog: _ir.Program, x: Aff) -> list[Aff]:

@@ -508,12 +508,20 @@ def interval_jacobian(F, lo, hi, *, assume_continuous=False):
 # --------------------------------------------------------------------------------------------
 
 STATIC_CONST_SIZE = 16  # constants up to this size are baked in (and usable for continuity proofs)
-QUICK_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
-"""XLA options for the engine's programs on few boxes: they run once or a few times, and compiling
-takes 1.2-1.8x less time without LLVM's optimisations (measured on ``neural-duel``'s three programs)
-while running 2.3-4x slower. The same IEEE operations either way: no fast-math, so every rounding
-argument of the engine holds at either level. Batches of :data:`OPTIMISE_FROM` boxes or more are
-compiled fully optimised (there the run time dominates)."""
+QUICK_COMPILE = {
+    "xla_backend_optimization_level": 0,
+    "xla_llvm_disable_expensive_passes": True,
+    "xla_cpu_use_fusion_emitters": False,
+}
+"""XLA options for the engine's programs on few boxes: they run once or a few times, and compile
+1.2-1.8x faster without LLVM's optimisations and 1.3-1.7x faster again with XLA's classic
+elemental emitters instead of its fusion emitters (measured on the engine's programs), while
+running up to 4x slower. No fast-math at either level, so the IEEE operations (``+ - * /``,
+``sqrt``) round as at the default level; the transcendental functions may differ in their last
+bits, and the margins that cover them (:mod:`certify._interval._arith`) are checked under these
+options too (``tests/certify/test_transcendental_accuracy.py``). Batches of
+:data:`OPTIMISE_FROM` boxes or more are compiled with JAX's defaults (there the run time
+dominates)."""
 OPTIMISE_FROM = 1024
 
 
@@ -576,18 +584,39 @@ class CompiledEnclosure:
                                                          assume_continuous=assume_continuous)  # fmt: skip
             return rnd
 
-        self.fn = jax.jit(enclose, compiler_options=QUICK_COMPILE)
-        self.fn_optimised = jax.jit(enclose)  # many boxes: see OPTIMISE_FROM
-        self.rounding_fn = jax.jit(round_, compiler_options=QUICK_COMPILE) if self.rounding else None
-        self.rounding_fn_optimised = jax.jit(round_) if self.rounding else None
+        self.fn = jax.jit(enclose)  # lowered and compiled per batch shape by _executable
+        self.rounding_fn = jax.jit(round_) if self.rounding else None
+        self._executables: dict = {}
+
+    def _executable(self, jitted, dyn, blo, bhi):
+        """The compiled program of ``jitted`` for these argument shapes, held here.
+
+        Ahead-of-time compiled (lower, then compile) and kept by this object, so a long process
+        that jits many other functions (a fuzzer) never evicts it from JAX's shared trace caches
+        and traces and compiles it again. A refusal raised while tracing (:class:`NotEnclosable`: an
+        unsupported construct) is kept too and raised again at once. Batches below
+        :data:`OPTIMISE_FROM` boxes get :data:`QUICK_COMPILE`.
+        """
+        key = (id(jitted), blo.shape, tuple((d.shape, str(d.dtype), d.weak_type) for d in dyn))
+        exe = self._executables.get(key)
+        if exe is None:
+            options = QUICK_COMPILE if blo.shape[0] < OPTIMISE_FROM else None
+            try:
+                exe = jitted.lower(dyn, blo, bhi).compile(compiler_options=options)
+            except NotEnclosable as err:  # a refusal while tracing: it is the structure's, kept
+                exe = err
+            self._executables[key] = exe
+        if isinstance(exe, NotEnclosable):
+            raise NotEnclosable(exe.reason, kind=exe.kind)
+        return exe
 
     def __call__(self, dyn_consts, blo, bhi, *, rounding: bool = False) -> tuple[Enclosure, Rounding | None]:
         """Enclosures of the boxes, and their rounding bounds when asked (``None`` otherwise)."""
         if rounding and not self.rounding:
             raise ValueError("expected a program compiled with the rounding pass, got one without it")
         blo, bhi = normal_box(blo, bhi)
-        fn = self.fn if blo.shape[0] < OPTIMISE_FROM else self.fn_optimised
-        enc = fn(list(dyn_consts), jnp.asarray(blo), jnp.asarray(bhi))
+        args = ([jnp.asarray(d) for d in dyn_consts], jnp.asarray(blo), jnp.asarray(bhi))
+        enc = self._executable(self.fn, *args)(*args)
         enc = Enclosure(*[np.asarray(x) for x in enc])
         return enc, (self.rounding_bounds(dyn_consts, blo, bhi) if rounding else None)
 
@@ -596,8 +625,8 @@ class CompiledEnclosure:
         if not self.rounding:
             raise ValueError("expected a program compiled with the rounding pass, got one without it")
         blo, bhi = normal_box(blo, bhi)
-        fn = self.rounding_fn if blo.shape[0] < OPTIMISE_FROM else self.rounding_fn_optimised
-        rnd = fn(list(dyn_consts), jnp.asarray(blo), jnp.asarray(bhi))
+        args = ([jnp.asarray(d) for d in dyn_consts], jnp.asarray(blo), jnp.asarray(bhi))
+        rnd = self._executable(self.rounding_fn, *args)(*args)
         return Rounding(*[np.asarray(x) for x in rnd])
 
     def site(self, cause: int) -> Site | None:

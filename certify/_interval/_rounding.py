@@ -36,7 +36,8 @@ selections, comparisons, ``fmod``, widening casts) 0; IEEE operations (``+``, ``
 ``/``, ``sqrt``) ``eps |z| + tiny``; sums and products of :math:`k` terms
 :math:`(k+1)\,\mathrm{eps}\sum|a_i||b_i|`; narrowing casts the target's ``eps |z| + tiny``;
 ``reduce_precision`` :math:`2^{-m}|z|`; everything else (transcendental functions) the engine's
-calibrated ``TRANS_ULPS`` ulps (:mod:`certify._interval._arith`).
+calibrated ``TRANS_ULPS`` ulps, or the function's own margin (``erf_inv``:
+:func:`certify._interval._arith.ulps_of`).
 
 References:
   Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., SIAM, 2002, ch. 2-3.
@@ -50,7 +51,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from certify._interval._arith import TRANS_ULPS, reduced_format
+from certify._interval._arith import reduced_format, ulps_of
 from certify._interval._jet import Jet
 
 __all__ = ["EXACT", "IEEE", "inject", "rounding_term"]
@@ -121,7 +122,7 @@ def rounding_term(op, ins: list[Jet], out: Jet):
         m = int(np.prod(u.shape)) + 1
         s = op.prim.bind(_mag(o.lo, o.hi), idx.lo, _mag(u.lo, u.hi), **p)
         return (m + 1) * e * s + m * t
-    return TRANS_ULPS * e * mag + t
+    return ulps_of(name) * e * mag + t
 
 
 def inject(ctx, op, ins: list[Jet], outs: list[Jet]) -> list[Jet]:

@@ -175,6 +175,28 @@ def test_interval_certificate_compiles_each_engine_program_once_and_encloses_eac
     assert counts == {"traces": 1, "rounding_traces": 1, "enclosures": [32] * 4, "roundings": [32] * 2}
 
 
+def test_compiled_engine_programs_outlive_jax_caches_and_a_refusal_is_not_traced_again(monkeypatch):
+    # A long process (a fuzzer, a sweep) jits many other functions, and JAX's shared trace caches then
+    # evict the engine's program: it was traced and compiled again (16 times in 80 fuzzed games). The
+    # compiled program is the engine's own; jax.clear_caches() stands in for the eviction here.
+    import jax
+
+    counts = _count_engine(monkeypatch, programs=2)  # tanh-sin's and the refused one's
+    game = games.get_game("tanh-sin", coupling=1.2349)  # a structure of its own
+    first = certify.certify(game, bounds="interval")
+    jax.clear_caches()
+    assert certify.certify(game, bounds="interval") == first
+    assert (counts["traces"], counts["rounding_traces"]) == (1, 1)
+    # a construct the engine refuses while tracing (two-operand sort) is refused again without a trace
+    F = lambda x: x + 0.1 * jax.lax.sort((x, x[::-1]), num_keys=1)[1]  # noqa: E731
+    sorter = games.from_pseudo_gradient(F, (1, 1), region=games.Region(-np.ones(2), np.ones(2)))
+    refused = [certify.certify(sorter, bounds="interval") for _ in range(2)]
+    assert refused[0] == refused[1]
+    assert refused[0].status == "not_certified"
+    assert "'sort' has no sound interval rule with several operands" in refused[0].reason
+    assert counts["traces"] == 2  # the refused program was traced once
+
+
 def test_interval_bound_that_certifies_nothing_never_compiles_the_rounding_pass(monkeypatch):
     counts = _count_engine(monkeypatch)
     # F(x) = -x + 0.1 sin(x): DF = diag(-1 + 0.1 cos x) has eigenvalues <= -0.9 everywhere, so every

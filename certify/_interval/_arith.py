@@ -50,6 +50,8 @@ ACCURACY_ULPS = {"erf_inv": ERF_INV_ULPS}
 def ulps_of(name: str) -> float:
     """The outward-rounding margin, in ulps, of the transcendental primitive ``name``."""
     return ACCURACY_ULPS.get(name, TRANS_ULPS)
+
+
 PEAK_PAD = 1e-12  # relative enlargement of an interval when testing whether it holds a peak
 
 

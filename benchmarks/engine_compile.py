@@ -128,7 +128,7 @@ def measure(name: str) -> dict:
         row["trace_cpu_s"] += time.process_time() - c0
         row["hlo_lines"] += lowered.as_text().count("\n")
         t0, c0 = time.perf_counter(), time.process_time()
-        compiled = lowered.compile(compiler_options=_options(comp, blo))
+        compiled = lowered.compile(compiler_options=_options(blo))
         row[f"{label}_compile_s"] = round(time.perf_counter() - t0, 3)
         row["compile_s"] += time.perf_counter() - t0
         row["compile_cpu_s"] += time.process_time() - c0
@@ -142,13 +142,12 @@ def measure(name: str) -> dict:
     return {k: round(v, 4 if k == "run_s" else 3) if isinstance(v, float) else v for k, v in row.items()}
 
 
-def _options(comp, blo):
-    """The XLA options the engine compiles this batch with (trees whose jit carries them: None)."""
+def _options(blo):
+    """The XLA options the engine compiles this batch with (earlier trees set them on the jit, or had none)."""
     from certify._interval import _interpreter
 
-    if not hasattr(comp, "_executable"):  # older trees: none, or set on the jit itself
-        return None
-    return _interpreter.QUICK_COMPILE if blo.shape[0] < _interpreter.OPTIMISE_FROM else None
+    choose = getattr(_interpreter, "compile_options", None)
+    return choose(blo.shape[0]) if choose is not None else None
 
 
 def _affine_seconds(F, n, blo, bhi) -> float:

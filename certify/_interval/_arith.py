@@ -173,9 +173,9 @@ def periodic(f, lo, hi, argmax, argmin, period):
     return jnp.maximum(rlo, -1.0), jnp.minimum(rhi, 1.0)
 
 
-def inc(f, lo, hi):
-    """Range of a nondecreasing transcendental ``f``."""
-    return widen(f(lo), f(hi), TRANS_ULPS)
+def inc(f, lo, hi, ulps=TRANS_ULPS):
+    """Range of a nondecreasing transcendental ``f`` (accurate to ``ulps``)."""
+    return widen(f(lo), f(hi), ulps)
 
 
 def dec(f, lo, hi):
@@ -338,7 +338,7 @@ ELEMENTARY: dict[str, Elementary] = {
         bounded=True,
     ),
     "erf_inv": Elementary(
-        lambda lo, hi: widen(lax.erf_inv(lo), lax.erf_inv(hi), ERF_INV_ULPS),
+        lambda lo, hi: inc(lax.erf_inv, lo, hi, ERF_INV_ULPS),
         lambda lo, hi: widen(*even_valley(_erfinv_deriv, lo, hi, _HALF_SQRT_PI), ERF_INV_DERIV_ULPS),
         -1.0,
         1.0,

@@ -53,6 +53,8 @@ __all__ = [
     "CompiledEnclosure",
     "Enclosure",
     "compile_enclosure",
+    "compile_options",
+    "compile_program",
     "interpret",
     "interval_enclosure",
     "interval_jacobian",
@@ -525,6 +527,19 @@ dominates)."""
 OPTIMISE_FROM = 1024
 
 
+def compile_options(boxes: int) -> dict | None:
+    """XLA options of the engine's programs for ``boxes`` per batch (QUICK_COMPILE, or None: JAX's defaults).
+
+    :data:`QUICK_COMPILE` below :data:`OPTIMISE_FROM` boxes, JAX's defaults from there.
+    """
+    return QUICK_COMPILE if boxes < OPTIMISE_FROM else None
+
+
+def compile_program(jitted, *args, boxes: int):
+    """``jitted`` lowered for ``args`` and compiled ahead of time with :func:`compile_options`."""
+    return jitted.lower(*args).compile(compiler_options=compile_options(boxes))
+
+
 def _engine_program(closed, consts, lo, hi, *, n, assume_continuous):
     """The engine's enclosure program for a batch of boxes ``lo``, ``hi`` (``(b, n)``): ``(Enclosure, sites)``.
 
@@ -584,50 +599,44 @@ class CompiledEnclosure:
                                                          assume_continuous=assume_continuous)  # fmt: skip
             return rnd
 
-        self.fn = jax.jit(enclose)  # lowered and compiled per batch shape by _executable
+        self.fn = jax.jit(enclose)  # lowered and compiled per batch shape by _run
         self.rounding_fn = jax.jit(round_) if self.rounding else None
         self._executables: dict = {}
 
-    def _executable(self, jitted, dyn, blo, bhi):
-        """The compiled program of ``jitted`` for these argument shapes, held here.
+    def _run(self, jitted, dyn_consts, blo, bhi):
+        """``jitted``'s compiled program run on the boxes: its outputs as NumPy arrays.
 
-        Ahead-of-time compiled (lower, then compile) and kept by this object, so a long process
-        that jits many other functions (a fuzzer) never evicts it from JAX's shared trace caches
-        and traces and compiles it again. A refusal raised while tracing (:class:`NotEnclosable`: an
-        unsupported construct) is kept too and raised again at once. Batches below
-        :data:`OPTIMISE_FROM` boxes get :data:`QUICK_COMPILE`.
+        Compiled ahead of time (:func:`compile_program`) per argument shapes and kept by this object,
+        so a long process that jits many other functions (a fuzzer) never evicts it from JAX's shared
+        trace caches and traces and compiles it again. A refusal raised while tracing
+        (:class:`NotEnclosable`: an unsupported construct) is kept too and raised again at once.
         """
-        key = (id(jitted), blo.shape, tuple((d.shape, str(d.dtype), d.weak_type) for d in dyn))
+        blo, bhi = normal_box(blo, bhi)
+        args = ([jnp.asarray(d) for d in dyn_consts], jnp.asarray(blo), jnp.asarray(bhi))
+        key = (id(jitted), blo.shape, tuple((d.shape, str(d.dtype), d.weak_type) for d in args[0]))
         exe = self._executables.get(key)
         if exe is None:
-            options = QUICK_COMPILE if blo.shape[0] < OPTIMISE_FROM else None
             try:
-                exe = jitted.lower(dyn, blo, bhi).compile(compiler_options=options)
+                exe = compile_program(jitted, *args, boxes=blo.shape[0])
             except NotEnclosable as err:  # a refusal while tracing: it is the structure's, kept
                 exe = err
             self._executables[key] = exe
         if isinstance(exe, NotEnclosable):
             raise NotEnclosable(exe.reason, kind=exe.kind)
-        return exe
+        return [np.asarray(x) for x in exe(*args)]
 
     def __call__(self, dyn_consts, blo, bhi, *, rounding: bool = False) -> tuple[Enclosure, Rounding | None]:
         """Enclosures of the boxes, and their rounding bounds when asked (``None`` otherwise)."""
         if rounding and not self.rounding:
             raise ValueError("expected a program compiled with the rounding pass, got one without it")
-        blo, bhi = normal_box(blo, bhi)
-        args = ([jnp.asarray(d) for d in dyn_consts], jnp.asarray(blo), jnp.asarray(bhi))
-        enc = self._executable(self.fn, *args)(*args)
-        enc = Enclosure(*[np.asarray(x) for x in enc])
+        enc = Enclosure(*self._run(self.fn, dyn_consts, blo, bhi))
         return enc, (self.rounding_bounds(dyn_consts, blo, bhi) if rounding else None)
 
     def rounding_bounds(self, dyn_consts, blo, bhi) -> Rounding:
         """The rounding pass alone on the boxes (compiled on first use)."""
         if not self.rounding:
             raise ValueError("expected a program compiled with the rounding pass, got one without it")
-        blo, bhi = normal_box(blo, bhi)
-        args = ([jnp.asarray(d) for d in dyn_consts], jnp.asarray(blo), jnp.asarray(bhi))
-        rnd = self._executable(self.rounding_fn, *args)(*args)
-        return Rounding(*[np.asarray(x) for x in rnd])
+        return Rounding(*self._run(self.rounding_fn, dyn_consts, blo, bhi))
 
     def site(self, cause: int) -> Site | None:
         """The site of an enclosure cause id (``None`` for 0)."""

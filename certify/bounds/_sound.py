@@ -67,7 +67,7 @@ from certify._bound_types import BlockBounds
 from certify._interval import _ir, _patterns
 from certify._interval._affine import NotAffine, affine_range
 from certify._interval._errors import NotEnclosable
-from certify._interval._interpreter import OPTIMISE_FROM, QUICK_COMPILE, STATIC_CONST_SIZE, compile_enclosure
+from certify._interval._interpreter import STATIC_CONST_SIZE, compile_enclosure, compile_program
 from certify._interval._matrix import _check_dims, _nonneg_norm, _per_box_bounds, _worst_case, norm2_upper
 from sgn import _checks
 
@@ -425,8 +425,7 @@ class _AffineJacobian:
     def _program(self, size, n):
         if size not in self.compiled:
             spec = jax.ShapeDtypeStruct((size, n), np.float64)
-            options = QUICK_COMPILE if size < OPTIMISE_FROM else None
-            comp = self.fn.lower(self.dyn, spec, spec).compile(compiler_options=options)
+            comp = compile_program(self.fn, self.dyn, spec, spec, boxes=size)
             mem = comp.memory_analysis()
             used = (mem.temp_size_in_bytes + mem.output_size_in_bytes + mem.argument_size_in_bytes) if mem else 0
             self.compiled[size] = (comp, used)

@@ -43,6 +43,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.extend import core as jcore
 
 from certify._interval import _arith, _causes, _ir, _rounding
 from certify._interval._errors import NotEnclosable
@@ -335,7 +336,10 @@ def _check_box(lo, hi):
 
 
 def _trace(F, n, dtype):
-    closed = jax.make_jaxpr(F)(jax.ShapeDtypeStruct((n,), dtype))
+    """The closed jaxpr of ``F`` on ``(n,)`` inputs (``F`` may be one already), checked: one float output."""
+    closed = F if isinstance(F, jcore.ClosedJaxpr) else jax.make_jaxpr(F)(jax.ShapeDtypeStruct((n,), dtype))
+    if [(a.shape, a.dtype) for a in closed.in_avals] != [((n,), np.dtype(dtype))]:
+        raise ValueError(f"expected F of one ({n},) {np.dtype(dtype)} input, got {closed.in_avals}")
     if len(closed.out_avals) != 1:
         raise ValueError(f"expected F to return one array, got {len(closed.out_avals)} outputs")
     if not jnp.issubdtype(closed.out_avals[0].dtype, jnp.floating):
@@ -653,6 +657,8 @@ _CACHE_SIZE = 32
 
 def compile_enclosure(F, n: int, dtype, *, assume_continuous: bool = False, rounding: bool = False):
     """The :class:`CompiledEnclosure` for ``F`` on ``(n,)`` inputs, and its dynamic constants.
+
+    ``F``: a function, or its closed jaxpr (traced already).
 
     ``rounding``: the program also carries the rounding pass (run on request, see
     :class:`CompiledEnclosure`).

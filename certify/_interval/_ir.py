@@ -309,12 +309,12 @@ def _jaxpr_key(jaxpr):
     names: dict[Any, int] = {}
     for v in itertools.chain(jaxpr.constvars, jaxpr.invars):
         names.setdefault(v, len(names))
-    parts = [tuple(str(v.aval) for v in jaxpr.constvars), tuple(str(v.aval) for v in jaxpr.invars)]
+    parts = [tuple(v.aval for v in jaxpr.constvars), tuple(v.aval for v in jaxpr.invars)]  # avals hash by value
     for eqn in jaxpr.eqns:
         ins = tuple(_var_key(v, names) for v in eqn.invars)
         outs = tuple(_var_key(v, names) for v in eqn.outvars)
         params = tuple(sorted((k, _param_key(x)) for k, x in eqn.params.items()))
-        parts.append((eqn.primitive.name, ins, outs, params, tuple(str(v.aval) for v in eqn.outvars)))
+        parts.append((eqn.primitive.name, ins, outs, params, tuple(v.aval for v in eqn.outvars)))
     parts.append(tuple(_var_key(v, names) for v in jaxpr.outvars))
     return tuple(parts)
 
@@ -327,5 +327,4 @@ def structure_key(closed_jaxpr, static_consts: Sequence[int]) -> Any:
     """
     jaxpr, consts = _closed(closed_jaxpr)
     static = tuple((k, _const_key(consts[k])) for k in static_consts)
-    avals = tuple(str(v.aval) for v in jaxpr.constvars)
-    return (_jaxpr_key(jaxpr), static, avals)
+    return (_jaxpr_key(jaxpr), static)

@@ -48,6 +48,10 @@ _EPS = float(np.finfo(np.float64).eps)
 _TINY = float(np.finfo(np.float64).tiny)
 _DENORM_MIN = float(np.finfo(np.float64).smallest_subnormal)
 _CHUNK_ELEMENTS = 4_000_000  # memory cap per batched LAPACK call (float64 entries)
+_GAIN = 1e-12
+"""The exact vertex formulas run only on boxes where they can tighten the cheap bound by more than
+this, relative: not on point matrices and boxes of rounding width (the padded bounds' grid points),
+whose cheap bound is already within a few ulps of the exact one."""
 
 
 def norm2_upper(x, axis=None, up=None):
@@ -136,9 +140,9 @@ def _chunks(n_boxes, per_box):
 def interval_lambda_min(lo, hi, *, exact_max_dim=10):
     r"""Lower bound on :math:`\min_{A\in[lo,hi]}\lambda_{\min}(\operatorname{sym}A)` per box.
 
-    Hertz's vertex formula (exact for the interval matrix) when ``n <= exact_max_dim``, combined
-    (max) with the Weyl bound :math:`\lambda_{\min}(S_c)-\lambda_{\max}(S_r)`; both widened by
-    the LAPACK slack.
+    ``lo`` itself for ``1 x 1`` matrices. Otherwise Hertz's vertex formula (exact for the interval
+    matrix) when ``n <= exact_max_dim``, combined (max) with the Weyl bound
+    :math:`\lambda_{\min}(S_c)-\lambda_{\max}(S_r)`; both widened by the LAPACK slack.
 
     Args:
       lo: ``(..., n, n)`` lower entry bounds.
@@ -162,16 +166,21 @@ def interval_lambda_min(lo, hi, *, exact_max_dim=10):
         raise ValueError(f"expected square matrices, got shape {lo.shape[-2:]}")
     lo, hi, ok = _finite_boxes(lo, hi)
     sc, sr = _sym_mid_rad(lo, hi)
-    weyl = np.linalg.eigvalsh(sc)[..., 0] - _slack(sc) - np.linalg.eigvalsh(sr)[..., -1] - _slack(sr)
+    if n == 1:  # the formulas below without LAPACK (whose 1 x 1 eigenvalue is the entry itself)
+        weyl = sc[:, 0, 0] - _slack(sc) - sr[:, 0, 0] - _slack(sr)
+        vertex = sc - sr
+        out = np.maximum(weyl, vertex[:, 0, 0] - _slack(vertex)) if exact_max_dim >= 1 else weyl
+        return np.where(ok, out, -np.inf).reshape(lead)
+    centre = np.linalg.eigvalsh(sc)[..., 0]
+    weyl = centre - _slack(sc) - np.linalg.eigvalsh(sr)[..., -1] - _slack(sr)
     out = weyl
-    if n <= exact_max_dim:
+    if n <= exact_max_dim:  # the exact minimum lies in [weyl, centre] (sym C is a member): Hertz where it can gain
+        idx = np.nonzero(centre - weyl > _GAIN * np.abs(centre))[0]
         z = _signs(n, fix_first=True)
         zz = z[:, :, None] * z[:, None, :]
-        hertz = np.empty(lo.shape[0])
-        for s in _chunks(lo.shape[0], len(z) * n * n):
-            m = sc[s, None] - zz[None] * sr[s, None]
-            hertz[s] = (np.linalg.eigvalsh(m)[..., 0] - _slack(m)).min(axis=1)
-        out = np.maximum(weyl, hertz)
+        for s in _chunks(idx.shape[0], len(z) * n * n):
+            m = sc[idx[s], None] - zz[None] * sr[idx[s], None]
+            out[idx[s]] = np.maximum(weyl[idx[s]], (np.linalg.eigvalsh(m)[..., 0] - _slack(m)).min(axis=1))
     out = np.where(ok, out, -np.inf)
     return out.reshape(lead)
 
@@ -179,7 +188,8 @@ def interval_lambda_min(lo, hi, *, exact_max_dim=10):
 def interval_spectral_norm(lo, hi, *, exact_max_dim=10):
     r"""Upper bound on :math:`\max_{A\in[lo,hi]}\lVert A\rVert_2` per box.
 
-    Vertex formula (exact for the interval matrix) when ``m + n <= exact_max_dim``, else
+    A row or column: the norm of its largest magnitudes (exact, rounded up). Otherwise the vertex
+    formula (exact for the interval matrix) when ``m + n <= exact_max_dim``, else
     :math:`\min(\lVert|C|+R\rVert_2,\ \lVert C\rVert_2+\lVert R\rVert_2)`; widened by the
     LAPACK slack.
 
@@ -205,19 +215,31 @@ def interval_spectral_norm(lo, hi, *, exact_max_dim=10):
     if m == 0 or n == 0:
         return np.zeros(lead)
     c, r = _mid_rad(lo, hi)
+    if m == 1 and n == 1:  # the formulas below without LAPACK (whose 1 x 1 singular value is |entry|)
+        mag = np.abs(c) + r
+        out = np.minimum(mag[:, 0, 0] + _slack(mag), np.abs(c[:, 0, 0]) + _slack(c) + r[:, 0, 0] + _slack(r))
+        if exact_max_dim >= 2:
+            up, down = c + r, c - r
+            vertex = np.maximum(np.abs(up[:, 0, 0]) + _slack(up), np.abs(down[:, 0, 0]) + _slack(down))
+            out = np.minimum(out, vertex)
+        return np.where(ok, out, np.inf).reshape(lead)
+    if m == 1 or n == 1:  # a vector: its norm grows with every |entry|, so the largest |entries| give the max
+        big = np.maximum(np.abs(lo), np.abs(hi))
+        return np.where(ok, norm2_upper(big, axis=(-2, -1)), np.inf).reshape(lead)
     mag = np.abs(c) + r
     b_mag = np.linalg.norm(mag, 2, axis=(-2, -1)) + _slack(mag)
-    b_tri = np.linalg.norm(c, 2, axis=(-2, -1)) + _slack(c) + np.linalg.norm(r, 2, axis=(-2, -1)) + _slack(r)
+    centre = np.linalg.norm(c, 2, axis=(-2, -1))
+    b_tri = centre + _slack(c) + np.linalg.norm(r, 2, axis=(-2, -1)) + _slack(r)
     out = np.minimum(b_mag, b_tri)
-    if m + n <= exact_max_dim:
+    if m + n <= exact_max_dim:  # the exact maximum lies in [centre, out] (C is a member): vertices where it can gain
+        idx = np.nonzero(out - centre > _GAIN * centre)[0]
         zy = _signs(m, fix_first=True)
         zx = _signs(n, fix_first=False)
-        best = np.zeros(lo.shape[0])
-        for s in _chunks(lo.shape[0], len(zy) * len(zx) * m * n):  # every vertex of a box in one LAPACK call
-            v = c[s, None, None] + zy[None, :, None, :, None] * r[s, None, None] * zx[None, None, :, None, :]
+        for s in _chunks(idx.shape[0], len(zy) * len(zx) * m * n):  # every vertex of a box in one LAPACK call
+            cs, rs = c[idx[s], None, None], r[idx[s], None, None]
+            v = cs + zy[None, :, None, :, None] * rs * zx[None, None, :, None, :]
             val = np.linalg.norm(v, 2, axis=(-2, -1)) + _slack(v)
-            best[s] = val.max(axis=(1, 2))
-        out = np.minimum(out, best)
+            out[idx[s]] = np.minimum(out[idx[s]], val.max(axis=(1, 2)))
     out = np.where(ok, out, np.inf)
     return out.reshape(lead)
 

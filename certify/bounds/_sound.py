@@ -58,10 +58,12 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.extend import core as jcore
 
 from certify._bound_types import BlockBounds
 from certify._interval import _ir, _patterns
@@ -381,46 +383,49 @@ class _AffineJacobian:
 
     @classmethod
     def of(cls, F, n, dtype):
+        """The affine enclosure of ``F``'s Jacobian on ``(n,)`` float64 inputs, or None where it does not apply.
+
+        Keyed on the structure of ``F`` (its large finite float constants are arguments, as for the
+        engine): functions that differ only in those share one traced and compiled program.
+        """
         if np.dtype(dtype) != np.float64:
             return None
         try:  # JAX's own derivative of the as-written program; a tightening only, so a failure leaves it out
-            closed = jax.make_jaxpr(_as_written_jacobian(F, n, dtype))(jax.ShapeDtypeStruct((n,), dtype))
+            jac = _as_written_jacobian(F, n, dtype)
         except (TypeError, ValueError, NotImplementedError):
             return None
-        # Cost before work: every value with n coefficients, which XLA's buffer reuse brings down by 3-7x
-        # (measured: neural-duel 370 MiB estimated, 116 MiB compiled); far over the budget, never compiled.
-        box_bytes = _program_size(closed) * (n + 2) * 8
-        if box_bytes > 4 * _BATCH_BYTES:
-            return None
-        # Large finite float constants (network weights, a template's coefficients) are arguments, as for
-        # the engine (compile_enclosure): programs that differ only in them share one compilation.
-        consts = list(closed.consts)
-        dynamic = [k for k, v in enumerate(consts) if _dynamic_const(v)]
-        key = (_ir.structure_key(closed, [k for k in range(len(consts)) if k not in dynamic]), n)
-        dyn = [jnp.asarray(consts[k]) for k in dynamic]
-        if key in _AFFINE_CACHE:
-            _AFFINE_CACHE.move_to_end(key)
-            made = _AFFINE_CACHE[key]
+        dyn = [jnp.asarray(c) for c in jac.closed.consts[jac.static:]]
+        if jac.key in _AFFINE_CACHE:
+            _AFFINE_CACHE.move_to_end(jac.key)
+            made = _AFFINE_CACHE[jac.key]
             return None if made is None else cls(made.fn, dyn, made.compiled, made.single)
-
-        def enclose(dyn_consts, lo, hi):
-            full = list(consts)
-            for k, v in zip(dynamic, dyn_consts, strict=True):
-                full[k] = v
-            return affine_range(_ir.program_of(closed, consts=full), lo, hi)
-
-        spec = jax.ShapeDtypeStruct((1, n), np.float64)
-        fn = jax.jit(jax.vmap(enclose, in_axes=(None, 0, 0)))
-        try:
-            jax.eval_shape(fn, dyn, spec, spec)  # the interpretation is traced here: NotAffine if not smooth
-            # one box alone costs a compilation more; worth it only where a padded batch runs long
-            made = cls(fn, dyn, {}, single=box_bytes > _SMALL_BOX_BYTES)
-        except NotAffine:
-            made = None
-        _AFFINE_CACHE[key] = made
+        made = cls._make(jac, dyn, n)
+        _AFFINE_CACHE[jac.key] = made
         while len(_AFFINE_CACHE) > 32:
             _AFFINE_CACHE.popitem(last=False)
         return made
+
+    @classmethod
+    def _make(cls, jac, dyn, n):
+        """The program of one structure of ``F`` (None: not smooth, or over the memory budget)."""
+        # Cost before work: every value with n coefficients, which XLA's buffer reuse brings down by 3-7x
+        # (measured: neural-duel 370 MiB estimated, 116 MiB compiled); far over the budget, never compiled.
+        box_bytes = _program_size(jac.closed) * (n + 2) * 8
+        if box_bytes > 4 * _BATCH_BYTES:
+            return None
+        own = list(jac.closed.consts[:jac.static])
+
+        def enclose(dyn_consts, lo, hi):
+            return affine_range(_ir.program_of(jac.closed, consts=own + list(dyn_consts)), lo, hi)
+
+        batch = jax.ShapeDtypeStruct((1, n), np.float64)
+        fn = jax.jit(jax.vmap(enclose, in_axes=(None, 0, 0)))
+        try:
+            jax.eval_shape(fn, dyn, batch, batch)  # the interpretation is traced here: NotAffine if not smooth
+        except NotAffine:
+            return None
+        # one box alone costs a compilation more; worth it only where a padded batch runs long
+        return cls(fn, dyn, {}, single=box_bytes > _SMALL_BOX_BYTES)
 
     def _program(self, size, n):
         if size not in self.compiled:
@@ -894,26 +899,61 @@ def refine_block_bounds(
 # --------------------------------------------------------------------------------------------
 
 
-def _as_written_jacobian(F, n, dtype):
-    """``x -> vec(DF(x))`` for ``F`` as written (primal of custom rules, stop_gradient = identity)."""
+class _Jacobian(NamedTuple):
+    """The closed jaxpr of ``x -> vec DF(x)`` and its structure key (that of ``F``).
+
+    Its constants from ``static`` on are ``F``'s large finite float constants (:func:`_dynamic_const`).
+    """
+
+    closed: Any
+    static: int
+    key: Any
+
+
+_JACOBIAN_CACHE: collections.OrderedDict = collections.OrderedDict()
+
+
+def _as_written_jacobian(F, n, dtype) -> _Jacobian:
+    """``x -> vec(DF(x))`` for ``F`` as written (primal of custom rules, ``stop_gradient`` = identity).
+
+    Derived (``jax.jacfwd`` of the as-written program) once per structure of ``F``: ``F``'s large
+    finite float constants are inputs of that derivation, so functions that differ only in them (a
+    network's weights) share it, and only those constants are substituted.
+    """
     closed = jax.make_jaxpr(F)(jax.ShapeDtypeStruct((n,), dtype))
-    prog = _ir.program_of(closed)
-    frozen = _patterns.frozen_shifts(prog)
+    consts = list(closed.consts)
+    dynamic = [k for k, v in enumerate(consts) if _dynamic_const(v)]
+    key = (_ir.structure_key(closed, [k for k in range(len(consts)) if k not in dynamic]), n, str(np.dtype(dtype)))
+    made = _JACOBIAN_CACHE.get(key)
+    if made is None:
 
-    def f(x):
-        return _ir.run_program(prog, x, frozen=frozen)[0]
+        def jac_flat(x, *dyn):
+            full = list(consts)
+            for k, v in zip(dynamic, dyn, strict=True):
+                full[k] = v
+            prog = _ir.program_of(closed, consts=full)
+            frozen = _patterns.frozen_shifts(prog)
+            return jax.jacfwd(lambda z: _ir.run_program(prog, z, frozen=frozen)[0])(x).reshape(-1)
 
-    def jac_flat(x):
-        return jax.jacfwd(f)(x).reshape(-1)
-
-    return jac_flat
+        specs = [jax.ShapeDtypeStruct(np.shape(consts[k]), np.asarray(consts[k]).dtype) for k in dynamic]
+        traced = jax.make_jaxpr(jac_flat)(jax.ShapeDtypeStruct((n,), dtype), *specs)
+        jaxpr = traced.jaxpr  # F's constants move from inputs to constants, after DF's own
+        made = (jaxpr.replace(constvars=[*jaxpr.constvars, *jaxpr.invars[1:]], invars=jaxpr.invars[:1]),
+                list(traced.consts))  # fmt: skip
+        _JACOBIAN_CACHE[key] = made
+        while len(_JACOBIAN_CACHE) > 32:
+            _JACOBIAN_CACHE.popitem(last=False)
+    else:
+        _JACOBIAN_CACHE.move_to_end(key)
+    jaxpr, own = made
+    return _Jacobian(jcore.ClosedJaxpr(jaxpr, own + [consts[k] for k in dynamic]), len(own), key)
 
 
 def _hessian_blocks(F, lo, hi, sl, assume_continuous):
     """Sound Lipschitz constants of ``x -> J_IJ(x)`` (spectral norm) for all block pairs."""
     d = lo.shape[0]
-    jac_flat = _as_written_jacobian(F, d, lo.dtype)
-    boxes = enclose_boxes(jac_flat, lo[None], hi[None], assume_continuous=assume_continuous, square=False,
+    jac = _as_written_jacobian(F, d, lo.dtype)
+    boxes = enclose_boxes(jac.closed, lo[None], hi[None], assume_continuous=assume_continuous, square=False,
                           rounding=False, what="padded bounds' second-order enclosure")  # fmt: skip
     diag = _diagnose_hessian(boxes)
     if diag is not None:

@@ -234,6 +234,32 @@ def test_sound_bounds_take_the_tighter_affine_enclosure_and_stay_sound(monkeypat
     assert tight.coupling[1, 0] >= np.linalg.norm(J[:, 2:, :2], ord=2, axis=(1, 2)).max()
 
 
+def test_the_jacobian_is_derived_once_per_structure_and_takes_each_functions_own_weights():
+    # Two tanh layers that differ only in their 20 weights (above the 16-entry size of baked-in
+    # constants): one derivation of DF and one affine program serve both, each with its own weights,
+    # and each enclosure contains that function's own Jacobians (dense samples, jax.jacfwd).
+    from certify.bounds import _sound
+
+    rng = np.random.default_rng(5)
+    weights = [0.5 * rng.normal(size=(5, 4)) for _ in range(2)]
+    fs = [lambda z, w=w: z + 0.5 * jnp.tanh(jnp.asarray(w).T @ jnp.tanh(jnp.asarray(w) @ z)) for w in weights]
+    jacs = [_sound._as_written_jacobian(f, 4, np.float64) for f in fs]
+    assert jacs[0].key == jacs[1].key
+    assert jacs[0].closed.jaxpr is jacs[1].closed.jaxpr
+    affs = [_sound._AffineJacobian.of(f, 4, np.float64) for f in fs]
+    assert affs[0].fn is affs[1].fn
+    lo, hi = np.full(4, 0.1), np.full(4, 0.14)
+    x = jnp.asarray(samples(lo, hi, n=2000))
+    for f, aff in zip(fs, affs, strict=True):
+        alo, ahi = (a.reshape(4, 4) for a in aff(lo[None], hi[None]))
+        J = np.asarray(jax.vmap(jax.jacfwd(f))(x))
+        assert np.all(alo <= J.min(axis=0)) and np.all(ahi >= J.max(axis=0))
+    # the other function's enclosure misses some of this one's Jacobians (the weights matter)
+    alo, ahi = (a.reshape(4, 4) for a in affs[1](lo[None], hi[None]))
+    J0 = np.asarray(jax.vmap(jax.jacfwd(fs[0]))(x))
+    assert np.any((J0 < alo) | (J0 > ahi))
+
+
 @pytest.mark.slow  # 3 s: a compilation per batch size tried
 def test_affine_batches_shrink_to_the_memory_budget_and_a_box_over_it_is_left_out(monkeypatch):
     from certify.bounds import _sound

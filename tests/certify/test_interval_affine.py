@@ -253,7 +253,8 @@ def test_the_jacobian_is_derived_once_per_structure_and_takes_each_functions_own
     for f, aff in zip(fs, affs, strict=True):
         alo, ahi = (a.reshape(4, 4) for a in aff(lo[None], hi[None]))
         J = np.asarray(jax.vmap(jax.jacfwd(f))(x))
-        assert np.all(alo <= J.min(axis=0)) and np.all(ahi >= J.max(axis=0))
+        assert np.all(alo <= J.min(axis=0))
+        assert np.all(ahi >= J.max(axis=0))
     # the other function's enclosure misses some of this one's Jacobians (the weights matter)
     alo, ahi = (a.reshape(4, 4) for a in affs[1](lo[None], hi[None]))
     J0 = np.asarray(jax.vmap(jax.jacfwd(fs[0]))(x))

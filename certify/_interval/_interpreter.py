@@ -104,7 +104,7 @@ def interpret(ctx: Context, prog: _ir.Program, args: list[Jet]) -> list[Jet]:
     """Runs ``prog`` on input jets; returns the output jets."""
     env: dict[int, Jet] = {}
     for i, c in prog.consts.items():
-        env[i] = const_jet(c, assume_finite=ctx.consts_finite)
+        env[i] = _flushable(ctx, const_jet(c, assume_finite=ctx.consts_finite))
     env.update(zip(prog.invars, args, strict=True))
     ctx.stack.append((prog, env))
     try:
@@ -132,7 +132,7 @@ def _eval_op(ctx: Context, op: _ir.Op, ins: list[Jet]) -> list[Jet]:
                 # widened as a transcendental result.
                 outs = [Jet(*_arith.widen(v, v, _arith.TRANS_ULPS), dep=False) if f else point(v)
                         for v, f in zip(vals, floats, strict=True)]  # fmt: skip
-            outs = _flag_constant_nan(ctx, op, outs, ins)
+            outs = [_flushable(ctx, o) for o in _flag_constant_nan(ctx, op, outs, ins)]
             return _rounding.inject(ctx, op, ins, outs) if ctx.rounding else outs
     fn = RULES.get(name)
     if fn is None:
@@ -140,6 +140,32 @@ def _eval_op(ctx: Context, op: _ir.Op, ins: list[Jet]) -> list[Jet]:
     outs = fn(ctx, op, ins)
     _finish(ctx, op, ins, outs)
     return _rounding.inject(ctx, op, ins, outs) if ctx.rounding else outs
+
+
+def _flushable(ctx: Context, j: Jet) -> Jet:
+    """A concrete float constant with subnormal entries, as the hull of its values and zero there.
+
+    XLA's CPU code flushes subnormal operands and results to zero at run time, while its constant
+    folding (and JAX's evaluation of a constant at trace time) may keep them: either may be what a
+    program computes. So a subnormal entry ``c > 0`` stands for ``[0, tiny]`` (``c < 0``: ``[-tiny, 0]``;
+    normal endpoints, which the engine's own arithmetic does not flush, as :func:`normal_box` does
+    for a box), and in the rounding pass it carries an error of ``tiny`` (a tangent, as an input's
+    flush does, :func:`_enclose`). Constants are concrete here whenever they may be subnormal: the
+    compiled engine passes only normal ones as arguments (:func:`compile_enclosure`).
+    """
+    if not (j.is_float and j.concrete and j.nan is None):
+        return j
+    v = np.asarray(j.lo)
+    tiny = np.finfo(v.dtype).tiny
+    sub = (v != 0) & (np.abs(v) < tiny)
+    if not sub.any():
+        return j
+    lo = jnp.asarray(np.where(sub & (v < 0), -tiny, np.where(sub, 0, v)).astype(v.dtype))
+    hi = jnp.asarray(np.where(sub & (v > 0), tiny, np.where(sub, 0, v)).astype(v.dtype))
+    if not ctx.rounding:
+        return Jet(lo, hi, dep=False, fin=True)
+    e = jnp.asarray(np.where(sub, tiny, 0).astype(v.dtype))[..., None]
+    return Jet(lo, hi, -e, e, dep=True, fin=True)
 
 
 def _flag_constant_nan(ctx: Context, op: _ir.Op, outs: list[Jet], ins: list[Jet]) -> list[Jet]:
@@ -665,7 +691,7 @@ def compile_enclosure(F, n: int, dtype, *, assume_continuous: bool = False, roun
 
     Functions with the same structure (operations, literals, small constants) share one
     compilation; their large constants (e.g. network weights) are passed as arguments. Dynamic
-    constants must be finite (checked here); non-finite ones are baked in instead.
+    constants must be finite and free of subnormal entries (checked here); others are baked in instead.
     """
     closed = _trace(F, n, dtype)
     consts = list(closed.consts)
@@ -679,6 +705,8 @@ def compile_enclosure(F, n: int, dtype, *, assume_continuous: bool = False, roun
             static.append(k)
         elif np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
             static.append(k)
+        elif np.issubdtype(a.dtype, np.floating) and np.any((a != 0) & (np.abs(a) < np.finfo(a.dtype).tiny)):
+            static.append(k)  # subnormal entries: the interpreter widens them (_flushable), so they stay concrete
     key = (_ir.structure_key(closed, static), n, str(np.dtype(dtype)), bool(assume_continuous), bool(rounding))
     comp = _CACHE.get(key)
     if comp is None:

@@ -392,6 +392,37 @@ def test_a_subnormal_region_is_refused_for_rounding():
     assert cert.reason.startswith("rounding:"), cert.reason
 
 
+def test_a_subnormal_constant_is_both_what_folding_keeps_and_what_the_run_time_flushes():
+    # F(x) = 2x + (c * 1e300) x with c = 1e-310 (subnormal): in exact arithmetic c * 1e300 = 1e-10.
+    # Jitted, XLA folds the constant product and keeps it (F = 2.0000000001 x); run op by op, XLA's
+    # CPU code flushes the subnormal operand (F = 2x). Every entry point's enclosure holds both, and
+    # the rounding bound covers the 1e-10 x between them (it was 9e-16: the constant counted exact).
+    c = np.array([1e-310, 1e-310])
+
+    def F(x):
+        return 2.0 * x + (jnp.asarray(c) * 1e300) * x
+
+    from certify._interval._interpreter import compile_enclosure, interval_enclosure, interval_rounding_error
+
+    x = np.array([1.0, 0.5])
+    folded, flushed = np.asarray(jax.jit(F)(jnp.asarray(x))), np.asarray(F(jnp.asarray(x)))
+    exact = 2 * x + 1e-10 * x  # the product 1e-310 * 1e300 by hand
+    np.testing.assert_allclose(folded, exact, rtol=1e-15)  # the two evaluations this test is about
+    np.testing.assert_array_equal(flushed, 2 * x)
+    comp, dyn = compile_enclosure(F, 2, jnp.float64, rounding=True)
+    enc, rnd = comp(dyn, x[None], x[None], rounding=True)
+    direct = interval_enclosure(F, jnp.asarray(x), jnp.asarray(x))
+    for flo, fhi, jlo, jhi in ((enc.flo[0], enc.fhi[0], enc.jlo[0], enc.jhi[0]), direct[:4]):
+        for value in (folded, flushed, exact):
+            assert np.all(np.asarray(flo) <= value)
+            assert np.all(value <= np.asarray(fhi))
+        for slope in (2.0, 2.0 + 1e-10):  # dF_k/dx_k either way
+            assert np.all(np.diag(np.asarray(jlo)) <= slope)
+            assert np.all(slope <= np.diag(np.asarray(jhi)))
+    for eps in (rnd.err[0], np.asarray(interval_rounding_error(F, jnp.asarray(x), jnp.asarray(x)))):
+        assert np.all(eps >= np.abs(folded - flushed))
+
+
 # --------------------------------------------------------------------------------------------
 # Cost before work.
 # --------------------------------------------------------------------------------------------

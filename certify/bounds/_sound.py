@@ -356,12 +356,21 @@ _SMALL_BOX_BYTES = 1 << 20  # affine forms of one box below this: one box runs p
 
 
 def _dynamic_const(v) -> bool:
-    """A constant passed as an argument of the affine program: a finite float array of more than 16 entries."""
+    """A constant passed as an argument of the affine program: a finite float array of more than 16 entries.
+
+    None of them subnormal: those stay in the structure key, and :meth:`_AffineJacobian._make` refuses them.
+    """
     try:
         a = np.asarray(v)
     except (TypeError, ValueError):
         return False
-    return a.size > STATIC_CONST_SIZE and np.issubdtype(a.dtype, np.floating) and bool(np.all(np.isfinite(a)))
+    return (a.size > STATIC_CONST_SIZE and np.issubdtype(a.dtype, np.floating) and bool(np.all(np.isfinite(a)))
+            and not _subnormal(a))  # fmt: skip
+
+
+def _subnormal(a) -> bool:
+    """Whether the float array ``a`` has a subnormal entry."""
+    return bool(np.any((a != 0) & (np.abs(a) < np.finfo(a.dtype).tiny)))
 
 
 class _AffineJacobian:
@@ -413,6 +422,9 @@ class _AffineJacobian:
         box_bytes = _program_size(jac.closed) * (n + 2) * 8
         if box_bytes > 4 * _BATCH_BYTES:
             return None
+        consts = _ir.program_of(jac.closed).consts.values()  # literals included
+        if any(_subnormal(a) for a in map(np.asarray, consts) if np.issubdtype(a.dtype, np.floating)):
+            return None  # XLA flushes subnormal operands in the affine program's own arithmetic: the engine's stands
         own = list(jac.closed.consts[:jac.static])
 
         def enclose(dyn_consts, lo, hi):

@@ -421,6 +421,11 @@ def test_a_subnormal_constant_is_both_what_folding_keeps_and_what_the_run_time_f
             assert np.all(slope <= np.diag(np.asarray(jhi)))
     for eps in (rnd.err[0], np.asarray(interval_rounding_error(F, jnp.asarray(x), jnp.asarray(x)))):
         assert np.all(eps >= np.abs(folded - flushed))
+    # the affine-form tightening computes with the constants in XLA, which would flush them: not used
+    from certify.bounds._sound import _AffineJacobian
+
+    assert _AffineJacobian.of(F, 2, np.float64) is None
+    assert _AffineJacobian.of(lambda z: 2.0 * z + (jnp.asarray([1e-300, 1e-300]) * 1e300) * z, 2, np.float64)
 
 
 # --------------------------------------------------------------------------------------------

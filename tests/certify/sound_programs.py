@@ -16,7 +16,8 @@ sub-program (``fori_loop``, ``scan``, ``while_loop``, ``cond``/``switch``, ``cus
 
 :func:`check_enclosure` checks an interval enclosure and a rounding bound against dense samples:
 values, NaN/inf flags, the Jacobian (where finite) and Lipschitz continuity along close pairs (a
-missed jump fails it), and ``|F_jax - F_exact| <= eps``. Used by ``test_sound_fuzz_programs.py``
+missed jump fails it), and ``|F_jax - F_exact| <= eps``, with ``F_jax`` both jitted (constants folded)
+and op by op (no jit: XLA's CPU code flushes subnormal constants). Used by ``test_sound_fuzz_programs.py``
 (default and slow suites).
 
 *Families* (:func:`check_family`): one plan checked over many region boxes
@@ -445,6 +446,22 @@ def _subnormal_const(v, x, p, mode):  # subnormal constants, products and quotie
     return v + jnp.where(v * s > 0.0, 1.0, 0.0) + (v * s) / s - v
 
 
+def _underflow_params(rng):
+    return {"s": float(rng.choice(SUBNORMALS[:3])), "big": float(rng.choice([1e300, 1e308]))}
+
+
+@construct("const_underflow", _underflow_params)
+def _const_underflow(v, x, p, mode):
+    """``v + (c * big) v``, ``c`` a subnormal constant array: jitted, XLA folds ``c * big`` and keeps it.
+
+    Op by op, XLA's CPU code flushes ``c`` to zero. The exact value of ``c * big`` is NumPy's (no flush).
+    """
+    c = np.full(v.shape, p["s"])
+    if mode == "exact":
+        return v + jnp.asarray(c * p["big"]) * v
+    return v + (jnp.asarray(c) * p["big"]) * v
+
+
 # ---- wrappers (sub-programs) ---------------------------------------------------------------
 
 
@@ -518,6 +535,7 @@ CHOICES = {
     "step": ("op", ("sign", "floor", "ceil", "round")),
     "cast": ("to", ("bfloat16", "float32", "float16", "int32", "bool")),
     "const_nan_inf": ("kind", ("nan", "inf", "guarded")),
+    "argmax": ("min", (False, True)),  # argmax and argmin: each its own rule
 }
 
 
@@ -665,7 +683,10 @@ def _eval(F, x):
 
 
 def check_enclosure(plan: Plan, rng) -> Verdict:
-    """Encloses ``F`` over the plan's region and checks every claim against samples of plain JAX."""
+    """Encloses ``F`` over the plan's region and checks every claim against samples of plain JAX.
+
+    ``F`` jitted, and op by op (no jit) for the values and the rounding bound.
+    """
     F, Ft, Fe = build(plan, "jax"), build(plan, "true"), build(plan, "exact")
     lo, hi = jnp.asarray(plan.lo), jnp.asarray(plan.hi)
     try:
@@ -675,17 +696,18 @@ def check_enclosure(plan: Plan, rng) -> Verdict:
     flo, fhi, jlo, jhi, nan = (np.asarray(a) for a in (e.flo, e.fhi, e.jlo, e.jhi, e.nan))
     x = sample_points(plan, rng)
     fx = _eval(F, x)
+    evaluations = (("", fx), ("op by op: ", np.asarray(jax.vmap(F)(jnp.asarray(x)))))  # jitted, and without jit
     eps = np.asarray(interval_rounding_error(F, lo, hi))
     viol = []
     maybe_bad = (nan >= 1) | ~np.isfinite(flo) | ~np.isfinite(fhi)
     # Values: a NaN or infinite F must be flagged; finite values must lie in [flo, fhi].
-    bad_sample = ~np.isfinite(fx)
-    if np.any(bad_sample & ~maybe_bad[None, :]):
-        viol.append("F is NaN/inf at a sample where the enclosure says finite")
-    tol = 1e-9 * (1.0 + np.abs(fx)) + np.where(np.isfinite(eps), eps, 0.0)[None, :]
-    ok_v = np.isfinite(fx) & ~maybe_bad[None, :]
-    if np.any(ok_v & ((fx < flo - tol) | (fx > fhi + tol))):
-        viol.append("a value lies outside [flo, fhi]")
+    for how, f in evaluations:
+        if np.any(~np.isfinite(f) & ~maybe_bad[None, :]):
+            viol.append(how + "F is NaN/inf at a sample where the enclosure says finite")
+        tol = 1e-9 * (1.0 + np.abs(f)) + np.where(np.isfinite(eps), eps, 0.0)[None, :]
+        ok_v = np.isfinite(f) & ~maybe_bad[None, :]
+        if np.any(ok_v & ((f < flo - tol) | (f > fhi + tol))):
+            viol.append(how + "a value lies outside [flo, fhi]")
     if np.any(maybe_bad):
         return Verdict("nan", viol)
     # Jacobian (true derivative), where the enclosure is finite.
@@ -697,10 +719,10 @@ def check_enclosure(plan: Plan, rng) -> Verdict:
         viol.append("a Jacobian entry lies outside [jlo, jhi]")
     # The floating-point claim: |F_jax - F_exact| <= eps (F_exact: float64 without deliberate rounding).
     fe = _eval(Fe, x)
+    for how, f in evaluations:
+        if np.any(np.isfinite(f) & np.isfinite(fe) & (np.abs(f - fe) > eps[None, :] + 1e-12 * (1.0 + np.abs(fe)))):
+            viol.append(how + "|F_jax - F_exact| exceeds the rounding bound")
     both = np.isfinite(fx) & np.isfinite(fe)
-    gap = np.abs(fx - fe)
-    if np.any(both & (gap > eps[None, :] + 1e-12 * (1.0 + np.abs(fe)))):
-        viol.append("|F_jax - F_exact| exceeds the rounding bound")
     if not np.all(fin_j):
         return Verdict("unbounded", viol, float(np.max(eps)))
     # Lipschitz along close pairs (a jump the enclosure missed breaks it), for F_exact.
@@ -831,6 +853,12 @@ class Family:
     J: Batched  # true Jacobian (of the "true" mode)
     verdicts: list
     affine: bool = False  # whether the affine-form enclosure applied (and was intersected in)
+    eager: object = None  # F as JAX computes it op by op (no jit: constants not folded, subnormals flushed)
+
+    def values(self, x):
+        """``(F jitted, F op by op)`` at the rows of ``x``: the two ways JAX computes ``F``."""
+        with np.errstate(invalid="ignore"):
+            return self.F(x), np.asarray(self.eager(jnp.asarray(np.asarray(x, np.float64))))
 
 
 def _enclose_family(plan, blo, bhi):
@@ -893,14 +921,14 @@ def check_family(plan: Plan, blo, bhi, kinds, rng) -> Family:
 
     Where the affine-form enclosure applies, the Jacobian enclosure judged is its intersection with the
     engine's (as in the sound bounds). Per box, against its :func:`box_points` evaluated by plain JAX
-    (jitted, as JAX evaluates F),
+    (jitted, and op by op without jit: constants unfolded, subnormal ones flushed),
     :func:`judge_box`: NaN/inf flags, values in ``[flo - eps, fhi + eps]``, the true Jacobian in
     ``[jlo, jhi]``, ``|F_jax - F_exact| <= eps`` (the rounding pass) and Lipschitz continuity of
     ``F_exact`` along close pairs (distances 1e-3 and 1e-6 of the box's width) with the enclosure's
     Jacobian bound (a jump the enclosure missed breaks it).
     """
     fam = Family(plan, blo, bhi, kinds, Batched(build(plan, "jax")), Batched(build(plan, "exact")),
-                 Batched(jax.jacfwd(build(plan, "true"))), [])  # fmt: skip
+                 Batched(jax.jacfwd(build(plan, "true"))), [], eager=jax.vmap(build(plan, "jax")))  # fmt: skip
     nb = blo.shape[0]
     chunks = range(0, nb, FAMILY_BOXES)  # the compiled batch: the same shape as the sound bounds' calls
     parts = [_enclose_family(plan, blo[k:k + FAMILY_BOXES], bhi[k:k + FAMILY_BOXES]) for k in chunks]
@@ -916,7 +944,8 @@ def check_family(plan: Plan, blo, bhi, kinds, rng) -> Family:
     pts = [box_points(blo[b], bhi[b], rng) for b in range(nb)]
     m = pts[0].shape[0]
     x = np.concatenate(pts)
-    fx, fe = fam.F(x).reshape(nb, m, -1), fam.Fe(x).reshape(nb, m, -1)
+    fj, fo = fam.values(x)
+    fx, fo, fe = fj.reshape(nb, m, -1), fo.reshape(nb, m, -1), fam.Fe(x).reshape(nb, m, -1)
     J = fam.J(x).reshape(nb, m, fx.shape[-1], plan.d)
     lo_rows, hi_rows, width = np.repeat(blo, m, axis=0), np.repeat(bhi, m, axis=0), np.repeat(bhi - blo, m, axis=0)
     ys = []
@@ -928,5 +957,8 @@ def check_family(plan: Plan, blo, bhi, kinds, rng) -> Family:
     xs = x.reshape(nb, m, plan.d)
     for b in range(nb):
         pairs = [(ys[k, b], fys[k, b]) for k in range(len(ys))]
-        fam.verdicts.append(judge_box([e[b] for e in enc], err[b], xs[b], fx[b], fe[b], J[b], pairs))
+        v = judge_box([e[b] for e in enc], err[b], xs[b], fx[b], fe[b], J[b], pairs)
+        op_by_op = judge_box([e[b] for e in enc], err[b], xs[b], fo[b], fe[b], J[b], [])
+        v.violations += [f"op by op: {w}" for w in op_by_op.violations if w not in v.violations]
+        fam.verdicts.append(v)
     return fam

@@ -8,7 +8,8 @@ every ``CERT_EVERY``-th program is certified with ``bounds="interval"``; every c
 certificate it gets is checked by the soundness fuzzer's checker (``test_sound_fuzz.py``: dense
 sampling plus local search on ``F`` in float64 without deliberate rounding, the exact function the
 certificate speaks of) and its floating-point claim (``rounding_error`` at least the sampled
-``||F_jax - F_exact||_2``, ``F_jax`` jitted and op by op). A coverage table per rule, pattern, construct and wrapper is printed.
+``||F_jax - F_exact||_2``, ``F_jax`` jitted and op by op). A coverage table per rule, pattern,
+construct and wrapper is printed.
 
 The runs at size (issue 19: 300 programs in the default suite, 10,000 in the slow one) use
 *families* (:func:`fuzz_families`): each generated program is checked over 64 region boxes of

@@ -156,7 +156,7 @@ def _flushable(ctx: Context, j: Jet) -> Jet:
     if not (j.is_float and j.concrete and j.nan is None):
         return j
     v = np.asarray(j.lo)
-    tiny = np.finfo(v.dtype).tiny
+    tiny = float(jnp.finfo(v.dtype).tiny)
     sub = (v != 0) & (np.abs(v) < tiny)
     if not sub.any():
         return j
@@ -705,7 +705,7 @@ def compile_enclosure(F, n: int, dtype, *, assume_continuous: bool = False, roun
             static.append(k)
         elif np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
             static.append(k)
-        elif np.issubdtype(a.dtype, np.floating) and np.any((a != 0) & (np.abs(a) < np.finfo(a.dtype).tiny)):
+        elif np.issubdtype(a.dtype, np.floating) and np.any((a != 0) & (np.abs(a) < jnp.finfo(a.dtype).tiny)):
             static.append(k)  # subnormal entries: the interpreter widens them (_flushable), so they stay concrete
     key = (_ir.structure_key(closed, static), n, str(np.dtype(dtype)), bool(assume_continuous), bool(rounding))
     comp = _CACHE.get(key)

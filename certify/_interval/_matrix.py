@@ -140,9 +140,10 @@ def _chunks(n_boxes, per_box):
 def interval_lambda_min(lo, hi, *, exact_max_dim=10):
     r"""Lower bound on :math:`\min_{A\in[lo,hi]}\lambda_{\min}(\operatorname{sym}A)` per box.
 
-    ``lo`` itself for ``1 x 1`` matrices. Otherwise Hertz's vertex formula (exact for the interval
-    matrix) when ``n <= exact_max_dim``, combined (max) with the Weyl bound
-    :math:`\lambda_{\min}(S_c)-\lambda_{\max}(S_r)`; both widened by the LAPACK slack.
+    Hertz's vertex formula (exact for the interval matrix) when ``n <= exact_max_dim`` (on boxes where
+    it can gain more than :data:`_GAIN` over the rest), combined (max) with the Weyl bound
+    :math:`\lambda_{\min}(S_c)-\lambda_{\max}(S_r)`; both widened by the LAPACK slack (``1 x 1``
+    matrices: the same formulas, elementwise).
 
     Args:
       lo: ``(..., n, n)`` lower entry bounds.
@@ -188,10 +189,10 @@ def interval_lambda_min(lo, hi, *, exact_max_dim=10):
 def interval_spectral_norm(lo, hi, *, exact_max_dim=10):
     r"""Upper bound on :math:`\max_{A\in[lo,hi]}\lVert A\rVert_2` per box.
 
-    A row or column: the norm of its largest magnitudes (exact, rounded up). Otherwise the vertex
-    formula (exact for the interval matrix) when ``m + n <= exact_max_dim``, else
-    :math:`\min(\lVert|C|+R\rVert_2,\ \lVert C\rVert_2+\lVert R\rVert_2)`; widened by the
-    LAPACK slack.
+    A row or column: the norm of its largest magnitudes (exact, rounded up). Otherwise
+    :math:`\min(\lVert|C|+R\rVert_2,\ \lVert C\rVert_2+\lVert R\rVert_2)`, and the vertex formula
+    (exact for the interval matrix) when ``m + n <= exact_max_dim`` (on boxes where it can gain more
+    than :data:`_GAIN`); widened by the LAPACK slack (``1 x 1`` matrices: the same formulas, elementwise).
 
     Args:
       lo: ``(..., m, n)`` lower entry bounds.

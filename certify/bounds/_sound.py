@@ -370,7 +370,7 @@ def _dynamic_const(v) -> bool:
 
 def _subnormal(a) -> bool:
     """Whether the float array ``a`` has a subnormal entry."""
-    return bool(np.any((a != 0) & (np.abs(a) < np.finfo(a.dtype).tiny)))
+    return bool(np.any((a != 0) & (np.abs(a) < jnp.finfo(a.dtype).tiny)))
 
 
 class _AffineJacobian:

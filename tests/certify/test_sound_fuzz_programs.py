@@ -327,6 +327,23 @@ def test_family_checker_judges_F_op_by_op_too():
     np.testing.assert_allclose(jitted - op_by_op, 1e-10 * x, rtol=1e-4)
 
 
+def test_family_checker_judges_faces_from_inside_and_pairs_up_to_the_stand_ins_rounding():
+    # F(x) = 2x + max(x, -0.5) on the box [-0.5, 0.5]: slope 3 inside; at the face x = -0.5 JAX's tie
+    # rule says 2.5. The enclosure [3, 3] holds for F on the box (an entry one step inside is 3).
+    enc = (np.array([-1.5]), np.array([1.5]), np.array([[3.0]]), np.array([[3.0]]), np.zeros(1, np.int8))
+    x, f = np.array([[-0.5], [0.0]]), np.array([[-1.5], [0.0]])
+    J, inside = np.array([[[2.5]], [[3.0]]]), np.array([[[3.0]], [[3.0]]])
+    assert programs.judge_box(enc, np.zeros(1), x, f, f, J, [], J_inward=inside).violations == []
+    wrong = programs.judge_box(enc, np.zeros(1), x, f, f, J, [], J_inward=np.array([[[2.5]], [[3.0]]]))
+    assert "a Jacobian entry lies outside [jlo, jhi]" in wrong.violations
+    # A close pair 1e-3 apart whose stand-in values differ by 3e-3 + 1e-4: within twice a rounding
+    # bound of 1e-4, not within twice 1e-5 (Lipschitz bound 3 * 1e-3 = 3e-3).
+    y, fy = x + 1e-3, f + 3e-3 + 1e-4
+    assert programs.judge_box(enc, np.full(1, 1e-4), x, f, f, inside, [(y, fy)]).violations == []
+    far = programs.judge_box(enc, np.full(1, 1e-5), x, f, f, inside, [(y, fy)])
+    assert "|F(x) - F(y)| exceeds the enclosure's Lipschitz bound at a close pair" in far.violations
+
+
 def test_family_checker_catches_a_planted_overstatement():
     # The box check itself: one box's Jacobian enclosure shrunk by hand must be reported.
     # d/dx_i (2 x_i + sin(3 x_i)) = 2 + 3 cos(3 x_i) ranges over [-1, 5] on [-1, 1]: a claimed lower bound 0 is false.

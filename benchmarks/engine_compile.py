@@ -156,10 +156,12 @@ def _affine_seconds(F, n, blo, bhi) -> float:
     import numpy as np
 
     try:
+        from certify.bounds import _sound
         from certify.bounds._sound import _AFFINE_CACHE, _AffineJacobian
     except ImportError:  # trees before the affine form
         return 0.0
     _AFFINE_CACHE.clear()
+    getattr(_sound, "_JACOBIAN_CACHE", {}).clear()  # the derivation of DF, cached per structure since 8de20de
     t0 = time.perf_counter()
     aff = _AffineJacobian.of(F, n, np.float64)
     if aff is not None:

@@ -156,16 +156,21 @@ def _flushable(ctx: Context, j: Jet) -> Jet:
     if not (j.is_float and j.concrete and j.nan is None):
         return j
     v = np.asarray(j.lo)
-    tiny = float(jnp.finfo(v.dtype).tiny)
-    sub = (v != 0) & (np.abs(v) < tiny)
+    sub = subnormal(v)
     if not sub.any():
         return j
-    lo = jnp.asarray(np.where(sub & (v < 0), -tiny, np.where(sub, 0, v)).astype(v.dtype))
-    hi = jnp.asarray(np.where(sub & (v > 0), tiny, np.where(sub, 0, v)).astype(v.dtype))
+    tiny = float(jnp.finfo(v.dtype).tiny)
+    lo, hi = (jnp.asarray(e) for e in _normal_edges(v, v, tiny))
     if not ctx.rounding:
         return Jet(lo, hi, dep=False, fin=True)
     e = jnp.asarray(np.where(sub, tiny, 0).astype(v.dtype))[..., None]
     return Jet(lo, hi, -e, e, dep=True, fin=True)
+
+
+def subnormal(a) -> np.ndarray:
+    """The subnormal entries of the host float array ``a`` (any float dtype, ``bfloat16`` included)."""
+    a = np.asarray(a)
+    return (a != 0) & (np.abs(a) < jnp.finfo(a.dtype).tiny)
 
 
 def _flag_constant_nan(ctx: Context, op: _ir.Op, outs: list[Jet], ins: list[Jet]) -> list[Jet]:
@@ -345,7 +350,11 @@ def normal_box(lo, hi):
     a, b = np.asarray(lo), np.asarray(hi)
     if not np.issubdtype(a.dtype, np.floating):
         return lo, hi
-    t = np.finfo(a.dtype).tiny
+    return _normal_edges(a, b, np.finfo(a.dtype).tiny)
+
+
+def _normal_edges(a, b, t):
+    """``[a, b]`` (host arrays) with subnormal edges moved outward to ``-t``, ``0`` or ``t``."""
     a = np.where((a > -t) & (a < 0), -t, np.where((a > 0) & (a < t), 0.0, a)).astype(a.dtype)
     b = np.where((b < t) & (b > 0), t, np.where((b < 0) & (b > -t), 0.0, b)).astype(b.dtype)
     return a, b
@@ -705,7 +714,7 @@ def compile_enclosure(F, n: int, dtype, *, assume_continuous: bool = False, roun
             static.append(k)
         elif np.issubdtype(a.dtype, np.floating) and not np.all(np.isfinite(a)):
             static.append(k)
-        elif np.issubdtype(a.dtype, np.floating) and np.any((a != 0) & (np.abs(a) < jnp.finfo(a.dtype).tiny)):
+        elif np.issubdtype(a.dtype, np.floating) and subnormal(a).any():
             static.append(k)  # subnormal entries: the interpreter widens them (_flushable), so they stay concrete
     key = (_ir.structure_key(closed, static), n, str(np.dtype(dtype)), bool(assume_continuous), bool(rounding))
     comp = _CACHE.get(key)

@@ -69,7 +69,7 @@ from certify._bound_types import BlockBounds
 from certify._interval import _ir, _patterns
 from certify._interval._affine import NotAffine, affine_range
 from certify._interval._errors import NotEnclosable
-from certify._interval._interpreter import STATIC_CONST_SIZE, compile_enclosure, compile_program
+from certify._interval._interpreter import STATIC_CONST_SIZE, compile_enclosure, compile_program, subnormal
 from certify._interval._matrix import _check_dims, _nonneg_norm, _per_box_bounds, _worst_case, norm2_upper
 from sgn import _checks
 
@@ -352,6 +352,20 @@ def tighten(jlo, jhi, alo, ahi):
 
 
 _AFFINE_CACHE: collections.OrderedDict = collections.OrderedDict()
+
+
+def _cached(cache: collections.OrderedDict, key, make, size: int = 32):
+    """``cache[key]``, made by ``make()`` on a miss (``None`` is kept too).
+
+    Beyond ``size`` entries the least recently used goes.
+    """
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    cache[key] = value = make()
+    while len(cache) > size:
+        cache.popitem(last=False)
+    return value
 _SMALL_BOX_BYTES = 1 << 20  # affine forms of one box below this: one box runs padded in the usual batch
 
 
@@ -365,12 +379,7 @@ def _dynamic_const(v) -> bool:
     except (TypeError, ValueError):
         return False
     return (a.size > STATIC_CONST_SIZE and np.issubdtype(a.dtype, np.floating) and bool(np.all(np.isfinite(a)))
-            and not _subnormal(a))  # fmt: skip
-
-
-def _subnormal(a) -> bool:
-    """Whether the float array ``a`` has a subnormal entry."""
-    return bool(np.any((a != 0) & (np.abs(a) < jnp.finfo(a.dtype).tiny)))
+            and not subnormal(a).any())  # fmt: skip
 
 
 class _AffineJacobian:
@@ -404,15 +413,8 @@ class _AffineJacobian:
         except (TypeError, ValueError, NotImplementedError):
             return None
         dyn = [jnp.asarray(c) for c in jac.closed.consts[jac.static:]]
-        if jac.key in _AFFINE_CACHE:
-            _AFFINE_CACHE.move_to_end(jac.key)
-            made = _AFFINE_CACHE[jac.key]
-            return None if made is None else cls(made.fn, dyn, made.compiled, made.single)
-        made = cls._make(jac, dyn, n)
-        _AFFINE_CACHE[jac.key] = made
-        while len(_AFFINE_CACHE) > 32:
-            _AFFINE_CACHE.popitem(last=False)
-        return made
+        made = _cached(_AFFINE_CACHE, jac.key, lambda: cls._make(jac, dyn, n))
+        return None if made is None else cls(made.fn, dyn, made.compiled, made.single)
 
     @classmethod
     def _make(cls, jac, dyn, n):
@@ -423,7 +425,7 @@ class _AffineJacobian:
         if box_bytes > 4 * _BATCH_BYTES:
             return None
         consts = _ir.program_of(jac.closed).consts.values()  # literals included
-        if any(_subnormal(a) for a in map(np.asarray, consts) if np.issubdtype(a.dtype, np.floating)):
+        if any(subnormal(a).any() for a in map(np.asarray, consts) if np.issubdtype(a.dtype, np.floating)):
             return None  # XLA flushes subnormal operands in the affine program's own arithmetic: the engine's stands
         own = list(jac.closed.consts[:jac.static])
 
@@ -936,28 +938,23 @@ def _as_written_jacobian(F, n, dtype) -> _Jacobian:
     consts = list(closed.consts)
     dynamic = [k for k, v in enumerate(consts) if _dynamic_const(v)]
     key = (_ir.structure_key(closed, [k for k in range(len(consts)) if k not in dynamic]), n, str(np.dtype(dtype)))
-    made = _JACOBIAN_CACHE.get(key)
-    if made is None:
 
-        def jac_flat(x, *dyn):
-            full = list(consts)
-            for k, v in zip(dynamic, dyn, strict=True):
-                full[k] = v
-            prog = _ir.program_of(closed, consts=full)
-            frozen = _patterns.frozen_shifts(prog)
-            return jax.jacfwd(lambda z: _ir.run_program(prog, z, frozen=frozen)[0])(x).reshape(-1)
+    def jac_flat(x, *dyn):
+        full = list(consts)
+        for k, v in zip(dynamic, dyn, strict=True):
+            full[k] = v
+        prog = _ir.program_of(closed, consts=full)
+        frozen = _patterns.frozen_shifts(prog)
+        return jax.jacfwd(lambda z: _ir.run_program(prog, z, frozen=frozen)[0])(x).reshape(-1)
 
+    def derive():
         specs = [jax.ShapeDtypeStruct(np.shape(consts[k]), np.asarray(consts[k]).dtype) for k in dynamic]
         traced = jax.make_jaxpr(jac_flat)(jax.ShapeDtypeStruct((n,), dtype), *specs)
         jaxpr = traced.jaxpr  # F's constants move from inputs to constants, after DF's own
-        made = (jaxpr.replace(constvars=[*jaxpr.constvars, *jaxpr.invars[1:]], invars=jaxpr.invars[:1]),
+        return (jaxpr.replace(constvars=[*jaxpr.constvars, *jaxpr.invars[1:]], invars=jaxpr.invars[:1]),
                 list(traced.consts))  # fmt: skip
-        _JACOBIAN_CACHE[key] = made
-        while len(_JACOBIAN_CACHE) > 32:
-            _JACOBIAN_CACHE.popitem(last=False)
-    else:
-        _JACOBIAN_CACHE.move_to_end(key)
-    jaxpr, own = made
+
+    jaxpr, own = _cached(_JACOBIAN_CACHE, key, derive)
     return _Jacobian(jcore.ClosedJaxpr(jaxpr, own + [consts[k] for k in dynamic]), len(own), key)
 
 

@@ -75,9 +75,12 @@ def norm2_upper(x, axis=None, up=None):
     m = a.size if axis is None else int(np.prod([a.shape[k] for k in np.atleast_1d(axis)]))
     up = 1.0 + max(4, m) * _EPS if up is None else up
     s = np.max(a, axis=axis) if a.size else np.zeros(())
-    sk = np.expand_dims(s, axis) if axis is not None else s
     with np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"):
         plain = np.sqrt(np.sum(a * a, axis=axis)) * up
+    if np.all(((s >= 1e-145) & (s <= 1e145)) | (s == 0)):  # the common case: the plain sum (as below, fewer passes)
+        return np.where(s > 0, plain, 0.0)
+    sk = np.expand_dims(s, axis) if axis is not None else s
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore", under="ignore"):
         r = np.where(sk > 0, a / np.where(sk > 0, sk, 1.0), 0.0)
         scaled = s * np.sqrt(np.sum(r * r, axis=axis)) * (up * (1.0 + 2.0 * _EPS)) + 2.0 * _DENORM_MIN
         out = np.where((s >= 1e-145) & (s <= 1e145), plain, scaled)
@@ -89,6 +92,11 @@ def _slack(m):
     """Backward-error slack for LAPACK eigen/singular values of ``m`` (generous constant)."""
     k = max(m.shape[-2:])
     return 8.0 * k * _EPS * norm2_upper(m, axis=(-2, -1), up=1.0) + 1e-300
+
+
+def _spectral(m):
+    """Largest singular value over the last two axes (NumPy's ``norm(m, 2)``, one batched SVD)."""
+    return np.linalg.svd(m, compute_uv=False).max(axis=-1) if m.size else np.zeros(m.shape[:-2])
 
 
 def _as_batch(lo, hi, name="interval matrix"):
@@ -228,9 +236,11 @@ def interval_spectral_norm(lo, hi, *, exact_max_dim=10):
         big = np.maximum(np.abs(lo), np.abs(hi))
         return np.where(ok, norm2_upper(big, axis=(-2, -1)), np.inf).reshape(lead)
     mag = np.abs(c) + r
-    b_mag = np.linalg.norm(mag, 2, axis=(-2, -1)) + _slack(mag)
-    centre = np.linalg.norm(c, 2, axis=(-2, -1))
-    b_tri = centre + _slack(c) + np.linalg.norm(r, 2, axis=(-2, -1)) + _slack(r)
+    both = np.stack([mag, c, r])  # one LAPACK call and one slack for the three norms
+    norm, slack = _spectral(both), _slack(both)
+    b_mag = norm[0] + slack[0]
+    centre = norm[1]
+    b_tri = centre + slack[1] + norm[2] + slack[2]
     out = np.minimum(b_mag, b_tri)
     if m + n <= exact_max_dim:  # the exact maximum lies in [centre, out] (C is a member): vertices where it can gain
         idx = np.nonzero(out - centre > _GAIN * centre)[0]
@@ -239,7 +249,7 @@ def interval_spectral_norm(lo, hi, *, exact_max_dim=10):
         for s in _chunks(idx.shape[0], len(zy) * len(zx) * m * n):  # every vertex of a box in one LAPACK call
             cs, rs = c[idx[s], None, None], r[idx[s], None, None]
             v = cs + zy[None, :, None, :, None] * rs * zx[None, None, :, None, :]
-            val = np.linalg.norm(v, 2, axis=(-2, -1)) + _slack(v)
+            val = _spectral(v) + _slack(v)
             out[idx[s]] = np.minimum(out[idx[s]], val.max(axis=(1, 2)))
     out = np.where(ok, out, np.inf)
     return out.reshape(lead)
@@ -261,7 +271,7 @@ def _square_batch(jlo, jhi):
 
 
 def _nonneg_norm(b):
-    return np.linalg.norm(b, 2, axis=(-2, -1)) + _slack(b)
+    return _spectral(b) + _slack(b)
 
 
 def _per_box_bounds(jlo, jhi, dims, *, exact_max_dim=10):

@@ -218,7 +218,9 @@ def _jaxpr_size(jaxpr, depth=0) -> int:
 
 
 def _program_size(closed) -> int:
-    return max(_jaxpr_size(closed.jaxpr), 1)
+    """Entries computed by one evaluation of ``closed`` (at least 1); remembered for the engine's few programs."""
+    # keyed by identity; the entry holds the program, so its id cannot pass to another object meanwhile
+    return _cached(_SIZE_CACHE, id(closed), lambda: (closed, max(_jaxpr_size(closed.jaxpr), 1)))[1]
 
 
 def _bytes_per_box(comp, n) -> int:
@@ -352,6 +354,7 @@ def tighten(jlo, jhi, alo, ahi):
 
 
 _AFFINE_CACHE: collections.OrderedDict = collections.OrderedDict()
+_SIZE_CACHE: collections.OrderedDict = collections.OrderedDict()  # id(closed jaxpr) -> (it, _program_size)
 
 
 def _cached(cache: collections.OrderedDict, key, make, size: int = 32):

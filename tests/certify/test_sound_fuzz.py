@@ -410,10 +410,14 @@ def point_slack(jac_fn, values_fn, theta, x, c: Claims, dims):
     j = np.where(finite[:, None, None], j, 0.0)
 
     def lam_min(a):
+        if a.shape[1] == 1:  # a scalar block is its own eigenvalue
+            return a[:, 0, 0]
         return np.linalg.eigvalsh(0.5 * (a + np.swapaxes(a, 1, 2)))[:, 0]
 
     def norm(a):
-        return np.linalg.norm(a, 2, axis=(1, 2))
+        if min(a.shape[1:]) == 1 and np.max(np.abs(a), initial=0.0) < 1e150:  # a row or column: its length
+            return np.sqrt(np.sum(a * a, axis=(1, 2)))
+        return np.linalg.svd(a, compute_uv=False)[:, 0]
 
     out = []
     for i, si in enumerate(_slices(dims)):

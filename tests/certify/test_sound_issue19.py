@@ -428,6 +428,46 @@ def test_a_subnormal_constant_is_both_what_folding_keeps_and_what_the_run_time_f
     assert _AffineJacobian.of(lambda z: 2.0 * z + (jnp.asarray([1e-300, 1e-300]) * 1e300) * z, 2, np.float64)
 
 
+_WEIGHTS = np.full(20, 1e-300)  # over 16 entries: passed to the compiled programs as an argument (traced)
+
+
+@pytest.mark.parametrize(("name", "coefficient"), [
+    ("product", lambda: (jnp.asarray(_WEIGHTS) * 1e-10) * 1e300),  # 1e-310 * 1e300 = 1e-10
+    ("sum", lambda: (jnp.asarray(np.full(20, 3e-308)) + jnp.asarray(np.full(20, -2.99e-308))) * 1e300),  # 1e-10
+    ("quotient", lambda: (jnp.asarray(_WEIGHTS) / 1e10) * 1e300),  # 1e-10
+    ("reduction", lambda: jnp.sum(jnp.asarray(_WEIGHTS) * 1e-10) * 1e300 * jnp.ones(2)),  # 20 * 1e-10
+])
+def test_arithmetic_on_traced_constants_that_underflows_is_enclosed(name, coefficient):
+    # The same folding/flushing split for a subnormal made at run time from normal constants that the
+    # engine receives as traced arguments: its own arithmetic flushes it as well, and each operation's
+    # result is widened by the smallest normal number, so the enclosures hold the exact value and both
+    # evaluations, and the rounding bound covers their gap.
+    def F(x):
+        return 2.0 * x + coefficient()[:2] * x
+
+    from certify._interval._interpreter import compile_enclosure
+    from certify.bounds._sound import _AffineJacobian
+
+    x = np.array([1.0, 0.5])
+    jitted, stepwise = np.asarray(jax.jit(F)(jnp.asarray(x))), np.asarray(F(jnp.asarray(x)))
+    exact = 2 * x + (2e-9 if name == "reduction" else 1e-10) * x
+    np.testing.assert_array_equal(stepwise, 2 * x)  # op by op the subnormal intermediate is flushed
+    comp, dyn = compile_enclosure(F, 2, jnp.float64, rounding=True)
+    assert dyn  # the constants are traced, as this test intends
+    assert all(d.shape == (20,) for d in dyn)
+    enc, rnd = comp(dyn, x[None], x[None], rounding=True)
+    for value in (jitted, stepwise, exact):
+        assert np.all(np.asarray(enc.flo[0]) <= value)
+        assert np.all(value <= np.asarray(enc.fhi[0]))
+    assert np.all(np.asarray(rnd.err[0]) >= np.abs(exact - stepwise))
+    affine = _AffineJacobian.of(F, 2, np.float64)  # computes with the traced constants in XLA too
+    jlo, jhi = affine(x[None], x[None])
+    for jac in (jax.jit(jax.jacfwd(F))(jnp.asarray(x)), jax.jacfwd(F)(jnp.asarray(x)), np.diag(exact / x)):
+        jac = np.asarray(jac).reshape(-1)
+        assert np.all(jlo[0] <= jac)
+        assert np.all(jac <= jhi[0])
+
+
 # --------------------------------------------------------------------------------------------
 # Cost before work.
 # --------------------------------------------------------------------------------------------

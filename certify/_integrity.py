@@ -32,7 +32,7 @@ EXACT_FIELDS = ("status", "bounds.kind", "region", "weights.method", "settings.g
                 "bounds.n_points", "reason", "proved_by")
 """Fields that must recompute exactly."""
 SETTING_LIMITS = {"n_samples": 1_000_000, "seed": 2**63 - 1, "subdivisions": 64, "grid": 64, "max_rounds": 64,
-                  "max_boxes": 1_000_000, "iterations": 1000}
+                  "max_boxes": 1_000_000, "iterations": 1000, "tighten_rounds": 64}
 """Largest value of each recorded integer setting a certificate file may ask the recomputation for
 (a hand-edited file must not make ``sgn verify`` run for hours)."""
 MAX_DIM = 10**7
@@ -111,9 +111,10 @@ def _recorded_method(cert: Certificate, game):
     kwargs = {}
     recorded = {"seed": cert.settings.seed, **extra}  # files from before the seed was part of the settings
     for field in dataclasses.fields(cls):
-        if field.name not in recorded:
-            continue
-        kwargs[field.name] = recorded[field.name]
+        if field.name in recorded:
+            kwargs[field.name] = recorded[field.name]
+        elif field.name in getattr(cls, "absent_means", {}):  # a file from before this setting existed
+            kwargs[field.name] = cls.absent_means[field.name]
     try:
         return cls(**kwargs)
     except TypeError as err:

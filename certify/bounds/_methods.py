@@ -270,6 +270,25 @@ class Padded(BoundsMethod):
         return _with_sound_evidence(game, region, bb, jlo, jhi)
 
 
+def proved_margin(bb: BlockBounds) -> float:
+    r"""The larger of the margins that two sound tests prove from ``bb`` (``-inf``: neither is a number).
+
+    Small gain at the best weights (:math:`\lambda_P`, :func:`sgn.perron_value`, where every
+    :math:`\mu_i > 0`) and the direct test at :math:`w = 1` (``euclidean_margin``).
+
+    Examples:
+      >>> bb = BlockBounds(mu=np.array([1.0, 0.5]), coupling=np.array([[0.0, 0.2], [0.2, 0.0]]),
+      ...                  block_norm=np.ones(2), lipschitz=2.0, euclidean_margin=0.1, kind="sound", n_points=1)
+      >>> round(proved_margin(bb), 6)  # lambda_min [[1, -.2], [-.2, .5]] = .75 - sqrt(.0625 + .04)
+      0.429844
+    """
+    values = [float(bb.euclidean_margin)]
+    if np.all(np.isfinite(bb.mu)) and np.all(bb.mu > 0) and np.all(np.isfinite(bb.coupling)):
+        values.append(sgn.perron_value(bb.mu, bb.coupling))
+    finite = [v for v in values if np.isfinite(v)]
+    return max(finite) if finite else -np.inf
+
+
 @dataclasses.dataclass(frozen=True)
 class Refine(BoundsMethod):
     r"""Interval bounds tightened by branch and bound until ``decide`` holds or the budget is spent.
@@ -277,9 +296,15 @@ class Refine(BoundsMethod):
     The pipeline's ``decide`` is "the SGN comparison matrix certifies with these bounds"; then
     :math:`\beta(w)` is computed soundly on the final boxes.
 
+    Once decided, the search goes on for up to ``tighten_rounds`` rounds (within the same budget) while
+    the margin it proves (:func:`proved_margin`) still grows by ``min_gain`` of itself per round, so
+    that the certificate states the strongest claim the budget buys, not merely the first one.
+
     Attributes:
       max_rounds: bisection rounds.
       max_boxes: largest partition.
+      tighten_rounds: most rounds after the first decided one (0: stop there).
+      min_gain: relative margin gain per round below which tightening stops (after two such rounds).
 
     Examples:
       >>> import games
@@ -290,19 +315,29 @@ class Refine(BoundsMethod):
 
     max_rounds: int = 16
     max_boxes: int = 4096
+    tighten_rounds: int = 4
+    min_gain: float = 0.02
     name: ClassVar[str] = "refine"
     kind: ClassVar[str] = "sound"
+    absent_means: ClassVar[dict] = {"tighten_rounds": 0}
+    """Settings added later, with the value that files written before them were computed with."""
 
     def __post_init__(self):
         _checks.check_int(self.max_rounds, "max_rounds", least=0)
         _checks.check_int(self.max_boxes, "max_boxes", least=1)
+        _checks.check_int(self.tighten_rounds, "tighten_rounds", least=0)
+        if isinstance(self.min_gain, bool) or not isinstance(self.min_gain, int | float) or not (
+                0.0 <= self.min_gain < float("inf")):
+            raise ValueError(f"expected a finite min_gain >= 0, got {self.min_gain!r}")
 
     def _bound(self, game, region, *, decide, progress):
         decide = decide or (lambda b: False)
         with ticks(total=self.max_rounds + 1, desc="refine rounds", enabled=progress) as tick:
             bb, record = _sound.refine_block_bounds(game.pseudo_gradient, region.lo, region.hi, game.dims,
                                                     decide=decide, max_rounds=self.max_rounds,
-                                                    max_boxes=self.max_boxes, on_round=lambda r, n: tick())
+                                                    max_boxes=self.max_boxes, on_round=lambda r, n: tick(),
+                                                    score=proved_margin, tighten_rounds=self.tighten_rounds,
+                                                    min_gain=self.min_gain)  # fmt: skip
         bb = dataclasses.replace(bb, info={"refine": self.report(record)})
         return _with_sound_evidence(game, region, bb, record.box_jlo, record.box_jhi)
 
@@ -320,9 +355,10 @@ class Refine(BoundsMethod):
             stopped = "max_boxes"
         else:
             stopped = "unsplittable"
+        tightened = int(record.rounds - record.decided_round) if record.decided_round is not None else 0
         return {"rounds": int(record.rounds), "boxes": int(record.boxes), "evaluations": int(record.evaluations),
                 "max_rounds": int(self.max_rounds), "max_boxes": int(self.max_boxes), "stopped": stopped,
-                "budget_spent": stopped in ("max_rounds", "max_boxes")}
+                "budget_spent": stopped in ("max_rounds", "max_boxes"), "tightened_rounds": tightened}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -705,6 +705,8 @@ class RefineRecord:
       box_hi: ``(boxes, d)`` upper corners.
       box_jlo: ``(boxes, d, d)`` interval Jacobians of the final partition (lower ends).
       box_jhi: ``(boxes, d, d)`` upper ends.
+      decided_round: the first round whose bounds ``decide`` accepted (``None``: never; rounds after it
+        tightened the bounds, ``tighten_rounds``).
 
     Examples:
       >>> import jax.numpy as jnp
@@ -722,6 +724,7 @@ class RefineRecord:
     box_hi: np.ndarray
     box_jlo: np.ndarray | None = None
     box_jhi: np.ndarray | None = None
+    decided_round: int | None = None
 
 
 def _badness(per, quantities):
@@ -802,6 +805,9 @@ def refine_block_bounds(
     assume_continuous: bool = False,
     exact_max_dim: int = 10,
     on_round: Callable[[int, int], None] | None = None,
+    score: Callable[[BlockBounds], float] | None = None,
+    tighten_rounds: int = 0,
+    min_gain: float = 0.02,
 ) -> tuple[BlockBounds, RefineRecord]:
     """Branch and bound on the box until ``decide(bounds)`` holds or the budget is spent.
 
@@ -816,7 +822,11 @@ def refine_block_bounds(
     is enclosed exactly on the boxes where it is decided, and on the boxes holding its switch
     with the hull of both branches when the switch is proven continuous. The search stops early
     when ``F`` is NaN on a whole sub-box. Works at any dimension (one box to start; cost grows
-    with ``max_boxes``).
+    with ``max_boxes``). With ``score`` and ``tighten_rounds``, a decided search goes on for up to
+    ``tighten_rounds`` more rounds (within the budget), bisecting every box, while ``score(bounds)``
+    (larger = a stronger claim, e.g. the margin) still grows: it stops after two rounds in a row
+    that add less than ``min_gain`` times its value. Every partition's bounds hold, so the search
+    may stop anywhere.
 
     Not jit-compatible (host loop; NumPy reductions).
 
@@ -833,6 +843,9 @@ def refine_block_bounds(
       assume_continuous: see :func:`certify._interval.interval_enclosure`.
       exact_max_dim: size limit of the exact vertex formulas.
       on_round: ``(round, boxes) -> None``, called once per round before its decision (progress).
+      score: host function of :class:`BlockBounds`, larger = stronger (used only once decided).
+      tighten_rounds: most rounds after the first decided one (0: stop as soon as decided).
+      min_gain: relative gain of ``score`` per round below which tightening counts a round as stale.
 
     Returns:
       ``(bounds, record)``: the final sound :class:`BlockBounds` (NaN or infinite with a reason,
@@ -862,14 +875,20 @@ def refine_block_bounds(
     bad_q = [q for q in quantities if q not in _QUANTITIES]
     if not quantities or bad_q:
         raise ValueError(f"expected quantities among {_QUANTITIES}, got {tuple(quantities)}")
+    if int(tighten_rounds) < 0 or not (math.isfinite(float(min_gain)) and float(min_gain) >= 0):
+        raise ValueError(f"expected tighten_rounds >= 0 and a finite min_gain >= 0, got {tighten_rounds}, {min_gain}")
+    if tighten_rounds and not callable(score):
+        raise TypeError(f"expected a callable score with tighten_rounds > 0, got {type(score).__name__}")
 
     def reduce(bx):
         return _per_box_bounds(bx.jlo, bx.jhi, dims, exact_max_dim=exact_max_dim)
 
     def record(rounds, decided, evaluations, bx):
+        first = (tighten.first if tighten.first is not None else rounds) if decided else None
         return RefineRecord(rounds=rounds, boxes=int(bx.blo.shape[0]), decided=decided, evaluations=evaluations,
-                            box_lo=bx.blo, box_hi=bx.bhi, box_jlo=bx.jlo, box_jhi=bx.jhi)  # fmt: skip
+                            box_lo=bx.blo, box_hi=bx.bhi, box_jlo=bx.jlo, box_jhi=bx.jhi, decided_round=first)
 
+    tighten = _Tightening(score, int(tighten_rounds), float(min_gain))
     width0 = np.where(hi > lo, hi - lo, 1.0)
     enclose = _Encloser(F, lo.shape[0], lo.dtype, assume_continuous=assume_continuous, n_boxes=int(max_boxes),
                         what="refine bounds")  # fmt: skip
@@ -886,14 +905,16 @@ def refine_block_bounds(
         if on_round is not None:
             on_round(rounds, nb)
         decided = diag.kind == "ok" and bool(decide(bounds))
-        n_split = min(max(1, math.ceil(float(split_fraction) * nb)), int(max_boxes) - nb)
+        tightening = decided and tighten.goes_on(rounds, bounds)
+        fraction = 1.0 if tightening else float(split_fraction)  # tightening: every box, the worst case is anywhere
+        n_split = min(max(1, math.ceil(fraction * nb)), int(max_boxes) - nb)
         rel = (boxes.bhi - boxes.blo) / width0
-        if decided or rounds >= int(max_rounds) or n_split <= 0 or not np.any(rel > 0):
+        if (decided and not tightening) or rounds >= int(max_rounds) or n_split <= 0 or not np.any(rel > 0):
             break
-        score = _scores(per, quantities)
-        score = np.where(rel.max(axis=1) > 0, score, -np.inf)
-        pick = np.argsort(-score, kind="stable")[:n_split]
-        pick = pick[np.isfinite(score[pick])]
+        rank = _scores(per, quantities)
+        rank = np.where(rel.max(axis=1) > 0, rank, -np.inf)
+        pick = np.argsort(-rank, kind="stable")[:n_split]
+        pick = pick[np.isfinite(rank[pick])]
         if relevance is None and lo.shape[0] > 1:
             relevance = _relevance(enclose, lo, hi, root)
             evaluations += lo.shape[0]
@@ -909,6 +930,30 @@ def refine_block_bounds(
     bounds, _ = _bounds(boxes, dims, exact_max_dim, per)
     bounds = _with_rounding(bounds, boxes)
     return bounds, record(rounds, decided, evaluations, boxes)
+
+
+@dataclasses.dataclass
+class _Tightening:
+    """:func:`refine_block_bounds`' rule for going on once decided: while ``score`` still grows."""
+
+    score: Callable[[BlockBounds], float] | None
+    rounds: int
+    min_gain: float
+    first: int | None = None  # the first decided round
+    best: float = -math.inf
+    stale: int = 0  # rounds in a row that added less than min_gain
+
+    def goes_on(self, round_, bounds) -> bool:
+        if self.score is None or self.rounds <= 0:
+            return False
+        value = float(self.score(bounds))
+        if self.first is None:
+            self.first = round_
+        else:
+            gained = value - self.best >= self.min_gain * max(abs(self.best), 1e-12)
+            self.stale = 0 if gained and math.isfinite(value) else self.stale + 1
+        self.best = max(self.best, value) if math.isfinite(value) else self.best
+        return round_ - self.first < self.rounds and self.stale < 2
 
 
 # --------------------------------------------------------------------------------------------

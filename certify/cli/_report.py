@@ -256,6 +256,8 @@ def refine_text(refine: dict) -> str:
       stopped: the small-gain test certified with these bounds
     """
     why = _STOPPED.get(refine.get("stopped"), str(refine.get("stopped")))
+    if refine.get("tightened_rounds"):
+        why += f", then {refine['tightened_rounds']} more round(s) tightened its margin"
     return (f"{'refinement':24s}{refine['rounds']} of {refine['max_rounds']} rounds, {refine['boxes']} of "
             f"{refine['max_boxes']} boxes ({refine['evaluations']} evaluated); stopped: {why}")
 

@@ -581,7 +581,7 @@ def fuzz(n_games, plan, seed, budget, padded_every=1):
     ``default_rng(seed)`` alone (game ``g`` is the ``g``-th draw, whatever the checks sample); the
     checks of game ``g`` in mode ``k`` use ``default_rng([seed, g, k])``.
     """
-    stats = {"games": 0, "violations": [], "min_slack": np.inf, "min_slack_by_claim": {}}
+    stats = {"games": 0, "violations": [], "min_slack": np.inf, "min_slack_by_claim": {}, "tightened": 0}
     for key in ("certified", "refused", "invalid", "direct", "rk4"):
         stats.update({f"{key}_{m}": 0 for m in MODES})
     rng = np.random.default_rng(seed)
@@ -601,6 +601,7 @@ def fuzz(n_games, plan, seed, budget, padded_every=1):
             stats[f"certified_{mode}"] += 1
             stats[f"direct_{mode}"] += cert.proved_by.startswith("direct")
             stats[f"rk4_{mode}"] += cert.steps.rk4_step > 0
+            stats["tightened"] += bool(mode == "refine" and cert.extra["refine"]["tightened_rounds"] > 0)
             slacks = check_certificate(values_fn, jac_fn, theta, cert, dims, np.random.default_rng([seed, g, k]))
             by_claim = stats["min_slack_by_claim"]
             for name, s in slacks.items():  # per claim, player indices dropped
@@ -666,6 +667,7 @@ def run_slow_shard(shard):
     for mode in MODES:
         assert stats[f"certified_{mode}"] >= 100, stats
         assert stats[f"rk4_{mode}"] >= 100, stats
+    assert stats["tightened"] >= 100, stats  # refine certificates tightened after the first decided round
     return stats
 
 

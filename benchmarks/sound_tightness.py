@@ -175,7 +175,7 @@ def main(argv=None):
             return f"{r['margin']:7.3f} {mark:>4} {r['wall_s']:5.0f}s"
 
         print(f"{label:<22} {s.get('dim', 0):>4} | {cell(s)} | {cell(res['interval'])} | {cell(res['refine'])} | "
-              f"{ratio:5.2f} {tratio:5.1f}x", flush=True)
+              f"{cell(res['padded'])} | {ratio:5.2f} {tratio:5.1f}x", flush=True)
         rows.append({"game": label, "spec": spec, **{m: res[m] for m in res}, "ratio": ratio, "time_ratio": tratio})
     ratios = [r["ratio"] for r in rows if math.isfinite(r["ratio"])]
     missed = [r["game"] for r in rows if r["sampled"]["status"] == "certified" and r["sampled"]["margin"] >= 0.2

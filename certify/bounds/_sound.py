@@ -825,8 +825,8 @@ def refine_block_bounds(
     with ``max_boxes``). With ``score`` and ``tighten_rounds``, a decided search goes on for up to
     ``tighten_rounds`` more rounds (within the budget), bisecting every box, while ``score(bounds)``
     (larger = a stronger claim, e.g. the margin) still grows: it stops after two rounds in a row
-    that add less than ``min_gain`` times its value. Every partition's bounds hold, so the search
-    may stop anywhere.
+    that add less than ``min_gain`` times its value, and returns the decided partition that scored
+    best (bounds need not improve monotonically under bisection). Every partition's bounds hold.
 
     Not jit-compatible (host loop; NumPy reductions).
 
@@ -896,6 +896,7 @@ def refine_block_bounds(
     per = reduce(boxes)
     evaluations, rounds = 1, 0
     relevance = None
+    kept = None  # the decided partition with the best score so far, while tightening
     while True:
         diag = _diagnose(boxes)
         if diag.surely_nan:  # F is NaN on a whole sub-box: no bisection can help
@@ -906,6 +907,8 @@ def refine_block_bounds(
             on_round(rounds, nb)
         decided = diag.kind == "ok" and bool(decide(bounds))
         tightening = decided and tighten.goes_on(rounds, bounds)
+        if decided and tighten.latest_is_best:
+            kept = (boxes, per)
         fraction = 1.0 if tightening else float(split_fraction)  # tightening: every box, the worst case is anywhere
         n_split = min(max(1, math.ceil(fraction * nb)), int(max_boxes) - nb)
         rel = (boxes.bhi - boxes.blo) / width0
@@ -927,6 +930,8 @@ def refine_block_bounds(
         boxes = _Boxes.concat(boxes.select(keep), children)
         per = {k: np.concatenate([per[k][keep], cper[k]]) for k in per}
         rounds += 1
+    if kept is not None and not (decided and tighten.latest_is_best):  # a tightening round that did not pay
+        (boxes, per), decided = kept, True
     bounds, _ = _bounds(boxes, dims, exact_max_dim, per)
     bounds = _with_rounding(bounds, boxes)
     return bounds, record(rounds, decided, evaluations, boxes)
@@ -942,8 +947,11 @@ class _Tightening:
     first: int | None = None  # the first decided round
     best: float = -math.inf
     stale: int = 0  # rounds in a row that added less than min_gain
+    latest_is_best: bool = False  # the last decided round scored at least as well as every earlier one
 
     def goes_on(self, round_, bounds) -> bool:
+        """Whether to split again after the decided round ``round_`` with worst-case ``bounds``."""
+        self.latest_is_best = False
         if self.score is None or self.rounds <= 0:
             return False
         value = float(self.score(bounds))
@@ -952,6 +960,7 @@ class _Tightening:
         else:
             gained = value - self.best >= self.min_gain * max(abs(self.best), 1e-12)
             self.stale = 0 if gained and math.isfinite(value) else self.stale + 1
+        self.latest_is_best = math.isfinite(value) and value >= self.best
         self.best = max(self.best, value) if math.isfinite(value) else self.best
         return round_ - self.first < self.rounds and self.stale < 2
 

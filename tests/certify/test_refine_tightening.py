@@ -98,3 +98,16 @@ def test_files_recompute_with_their_own_tightening_and_older_files_without_it():
     del legacy.extra["tighten_rounds"]
     del legacy.extra["min_gain"]
     assert certify.check_certificate(legacy).consistent
+
+
+def test_tightening_returns_the_decided_partition_that_scored_best():
+    # a score that falls with every split (minus the number of boxes): the rounds after the decided one
+    # are both stale, and the partition returned is the decided one (one box), not the last one
+    def fewer_boxes(b):
+        return -float(b.n_points)
+
+    bounds, rec = refine_block_bounds(shear, LO, HI, (1, 1), decide=lambda b: True, score=fewer_boxes,
+                                      tighten_rounds=6)  # fmt: skip
+    assert rec.rounds == 2
+    assert rec.boxes == 1
+    assert bounds.n_points == 1

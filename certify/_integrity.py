@@ -113,7 +113,7 @@ def _recorded_method(cert: Certificate, game):
     for field in dataclasses.fields(cls):
         if field.name in recorded:
             kwargs[field.name] = recorded[field.name]
-        elif field.name in getattr(cls, "absent_means", {}):  # a file from before this setting existed
+        elif field.name in cls.absent_means:  # a file from before this setting existed
             kwargs[field.name] = cls.absent_means[field.name]
     try:
         return cls(**kwargs)

@@ -87,6 +87,9 @@ class BoundsMethod:
     """The geometry the bounds are in: ``"euclidean"``, ``"mirror"`` (KL) or ``"fisher"``."""
     takes_region: ClassVar[bool] = True
     """Whether the bounds hold on a region (``False``: global bounds, a region does not apply)."""
+    absent_means: ClassVar[dict] = {}
+    """Settings added after certificates were first written, with the value that a file without them
+    was computed with (:func:`certify._integrity.check_certificate` recomputes it so)."""
 
     @classmethod
     def options(cls) -> tuple[str, ...]:
@@ -320,7 +323,6 @@ class Refine(BoundsMethod):
     name: ClassVar[str] = "refine"
     kind: ClassVar[str] = "sound"
     absent_means: ClassVar[dict] = {"tighten_rounds": 0}
-    """Settings added later, with the value that files written before them were computed with."""
 
     def __post_init__(self):
         _checks.check_int(self.max_rounds, "max_rounds", least=0)

@@ -457,14 +457,20 @@ class _AffineJacobian:
         """``(jlo, jhi)``: ``(boxes, n * n)`` enclosures of ``vec DF`` over each box, or None over the budget.
 
         Compiled for the batch size in use (one box alone where its forms are large, else one of two
-        sizes, a single box padded: one compilation serves both); a batch whose
-        program needs more memory than the budget is halved, and a single box over the budget
-        leaves the engine's enclosure alone.
+        sizes, a single box padded: one compilation serves both); where one box's program is compiled,
+        batches are sized from its memory; a batch whose program needs more memory than the budget is
+        halved, and a single box over the budget leaves the engine's enclosure alone.
         """
         nb, n = blo.shape
         size = 1 if nb == 1 and self.single else _batch_size(nb, self.cap)
         if nb == 1 and self.compiled and 1 not in self.compiled:  # a compiled batch serves one box (padded)
             size = min(self.compiled)
+        elif size > 1 and size not in self.compiled and self.compiled.get(1, (None, 0))[1] > 0:
+            # One box's memory known: a batch that fits, without compiling one that does not. Batches need
+            # more per box than one box alone (neural-duel: 115 MiB alone; 2, 4, 8 boxes: 237, 543, 1316
+            # MiB), so twice one box's memory each; a batch still over the budget is halved below.
+            fit = _BATCH_BYTES // (2 * self.compiled[1][1])
+            size = self.cap = max(1, min(size, 1 << int(math.floor(math.log2(fit))) if fit >= 1 else 1))
         while True:
             comp, used = self._program(size, n)
             if used <= _BATCH_BYTES:

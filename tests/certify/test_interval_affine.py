@@ -261,7 +261,7 @@ def test_the_jacobian_is_derived_once_per_structure_and_takes_each_functions_own
     assert np.any((J0 < alo) | (J0 > ahi))
 
 
-@pytest.mark.slow  # 3 s: a compilation per batch size tried
+@pytest.mark.slow  # 4 s: a compilation per batch size tried
 def test_affine_batches_shrink_to_the_memory_budget_and_a_box_over_it_is_left_out(monkeypatch):
     from certify.bounds import _sound
 
@@ -275,6 +275,16 @@ def test_affine_batches_shrink_to_the_memory_budget_and_a_box_over_it_is_left_ou
     small = _sound._AffineJacobian(aff.fn, aff.dyn, {})
     lo_, hi_ = small(blo, bhi)
     assert small.cap < 32
+    np.testing.assert_allclose(lo_, np.concatenate([s[0] for s in single]), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(hi_, np.concatenate([s[1] for s in single]), rtol=1e-12, atol=1e-15)
+    # With the one-box program compiled (its memory known), a batch is sized to twice that memory per
+    # box: a budget of 8 one-box memories gives batches of 4 (2 * 4 = 8), and no batch of 32 is compiled
+    # first to be found over the budget.
+    monkeypatch.setattr(_sound, "_BATCH_BYTES", 8 * one_box)
+    sized = _sound._AffineJacobian(aff.fn, aff.dyn, {1: aff._program(1, 4)})
+    lo_, hi_ = sized(blo, bhi)
+    assert sorted(sized.compiled) == [1, 4]
+    assert sized.cap == 4
     np.testing.assert_allclose(lo_, np.concatenate([s[0] for s in single]), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(hi_, np.concatenate([s[1] for s in single]), rtol=1e-12, atol=1e-15)
     monkeypatch.setattr(_sound, "_BATCH_BYTES", one_box // 2)  # not even one box fits

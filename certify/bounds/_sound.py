@@ -232,9 +232,13 @@ def _bytes_per_box(comp, n) -> int:
     return _program_size(comp.closed) * columns * 8 * 3
 
 
+def _power_of_two_at_most(x) -> int:
+    """The largest power of two not above ``x`` (1 where ``x < 2``): batch sizes."""
+    return 1 << int(math.floor(math.log2(x))) if x >= 1 else 1
+
+
 def _batch_cap(comp, n) -> int:
-    cap = max(1, _BATCH_BYTES // _bytes_per_box(comp, n))
-    return 1 << int(math.floor(math.log2(cap)))
+    return _power_of_two_at_most(_BATCH_BYTES // _bytes_per_box(comp, n))
 
 
 def check_cost(comp, n, n_boxes, what) -> None:
@@ -470,7 +474,7 @@ class _AffineJacobian:
             # more per box than one box alone (neural-duel: 115 MiB alone; 2, 4, 8 boxes: 237, 543, 1316
             # MiB), so twice one box's memory each; a batch still over the budget is halved below.
             fit = _BATCH_BYTES // (2 * self.compiled[1][1])
-            size = self.cap = max(1, min(size, 1 << int(math.floor(math.log2(fit))) if fit >= 1 else 1))
+            size = self.cap = min(size, _power_of_two_at_most(fit))
         while True:
             comp, used = self._program(size, n)
             if used <= _BATCH_BYTES:
@@ -478,7 +482,7 @@ class _AffineJacobian:
             if size == 1:
                 return None
             fit = _BATCH_BYTES * size / used  # boxes per batch within the budget (fewer than size)
-            size = self.cap = max(1, min(size // 2, 1 << int(math.floor(math.log2(fit))) if fit >= 1 else 1))
+            size = self.cap = min(size // 2, _power_of_two_at_most(fit))  # size >= 2 here
         if nb == 1 and size == 1:
             lo_, hi_ = comp(self.dyn, blo, bhi)
             return np.asarray(lo_), np.asarray(hi_)
@@ -936,7 +940,7 @@ def refine_block_bounds(
         boxes = _Boxes.concat(boxes.select(keep), children)
         per = {k: np.concatenate([per[k][keep], cper[k]]) for k in per}
         rounds += 1
-    if kept is not None and not (decided and tighten.latest_is_best):  # a tightening round that did not pay
+    if kept is not None:  # the best decided partition (the last one, unless a later round did not pay)
         (boxes, per), decided = kept, True
     bounds, _ = _bounds(boxes, dims, exact_max_dim, per)
     bounds = _with_rounding(bounds, boxes)

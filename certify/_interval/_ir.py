@@ -313,7 +313,10 @@ def _jaxpr_key(jaxpr):
     for eqn in jaxpr.eqns:
         ins = tuple(_var_key(v, names) for v in eqn.invars)
         outs = tuple(_var_key(v, names) for v in eqn.outvars)
-        params = tuple(sorted((k, _param_key(x)) for k, x in eqn.params.items()))
+        if eqn.primitive.name in INLINE:  # the engine reads only the inlined jaxpr (custom rules: the primal)
+            params = ("inline", _param_key(jcore.ClosedJaxpr(*inline_jaxpr_of(eqn.params))))
+        else:
+            params = tuple(sorted((k, _param_key(x)) for k, x in eqn.params.items()))
         parts.append((eqn.primitive.name, ins, outs, params, tuple(v.aval for v in eqn.outvars)))
     parts.append(tuple(_var_key(v, names) for v in jaxpr.outvars))
     return tuple(parts)
@@ -323,7 +326,10 @@ def structure_key(closed_jaxpr, static_consts: Sequence[int]) -> Any:
     """A hashable key of a closed jaxpr: its structure, literals and the listed constants' values.
 
     Two closed jaxprs with equal keys compute the same function of their inputs and of the
-    constants *not* listed in ``static_consts`` (whose shapes and dtypes are part of the key).
+    constants *not* listed in ``static_consts`` (whose shapes and dtypes are part of the key), as
+    the engine reads them: an inlined call (``jit``, ``custom_jvp``/``custom_vjp``, ...) is keyed by
+    the jaxpr it inlines alone, so custom differentiation rules (objects made afresh at every
+    trace) do not make two traces of one function differ.
     """
     jaxpr, consts = _closed(closed_jaxpr)
     static = tuple((k, _const_key(consts[k])) for k in static_consts)

@@ -58,6 +58,24 @@ def is_large(dim: int) -> bool:
     return int(dim) > LARGE_DIM
 
 
+GRAM_FROM = 512
+"""Smaller side of a block above which its spectral norm comes from its Gram matrix's eigenvalues."""
+
+
+def _norm2(a: np.ndarray) -> float:
+    r""":math:`\lVert a\rVert_2` in float64 LAPACK (the SVD, or the Gram matrix's top eigenvalue).
+
+    Above :data:`GRAM_FROM` rows and columns: :math:`\sqrt{\lambda_{\max}(G)}` of the smaller Gram
+    matrix :math:`G` (``a aᵀ`` or ``aᵀ a``). Both are backward stable for the largest singular value
+    (relative error of order :math:`n\varepsilon`); the Gram route is about 3x faster at 5000 x 5000
+    (a product and one symmetric eigendecomposition, against an SVD).
+    """
+    if min(a.shape) <= GRAM_FROM:
+        return float(np.linalg.norm(a, 2))
+    gram = a @ a.T if a.shape[0] <= a.shape[1] else a.T @ a
+    return float(np.sqrt(max(np.linalg.eigvalsh(gram)[-1], 0.0)))
+
+
 def _block_relaxation(jac: np.ndarray, dims):
     """mu, L, block norms, an upper bound on ``||J||_2`` and a lower bound on ``lambda_min(sym J)``."""
     offsets = np.cumsum((0,) + tuple(dims))
@@ -71,10 +89,10 @@ def _block_relaxation(jac: np.ndarray, dims):
             mu[i], block[i] = eig[0], max(abs(eig[0]), abs(eig[-1]))
         else:
             mu[i] = np.linalg.eigvalsh(0.5 * (jii + jii.T))[0]
-            block[i] = np.linalg.norm(jii, 2)
+            block[i] = _norm2(jii)
         for j in range(n):
             if i != j:
-                coupling[i, j] = np.linalg.norm(jac[sl[i], sl[j]], 2)
+                coupling[i, j] = _norm2(jac[sl[i], sl[j]])
     sym_coupling = 0.5 * (coupling + coupling.T)
     lip = float(np.linalg.norm(np.diag(block) + coupling, 2))
     euc = float(np.linalg.eigvalsh(np.diag(mu) - sym_coupling)[0])

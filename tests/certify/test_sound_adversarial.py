@@ -154,6 +154,29 @@ def test_stop_gradient_is_the_identity_for_the_function_as_written():
     np.testing.assert_allclose([e.jlo[0, 0], e.jhi[0, 0]], [np.cos(1.0), 1.0], rtol=1e-9)
 
 
+def _custom_vjp_game(primal):
+    """``x -> 2 x + primal(x)`` with ``primal`` under a ``custom_vjp`` made afresh (as a rebuilt program is)."""
+    f = jax.custom_vjp(primal)
+    f.defvjp(lambda x: (primal(x), x), lambda r, g: (0.0 * g,))
+    return lambda x: 2.0 * x + f(x)
+
+
+def test_custom_rules_do_not_split_one_structure_into_many_compilations():
+    from certify._interval._interpreter import compile_enclosure
+
+    # Every trace of a custom_vjp makes new rule objects (an output-tree thunk keyed by identity); the
+    # engine reads only the primal, so two traces, or two builds of one program, share one compilation.
+    sin_a, sin_b, cos_ = _custom_vjp_game(jnp.sin), _custom_vjp_game(jnp.sin), _custom_vjp_game(jnp.cos)
+    comp, _ = compile_enclosure(sin_a, 2, jnp.float64)
+    assert compile_enclosure(sin_a, 2, jnp.float64)[0] is comp
+    assert compile_enclosure(sin_b, 2, jnp.float64)[0] is comp
+    # Another primal is another program: d/dx (2x + cos x) = 2 - sin x on [0, 1] is [2 - sin 1, 2].
+    other, dyn = compile_enclosure(cos_, 2, jnp.float64)
+    assert other is not comp
+    enc, _ = other(dyn, np.zeros((1, 2)), np.ones((1, 2)))
+    np.testing.assert_allclose([enc.jlo[0, 0, 0], enc.jhi[0, 0, 0]], [2.0 - np.sin(1.0), 2.0], rtol=1e-9)
+
+
 def test_jump_is_refused_by_every_mode_naming_the_predicate():
     F = CASES["jump"]
     with pytest.raises(NotEnclosable, match=r"x_1 > 0\.1") as err:

@@ -626,24 +626,10 @@ SLOW_PLANS = (
 DEFAULT_BUDGET = {"rounds": 4, "boxes": 64, "points": 256}
 
 
-@pytest.mark.slow  # each family compiles its enclosures (about a minute in all); the checker's self-tests stay
-def test_sound_fuzz_default():
-    # The first 16 games of the slow 200-game run: zero false claims, and every kind of outcome occurs.
-    stats = fuzz(16, DEFAULT_PLAN, seed=2024, budget=DEFAULT_BUDGET, padded_every=4)
-    assert stats["violations"] == []
-    # Seen with this seed: certified 6 / 6 / 1 (interval / refine / padded), 7 refused and 3 invalid under
-    # interval, 13 RK4 claims and 11 direct-test certificates; the floors leave room for engine changes.
-    for mode in MODES:
-        assert stats[f"certified_{mode}"] >= (1 if mode == "padded" else 3), stats
-    assert stats["refused_interval"] >= 3, stats
-    assert stats["invalid_interval"] >= 1, stats
-    assert sum(stats[f"rk4_{mode}"] for mode in MODES) >= 6, stats
-    assert sum(stats[f"direct_{mode}"] for mode in MODES) >= 4, stats
-
-
 @pytest.mark.slow
 def test_sound_fuzz_200():
-    # The former default run (200 games, padded on every 4th), kept whole in the slow suite.
+    # The former default run (200 games, padded on every 4th), kept whole in the slow suite. (Its first 16
+    # games, with the same seeds, were also a slow test of their own: the same checks twice, dropped.)
     stats = fuzz(200, DEFAULT_PLAN, seed=2024, budget=DEFAULT_BUDGET, padded_every=4)
     assert stats["violations"] == []
     for mode in MODES:  # the property is exercised in every mode, and refusals happen too

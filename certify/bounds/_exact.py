@@ -119,7 +119,7 @@ def jacobian_quantities(jac: np.ndarray, dims):
     """
     if is_large(jac.shape[0]):
         return _block_relaxation(jac, dims)
-    lip = float(np.linalg.norm(jac, 2))
+    lip = _norm2(jac)
     euc = float(np.linalg.eigvalsh(0.5 * (jac + jac.T))[0])
     if all(d == 1 for d in dims):  # scalar players: the blocks are the entries themselves
         diag = np.diag(jac).copy()
@@ -131,10 +131,10 @@ def jacobian_quantities(jac: np.ndarray, dims):
         bi = slice(offsets[i], offsets[i + 1])
         jii = jac[bi, bi]
         mu[i] = np.linalg.eigvalsh(0.5 * (jii + jii.T))[0]
-        block[i] = np.linalg.norm(jii, 2)
+        block[i] = _norm2(jii)
         for j in range(n):
             if i != j:
-                coupling[i, j] = np.linalg.norm(jac[bi, offsets[j]:offsets[j + 1]], 2)
+                coupling[i, j] = _norm2(jac[bi, offsets[j]:offsets[j + 1]])
     return mu, coupling, block, lip, euc
 
 

@@ -256,12 +256,25 @@ def test_block_norms_from_the_gram_matrix_match_the_svd(monkeypatch, shape):
     a = np.random.default_rng(sum(shape)).normal(size=shape)
     assert _exact._norm2(a) == pytest.approx(np.linalg.svd(a, compute_uv=False)[0], rel=1e-13)
     assert _exact._norm2(np.zeros(shape)) == 0.0
-    # the relaxation path uses it for every block: mu = (2, 2), L12 = L21 = ||A||, A = ones(3, 3) (rank 1: 3)
+
+
+def test_exact_quantities_take_their_norms_from_the_gram_matrix(monkeypatch):
+    from certify.bounds import _exact  # private threshold, patched for speed only
+
+    monkeypatch.setattr(_exact, "GRAM_FROM", 2)
+    # The block relaxation: mu = (2, 2), L12 = L21 = ||ones(3, 3)||_2 = 3 (rank one), block norms 2.
     jac = np.block([[2 * np.eye(3), np.ones((3, 3))], [np.ones((3, 3)), 2 * np.eye(3)]])
     mu, coupling, block, _, _ = _exact._block_relaxation(jac, (3, 3))
     np.testing.assert_allclose(coupling, [[0.0, 3.0], [3.0, 0.0]], rtol=1e-13)
     np.testing.assert_allclose(mu, [2.0, 2.0], rtol=1e-13)
     np.testing.assert_allclose(block, [2.0, 2.0], rtol=1e-13)
+    # The exact path below LARGE_DIM, against NumPy's SVD of every block and of the whole matrix.
+    jac = np.random.default_rng(3).normal(size=(6, 6))
+    _, coupling, block, lip, _ = _exact.jacobian_quantities(jac, (3, 3))
+    top = lambda m: np.linalg.svd(m, compute_uv=False)[0]  # noqa: E731
+    np.testing.assert_allclose(block, [top(jac[:3, :3]), top(jac[3:, 3:])], rtol=1e-13)
+    np.testing.assert_allclose([coupling[0, 1], coupling[1, 0]], [top(jac[:3, 3:]), top(jac[3:, :3])], rtol=1e-13)
+    assert lip == pytest.approx(top(jac), rel=1e-13)
 
 
 @pytest.mark.slow
